@@ -1,0 +1,2 @@
+export declare const external: string[];
+export declare function buildAll(options?: { types?: boolean }): Promise<void>;
