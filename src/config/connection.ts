@@ -1,0 +1,91 @@
+// Where the database is: built from POSTGRES_* or DATABASE_URL, described for the
+// "Target database:" line, and turned into pg's client options. The password stays inside.
+import { UsageError } from '../errors';
+
+export type SslMode = 'disable' | 'require' | 'verify-full';
+
+export interface Connection {
+  host: string;
+  port: number;
+  user: string;
+  password?: string;
+  database: string;
+  sslMode?: SslMode;
+}
+
+interface CleanEnv {
+  POSTGRES_HOST: string;
+  POSTGRES_PORT: number;
+  POSTGRES_USER?: string;
+  POSTGRES_PASSWORD?: string;
+  POSTGRES_DB_PROD?: string;
+  DATABASE_URL?: string;
+  POSTGRES_SSLMODE?: string;
+}
+
+export function connectionFromEnv(env: CleanEnv): { connection: Connection } | { problems: string[] } {
+  const problems: string[] = [];
+  const fromUrl = env.DATABASE_URL ? parseDatabaseUrl(env.DATABASE_URL, problems) : undefined;
+  if (problems.length) return { problems };
+
+  if (fromUrl?.database && env.POSTGRES_DB_PROD && fromUrl.database !== env.POSTGRES_DB_PROD) {
+    problems.push(
+      `DATABASE_URL names database "${fromUrl.database}" but POSTGRES_DB_PROD names "${env.POSTGRES_DB_PROD}": ` +
+        'they must agree, so unset one of them',
+    );
+  }
+  const database = env.POSTGRES_DB_PROD ?? fromUrl?.database;
+  const user = fromUrl?.user ?? env.POSTGRES_USER;
+  if (!database) problems.push('POSTGRES_DB_PROD is not set: set it to the database to migrate (or set DATABASE_URL)');
+  if (!user) problems.push('POSTGRES_USER is not set: set it to the database user (or set DATABASE_URL)');
+  if (problems.length || !database || !user) return { problems };
+
+  return {
+    connection: {
+      host: fromUrl?.host ?? env.POSTGRES_HOST,
+      port: fromUrl?.port ?? env.POSTGRES_PORT,
+      user,
+      password: fromUrl ? fromUrl.password : env.POSTGRES_PASSWORD,
+      database,
+      sslMode: (env.POSTGRES_SSLMODE as SslMode | undefined) ?? fromUrl?.sslMode,
+    },
+  };
+}
+
+function parseDatabaseUrl(raw: string, problems: string[]): Partial<Connection> | undefined {
+  const bad = 'DATABASE_URL is not a valid URL: set it like postgres://user:password@host:5432/database';
+  if (!URL.canParse(raw)) return void problems.push(bad);
+  const url = new URL(raw);
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return void problems.push(bad);
+  const sslMode = url.searchParams.get('sslmode') ?? undefined;
+  if (sslMode && !['disable', 'require', 'verify-full', 'prefer', 'allow'].includes(sslMode)) {
+    return void problems.push(`DATABASE_URL's sslmode=${sslMode} is not supported: use disable, require or verify-full`);
+  }
+  return {
+    host: url.hostname || undefined,
+    port: url.port ? Number(url.port) : undefined,
+    user: url.username ? decodeURIComponent(url.username) : undefined,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+    sslMode: sslMode === 'require' || sslMode === 'verify-full' || sslMode === 'disable' ? sslMode : undefined,
+  };
+}
+
+/** A connection from a postgres:// URL, for library callers; defaults like libpq's. */
+export function connectionFromUrl(url: string): Connection {
+  const result = connectionFromEnv({ DATABASE_URL: url, POSTGRES_HOST: 'localhost', POSTGRES_PORT: 5432 });
+  if ('problems' in result) throw new UsageError(result.problems.join('; '), undefined, 'BAD_CONNECTION');
+  return result.connection;
+}
+
+/** `maindb on db.example.com:5432 as prod_user` */
+export function describeTarget(c: Connection): string {
+  return `${c.database} on ${c.host}:${c.port} as ${c.user}`;
+}
+
+/** Removes the password, and any credentials written into a URL, from a text before it is shown. */
+export function redact(text: string, secrets: Array<string | undefined>): string {
+  let out = text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*:)[^@/\s]+@/gi, '$1***@');
+  for (const secret of secrets) if (secret && secret.length >= 3) out = out.split(secret).join('***');
+  return out;
+}

@@ -1,0 +1,96 @@
+// The environment schema (envalid) and its translation into a typed Config.
+// Pure: it is handed an environment record and never reads process.env itself.
+import { cleanEnv, num, port, str } from 'envalid';
+import { ConfigError } from '../errors';
+import { connectionFromEnv, type Connection } from './connection';
+
+export const APP_ENVS = ['dev', 'test', 'prod'] as const;
+export type AppEnv = (typeof APP_ENVS)[number];
+
+export interface Config {
+  appEnv: AppEnv;
+  migrationsDir: string;
+  tenantPattern: string;
+  prismaSchema: string;
+  seedsDir: string;
+  backupDir: string;
+  backupRetentionDays: number;
+  /** Present when the command touches a database. */
+  connection?: Connection;
+}
+
+export interface LoadOptions {
+  /** Validate the connection settings too (commands that touch a database). */
+  needsDatabase: boolean;
+  /** Flag values that win over the environment (`--env`, `--dir`). */
+  overrides?: { appEnv?: string; migrationsDir?: string };
+}
+
+const optional = { default: undefined } as const;
+
+const specs = {
+  POSTGRES_HOST: str({ default: 'localhost', desc: 'database server host' }),
+  POSTGRES_PORT: port({ default: 5432, desc: 'database server port' }),
+  POSTGRES_USER: str({ ...optional, desc: 'database user' }),
+  POSTGRES_PASSWORD: str({ ...optional, desc: 'database password' }),
+  POSTGRES_DB_PROD: str({ ...optional, desc: 'the database every command targets' }),
+  DATABASE_URL: str({ ...optional, desc: 'postgres://user:password@host:port/database' }),
+  POSTGRES_SSLMODE: str({ ...optional, choices: ['disable', 'require', 'verify-full'] }),
+  APP_ENV: str({ default: 'dev', choices: [...APP_ENVS] }),
+  MIGRATIONS_DIR: str({ default: './migrations' }),
+  TENANT_SCHEMA_PATTERN: str({ default: 'company_%' }),
+  PRISMA_SCHEMA: str({ default: './prisma/schema.prisma' }),
+  SEEDS_DIR: str({ default: './seeds' }),
+  BACKUP_DIR: str({ default: './backups' }),
+  BACKUP_RETENTION_DAYS: num({ default: 2 }),
+};
+
+export function loadConfig(env: Record<string, string | undefined>, options: LoadOptions): Config {
+  const merged = { ...env };
+  if (options.overrides?.appEnv !== undefined) merged.APP_ENV = options.overrides.appEnv;
+  if (options.overrides?.migrationsDir !== undefined) merged.MIGRATIONS_DIR = options.overrides.migrationsDir;
+  // Empty strings count as unset: compose files often pass `VAR=` through.
+  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
+
+  const problems: string[] = [];
+  const clean = cleanEnv(merged, specs, {
+    reporter: ({ errors }) => {
+      for (const [key, error] of Object.entries(errors)) problems.push(describeEnvError(key, error as Error, merged[key]));
+    },
+  });
+  if (clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
+  if (!/^[A-Za-z0-9_%]+$/.test(clean.TENANT_SCHEMA_PATTERN ?? '')) {
+    problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and % (e.g. company_%)');
+  }
+
+  let connection: Connection | undefined;
+  if (options.needsDatabase && problems.length === 0) {
+    const result = connectionFromEnv(clean);
+    if ('problems' in result) problems.push(...result.problems);
+    else connection = result.connection;
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    appEnv: clean.APP_ENV as AppEnv,
+    migrationsDir: clean.MIGRATIONS_DIR,
+    tenantPattern: clean.TENANT_SCHEMA_PATTERN,
+    prismaSchema: clean.PRISMA_SCHEMA,
+    seedsDir: clean.SEEDS_DIR,
+    backupDir: clean.BACKUP_DIR,
+    backupRetentionDays: clean.BACKUP_RETENTION_DAYS,
+    connection,
+  };
+}
+
+function describeEnvError(key: string, error: Error, value: string | undefined): string {
+  // envalid's messages can quote the value; never let a secret through.
+  if (key === 'POSTGRES_PASSWORD' || key === 'DATABASE_URL') return `${key} is invalid: set it to ${specHelp(key)}`;
+  const spec = specs[key as keyof typeof specs] as { choices?: readonly string[] } | undefined;
+  if (spec?.choices) return `${key} must be one of ${spec.choices.join(', ')} (got "${value}")`;
+  return `${key}: ${error.message.replace(/^Invalid \w+ input: /, 'invalid value ')}`;
+}
+
+function specHelp(key: string): string {
+  return key === 'DATABASE_URL' ? 'a URL like postgres://user:password@host:5432/database' : 'the database password';
+}

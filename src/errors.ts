@@ -1,0 +1,40 @@
+// Typed errors. Each carries the exit code the CLI contract gives it and, where there is one,
+// the advice an operator needs; the CLI prints message and advice, never a stack.
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, pending: 3 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+export class MigrateToolError extends Error {
+  readonly exitCode: ExitCode = EXIT.failed;
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly advice?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, bad files or bad configuration: found before anything was touched (exit 2). */
+export class UsageError extends MigrateToolError {
+  override readonly exitCode = EXIT.usage;
+  constructor(message: string, advice?: string, code = 'USAGE') {
+    super(message, code, advice);
+  }
+}
+
+/** Every configuration problem at once, each naming what to set (exit 2). */
+export class ConfigError extends UsageError {
+  constructor(readonly problems: string[]) {
+    super(`Configuration error: ${problems.join('; ')}`, undefined, 'CONFIG');
+  }
+}
+
+/** The operation failed after it started: SQL, connection, lock, state (exit 1). */
+export class OperationError extends MigrateToolError {}
+
+export function isMigrateToolError(e: unknown): e is MigrateToolError {
+  return e instanceof MigrateToolError;
+}
