@@ -1,0 +1,101 @@
+// Opening connections: bounded connect timeout, optional waiting for a server that is still
+// starting (compose), and one-line explanations of the usual connection failures.
+import pg from 'pg';
+import { describeTarget, type Connection } from '../config/connection';
+import { OperationError } from '../errors';
+import { sleep } from '../util/sleep';
+
+export interface ConnectOptions {
+  /** Give up on one connection attempt after this long. */
+  connectTimeoutMs?: number;
+  /** Keep retrying refused/unreachable/starting-up servers for this long (`--wait`). */
+  waitMs?: number;
+  signal?: AbortSignal;
+  onWait?: (reason: string) => void;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): pg.ClientConfig {
+  return {
+    host: c.host,
+    port: c.port,
+    user: c.user,
+    password: c.password,
+    database: c.database,
+    ssl: c.sslMode === 'require' ? { rejectUnauthorized: false } : c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : false,
+    connectionTimeoutMillis: connectTimeoutMs,
+    application_name: 'migrate-tool',
+  };
+}
+
+export async function connect(c: Connection, opts: ConnectOptions = {}): Promise<pg.Client> {
+  const deadline = Date.now() + (opts.waitMs ?? 0);
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client(pgConfig(c, opts.connectTimeoutMs));
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => {});
+      const retryable = isTransient(error);
+      if (!retryable || Date.now() >= deadline || opts.signal?.aborted) throw explainConnectionError(error, c);
+      opts.onWait?.(explainConnectionError(error, c).message);
+      await sleep(Math.min(250 * attempt, 2_000));
+    }
+  }
+}
+
+export async function withClient<T>(c: Connection, opts: ConnectOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connect(c, opts);
+  // A connection the server drops while idle must not crash the process.
+  client.on('error', () => {});
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  const e = error as { code?: string; errors?: Array<{ code?: string }> };
+  return e?.code ?? e?.errors?.find((x) => x.code)?.code;
+}
+
+function isTransient(error: unknown): boolean {
+  const code = codeOf(error);
+  const message = (error as Error)?.message ?? '';
+  return (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03'].includes(code ?? '') ||
+    /timeout|terminated unexpectedly/i.test(message)
+  );
+}
+
+/** Turns a failed connection attempt into one line that says what to fix. */
+export function explainConnectionError(error: unknown, c: Connection): OperationError {
+  const code = codeOf(error);
+  const where = `${c.host}:${c.port}`;
+  const server = (error as Error)?.message ?? String(error);
+  const fail = (message: string, advice: string, tag: string) => new OperationError(message, tag, advice, { cause: error });
+  switch (code) {
+    case 'ECONNREFUSED':
+      return fail(`Connection refused by ${where}`, 'check that PostgreSQL is running there and that POSTGRES_HOST/POSTGRES_PORT are right (in compose, add --wait)', 'CONNECTION_REFUSED');
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return fail(`Host not found: ${c.host}`, 'check POSTGRES_HOST (in compose, the database service name)', 'HOST_NOT_FOUND');
+    case '28P01':
+    case '28000':
+      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, 'check POSTGRES_USER and POSTGRES_PASSWORD', 'AUTH_FAILED');
+    case '3D000':
+      return fail(`Database "${c.database}" does not exist on ${where}`, `create it (createdb ${c.database}) or fix POSTGRES_DB_PROD`, 'DATABASE_NOT_FOUND');
+    case '57P03':
+      return fail(`The server at ${where} is starting up`, 'retry in a moment, or pass --wait', 'SERVER_STARTING');
+  }
+  if (/does not support SSL/i.test(server)) {
+    return fail(`The server at ${where} does not support SSL`, 'set POSTGRES_SSLMODE=disable', 'SSL_UNSUPPORTED');
+  }
+  if (/timeout/i.test(server)) {
+    return fail(`Connection to ${where} timed out`, 'check the host, the port and any firewall between them', 'CONNECT_TIMEOUT');
+  }
+  return fail(`Could not connect to ${describeTarget(c)}: ${server}`, 'check the POSTGRES_* settings', 'CONNECT_FAILED');
+}

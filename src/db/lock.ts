@@ -1,0 +1,80 @@
+// The run lock: a session-level advisory lock on its own connection, taken by polling
+// pg_try_advisory_lock outside any transaction. A blocking pg_advisory_lock call, or a waiter
+// inside a transaction, holds a snapshot, and CREATE INDEX CONCURRENTLY in the running migration
+// would then wait on the waiter forever.
+import type pg from 'pg';
+import type { Connection } from '../config/connection';
+import { OperationError } from '../errors';
+import { sleep } from '../util/sleep';
+import { connect, type ConnectOptions } from './connect';
+
+/** "migrate1" as a 64-bit integer: one lock per database, shared by every migrate-tool run. */
+export const LOCK_KEY = '7883946363647714609';
+const POLL_MS = 200;
+
+export interface LockOptions extends ConnectOptions {
+  lockTimeoutMs: number;
+  onWaiting?: (holder: string) => void;
+  /** Called if the lock's connection dies while held: the run must stop, the lock is gone. */
+  onLost?: (error: Error) => void;
+}
+
+export interface HeldLock {
+  client: pg.Client;
+  release(): Promise<void>;
+}
+
+export async function acquireLock(c: Connection, opts: LockOptions): Promise<HeldLock> {
+  const client = await connect(c, opts);
+  let releasing = false;
+  const lost = (error: Error) => {
+    if (!releasing) opts.onLost?.(error);
+  };
+  client.on('error', lost);
+  client.on('end', () => lost(new Error('the connection holding the lock closed')));
+  try {
+    const deadline = Date.now() + opts.lockTimeoutMs;
+    let told = false;
+    for (;;) {
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
+      if (r.rows[0]?.ok) break;
+      const holder = await describeHolder(client);
+      if (Date.now() >= deadline || opts.signal?.aborted) {
+        throw new OperationError(
+          `Another migrate-tool run holds the lock on ${c.database} (${holder}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
+          'LOCK_TIMEOUT',
+          'wait for it to finish, or raise --lock-timeout',
+        );
+      }
+      if (!told) opts.onWaiting?.(holder);
+      told = true;
+      await sleep(POLL_MS, opts.signal);
+    }
+  } catch (error) {
+    releasing = true;
+    await client.end().catch(() => {});
+    throw error;
+  }
+  return {
+    client,
+    async release() {
+      releasing = true;
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_KEY]).catch(() => {});
+      await client.end().catch(() => {});
+    },
+  };
+}
+
+async function describeHolder(client: pg.Client): Promise<string> {
+  const r = await client.query<{ pid: number; since: Date | null; app: string | null; addr: string | null }>(
+    `SELECT l.pid, a.backend_start AS since, a.application_name AS app, a.client_addr::text AS addr
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+      LIMIT 1`,
+    [LOCK_KEY],
+  );
+  const h = r.rows[0];
+  if (!h) return 'holder unknown';
+  return `pid ${h.pid}${h.app ? `, ${h.app}` : ''}${h.addr ? ` from ${h.addr}` : ''}${h.since ? `, connected ${h.since.toISOString()}` : ''}`;
+}

@@ -1,0 +1,16 @@
+// migrate-tool as a library. The CLI is built on exactly these functions.
+//
+//   import { migrate, migrateTenant, status } from 'migrate-tool';
+//   const options = { connection: 'postgres://app@db/maindb', migrationsDir: './migrations' };
+//   await migrateTenant(options, 'company_3f2a...'); // right after creating a company's schema
+export { migrate, rollback, migrateTenant, status, version, tenants, force, type Outcome, type RunOptions } from './migrations/api';
+export { createMigration, rewriteSum, type Created } from './migrations/create';
+export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';
+export { verifySum, checksum } from './migrations/checksum';
+export { splitStatements, type Statement } from './migrations/sql-split';
+export type { EngineOptions, EngineEvent, RunResult, AppliedEntry, FailedEntry, SkippedEntry } from './migrations/options';
+export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
+export type { ForceResult } from './migrations/force';
+export { loadConfig, type Config, type AppEnv } from './config/env';
+export { describeTarget, redact, type Connection } from './config/connection';
+export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT } from './errors';

@@ -1,0 +1,133 @@
+// The engine's operations, as the library exposes them and the CLI calls them. Each one loads
+// and checks the folder, connects, takes the run lock where it changes anything, and returns
+// a result instead of exiting.
+import type pg from 'pg';
+import { withClient } from '../db/connect';
+import { acquireLock } from '../db/lock';
+import { WorkerConnections } from '../db/workers';
+import { OperationError } from '../errors';
+import { loadMigrations, type MigrationFolder } from './files';
+import { verifySum } from './checksum';
+import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
+import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from './plan';
+import { executePlan } from './runner';
+import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
+import { statusReport, tenantStatuses, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
+import { forceVersion, type ForceResult } from './force';
+
+export interface RunOptions extends PlanOptions {
+  /** Plan only: nothing is locked or changed. */
+  dryRun?: boolean;
+}
+
+export interface Outcome {
+  plan: Plan;
+  folder: MigrationFolder;
+  /** Absent on a dry run. */
+  result?: RunResult;
+}
+
+/** Applies pending migrations: global ones in public, tenant ones in every tenant schema. */
+export function migrate(options: EngineOptions, run: RunOptions = {}): Promise<Outcome> {
+  return change(options, run, planUp);
+}
+
+/** Rolls back the `steps` (default 1) most recent versions, in every schema that has them. */
+export function rollback(options: EngineOptions, run: RunOptions = {}): Promise<Outcome> {
+  return change(options, { steps: 1, ...run }, planDown);
+}
+
+/** Brings one tenant schema up to date: what an application calls right after creating a company. */
+export function migrateTenant(options: EngineOptions, schema: string): Promise<Outcome> {
+  return change(options, { tenant: schema, tenantOnly: true }, planUp);
+}
+
+export async function status(options: EngineOptions): Promise<StatusReport> {
+  const { folder, state, o } = await readOnly(options);
+  return statusReport(folder, state, o.tenantPattern);
+}
+
+export async function version(options: EngineOptions): Promise<VersionReport> {
+  const { folder, state, o } = await readOnly(options);
+  return versionReport(folder, state, o.tenantPattern);
+}
+
+export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
+  const { folder, state } = await readOnly(options);
+  return tenantStatuses(folder, state);
+}
+
+/** Records `target` as the current version without running SQL, clearing the dirty flag. */
+export async function force(options: EngineOptions, target: string, run: { tenant?: string } = {}): Promise<ForceResult> {
+  const o = resolved(options);
+  const folder = await loadMigrations(o.migrationsDir);
+  return locked(o, async (client, state) => {
+    const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
+    return forceVersion(client, folder, scope, target);
+  });
+}
+
+async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {
+  const o = resolved(options);
+  const folder = await loadMigrations(o.migrationsDir);
+  await verifySum(o.migrationsDir, folder.checksums);
+  if (run.dryRun) {
+    const { state } = await readOnly(options, folder);
+    return { plan: plan(folder, state, run), folder };
+  }
+  return locked(o, async (lockClient, state, lo) => {
+    const p = plan(folder, state, run);
+    const workers = new WorkerConnections(o.connection, { connectTimeoutMs: o.connectTimeoutMs });
+    // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
+    const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
+    o.hardSignal?.addEventListener('abort', cancel, { once: true });
+    try {
+      return { plan: p, folder, result: await executePlan(p, lo, workers) };
+    } finally {
+      o.hardSignal?.removeEventListener('abort', cancel);
+      await workers.close();
+    }
+  });
+}
+
+async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
+  const o = resolved(options);
+  const folder = loaded ?? (await loadMigrations(o.migrationsDir));
+  const state = await withClient(o.connection, connectOpts(o), (c) => readState(c, o.tenantPattern));
+  return { o, folder, state };
+}
+
+/**
+ * Holds the run lock around `fn`. If the lock's connection dies, the lock is gone: `fn` gets
+ * options whose signal aborts then, so no new work starts, and the run ends as failed.
+ */
+async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseState, lo: Resolved) => Promise<T>): Promise<T> {
+  let lost: Error | undefined;
+  const lossController = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, lossController.signal]) : lossController.signal;
+  const lock = await acquireLock(o.connection, {
+    ...connectOpts(o),
+    lockTimeoutMs: o.lockTimeoutMs,
+    onWaiting: (holder) => o.emit({ type: 'lock:waiting', holder }),
+    onLost: (error) => {
+      lost = error;
+      lossController.abort();
+    },
+  });
+  try {
+    await ensureStateTable(lock.client);
+    await pruneDroppedSchemas(lock.client);
+    const state = await readState(lock.client, o.tenantPattern);
+    const value = await fn(lock.client, state, { ...o, signal });
+    if (lost) {
+      throw new OperationError(`Lost the connection that held the run lock (${lost.message}); no new work was started after that`, 'LOCK_LOST', 're-run `migrate-tool up`: what finished is recorded');
+    }
+    return value;
+  } finally {
+    await lock.release();
+  }
+}
+
+function connectOpts(o: Resolved) {
+  return { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, onWait: (message: string) => o.emit({ type: 'connect:waiting', message }) };
+}

@@ -1,0 +1,61 @@
+// `create NAME` and `hash`: new migration pairs named with the current UTC time, and migrate.sum
+// kept in step with the folder.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors';
+import { checksum, readSum, writeSum } from './checksum';
+import { loadMigrations, TENANT_DIR, type Scope } from './files';
+
+export interface Created {
+  version: string;
+  scope: Scope;
+  up: string;
+  down: string;
+}
+
+export function timestampVersion(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
+export async function createMigration(dir: string, name: string, opts: { tenant?: boolean; now?: Date } = {}): Promise<Created> {
+  if (!/^[a-z0-9][a-z0-9_]*$/.test(name)) {
+    throw new UsageError(`Migration name "${name}" is not valid`, 'use lowercase letters, digits and underscores, e.g. add_employee_bio', 'BAD_NAME');
+  }
+  const scope: Scope = opts.tenant ? 'tenant' : 'global';
+  await mkdir(join(dir, TENANT_DIR), { recursive: true });
+  const folder = await loadMigrations(dir, { allowEmpty: true });
+  const taken = new Set(folder.migrations.map((m) => m.version));
+  // Two creates in one second, or a clock behind the newest version, still get a fresh, later version.
+  let t = (opts.now ?? new Date()).getTime();
+  const newest = folder.migrations.at(-1)?.version;
+  let version = timestampVersion(new Date(t));
+  while (taken.has(version) || (newest !== undefined && version <= newest)) {
+    t += 1000;
+    version = timestampVersion(new Date(t));
+  }
+  const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
+  const where = scope === 'tenant' ? 'runs in every tenant schema, with search_path set to it: write names unqualified' : 'runs once, in schema public';
+  const files = {
+    [`${base}.up.sql`]: `-- ${version}_${name} (${scope}): ${where}.\n`,
+    [`${base}.down.sql`]: `-- Undo ${version}_${name}.\n`,
+  };
+  for (const [rel, text] of Object.entries(files)) await writeFile(join(dir, rel), text, { flag: 'wx' });
+  await addToSum(dir, Object.entries(files));
+  return { version, scope, up: join(dir, `${base}.up.sql`), down: join(dir, `${base}.down.sql`) };
+}
+
+/** Adds entries to migrate.sum without blessing anything else that changed in the folder. */
+export async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
+  const existing = await readSum(dir);
+  const sums = existing ?? (await loadMigrations(dir, { allowEmpty: true })).checksums;
+  for (const [rel, text] of files) sums.set(rel, checksum(text));
+  await writeSum(dir, sums);
+}
+
+/** `hash`: rewrites migrate.sum from the folder as it is. */
+export async function rewriteSum(dir: string): Promise<{ path: string; files: number }> {
+  const folder = await loadMigrations(dir, { allowEmpty: true });
+  const path = await writeSum(dir, folder.checksums);
+  return { path, files: folder.checksums.size };
+}

@@ -1,0 +1,110 @@
+// Planning: which migration runs in which schemas, from the files and the recorded state.
+// Everything that would refuse the run is checked here, before anything is touched.
+import { OperationError, UsageError } from '../errors';
+import type { Migration, MigrationFolder } from './files';
+import type { FailedEntry, Direction } from './options';
+import type { DatabaseState, SchemaState } from './state';
+
+export interface PlanStep {
+  migration: Migration;
+  schemas: string[];
+}
+
+export interface Plan {
+  direction: Direction;
+  steps: PlanStep[];
+  /** Tenant schemas left out because they are dirty (up only). */
+  refused: FailedEntry[];
+}
+
+export interface PlanOptions {
+  /** Only this many versions (up: the next N pending; down: the N most recent). */
+  steps?: number;
+  /** Limit tenant work to this schema. */
+  tenant?: string;
+  /** Only tenant migrations (an application catching up one new schema). */
+  tenantOnly?: boolean;
+}
+
+export function tenantsInScope(state: DatabaseState, tenant?: string): SchemaState[] {
+  if (!tenant) return state.tenants;
+  const found = state.tenants.find((t) => t.schema === tenant);
+  if (!found) {
+    throw new UsageError(`Tenant schema "${tenant}" does not exist or does not match the tenant pattern`, 'run `migrate-tool tenants` to list them');
+  }
+  return [found];
+}
+
+export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
+  const tenants = tenantsInScope(state, opts.tenant);
+  if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError('public', state.public.dirtyAt);
+  checkEdited(folder, [state.public, ...tenants]);
+
+  const refused: FailedEntry[] = tenants
+    .filter((t) => t.dirtyAt)
+    .map((t) => ({ schema: t.schema, version: t.dirtyAt!, error: dirtyError(t.schema, t.dirtyAt!).message }));
+  const clean = tenants.filter((t) => !t.dirtyAt);
+
+  const steps: PlanStep[] = [];
+  for (const m of folder.migrations) {
+    if (m.scope === 'global' && opts.tenantOnly) continue;
+    const candidates = m.scope === 'global' ? [state.public] : clean;
+    const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
+    if (schemas.length) steps.push({ migration: m, schemas });
+  }
+  return { direction: 'up', steps: opts.steps === undefined ? steps : steps.slice(0, opts.steps), refused };
+}
+
+export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
+  const tenants = tenantsInScope(state, opts.tenant);
+  const scope = opts.tenant ? tenants : [state.public, ...tenants];
+  const dirty = scope.find((s) => s.dirtyAt);
+  if (dirty) throw dirtyError(dirty.schema, dirty.dirtyAt!);
+  checkEdited(folder, scope);
+
+  const applied = new Set<string>();
+  for (const s of scope) for (const v of s.applied.keys()) applied.add(v);
+  const versions = [...applied].sort().reverse().slice(0, opts.steps ?? 1);
+  const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
+
+  const steps: PlanStep[] = [];
+  for (const version of versions) {
+    const m = byVersion.get(version);
+    if (!m) {
+      throw new UsageError(`Version ${version} is applied but its files are not in ${folder.dir}`, 'restore its .up.sql/.down.sql from version control', 'MISSING_FILES');
+    }
+    if (!m.down) {
+      throw new UsageError(`${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`, 'write the .down.sql, run `migrate-tool hash`, and try again', 'NO_DOWN_FILE');
+    }
+    const schemas = scope.filter((s) => s.applied.has(version)).map((s) => s.schema);
+    steps.push({ migration: m, schemas });
+  }
+  return { direction: 'down', steps, refused: [] };
+}
+
+/** An applied migration whose file changed since: running on would build a schema nobody reviewed. */
+function checkEdited(folder: MigrationFolder, schemas: SchemaState[]): void {
+  const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
+  const edited = new Map<string, string[]>();
+  for (const s of schemas) {
+    for (const row of s.applied.values()) {
+      const m = byVersion.get(row.version);
+      if (m && m.up.checksum !== row.checksum) edited.set(m.up.file, [...(edited.get(m.up.file) ?? []), s.schema]);
+    }
+  }
+  if (edited.size === 0) return;
+  const list = [...edited].map(([file, where]) => `${file} (applied in ${where.length === 1 ? where[0] : `${where[0]} and ${where.length - 1} more`})`);
+  throw new UsageError(
+    `Applied migration changed since it ran: ${list.join('; ')}`,
+    'restore the file as it was applied and put the change in a new migration',
+    'EDITED_MIGRATION',
+  );
+}
+
+export function dirtyError(schema: string, version: string): OperationError {
+  return new OperationError(
+    `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish`,
+    'DIRTY',
+    `check what it left behind in ${schema}, fix it by hand, then run \`migrate-tool force <version>\` (${version} if it completed, the one before if not)`,
+  );
+}

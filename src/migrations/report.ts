@@ -1,0 +1,106 @@
+// Read-only views of the state: status, version and the tenants table, computed from the
+// migration files and one bulk read of the recorded state.
+import type { MigrationFolder, Scope } from './files';
+import type { DatabaseState, SchemaState } from './state';
+
+export interface MigrationStatus {
+  version: string;
+  name: string;
+  scope: Scope;
+  /** Nothing left to do for it: applied in public (global), or in every tenant schema (tenant). */
+  applied: boolean;
+  appliedAt?: string;
+  tenantsApplied?: number;
+  tenantsTotal?: number;
+  dirty?: boolean;
+  /** Recorded as applied but its files are not in the folder. */
+  missingFile?: boolean;
+}
+
+export interface TenantsSummary {
+  pattern: string;
+  count: number;
+  behind: string[];
+  dirty: string[];
+}
+
+export interface TenantStatus {
+  schema: string;
+  version: string | null;
+  dirty: boolean;
+  behind: number;
+}
+
+export interface StatusReport {
+  migrations: MigrationStatus[];
+  tenants: TenantsSummary;
+}
+
+export interface VersionReport {
+  version: string | null;
+  dirty: boolean;
+  tenants: TenantsSummary;
+}
+
+export function statusReport(folder: MigrationFolder, state: DatabaseState, pattern: string): StatusReport {
+  const migrations: MigrationStatus[] = folder.migrations.map((m) => {
+    if (m.scope === 'global') {
+      const row = state.public.applied.get(m.version);
+      return { version: m.version, name: m.name, scope: m.scope, applied: Boolean(row && !row.dirty), appliedAt: row?.appliedAt.toISOString(), ...(row?.dirty ? { dirty: true } : {}) };
+    }
+    const rows = state.tenants.map((t) => t.applied.get(m.version)).filter((r) => r !== undefined);
+    const done = rows.filter((r) => !r.dirty);
+    const latest = done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
+    return {
+      version: m.version, name: m.name, scope: m.scope,
+      applied: done.length === state.tenants.length,
+      appliedAt: latest === undefined ? undefined : new Date(latest).toISOString(),
+      tenantsApplied: done.length,
+      tenantsTotal: state.tenants.length,
+      ...(rows.some((r) => r.dirty) ? { dirty: true } : {}),
+    };
+  });
+  const known = new Set(folder.migrations.map((m) => m.version));
+  const orphans = new Map<string, { name: string; scope: Scope }>();
+  for (const s of [state.public, ...state.tenants]) {
+    for (const row of s.applied.values()) {
+      if (!known.has(row.version)) orphans.set(row.version, { name: row.name, scope: s.schema === 'public' ? 'global' : 'tenant' });
+    }
+  }
+  for (const [version, o] of orphans) migrations.push({ version, name: o.name, scope: o.scope, applied: true, missingFile: true });
+  migrations.sort((a, b) => (a.version < b.version ? -1 : 1));
+  return { migrations, tenants: tenantsSummary(folder, state, pattern) };
+}
+
+export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
+  const tenantVersions = folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
+  return state.tenants.map((t) => ({
+    schema: t.schema,
+    version: latest(t),
+    dirty: Boolean(t.dirtyAt),
+    behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
+  }));
+}
+
+export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
+  const all = tenantStatuses(folder, state);
+  return {
+    pattern,
+    count: all.length,
+    behind: all.filter((t) => t.behind > 0).map((t) => t.schema),
+    dirty: all.filter((t) => t.dirty).map((t) => t.schema),
+  };
+}
+
+/** The latest version applied anywhere; dirty if any schema is. */
+export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
+  const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
+  const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
+  return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern) };
+}
+
+function latest(s: SchemaState): string | null {
+  let max: string | null = null;
+  for (const v of s.applied.keys()) if (max === null || v > max) max = v;
+  return max;
+}

@@ -1,0 +1,97 @@
+// Carries out a plan. Global migrations run in public one by one; a run of consecutive tenant
+// migrations is fanned out, each schema taking its chain in order with bounded concurrency.
+// A failing global migration stops the run. A failing tenant schema stops only its own chain,
+// unless fail-fast is set. Results are collected, not thrown: the caller decides the exit code.
+import type { WorkerConnections } from '../db/workers';
+import { fanOut } from '../tenants/fanout';
+import { MigrationFailure, runMigration } from './execute';
+import type { Migration } from './files';
+import type { FailedEntry, Resolved, RunResult } from './options';
+import type { Plan, PlanStep } from './plan';
+
+export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
+  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false };
+  const segments = segment(plan.steps);
+  let stopReason: string | undefined;
+
+  for (const [i, seg] of segments.entries()) {
+    for (const step of seg) {
+      const m = step.migration;
+      o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas: step.schemas.length });
+    }
+    const chains = chainsBySchema(seg);
+    let finished = 0;
+    const stop = () => Boolean(o.signal?.aborted) || (Boolean(o.failFast) && result.failed.length > plan.refused.length);
+    const notStarted = await fanOut(chains, seg[0]!.migration.scope === 'global' ? 1 : o.concurrency, async ([schema, chain]) => {
+      await runChain(schema, chain, plan, o, workers, result, stop);
+      o.emit({ type: 'progress', done: ++finished, total: chains.length });
+    }, stop);
+    for (const [schema, chain] of notStarted) skip(result, schema, chain, o.signal?.aborted ? 'interrupted' : 'fail-fast');
+
+    const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
+    if (o.signal?.aborted) stopReason = 'interrupted';
+    else if (globalFailed) stopReason = 'an earlier global migration failed';
+    else if (stop()) stopReason = 'fail-fast';
+    if (stopReason) {
+      for (const rest of segments.slice(i + 1)) for (const [schema, chain] of chainsBySchema(rest)) skip(result, schema, chain, stopReason);
+      break;
+    }
+  }
+  result.interrupted = Boolean(o.signal?.aborted);
+  if (result.interrupted) o.emit({ type: 'interrupted' });
+  return result;
+}
+
+async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resolved, workers: WorkerConnections, result: RunResult, stop: () => boolean) {
+  for (const [k, m] of chain.entries()) {
+    if (o.signal?.aborted || (k > 0 && stop())) return skip(result, schema, chain.slice(k), o.signal?.aborted ? 'interrupted' : 'fail-fast');
+    let client;
+    try {
+      client = await workers.acquire();
+    } catch (error) {
+      result.failed.push({ schema, version: m.version, error: (error as Error).message });
+      return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
+    }
+    try {
+      const ms = await runMigration(client, m, schema, plan.direction, o);
+      workers.release(client);
+      result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
+      o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
+    } catch (error) {
+      const failure = toFailed(schema, m, error);
+      workers.release(client, error instanceof MigrationFailure ? error.connectionLost : true);
+      result.failed.push(failure);
+      o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: failure.error });
+      return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
+    }
+  }
+}
+
+function toFailed(schema: string, m: Migration, error: unknown): FailedEntry {
+  if (error instanceof MigrationFailure) {
+    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement };
+  }
+  return { schema, version: m.version, error: (error as Error).message };
+}
+
+function skip(result: RunResult, schema: string, chain: Migration[], reason: string) {
+  for (const m of chain) result.skipped.push({ schema, version: m.version, reason });
+}
+
+/** Consecutive steps of the same tenant scope form one segment; each global step is its own. */
+function segment(steps: PlanStep[]): PlanStep[][] {
+  const out: PlanStep[][] = [];
+  for (const step of steps) {
+    const last = out.at(-1);
+    if (last && step.migration.scope === 'tenant' && last[0]!.migration.scope === 'tenant') last.push(step);
+    else out.push([step]);
+  }
+  return out;
+}
+
+/** For one segment: each schema with the migrations it needs, in plan order. */
+function chainsBySchema(seg: PlanStep[]): Array<[string, Migration[]]> {
+  const chains = new Map<string, Migration[]>();
+  for (const step of seg) for (const schema of step.schemas) chains.set(schema, [...(chains.get(schema) ?? []), step.migration]);
+  return [...chains];
+}

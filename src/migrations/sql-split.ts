@@ -1,0 +1,159 @@
+// Splits a migration file into statements the way psql does, so each one can be run, timed,
+// retried and named in an error on its own. It understands quotes, dollar quotes, comments,
+// parentheses and SQL-standard function bodies (BEGIN ATOMIC ... END), which contain semicolons.
+
+export interface Statement {
+  /** The statement's text, without the terminating semicolon. */
+  text: string;
+  /** Offset of `text` in the file. */
+  offset: number;
+  /** 1-based line of the statement's first character. */
+  line: number;
+}
+
+const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
+const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+
+export function splitStatements(sql: string): Statement[] {
+  const out: Statement[] = [];
+  let start = 0;
+  let hasCode = false; // anything other than blanks and comments since `start`
+  let parenDepth = 0;
+  let beginDepth = 0;
+  let words: string[] = [];
+
+  const flush = (end: number) => {
+    if (hasCode) {
+      const raw = sql.slice(start, end);
+      const lead = raw.length - raw.trimStart().length;
+      const offset = start + lead;
+      out.push({ text: raw.slice(lead).trimEnd(), offset, line: lineAt(sql, offset) });
+    }
+    start = end + 1;
+    hasCode = false;
+    parenDepth = 0;
+    beginDepth = 0;
+    words = [];
+  };
+
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (c === '-' && next === '-') {
+      const nl = sql.indexOf('\n', i);
+      i = nl === -1 ? sql.length : nl + 1;
+      continue;
+    }
+    if (c === '/' && next === '*') {
+      i = skipBlockComment(sql, i);
+      continue;
+    }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (!hasCode) {
+      hasCode = true;
+    }
+    if (c === "'") {
+      i = skipQuoted(sql, i, "'", isEscapeString(sql, i));
+      continue;
+    }
+    if (c === '"') {
+      i = skipQuoted(sql, i, '"', false);
+      continue;
+    }
+    if (c === '$') {
+      const tag = dollarTag(sql, i);
+      if (tag) {
+        const close = sql.indexOf(tag, i + tag.length);
+        i = close === -1 ? sql.length : close + tag.length;
+        continue;
+      }
+    }
+    if (c === '(') parenDepth++;
+    else if (c === ')') parenDepth = Math.max(0, parenDepth - 1);
+    else if (c === ';' && parenDepth === 0 && beginDepth === 0) {
+      flush(i);
+      i++;
+      continue;
+    } else if (IDENT_START.test(c) && !(i > 0 && IDENT_CHAR.test(sql[i - 1]!))) {
+      let j = i + 1;
+      while (j < sql.length && IDENT_CHAR.test(sql[j]!)) j++;
+      const word = sql.slice(i, j).toLowerCase();
+      words.push(word);
+      beginDepth = trackBegin(words, word, parenDepth, beginDepth);
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  flush(sql.length);
+  return out;
+}
+
+/** psql's heuristic: inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and CASE within it) open a block that END closes. */
+function trackBegin(words: string[], word: string, parenDepth: number, depth: number): number {
+  const [w0, w1, w2, w3] = words;
+  const isRoutine =
+    w0 === 'create' &&
+    (w1 === 'function' || w1 === 'procedure' || (w1 === 'or' && w2 === 'replace' && (w3 === 'function' || w3 === 'procedure')));
+  if (!isRoutine || parenDepth !== 0 || words.length < 2) return depth;
+  if (word === 'begin') return depth + 1;
+  if (word === 'case' && depth >= 1) return depth + 1;
+  if (word === 'end' && depth > 0) return depth - 1;
+  return depth;
+}
+
+function skipBlockComment(sql: string, i: number): number {
+  let depth = 0;
+  while (i < sql.length) {
+    if (sql[i] === '/' && sql[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (sql[i] === '*' && sql[i + 1] === '/') {
+      depth--;
+      i += 2;
+      if (depth === 0) return i;
+    } else i++;
+  }
+  return i;
+}
+
+function skipQuoted(sql: string, i: number, quote: string, backslashEscapes: boolean): number {
+  i++;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (backslashEscapes && c === '\\') i += 2;
+    else if (c === quote && sql[i + 1] === quote) i += 2;
+    else if (c === quote) return i + 1;
+    else i++;
+  }
+  return i;
+}
+
+/** E'...' strings treat backslash as an escape; a plain '...' does not. */
+function isEscapeString(sql: string, i: number): boolean {
+  const prev = sql[i - 1];
+  return (prev === 'e' || prev === 'E') && !(i > 1 && IDENT_CHAR.test(sql[i - 2]!));
+}
+
+/** `$tag$` or `$$` starting at i, unless the `$` belongs to an identifier or a parameter ($1). */
+function dollarTag(sql: string, i: number): string | undefined {
+  if (i > 0 && IDENT_CHAR.test(sql[i - 1]!)) return undefined;
+  const m = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
+  return m?.[0];
+}
+
+export function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let k = 0; k < offset && k < text.length; k++) if (text.charCodeAt(k) === 10) line++;
+  return line;
+}
+
+/** `-- migrate:no-transaction` on the first line. */
+export function isNoTransaction(sql: string): boolean {
+  const first = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
+  return /^--\s*migrate:no-transaction\s*$/.test(first.trim());
+}

@@ -1,0 +1,137 @@
+// Recorded state: one table, migrate_tool.migrations, holds a row per (schema, applied version)
+// for public and every tenant schema. One table means the state of 1,000 schemas is one query,
+// and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
+import pg from 'pg';
+import type { Scope } from './files';
+
+export const STATE_SCHEMA = 'migrate_tool';
+export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
+
+const DDL = `
+CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
+CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
+  schema_name text        NOT NULL,
+  version     text        NOT NULL CHECK (version ~ '^[0-9]{14}$'),
+  name        text        NOT NULL,
+  scope       text        NOT NULL CHECK (scope IN ('global', 'tenant')),
+  checksum    text        NOT NULL,
+  applied_at  timestamptz NOT NULL DEFAULT now(),
+  duration_ms integer,
+  dirty       boolean     NOT NULL DEFAULT false,
+  forced      boolean     NOT NULL DEFAULT false,
+  PRIMARY KEY (schema_name, version)
+);
+COMMENT ON TABLE ${STATE_TABLE} IS 'migrate-tool: applied migrations per schema; dirty = a no-transaction migration started and did not finish';
+`;
+
+export interface AppliedRow {
+  version: string;
+  name: string;
+  checksum: string;
+  appliedAt: Date;
+  durationMs: number | null;
+  dirty: boolean;
+  forced: boolean;
+}
+
+export interface SchemaState {
+  schema: string;
+  applied: Map<string, AppliedRow>;
+  /** The version a no-transaction migration was left unfinished at. */
+  dirtyAt?: string;
+}
+
+export interface DatabaseState {
+  public: SchemaState;
+  /** Every schema matching the tenant pattern, by name. */
+  tenants: SchemaState[];
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export async function ensureStateTable(db: Queryable): Promise<void> {
+  await db.query(DDL);
+}
+
+/** The whole database's state in three queries, however many tenant schemas there are. */
+export async function readState(db: Queryable, tenantPattern: string): Promise<DatabaseState> {
+  const schemas = await db.query<{ nspname: string }>(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname <> 'public' ORDER BY nspname`,
+    [tenantPattern],
+  );
+  const byName = new Map<string, SchemaState>();
+  const state: DatabaseState = { public: emptySchema('public'), tenants: [] };
+  byName.set('public', state.public);
+  for (const { nspname } of schemas.rows) {
+    const s = emptySchema(nspname);
+    state.tenants.push(s);
+    byName.set(nspname, s);
+  }
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+  if (!exists.rows[0]?.t) return state;
+
+  const rows = await db.query<{
+    schema_name: string; version: string; name: string; checksum: string;
+    applied_at: Date; duration_ms: number | null; dirty: boolean; forced: boolean;
+  }>(
+    `SELECT schema_name, version, name, checksum, applied_at, duration_ms, dirty, forced
+       FROM ${STATE_TABLE}
+      WHERE schema_name = 'public' OR schema_name LIKE $1
+      ORDER BY schema_name, version`,
+    [tenantPattern],
+  );
+  for (const r of rows.rows) {
+    const s = byName.get(r.schema_name);
+    if (!s) continue; // a schema that was dropped: its rows are pruned by the next `up`
+    s.applied.set(r.version, {
+      version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.applied_at,
+      durationMs: r.duration_ms, dirty: r.dirty, forced: r.forced,
+    });
+    if (r.dirty) s.dirtyAt = r.version;
+  }
+  return state;
+}
+
+function emptySchema(schema: string): SchemaState {
+  return { schema, applied: new Map() };
+}
+
+/** Rows of tenant schemas that no longer exist: a schema created again later must start from nothing. */
+export async function pruneDroppedSchemas(db: Queryable): Promise<number> {
+  const r = await db.query(
+    `DELETE FROM ${STATE_TABLE} m
+      WHERE m.schema_name <> 'public'
+        AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name)`,
+  );
+  return r.rowCount ?? 0;
+}
+
+export interface RecordInput {
+  schema: string;
+  version: string;
+  name: string;
+  scope: Scope;
+  checksum: string;
+  durationMs?: number | null;
+  dirty?: boolean;
+  forced?: boolean;
+}
+
+export async function recordApplied(db: Queryable, r: RecordInput): Promise<void> {
+  await db.query(
+    `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
+     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
+     ON CONFLICT (schema_name, version) DO UPDATE
+       SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
+           duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`,
+    [r.schema, r.version, r.name, r.scope, r.checksum, r.durationMs ?? null, r.dirty ?? false, r.forced ?? false],
+  );
+}
+
+export async function markDirty(db: Queryable, schema: string, version: string): Promise<void> {
+  await db.query(`UPDATE ${STATE_TABLE} SET dirty = true WHERE schema_name = $1 AND version = $2`, [schema, version]);
+}
+
+export async function deleteApplied(db: Queryable, schema: string, version: string): Promise<void> {
+  await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = $1 AND version = $2`, [schema, version]);
+}
