@@ -1,0 +1,122 @@
+// Argument parsing for both invocation styles:
+//   migrate-tool up 2 --tenant company_x --json
+//   migrate-tool -action=up -steps=2 -tenant=company_x
+// A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
+import { UsageError } from '../errors';
+
+export type FlagType = 'boolean' | 'string' | 'optional-string';
+
+export interface FlagSpec {
+  type: FlagType;
+  desc: string;
+  /** Placeholder shown in help, e.g. `S` in `--tenant S`. */
+  value?: string;
+}
+
+export type FlagSpecs = Record<string, FlagSpec>;
+
+export interface ParsedArgs {
+  command?: string;
+  positionals: string[];
+  flags: Record<string, string | boolean>;
+}
+
+export const GLOBAL_FLAGS: FlagSpecs = {
+  action: { type: 'string', value: 'CMD', desc: 'the command, Go-tool style (-action=up)' },
+  help: { type: 'boolean', desc: 'print usage' },
+  json: { type: 'boolean', desc: 'print one JSON document on stdout instead of text' },
+  env: { type: 'string', value: 'ENV', desc: 'dev, test or prod (overrides APP_ENV)' },
+  dir: { type: 'string', value: 'DIR', desc: 'migrations folder (overrides MIGRATIONS_DIR)' },
+  concurrency: { type: 'string', value: 'N', desc: 'tenant schemas migrated at once (default 4)' },
+  'fail-fast': { type: 'boolean', desc: 'stop at the first failing tenant schema' },
+  'lock-timeout': { type: 'string', value: 'S', desc: "seconds to wait for another run's lock (default 60)" },
+  'ddl-lock-timeout': { type: 'string', value: 'S', desc: 'lock_timeout for each migration statement (default 5)' },
+  wait: { type: 'optional-string', value: 'S', desc: 'retry connecting until the server accepts (default 60 s)' },
+  'dry-run': { type: 'boolean', desc: 'print the plan and change nothing' },
+  yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
+};
+
+/** The command named by the first positional or by --action, found before flags are checked. */
+export function findCommand(argv: string[]): string | undefined {
+  const tokens = normalize(argv);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.startsWith('--action=')) return t.slice('--action='.length);
+    if (t === '--action') return tokens[i + 1];
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '--') return tokens[i + 1];
+    if (!t.startsWith('-')) return t;
+    const name = t.slice(2);
+    if (!name.includes('=') && GLOBAL_FLAGS[name]?.type === 'string') i++; // skip its value
+  }
+  return undefined;
+}
+
+export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
+  const tokens = normalize(argv);
+  const flags: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t === '--') {
+      positionals.push(...tokens.slice(i + 1));
+      break;
+    }
+    if (!t.startsWith('--')) {
+      positionals.push(t);
+      continue;
+    }
+    const eq = t.indexOf('=');
+    const name = eq === -1 ? t.slice(2) : t.slice(2, eq);
+    const spec = specs[name];
+    if (!spec) throw new UsageError(`Unknown flag --${name}`, 'see migrate-tool --help');
+    if (spec.type === 'boolean') {
+      if (eq !== -1 && !['true', 'false'].includes(t.slice(eq + 1))) {
+        throw new UsageError(`--${name} takes no value`, `write --${name} alone`);
+      }
+      flags[name] = eq === -1 || t.slice(eq + 1) === 'true';
+    } else if (eq !== -1) {
+      flags[name] = t.slice(eq + 1);
+    } else if (spec.type === 'optional-string') {
+      flags[name] = true;
+    } else {
+      const value = tokens[++i];
+      if (value === undefined || value.startsWith('--')) {
+        throw new UsageError(`--${name} needs a value`, `write --${name}=${spec.value ?? 'VALUE'}`);
+      }
+      flags[name] = value;
+    }
+  }
+  let command = typeof flags.action === 'string' ? flags.action : undefined;
+  if (!command) command = positionals.shift();
+  else delete flags.action;
+  return { command, positionals, flags };
+}
+
+/** `-steps=2` → `--steps=2`; `-h` → `--help`; negative numbers and `-` stay as they are. */
+function normalize(argv: string[]): string[] {
+  return argv.map((a) => {
+    if (a === '-h') return '--help';
+    return /^-[a-zA-Z][\w-]*(=|$)/.test(a) ? `-${a}` : a;
+  });
+}
+
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function boolFlag(args: ParsedArgs, name: string): boolean {
+  return args.flags[name] === true;
+}
+
+/** A whole number from a flag or positional, with a usage error that names it. */
+export function intArg(value: string | undefined, what: string, { min = 0 } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min) {
+    throw new UsageError(`${what} must be a whole number${min > 0 ? ` of at least ${min}` : ''} (got "${value}")`);
+  }
+  return Number(value);
+}

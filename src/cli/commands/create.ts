@@ -1,0 +1,25 @@
+import { relative } from 'node:path';
+import { EXIT, UsageError } from '../../errors';
+import { createMigration } from '../../migrations/create';
+import { boolFlag, stringFlag } from '../args';
+import type { Command } from '../context';
+
+export const create: Command = {
+  name: 'create',
+  summary: 'write an empty .up.sql/.down.sql pair with the current UTC timestamp',
+  usage: 'create NAME [--tenant]',
+  flags: {
+    name: { type: 'string', value: 'NAME', desc: 'the migration name (same as the positional NAME)' },
+    tenant: { type: 'boolean', desc: 'a tenant migration, in tenant/' },
+  },
+  database: false,
+  async run(ctx) {
+    const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
+    if (!name) throw new UsageError('create needs a name', 'write `migrate-tool create add_employee_bio` or -action=create -name=add_employee_bio');
+    const created = await createMigration(ctx.config.migrationsDir, name, { tenant: boolFlag(ctx.args, 'tenant') });
+    ctx.out.data(created);
+    ctx.out.print(`Created ${relative(process.cwd(), created.up)}`);
+    ctx.out.print(`Created ${relative(process.cwd(), created.down)}`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,16 @@
+import { EXIT } from '../../errors';
+import { rewriteSum } from '../../migrations/create';
+import type { Command } from '../context';
+
+export const hash: Command = {
+  name: 'hash',
+  summary: 'rewrite migrate.sum from the migrations folder',
+  usage: 'hash',
+  database: false,
+  async run(ctx) {
+    const r = await rewriteSum(ctx.config.migrationsDir);
+    ctx.out.data(r);
+    ctx.out.print(`Wrote ${r.path} (${r.files} file${r.files === 1 ? '' : 's'})`);
+    return EXIT.ok;
+  },
+};

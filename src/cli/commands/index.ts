@@ -1,0 +1,17 @@
+// The command registry: one file per command, each a Command object. Adding a command is
+// adding a file and a line here.
+import type { Command } from '../context';
+import { create } from './create';
+import { down } from './down';
+import { force } from './force';
+import { hash } from './hash';
+import { status } from './status';
+import { tenants } from './tenants';
+import { up } from './up';
+import { version } from './version';
+
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

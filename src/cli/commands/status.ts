@@ -1,0 +1,37 @@
+import { EXIT } from '../../errors';
+import { status as readStatus } from '../../migrations/api';
+import type { MigrationStatus } from '../../migrations/report';
+import { boolFlag } from '../args';
+import { engineOptions, type Command } from '../context';
+import { tenantsLine } from './version';
+
+export const status: Command = {
+  name: 'status',
+  summary: 'every migration with its scope and whether it is applied; a tenants summary',
+  usage: 'status [--exit-code] [--json]',
+  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty' } },
+  database: true,
+  async run(ctx) {
+    const report = await readStatus(engineOptions(ctx));
+    ctx.out.data(report);
+    const rows = report.migrations.map((m) => [m.version, m.name, m.scope, describe(m)]);
+    for (const line of table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows])) ctx.out.print(line);
+    ctx.out.print(tenantsLine(report.tenants));
+    const pending = report.migrations.some((m) => !m.applied || m.dirty) || report.tenants.dirty.length > 0;
+    return boolFlag(ctx.args, 'exit-code') && pending ? EXIT.pending : EXIT.ok;
+  },
+};
+
+function describe(m: MigrationStatus): string {
+  const when = m.appliedAt ? ` ${m.appliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : '';
+  if (m.missingFile) return 'applied, but its files are missing';
+  if (m.dirty) return 'DIRTY (run force after fixing)';
+  if (m.scope === 'global') return m.applied ? `applied${when}` : 'pending';
+  const count = `${m.tenantsApplied}/${m.tenantsTotal} tenants`;
+  return m.applied ? `applied ${count}${when}` : `pending (${count})`;
+}
+
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}

@@ -1,0 +1,23 @@
+import { EXIT } from '../../errors';
+import { tenants as readTenants } from '../../migrations/api';
+import { engineOptions, type Command } from '../context';
+import { table } from './status';
+
+export const tenants: Command = {
+  name: 'tenants',
+  summary: 'every tenant schema with its version, dirty flag and how many migrations it is behind',
+  usage: 'tenants [--json]',
+  database: true,
+  async run(ctx) {
+    const list = await readTenants(engineOptions(ctx));
+    ctx.out.data({ pattern: ctx.config.tenantPattern, tenants: list });
+    if (list.length === 0) {
+      ctx.out.print(`no tenant schemas match ${ctx.config.tenantPattern}`);
+      return EXIT.ok;
+    }
+    const rows = list.map((t) => [t.schema, t.version ?? 'none', String(t.dirty), String(t.behind)]);
+    for (const line of table([['SCHEMA', 'VERSION', 'DIRTY', 'BEHIND'], ...rows])) ctx.out.print(line);
+    ctx.out.print(`${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty`);
+    return EXIT.ok;
+  },
+};

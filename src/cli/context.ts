@@ -1,0 +1,62 @@
+// What a command gets to work with, and the one place where flags and configuration become
+// engine options.
+import type { Config } from '../config/env';
+import type { Connection } from '../config/connection';
+import type { ExitCode } from '../errors';
+import type { EngineEvent, EngineOptions } from '../migrations/options';
+import { intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
+import type { Output } from './output';
+
+export interface CommandContext {
+  args: ParsedArgs;
+  config: Config;
+  out: Output;
+  /** Aborted by the first Ctrl-C/SIGTERM: start nothing new. */
+  signal: AbortSignal;
+  /** Aborted by the second: cancel what runs. */
+  hardSignal: AbortSignal;
+  /** Is a person at the terminal to answer a question? */
+  interactive: boolean;
+  ask(question: string): Promise<string>;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  /** e.g. `up [N] [--tenant S]` */
+  usage: string;
+  /** Flags beyond the global ones. */
+  flags?: FlagSpecs;
+  /** Connects to the database: the connection settings are validated and the target is announced. */
+  database: boolean;
+  run(ctx: CommandContext): Promise<ExitCode>;
+}
+
+export const DEFAULT_WAIT_S = 60;
+
+export function connectionOf(ctx: CommandContext): Connection {
+  if (!ctx.config.connection) throw new Error(`command needs a database but was declared without one`);
+  return ctx.config.connection;
+}
+
+export function engineOptions(ctx: CommandContext, onEvent?: (e: EngineEvent) => void): EngineOptions {
+  const { args, config } = ctx;
+  const seconds = (name: string) => {
+    const v = intArg(stringFlag(args, name), `--${name}`);
+    return v === undefined ? undefined : v * 1000;
+  };
+  const wait = args.flags.wait;
+  return {
+    connection: connectionOf(ctx),
+    migrationsDir: config.migrationsDir,
+    tenantPattern: config.tenantPattern,
+    concurrency: intArg(stringFlag(args, 'concurrency'), '--concurrency', { min: 1 }),
+    failFast: boolFlag(args, 'fail-fast'),
+    lockTimeoutMs: seconds('lock-timeout'),
+    ddlLockTimeoutMs: seconds('ddl-lock-timeout'),
+    waitMs: wait === true ? DEFAULT_WAIT_S * 1000 : typeof wait === 'string' ? (intArg(wait, '--wait') ?? 0) * 1000 : 0,
+    signal: ctx.signal,
+    hardSignal: ctx.hardSignal,
+    onEvent,
+  };
+}

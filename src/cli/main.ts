@@ -1,0 +1,47 @@
+// The process around the CLI: argv, environment (with .env), signals, terminal, exit code.
+// This file and run.ts are the only places that know about the process.
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { parseEnv } from 'node:util';
+import { runCli } from './run';
+
+function environment(): Record<string, string | undefined> {
+  // .env fills in what the real environment does not set; the real environment wins.
+  const file = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
+  return { ...file, ...process.env };
+}
+
+const soft = new AbortController();
+const hard = new AbortController();
+const onSignal = () => {
+  if (!soft.signal.aborted) {
+    process.stderr.write('\nStopping: letting what runs finish or roll back, starting nothing new (again to cancel it)\n');
+    soft.abort();
+  } else if (!hard.signal.aborted) {
+    process.stderr.write('\nCancelling what runs\n');
+    hard.abort();
+  }
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
+}
+
+const code = await runCli({
+  argv: process.argv.slice(2),
+  env: environment(),
+  streams: { stdout: process.stdout, stderr: process.stderr },
+  signal: soft.signal,
+  hardSignal: hard.signal,
+  interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  ask,
+});
+// Exit as soon as the output is flushed: an operator's job must never hang on a stray handle.
+process.stdout.write('', () => process.exit(soft.signal.aborted && code === 0 ? 1 : code));

@@ -1,0 +1,80 @@
+// Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
+import type { EngineEvent, RunResult } from '../migrations/options';
+import type { Outcome } from '../migrations/api';
+import type { Output } from './output';
+
+export function eventPrinter(out: Output): (e: EngineEvent) => void {
+  let waitingShown = false;
+  return (e) => {
+    switch (e.type) {
+      case 'migration:start': {
+        const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
+        out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
+        break;
+      }
+      case 'schema:failed':
+        out.note(`  failed: ${e.schema}: ${e.error}`);
+        break;
+      case 'retry':
+        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); retry ${e.attempt} in ${e.delayMs / 1000} s`);
+        break;
+      case 'progress':
+        if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}`);
+        if (e.done === e.total) out.clearProgress();
+        break;
+      case 'lock:waiting':
+        out.note(`Waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
+        break;
+      case 'connect:waiting':
+        if (!waitingShown) out.note(`Waiting for the database: ${e.message}`);
+        waitingShown = true;
+        break;
+      case 'interrupted':
+        out.note('Interrupted: what was running finished or was rolled back; nothing new was started.');
+        break;
+    }
+  };
+}
+
+export function printDryRun(out: Outcome, o: Output): void {
+  const { plan } = out;
+  const steps = plan.steps.map((s) => {
+    const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
+    return { version: s.migration.version, name: s.migration.name, scope: s.migration.scope, schemas: s.schemas, file: sql.file, sql: sql.text };
+  });
+  o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused });
+  if (steps.length === 0) return o.print('no change');
+  o.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
+  for (const s of steps) o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}`);
+  for (const r of plan.refused) o.print(`  refused: ${r.schema}: ${r.error}`);
+  for (const s of steps) {
+    o.print();
+    o.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
+    o.print(s.sql.trimEnd());
+  }
+}
+
+function listSchemas(schemas: string[]): string {
+  const shown = schemas.slice(0, 5).join(', ');
+  return schemas.length > 5 ? `${shown} and ${schemas.length - 5} more` : shown;
+}
+
+export function printRunResult(result: RunResult, o: Output): void {
+  const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
+  o.data({
+    [doneKey]: result.done.map((d) => ({ version: d.version, name: d.name, scope: d.scope, schema: d.schema, ms: d.ms })),
+    failed: result.failed,
+    skipped: result.skipped,
+    ...(result.interrupted ? { interrupted: true } : {}),
+  });
+  if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return o.print('no change');
+  if (result.failed.length > 0) {
+    const schemas = new Set(result.failed.map((f) => f.schema));
+    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.size} schema${schemas.size === 1 ? '' : 's'}:`);
+    for (const f of result.failed) o.print(`  ${f.schema} at ${f.version}: ${f.error}`);
+    if (result.skipped.length) o.print(`  ${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
+    return;
+  }
+  if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
+  o.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
+}

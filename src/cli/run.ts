@@ -1,0 +1,73 @@
+// One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
+// owns the process) so that nothing here exits or reads globals.
+import { describeTarget } from '../config/connection';
+import { loadConfig } from '../config/env';
+import { EXIT, isMigrateToolError, UsageError, type ExitCode } from '../errors';
+import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
+import { findCommand } from './commands/index';
+import type { CommandContext } from './context';
+import { Output, type Streams } from './output';
+import { commandUsage, generalUsage } from './usage';
+
+export interface Invocation {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  streams: Streams;
+  signal: AbortSignal;
+  hardSignal: AbortSignal;
+  interactive: boolean;
+  ask(question: string): Promise<string>;
+}
+
+export async function runCli(inv: Invocation): Promise<ExitCode> {
+  const json = inv.argv.includes('--json') || inv.argv.includes('-json');
+  const out = new Output(json, inv.streams);
+  out.addSecret(inv.env.POSTGRES_PASSWORD);
+  if (inv.env.DATABASE_URL && URL.canParse(inv.env.DATABASE_URL)) out.addSecret(decodeURIComponent(new URL(inv.env.DATABASE_URL).password));
+  try {
+    const name = findCommandName(inv.argv);
+    if (name === undefined || name === 'help') {
+      const topic = name === 'help' ? inv.argv.filter((a) => !a.startsWith('-') && a !== 'help')[0] : undefined;
+      const command = topic ? findCommand(topic) : undefined;
+      if (topic && !command) throw unknownCommand(topic);
+      inv.streams.stdout.write(`${command ? commandUsage(command) : generalUsage()}\n`);
+      return name === undefined && !inv.argv.some((a) => /^--?(help|h)$/.test(a)) ? EXIT.usage : EXIT.ok;
+    }
+    const command = findCommand(name);
+    if (!command) throw unknownCommand(name);
+    const args = parseArgs(inv.argv, { ...GLOBAL_FLAGS, ...command.flags });
+    if (args.flags.help) {
+      inv.streams.stdout.write(`${commandUsage(command)}\n`);
+      return EXIT.ok;
+    }
+    const config = loadConfig(inv.env, {
+      needsDatabase: command.database,
+      overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
+    });
+    if (config.connection) {
+      out.addSecret(config.connection.password);
+      out.note(`Target database: ${describeTarget(config.connection)} (env: ${config.appEnv})`);
+    }
+    const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask };
+    return await command.run(ctx);
+  } catch (error) {
+    return report(error, out);
+  }
+}
+
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`Unknown command "${name}"`, 'run `migrate-tool help` for the list', 'UNKNOWN_COMMAND');
+}
+
+/** One line (plus its advice) on stderr; with --json also an error document on stdout. */
+function report(error: unknown, out: Output): ExitCode {
+  if (isMigrateToolError(error)) {
+    out.note(`error: ${error.message}${error.advice ? `\n  fix: ${error.advice}` : ''}`);
+    out.data({ error: { code: error.code, message: error.message, advice: error.advice } });
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  out.note(`error: ${message}`);
+  out.data({ error: { code: 'INTERNAL', message } });
+  return EXIT.failed;
+}
