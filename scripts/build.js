@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { buildSingleFile as buildSingle } from './single-file.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -29,6 +30,12 @@ export async function buildAll({ types = false } = {}) {
   if (types) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }
 
+/** dist/migrate-tool: the CLI as one executable file, with the wasm engines beside it (`--single`). */
+export function buildSingleFile(options = {}) {
+  return buildSingle({ root, ...options });
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  await buildAll({ types: process.argv.includes('--types') });
+  if (process.argv.includes('--single')) await buildSingleFile();
+  else await buildAll({ types: process.argv.includes('--types') });
 }
