@@ -53,18 +53,23 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
 
   const problems: string[] = [];
+  const failed = new Set<string>();
   const clean = cleanEnv(merged, specs, {
     reporter: ({ errors }) => {
-      for (const [key, error] of Object.entries(errors)) problems.push(describeEnvError(key, error as Error, merged[key]));
+      for (const [key, error] of Object.entries(errors)) {
+        failed.add(key);
+        problems.push(describeEnvError(key, error as Error, merged[key]));
+      }
     },
   });
-  if (clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
-  if (!/^[A-Za-z0-9_%]+$/.test(clean.TENANT_SCHEMA_PATTERN ?? '')) {
+  // envalid's result throws on access to a variable that failed; check the rest only.
+  if (!failed.has('BACKUP_RETENTION_DAYS') && clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
+  if (!/^[A-Za-z0-9_%]+$/.test(clean.TENANT_SCHEMA_PATTERN)) {
     problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and % (e.g. company_%)');
   }
-
   let connection: Connection | undefined;
-  if (options.needsDatabase && problems.length === 0) {
+  const connectionKeys = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB_PROD', 'DATABASE_URL', 'POSTGRES_SSLMODE'];
+  if (options.needsDatabase && !connectionKeys.some((k) => failed.has(k))) {
     const result = connectionFromEnv(clean);
     if ('problems' in result) problems.push(...result.problems);
     else connection = result.connection;

@@ -16,21 +16,14 @@ const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
 
 export function splitStatements(sql: string): Statement[] {
   const out: Statement[] = [];
-  let start = 0;
-  let hasCode = false; // anything other than blanks and comments since `start`
+  let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
   let beginDepth = 0;
   let words: string[] = [];
 
   const flush = (end: number) => {
-    if (hasCode) {
-      const raw = sql.slice(start, end);
-      const lead = raw.length - raw.trimStart().length;
-      const offset = start + lead;
-      out.push({ text: raw.slice(lead).trimEnd(), offset, line: lineAt(sql, offset) });
-    }
-    start = end + 1;
-    hasCode = false;
+    if (start !== -1) out.push({ text: sql.slice(start, end).trimEnd(), offset: start, line: lineAt(sql, start) });
+    start = -1;
     parenDepth = 0;
     beginDepth = 0;
     words = [];
@@ -53,9 +46,13 @@ export function splitStatements(sql: string): Statement[] {
       i++;
       continue;
     }
-    if (!hasCode) {
-      hasCode = true;
+    if (c === ';' && parenDepth === 0 && beginDepth === 0) {
+      flush(i);
+      i++;
+      continue;
     }
+    // Leading comments belong to no statement: a statement starts at its first code character.
+    if (start === -1) start = i;
     if (c === "'") {
       i = skipQuoted(sql, i, "'", isEscapeString(sql, i));
       continue;
@@ -74,11 +71,7 @@ export function splitStatements(sql: string): Statement[] {
     }
     if (c === '(') parenDepth++;
     else if (c === ')') parenDepth = Math.max(0, parenDepth - 1);
-    else if (c === ';' && parenDepth === 0 && beginDepth === 0) {
-      flush(i);
-      i++;
-      continue;
-    } else if (IDENT_START.test(c) && !(i > 0 && IDENT_CHAR.test(sql[i - 1]!))) {
+    else if (IDENT_START.test(c) && !(i > 0 && IDENT_CHAR.test(sql[i - 1]!))) {
       let j = i + 1;
       while (j < sql.length && IDENT_CHAR.test(sql[j]!)) j++;
       const word = sql.slice(i, j).toLowerCase();

@@ -1,0 +1,112 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from '../support/fixtures';
+import { loadMigrations } from '../../src/migrations/files';
+import { checksum, verifySum } from '../../src/migrations/checksum';
+import { createMigration, rewriteSum } from '../../src/migrations/create';
+import { BASIC, writeMigrations, type Files } from '../support/migrations';
+
+describe('loading a migrations folder', () => {
+  test('orders global and tenant migrations on one timeline', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const folder = await loadMigrations(root);
+    expect(folder.migrations.map((m) => [m.version, m.scope])).toEqual([
+      ['20250101000000', 'global'],
+      ['20250101000100', 'tenant'],
+      ['20250101000200', 'tenant'],
+    ]);
+  });
+
+  const bad: Array<[string, Files, string]> = [
+    ['a malformed name', { '2025_init.up.sql': 'SELECT 1;' }, '2025_init.up.sql: name must be'],
+    ['a .down.sql with no .up.sql', { '20250101000000_init.down.sql': 'SELECT 1;' }, '20250101000000_init.down.sql: has no matching .up.sql'],
+    ['a duplicate version across folders', { '20250101000000_a.up.sql': 'SELECT 1;', 'tenant/20250101000000_b.up.sql': 'SELECT 1;' }, 'version 20250101000000 is already used by'],
+    ['an empty up file', { '20250101000000_init.up.sql': '-- nothing yet\n' }, '20250101000000_init.up.sql: is empty'],
+  ];
+  test.for(bad)('rejects %s and names the file', async ([, files, message], { dir }) => {
+    const root = await writeMigrations(dir, files, { sum: false });
+    await expect(loadMigrations(root)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(message) });
+  });
+
+  test('names every bad file at once', async ({ dir }) => {
+    const root = await writeMigrations(dir, { 'x.up.sql': 'SELECT 1', '20250101000000_a.down.sql': 'SELECT 1' }, { sum: false });
+    const error = await loadMigrations(root).catch((e: Error) => e);
+    expect(error.message).toContain('x.up.sql');
+    expect(error.message).toContain('20250101000000_a.down.sql');
+  });
+
+  test('a missing folder is a usage error that says what to set', async ({ dir }) => {
+    await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, advice: expect.stringContaining('MIGRATIONS_DIR') });
+  });
+});
+
+describe('migrate.sum', () => {
+  test('checksums ignore line endings', () => {
+    expect(checksum('SELECT 1;\r\nSELECT 2;\r\n')).toBe(checksum('SELECT 1;\nSELECT 2;\n'));
+    expect(checksum('SELECT 1;')).not.toBe(checksum('SELECT 2;'));
+  });
+
+  test('accepts the folder it was written from', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const folder = await loadMigrations(root);
+    await expect(verifySum(root, folder.checksums)).resolves.toBeUndefined();
+  });
+
+  test('refuses an added, a changed and a removed file, naming each', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    await writeFile(join(root, '20250101000300_other_branch.up.sql'), 'SELECT 1;');
+    await writeFile(join(root, 'tenant/20250101000100_employees.up.sql'), 'CREATE TABLE employees (id int);');
+    const sum = await readFile(join(root, 'migrate.sum'), 'utf8');
+    await writeFile(join(root, 'migrate.sum'), `${sum}gone.up.sql sha256:${'0'.repeat(64)}\n`);
+    const folder = await loadMigrations(root);
+    const error = await verifySum(root, folder.checksums).catch((e: Error) => e);
+    expect(error).toMatchObject({ exitCode: 2, code: 'SUM_MISMATCH' });
+    expect(error.message).toContain('20250101000300_other_branch.up.sql is not in migrate.sum');
+    expect(error.message).toContain('tenant/20250101000100_employees.up.sql has changed');
+    expect(error.message).toContain('gone.up.sql is in migrate.sum but missing');
+  });
+
+  test('a folder with CRLF files still matches a sum written from LF files', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const file = join(root, '20250101000000_init.up.sql');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/\n/g, '\r\n'));
+    const folder = await loadMigrations(root);
+    await expect(verifySum(root, folder.checksums)).resolves.toBeUndefined();
+  });
+});
+
+describe('create', () => {
+  test('writes a pair named with the UTC time and adds only it to migrate.sum', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    // An unrelated edit must stay detectable after create: create does not bless it.
+    await writeFile(join(root, '20250101000000_init.down.sql'), 'DROP TABLE companies CASCADE;');
+    const created = await createMigration(root, 'add_bio', { tenant: true, now: new Date('2026-01-02T03:04:05Z') });
+    expect(created.version).toBe('20260102030405');
+    expect(created.up).toBe(join(root, 'tenant', '20260102030405_add_bio.up.sql'));
+    const sum = await readFile(join(root, 'migrate.sum'), 'utf8');
+    expect(sum).toContain('tenant/20260102030405_add_bio.up.sql sha256:');
+    const folder = await loadMigrations(root, { allowEmpty: true });
+    await expect(verifySum(root, folder.checksums)).rejects.toThrow('20250101000000_init.down.sql has changed');
+  });
+
+  test('never reuses a version or goes behind the newest one', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const a = await createMigration(root, 'a', { now: new Date('2024-01-01T00:00:00Z') });
+    const b = await createMigration(root, 'b', { now: new Date('2024-01-01T00:00:00Z') });
+    expect(a.version > '20250101000200').toBe(true);
+    expect(b.version > a.version).toBe(true);
+  });
+
+  test('rejects a name that is not lowercase words', async ({ dir }) => {
+    await expect(createMigration(dir, 'Add Bio')).rejects.toMatchObject({ exitCode: 2, code: 'BAD_NAME' });
+  });
+
+  test('hash rewrites migrate.sum so the folder verifies again', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    await writeFile(join(root, '20250101000500_more.up.sql'), 'SELECT 1;');
+    const r = await rewriteSum(root);
+    expect(r.files).toBe(7);
+    const folder = await loadMigrations(root);
+    await expect(verifySum(root, folder.checksums)).resolves.toBeUndefined();
+  });
+});
