@@ -1,0 +1,60 @@
+# migrate-tool as a one-shot container job: ENTRYPOINT migrate-tool, default command `up`.
+#
+#   docker build -t migrate-tool .
+#   docker build --build-arg NODE_IMAGE=<another Node >= 20 image on Debian trixie> -t migrate-tool .
+#
+# Written for both the classic builder and BuildKit: no BuildKit-only syntax.
+ARG NODE_IMAGE=node:24-trixie-slim
+
+# ---- build: the single-file CLI (dist/migrate-tool) and the wasm engines and linter it reads
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# --ignore-scripts: nothing here needs an install script, and `prepare` would run before src/ exists.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY scripts/ scripts/
+COPY src/ src/
+RUN node scripts/build.js --single
+
+# ---- pg-client: pg_dump and pg_restore from trixie's postgresql-client-17, plus only the shared
+# libraries that the base image lacks (no psql, no perl wrappers, no docs)
+FROM ${NODE_IMAGE} AS pg-client
+RUN find /usr/lib -name '*.so*' > /tmp/base-libs \
+ && apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client-17 \
+ && bin=/usr/lib/postgresql/17/bin \
+ && mkdir -p /out$bin /out/usr/local/bin \
+ && for tool in pg_dump pg_restore; do \
+      cp $bin/$tool /out$bin/$tool && ln -s $bin/$tool /out/usr/local/bin/$tool; \
+    done \
+ && ldd $bin/pg_dump $bin/pg_restore | awk '$2 == "=>" { print $3 }' | sort -u > /tmp/needed \
+ && if grep -qv '^/' /tmp/needed; then echo "unresolved libraries:"; cat /tmp/needed; exit 1; fi \
+ && while read -r lib; do \
+      dir=$(readlink -f "$(dirname "$lib")"); path="$dir/$(basename "$lib")"; \
+      grep -qxF "$path" /tmp/base-libs && continue; \
+      mkdir -p "/out$dir" && cp -L "$lib" "/out$path"; \
+    done < /tmp/needed \
+ && du -sh /out
+
+# ---- runtime: Node, the single file, pg_dump/pg_restore, and the application's migrations
+FROM ${NODE_IMAGE} AS runtime
+COPY --from=pg-client /out/ /
+RUN ldconfig \
+ && pg_dump --version && pg_restore --version \
+ && groupadd --system --gid 10001 migrate \
+ && useradd --system --uid 10001 --gid migrate --home-dir /app --no-create-home --shell /usr/sbin/nologin migrate \
+ && mkdir -p /app /backups && chown migrate:migrate /backups && chmod 0700 /backups \
+ && ln -s /app/migrate-tool /usr/local/bin/migrate-tool
+WORKDIR /app
+COPY --from=build /src/dist/migrate-tool /src/dist/schema_engine_bg.wasm /src/dist/prisma_schema_build_bg.wasm /app/
+# The application's migrations, Prisma schema and seed data, baked in: the image is one release.
+COPY migrations/ /app/migrations/
+COPY prisma/ /app/prisma/
+COPY seeds/ /app/seeds/
+ENV BACKUP_DIR=/backups \
+    NODE_ENV=production
+VOLUME ["/backups"]
+USER migrate
+ENTRYPOINT ["migrate-tool"]
+CMD ["up"]
