@@ -68,9 +68,18 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and % (e.g. company_%)');
   }
   let connection: Connection | undefined;
-  const connectionKeys = ['POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_PASSWORD', 'POSTGRES_DB_PROD', 'DATABASE_URL', 'POSTGRES_SSLMODE'];
-  if (options.needsDatabase && !connectionKeys.some((k) => failed.has(k))) {
-    const result = connectionFromEnv(clean);
+  if (options.needsDatabase) {
+    // Read the connection variables that passed; a failed one is already reported above.
+    const ok = <K extends keyof typeof specs>(k: K) => (failed.has(k) ? undefined : clean[k]);
+    const result = connectionFromEnv({
+      POSTGRES_HOST: ok('POSTGRES_HOST') ?? 'localhost',
+      POSTGRES_PORT: ok('POSTGRES_PORT') ?? 5432,
+      POSTGRES_USER: ok('POSTGRES_USER'),
+      POSTGRES_PASSWORD: ok('POSTGRES_PASSWORD'),
+      POSTGRES_DB_PROD: ok('POSTGRES_DB_PROD'),
+      DATABASE_URL: ok('DATABASE_URL'),
+      POSTGRES_SSLMODE: ok('POSTGRES_SSLMODE'),
+    });
     if ('problems' in result) problems.push(...result.problems);
     else connection = result.connection;
   }

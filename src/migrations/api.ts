@@ -13,7 +13,7 @@ import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from '.
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
 import { statusReport, tenantStatuses, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
-import { forceVersion, type ForceResult } from './force';
+import { forceVersion, parseForceTarget, type ForceResult } from './force';
 
 export interface RunOptions extends PlanOptions {
   /** Plan only: nothing is locked or changed. */
@@ -61,9 +61,10 @@ export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
 export async function force(options: EngineOptions, target: string, run: { tenant?: string } = {}): Promise<ForceResult> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
+  const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
   return locked(o, async (client, state) => {
     const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
-    return forceVersion(client, folder, scope, target);
+    return forceVersion(client, folder, scope, version);
   });
 }
 

@@ -25,8 +25,8 @@ export function parseForceTarget(folder: MigrationFolder, target: string): strin
   return target;
 }
 
-export async function forceVersion(client: pg.ClientBase, folder: MigrationFolder, scope: SchemaState[], target: string): Promise<ForceResult> {
-  const version = parseForceTarget(folder, target);
+/** `version` as parseForceTarget returned it; null: nothing applied. */
+export async function forceVersion(client: pg.ClientBase, folder: MigrationFolder, scope: SchemaState[], version: string | null): Promise<ForceResult> {
   const upTo = folder.migrations.filter((m) => version !== null && m.version <= version);
   const cols = { schema: [] as string[], version: [] as string[], name: [] as string[], scope: [] as string[], checksum: [] as string[] };
   for (const s of scope) {

@@ -5,6 +5,7 @@ import { loadMigrations } from '../../src/migrations/files';
 import { checksum, verifySum } from '../../src/migrations/checksum';
 import { createMigration, rewriteSum } from '../../src/migrations/create';
 import { BASIC, writeMigrations, type Files } from '../support/migrations';
+import { rejection } from '../support/errors';
 
 describe('loading a migrations folder', () => {
   test('orders global and tenant migrations on one timeline', async ({ dir }) => {
@@ -30,7 +31,7 @@ describe('loading a migrations folder', () => {
 
   test('names every bad file at once', async ({ dir }) => {
     const root = await writeMigrations(dir, { 'x.up.sql': 'SELECT 1', '20250101000000_a.down.sql': 'SELECT 1' }, { sum: false });
-    const error = await loadMigrations(root).catch((e: Error) => e);
+    const error = await rejection(loadMigrations(root));
     expect(error.message).toContain('x.up.sql');
     expect(error.message).toContain('20250101000000_a.down.sql');
   });
@@ -59,7 +60,7 @@ describe('migrate.sum', () => {
     const sum = await readFile(join(root, 'migrate.sum'), 'utf8');
     await writeFile(join(root, 'migrate.sum'), `${sum}gone.up.sql sha256:${'0'.repeat(64)}\n`);
     const folder = await loadMigrations(root);
-    const error = await verifySum(root, folder.checksums).catch((e: Error) => e);
+    const error = await rejection(verifySum(root, folder.checksums));
     expect(error).toMatchObject({ exitCode: 2, code: 'SUM_MISMATCH' });
     expect(error.message).toContain('20250101000300_other_branch.up.sql is not in migrate.sum');
     expect(error.message).toContain('tenant/20250101000100_employees.up.sql has changed');

@@ -1,0 +1,129 @@
+// Bad input: each gets one clear line saying what to do, and the contract's exit code.
+import { createServer, type Server, type Socket, connect } from 'node:net';
+import { describe, expect, test } from '../support/fixtures';
+import { envFor, runCli, SENTINEL_PASSWORD, spawnCli, collect } from '../support/cli';
+import { freePort } from '../support/server';
+import { BASIC, writeMigrations } from '../support/migrations';
+
+describe('usage errors exit 2 and touch nothing', () => {
+  test.for([
+    [['frobnicate'], 'Unknown command "frobnicate"'],
+    [['up', '--frob'], 'Unknown flag --frob'],
+    [['up', 'two'], 'N must be a whole number of at least 1 (got "two")'],
+    [['-action=down', '-steps=0'], 'N must be a whole number of at least 1 (got "0")'],
+    [['up', '--concurrency', '0'], '--concurrency must be a whole number of at least 1'],
+    [['force'], 'force needs a version'],
+    [['create'], 'create needs a name'],
+    [['force', '20990101000000'], 'Version 20990101000000 is not a migration'],
+  ] as Array<[string[], string]>)('%j', async ([args, message], { db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const r = await runCli(args, { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s`);
+    expect(state.rows[0].s).toBeNull();
+  });
+
+  test('configuration problems are all reported at once', async ({ dir }) => {
+    const r = await runCli(['up'], { env: { APP_ENV: 'staging', POSTGRES_PORT: 'x' }, cwd: dir });
+    expect(r.code).toBe(2);
+    const line = r.stderr.split('\n')[0]!;
+    for (const part of ['POSTGRES_PORT', 'APP_ENV must be one of dev, test, prod', 'POSTGRES_DB_PROD is not set', 'POSTGRES_USER is not set']) {
+      expect(line).toContain(part);
+    }
+  });
+
+  test('DATABASE_URL and POSTGRES_DB_PROD naming different databases is refused', async ({ dir }) => {
+    const r = await runCli(['version'], {
+      env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}@127.0.0.1/one`, POSTGRES_DB_PROD: 'two' },
+      cwd: dir,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('DATABASE_URL names database "one" but POSTGRES_DB_PROD names "two"');
+  });
+
+  test('.env in the working directory is read, and the real environment wins over it', async ({ db, dir }) => {
+    const env = envFor(db.url);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${dir}/.env`, Object.entries({ ...env, APP_ENV: 'test' }).map(([k, v]) => `${k}=${v}`).join('\n'));
+    await writeMigrations(dir, BASIC);
+    const fromFile = await runCli(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD } });
+    expect(fromFile.code).toBe(0);
+    expect(fromFile.stderr).toContain(`Target database: ${db.name} on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT} as ${env.POSTGRES_USER} (env: test)`);
+    const overridden = await runCli(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, APP_ENV: 'dev' } });
+    expect(overridden.stderr).toContain('(env: dev)');
+  });
+
+  test('help in every form prints usage and exits 0', async () => {
+    for (const args of [['help'], ['--help'], ['-action=help'], ['up', '--help'], ['help', 'down']]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(0);
+      expect(r.stdout).toMatch(/migrate-tool (<command>|up|down)/);
+    }
+  });
+});
+
+describe('connection problems exit 1 with one line and the fix', () => {
+  const withFolder = async (dir: string, env: Record<string, string>) => ({ ...env, MIGRATIONS_DIR: await writeMigrations(dir, BASIC) });
+
+  test('connection refused', async ({ dir }) => {
+    const port = await freePort();
+    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb', POSTGRES_PASSWORD: SENTINEL_PASSWORD }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error: Connection refused by 127.0.0.1:${port}`);
+    expect(r.stderr).toContain('fix: check that PostgreSQL is running there');
+  });
+
+  test('database does not exist', async ({ db, dir }) => {
+    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: Database "no_such_db" does not exist');
+    expect(r.stderr).toContain('fix: create it (createdb no_such_db) or fix POSTGRES_DB_PROD');
+  });
+
+  test('authentication failed', async ({ db, dir }) => {
+    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { ...envFor(db.url), POSTGRES_USER: 'no_such_role' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: Authentication failed for user "no_such_role"');
+    expect(r.stderr).toContain('fix: check POSTGRES_USER and POSTGRES_PASSWORD');
+  });
+
+  test('host not found', async ({ dir }) => {
+    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: 'no-such-host.invalid', POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }) });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: Host not found: no-such-host.invalid');
+  });
+
+  test('a URL password never appears, even in a connection error', async ({ dir }) => {
+    const port = await freePort();
+    const r = await runCli(['up', '--json'], { cwd: dir, env: await withFolder(dir, { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}@127.0.0.1:${port}/maindb` }) });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('CONNECTION_REFUSED');
+  });
+
+  test('--wait retries until the server accepts connections', async ({ db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const port = await freePort();
+    const target = new URL(db.url);
+    const env = { ...envFor(db.url), POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), MIGRATIONS_DIR: root };
+    const child = spawnCli(['up', '--wait=20'], { env });
+    const done = collect(child);
+    // The "server" comes up 1.5 s later: a TCP relay to the real one.
+    await new Promise((r) => setTimeout(r, 1500));
+    const relay: Server = createServer((client: Socket) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      client.pipe(upstream).pipe(client);
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
+    try {
+      const r = await done;
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('Waiting for the database: Connection refused');
+      expect(r.stdout).toContain('Migration complete!');
+    } finally {
+      relay.close();
+    }
+  });
+});
