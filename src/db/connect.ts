@@ -16,14 +16,20 @@ export interface ConnectOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
+/** Servers that refused SSL under the default mode ("prefer"): later connections go plain at once. */
+const plainServers = new Set<string>();
+const serverKey = (c: Connection) => `${c.host}:${c.port}`;
+
 export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS): pg.ClientConfig {
+  // Unset means libpq's default, "prefer": SSL (unverified) if the server offers it, plain if not.
+  const prefer = c.sslMode === undefined && !plainServers.has(serverKey(c));
   return {
     host: c.host,
     port: c.port,
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl: c.sslMode === 'require' ? { rejectUnauthorized: false } : c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : false,
+    ssl: c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'migrate-tool',
   };
@@ -38,6 +44,11 @@ export async function connect(c: Connection, opts: ConnectOptions = {}): Promise
       return client;
     } catch (error) {
       await client.end().catch(() => {});
+      if (c.sslMode === undefined && /does not support SSL/i.test((error as Error)?.message) && !plainServers.has(serverKey(c))) {
+        plainServers.add(serverKey(c));
+        attempt--;
+        continue;
+      }
       const retryable = isTransient(error);
       if (!retryable || Date.now() >= deadline || opts.signal?.aborted) throw explainConnectionError(error, c);
       opts.onWait?.(explainConnectionError(error, c).message);
@@ -92,7 +103,7 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
       return fail(`The server at ${where} is starting up`, 'retry in a moment, or pass --wait', 'SERVER_STARTING');
   }
   if (/does not support SSL/i.test(server)) {
-    return fail(`The server at ${where} does not support SSL`, 'set POSTGRES_SSLMODE=disable', 'SSL_UNSUPPORTED');
+    return fail(`The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`, 'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered', 'SSL_UNSUPPORTED');
   }
   if (/timeout/i.test(server)) {
     return fail(`Connection to ${where} timed out`, 'check the host, the port and any firewall between them', 'CONNECT_TIMEOUT');

@@ -88,6 +88,16 @@ describe('connection problems exit 1 with one line and the fix', () => {
     expect(r.stderr).toContain('fix: check POSTGRES_USER and POSTGRES_PASSWORD');
   });
 
+  test('POSTGRES_SSLMODE=require against a server without SSL says so; unset, SSL is only used when offered', async ({ db, dir }) => {
+    const ssl = await db.query<{ ssl: string }>('SHOW ssl');
+    if (ssl.rows[0]!.ssl === 'on') return void console.warn('skipped: the test server offers SSL, so there is no refusal to see');
+    const env = await withFolder(dir, envFor(db.url));
+    const r = await runCli(['version'], { cwd: dir, env: { ...env, POSTGRES_SSLMODE: 'require' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('does not support SSL, which POSTGRES_SSLMODE=require requires');
+    expect((await runCli(['version'], { cwd: dir, env })).code).toBe(0);
+  });
+
   test('host not found', async ({ dir }) => {
     const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: 'no-such-host.invalid', POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }) });
     expect(r.code).toBe(1);
