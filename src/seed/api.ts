@@ -1,0 +1,119 @@
+// `seed` as the library exposes it: load and check every seed file, refuse a database with
+// pending or dirty migrations, then apply all sets in one transaction under the run lock.
+import type pg from 'pg';
+import { acquireLock } from '../db/lock';
+import { isMigrateToolError, OperationError, UsageError } from '../errors';
+import { loadMigrations, type MigrationFolder } from '../migrations/files';
+import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
+import { statusReport } from '../migrations/report';
+import { readState, type DatabaseState } from '../migrations/state';
+import { applyDataSet, applySqlSet, type SetResult } from './apply';
+import { checkCatalog, readCatalog, schemasOf, type Catalog } from './catalog';
+import { loadSeeds, type SeedSet } from './files';
+
+export interface SeedRun {
+  seedsDir: string;
+  /** Seed even when migrations are pending or the database is dirty. */
+  force?: boolean;
+  /** Apply everything, report it, then roll back. */
+  dryRun?: boolean;
+  onEvent?: (e: SeedEvent) => void;
+}
+
+export type SeedEvent =
+  | { type: 'set:start'; file: string; name: string; scope: 'global' | 'tenant'; schemas: number }
+  | { type: 'set:done'; result: SetResult };
+
+export interface SeedReport {
+  database: string;
+  dryRun: boolean;
+  sets: SetResult[];
+  totals: { inserted: number; updated: number; unchanged: number };
+}
+
+export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedReport> {
+  const o = resolved(options);
+  const sets = await loadSeeds(run.seedsDir);
+  const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
+  const lock = await acquireLock(o.connection, {
+    connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs,
+    onWait: (message) => o.emit({ type: 'connect:waiting', message }),
+    onWaiting: (holder) => o.emit({ type: 'lock:waiting', holder }),
+  });
+  try {
+    const state = await readState(lock.client, o.tenantPattern);
+    if (folder) refuseUnlessReady(folder, state, o.tenantPattern);
+    const tenants = state.tenants.map((t) => t.schema);
+    const catalog = await readCatalog(lock.client, sets, tenants);
+    checkCatalog(sets, tenants, catalog);
+    const results = await inTransaction(lock.client, o, Boolean(run.dryRun), (searchPath) => applyAll(lock.client, sets, tenants, catalog, searchPath, o, run));
+    const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
+    return { database: o.connection.database, dryRun: Boolean(run.dryRun), sets: results, totals: { inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged') } };
+  } finally {
+    await lock.release();
+  }
+}
+
+async function applyAll(db: pg.Client, sets: SeedSet[], tenants: string[], catalog: Catalog, searchPath: string, o: Resolved, run: SeedRun): Promise<SetResult[]> {
+  const results: SetResult[] = [];
+  for (const set of sets) {
+    if (o.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
+    const schemas = schemasOf(set, tenants);
+    run.onEvent?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
+    const result = set.kind === 'data' ? await applyDataSet(db, set, schemas, catalog) : await applySqlSet(db, set, schemas, searchPath);
+    results.push(result);
+    run.onEvent?.({ type: 'set:done', result });
+  }
+  return results;
+}
+
+/** Runs `fn` in one transaction, committed (or, on a dry run, rolled back) only if all of it worked. */
+async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn: (searchPath: string) => Promise<T>): Promise<T> {
+  const searchPath = (await db.query<{ search_path: string }>('SHOW search_path')).rows[0]!.search_path;
+  // Seeds touch rows the application uses: wait a bounded time for their locks, never queue traffic for long.
+  await db.query(`BEGIN; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`);
+  try {
+    const value = await fn(searchPath);
+    await db.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+    return value;
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => {});
+    if (isMigrateToolError(error)) throw error;
+    const e = error as Error & { code?: string };
+    if (e.code === '55P03') throw new OperationError(`Seeding waited too long for a row lock (${e.message}); nothing was changed`, 'LOCK_TIMEOUT', 'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout', { cause: e });
+    throw new OperationError(`Seeding failed: ${e.message}; nothing was changed`, e.code ? 'SEED_FAILED' : 'CONNECTION_LOST', 're-run `migrate-tool seed`: the transaction was rolled back', { cause: e });
+  }
+}
+
+async function migrationsFor(dir: string): Promise<MigrationFolder> {
+  try {
+    return await loadMigrations(dir);
+  } catch (error) {
+    if (!isMigrateToolError(error) || error.code !== 'NO_MIGRATIONS_DIR') throw error;
+    throw new UsageError(`Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`, 'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check', 'NO_MIGRATIONS_DIR');
+  }
+}
+
+/** Seeds are written for the schema the migrations build: refuse a database that is not there yet. */
+function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, pattern: string): void {
+  const dirty = [state.public, ...state.tenants].filter((s) => s.dirtyAt).map((s) => `${s.schema} at ${s.dirtyAt}`);
+  if (dirty.length) {
+    throw new OperationError(
+      `The database is dirty (${list(dirty)}): a no-transaction migration did not finish; seeding refused`,
+      'DIRTY',
+      'finish or undo that migration by hand, run `migrate-tool force VERSION`, then `migrate-tool up` (or pass --force to seed anyway)',
+    );
+  }
+  const pending = statusReport(folder, state, pattern).migrations.filter((m) => !m.applied && !m.missingFile);
+  if (pending.length) {
+    throw new OperationError(
+      `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${list(pending.map((m) => `${m.version} ${m.name}`))}); seeding refused`,
+      'PENDING_MIGRATIONS',
+      'run `migrate-tool up` first (or pass --force to seed anyway)',
+    );
+  }
+}
+
+function list(items: string[]): string {
+  return items.length > 3 ? `${items.slice(0, 3).join(', ')} and ${items.length - 3} more` : items.join(', ');
+}
