@@ -8,9 +8,12 @@ import { hash } from './hash';
 import { status } from './status';
 import { tenants } from './tenants';
 import { up } from './up';
+import { seed } from './seed';
+import { backup } from './backup';
+import { restore } from './restore';
 import { version } from './version';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

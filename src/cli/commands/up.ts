@@ -1,20 +1,23 @@
-import { EXIT } from '../../errors';
+import { EXIT, OperationError, type MigrateToolError } from '../../errors';
 import { migrate } from '../../migrations/api';
 import { boolFlag, intArg, stringFlag } from '../args';
-import { engineOptions, type Command } from '../context';
+import { engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter, printDryRun, printRunResult } from '../render-run';
+import { takeBackup } from './backup';
 
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--concurrency N] [--fail-fast]',
+  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--concurrency N] [--fail-fast]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
+    backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
   },
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
+    if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
     const outcome = await migrate(engineOptions(ctx, eventPrinter(ctx.out)), {
       steps,
       tenant: stringFlag(ctx.args, 'tenant'),
@@ -28,3 +31,12 @@ export const up: Command = {
     return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
   },
 };
+
+async function backupFirst(ctx: CommandContext): Promise<void> {
+  try {
+    await takeBackup(ctx, { toStderr: ctx.out.json });
+  } catch (error) {
+    const e = error as Partial<MigrateToolError> & Error;
+    throw new OperationError(`Backup failed, so nothing was migrated: ${e.message}`, 'BACKUP_FAILED', e.advice, { cause: error });
+  }
+}

@@ -1,0 +1,137 @@
+// `backup`: pg_dump -F c into BACKUP_DIR under a temporary name, verified with pg_restore --list,
+// mode 0600, then renamed to backup_<db>_<YYYYMMDD_HHMMSS>.dump; older backups of the same
+// database are then removed by the retention rule.
+import { existsSync } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { connectionFromUrl, type Connection } from '../config/connection';
+import { withClient } from '../db/connect';
+import { OperationError } from '../errors';
+import { sleep } from '../util/sleep';
+import { backupName, pruneBackups } from './retention';
+import { checkDumpVersion, runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv } from './tools';
+
+export interface Progress {
+  bytes: number;
+  elapsedMs: number;
+}
+
+export interface BackupOptions extends ToolEnv {
+  /** Connection settings, or a postgres:// URL. */
+  connection: Connection | string;
+  backupDir: string;
+  /** Backups of this database older than this many days are removed. Default 2. */
+  retentionDays?: number;
+  /** Remove no old backup. */
+  keep?: boolean;
+  connectTimeoutMs?: number;
+  waitMs?: number;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface BackupResult {
+  file: string;
+  bytes: number;
+  ms: number;
+  /** When the dump started (the name's time), ISO 8601. */
+  startedAt: string;
+  /** Entries in the archive's table of contents, as pg_restore --list read them. */
+  entries: number;
+  pgDump: string;
+  server: string;
+  removed: string[];
+  /** Old backups that could not be removed (the backup itself succeeded). */
+  notRemoved: string[];
+}
+
+export const PROGRESS_MS = 250;
+
+export async function backup(options: BackupOptions): Promise<BackupResult> {
+  const started = performance.now();
+  const c = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const env = toolEnv(c, options.env);
+  const tools = { env, signal: options.signal };
+  const [server, dump] = await Promise.all([
+    withClient(c, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal }, serverVersion),
+    toolVersion('pg_dump', tools),
+  ]);
+  checkDumpVersion(dump, server);
+
+  const dir = resolve(options.backupDir);
+  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: Error) => {
+    throw new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write');
+  });
+  const { at, file } = await freeName(dir, c.database);
+  const temp = join(dir, `.${basename(file)}.partial`);
+  try {
+    // Created 0600 before pg_dump opens it, so the dump is never readable by others, not even briefly.
+    const handle = await open(temp, 'wx', 0o600);
+    await handle.chmod(0o600);
+    await handle.close();
+    await dumpTo(temp, tools, started, options.onProgress);
+    const entries = await verify(temp, tools);
+    await publish(temp, file);
+    const bytes = (await stat(file)).size;
+    const pruned = options.keep ? { removed: [], failed: [] } : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);
+    return {
+      file, bytes, ms: Math.round(performance.now() - started), startedAt: at.toISOString(), entries,
+      pgDump: dump.text, server: server.text, removed: pruned.removed, notRemoved: pruned.failed,
+    };
+  } catch (error) {
+    await rm(temp, { force: true });
+    if ((error as NodeJS.ErrnoException).code && !(error instanceof OperationError)) {
+      throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** The name for a backup taken now; a second backup within the same second waits for the next one. */
+async function freeName(dir: string, database: string): Promise<{ at: Date; file: string }> {
+  for (;;) {
+    const at = new Date();
+    const file = join(dir, backupName(database, at));
+    if (!existsSync(file) && !existsSync(join(dir, `.${basename(file)}.partial`))) return { at, file };
+    await sleep(1000 - at.getMilliseconds() + 5);
+  }
+}
+
+async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?: (p: Progress) => void): Promise<void> {
+  const report = async () => onProgress?.({ bytes: (await stat(temp).catch(() => ({ size: 0 }))).size, elapsedMs: performance.now() - started });
+  void report();
+  const timer = onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+  try {
+    const r = await runTool('pg_dump', ['--format=custom', '--no-password', `--file=${temp}`], tools);
+    if (tools.signal?.aborted) throw new OperationError('Backup interrupted; no backup was written', 'INTERRUPTED');
+    if (r.code !== 0) {
+      throw new OperationError(`pg_dump failed (${r.signal ?? `exit ${r.code}`}): ${tail(r.stderr) || 'no message'}`, 'PG_DUMP_FAILED', 'fix the cause above and run `migrate-tool backup` again; no backup was written');
+    }
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The archive must be readable by pg_restore before it may carry a backup's name. */
+async function verify(temp: string, tools: ToolEnv): Promise<number> {
+  let entries = 0;
+  const r = await runTool('pg_restore', ['--list', temp], { ...tools, onLine: (line) => void (/^\d+;/.test(line) && entries++) });
+  if (r.code !== 0) {
+    throw new OperationError(`The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`, 'BACKUP_UNREADABLE', 'no backup was written; check the disk and run `migrate-tool backup` again');
+  }
+  return entries;
+}
+
+/** Gives the verified file its final name without ever replacing another backup, and makes the name durable. */
+async function publish(temp: string, file: string): Promise<void> {
+  try {
+    await link(temp, file);
+    await unlink(temp);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || existsSync(file)) throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run `migrate-tool backup` again');
+    await rename(temp, file); // filesystems without hard links
+  }
+  const dirHandle = await open(resolve(file, '..'), 'r');
+  await dirHandle.sync().catch(() => {});
+  await dirHandle.close();
+}

@@ -1,0 +1,96 @@
+// `restore FILE`: pg_restore --clean --if-exists --no-owner into the target, as one transaction
+// (a failure leaves the database as it was), under the run lock so no migration runs meanwhile.
+// Afterwards it names what the archive does not hold and therefore still exists.
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type pg from 'pg';
+import { connectionFromUrl, type Connection } from '../config/connection';
+import { acquireLock } from '../db/lock';
+import { OperationError } from '../errors';
+import { inspectArchive, type ArchiveInfo } from './archive';
+import { PROGRESS_MS, type Progress } from './dump';
+import { runTool, tail, toolEnv, type ToolEnv } from './tools';
+
+export interface RestoreOptions extends ToolEnv {
+  connection: Connection | string;
+  file: string;
+  /** The archive as inspectArchive read it (it is read again otherwise). */
+  archive?: ArchiveInfo;
+  connectTimeoutMs?: number;
+  waitMs?: number;
+  /** How long to wait for another migrate-tool run to finish. Default 60 s. */
+  lockTimeoutMs?: number;
+  /** Bytes: what pg_restore has read so far (file and server replies). */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RestoreResult {
+  file: string;
+  bytes: number;
+  ms: number;
+  archive: Omit<ArchiveInfo, 'schemas' | 'relations' | 'file' | 'bytes'>;
+  /** Schemas and relations in the database that the archive does not hold: they were left as they were. */
+  leftovers: string[];
+}
+
+export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+  const started = performance.now();
+  const c = typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection;
+  const tools = { env: toolEnv(c, o.env), signal: o.signal };
+  const file = resolve(o.file);
+  const archive = o.archive ?? (await inspectArchive(file, tools));
+  const lock = await acquireLock(c, { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? 60_000 });
+  try {
+    let pid: number | undefined;
+    const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
+    void report();
+    const timer = o.onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+    const r = await runTool('pg_restore', ['--clean', '--if-exists', '--no-owner', '--no-password', '--single-transaction', '--exit-on-error', `--dbname=${conninfoDbname(c.database)}`, file], {
+      ...tools,
+      onSpawn: (child) => (pid = child.pid),
+    }).finally(() => clearInterval(timer));
+    if (o.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
+    if (r.code !== 0) {
+      throw new OperationError(
+        `pg_restore failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
+        'RESTORE_FAILED',
+        /max_locks_per_transaction/.test(r.stderr)
+          ? 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again'
+          : 'fix the cause above and run `migrate-tool restore` again',
+      );
+    }
+    const { database, createdAt, serverVersion, pgDumpVersion, entries } = archive;
+    return { file, bytes: archive.bytes, ms: Math.round(performance.now() - started), archive: { database, createdAt, serverVersion, pgDumpVersion, entries }, leftovers: await leftovers(lock.client, archive) };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** libpq reads a --dbname holding `=` as a connection string: always give it one, quoted. */
+function conninfoDbname(database: string): string {
+  return `dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** What pg_restore has read (Linux: /proc/PID/io); 0 where that cannot be seen. */
+async function bytesRead(pid: number): Promise<number> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8').catch(() => '');
+  return Number(/^rchar:\s*(\d+)/m.exec(io)?.[1] ?? 0);
+}
+
+async function leftovers(db: pg.Client, archive: ArchiveInfo): Promise<string[]> {
+  const user = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
+  const schemas = await db.query<{ name: string }>(`SELECT n.nspname AS name FROM pg_namespace n WHERE ${user} AND n.nspname <> 'public' ORDER BY 1`);
+  const extraSchemas = schemas.rows.map((r) => r.name).filter((s) => !archive.schemas.has(s));
+  // Sequences owned by a column belong to their table and are named through it.
+  const relations = await db.query<{ schema: string; name: string }>(
+    `SELECT n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE ${user} AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+        AND NOT (n.nspname = ANY($1::text[]))
+        AND NOT (c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i')))
+      ORDER BY 1, 2`,
+    [extraSchemas],
+  );
+  const extraRelations = relations.rows.map((r) => `${r.schema}.${r.name}`).filter((r) => !archive.relations.has(r));
+  return [...extraSchemas.map((s) => `schema ${s}`), ...extraRelations];
+}

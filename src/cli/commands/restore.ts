@@ -1,0 +1,69 @@
+import { basename, resolve } from 'node:path';
+import { inspectArchive, type ArchiveInfo } from '../../backup/archive';
+import { restore as runRestore } from '../../backup/restore';
+import { toolEnv } from '../../backup/tools';
+import { EXIT, UsageError } from '../../errors';
+import { version as readVersion } from '../../migrations/api';
+import { boolFlag } from '../args';
+import { confirmInProd } from '../confirm';
+import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
+import { formatBytes, seconds } from './backup';
+import { tenantsLine } from './version';
+
+export const restore: Command = {
+  name: 'restore',
+  summary: 'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction; then print the version',
+  usage: 'restore FILE [--dry-run] [--yes] [--json]',
+  database: true,
+  async run(ctx) {
+    const given = ctx.args.positionals[0];
+    if (!given) throw new UsageError('restore needs the backup FILE', 'e.g. migrate-tool restore backups/backup_maindb_20251212_101500.dump', 'NO_BACKUP_FILE');
+    const c = connectionOf(ctx);
+    const env = process.env; // pg_restore's own environment (PATH, locale, TLS files)
+    const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
+    describeArchive(ctx, archive);
+    if (boolFlag(ctx.args, 'dry-run')) {
+      ctx.out.print(`Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`);
+      ctx.out.data({ dryRun: true, file: archive.file, bytes: archive.bytes, database: archive.database, createdAt: archive.createdAt, entries: archive.entries });
+      return EXIT.ok;
+    }
+    await confirmInProd(ctx, `restore ${basename(archive.file)}, replacing the objects it holds`);
+    const o = engineOptions(ctx);
+    const result = await runRestore({
+      connection: c, file: archive.file, archive, env, signal: ctx.signal, waitMs: o.waitMs, lockTimeoutMs: o.lockTimeoutMs,
+      onProgress: (p) => ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(p.bytes)} read, ${seconds(p.elapsedMs)}`),
+    });
+    ctx.out.clearProgress();
+    ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
+    if (result.leftovers.length) {
+      const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
+      ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);
+      ctx.out.note('  they were probably created after the backup (a later migration, a new tenant); drop them before the next `up`, or restore into an empty database for an exact copy');
+    }
+    const version = await restoredVersion(ctx);
+    ctx.out.data({ ...result, version });
+    return EXIT.ok;
+  },
+};
+
+function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
+  const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`].filter(Boolean).join(', ');
+  ctx.out.print(`Backup: ${a.file} (${formatBytes(a.bytes)}${from ? `; ${from}` : ''})`);
+  const target = connectionOf(ctx).database;
+  if (a.database && a.database !== target) ctx.out.note(`note: this backup was taken from database ${a.database}; it is restored into ${target}`);
+}
+
+/** Prints what `version` prints, for the restored database; a problem reading it does not undo the restore. */
+async function restoredVersion(ctx: CommandContext) {
+  try {
+    const report = await readVersion(engineOptions(ctx));
+    ctx.out.print('Restored version:');
+    ctx.out.print(report.version ?? 'no migration');
+    if (report.version !== null || report.dirty) ctx.out.print(`dirty: ${report.dirty}`);
+    ctx.out.print(tenantsLine(report.tenants));
+    return report;
+  } catch (error) {
+    ctx.out.note(`warning: restored, but the version could not be read: ${(error as Error).message}`);
+    return undefined;
+  }
+}
