@@ -24,6 +24,15 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(state.rows[0].s).toBeNull();
   });
 
+  test('a bad migration file is named, and nothing runs', async ({ db, dir }) => {
+    const root = await writeMigrations(dir, { ...BASIC, 'tenant/20250101000300_Add-Phone.up.sql': 'SELECT 1;' });
+    const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tenant/20250101000300_Add-Phone.up.sql: name must be <14-digit version>_<name>.up.sql');
+    const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s`);
+    expect(state.rows[0].s).toBeNull();
+  });
+
   test('configuration problems are all reported at once', async ({ dir }) => {
     const r = await runCli(['up'], { env: { APP_ENV: 'staging', POSTGRES_PORT: 'x' }, cwd: dir });
     expect(r.code).toBe(2);
