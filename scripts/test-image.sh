@@ -1,0 +1,193 @@
+#!/usr/bin/env bash
+# Builds the migrate-tool image and runs it the way an operator does, against a real PostgreSQL:
+# through docker-compose.prod.yml (migrate, migrate version, seed, backup, migrate again), and from
+# an application container that carries the single-file CLI (docker exec <app> ./migrate-tool up).
+# Checks that the image runs as non-root and adds at most 60 MB to its Node base. Exits non-zero on
+# any failure.
+#
+#   scripts/test-image.sh
+#
+# Environment (all optional):
+#   TEST_DATABASE_URL  an administrator's connection; fresh databases are created and dropped there
+#                      (default postgres://postgres@127.0.0.1:5432/postgres). Containers use the host's
+#                      network, so 127.0.0.1 means this machine.
+#   NODE_IMAGE         the base to build on (default: the Dockerfile's; when that cannot be pulled, the
+#                      local base from ../shared/tools/local-docker)
+#   IMAGE              the tag to build (default migrate-tool:test)
+#   COMPOSE            the compose command (default: `docker compose`, else `docker-compose`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+IMAGE=${IMAGE:-migrate-tool:test}
+APP_IMAGE=${IMAGE%%:*}-example-app:test
+ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+MAX_ADDED_MB=60
+LOCAL_DOCKER=../shared/tools/local-docker
+run_id="$$_$RANDOM"
+work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-tool-image.XXXXXX")
+failures=0
+skipped=()
+databases=()
+app_container=""
+
+say() { printf 'test-image: %s\n' "$*"; }
+pass() { printf 'test-image: ok   %s\n' "$*"; }
+fail() { printf 'test-image: FAIL %s\n' "$*" >&2; failures=$((failures + 1)); }
+die() { printf 'test-image: FAIL %s\n' "$*" >&2; exit 1; }
+skip() { printf 'test-image: SKIPPED %s\n' "$*"; skipped+=("$1"); }
+mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
+now() { date +%s%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+
+# ---- prerequisites -------------------------------------------------------------------------------
+command -v docker >/dev/null || die "no docker command on PATH"
+if ! docker info >/dev/null 2>&1; then
+  [[ -x $LOCAL_DOCKER ]] || die "no Docker engine answers, and $LOCAL_DOCKER is not there to start one"
+  say "no Docker engine answers: starting one with $LOCAL_DOCKER up"
+  "$LOCAL_DOCKER" up >/dev/null
+fi
+if [[ -n ${COMPOSE:-} ]]; then read -ra compose <<<"$COMPOSE"
+elif docker compose version >/dev/null 2>&1; then compose=(docker compose)
+elif command -v docker-compose >/dev/null; then compose=(docker-compose)
+else die "neither 'docker compose' nor 'docker-compose' is installed"
+fi
+[[ -d node_modules/pg ]] || die "node_modules/pg is missing: run npm ci first (it creates and drops the test databases)"
+
+# SQL as the administrator, through the project's own pg (no psql needed on this machine).
+admin_sql() {
+  ADMIN_URL=$ADMIN_URL SQL=$1 node --input-type=module -e '
+    import pg from "pg";
+    const client = new pg.Client({ connectionString: process.env.ADMIN_URL });
+    await client.connect();
+    try { await client.query(process.env.SQL); } finally { await client.end(); }'
+}
+
+cleanup() {
+  set +e
+  [[ -n $app_container ]] && docker rm -f "$app_container" >/dev/null 2>&1
+  [[ -n ${project:-} ]] && "${compose[@]}" -p "$project" -f docker-compose.prod.yml down -v >/dev/null 2>&1
+  for db in "${databases[@]}"; do admin_sql "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The connection the containers use: the administrator's server and credentials, a fresh database.
+{ IFS= read -r -d '' POSTGRES_HOST; IFS= read -r -d '' POSTGRES_PORT; IFS= read -r -d '' POSTGRES_USER
+  IFS= read -r -d '' POSTGRES_PASSWORD; } < <(ADMIN_URL=$ADMIN_URL node -e '
+  const u = new URL(process.env.ADMIN_URL);
+  const parts = [u.hostname, u.port || "5432", decodeURIComponent(u.username) || "postgres", decodeURIComponent(u.password)];
+  process.stdout.write(parts.map((p) => p + "\0").join(""));')
+export POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD
+unset DATABASE_URL
+
+fresh_database() {
+  local name="migrate_tool_image_${1}_$run_id"
+  admin_sql "CREATE DATABASE \"$name\"" || die "cannot create database $name on $POSTGRES_HOST:$POSTGRES_PORT"
+  databases+=("$name")
+  printf '%s' "$name"
+}
+
+# ---- build ---------------------------------------------------------------------------------------
+default_base=$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)
+base=${NODE_IMAGE:-$default_base}
+if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull "$base" >/dev/null 2>&1; then
+  [[ -z ${NODE_IMAGE:-} && -x $LOCAL_DOCKER ]] || die "cannot pull the base image $base"
+  say "cannot pull $base; using the local base image from $LOCAL_DOCKER"
+  base=$("$LOCAL_DOCKER" up | sed -n 's/^NODE_IMAGE=//p')
+  [[ -n $base ]] || die "$LOCAL_DOCKER printed no NODE_IMAGE"
+fi
+say "building $IMAGE on $base"
+start=$(now)
+docker build --network host --build-arg "NODE_IMAGE=$base" -t "$IMAGE" . >"$work/build.log" 2>&1 \
+  || { tail -n 40 "$work/build.log" >&2; die "docker build failed (last lines above)"; }
+pass "built $IMAGE in $(secs "$start" "$(now)") s"
+
+# ---- the image itself ----------------------------------------------------------------------------
+uid=$(docker run --rm --entrypoint id "$IMAGE" -u)
+if [[ $uid != 0 ]]; then pass "runs as non-root (uid $uid)"; else fail "the image runs as root"; fi
+[[ $(docker image inspect -f '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{.Config.WorkingDir}}' "$IMAGE") == '["migrate-tool"] ["up"] /app' ]] \
+  && pass "ENTRYPOINT migrate-tool, CMD up, WORKDIR /app" || fail "entrypoint, command or workdir is not migrate-tool / up / /app"
+docker run --rm --entrypoint sh "$IMAGE" -c 'test -x /app/migrate-tool && test -d /app/migrations && test -d /app/prisma && test -d /app/seeds && test "$BACKUP_DIR" = /backups' \
+  && pass "/app/migrate-tool, migrations, prisma and seeds are in the image; BACKUP_DIR=/backups" \
+  || fail "/app/migrate-tool, a baked-in folder or BACKUP_DIR=/backups is missing"
+docker run --rm --entrypoint sh "$IMAGE" -c 'pg_dump --version | grep -q "PostgreSQL) 17" && pg_restore --version >/dev/null' \
+  && pass "pg_dump and pg_restore 17 run in the image" || fail "pg_dump 17 or pg_restore does not run in the image"
+commands=$(docker run --rm "$IMAGE" help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }')
+has_command() { grep -qx "$1" <<<"$commands"; }
+
+latest_version=$(find migrations -name '*.up.sql' | sed -n 's|.*/\([0-9]\{14\}\)_[^/]*$|\1|p' | sort | tail -n 1)
+
+# ---- the compose jobs, against a fresh database --------------------------------------------------
+db=$(fresh_database compose)
+project="migratetooltest$$"
+mkdir -p "$work/backups"
+chown "$uid" "$work/backups" 2>/dev/null || chmod 0777 "$work/backups"
+# The database is on this machine: the jobs use the host's network (an override, as an operator whose
+# database runs on the Docker host would write one).
+cat >"$work/host-network.yml" <<'EOF'
+services:
+  migrate: { network_mode: host }
+  seed: { network_mode: host }
+  backup: { network_mode: host }
+EOF
+export MIGRATE_TOOL_IMAGE=$IMAGE POSTGRES_DB_PROD=$db BACKUP_VOLUME=$work/backups APP_ENV=prod
+job() { "${compose[@]}" -p "$project" -f docker-compose.prod.yml -f "$work/host-network.yml" run --rm -T "$@" 2>&1; }
+say "compose: ${compose[*]}; database $db on $POSTGRES_HOST:$POSTGRES_PORT"
+
+if out=$(job migrate) && grep -q 'Migration complete!' <<<"$out"; then pass "run --rm migrate: applied the migrations"
+else printf '%s\n' "$out" >&2; fail "run --rm migrate"; fi
+
+if out=$(job migrate version) && grep -qx "$latest_version" <<<"$out" && grep -qx 'dirty: false' <<<"$out"; then
+  pass "run --rm migrate version: $latest_version, dirty: false"
+else printf '%s\n' "$out" >&2; fail "run --rm migrate version (expected $latest_version, dirty: false)"; fi
+
+if ! has_command seed; then skip seed "run --rm seed: the image's migrate-tool has no 'seed' command yet"
+elif out=$(job seed) && grep -q 'Seeding complete!' <<<"$out"; then pass "run --rm seed: $(grep 'Seeding complete!' <<<"$out")"
+else printf '%s\n' "$out" >&2; fail "run --rm seed"; fi
+
+if ! has_command backup; then skip backup "run --rm backup: the image's migrate-tool has no 'backup' command yet"
+elif out=$(job backup); then
+  dump=$(find "$work/backups" -maxdepth 1 -name "backup_${db}_*.dump" | head -n 1)
+  if [[ -z $dump ]]; then printf '%s\n' "$out" >&2; fail "run --rm backup: no backup_${db}_*.dump appeared on the host"
+  elif [[ $(stat -c %a "$dump") != 600 ]]; then fail "run --rm backup: $(basename "$dump") has mode $(stat -c %a "$dump"), not 600"
+  elif ! docker run --rm -v "$work/backups:/backups" --entrypoint pg_restore "$IMAGE" --list "/backups/$(basename "$dump")" >/dev/null; then
+    fail "run --rm backup: pg_restore --list cannot read $(basename "$dump")"
+  else pass "run --rm backup: $(basename "$dump") on the host ($(stat -c %s "$dump") bytes, mode 600, readable)"; fi
+else printf '%s\n' "$out" >&2; fail "run --rm backup"; fi
+
+if out=$(job migrate) && grep -qx 'no change' <<<"$out"; then pass "run --rm migrate again: no change"
+else printf '%s\n' "$out" >&2; fail "run --rm migrate again (expected 'no change')"; fi
+
+# ---- an application container that carries the single-file CLI ----------------------------------
+say "building $APP_IMAGE (examples/app) from $IMAGE"
+docker build --network host --build-arg "MIGRATE_TOOL_IMAGE=$IMAGE" --build-arg "NODE_IMAGE=$base" -t "$APP_IMAGE" examples/app >"$work/app-build.log" 2>&1 \
+  || { tail -n 40 "$work/app-build.log" >&2; die "docker build of examples/app failed"; }
+app_db=$(fresh_database app)
+app_container="migrate-tool-example-app-$$"
+docker run -d --name "$app_container" --network host -e PORT=0 \
+  -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD -e "POSTGRES_DB_PROD=$app_db" -e APP_ENV=prod \
+  "$APP_IMAGE" >/dev/null
+if out=$(docker exec "$app_container" ./migrate-tool up 2>&1) && grep -q 'Migration complete!' <<<"$out" \
+  && out2=$(docker exec "$app_container" ./migrate-tool version 2>&1) && grep -qx "$latest_version" <<<"$out2"; then
+  pass "docker exec <app> ./migrate-tool up: migrated its database to $latest_version"
+else printf '%s\n%s\n' "$out" "${out2:-}" >&2; fail "docker exec <app> ./migrate-tool up"; fi
+
+# ---- size and start-up time ----------------------------------------------------------------------
+size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
+base_size=$(docker image inspect -f '{{.Size}}' "$base")
+added=$((size - base_size))
+say "image $IMAGE: $(mb "$size") MB; base $base: $(mb "$base_size") MB; added: $(mb "$added") MB (limit $MAX_ADDED_MB MB)"
+if ((added <= MAX_ADDED_MB * 1000000)); then pass "the image adds at most $MAX_ADDED_MB MB to its base"
+else fail "the image adds $(mb "$added") MB to its base, over $MAX_ADDED_MB MB"; fi
+start=$(now)
+docker run --rm --network host -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD -e "POSTGRES_DB_PROD=$db" "$IMAGE" version >/dev/null 2>&1 \
+  || fail "docker run --rm $IMAGE version"
+docker_s=$(secs "$start" "$(now)")
+start=$(now)
+POSTGRES_DB_PROD=$db npx migrate-tool version >/dev/null 2>&1 || fail "npx migrate-tool version"
+say "wall time of version: docker run --rm $IMAGE version ${docker_s} s; npx migrate-tool version $(secs "$start" "$(now)") s"
+
+# ---- verdict -------------------------------------------------------------------------------------
+((${#skipped[@]} == 0)) || say "not run, for want of a command in the CLI: ${skipped[*]}"
+if ((failures > 0)); then say "$failures check(s) failed"; exit 1; fi
+say "all checks passed"
