@@ -14,3 +14,8 @@ export type { ForceResult } from './migrations/force';
 export { loadConfig, type Config, type AppEnv } from './config/env';
 export { describeTarget, redact, type Connection } from './config/connection';
 export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT } from './errors';
+export { seed, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';
+export type { SetResult, SeedChange } from './seed/apply';
+export { backup, type BackupOptions, type BackupResult } from './backup/dump';
+export { restore, type RestoreOptions, type RestoreResult } from './backup/restore';
+export { inspectArchive, type ArchiveInfo } from './backup/archive';

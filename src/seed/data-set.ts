@@ -63,7 +63,7 @@ export function parseDataSet(file: string, defaultName: string, doc: unknown, pr
 }
 
 function parseTable(value: unknown, what: string, bad: (m: string) => void): TableRef | undefined {
-  if (typeof value !== 'string' || !/^[^.\s]+(\.[^.\s]+)?$/.test(value)) {
+  if (typeof value !== 'string' || !/^[^.]*[^.\s][^.]*(\.[^.]*[^.\s][^.]*)?$/.test(value)) {
     bad(`${what} must be a table name, "name" or "schema.name"`);
     return undefined;
   }
@@ -115,7 +115,7 @@ function checkRows(set: DataSet, bad: (m: string) => void): void {
       if (row[field] === undefined || row[field] === null) bad(`${label}: key field "${field}" is missing or null`);
     }
     for (const ref of refs.values()) {
-      if (ref.column in row && ref.field in row) bad(`${label}: gives both "${ref.field}" and its column "${ref.column}"; give one`);
+      if (ref.column in row && ref.field in row) bad(`${label}: gives both "${ref.field}" and its column "${ref.column}": give one of them`);
       const v = row[ref.field];
       if (v !== undefined && v !== null && !validLookup(ref, v)) {
         bad(`${label}: "${ref.field}" must be ${ref.by.length === 1 ? `the referenced row's ${ref.by[0]}` : `an object with ${ref.by.join(', ')}`}`);
@@ -123,7 +123,7 @@ function checkRows(set: DataSet, bad: (m: string) => void): void {
     }
     const k = JSON.stringify(set.key.map((f) => row[f]));
     const first = seen.get(k);
-    if (first !== undefined) bad(`${label}: same key as row ${first}; each key may appear once`);
+    if (first !== undefined) bad(`${label}: same key as row ${first} (each key may appear once)`);
     else seen.set(k, i + 1);
   });
 }
