@@ -1,0 +1,78 @@
+// Backup tests need a pg_dump at least as new as the server; this says when there is none. It
+// also puts recording wrappers around pg_dump and pg_restore, to see how the CLI started them.
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import pg from 'pg';
+import { parseVersion } from '../../src/backup/tools';
+
+/** Why pg_dump-based tests cannot run against this server, or undefined when they can. */
+export async function pgDumpSkipReason(adminUrl: string): Promise<string | undefined> {
+  let dump;
+  try {
+    dump = parseVersion(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }));
+  } catch {
+    return 'pg_dump is not installed';
+  }
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const num = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
+    const server = Math.floor(num / 10000);
+    if (!dump || dump.major < server) return `pg_dump ${dump?.text ?? '?'} is older than the test server (PostgreSQL ${server}) and cannot dump it`;
+    return undefined;
+  } finally {
+    await client.end();
+  }
+}
+
+export function realPath(tool: string): string {
+  return execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+}
+
+export interface Wrappers {
+  /** Put this first on PATH. */
+  bin: string;
+  /** Each run's arguments and PGPASSWORD, one line per run. */
+  log(): Promise<string[]>;
+}
+
+/**
+ * Scripts named pg_dump and pg_restore that record their arguments and PGPASSWORD, wait
+ * `delay` seconds (so a test can look at the process table), then run `body`: by default the real tool.
+ */
+export async function wrappers(dir: string, opts: { delay?: number; body?: Partial<Record<'pg_dump' | 'pg_restore', string>> } = {}): Promise<Wrappers> {
+  const bin = join(dir, 'fake-bin');
+  const logDir = join(dir, 'tool-log');
+  await mkdir(bin, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+  for (const tool of ['pg_dump', 'pg_restore'] as const) {
+    const body = opts.body?.[tool] ?? `exec ${realPath(tool)} "$@"`;
+    const script = [
+      '#!/bin/sh',
+      `printf '%s argv=[%s] PGPASSWORD=[%s]\\n' ${tool} "$*" "$PGPASSWORD" > "${logDir}/$$-${tool}.log"`,
+      opts.delay ? `case "$1" in --version) ;; *) sleep ${opts.delay} ;; esac` : '',
+      body,
+    ].join('\n');
+    await writeFile(join(bin, tool), `${script}\n`);
+    await chmod(join(bin, tool), 0o755);
+  }
+  return {
+    bin,
+    async log() {
+      const files = await readdir(logDir);
+      return Promise.all(files.sort().map(async (f) => (await readFile(join(logDir, f), 'utf8')).trim()));
+    },
+  };
+}
+
+/** Every process's argument list, as `ps` shows them to any user. */
+export async function commandLines(): Promise<string[]> {
+  const out: string[] = [];
+  for (const pid of await readdir('/proc').catch(() => [])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmd) out.push(cmd.split('\0').join(' ').trim());
+  }
+  return out;
+}
