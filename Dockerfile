@@ -47,7 +47,8 @@ RUN ldconfig \
  && mkdir -p /app /backups && chown migrate:migrate /backups && chmod 0700 /backups \
  && ln -s /app/migrate-tool /usr/local/bin/migrate-tool
 WORKDIR /app
-COPY --from=build /src/dist/migrate-tool /src/dist/schema_engine_bg.wasm /src/dist/prisma_schema_build_bg.wasm /app/
+# dist/ holds only what the single-file build wrote: migrate-tool and the files it reads beside it.
+COPY --from=build /src/dist/ /app/
 # The application's migrations, Prisma schema and seed data, baked in: the image is one release.
 COPY migrations/ /app/migrations/
 COPY prisma/ /app/prisma/

@@ -13,10 +13,12 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-// Files the bundle reads at run time, copied beside it. `from` is relative to the package folder.
+// Files the bundle reads at run time (src/diff/wasm.ts looks beside the bundle first), copied
+// beside it. `from` is relative to the package folder.
 export const SINGLE_FILE_ASSETS = [
   { pkg: '@prisma/schema-engine-wasm', from: 'schema_engine_bg.wasm' },
   { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build_bg.wasm' },
+  { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build.js' },
 ];
 
 // Optional packages that are never bundled: pg-native is only loaded when asked for explicitly.
