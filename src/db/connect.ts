@@ -38,13 +38,15 @@ export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEO
 export async function connect(c: Connection, opts: ConnectOptions = {}): Promise<pg.Client> {
   const deadline = Date.now() + (opts.waitMs ?? 0);
   for (let attempt = 1; ; attempt++) {
+    // Whether this attempt offers SSL: a concurrent connect may learn "plain" while it runs.
+    const triedSsl = c.sslMode === undefined && !plainServers.has(serverKey(c));
     const client = new pg.Client(pgConfig(c, opts.connectTimeoutMs));
     try {
       await client.connect();
       return client;
     } catch (error) {
       await client.end().catch(() => {});
-      if (c.sslMode === undefined && /does not support SSL/i.test((error as Error)?.message) && !plainServers.has(serverKey(c))) {
+      if (triedSsl && /does not support SSL/i.test((error as Error)?.message)) {
         plainServers.add(serverKey(c));
         attempt--;
         continue;
