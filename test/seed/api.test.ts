@@ -1,0 +1,32 @@
+// seed() as a library call: what the CLI cannot show as directly.
+import { seed } from '../../src/seed/api';
+import { runCli } from '../support/cli';
+import { describe, expect, test } from '../support/fixtures';
+import { project } from './support';
+
+describe('seed()', () => {
+  test('two seeds at once: the run lock lets one insert and the other find everything in place', async ({ db, dir }) => {
+    await db.query('CREATE SCHEMA company_a');
+    const p = await project(dir, db);
+    expect((await runCli(['up'], { env: p.env })).code).toBe(0);
+    const options = { connection: db.url, migrationsDir: p.migrations };
+    const [a, b] = await Promise.all([seed(options, { seedsDir: p.seeds }), seed(options, { seedsDir: p.seeds })]);
+    const inserted = [a.totals.inserted, b.totals.inserted].sort((x, y) => x - y);
+    expect(inserted[0]).toBe(0);
+    expect(inserted[1]).toBeGreaterThan(0);
+    expect([a.totals.updated, b.totals.updated]).toEqual([0, 0]);
+    expect((await db.query('SELECT count(*)::int AS n FROM roles')).rows[0].n).toBe(2);
+  });
+
+  test('reports each set as it starts and finishes, in file order', async ({ db, dir }) => {
+    const p = await project(dir, db);
+    expect((await runCli(['up'], { env: p.env })).code).toBe(0);
+    const events: string[] = [];
+    await seed({ connection: db.url, migrationsDir: p.migrations }, {
+      seedsDir: p.seeds,
+      onEvent: (e) => events.push(e.type === 'set:start' ? `start ${e.file}` : `done ${e.result.file}`),
+    });
+    expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
+    expect(events).toHaveLength(12);
+  });
+});

@@ -1,0 +1,50 @@
+// The sample application's seed data (seeds/) against tables shaped as prisma/schema.prisma
+// declares them: the fixture migrations always, and the sample migrations once they exist.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { envFor, ROOT, runCli } from '../support/cli';
+import { describe, expect, test } from '../support/fixtures';
+import { project, readSet } from './support';
+
+const SEEDS = join(ROOT, 'seeds');
+const SAMPLE_MIGRATIONS = join(ROOT, 'migrations');
+const FILES = ['01_resources.json', '02_roles.json', '03_endpoints.json', '04_policies.json'];
+
+async function seedTwice(env: Record<string, string>) {
+  const first = await runCli(['seed', '--json'], { env });
+  expect(first.code, first.stderr).toBe(0);
+  const second = await runCli(['seed', '--json'], { env });
+  expect(second.code, second.stderr).toBe(0);
+  return [JSON.parse(first.stdout), JSON.parse(second.stdout)];
+}
+
+async function expectedRows(): Promise<number> {
+  let n = 0;
+  for (const f of FILES) n += (await readSet(SEEDS, f)).rows.length;
+  return n;
+}
+
+describe('the sample seed data', () => {
+  test('applies to tables shaped as the models declare, and a second run changes nothing', async ({ db, dir }) => {
+    const p = await project(dir, db);
+    const env = { ...p.env, SEEDS_DIR: SEEDS };
+    expect((await runCli(['up'], { env })).code).toBe(0);
+    const [first, second] = await seedTwice(env);
+    expect(first.totals.inserted).toBe(await expectedRows());
+    expect(second.totals).toEqual({ inserted: 0, updated: 0, unchanged: first.totals.inserted });
+  });
+
+  test.skipIf(!existsSync(SAMPLE_MIGRATIONS))('applies to a database migrated with the sample migrations (skipped while migrations/ is not generated)', async ({ db }) => {
+    await db.query('CREATE SCHEMA company_a; CREATE SCHEMA company_b');
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS };
+    const up = await runCli(['up'], { env });
+    expect(up.code, up.stderr).toBe(0);
+    const [first, second] = await seedTwice(env);
+    expect(first.totals.inserted).toBe(await expectedRows());
+    expect(second.totals).toMatchObject({ inserted: 0, updated: 0 });
+    const admin = await db.query(
+      `SELECT count(*)::int AS n FROM policy_rules p JOIN roles r ON r.id = p.role_id WHERE r.name = 'owner'`,
+    );
+    expect(admin.rows[0].n).toBe((await readSet(SEEDS, '04_policies.json')).rows.filter((r) => r.role === 'owner').length);
+  });
+});
