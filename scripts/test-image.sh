@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-migrate-tool:test}
-APP_IMAGE=${IMAGE%%:*}-example-app:test
+APP_IMAGE=migrate-tool-example-app:test
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 MAX_ADDED_MB=60
 LOCAL_DOCKER=../shared/tools/local-docker
@@ -173,8 +173,8 @@ docker run -d --name "$app_container" --network host -e PORT=0 \
   -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD -e "POSTGRES_DB_PROD=$app_db" -e APP_ENV=prod \
   "$APP_IMAGE" >/dev/null
 if out=$(docker exec "$app_container" ./migrate-tool up 2>&1) && grep -q 'Migration complete!' <<<"$out" \
-  && out2=$(docker exec "$app_container" ./migrate-tool version 2>&1) && grep -qx "$latest_version" <<<"$out2"; then
-  pass "docker exec <app> ./migrate-tool up: migrated its database to $latest_version"
+  && out2=$(docker exec "$app_container" sh -c './migrate-tool version' 2>&1) && grep -qx "$latest_version" <<<"$out2"; then
+  pass "docker exec <app> ./migrate-tool up: migrated its database to $latest_version (then sh -c './migrate-tool version', as Dokploy runs it)"
 else printf '%s\n%s\n' "$out" "${out2:-}" >&2; fail "docker exec <app> ./migrate-tool up"; fi
 
 # ---- docker-compose.dev.yml, where a PostgreSQL image is at hand -------------------------------
