@@ -19,7 +19,7 @@ export async function pgDumpSkipReason(adminUrl: string): Promise<string | undef
   try {
     const num = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
     const server = Math.floor(num / 10000);
-    if (!dump || dump.major < server) return `pg_dump ${dump?.text ?? '?'} is older than the test server (PostgreSQL ${server}) and cannot dump it`;
+    if (!dump || dump.major < server) return `pg_dump ${dump?.text ?? '?'} is older than the server (PostgreSQL ${server}) and cannot dump it`;
     return undefined;
   } finally {
     await client.end();
