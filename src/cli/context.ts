@@ -27,8 +27,11 @@ export interface Command {
   usage: string;
   /** Flags beyond the global ones. */
   flags?: FlagSpecs;
-  /** Connects to the database: the connection settings are validated and the target is announced. */
-  database: boolean;
+  /**
+   * Connects to the database: the connection settings are validated and the target is announced.
+   * A function decides from the arguments (`lint FILE` needs no database, `lint` alone does).
+   */
+  database: boolean | ((args: ParsedArgs) => boolean);
   run(ctx: CommandContext): Promise<ExitCode>;
 }
 

@@ -41,7 +41,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
       return EXIT.ok;
     }
     const config = loadConfig(inv.env, {
-      needsDatabase: command.database,
+      needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
     });
     if (config.connection) {
