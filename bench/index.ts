@@ -1,0 +1,52 @@
+// `npm run bench`: runs every bench/*.bench.ts (or only those named: `npm run bench -- engine startup`),
+// each in its own process, one after another, all against one PostgreSQL server: BENCH_DATABASE_URL
+// if it answers, otherwise an embedded server started here once. Other flags go to every benchmark
+// (`npm run bench -- engine --repeat 3`). Each benchmark prints its own figures.
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { seconds } from './lib/measure';
+import { benchServer } from './lib/server';
+
+const dir = fileURLToPath(new URL('.', import.meta.url));
+const available = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+const args = process.argv.slice(2);
+const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !args[i - 1]!.includes('=')));
+const flags = args.filter((a) => !names.includes(a));
+
+const chosen = names.length === 0 ? available : names.map((n) => available.find((f) => f === n || f === `${n}.bench.ts`));
+const unknown = names.filter((_, i) => !chosen[i]);
+if (unknown.length > 0) {
+  console.error(`no benchmark named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')}`);
+  process.exit(2);
+}
+
+const server = await benchServer();
+console.log(`bench server: ${server.description}\n`);
+const outcomes: Array<{ file: string; code: number | null; ms: number }> = [];
+try {
+  for (const file of chosen as string[]) {
+    console.log(`=== ${file} ===`);
+    const started = performance.now();
+    const code = await run(file);
+    outcomes.push({ file, code, ms: performance.now() - started });
+    console.log();
+  }
+} finally {
+  await server.stop();
+}
+
+console.log('=== summary ===');
+for (const o of outcomes) console.log(`${o.code === 0 ? 'ok    ' : `FAILED (exit ${o.code})`}  ${o.file}  ${seconds(o.ms)}`);
+process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
+
+function run(file: string): Promise<number | null> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...flags], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_DATABASE_URL: server.url, BENCH_SERVER_DESCRIPTION: server.description },
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(signal ? 128 : code));
+  });
+}
