@@ -1,0 +1,48 @@
+// Builds the benchmark's template database once (1,000 tenant schemas at the baseline, recorded by
+// every tool) and hands out identical copies of it, one per timed run.
+import { join } from 'node:path';
+import pg from 'pg';
+import { ensureBuilt, migrateTool } from '../lib/cli';
+import { createDatabase, runScript, urlFor, withClient } from '../lib/db';
+import { mustSucceed } from '../lib/measure';
+import { BASELINE, createSchemasScript, peerBaselineScript, seedScript, writeMigrateToolDir } from './fixture';
+
+export interface Template {
+  name: string;
+  schemas: number;
+  /** A fresh copy, replacing any database of that name. */
+  copy(name: string): Promise<string>;
+  drop(): Promise<void>;
+}
+
+export async function buildTemplate(adminUrl: string, name: string, schemas: number, workDir: string): Promise<Template> {
+  const url = await createDatabase(adminUrl, name);
+  await runScript(url, createSchemasScript(schemas));
+  // The baseline is applied by migrate-tool itself, so its state is exactly what a real run leaves.
+  const baselineDir = await writeMigrateToolDir(join(workDir, 'baseline'), [BASELINE]);
+  await ensureBuilt();
+  mustSucceed('migrate-tool hash (baseline)', await migrateTool(['hash'], url, baselineDir));
+  mustSucceed('migrate-tool up (baseline)', await migrateTool(['up'], url, baselineDir));
+  await runScript(url, seedScript());
+  await runScript(url, peerBaselineScript());
+  await withClient(url, (c) => c.query('VACUUM ANALYZE'));
+  // No session (autovacuum included) may sit in the template while it is copied.
+  await withClient(adminUrl, (c) => c.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH ALLOW_CONNECTIONS false`));
+
+  return {
+    name,
+    schemas,
+    async copy(copyName) {
+      await withClient(adminUrl, async (c) => {
+        await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(copyName)} WITH (FORCE)`);
+        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(copyName)} TEMPLATE ${pg.escapeIdentifier(name)}`);
+        // The copy writes ~0.5 GB of WAL: flush it now, so that no checkpoint lands inside a timed run.
+        await c.query('CHECKPOINT');
+      });
+      return urlFor(adminUrl, copyName);
+    },
+    async drop() {
+      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+    },
+  };
+}
