@@ -3,7 +3,8 @@
 // database, each run checked afterwards. Run: `npm run bench -- engine` or `tsx bench/engine.bench.ts`.
 //   --schemas N          tenant schemas (default 1000)
 //   --dbmate-schemas N   schemas dbmate is timed on (default: all; fewer prints a labelled extrapolation)
-//   --repeat N           runs per contender, each on a fresh copy; the median is shown (default 1)
+//   --repeat N           runs per contender, each on a fresh copy, in interleaved rounds; the median is shown (default 1)
+//   --concurrency LIST   the --concurrency values swept (default 1,2,4,8)
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,12 +21,12 @@ import { buildTemplate, type Template } from './engine/template';
 import { verifyApplied, verifyPeerRecords } from './engine/verify';
 
 const { values: flags } = parseArgs({
-  options: { schemas: { type: 'string' }, 'dbmate-schemas': { type: 'string' }, repeat: { type: 'string' } },
+  options: { schemas: { type: 'string' }, 'dbmate-schemas': { type: 'string' }, repeat: { type: 'string' }, concurrency: { type: 'string' } },
 });
 const SCHEMAS = Number(flags.schemas ?? 1000);
 const DBMATE_SCHEMAS = Math.min(SCHEMAS, Number(flags['dbmate-schemas'] ?? SCHEMAS));
 const REPEAT = Math.max(1, Number(flags.repeat ?? 1));
-const CONCURRENCIES = [1, 2, 4, 8];
+const CONCURRENCIES = (flags.concurrency ?? '1,2,4,8').split(',').map(Number).filter((c) => c >= 1);
 const READ_RUNS = 5;
 const COPY = 'mtbench_run';
 
@@ -60,24 +61,18 @@ try {
     return { ms: run.ms, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, schemas: SCHEMAS };
   };
 
-  const floor = await measure(t, 'floor: one DO block per migration via psql (tracks nothing)', async (url) => {
-    const r = await runFloor(url);
-    await verifyApplied('DO-loop floor', url, SCHEMAS);
-    return r;
-  });
-  const tool = await measure(t, 'migrate-tool up (default concurrency)', upWith());
-  const peers = [
-    await measure(t, 'node-pg-migrate runner(), per schema, one at a time', (url) => nodePgMigrate(url, dirs.nodePgMigrate, 1)),
-    await measure(t, 'dbmate migrate, per schema, one at a time', (url) => dbmate(url, dirs.dbmate, 1)),
+  const contenders: Contender[] = [
+    { label: 'floor: one DO block per migration via psql (tracks nothing)', run: floorRun },
+    { label: 'migrate-tool up (default concurrency)', run: upWith() },
+    { label: 'node-pg-migrate runner(), per schema, one at a time', run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 1) },
+    { label: 'dbmate migrate, per schema, one at a time', run: (url) => dbmate(url, dirs.dbmate, 1) },
+    { label: 'node-pg-migrate runner(), per schema, 4 at a time', run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 4) },
+    { label: 'dbmate migrate, per schema, 4 at a time', run: (url) => dbmate(url, dirs.dbmate, 4) },
+    ...CONCURRENCIES.map((c) => ({ label: `migrate-tool up --concurrency ${c}`, run: upWith(c) })),
   ];
-  const parallelPeers = [
-    await measure(t, 'node-pg-migrate runner(), per schema, 4 at a time', (url) => nodePgMigrate(url, dirs.nodePgMigrate, 4)),
-    await measure(t, 'dbmate migrate, per schema, 4 at a time', (url) => dbmate(url, dirs.dbmate, 4)),
-  ];
-  const sweep: EngineReport['sweep'] = [];
-  for (const c of CONCURRENCIES) sweep.push({ ...(await measure(t, `migrate-tool up --concurrency ${c}`, upWith(c))), concurrency: c });
-
-  printReport({ schemas: SCHEMAS, pending: PENDING.length, floor, tool, peers, parallelPeers, sweep, reads });
+  const [floor, tool, npmSeq, dbmSeq, npmPar, dbmPar, ...swept] = await measureAll(t, contenders);
+  const sweep = swept.map((r, i) => ({ ...r, concurrency: CONCURRENCIES[i]! }));
+  printReport({ schemas: SCHEMAS, pending: PENDING.length, floor: floor!, tool: tool!, peers: [npmSeq!, dbmSeq!], parallelPeers: [npmPar!, dbmPar!], sweep, reads });
 } finally {
   await dropDatabase(server.url, COPY).catch(() => {});
   await template?.drop().catch(() => {});
@@ -85,21 +80,42 @@ try {
   await server.stop();
 }
 
-/** Runs `fn` REPEAT times, each on a fresh copy of the template: the median time, the highest peak RSS. */
-async function measure(t: Template, label: string, fn: (url: string) => Promise<Timing>): Promise<Result> {
-  const runs: Timing[] = [];
-  for (let i = 0; i < REPEAT; i++) {
-    const url = await t.copy(COPY);
-    runs.push(await fn(url));
-    await dropDatabase(server.url, COPY);
+interface Contender {
+  label: string;
+  run: (url: string) => Promise<Timing>;
+}
+
+/**
+ * Runs every contender REPEAT times, each run on a fresh copy of the template. Rounds are
+ * interleaved (every contender once, then again), so a burst of other load on the machine does
+ * not land on one contender's runs only. Each gets its median time and the highest peak RSS.
+ */
+async function measureAll(t: Template, contenders: Contender[]): Promise<Result[]> {
+  const runs: Timing[][] = contenders.map(() => []);
+  for (let round = 1; round <= REPEAT; round++) {
+    if (REPEAT > 1) console.log(`round ${round} of ${REPEAT}`);
+    for (const [i, c] of contenders.entries()) {
+      const url = await t.copy(COPY);
+      const r = await c.run(url);
+      await dropDatabase(server.url, COPY);
+      runs[i]!.push(r);
+      console.log(`  ${c.label}: ${seconds(r.ms)} over ${r.schemas} schemas${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MB` : ''}`);
+    }
   }
-  // The median run gives the time and its process CPU; memory is the worst of all runs.
+  return contenders.map((c, i) => summarize(c.label, runs[i]!));
+}
+
+/** The median run gives the time and its process CPU; memory is the worst of all runs. */
+function summarize(label: string, runs: Timing[]): Result {
   const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.ceil(runs.length / 2) - 1]!;
   const rss = runs.map((r) => r.peakRssMb).filter((v): v is number => v !== undefined);
-  const result: Result = { label, ms: mid.ms, cpuMs: mid.cpuMs, peakRssMb: rss.length ? Math.max(...rss) : undefined, schemas: mid.schemas };
-  const all = runs.length > 1 ? ` (runs: ${runs.map((r) => seconds(r.ms)).join(', ')})` : '';
-  console.log(`  ${label}: ${seconds(result.ms)} over ${result.schemas} schemas${all}${result.peakRssMb ? `, peak RSS ${result.peakRssMb.toFixed(0)} MB` : ''}`);
-  return result;
+  return { label, ms: mid.ms, cpuMs: mid.cpuMs, peakRssMb: rss.length ? Math.max(...rss) : undefined, schemas: mid.schemas, runs: runs.map((r) => r.ms) };
+}
+
+async function floorRun(url: string): Promise<Timing> {
+  const r = await runFloor(url);
+  await verifyApplied('DO-loop floor', url, SCHEMAS);
+  return r;
 }
 
 async function nodePgMigrate(url: string, dir: string, lanes: number): Promise<Timing> {

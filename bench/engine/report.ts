@@ -8,6 +8,8 @@ export interface Result extends Timing {
   label: string;
   /** Scaled up from a sample of schemas, never measured on all of them. */
   extrapolated?: boolean;
+  /** Every run's time, when there was more than one. */
+  runs?: number[];
 }
 
 export interface EngineReport {
@@ -36,7 +38,9 @@ export function printReport(r: EngineReport): void {
   const parallel = r.parallelPeers.map((p) => scaled(p, n));
   const mb = (v?: number) => (v ? `${v.toFixed(0)} MB` : '-');
   const cpu = (v?: number) => (v ? seconds(v) : '-');
-  const time = (x: Result) => (x.extrapolated ? `${seconds(x.ms)} (extrapolated to ${n}; measured ${seconds((x.ms * x.schemas) / n)} on ${x.schemas})` : seconds(x.ms));
+  const spread = (x: Result) => (x.runs && x.runs.length > 1 ? ` [runs: ${x.runs.map((ms) => (ms / 1000).toFixed(2)).join(', ')}]` : '');
+  const time = (x: Result) =>
+    (x.extrapolated ? `${seconds(x.ms)} (extrapolated to ${n}; measured ${seconds((x.ms * x.schemas) / n)} on ${x.schemas})` : seconds(x.ms)) + spread(x);
   const row = (x: Result, vsTool: string, target: string) => [x.label, time(x), millis(x.ms / n), mb(x.peakRssMb), cpu(x.cpuMs), vsTool, target];
 
   console.log(`\nup of ${r.pending} tenant migrations over ${n} tenant schemas`);
@@ -55,7 +59,7 @@ export function printReport(r: EngineReport): void {
   console.log(
     table([
       ['--concurrency', 'time', 'per schema', 'peak RSS', 'process CPU', '/ floor', '/ fastest'],
-      ...r.sweep.map((s) => [String(s.concurrency), seconds(s.ms), millis(s.ms / n), mb(s.peakRssMb), cpu(s.cpuMs), ratio(s.ms, r.floor.ms), ratio(s.ms, fastest)]),
+      ...r.sweep.map((s) => [String(s.concurrency), seconds(s.ms) + spread(s), millis(s.ms / n), mb(s.peakRssMb), cpu(s.cpuMs), ratio(s.ms, r.floor.ms), ratio(s.ms, fastest)]),
     ]),
   );
 
