@@ -1,0 +1,85 @@
+import { join, relative } from 'node:path';
+import type { DiffResult } from '../../diff/generate';
+import type { Written } from '../../diff/write';
+import { EXIT, UsageError } from '../../errors';
+import { boolFlag, stringFlag } from '../args';
+import { connectionOf, type Command, type CommandContext } from '../context';
+import { lintSummary, printFindings } from '../render-lint';
+
+export const diff: Command = {
+  name: 'diff',
+  summary: 'generate the migration pair(s) that bring the migrations (or the database) to prisma/schema.prisma',
+  usage: 'diff NAME [-models=A,B] [--from=migrations|database] [--dry-run]',
+  flags: {
+    name: { type: 'string', value: 'NAME', desc: 'the migration name (same as the positional NAME)' },
+    models: { type: 'string', value: 'A,B', desc: 'only these Prisma models' },
+    from: { type: 'string', value: 'SOURCE', desc: '"migrations" (default: what the folder builds, in a scratch database) or "database" (the live target)' },
+  },
+  database: true,
+  async run(ctx) {
+    const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
+    const dryRun = boolFlag(ctx.args, 'dry-run');
+    if (!name && !dryRun) throw new UsageError('diff needs a name', 'write `migrate-tool diff add_employee_bio`, or -action=diff -name=add_employee_bio (--dry-run shows the changes without one)');
+    const from = stringFlag(ctx.args, 'from') ?? 'migrations';
+    if (from !== 'migrations' && from !== 'database') throw new UsageError(`--from must be "migrations" or "database" (got "${from}")`);
+    const models = stringFlag(ctx.args, 'models')?.split(',').map((m) => m.trim()).filter(Boolean);
+
+    const { computeDiff } = await import('../../diff/generate');
+    const result = await computeDiff({
+      connection: connectionOf(ctx),
+      migrationsDir: ctx.config.migrationsDir,
+      prismaSchema: ctx.config.prismaSchema,
+      from,
+      tenantPattern: ctx.config.tenantPattern,
+      models,
+      signal: ctx.signal,
+      onNote: (m) => ctx.out.note(m),
+    });
+    if (result.scopes.length === 0) {
+      ctx.out.data({ changes: [], written: [] });
+      ctx.out.print('no changes');
+      return EXIT.ok;
+    }
+    printChanges(ctx, result);
+    if (dryRun) {
+      for (const s of result.scopes) ctx.out.print(`\n-- ${s.scope} up:\n${s.up.trim()}\n\n-- ${s.scope} down:\n${s.down.trim()}`);
+      ctx.out.data({ changes: result.scopes, written: [] });
+      return EXIT.ok;
+    }
+    const { writeDiff } = await import('../../diff/write');
+    const written = await writeDiff(ctx.config.migrationsDir, name!, result.scopes, relative(process.cwd(), ctx.config.prismaSchema) || ctx.config.prismaSchema);
+    for (const w of written) ctx.out.print(`Wrote ${shown(w.up)} and ${shown(w.down)}`);
+    const lint = await lintWritten(ctx, written);
+    ctx.out.data({ changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint });
+    ctx.out.print('Review the files, then run `migrate-tool test` before committing them.');
+    return EXIT.ok;
+  },
+};
+
+function printChanges(ctx: CommandContext, result: DiffResult): void {
+  for (const s of result.scopes) {
+    ctx.out.print(s.scope === 'global' ? 'Global changes (schema public):' : 'Tenant changes (every tenant schema):');
+    for (const c of s.changes) ctx.out.print(`  ${c.text}`);
+  }
+}
+
+/** Lints what was written and prints the findings; they inform the review, they do not fail diff. */
+async function lintWritten(ctx: CommandContext, written: Written[]) {
+  const { lintFiles } = await import('../../lint/lint');
+  try {
+    const report = await lintFiles(written.map((w) => w.up));
+    if (report.findings.length) {
+      ctx.out.print('Lint findings in what was generated (see `migrate-tool lint`):');
+      printFindings(report, ctx.out, (l) => ctx.out.print(`  ${l}`));
+    }
+    ctx.out.print(lintSummary(report));
+    return report;
+  } catch (error) {
+    ctx.out.note(`warning: could not lint the generated files: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function shown(path: string): string {
+  return relative(process.cwd(), path) || join('.', path);
+}

@@ -1,0 +1,18 @@
+// Text rendering of lint findings, shared by `lint`, `up --lint` and `diff`.
+import { relative } from 'node:path';
+import type { LintReport } from '../lint/lint';
+import type { Output } from './output';
+
+/** One line per finding, `file:line:column: level rule: message`, then its help indented. */
+export function printFindings(report: LintReport, out: Output, write: (line: string) => void = (l) => out.print(l)): void {
+  for (const f of report.findings) {
+    write(`${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`);
+    if (f.help) write(`  help: ${f.help}`);
+  }
+}
+
+export function lintSummary(report: LintReport): string {
+  const files = `${report.files.length} file${report.files.length === 1 ? '' : 's'}`;
+  if (report.findings.length === 0) return `No problems found in ${files}`;
+  return `${report.errors} error${report.errors === 1 ? '' : 's'}, ${report.warnings} warning${report.warnings === 1 ? '' : 's'} in ${files}`;
+}

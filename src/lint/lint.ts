@@ -1,0 +1,79 @@
+// `lint`: squawk over migration files, each linted the way the runner will run it (inside a
+// transaction, or not for `-- migrate:no-transaction` files), with this tool's levels.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UsageError } from '../errors';
+import { migrate, type RunOptions } from '../migrations/api';
+import type { EngineOptions } from '../migrations/options';
+import { isNoTransaction, splitStatements } from '../migrations/sql-split';
+import { levelOf, type Level } from './rules';
+import { runSquawk, type SquawkFinding } from './squawk';
+
+export interface Finding extends SquawkFinding {
+  level: Level;
+}
+
+export interface LintReport {
+  files: string[];
+  findings: Finding[];
+  errors: number;
+  warnings: number;
+}
+
+export async function lintFiles(files: string[]): Promise<LintReport> {
+  const transactional: string[] = [];
+  const outside: string[] = [];
+  const own: SquawkFinding[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      throw new UsageError(`Cannot read ${file}`, 'name existing .sql files, or run lint without files for the pending migrations', 'LINT_NO_FILE');
+    }
+    if (isNoTransaction(text)) outside.push(file);
+    else {
+      transactional.push(file);
+      own.push(...concurrentlyInTransaction(file, text));
+    }
+  }
+  const found = [...(await runSquawk(transactional, { inTransaction: true })), ...(await runSquawk(outside, { inTransaction: false })), ...own];
+  const order = new Map(files.map((f, i) => [f, i]));
+  const findings = found
+    .map((f) => ({ ...f, level: levelOf(f.rule) }))
+    .sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
+  const errors = findings.filter((f) => f.level === 'error').length;
+  return { files, findings, errors, warnings: findings.length - errors };
+}
+
+/** The up files that `up` would apply now (same plan, nothing changed). */
+export async function pendingFiles(options: EngineOptions, run: RunOptions = {}): Promise<string[]> {
+  const { plan, folder } = await migrate(options, { ...run, dryRun: true });
+  return plan.steps.map((s) => join(folder.dir, s.migration.up.file));
+}
+
+/**
+ * squawk 2.61 does not flag CONCURRENTLY in a file it is told runs in a transaction, but
+ * PostgreSQL refuses it there: the runner would fail on it.
+ */
+function concurrentlyInTransaction(file: string, text: string): SquawkFinding[] {
+  return splitStatements(text)
+    .filter((s) => /\bCONCURRENTLY\b/i.test(s.text.replace(/--[^\n]*/g, '')))
+    .map((s) => ({
+      file,
+      line: s.line + leadingCommentLines(s.text),
+      column: 1,
+      rule: 'ban-concurrent-index-creation-in-transaction',
+      message: 'CONCURRENTLY cannot run inside a transaction, and this file runs in one.',
+      help: 'put the statement in its own migration whose first line is -- migrate:no-transaction',
+    }));
+}
+
+function leadingCommentLines(text: string): number {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    if (/^\s*--/.test(line) || !line.trim()) n++;
+    else break;
+  }
+  return n;
+}
