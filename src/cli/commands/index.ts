@@ -2,9 +2,11 @@
 // adding a file and a line here.
 import type { Command } from '../context';
 import { create } from './create';
+import { diff } from './diff';
 import { down } from './down';
 import { force } from './force';
 import { hash } from './hash';
+import { lint } from './lint';
 import { status } from './status';
 import { tenants } from './tenants';
 import { up } from './up';
@@ -13,7 +15,7 @@ import { backup } from './backup';
 import { restore } from './restore';
 import { version } from './version';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
