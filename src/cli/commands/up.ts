@@ -2,21 +2,24 @@ import { EXIT, OperationError, type MigrateToolError } from '../../errors';
 import { migrate } from '../../migrations/api';
 import { boolFlag, intArg, stringFlag } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
+import { lintBeforeUp } from '../lint-gate';
 import { eventPrinter, printDryRun, printRunResult } from '../render-run';
 import { takeBackup } from './backup';
 
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--concurrency N] [--fail-fast]',
+  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--concurrency N] [--fail-fast]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
     backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
+    lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
   },
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
+    if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
     const outcome = await migrate(engineOptions(ctx, eventPrinter(ctx.out)), {
       steps,

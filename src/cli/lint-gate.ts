@@ -1,0 +1,23 @@
+// `up --lint`: lints exactly what `up` would apply, before anything (a backup included) is done;
+// an error-level finding stops the run.
+import { OperationError } from '../errors';
+import type { PlanOptions } from '../migrations/plan';
+import { engineOptions, type CommandContext } from './context';
+import { lintSummary, printFindings } from './render-lint';
+
+export async function lintBeforeUp(ctx: CommandContext, run: PlanOptions): Promise<void> {
+  const { lintFiles, pendingFiles } = await import('../lint/lint');
+  const files = await pendingFiles(engineOptions(ctx), run);
+  if (files.length === 0) return;
+  const report = await lintFiles(files);
+  // On stderr: stdout stays the run's own output (or its JSON document).
+  printFindings(report, ctx.out, (line) => ctx.out.note(line));
+  ctx.out.note(`Lint: ${lintSummary(report)}`);
+  if (report.errors > 0) {
+    throw new OperationError(
+      `Lint found ${report.errors} error-level problem${report.errors === 1 ? '' : 's'} in the pending migrations, so nothing was migrated`,
+      'LINT_FAILED',
+      'fix the files named (docs/diff-lint-test.md explains each rule), or run up without --lint to apply them as they are',
+    );
+  }
+}
