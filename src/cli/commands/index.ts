@@ -9,13 +9,14 @@ import { hash } from './hash';
 import { lint } from './lint';
 import { status } from './status';
 import { tenants } from './tenants';
+import { test } from './test';
 import { up } from './up';
 import { seed } from './seed';
 import { backup } from './backup';
 import { restore } from './restore';
 import { version } from './version';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

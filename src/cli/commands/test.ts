@@ -1,0 +1,50 @@
+import { relative } from 'node:path';
+import { EXIT } from '../../errors';
+import type { StepResult } from '../../roundtrip/roundtrip';
+import { connectionOf, type Command } from '../context';
+import type { Output } from '../output';
+
+export const test: Command = {
+  name: 'test',
+  summary: 'in a scratch database: up and down every migration step by step, down all, up all; fail when a down does not undo its up',
+  usage: 'test [--json]',
+  database: true,
+  async run(ctx) {
+    const { roundtrip } = await import('../../roundtrip/roundtrip');
+    const { describeDifferences } = await import('../../roundtrip/differences');
+    const report = await roundtrip({
+      connection: connectionOf(ctx),
+      migrationsDir: ctx.config.migrationsDir,
+      tenantPattern: ctx.config.tenantPattern,
+      signal: ctx.signal,
+      onStep: stepPrinter(ctx.out),
+      onNote: (m) => ctx.out.note(m),
+    });
+    ctx.out.data(report);
+    const where = `public and ${report.schemas.length - 1} tenant schema${report.schemas.length === 2 ? '' : 's'}`;
+    if (report.ok) {
+      ctx.out.print(`Round trip passed: ${report.migrations} migration${report.migrations === 1 ? '' : 's'}, in ${where}`);
+      return EXIT.ok;
+    }
+    const f = report.failure!;
+    ctx.out.print(`FAILED: ${f.message}`);
+    if (f.migration?.file) ctx.out.print(`  file: ${relative(process.cwd(), f.migration.file)}`);
+    if (f.differences.length) {
+      ctx.out.print('  difference (+ there but should not be, - missing, ~ changed):');
+      for (const line of describeDifferences(f.differences)) ctx.out.print(`    ${line}`);
+    }
+    return EXIT.failed;
+  },
+};
+
+const LABEL: Record<StepResult['check'], string> = {
+  down: 'up, down: back to the schema before it',
+  redo: 'up again: same schema as the first time',
+  'down-all': 'down all: every schema back to the empty start',
+  'up-all': 'up all again: same schema as the first up all',
+};
+
+function stepPrinter(out: Output): (s: StepResult) => void {
+  return (s) => out.print(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.version ? `${s.version}_${s.name}: ` : ''}${LABEL[s.check]}`);
+}
+

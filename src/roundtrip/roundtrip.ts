@@ -1,0 +1,150 @@
+// `test`: in a scratch database with a couple of tenant schemas, checks that every migration's
+// down undoes its up (step by step), that down all returns to the empty start, and that up all
+// again gives the same schema as the first time. The first bad step is named with its difference.
+import { join } from 'node:path';
+import pg from 'pg';
+import { connectionFromUrl, type Connection } from '../config/connection';
+import { withClient } from '../db/connect';
+import { withScratchDatabase } from '../diff/scratch';
+import { OperationError } from '../errors';
+import { migrate, rollback } from '../migrations/api';
+import { loadMigrations, type Migration } from '../migrations/files';
+import { DEFAULTS } from '../migrations/options';
+import { compareSnapshots, type Difference } from './differences';
+import { takeSnapshot, type Snapshot } from './snapshot';
+
+export interface RoundtripOptions {
+  connection: Connection | string;
+  migrationsDir: string;
+  tenantPattern?: string;
+  signal?: AbortSignal;
+  onStep?: (step: StepResult) => void;
+  onNote?: (message: string) => void;
+}
+
+export type Check = 'down' | 'redo' | 'down-all' | 'up-all';
+
+export interface StepResult {
+  /** `down`: up N then down 1 equals the state before N; `redo`: up 1 again equals the state after N. */
+  check: Check;
+  version?: string;
+  name?: string;
+  ok: boolean;
+}
+
+export interface RoundtripFailure {
+  check: Check | 'up-failed' | 'down-failed' | 'no-down';
+  message: string;
+  migration?: { version: string; name: string; file?: string };
+  differences: Difference[];
+}
+
+export interface RoundtripReport {
+  ok: boolean;
+  migrations: number;
+  schemas: string[];
+  failure?: RoundtripFailure;
+}
+
+export async function roundtrip(options: RoundtripOptions): Promise<RoundtripReport> {
+  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const folder = await loadMigrations(options.migrationsDir);
+  const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
+  const tenants = tenantNames(pattern);
+  const schemas = ['public', ...tenants];
+  const missing = folder.migrations.find((m) => !m.down);
+  if (missing) {
+    return { ok: false, migrations: folder.migrations.length, schemas, failure: { check: 'no-down', message: `${missing.up.file} has no .down.sql, so its round trip cannot be tested`, migration: ref(missing, options.migrationsDir), differences: [] } };
+  }
+  return withScratchDatabase(
+    connection,
+    async (scratch) => {
+      await withClient(scratch.connection, {}, (c) => c.query(tenants.map((t) => `CREATE SCHEMA ${pg.escapeIdentifier(t)};`).join('\n')));
+      const run = new Runner(scratch.connection, options, pattern);
+      const failure = await run.all(folder.migrations);
+      return { ok: !failure, migrations: folder.migrations.length, schemas, failure };
+    },
+    { signal: options.signal, onLeftOver: options.onNote },
+  );
+}
+
+/** Two tenant schemas that match the pattern (one if the pattern has no wildcard). */
+export function tenantNames(pattern: string): string[] {
+  if (!pattern.includes('%')) return [pattern];
+  return ['roundtrip_a', 'roundtrip_b'].map((s) => pattern.replace('%', s).replace(/%/g, ''));
+}
+
+class Runner {
+  constructor(
+    private readonly connection: Connection,
+    private readonly options: RoundtripOptions,
+    private readonly pattern: string,
+  ) {}
+
+  async all(migrations: Migration[]): Promise<RoundtripFailure | undefined> {
+    const start = await this.snapshot();
+    let before = start;
+    for (const m of migrations) {
+      const up = await this.step(m, 'up');
+      if (up) return up;
+      const after = await this.snapshot();
+      const bad =
+        (await this.step(m, 'down')) ??
+        (await this.compare('down', before, m, 'its down does not undo its up')) ??
+        (await this.step(m, 'up')) ??
+        (await this.compare('redo', after, m, 'applying it again after its down gives a different schema'));
+      if (bad) return bad;
+      before = after;
+    }
+    if (migrations.length === 0) return undefined;
+    const full = before;
+    return (
+      (await this.whole('down', migrations.length)) ??
+      (await this.compare('down-all', start, undefined, 'down all does not return every schema to the empty start')) ??
+      (await this.whole('up', migrations.length)) ??
+      (await this.compare('up-all', full, undefined, 'up all after down all gives a different schema than the first up all'))
+    );
+  }
+
+  private engine() {
+    return { connection: this.connection, migrationsDir: this.options.migrationsDir, tenantPattern: this.pattern, signal: this.options.signal };
+  }
+
+  /** One version up or down; a SQL failure is a failure of the test, named with its error. */
+  private async step(m: Migration, direction: 'up' | 'down'): Promise<RoundtripFailure | undefined> {
+    if (this.options.signal?.aborted) throw new OperationError('Interrupted: the scratch database was dropped', 'INTERRUPTED');
+    const { result } = direction === 'up' ? await migrate(this.engine(), { steps: 1 }) : await rollback(this.engine(), { steps: 1 });
+    const failed = result?.failed[0];
+    if (!failed) return undefined;
+    const file = direction === 'up' ? m.up.file : m.down!.file;
+    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message: `${this.file(file)} failed in schema ${failed.schema}: ${failed.error}`, migration: ref(m, this.options.migrationsDir, file), differences: [] };
+  }
+
+  private async whole(direction: 'up' | 'down', steps: number): Promise<RoundtripFailure | undefined> {
+    const { result } = direction === 'up' ? await migrate(this.engine()) : await rollback(this.engine(), { steps });
+    const failed = result?.failed[0];
+    if (!failed) return undefined;
+    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message: `${direction} all failed in schema ${failed.schema}: ${failed.error}`, differences: [] };
+  }
+
+  private async compare(check: Check, expected: Snapshot, m: Migration | undefined, message: string): Promise<RoundtripFailure | undefined> {
+    const differences = compareSnapshots(expected, await this.snapshot());
+    const ok = differences.length === 0;
+    this.options.onStep?.({ check, version: m?.version, name: m?.name, ok });
+    if (ok) return undefined;
+    const file = check === 'down' ? m?.down?.file : m?.up.file;
+    return { check, message: m ? `${m.version}_${m.name}: ${message}` : message, migration: m && ref(m, this.options.migrationsDir, file), differences };
+  }
+
+  private snapshot(): Promise<Snapshot> {
+    return withClient(this.connection, {}, takeSnapshot);
+  }
+
+  private file(rel: string): string {
+    return join(this.options.migrationsDir, rel);
+  }
+}
+
+function ref(m: Migration, dir: string, file = m.up.file) {
+  return { version: m.version, name: m.name, file: join(dir, file) };
+}
