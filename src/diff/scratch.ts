@@ -23,7 +23,8 @@ export interface ScratchOptions extends ConnectOptions {
 }
 
 export async function withScratchDatabase<T>(server: Connection, fn: (scratch: Scratch) => Promise<T>, opts: ScratchOptions = {}): Promise<T> {
-  const name = `${SCRATCH_PREFIX}${randomBytes(6).toString('hex')}`;
+  // The process id tells an operator (and a test) which run a left-over database came from.
+  const name = `${SCRATCH_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
   await withClient(server, opts, async (c) => {
     try {
       await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE template0`);
