@@ -62,7 +62,7 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   const scopes = await withScratchDatabase(
     connection,
     async (scratch) => {
-      await buildFromMigrations(scratch.connection, options.migrationsDir);
+      await buildFromMigrations(scratch.connection, options.migrationsDir, options.signal);
       checkAborted(options.signal);
       return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false });
     },
@@ -72,10 +72,10 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
 }
 
 /** Applies the folder into the scratch database: global migrations in public, tenant ones in `tenant`. */
-async function buildFromMigrations(scratch: Connection, migrationsDir: string): Promise<void> {
+async function buildFromMigrations(scratch: Connection, migrationsDir: string, signal?: AbortSignal): Promise<void> {
   await withClient(scratch, {}, (c) => c.query(`CREATE SCHEMA ${pg.escapeIdentifier(TENANT_SCHEMA)}`));
   if (!existsSync(migrationsDir)) return;
-  const { result } = await migrate({ connection: scratch, migrationsDir, tenantPattern: TENANT_SCHEMA });
+  const { result } = await migrate({ connection: scratch, migrationsDir, tenantPattern: TENANT_SCHEMA, signal });
   const failed = result?.failed[0];
   if (failed) {
     throw new OperationError(

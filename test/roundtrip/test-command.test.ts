@@ -1,0 +1,95 @@
+// `test` end to end: the sample passes, generated downs pass, and a broken down is caught and named.
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeMigrations } from '../support/migrations';
+import { describe, expect, test } from '../support/fixtures';
+import { addToModel, cli, sampleMigrations, schemaCopy } from '../diff/support';
+
+describe('test', () => {
+  test('passes on the sample migrations, step by step and whole, in two tenant schemas', async ({ db, dir }) => {
+    await sampleMigrations(dir);
+    const r = await cli(['test'], { url: db.url, dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('ok    20251210215900_init_tenant: up, down: back to the schema before it');
+    expect(r.stdout).toContain('ok    down all: every schema back to the empty start');
+    expect(r.stdout).toContain('ok    up all again: same schema as the first up all');
+    expect(r.stdout).toContain('Round trip passed: 3 migrations, in public and 2 tenant schemas');
+    // It works in its own scratch database: the target is left as it was.
+    const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'company%' OR nspname = 'migrate_tool'`);
+    expect(rows[0].n).toBe(0);
+  });
+
+  test('the down files that diff generates pass', async ({ db, dir }) => {
+    await sampleMigrations(dir);
+    const schema = await schemaCopy(dir, (t) =>
+      addToModel(addToModel(t, 'Employee', '  bio String?\n  @@index([name])'), 'Role', '  level Int @default(0)'),
+    );
+    const d = await cli(['diff', 'more_fields'], { url: db.url, dir, schema });
+    expect(d.code, d.stderr).toBe(0);
+    const r = await cli(['test', '--json'], { url: db.url, dir });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, migrations: 5, schemas: ['public', 'company_roundtrip_a', 'company_roundtrip_b'] });
+  });
+
+  test('a down that does not undo its up fails, naming the migration, its file and the difference', async ({ db, dir }) => {
+    const migrations = await sampleMigrations(dir);
+    const downFile = join(migrations, 'tenant/20251210215900_init_tenant.down.sql');
+    const text = await readFile(downFile, 'utf8');
+    await writeFile(downFile, text.replace('DROP TABLE "services";', ''));
+    expect((await cli(['hash'], { url: db.url, dir })).code).toBe(0);
+    const r = await cli(['test'], { url: db.url, dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAILED: 20251210215900_init_tenant: its down does not undo its up');
+    expect(r.stdout).toContain('file: migrations/tenant/20251210215900_init_tenant.down.sql');
+    expect(r.stdout).toContain('company_roundtrip_a, company_roundtrip_b: + table services (should not be there; 4 columns, 1 constraint, 1 index)');
+    // Steps after the first bad one are not run.
+    expect(r.stdout).not.toContain('20251210220000_appointments_starts_at_index');
+  });
+
+  test('a down that changes something else than it should is shown as a changed object', async ({ db, dir }) => {
+    await writeMigrations(dir, {
+      '20250101000000_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text);',
+      '20250101000000_init.down.sql': 'DROP TABLE companies;',
+      '20250101000100_name_required.up.sql': 'ALTER TABLE companies ALTER COLUMN name SET NOT NULL;',
+      '20250101000100_name_required.down.sql': "ALTER TABLE companies ALTER COLUMN name SET DEFAULT 'x';",
+    });
+    const r = await cli(['test', '--json'], { url: db.url, dir });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.failure).toMatchObject({ check: 'down', migration: { version: '20250101000100', name: 'name_required' } });
+    expect(report.failure.differences).toEqual([
+      { schema: 'public', key: 'column companies.name', expected: 'text', actual: "text not null default 'x'::text" },
+    ]);
+  });
+
+  test('a migration without a down file fails and is named', async ({ db, dir }) => {
+    await writeMigrations(dir, { '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);' });
+    const r = await cli(['test'], { url: db.url, dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('20250101000000_init.up.sql has no .down.sql');
+  });
+
+  test('a down whose SQL fails is reported with the error', async ({ db, dir }) => {
+    await writeMigrations(dir, {
+      'tenant/20250101000000_init.up.sql': 'CREATE TABLE employees (id int);',
+      'tenant/20250101000000_init.down.sql': 'DROP TABLE employes;',
+    });
+    const r = await cli(['test'], { url: db.url, dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED: .*20250101000000_init\.down\.sql failed in schema company_roundtrip_a: .*"employes" does not exist/);
+  });
+
+  test('scripts/test-migration.sh runs it', async ({ db, dir }) => {
+    const { execFile } = await import('node:child_process');
+    const { envFor, ROOT } = await import('../support/cli');
+    await sampleMigrations(dir);
+    const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile('sh', [join(ROOT, 'scripts/test-migration.sh'), '--dir', join(dir, 'migrations')], { env: { PATH: process.env.PATH, ...envFor(db.url) } }, (error, stdout) =>
+        resolve({ code: error ? Number(error.code) : 0, stdout }),
+      );
+    });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('Round trip passed: 3 migrations');
+  });
+});
