@@ -13,12 +13,14 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
-// Files the bundle reads at run time (src/diff/wasm.ts looks beside the bundle first), copied
-// beside it. `from` is relative to the package folder.
+// Files the bundle reads or runs (src/diff/wasm.ts and src/lint/squawk.ts look beside the bundle
+// first), copied beside it. `from` is relative to the package folder.
 export const SINGLE_FILE_ASSETS = [
   { pkg: '@prisma/schema-engine-wasm', from: 'schema_engine_bg.wasm' },
   { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build_bg.wasm' },
   { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build.js' },
+  // squawk-cli installs only the package of the platform it runs on.
+  { pkg: `@squawk-cli/${process.platform}-${process.arch}`, from: `bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`, dependency: 'squawk-cli' },
 ];
 
 // Optional packages that are never bundled: pg-native is only loaded when asked for explicitly.
@@ -106,9 +108,9 @@ function checkParsesBothWays(file) {
 
 function copyAssets(root, pkg, outDir) {
   const declared = { ...pkg.dependencies };
-  for (const { pkg: name, from } of SINGLE_FILE_ASSETS) {
+  for (const { pkg: name, from, dependency = name } of SINGLE_FILE_ASSETS) {
     const source = join(root, 'node_modules', name, from);
     if (existsSync(source)) copyFileSync(source, join(outDir, from.split('/').pop()));
-    else if (declared[name]) throw new Error(`${name} is a dependency but ${from} is missing from node_modules: run npm ci`);
+    else if (declared[dependency]) throw new Error(`${dependency} is a dependency but ${name}/${from} is missing from node_modules: run npm ci`);
   }
 }
