@@ -34,7 +34,7 @@ say() { printf 'test-image: %s\n' "$*"; }
 pass() { printf 'test-image: ok   %s\n' "$*"; }
 fail() { printf 'test-image: FAIL %s\n' "$*" >&2; failures=$((failures + 1)); }
 die() { printf 'test-image: FAIL %s\n' "$*" >&2; exit 1; }
-skip() { printf 'test-image: SKIPPED %s\n' "$*"; skipped+=("$1"); }
+skip() { printf 'test-image: SKIPPED %s\n' "$2"; skipped+=("$1"); }
 mb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1000000 }'; }
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
@@ -162,6 +162,20 @@ else printf '%s\n' "$out" >&2; fail "run --rm backup"; fi
 
 if out=$(job migrate) && grep -qx 'no change' <<<"$out"; then pass "run --rm migrate again: no change"
 else printf '%s\n' "$out" >&2; fail "run --rm migrate again (expected 'no change')"; fi
+
+# ---- the commands that need more than Node: Prisma's wasm engines (diff, test) and squawk (lint) --
+in_image() { docker run --rm --network host -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD \
+  -e "POSTGRES_DB_PROD=$db" "$IMAGE" "$@" 2>&1; }
+if ! has_command diff; then skip diff "diff, lint and test: the image's migrate-tool has no 'diff' command yet"
+else
+  if out=$(in_image diff image_check --dry-run); then pass "diff --dry-run runs in the image (Prisma's schema engine): $(tail -n 1 <<<"$out")"
+  else printf '%s\n' "$out" >&2; fail "diff --dry-run in the image"; fi
+  mapfile -t up_files < <(find migrations -name '*.up.sql' | sort)
+  if out=$(in_image lint "${up_files[@]}"); then pass "lint runs in the image (squawk): $(tail -n 1 <<<"$out")"
+  else printf '%s\n' "$out" >&2; fail "lint of the baked-in migrations in the image"; fi
+  if out=$(in_image test); then pass "test runs in the image: $(tail -n 1 <<<"$out")"
+  else printf '%s\n' "$out" >&2; fail "test (round trip) in the image"; fi
+fi
 
 # ---- an application container that carries the single-file CLI ----------------------------------
 say "building $APP_IMAGE (examples/app) from $IMAGE"
