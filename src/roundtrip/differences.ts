@@ -28,12 +28,10 @@ export function compareSnapshots(expected: Snapshot, actual: Snapshot): Differen
  * constraint, 1 index)`: `+` there but should not be, `-` missing, `~` changed.
  */
 export function describeDifferences(differences: Difference[]): string[] {
-  const bySchema = new Map<string, string[]>();
-  for (const d of differences) bySchema.set(d.schema, [...(bySchema.get(d.schema) ?? []), ...linesFor(differences.filter((x) => x.schema === d.schema))]);
   // Schemas with the same lines (every tenant schema, usually) are reported once, together.
   const byLines = new Map<string, string[]>();
-  for (const [schema, lines] of bySchema) {
-    const key = [...new Set(lines)].join('\n');
+  for (const schema of new Set(differences.map((d) => d.schema))) {
+    const key = linesFor(differences.filter((d) => d.schema === schema)).join('\n');
     byLines.set(key, [...(byLines.get(key) ?? []), schema]);
   }
   return [...byLines].flatMap(([lines, schemas]) => lines.split('\n').map((l) => `${schemas.join(', ')}: ${l}`));
