@@ -2,13 +2,15 @@
 // schema left out) as `kind name` → definition, so two snapshots compare as plain maps. Columns
 // are compared by name, not position: a down that re-adds a dropped column puts it last, which
 // changes no query that names its columns.
-import type pg from 'pg';
 import { STATE_SCHEMA } from '../migrations/state';
 
 /** schema → (object key → definition). */
 export type Snapshot = Map<string, Map<string, string>>;
 
-type Queryable = Pick<pg.ClientBase, 'query'>;
+/** Anything that runs one SQL text: a pg client, or a test's connection. */
+export interface Queryable {
+  query(sql: string): Promise<{ rows: unknown[] }>;
+}
 
 const SCHEMAS = `SELECT n.oid, n.nspname FROM pg_namespace n
   WHERE n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '${STATE_SCHEMA}')`;
@@ -53,7 +55,7 @@ const QUERIES = [
 
 export async function takeSnapshot(db: Queryable): Promise<Snapshot> {
   const sql = `WITH s AS (${SCHEMAS}) ${QUERIES.map((q) => `(${q})`).join('\nUNION ALL\n')}`;
-  const { rows } = await db.query<{ schema: string; key: string; def: string | null }>(sql);
+  const rows = (await db.query(sql)).rows as Array<{ schema: string; key: string; def: string | null }>;
   const snapshot: Snapshot = new Map();
   for (const r of rows) {
     const objects = snapshot.get(r.schema) ?? new Map<string, string>();
