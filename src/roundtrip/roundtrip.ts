@@ -117,7 +117,8 @@ class Runner {
     const failed = result?.failed[0];
     if (!failed) return undefined;
     const file = direction === 'up' ? m.up.file : m.down!.file;
-    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message: `${this.file(file)} failed in schema ${failed.schema}: ${failed.error}`, migration: ref(m, this.options.migrationsDir, file), differences: [] };
+    const message = `${m.version}_${m.name}: its ${direction} failed in schema ${failed.schema}: ${failed.error}`;
+    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message, migration: ref(m, this.options.migrationsDir, file), differences: [] };
   }
 
   private async whole(direction: 'up' | 'down', steps: number): Promise<RoundtripFailure | undefined> {
@@ -138,10 +139,6 @@ class Runner {
 
   private snapshot(): Promise<Snapshot> {
     return withClient(this.connection, {}, takeSnapshot);
-  }
-
-  private file(rel: string): string {
-    return join(this.options.migrationsDir, rel);
   }
 }
 

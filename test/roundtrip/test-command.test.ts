@@ -77,7 +77,8 @@ describe('test', () => {
     });
     const r = await cli(['test'], { url: db.url, dir });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAILED: .*20250101000000_init\.down\.sql failed in schema company_roundtrip_a: .*"employes" does not exist/);
+    expect(r.stdout).toMatch(/FAILED: 20250101000000_init: its down failed in schema company_roundtrip_[ab]: .*"employes" does not exist/);
+    expect(r.stdout).toContain('file: migrations/tenant/20250101000000_init.down.sql');
   });
 
   test('scripts/test-migration.sh runs it', async ({ db, dir }) => {
