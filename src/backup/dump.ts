@@ -3,7 +3,7 @@
 // database are then removed by the retention rule.
 import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { connectionFromUrl, type Connection } from '../config/connection';
 import { withClient } from '../db/connect';
 import { OperationError } from '../errors';
@@ -58,7 +58,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   checkDumpVersion(dump, server);
 
   const dir = resolve(options.backupDir);
-  await mkdir(dir, { recursive: true, mode: 0o700 }).catch((error: Error) => {
+  await ensureDir(dir).catch((error: Error) => {
     throw new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write');
   });
   const { at, file } = await freeName(dir, c.database);
@@ -83,6 +83,25 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
       throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again', { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * mkdir -p with mode 0700 for what it creates. Not `mkdir({ recursive: true })`: Node's loops
+ * forever where mkdir keeps answering ENOENT under an existing parent (e.g. below /proc).
+ */
+async function ensureDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw error;
+    await ensureDir(parent);
+    await mkdir(dir, { mode: 0o700 }).catch((again: NodeJS.ErrnoException) => {
+      if (again.code !== 'EEXIST') throw again;
+    });
   }
 }
 

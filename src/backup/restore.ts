@@ -54,9 +54,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       throw new OperationError(
         `pg_restore failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
         'RESTORE_FAILED',
-        /max_locks_per_transaction/.test(r.stderr)
-          ? 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again'
-          : 'fix the cause above and run `migrate-tool restore` again',
+        restoreAdvice(r.stderr),
       );
     }
     const { database, createdAt, serverVersion, pgDumpVersion, entries } = archive;
@@ -64,6 +62,13 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   } finally {
     await lock.release();
   }
+}
+
+function restoreAdvice(stderr: string): string {
+  if (/max_locks_per_transaction/.test(stderr)) return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
+  // A newer pg_restore sends settings an older server does not know (pg_restore 17: transaction_timeout).
+  if (/unrecognized configuration parameter/.test(stderr)) return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH)";
+  return 'fix the cause above and run `migrate-tool restore` again';
 }
 
 /** libpq reads a --dbname holding `=` as a connection string: always give it one, quoted. */

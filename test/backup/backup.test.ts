@@ -183,6 +183,34 @@ describe.skipIf(Boolean(skip))(`backup and restore${skip ? ` (skipped: ${skip})`
     expect(await readdir(p.env.BACKUP_DIR!)).toEqual([]);
   });
 
+  test('backup creates a missing folder (0700) and fails at once where it cannot, even below /proc', async ({ db, dir }) => {
+    const p = await project(dir, db);
+    const nested = join(dir, 'a', 'b');
+    const made = await runCli(['backup'], { env: { ...p.env, BACKUP_DIR: nested } });
+    expect(made.code, made.stderr).toBe(0);
+    for (const d of [join(dir, 'a'), nested]) expect((await stat(d)).mode & 0o777).toBe(0o700);
+    const proc = await runCli(['backup'], { env: { ...p.env, BACKUP_DIR: '/proc/migrate-tool-backups' }, timeoutMs: 15_000 });
+    expect(proc.code).toBe(1);
+    expect(proc.stderr).toContain('Cannot create the backup folder /proc/migrate-tool-backups');
+  });
+
+  test('a restore that fails leaves the database as it was and says what to do about a pg_restore newer than the server', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const file = await backupFile(p.env);
+    await db.query('DELETE FROM policy_rules');
+    const before = await snapshot(db);
+    // What pg_restore 17 does against PostgreSQL 15: the archive reads, the restore fails on a setting.
+    const fail = `case "$1" in --list) exec ${realPath('pg_restore')} "$@";; esac
+echo 'pg_restore: error: could not execute query: ERROR:  unrecognized configuration parameter "transaction_timeout"' >&2
+exit 1`;
+    const w = await wrappers(dir, { body: { pg_restore: fail } });
+    const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('pg_restore failed (exit 1), the database is as it was (one transaction)');
+    expect(r.stderr).toContain("fix: restore with the pg_restore of the server's major version");
+    expect(await snapshot(db)).toEqual(before);
+  });
+
   test('no password in any output or in the argument list of any process', async ({ db, dir }) => {
     const p = await seeded(dir, db);
     const w = await wrappers(dir, { delay: 0.4 });

@@ -27,7 +27,7 @@ export const restore: Command = {
       ctx.out.data({ dryRun: true, file: archive.file, bytes: archive.bytes, database: archive.database, createdAt: archive.createdAt, entries: archive.entries });
       return EXIT.ok;
     }
-    await confirmInProd(ctx, `restore ${basename(archive.file)}, replacing the objects it holds`);
+    await confirmInProd(ctx, `restore ${basename(archive.file)}`);
     const o = engineOptions(ctx);
     const result = await runRestore({
       connection: c, file: archive.file, archive, env, signal: ctx.signal, waitMs: o.waitMs, lockTimeoutMs: o.lockTimeoutMs,
