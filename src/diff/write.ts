@@ -1,7 +1,7 @@
 // Writes what `diff` computed as migration pairs: global first (a tenant table may reference a
 // public one), each with its reverse as .down.sql, and records them in migrate.sum.
 import { readFile, writeFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { relative, sep } from 'node:path';
 import { addToSum, createMigration, type Created } from '../migrations/create';
 import type { ScopeDiff } from './generate';
 
@@ -21,8 +21,9 @@ export async function writeDiff(dir: string, name: string, scopes: ScopeDiff[], 
     const down = `${await readFile(created.down, 'utf8')}${note}\n${s.down.trim()}\n`;
     await writeFile(created.up, up);
     await writeFile(created.down, down);
-    const upFile = relative(dir, created.up);
-    const downFile = relative(dir, created.down);
+    // migrate.sum names files with forward slashes on every platform.
+    const upFile = relative(dir, created.up).split(sep).join('/');
+    const downFile = relative(dir, created.down).split(sep).join('/');
     await addToSum(dir, [[upFile, up], [downFile, down]]);
     written.push({ ...created, upFile, downFile });
   }

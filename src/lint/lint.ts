@@ -37,7 +37,10 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
       own.push(...concurrentlyInTransaction(file, text));
     }
   }
-  const found = [...(await runSquawk(transactional, { inTransaction: true })), ...(await runSquawk(outside, { inTransaction: false })), ...own];
+  const squawked = [...(await runSquawk(transactional, { inTransaction: true })), ...(await runSquawk(outside, { inTransaction: false }))];
+  // Where squawk does catch CONCURRENTLY in a transaction, its finding stands and ours goes.
+  const seen = new Set(squawked.map((f) => `${f.file}:${f.line}:${f.rule}`));
+  const found = [...squawked, ...own.filter((f) => !seen.has(`${f.file}:${f.line}:${f.rule}`))];
   const order = new Map(files.map((f, i) => [f, i]));
   const findings = found
     .map((f) => ({ ...f, level: levelOf(f.rule) }))
