@@ -18,8 +18,9 @@ export interface ToolEnv {
 export function toolEnv(c: Connection, base: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
-  // A service file or a connection URI from the outer environment must not redirect the tool.
-  for (const k of ['PGSERVICE', 'PGSERVICEFILE', 'PGHOSTADDR']) delete env[k];
+  // A service file from the outer environment must not redirect the tool, and the tool needs
+  // no copy of this tool's own settings that hold the password.
+  for (const k of ['PGSERVICE', 'PGSERVICEFILE', 'PGHOSTADDR', 'POSTGRES_PASSWORD', 'DATABASE_URL']) delete env[k];
   Object.assign(env, {
     PGHOST: c.host,
     PGPORT: String(c.port),

@@ -25,7 +25,8 @@ export async function loadSeeds(dir: string): Promise<SeedSet[]> {
   const problems: string[] = [];
   const sets: SeedSet[] = [];
   for (const file of files) {
-    const text = await readFile(join(dir, file), 'utf8');
+    // An editor's byte order mark is not part of the JSON or the SQL.
+    const text = (await readFile(join(dir, file), 'utf8')).replace(/^\uFEFF/, '');
     const set = file.endsWith('.sql') ? parseSqlSet(file, text, problems) : parseJsonSet(file, text, problems);
     if (set) sets.push(set);
   }

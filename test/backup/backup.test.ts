@@ -252,6 +252,19 @@ exit 1`;
     }
   });
 
+  test('Ctrl-C during a backup stops pg_dump and leaves no file, not even a partial one', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const w = await wrappers(dir, { delay: 1 });
+    const child = spawnCli(['backup'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    const done = collect(child);
+    await new Promise((r) => setTimeout(r, 600));
+    child.kill('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Backup interrupted; no backup was written');
+    expect(await readdir(p.backups)).toEqual([]);
+  });
+
   const hasScript = spawnSync('script', ['--version']).status === 0;
   test.skipIf(!hasScript)('progress (elapsed, bytes) is drawn on a terminal only', async ({ db, dir }) => {
     const p = await seeded(dir, db);
