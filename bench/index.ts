@@ -1,7 +1,8 @@
 // `npm run bench`: runs every bench/*.bench.ts (or only those named: `npm run bench -- engine startup`),
 // each in its own process, one after another, all against one PostgreSQL server: BENCH_DATABASE_URL
-// if it answers, otherwise an embedded server started here once. Other flags go to every benchmark
-// (`npm run bench -- engine --repeat 3`). Each benchmark prints its own figures.
+// if it answers, otherwise an embedded server started here once. Flags after a name go to that
+// benchmark (`npm run bench -- engine --repeat 3 startup --runs 40`); flags before any name go to
+// every benchmark. Each benchmark prints its own figures.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,12 +11,7 @@ import { benchServer } from './lib/server';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const available = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
-const args = process.argv.slice(2);
-const names = args.filter((a, i) => !a.startsWith('-') && !(i > 0 && args[i - 1]!.startsWith('--') && !args[i - 1]!.includes('=')));
-const flags = args.filter((a) => !names.includes(a));
-
-const chosen = names.length === 0 ? available : names.map((n) => available.find((f) => f === n || f === `${n}.bench.ts`));
-const unknown = names.filter((_, i) => !chosen[i]);
+const { chosen, unknown, flagsFor } = parseCommandLine(process.argv.slice(2));
 if (unknown.length > 0) {
   console.error(`no benchmark named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')}`);
   process.exit(2);
@@ -25,7 +21,7 @@ const server = await benchServer();
 console.log(`bench server: ${server.description}\n`);
 const outcomes: Array<{ file: string; code: number | null; ms: number }> = [];
 try {
-  for (const file of chosen as string[]) {
+  for (const file of chosen) {
     console.log(`=== ${file} ===`);
     const started = performance.now();
     const code = await run(file);
@@ -41,7 +37,7 @@ for (const o of outcomes) console.log(`${o.code === 0 ? 'ok    ' : `FAILED (exit
 process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
 
 function run(file: string): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...flags], {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...flagsFor(file)], {
     stdio: 'inherit',
     env: { ...process.env, BENCH_DATABASE_URL: server.url, BENCH_SERVER_DESCRIPTION: server.description },
   });
@@ -49,4 +45,30 @@ function run(file: string): Promise<number | null> {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(signal ? 128 : code));
   });
+}
+
+/** Splits `[flags] [name [flags]]...` into the benchmarks to run and the flags each one gets. */
+function parseCommandLine(args: string[]) {
+  const fileOf = (name: string) => available.find((f) => f === name || f === `${name}.bench.ts`);
+  const common: string[] = [];
+  const own = new Map<string, string[]>();
+  const unknown: string[] = [];
+  let current: string[] = common;
+  for (const [i, arg] of args.entries()) {
+    const prev = args[i - 1];
+    const isValue = prev !== undefined && prev.startsWith('--') && !prev.includes('=');
+    if (arg.startsWith('-') || (isValue && !fileOf(arg))) {
+      current.push(arg);
+      continue;
+    }
+    const file = fileOf(arg);
+    if (!file) {
+      unknown.push(arg);
+      continue;
+    }
+    current = own.get(file) ?? [];
+    own.set(file, current);
+  }
+  const chosen = own.size > 0 ? [...own.keys()] : available;
+  return { chosen, unknown, flagsFor: (file: string) => [...common, ...(own.get(file) ?? [])] };
 }
