@@ -208,8 +208,9 @@ else
     DEV_POSTGRES_PORT=${DEV_POSTGRES_PORT:-55432} "${compose[@]}" -p "${project}dev" -f docker-compose.dev.yml "$@" 2>&1); }
   if out=$(dev build migrate) && out=$(dev run --rm -T migrate) && grep -q 'Migration complete!' <<<"$out" \
     && out=$(dev run --rm -T seed) && grep -q 'Seeding complete!' <<<"$out" \
+    && out=$(dev run --rm -T backup) && ls "$work/dev/backups/"backup_app_*.dump >/dev/null 2>&1 \
     && out=$(dev run --rm -T migrate create image_test) && ls "$work/dev/migrations/"*_image_test.up.sql >/dev/null 2>&1; then
-    pass "docker-compose.dev.yml: PostgreSQL up and healthy, migrate, seed, create (the files appear in the mounted folder)"
+    pass "docker-compose.dev.yml: PostgreSQL up and healthy, migrate, seed, backup with a password, create (files in the mounted folders)"
   else printf '%s\n' "$out" >&2; fail "docker-compose.dev.yml"; fi
   dev down -v >/dev/null
 fi
