@@ -81,14 +81,14 @@ trap cleanup EXIT
 export POSTGRES_HOST POSTGRES_PORT POSTGRES_USER POSTGRES_PASSWORD
 unset DATABASE_URL
 
-# A fresh database with one tenant schema, so that tenant migrations run too.
+# A fresh database with one tenant schema, so that tenant migrations run too. Not called in a
+# subshell: the cleanup needs the name in `databases`.
 fresh_database() {
-  local name="migrate_tool_image_${1}_$run_id"
+  local name=$1
   admin_sql "CREATE DATABASE \"$name\"" || die "cannot create database $name on $POSTGRES_HOST:$POSTGRES_PORT"
   databases+=("$name")
   ADMIN_URL=$(ADMIN_URL=$ADMIN_URL DB=$name node -e 'const u = new URL(process.env.ADMIN_URL); u.pathname = "/" + process.env.DB; console.log(u.href)') \
     admin_sql "CREATE SCHEMA company_image_test" || die "cannot create a tenant schema in $name"
-  printf '%s' "$name"
 }
 
 # ---- build ---------------------------------------------------------------------------------------
@@ -122,7 +122,8 @@ has_command() { grep -qx "$1" <<<"$commands"; }
 latest_version=$(find migrations -name '*.up.sql' | sed -n 's|.*/\([0-9]\{14\}\)_[^/]*$|\1|p' | sort | tail -n 1)
 
 # ---- the compose jobs, against a fresh database --------------------------------------------------
-db=$(fresh_database compose)
+db="migrate_tool_image_compose_$run_id"
+fresh_database "$db"
 project="migratetooltest$$"
 mkdir -p "$work/backups"
 chown "$uid" "$work/backups" 2>/dev/null || chmod 0777 "$work/backups"
@@ -181,7 +182,8 @@ fi
 say "building $APP_IMAGE (examples/app) from $IMAGE"
 docker build --network host --build-arg "MIGRATE_TOOL_IMAGE=$IMAGE" --build-arg "NODE_IMAGE=$base" -t "$APP_IMAGE" examples/app >"$work/app-build.log" 2>&1 \
   || { tail -n 40 "$work/app-build.log" >&2; die "docker build of examples/app failed"; }
-app_db=$(fresh_database app)
+app_db="migrate_tool_image_app_$run_id"
+fresh_database "$app_db"
 app_container="migrate-tool-example-app-$$"
 docker run -d --name "$app_container" --network host -e PORT=0 \
   -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD -e "POSTGRES_DB_PROD=$app_db" -e APP_ENV=prod \
