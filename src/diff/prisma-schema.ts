@@ -36,7 +36,7 @@ export interface PrismaModels {
 
 export async function readSchema(path: string): Promise<SchemaFile> {
   try {
-    return { path, content: await readFile(path, 'utf8') };
+    return withoutConnectionUrls({ path, content: await readFile(path, 'utf8') });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new UsageError(`Prisma schema ${path} does not exist`, 'set PRISMA_SCHEMA to your schema.prisma', 'NO_PRISMA_SCHEMA');
@@ -100,5 +100,17 @@ export function retarget(file: SchemaFile, schema: string): SchemaFile {
   const content = file.content
     .replace(/(@@schema\(\s*)"tenant"(\s*\))/g, `$1${quoted}$2`)
     .replace(/(\bschemas\s*=\s*\[[^\]]*?)"tenant"/, `$1${quoted}`);
+  return { path: file.path, content };
+}
+
+/**
+ * Schemas written for Prisma 6 name the connection in the datasource (`url = env("DATABASE_URL")`),
+ * which Prisma 7's parser refuses. diff connects by itself and never reads them, so those lines
+ * are blanked (line numbers in Prisma's messages stay right).
+ */
+export function withoutConnectionUrls(file: SchemaFile): SchemaFile {
+  const content = file.content.replace(/(\bdatasource\s+\w+\s*\{)([^}]*)(\})/, (_all, open: string, body: string, close: string) =>
+    open + body.replace(/^[ \t]*(url|directUrl|shadowDatabaseUrl)[ \t]*=.*$/gm, '') + close,
+  );
   return { path: file.path, content };
 }

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { createCharAsTextPool, charAsText, TEXT_OID } from '../../src/diff/char-as-text-pool';
-import { readModels, retarget, type SchemaFile } from '../../src/diff/prisma-schema';
+import { readModels, retarget, withoutConnectionUrls, type SchemaFile } from '../../src/diff/prisma-schema';
 import { exclusionsFor, selectModels } from '../../src/diff/scope';
 import { splitClauses, summarize } from '../../src/diff/summary';
 import { unqualify } from '../../src/diff/unqualify';
@@ -68,6 +68,16 @@ describe('Prisma schema', () => {
     const { models } = await readModels(moved);
     expect(models.filter((m) => m.schema === 'company_abc').map((m) => m.name)).toEqual(['Branch', 'Employee', 'Service', 'Appointment']);
   });
+});
+
+test("a Prisma 6 schema's datasource url is ignored, lines kept", async () => {
+  const file = await sample();
+  const old = { path: file.path, content: file.content.replace('provider = "postgresql"', 'provider = "postgresql"\n  url      = env("DATABASE_URL")\n  directUrl = env("DIRECT_URL")') };
+  await expect(readModels(old)).rejects.toThrow(/datasource property `url` is no longer supported/);
+  const cleaned = withoutConnectionUrls(old);
+  expect(cleaned.content.split('\n')).toHaveLength(old.content.split('\n').length);
+  expect((await readModels(cleaned)).models).toHaveLength(9);
+  expect(withoutConnectionUrls(file).content).toBe(file.content);
 });
 
 describe('scopes and -models', () => {
