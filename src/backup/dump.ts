@@ -150,7 +150,8 @@ async function publish(temp: string, file: string): Promise<void> {
     if (code === 'EEXIST' || existsSync(file)) throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run `migrate-tool backup` again');
     await rename(temp, file); // filesystems without hard links
   }
-  const dirHandle = await open(resolve(file, '..'), 'r');
-  await dirHandle.sync().catch(() => {});
-  await dirHandle.close();
+  // Best effort: the backup is complete either way; a synced folder also survives a power cut.
+  const folder = await open(dirname(file), 'r').catch(() => undefined);
+  await folder?.sync().catch(() => {});
+  await folder?.close();
 }
