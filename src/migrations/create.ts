@@ -23,7 +23,7 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
     throw new UsageError(`Migration name "${name}" is not valid`, 'use lowercase letters, digits and underscores, e.g. add_employee_bio', 'BAD_NAME');
   }
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
-  await mkdir(join(dir, TENANT_DIR), { recursive: true });
+  await writable(dir, () => mkdir(join(dir, TENANT_DIR), { recursive: true }));
   const folder = await loadMigrations(dir, { allowEmpty: true });
   const taken = new Set(folder.migrations.map((m) => m.version));
   // Two creates in one second, or a clock behind the newest version, still get a fresh, later version.
@@ -40,8 +40,10 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
     [`${base}.up.sql`]: `-- ${version}_${name} (${scope}): ${where}.\n`,
     [`${base}.down.sql`]: `-- Undo ${version}_${name}.\n`,
   };
-  for (const [rel, text] of Object.entries(files)) await writeFile(join(dir, rel), text, { flag: 'wx' });
-  await addToSum(dir, Object.entries(files));
+  await writable(dir, async () => {
+    for (const [rel, text] of Object.entries(files)) await writeFile(join(dir, rel), text, { flag: 'wx' });
+    await addToSum(dir, Object.entries(files));
+  });
   return { version, scope, up: join(dir, `${base}.up.sql`), down: join(dir, `${base}.down.sql`) };
 }
 
@@ -56,6 +58,17 @@ export async function addToSum(dir: string, files: Array<[string, string]>): Pro
 /** `hash`: rewrites migrate.sum from the folder as it is. */
 export async function rewriteSum(dir: string): Promise<{ path: string; files: number }> {
   const folder = await loadMigrations(dir, { allowEmpty: true });
-  const path = await writeSum(dir, folder.checksums);
+  const path = await writable(dir, () => writeSum(dir, folder.checksums));
   return { path, files: folder.checksums.size };
+}
+
+/** A read-only folder (as baked into the image) gets advice, not a raw EACCES. */
+async function writable<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;
+    throw new UsageError(`Cannot write to the migrations folder ${dir} (${code})`, 'write migrations in a checkout, commit them, and rebuild the image', 'READ_ONLY_FOLDER');
+  }
 }
