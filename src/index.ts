@@ -19,3 +19,7 @@ export type { SetResult, SeedChange } from './seed/apply';
 export { backup, type BackupOptions, type BackupResult } from './backup/dump';
 export { restore, type RestoreOptions, type RestoreResult } from './backup/restore';
 export { inspectArchive, type ArchiveInfo } from './backup/archive';
+export { computeDiff, type DiffOptions, type DiffResult, type ScopeDiff } from './diff/generate';
+export { writeDiff } from './diff/write';
+export { lintFiles, pendingFiles, type Finding, type LintReport } from './lint/lint';
+export { roundtrip, type RoundtripOptions, type RoundtripReport } from './roundtrip/roundtrip';
