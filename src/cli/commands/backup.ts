@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { backup as runBackup, type BackupResult } from '../../backup/dump';
 import { EXIT } from '../../errors';
 import { boolFlag } from '../args';
@@ -34,7 +35,7 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
     onProgress: (p) => ctx.out.progress(`Backing up ${c.database}: ${formatBytes(p.bytes)} written, ${seconds(p.elapsedMs)}`),
   });
   ctx.out.clearProgress();
-  say(`Backup written: ${result.file}`);
+  say(`Backup written: ${shortPath(result.file)}`);
   say(`  ${formatBytes(result.bytes)} (${result.bytes} bytes) in ${seconds(result.ms)}, ${result.entries} entries verified with pg_restore --list, mode 0600`);
   say(`  pg_dump ${result.pgDump}, server PostgreSQL ${result.server}`);
   if (result.removed.length) {
@@ -43,6 +44,12 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
   }
   for (const f of result.notRemoved) ctx.out.note(`warning: could not remove old backup ${f}`);
   return result;
+}
+
+/** Relative to the working directory when the backup is below it (./backups), absolute otherwise (/backups). */
+function shortPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 export function formatBytes(n: number): string {

@@ -12,6 +12,7 @@ export const test: Command = {
   async run(ctx) {
     const { roundtrip } = await import('../../roundtrip/roundtrip');
     const { describeDifferences } = await import('../../roundtrip/differences');
+    ctx.out.note(`Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`);
     const report = await roundtrip({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
