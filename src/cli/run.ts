@@ -59,10 +59,10 @@ function unknownCommand(name: string): UsageError {
   return new UsageError(`Unknown command "${name}"`, 'run `migrate-tool help` for the list', 'UNKNOWN_COMMAND');
 }
 
-/** One line (plus its advice) on stderr; with --json also an error document on stdout. */
+/** One line on stderr, ending in what to do; with --json also an error document on stdout. */
 function report(error: unknown, out: Output): ExitCode {
   if (isMigrateToolError(error)) {
-    out.note(`error: ${error.message}${error.advice ? `\n  fix: ${error.advice}` : ''}`);
+    out.note(`error: ${error.message}${error.advice ? `; fix: ${error.advice}` : ''}`);
     out.data({ error: { code: error.code, message: error.message, advice: error.advice } });
     return error.exitCode;
   }

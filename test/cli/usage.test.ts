@@ -146,3 +146,12 @@ describe('connection problems exit 1 with one line and the fix', () => {
     }
   });
 });
+
+describe('error lines', () => {
+  test('an error is one line on stderr that ends with what to do', async ({ db, dir }) => {
+    const r = await runCli(['version'], { cwd: dir, env: { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db', MIGRATIONS_DIR: await writeMigrations(dir, BASIC) } });
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2); // the target line, then the error
+    expect(lines[1]).toMatch(/^error: Database "no_such_db" does not exist on .+; fix: create it \(createdb no_such_db\) or fix POSTGRES_DB_PROD$/);
+  });
+});
