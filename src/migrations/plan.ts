@@ -42,7 +42,10 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
 
   const refused: FailedEntry[] = tenants
     .filter((t) => t.dirtyAt)
-    .map((t) => ({ schema: t.schema, version: t.dirtyAt!, error: dirtyError(t.schema, t.dirtyAt!).message }));
+    .map((t) => {
+      const e = dirtyError(t.schema, t.dirtyAt!);
+      return { schema: t.schema, version: t.dirtyAt!, error: `${e.message}; fix: ${e.advice}` };
+    });
   const clean = tenants.filter((t) => !t.dirtyAt);
 
   const steps: PlanStep[] = [];
@@ -105,6 +108,6 @@ export function dirtyError(schema: string, version: string): OperationError {
   return new OperationError(
     `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish`,
     'DIRTY',
-    `check what it left behind in ${schema}, fix it by hand, then run \`migrate-tool force <version>\` (${version} if it completed, the one before if not)`,
+    `check what it left in ${schema}, repair it by hand, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, the version before it if not)`,
   );
 }

@@ -120,6 +120,7 @@ describe('a failing no-transaction migration', () => {
     const refused = await runCli(['up'], { env });
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain('Schema company_b is dirty at version 20250101000300');
+    expect(refused.stdout).toContain('then run `migrate-tool force <version> --tenant company_b`');
     expect(refused.stdout).not.toContain('Migrating to');
 
     // The operator decides the index is not needed there after all: mark it done in company_b only.
