@@ -70,7 +70,8 @@ export function printRunResult(result: RunResult, o: Output): void {
   if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return o.print('no change');
   if (result.failed.length > 0) {
     const schemas = new Set(result.failed.map((f) => f.schema));
-    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.size} schema${schemas.size === 1 ? '' : 's'}:`);
+    const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
+    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.size} schema${schemas.size === 1 ? '' : 's'}${done}:`);
     for (const f of result.failed) o.print(`  ${f.schema} at ${f.version}: ${f.error}`);
     if (result.skipped.length) o.print(`  ${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
     return;
