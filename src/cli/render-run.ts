@@ -1,6 +1,10 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
 import type { EngineEvent, RunResult } from '../migrations/options';
-import type { Outcome } from '../migrations/api';
+import type { Outcome, RunOptions } from '../migrations/api';
+import type { EngineOptions } from '../migrations/options';
+import { EXIT, type ExitCode } from '../errors';
+import { boolFlag, stringFlag } from './args';
+import { engineOptions, type CommandContext } from './context';
 import type { Output } from './output';
 
 export function eventPrinter(out: Output): (e: EngineEvent) => void {
@@ -78,4 +82,23 @@ export function printRunResult(result: RunResult, o: Output): void {
   }
   if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
   o.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
+}
+
+/** `up` and `down`: run with the command's flags, print the plan (dry run) or the result, pick the exit code. */
+export async function runAndReport(
+  ctx: CommandContext,
+  steps: number | undefined,
+  operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
+): Promise<ExitCode> {
+  const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
+    steps,
+    tenant: stringFlag(ctx.args, 'tenant'),
+    dryRun: boolFlag(ctx.args, 'dry-run'),
+  });
+  if (!outcome.result) {
+    printDryRun(outcome, ctx.out);
+    return EXIT.ok;
+  }
+  printRunResult(outcome.result, ctx.out);
+  return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }

@@ -1,9 +1,8 @@
-import { EXIT } from '../../errors';
 import { rollback } from '../../migrations/api';
-import { boolFlag, intArg, stringFlag } from '../args';
+import { intArg, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
-import { engineOptions, type Command } from '../context';
-import { eventPrinter, printDryRun, printRunResult } from '../render-run';
+import type { Command } from '../context';
+import { runAndReport } from '../render-run';
 
 export const down: Command = {
   name: 'down',
@@ -17,16 +16,6 @@ export const down: Command = {
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 }) ?? 1;
     await confirmInProd(ctx, `roll back ${steps} version${steps === 1 ? '' : 's'}`);
-    const outcome = await rollback(engineOptions(ctx, eventPrinter(ctx.out)), {
-      steps,
-      tenant: stringFlag(ctx.args, 'tenant'),
-      dryRun: boolFlag(ctx.args, 'dry-run'),
-    });
-    if (!outcome.result) {
-      printDryRun(outcome, ctx.out);
-      return EXIT.ok;
-    }
-    printRunResult(outcome.result, ctx.out);
-    return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
+    return runAndReport(ctx, steps, rollback);
   },
 };

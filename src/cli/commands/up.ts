@@ -1,9 +1,9 @@
-import { EXIT, OperationError, type MigrateToolError } from '../../errors';
+import { OperationError, type MigrateToolError } from '../../errors';
 import { migrate } from '../../migrations/api';
 import { boolFlag, intArg, stringFlag } from '../args';
-import { engineOptions, type Command, type CommandContext } from '../context';
+import type { Command, CommandContext } from '../context';
 import { lintBeforeUp } from '../lint-gate';
-import { eventPrinter, printDryRun, printRunResult } from '../render-run';
+import { runAndReport } from '../render-run';
 import { takeBackup } from './backup';
 
 export const up: Command = {
@@ -21,17 +21,7 @@ export const up: Command = {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
-    const outcome = await migrate(engineOptions(ctx, eventPrinter(ctx.out)), {
-      steps,
-      tenant: stringFlag(ctx.args, 'tenant'),
-      dryRun: boolFlag(ctx.args, 'dry-run'),
-    });
-    if (!outcome.result) {
-      printDryRun(outcome, ctx.out);
-      return EXIT.ok;
-    }
-    printRunResult(outcome.result, ctx.out);
-    return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
+    return runAndReport(ctx, steps, migrate);
   },
 };
 
