@@ -47,7 +47,9 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
     await guard(sql, undefined, () => record(false));
   } else {
     await withRetry(o, schema, m, async () => {
-      await guard(sql, undefined, () => client.query(`BEGIN; SET LOCAL ${settings}`));
+      // Asynchronous commit: the migration and its state row still commit together or not at all;
+      // only the wait for the disk is deferred, to one flush at the end of the run (see flushCommits).
+      await guard(sql, undefined, () => client.query(`BEGIN; SET LOCAL ${settings}; SET LOCAL synchronous_commit = off`));
       try {
         for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
         await guard(sql, undefined, () => record(false));

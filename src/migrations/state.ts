@@ -118,14 +118,16 @@ export interface RecordInput {
 }
 
 export async function recordApplied(db: Queryable, r: RecordInput): Promise<void> {
-  await db.query(
-    `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
+  // Named, so each connection parses it once, not once per schema and file.
+  await db.query({
+    name: 'migrate_tool_record_applied',
+    text: `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
      VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
      ON CONFLICT (schema_name, version) DO UPDATE
        SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
            duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`,
-    [r.schema, r.version, r.name, r.scope, r.checksum, r.durationMs ?? null, r.dirty ?? false, r.forced ?? false],
-  );
+    values: [r.schema, r.version, r.name, r.scope, r.checksum, r.durationMs ?? null, r.dirty ?? false, r.forced ?? false],
+  });
 }
 
 export async function markDirty(db: Queryable, schema: string, version: string): Promise<void> {
