@@ -1,6 +1,6 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { describeTarget } from '../config/connection';
+import { describeTarget, urlPasswords } from '../config/connection';
 import { loadConfig } from '../config/env';
 import { EXIT, isMigrateToolError, UsageError, type ExitCode } from '../errors';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
@@ -23,7 +23,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
   const out = new Output(json, inv.streams);
   out.addSecret(inv.env.POSTGRES_PASSWORD);
-  if (inv.env.DATABASE_URL && URL.canParse(inv.env.DATABASE_URL)) out.addSecret(decodeURIComponent(new URL(inv.env.DATABASE_URL).password));
+  for (const secret of urlPasswords(inv.env.DATABASE_URL)) out.addSecret(secret);
   try {
     const name = findCommandName(inv.argv);
     if (name === undefined || name === 'help') {

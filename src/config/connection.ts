@@ -61,14 +61,37 @@ function parseDatabaseUrl(raw: string, problems: string[]): Partial<Connection> 
   if (sslMode && !['disable', 'require', 'verify-full', 'prefer', 'allow'].includes(sslMode)) {
     return void problems.push(`DATABASE_URL's sslmode=${sslMode} is not supported: use disable, require or verify-full`);
   }
+  // decodeURIComponent throws on a stray `%` (a password that was not percent-encoded).
+  const decode = (part: string, what: string) => {
+    if (!part) return undefined;
+    const decoded = safeDecode(part);
+    if (decoded === undefined) problems.push(`DATABASE_URL's ${what} has a % that is not a %-escape: percent-encode it (% is %25)`);
+    return decoded;
+  };
   return {
     host: url.hostname || undefined,
     port: url.port ? Number(url.port) : undefined,
-    user: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
-    database: url.pathname.length > 1 ? decodeURIComponent(url.pathname.slice(1)) : undefined,
+    user: decode(url.username, 'user'),
+    password: decode(url.password, 'password'),
+    database: decode(url.pathname.slice(1), 'database name'),
     sslMode: sslMode === 'require' || sslMode === 'verify-full' || sslMode === 'disable' ? sslMode : undefined,
   };
+}
+
+function safeDecode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The password written in a postgres:// URL, as written and decoded: secrets to keep out of output even before the URL is validated. */
+export function urlPasswords(raw: string | undefined): string[] {
+  if (!raw || !URL.canParse(raw)) return [];
+  const { password } = new URL(raw);
+  const decoded = password ? safeDecode(password) : undefined;
+  return [password, decoded].filter((s): s is string => Boolean(s));
 }
 
 /** A connection from a postgres:// URL, for library callers; defaults like libpq's. */

@@ -51,6 +51,12 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(r.stderr).toContain('DATABASE_URL names database "one" but POSTGRES_DB_PROD names "two"');
   });
 
+  test('a DATABASE_URL password with a stray % is a configuration error (exit 2), not a crash', async ({ dir }) => {
+    const r = await runCli(['version'], { env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}%zz@127.0.0.1/maindb` }, cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining("DATABASE_URL's password has a % that is not a %-escape")]);
+  });
+
   test('.env in the working directory is read, and the real environment wins over it', async ({ db, dir }) => {
     const env = envFor(db.url);
     const { writeFile } = await import('node:fs/promises');

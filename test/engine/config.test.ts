@@ -47,6 +47,19 @@ describe('configuration', () => {
     }
   });
 
+  it('reports a DATABASE_URL with a stray % (an unencoded password) as a configuration problem, without quoting it', () => {
+    const error = (() => {
+      try {
+        loadConfig({ DATABASE_URL: 'postgres://u:50%off@h/maindb' }, { needsDatabase: true });
+      } catch (e) {
+        return e as Error & { exitCode: number };
+      }
+    })();
+    expect(error?.exitCode).toBe(2);
+    expect(error?.message).toContain("DATABASE_URL's password has a % that is not a %-escape");
+    expect(error?.message).not.toContain('50%off');
+  });
+
   it('lets --env and --dir override the environment', () => {
     const c = loadConfig({ ...base, APP_ENV: 'dev' }, { needsDatabase: false, overrides: { appEnv: 'prod', migrationsDir: 'db/m' } });
     expect(c).toMatchObject({ appEnv: 'prod', migrationsDir: 'db/m' });
