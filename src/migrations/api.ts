@@ -58,14 +58,16 @@ export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
 }
 
 /** Records `target` as the current version without running SQL, clearing the dirty flag. */
-export async function force(options: EngineOptions, target: string, run: { tenant?: string } = {}): Promise<ForceResult> {
+export async function force(options: EngineOptions, target: string, run: { tenant?: string; dryRun?: boolean } = {}): Promise<ForceResult> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
-  return locked(o, async (client, state) => {
-    const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
-    return forceVersion(client, folder, scope, version);
-  });
+  const scopeOf = (state: DatabaseState) => (run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants]);
+  if (run.dryRun) {
+    const { state } = await readOnly(options, folder);
+    return { version, schemas: scopeOf(state).length };
+  }
+  return locked(o, (client, state) => forceVersion(client, folder, scopeOf(state), version));
 }
 
 async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {

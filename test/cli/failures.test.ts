@@ -190,6 +190,12 @@ describe('dry run and prod', () => {
       expect(r.stderr).toContain('in prod without confirmation; nothing was changed');
     }
     expect(await appliedVersions(db, 'company_a')).toHaveLength(2);
+    // A dry run needs no confirmation because it changes nothing, force included.
+    const dry = await runCli(['force', '0', '--dry-run', '--env', 'prod'], { env });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Dry run: would force version none in 4 schemas');
+    expect(await appliedVersions(db, 'company_a')).toHaveLength(2);
+    expect(await appliedVersions(db, 'public')).toHaveLength(1);
     const yes = await runCli(['down', '--yes'], { env: { ...env, APP_ENV: 'prod' } });
     expect(yes.code).toBe(0);
     expect(yes.stderr).toContain('(env: prod)');
