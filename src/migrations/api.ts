@@ -119,14 +119,17 @@ async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseSta
       lossController.abort();
     },
   });
+  const lockLost = (cause?: unknown) =>
+    new OperationError(`Lost the connection that held the run lock (${lost!.message}); no new work was started after that`, 'LOCK_LOST', 're-run `migrate-tool up`: what finished is recorded', { cause });
   try {
     await ensureStateTable(lock.client);
     await pruneDroppedSchemas(lock.client);
     const state = await readState(lock.client, o.tenantPattern);
-    const value = await fn(lock.client, state, { ...o, signal });
-    if (lost) {
-      throw new OperationError(`Lost the connection that held the run lock (${lost.message}); no new work was started after that`, 'LOCK_LOST', 're-run `migrate-tool up`: what finished is recorded');
-    }
+    // A query on the dead lock connection (the final flush) fails too: that is the same loss.
+    const value = await fn(lock.client, state, { ...o, signal }).catch((error: unknown) => {
+      throw lost ? lockLost(error) : error;
+    });
+    if (lost) throw lockLost();
     return value;
   } finally {
     await lock.release();

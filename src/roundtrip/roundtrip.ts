@@ -9,7 +9,7 @@ import { withScratchDatabase } from '../diff/scratch';
 import { OperationError } from '../errors';
 import { migrate, rollback } from '../migrations/api';
 import { loadMigrations, type Migration } from '../migrations/files';
-import { DEFAULTS } from '../migrations/options';
+import { DEFAULTS, type FailedEntry } from '../migrations/options';
 import { compareSnapshots, type Difference } from './differences';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
@@ -112,9 +112,7 @@ class Runner {
 
   /** One version up or down; a SQL failure is a failure of the test, named with its error. */
   private async step(m: Migration, direction: 'up' | 'down'): Promise<RoundtripFailure | undefined> {
-    if (this.options.signal?.aborted) throw new OperationError('Interrupted: the scratch database was dropped', 'INTERRUPTED');
-    const { result } = direction === 'up' ? await migrate(this.engine(), { steps: 1 }) : await rollback(this.engine(), { steps: 1 });
-    const failed = result?.failed[0];
+    const failed = await this.run(direction, 1);
     if (!failed) return undefined;
     const file = direction === 'up' ? m.up.file : m.down!.file;
     const message = `${m.version}_${m.name}: its ${direction} failed in schema ${failed.schema}: ${failed.error}`;
@@ -122,10 +120,21 @@ class Runner {
   }
 
   private async whole(direction: 'up' | 'down', steps: number): Promise<RoundtripFailure | undefined> {
-    const { result } = direction === 'up' ? await migrate(this.engine()) : await rollback(this.engine(), { steps });
-    const failed = result?.failed[0];
+    const failed = await this.run(direction, steps);
     if (!failed) return undefined;
     return { check: direction === 'up' ? 'up-failed' : 'down-failed', message: `${direction} all failed in schema ${failed.schema}: ${failed.error}`, differences: [] };
+  }
+
+  /**
+   * The first failure of one up or down. A run that Ctrl-C stopped part way left some schemas
+   * undone: comparing its snapshot would blame a down that is fine, so it ends the test instead.
+   */
+  private async run(direction: 'up' | 'down', steps: number): Promise<FailedEntry | undefined> {
+    if (!this.options.signal?.aborted) {
+      const { result } = direction === 'up' ? await migrate(this.engine(), { steps }) : await rollback(this.engine(), { steps });
+      if (!result?.interrupted) return result?.failed[0];
+    }
+    throw new OperationError('Interrupted: the scratch database was dropped', 'INTERRUPTED');
   }
 
   private async compare(check: Check, expected: Snapshot, m: Migration | undefined, message: string): Promise<RoundtripFailure | undefined> {

@@ -114,6 +114,8 @@ describe('interrupted runs', () => {
     await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`);
     const r = await done;
     expect(r.code).toBe(1);
+    // The lock's own connection was among those killed.
+    expect(r.stderr).toContain('error: Lost the connection that held the run lock');
     await expectNothingHalfApplied(db);
     const again = await runCli(['up'], { env });
     expect(again.code).toBe(0);

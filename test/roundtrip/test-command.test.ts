@@ -1,6 +1,9 @@
 // `test` end to end: the sample passes, generated downs pass, and a broken down is caught and named.
+import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { collect, envFor, ROOT, spawnCli } from '../support/cli';
+import { withAdmin } from '../support/db';
 import { writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
 import { addToModel, cli, sampleMigrations, schemaCopy } from '../diff/support';
@@ -82,8 +85,6 @@ describe('test', () => {
   });
 
   test('scripts/test-migration.sh runs it', async ({ db, dir }) => {
-    const { execFile } = await import('node:child_process');
-    const { envFor, ROOT } = await import('../support/cli');
     await sampleMigrations(dir);
     const out = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile('sh', [join(ROOT, 'scripts/test-migration.sh'), '--dir', join(dir, 'migrations')], { env: { PATH: process.env.PATH, ...envFor(db.url) } }, (error, stdout) =>
@@ -92,5 +93,27 @@ describe('test', () => {
     });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('Round trip passed: 3 migrations');
+  });
+
+  test('Ctrl-C during down all says it was interrupted, not that a down is broken, and drops the scratch database', async ({ db, dir }) => {
+    await writeMigrations(dir, {
+      '20250101000000_a.up.sql': 'CREATE TABLE a (id int);',
+      '20250101000000_a.down.sql': 'DROP TABLE a;',
+      '20250101000100_b.up.sql': 'CREATE TABLE b (id int);',
+      '20250101000100_b.down.sql': 'SELECT pg_sleep(1.5);\nDROP TABLE b;',
+    });
+    const child = spawnCli(['test'], { cwd: dir, env: { ...envFor(db.url), MIGRATIONS_DIR: join(dir, 'migrations') } });
+    // The step-by-step checks are done once b's redo is reported: down all starts with b's slow down.
+    child.stdout!.on('data', function watch(chunk: Buffer) {
+      if (!chunk.toString().includes('20250101000100_b: up again')) return;
+      child.stdout!.off('data', watch);
+      setTimeout(() => child.kill('SIGINT'), 300);
+    });
+    const r = await collect(child, { timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error: Interrupted: the scratch database was dropped');
+    expect(r.stdout).not.toContain('FAILED');
+    const left = await withAdmin(async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${child.pid}\\_%`])).rows);
+    expect(left).toEqual([]);
   });
 });
