@@ -8,6 +8,7 @@ import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
 import type { Scope } from '../migrations/files';
 import { DEFAULTS } from '../migrations/options';
+import { readState } from '../migrations/state';
 import { splitStatements } from '../migrations/sql-split';
 import { openPool, SchemaDiffer } from './engine';
 import { readModels, readSchema, retarget, TENANT_SCHEMA, type ModelInfo, type PrismaModels, type SchemaFile } from './prisma-schema';
@@ -54,8 +55,9 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   const input = { file, prisma, selected, signal: options.signal };
 
   if (options.from === 'database') {
-    const tenantSchema = await findTenantSchema(connection, options.tenantPattern ?? DEFAULTS.tenantPattern);
-    options.onNote?.(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${options.tenantPattern ?? DEFAULTS.tenantPattern}': tenant models are compared with an empty schema`);
+    const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
+    const tenantSchema = await findTenantSchema(connection, pattern);
+    options.onNote?.(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
     const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema });
     return { scopes, tenantSchema };
   }
@@ -134,12 +136,9 @@ function tidy(script: string, scope: Scope, tenantSchema: string): string {
   return kept.length ? `${kept.map((s) => `${s.text};`).join('\n\n')}\n` : '';
 }
 
-/** One existing tenant schema stands for all: the first by name. */
+/** One existing tenant schema stands for all: the first by name, found by the engine's own rule. */
 async function findTenantSchema(connection: Connection, pattern: string): Promise<string | undefined> {
-  return withClient(connection, {}, async (c) => {
-    const r = await c.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname <> 'public' ORDER BY nspname LIMIT 1`, [pattern]);
-    return r.rows[0]?.nspname;
-  });
+  return withClient(connection, {}, async (c) => (await readState(c, pattern)).tenants[0]?.schema);
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {
