@@ -3,7 +3,7 @@
 import { OperationError } from '../errors';
 import type { PlanOptions } from '../migrations/plan';
 import { engineOptions, type CommandContext } from './context';
-import { lintSummary, printFindings } from './render-lint';
+import { findingLines, lintSummary } from './render-lint';
 
 export async function lintBeforeUp(ctx: CommandContext, run: PlanOptions): Promise<void> {
   const { lintFiles, pendingFiles } = await import('../lint/lint');
@@ -11,7 +11,7 @@ export async function lintBeforeUp(ctx: CommandContext, run: PlanOptions): Promi
   if (files.length === 0) return;
   const report = await lintFiles(files);
   // On stderr: stdout stays the run's own output (or its JSON document).
-  printFindings(report, ctx.out, (line) => ctx.out.note(line));
+  for (const line of findingLines(report)) ctx.out.note(line);
   ctx.out.note(`Lint: ${lintSummary(report)}`);
   if (report.errors > 0) {
     throw new OperationError(

@@ -1,14 +1,13 @@
 // Text rendering of lint findings, shared by `lint`, `up --lint` and `diff`.
 import { relative } from 'node:path';
 import type { LintReport } from '../lint/lint';
-import type { Output } from './output';
 
 /** One line per finding, `file:line:column: level rule: message`, then its help indented. */
-export function printFindings(report: LintReport, out: Output, write: (line: string) => void = (l) => out.print(l)): void {
-  for (const f of report.findings) {
-    write(`${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`);
-    if (f.help) write(`  help: ${f.help}`);
-  }
+export function findingLines(report: LintReport): string[] {
+  return report.findings.flatMap((f) => [
+    `${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`,
+    ...(f.help ? [`  help: ${f.help}`] : []),
+  ]);
 }
 
 export function lintSummary(report: LintReport): string {

@@ -37,7 +37,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
       own.push(...concurrentlyInTransaction(file, text));
     }
   }
-  const squawked = [...(await runSquawk(transactional, { inTransaction: true })), ...(await runSquawk(outside, { inTransaction: false }))];
+  const squawked = (await Promise.all([runSquawk(transactional, { inTransaction: true }), runSquawk(outside, { inTransaction: false })])).flat();
   // Where squawk does catch CONCURRENTLY in a transaction, its finding stands and ours goes.
   const seen = new Set(squawked.map((f) => `${f.file}:${f.line}:${f.rule}`));
   const found = [...squawked, ...own.filter((f) => !seen.has(`${f.file}:${f.line}:${f.rule}`))];

@@ -4,7 +4,7 @@ import type { Written } from '../../diff/write';
 import { EXIT, UsageError } from '../../errors';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, type Command, type CommandContext } from '../context';
-import { lintSummary, printFindings } from '../render-lint';
+import { findingLines, lintSummary } from '../render-lint';
 
 export const diff: Command = {
   name: 'diff',
@@ -70,7 +70,7 @@ async function lintWritten(ctx: CommandContext, written: Written[]) {
     const report = await lintFiles(written.map((w) => w.up));
     if (report.findings.length) {
       ctx.out.print('Lint findings in what was generated (see `migrate-tool lint`):');
-      printFindings(report, ctx.out, (l) => ctx.out.print(`  ${l}`));
+      for (const line of findingLines(report)) ctx.out.print(`  ${line}`);
     }
     ctx.out.print(lintSummary(report));
     return report;

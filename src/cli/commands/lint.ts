@@ -1,7 +1,7 @@
 import { EXIT } from '../../errors';
 import type { Command } from '../context';
 import { engineOptions } from '../context';
-import { lintSummary, printFindings } from '../render-lint';
+import { findingLines, lintSummary } from '../render-lint';
 
 export const lint: Command = {
   name: 'lint',
@@ -19,7 +19,7 @@ export const lint: Command = {
     }
     const report = await lintFiles(files);
     ctx.out.data(report);
-    printFindings(report, ctx.out);
+    for (const line of findingLines(report)) ctx.out.print(line);
     ctx.out.print(lintSummary(report));
     return report.errors > 0 ? EXIT.failed : EXIT.ok;
   },
