@@ -41,7 +41,15 @@ export interface Pruned {
 export async function pruneBackups(dir: string, database: string, days: number, keep: string, now = new Date()): Promise<Pruned> {
   const cutoff = now.getTime() - days * DAY_MS;
   const out: Pruned = { removed: [], failed: [] };
-  for (const file of (await readdir(dir)).sort()) {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch (error) {
+    // A folder that can be written but not listed (mode -wx) took the backup all the same: that must not fail it.
+    out.failed.push(`${dir} (cannot list the folder to find old backups: ${(error as Error).message})`);
+    return out;
+  }
+  for (const file of files.sort()) {
     const at = backupTime(file, database);
     const path = join(dir, file);
     if (!at || at.getTime() >= cutoff || path === keep) continue;

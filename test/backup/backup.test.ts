@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
-import { backupName } from '../../src/backup/retention';
+import { backupName, pruneBackups } from '../../src/backup/retention';
 import { BIN, collect, runCli, SENTINEL_PASSWORD, spawnCli } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
@@ -293,5 +293,14 @@ describe('backup with a pg_dump older than the server', () => {
     expect(r.stderr).toContain(`error: pg_dump 9.6 is older than the server (PostgreSQL ${server}`);
     expect(r.stderr).toContain(`fix: install the PostgreSQL ${server} client (Debian/Ubuntu: apt-get install postgresql-client-${server}`);
     expect(await readdir(p.env.BACKUP_DIR!).catch(() => [])).toEqual([]);
+  });
+});
+
+describe('retention', () => {
+  test('a folder that cannot be listed is reported as not pruned, never thrown: the backup already stands', async ({ dir }) => {
+    const missing = join(dir, 'gone');
+    const pruned = await pruneBackups(missing, 'maindb', 2, join(missing, backupName('maindb', new Date())));
+    expect(pruned.removed).toEqual([]);
+    expect(pruned.failed).toEqual([expect.stringMatching(new RegExp(`^${missing} \\(cannot list the folder to find old backups: ENOENT`))]);
   });
 });
