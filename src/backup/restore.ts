@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
 import { acquireLock } from '../db/lock';
 import { OperationError } from '../errors';
+import { DEFAULTS } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
 import { runTool, tail, toolEnv, type ToolEnv } from './tools';
@@ -39,7 +40,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const tools = { env: toolEnv(c, o.env), signal: o.signal };
   const file = resolve(o.file);
   const archive = o.archive ?? (await inspectArchive(file, tools));
-  const lock = await acquireLock(c, { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? 60_000 });
+  const lock = await acquireLock(c, { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs });
   try {
     let pid: number | undefined;
     const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
