@@ -13,15 +13,15 @@ export interface Scratch {
   connection: Connection;
 }
 
-/**
- * Runs `fn` in a fresh, empty database (from template0, so nothing an administrator added to
- * template1 shows up in a comparison) and drops it afterwards, whatever happened.
- */
 export interface ScratchOptions extends ConnectOptions {
   /** Told when a scratch database could not be dropped after the work failed. */
   onLeftOver?: (message: string) => void;
 }
 
+/**
+ * Runs `fn` in a fresh, empty database (from template0, so nothing an administrator added to
+ * template1 shows up in a comparison) and drops it afterwards, whatever happened.
+ */
 export async function withScratchDatabase<T>(server: Connection, fn: (scratch: Scratch) => Promise<T>, opts: ScratchOptions = {}): Promise<T> {
   // The process id tells an operator (and a test) which run a left-over database came from.
   const name = `${SCRATCH_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
