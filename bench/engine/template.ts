@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ensureBuilt, migrateTool } from '../lib/cli';
-import { createDatabase, runScript, urlFor, withClient } from '../lib/db';
+import { createDatabase, dropDatabase, runScript, withClient } from '../lib/db';
 import { mustSucceed } from '../lib/measure';
 import { BASELINE, createSchemasScript, peerBaselineScript, seedScript, writeMigrateToolDir } from './fixture';
 
@@ -34,19 +34,14 @@ export async function buildTemplate(adminUrl: string, name: string, schemas: num
     name,
     schemas,
     async copy(copyName) {
-      await withClient(adminUrl, async (c) => {
-        await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(copyName)} WITH (FORCE)`);
-        await c.query(`CREATE DATABASE ${pg.escapeIdentifier(copyName)} TEMPLATE ${pg.escapeIdentifier(name)}`);
-        // The copy writes ~0.5 GB of WAL: flush it now, so that no checkpoint lands inside a timed run.
-        await c.query('CHECKPOINT');
-      });
+      const url = await createDatabase(adminUrl, copyName, name);
+      // The copy writes ~0.5 GB of WAL: flush it now, so that no checkpoint lands inside a timed run.
+      await withClient(adminUrl, (c) => c.query('CHECKPOINT'));
       // And have the kernel write those pages out now (for a server on this machine): left to
       // background writeback, they slow the timed run's commits by up to 30%, at random.
       execFileSync('sync');
-      return urlFor(adminUrl, copyName);
+      return url;
     },
-    async drop() {
-      await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
-    },
+    drop: () => dropDatabase(adminUrl, name),
   };
 }

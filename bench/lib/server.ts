@@ -1,6 +1,7 @@
 // Which PostgreSQL server a benchmark runs against: BENCH_DATABASE_URL (default: the local server on
 // 127.0.0.1:5432) if it answers, otherwise an embedded PostgreSQL started from node_modules.
 import pg from 'pg';
+import { redact } from '../../src/config/connection';
 import { startEmbedded } from '../../scripts/lib/embedded-postgres';
 
 export const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -19,12 +20,12 @@ export async function benchServer(env: NodeJS.ProcessEnv = process.env): Promise
   const probe = await serverVersion(url);
   if ('version' in probe) {
     // Set by bench/index.ts for its children, so they name the server it chose (e.g. an embedded one).
-    const description = env.BENCH_SERVER_DESCRIPTION || `${redactUrl(url)} (${probe.version})`;
+    const description = env.BENCH_SERVER_DESCRIPTION || `${redact(url, [])} (${probe.version})`;
     return { url, description, stop: async () => {} };
   }
   const embedded = await startEmbedded();
   const version = await serverVersion(embedded.url);
-  const why = `${redactUrl(url)} did not answer: ${probe.error}`;
+  const why = `${redact(url, [])} did not answer: ${probe.error}`;
   return { ...embedded, description: `embedded PostgreSQL from node_modules, ${embedded.url.replace(/\/\/.*@/, '//')} (${'version' in version ? version.version : '?'}; ${why})` };
 }
 
@@ -40,8 +41,4 @@ async function serverVersion(url: string): Promise<{ version: string } | { error
   } finally {
     await client.end().catch(() => {});
   }
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
