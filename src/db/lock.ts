@@ -34,20 +34,20 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
   client.on('end', () => lost(new Error('the connection holding the lock closed')));
   try {
     const deadline = Date.now() + opts.lockTimeoutMs;
-    let told = false;
-    for (;;) {
+    for (let polls = 0; ; polls++) {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
       if (r.rows[0]?.ok) break;
-      const holder = await describeHolder(client);
-      if (Date.now() >= deadline || opts.signal?.aborted) {
+      if (opts.signal?.aborted) {
+        throw new OperationError(`Interrupted while waiting for another migrate-tool run's lock on ${c.database} (${await describeHolder(client)}); nothing was changed`, 'INTERRUPTED');
+      }
+      if (Date.now() >= deadline) {
         throw new OperationError(
-          `Another migrate-tool run holds the lock on ${c.database} (${holder}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
+          `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
           'LOCK_TIMEOUT',
           'wait for it to finish, or raise --lock-timeout',
         );
       }
-      if (!told) opts.onWaiting?.(holder);
-      told = true;
+      if (polls === 0) opts.onWaiting?.(await describeHolder(client));
       await sleep(POLL_MS, opts.signal);
     }
   } catch (error) {

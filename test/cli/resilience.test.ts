@@ -79,6 +79,25 @@ describe('concurrent runs', () => {
     }
   });
 
+  test('Ctrl-C while waiting for the lock says so and exits 1, instead of reporting a timeout', async ({ db, dir }) => {
+    const env = await setup(db, dir, SLOW);
+    const holder = new pg.Client({ connectionString: db.url, application_name: 'other-run' });
+    await holder.connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock('7883946363647714609'::bigint)`);
+      const child = spawnCli(['up'], { env });
+      const done = collect(child);
+      await new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes('Waiting for another') && resolve()));
+      child.kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/error: Interrupted while waiting for another migrate-tool run's lock on \w+ \(pid \d+, other-run.*\); nothing was changed/);
+      expect(await expectNothingHalfApplied(db)).toBe(0);
+    } finally {
+      await holder.end();
+    }
+  });
+
   test('a statement that cannot get its table lock within lock_timeout is retried with backoff', async ({ db, dir }) => {
     const env = await setup(db, dir, {
       '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);',
