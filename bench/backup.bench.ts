@@ -9,6 +9,8 @@ import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { toolEnv } from '../src/backup/tools';
+import { connectionFromUrl } from '../src/config/connection';
 import { pgDumpSkipReason } from '../test/backup/support';
 import { BIN, cliEnv, ensureBuilt, ROOT } from './lib/cli';
 import { createDatabase, dropDatabase, runScript, withClient } from './lib/db';
@@ -85,10 +87,9 @@ async function measure(): Promise<void> {
   console.log(`database: ${size} (${TENANTS} tenant schemas of 4 tables, 6,000 appointments each; ${AUDIT_ROWS.toLocaleString('en')} audit rows), built in ${seconds(performance.now() - building)}\n`);
   await ensureBuilt();
 
-  // Both get the connection the same way: the libpq variables, nothing on the command line.
+  // Both get the connection the same way: the libpq variables the tool gives pg_dump, nothing on the command line.
   const env = { ...cliEnv(url, join(work, 'migrations')), BACKUP_DIR: join(work, 'tool') };
-  const u = new URL(url);
-  const pgEnv = { ...process.env, PGHOST: u.hostname, PGPORT: u.port || '5432', PGUSER: decodeURIComponent(u.username), PGDATABASE: DB, ...(u.password ? { PGPASSWORD: decodeURIComponent(u.password) } : {}) };
+  const pgEnv = toolEnv(connectionFromUrl(url), process.env);
   const bareFile = join(work, 'bare.dump');
   const bare = async () => {
     const r = mustSucceed('pg_dump -Fc', await runProcess('pg_dump', ['-Fc', '-f', bareFile], { env: pgEnv, measureRss: false }));
