@@ -47,6 +47,18 @@ async function waitFor(db: TestDatabase, sql: string, timeoutMs = 20_000) {
   throw new Error(`timed out waiting for: ${sql}`);
 }
 
+/** Runs `fn` while another session, named other-run, holds migrate-tool's run lock. */
+async function whileLockHeld(db: TestDatabase, fn: () => Promise<void>) {
+  const holder = new pg.Client({ connectionString: db.url, application_name: 'other-run' });
+  await holder.connect();
+  try {
+    await holder.query(`SELECT pg_advisory_lock('7883946363647714609'::bigint)`);
+    await fn();
+  } finally {
+    await holder.end();
+  }
+}
+
 const RUNNING_SLEEP = `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool' AND query LIKE '%pg_sleep%' AND state = 'active'`;
 
 describe('concurrent runs', () => {
@@ -65,26 +77,18 @@ describe('concurrent runs', () => {
 
   test('a run that cannot get the lock in --lock-timeout exits 1 and names the holder', async ({ db, dir }) => {
     const env = await setup(db, dir, SLOW);
-    const holder = new pg.Client({ connectionString: db.url, application_name: 'other-run' });
-    await holder.connect();
-    try {
-      await holder.query(`SELECT pg_advisory_lock('7883946363647714609'::bigint)`);
+    await whileLockHeld(db, async () => {
       const r = await runCli(['up', '--lock-timeout', '1'], { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Waiting for another migrate-tool run to finish (lock held by pid');
       expect(r.stderr).toMatch(/error: Another migrate-tool run holds the lock on \w+ \(pid \d+, other-run.*\) and did not finish within 1 s/);
       expect(await expectNothingHalfApplied(db)).toBe(0);
-    } finally {
-      await holder.end();
-    }
+    });
   });
 
   test('Ctrl-C while waiting for the lock says so and exits 1, instead of reporting a timeout', async ({ db, dir }) => {
     const env = await setup(db, dir, SLOW);
-    const holder = new pg.Client({ connectionString: db.url, application_name: 'other-run' });
-    await holder.connect();
-    try {
-      await holder.query(`SELECT pg_advisory_lock('7883946363647714609'::bigint)`);
+    await whileLockHeld(db, async () => {
       const child = spawnCli(['up'], { env });
       const done = collect(child);
       await new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes('Waiting for another') && resolve()));
@@ -93,9 +97,7 @@ describe('concurrent runs', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/error: Interrupted while waiting for another migrate-tool run's lock on \w+ \(pid \d+, other-run.*\); nothing was changed/);
       expect(await expectNothingHalfApplied(db)).toBe(0);
-    } finally {
-      await holder.end();
-    }
+    });
   });
 
   test('a statement that cannot get its table lock within lock_timeout is retried with backoff', async ({ db, dir }) => {
