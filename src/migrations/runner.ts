@@ -2,6 +2,7 @@
 // migrations is fanned out, each schema taking its chain in order with bounded concurrency.
 // A failing global migration stops the run. A failing tenant schema stops only its own chain,
 // unless fail-fast is set. Results are collected, not thrown: the caller decides the exit code.
+import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { fanOut } from '../tenants/fanout';
 import { MigrationFailure, runMigration } from './execute';
@@ -45,24 +46,21 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
 async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resolved, workers: WorkerConnections, result: RunResult, stop: () => boolean) {
   for (const [k, m] of chain.entries()) {
     if (o.signal?.aborted || (k > 0 && stop())) return skip(result, schema, chain.slice(k), o.signal?.aborted ? 'interrupted' : 'fail-fast');
-    let client;
+    let client: pg.Client | undefined;
+    let broken = false;
     try {
-      client = await workers.acquire();
-    } catch (error) {
-      result.failed.push({ schema, version: m.version, error: (error as Error).message });
-      return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
-    }
-    try {
+      client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
       const ms = await runMigration(client, m, schema, plan.direction, o);
-      workers.release(client);
       result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
       o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     } catch (error) {
+      broken = !(error instanceof MigrationFailure) || error.connectionLost;
       const failure = toFailed(schema, m, error);
-      workers.release(client, error instanceof MigrationFailure ? error.connectionLost : true);
       result.failed.push(failure);
       o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: failure.error });
       return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
+    } finally {
+      if (client) workers.release(client, broken);
     }
   }
 }
