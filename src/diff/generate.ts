@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
-import { withClient } from '../db/connect';
+import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
 import type { Scope } from '../migrations/files';
@@ -17,7 +17,8 @@ import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
 import { unqualify } from './unqualify';
 
-export interface DiffOptions {
+/** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
+export interface DiffOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
   connection: Connection | string;
   migrationsDir: string;
   /** Path of schema.prisma. */
@@ -53,10 +54,11 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   const prisma = await readModels(file);
   const selected = selectModels(prisma.models, options.models);
   const input = { file, prisma, selected, signal: options.signal };
+  const first = { waitMs: options.waitMs, onWait: options.onWait, signal: options.signal };
 
   if (options.from === 'database') {
     const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
-    const tenantSchema = await findTenantSchema(connection, pattern);
+    const tenantSchema = await findTenantSchema(connection, pattern, first);
     options.onNote?.(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
     const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema });
     return { scopes, tenantSchema };
@@ -68,7 +70,7 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
       checkAborted(options.signal);
       return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false });
     },
-    { signal: options.signal, onLeftOver: options.onNote },
+    { ...first, onLeftOver: options.onNote },
   );
   return { scopes };
 }
@@ -137,8 +139,8 @@ function tidy(script: string, scope: Scope, tenantSchema: string): string {
 }
 
 /** One existing tenant schema stands for all: the first by name, found by the engine's own rule. */
-async function findTenantSchema(connection: Connection, pattern: string): Promise<string | undefined> {
-  return withClient(connection, {}, async (c) => (await readState(c, pattern)).tenants[0]?.schema);
+async function findTenantSchema(connection: Connection, pattern: string, opts: ConnectOptions): Promise<string | undefined> {
+  return withClient(connection, opts, async (c) => (await readState(c, pattern)).tenants[0]?.schema);
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
-import { withClient } from '../db/connect';
+import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../diff/scratch';
 import { OperationError } from '../errors';
 import { migrate, rollback } from '../migrations/api';
@@ -13,7 +13,8 @@ import { DEFAULTS, type FailedEntry } from '../migrations/options';
 import { compareSnapshots, type Difference } from './differences';
 import { takeSnapshot, type Snapshot } from './snapshot';
 
-export interface RoundtripOptions {
+/** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
+export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
   connection: Connection | string;
   migrationsDir: string;
   tenantPattern?: string;
@@ -64,7 +65,7 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
       const failure = await run.all(folder.migrations);
       return { ok: !failure, migrations: folder.migrations.length, schemas, failure };
     },
-    { signal: options.signal, onLeftOver: options.onNote },
+    { signal: options.signal, waitMs: options.waitMs, onWait: options.onWait, onLeftOver: options.onNote },
   );
 }
 

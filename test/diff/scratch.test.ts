@@ -6,7 +6,7 @@ import { withAdmin } from '../support/db';
 import { collect, envFor, spawnCli } from '../support/cli';
 import { writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
-import { cli, SAMPLE_SCHEMA } from './support';
+import { cli, cliWithLateServer, SAMPLE_SCHEMA } from './support';
 
 function scratchOf(pid: number): Promise<string[]> {
   return withAdmin(async (c) => (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${pid}\\_%`])).rows.map((r) => r.datname));
@@ -68,4 +68,11 @@ test('the target database is announced and untouched by diff --from=migrations',
   expect(r.stderr).toContain(`Target database: ${db.name}`);
   const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('tenant', 'migrate_tool')`);
   expect(rows[0].n).toBe(0);
+});
+
+test('--wait retries until the server accepts, before the scratch database is created', async ({ db, dir }) => {
+  const r = await cliWithLateServer(['diff', 'x', '--dry-run', '--wait=20'], { url: db.url, dir, env: { PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') } });
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stderr).toContain('Waiting for the database: Connection refused');
+  expect(r.stdout).toContain('Created table: companies');
 });

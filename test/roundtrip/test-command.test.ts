@@ -6,7 +6,7 @@ import { collect, envFor, ROOT, spawnCli } from '../support/cli';
 import { withAdmin } from '../support/db';
 import { writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
-import { addToModel, cli, sampleMigrations, schemaCopy } from '../diff/support';
+import { addToModel, cli, cliWithLateServer, sampleMigrations, schemaCopy } from '../diff/support';
 
 describe('test', () => {
   test('passes on the sample migrations, step by step and whole, in two tenant schemas', async ({ db, dir }) => {
@@ -115,5 +115,13 @@ describe('test', () => {
     expect(r.stdout).not.toContain('FAILED');
     const left = await withAdmin(async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${child.pid}\\_%`])).rows);
     expect(left).toEqual([]);
+  });
+
+  test('--wait retries until the server accepts, before the scratch database is created', async ({ db, dir }) => {
+    await sampleMigrations(dir);
+    const r = await cliWithLateServer(['test', '--wait=20'], { url: db.url, dir, env: { MIGRATIONS_DIR: join(dir, 'migrations') } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Waiting for the database: Connection refused');
+    expect(r.stdout).toContain('Round trip passed: 3 migrations');
   });
 });

@@ -3,7 +3,8 @@ import type { DiffResult } from '../../diff/generate';
 import type { Written } from '../../diff/write';
 import { EXIT, UsageError } from '../../errors';
 import { boolFlag, stringFlag } from '../args';
-import { connectionOf, type Command, type CommandContext } from '../context';
+import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
+import { eventPrinter } from '../render-run';
 import { findingLines, lintSummary } from '../render-lint';
 
 export const diff: Command = {
@@ -25,6 +26,7 @@ export const diff: Command = {
     const models = stringFlag(ctx.args, 'models')?.split(',').map((m) => m.trim()).filter(Boolean);
 
     const { computeDiff } = await import('../../diff/generate');
+    const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
     const result = await computeDiff({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
@@ -33,6 +35,8 @@ export const diff: Command = {
       tenantPattern: ctx.config.tenantPattern,
       models,
       signal: ctx.signal,
+      waitMs,
+      onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
       onNote: (m) => ctx.out.note(m),
     });
     if (result.scopes.length === 0) {

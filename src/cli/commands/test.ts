@@ -1,8 +1,9 @@
 import { relative } from 'node:path';
 import { EXIT } from '../../errors';
 import type { StepResult } from '../../roundtrip/roundtrip';
-import { connectionOf, type Command } from '../context';
+import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';
+import { eventPrinter } from '../render-run';
 
 export const test: Command = {
   name: 'test',
@@ -12,12 +13,15 @@ export const test: Command = {
   async run(ctx) {
     const { roundtrip } = await import('../../roundtrip/roundtrip');
     const { describeDifferences } = await import('../../roundtrip/differences');
+    const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
     ctx.out.note(`Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`);
     const report = await roundtrip({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
       tenantPattern: ctx.config.tenantPattern,
       signal: ctx.signal,
+      waitMs,
+      onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
       onStep: stepPrinter(ctx.out),
       onNote: (m) => ctx.out.note(m),
     });
