@@ -8,7 +8,7 @@ import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { formatBytes, seconds } from './backup';
-import { tenantsLine } from './version';
+import { versionLines } from './version';
 
 export const restore: Command = {
   name: 'restore',
@@ -58,9 +58,7 @@ async function restoredVersion(ctx: CommandContext) {
   try {
     const report = await readVersion(engineOptions(ctx));
     ctx.out.print('Restored version:');
-    ctx.out.print(report.version ?? 'no migration');
-    if (report.version !== null || report.dirty) ctx.out.print(`dirty: ${report.dirty}`);
-    ctx.out.print(tenantsLine(report.tenants));
+    for (const line of versionLines(report)) ctx.out.print(line);
     return report;
   } catch (error) {
     ctx.out.note(`warning: restored, but the version could not be read: ${(error as Error).message}`);

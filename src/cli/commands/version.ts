@@ -1,6 +1,6 @@
 import { EXIT } from '../../errors';
 import { version as readVersion } from '../../migrations/api';
-import type { TenantsSummary } from '../../migrations/report';
+import type { TenantsSummary, VersionReport } from '../../migrations/report';
 import { engineOptions, type Command } from '../context';
 
 export const version: Command = {
@@ -11,15 +11,16 @@ export const version: Command = {
   async run(ctx) {
     const report = await readVersion(engineOptions(ctx));
     ctx.out.data(report);
-    if (report.version === null && !report.dirty) ctx.out.print('no migration');
-    else {
-      ctx.out.print(report.version ?? 'no migration');
-      ctx.out.print(`dirty: ${report.dirty}`);
-    }
-    ctx.out.print(tenantsLine(report.tenants));
+    for (const line of versionLines(report)) ctx.out.print(line);
     return EXIT.ok;
   },
 };
+
+/** The guide's two lines (`20251128112901`, `dirty: false`), or `no migration`; then the tenants line. */
+export function versionLines(report: VersionReport): string[] {
+  const head = report.version === null && !report.dirty ? ['no migration'] : [report.version ?? 'no migration', `dirty: ${report.dirty}`];
+  return [...head, tenantsLine(report.tenants)];
+}
 
 export function tenantsLine(t: TenantsSummary): string {
   const list = (names: string[]) => (names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : '');
