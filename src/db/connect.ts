@@ -54,7 +54,8 @@ export async function connect(c: Connection, opts: ConnectOptions = {}): Promise
       const retryable = isTransient(error);
       if (!retryable || Date.now() >= deadline || opts.signal?.aborted) throw explainConnectionError(error, c);
       opts.onWait?.(explainConnectionError(error, c).message);
-      await sleep(Math.min(250 * attempt, 2_000));
+      await sleep(Math.min(250 * attempt, 2_000), opts.signal);
+      if (opts.signal?.aborted) throw explainConnectionError(error, c); // Ctrl-C ends the wait now, not after one more attempt
     }
   }
 }
