@@ -49,8 +49,18 @@ export interface DatabaseState {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
+/**
+ * Creates the state table on the first run. Called under the run lock, so nothing creates it
+ * between the check and the DDL. Once it exists no DDL runs: even IF NOT EXISTS needs CREATE on
+ * the schema, and COMMENT needs the owner, which a role granted only the table's rows lacks.
+ */
 export async function ensureStateTable(db: Queryable): Promise<void> {
-  await db.query(DDL);
+  if (!(await stateTableExists(db))) await db.query(DDL);
+}
+
+async function stateTableExists(db: Queryable): Promise<boolean> {
+  const r = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+  return Boolean(r.rows[0]?.t);
 }
 
 /** The whole database's state in three queries, however many tenant schemas there are. */
@@ -67,8 +77,7 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
     state.tenants.push(s);
     byName.set(nspname, s);
   }
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-  if (!exists.rows[0]?.t) return state;
+  if (!(await stateTableExists(db))) return state;
 
   const rows = await db.query<{
     schema_name: string; version: string; name: string; checksum: string;

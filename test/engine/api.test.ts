@@ -55,6 +55,23 @@ describe('library API', () => {
     expect(again.result?.done.map((d) => d.version)).toEqual(['20250101000100', '20250101000200']);
   });
 
+  test('a role granted only the state table\'s rows can run up once the table exists: a run creates nothing it finds', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, BASIC);
+    await migrate({ connection: db.url, migrationsDir });
+    const role = `rows_only_${db.name}`;
+    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD 'rows-only-pw'`);
+    try {
+      await db.query(`GRANT USAGE ON SCHEMA migrate_tool TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_tool.migrations TO ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = 'rows-only-pw';
+      const again = await migrate({ connection: url.toString(), migrationsDir });
+      expect(again.result).toMatchObject({ done: [], failed: [] });
+    } finally {
+      await db.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
+    }
+  });
+
   test('rollback with a tenant limit touches only that schema', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b');
