@@ -1,6 +1,7 @@
 // Builds the CLI bundle once (the end-to-end tests spawn it) and starts the suite's PostgreSQL server.
 import type { TestProject } from 'vitest/node';
 import { buildAll } from '../../scripts/build.js';
+import { redact } from '../../src/config/connection';
 import { startTestServer } from './server';
 
 declare module 'vitest' {
@@ -13,12 +14,8 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   await buildAll();
   const server = await startTestServer(process.env);
-  console.log(`test server: ${server.kind} (${redactUrl(server.adminUrl)})`);
+  console.log(`test server: ${server.kind} (${redact(server.adminUrl, [])})`);
   project.provide('adminUrl', server.adminUrl);
   project.provide('serverKind', server.kind);
   return () => server.stop();
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 }
