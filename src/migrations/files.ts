@@ -5,7 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
-import { isNoTransaction, splitStatements, type Statement } from './sql-split';
+import { isNoTransaction, splitStatements, transactionControl, type Statement } from './sql-split';
 
 export type Scope = 'global' | 'tenant';
 export const TENANT_DIR = 'tenant';
@@ -70,8 +70,8 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
       continue;
     }
     seen.set(entry.version, entry.up);
-    const up = await readSql(dir, entry.up, checksums);
-    const down = entry.down ? await readSql(dir, entry.down, checksums) : undefined;
+    const up = await readSql(dir, entry.up, checksums, problems);
+    const down = entry.down ? await readSql(dir, entry.down, checksums, problems) : undefined;
     if (up.statements.length === 0 && !opts.allowEmpty) problems.push(`${entry.up}: is empty; write its SQL or delete the pair`);
     migrations.push({ version: entry.version, name: entry.name, scope: entry.scope, up, down });
   }
@@ -95,9 +95,15 @@ async function listSql(dir: string, required: boolean): Promise<string[]> {
   }
 }
 
-async function readSql(dir: string, rel: string, checksums: Map<string, string>): Promise<MigrationSql> {
+async function readSql(dir: string, rel: string, checksums: Map<string, string>, problems: string[]): Promise<MigrationSql> {
   const text = await readFile(join(dir, rel), 'utf8');
   const sum = checksum(text);
   checksums.set(rel, sum);
-  return { file: rel, text, checksum: sum, noTransaction: isNoTransaction(text), statements: splitStatements(text) };
+  const sql = { file: rel, text, checksum: sum, noTransaction: isNoTransaction(text), statements: splitStatements(text) };
+  const control = sql.noTransaction ? undefined : transactionControl(sql.statements);
+  if (control) {
+    const word = control.text.split(/\s/)[0]!.toUpperCase();
+    problems.push(`${rel}:${control.line}: ${word}: the file already runs in a transaction of its own, and a COMMIT in it leaves the file half applied when a later statement fails; remove BEGIN/COMMIT, or put -- migrate:no-transaction on the first line`);
+  }
+  return sql;
 }

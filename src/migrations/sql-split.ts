@@ -145,6 +145,15 @@ export function lineAt(text: string, offset: number): number {
   return line;
 }
 
+/**
+ * The first statement that begins or ends a transaction. In a file that runs inside a transaction
+ * of its own, a COMMIT would make what comes before it permanent, so a later failure leaves the
+ * file half applied. Savepoints (and ROLLBACK TO one) nest inside that transaction and are fine.
+ */
+export function transactionControl(statements: Statement[]): Statement | undefined {
+  return statements.find((s) => /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text));
+}
+
 /** `-- migrate:no-transaction` on the first line. */
 export function isNoTransaction(sql: string): boolean {
   const first = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';

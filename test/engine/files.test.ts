@@ -23,10 +23,23 @@ describe('loading a migrations folder', () => {
     ['a .down.sql with no .up.sql', { '20250101000000_init.down.sql': 'SELECT 1;' }, '20250101000000_init.down.sql: has no matching .up.sql'],
     ['a duplicate version across folders', { '20250101000000_a.up.sql': 'SELECT 1;', 'tenant/20250101000000_b.up.sql': 'SELECT 1;' }, 'version 20250101000000 is already used by'],
     ['an empty up file', { '20250101000000_init.up.sql': '-- nothing yet\n' }, '20250101000000_init.up.sql: is empty'],
+    [
+      'a COMMIT in a file that runs in its own transaction',
+      { '20250101000000_init.up.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n', '20250101000000_init.down.sql': 'DROP TABLE a;\nEND;\n' },
+      '20250101000000_init.up.sql:1: BEGIN: the file already runs in a transaction of its own',
+    ],
   ];
   test.for(bad)('rejects %s and names the file', async ([, files, message], { dir }) => {
     const root = await writeMigrations(dir, files, { sum: false });
     await expect(loadMigrations(root)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(message) });
+  });
+
+  test('leaves BEGIN/COMMIT to a -- migrate:no-transaction file, and savepoints to any file', async ({ dir }) => {
+    const root = await writeMigrations(dir, {
+      '20250101000000_own_tx.up.sql': '-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
+      '20250101000100_savepoint.up.sql': 'SAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n',
+    }, { sum: false });
+    await expect(loadMigrations(root)).resolves.toMatchObject({ migrations: [{ version: '20250101000000' }, { version: '20250101000100' }] });
   });
 
   test('names every bad file at once', async ({ dir }) => {
