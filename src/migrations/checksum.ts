@@ -1,6 +1,6 @@
 // Checksums of migration files and the migrate.sum file that records them. Line endings are
 // normalised first, so a checkout on Windows and one on Linux agree.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
@@ -24,9 +24,11 @@ export function formatSum(checksums: Map<string, string>): string {
 
 export async function writeSum(dir: string, checksums: Map<string, string>): Promise<string> {
   const path = join(dir, SUM_FILE);
-  // Write then rename: a half-written migrate.sum would block every later run.
-  await writeFile(`${path}.tmp`, formatSum(checksums));
-  await rename(`${path}.tmp`, path);
+  // Write then rename: a half-written migrate.sum would block every later run. The temporary
+  // name is this writer's own, so two writers at once do not rename each other's file away.
+  const tmp = `${path}.${randomUUID()}.tmp`;
+  await writeFile(tmp, formatSum(checksums));
+  await rename(tmp, path);
   return path;
 }
 

@@ -115,6 +115,13 @@ describe('create', () => {
     await expect(createMigration(dir, 'Add Bio')).rejects.toMatchObject({ exitCode: 2, code: 'BAD_NAME' });
   });
 
+  test('writers of migrate.sum at the same time do not trip over each other\'s temporary file', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    await expect(Promise.all(Array.from({ length: 8 }, () => rewriteSum(root)))).resolves.toHaveLength(8);
+    const folder = await loadMigrations(root);
+    await expect(verifySum(root, folder.checksums)).resolves.toBeUndefined();
+  });
+
   test('hash rewrites migrate.sum so the folder verifies again', async ({ dir }) => {
     const root = await writeMigrations(dir, BASIC);
     await writeFile(join(root, '20250101000500_more.up.sql'), 'SELECT 1;');
