@@ -3,6 +3,7 @@
 //   migrate-tool -action=up -steps=2 -tenant=company_x
 // A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
 import { UsageError } from '../errors';
+import { DEFAULTS } from '../migrations/options';
 
 export type FlagType = 'boolean' | 'string' | 'optional-string';
 
@@ -21,17 +22,20 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean>;
 }
 
+/** `--wait` without a value. */
+export const DEFAULT_WAIT_S = 60;
+
 export const GLOBAL_FLAGS: FlagSpecs = {
   action: { type: 'string', value: 'CMD', desc: 'the command, Go-tool style (-action=up)' },
   help: { type: 'boolean', desc: 'print usage' },
   json: { type: 'boolean', desc: 'print one JSON document on stdout instead of text' },
   env: { type: 'string', value: 'ENV', desc: 'dev, test or prod (overrides APP_ENV)' },
   dir: { type: 'string', value: 'DIR', desc: 'migrations folder (overrides MIGRATIONS_DIR)' },
-  concurrency: { type: 'string', value: 'N', desc: 'tenant schemas migrated at once (default 4)' },
+  concurrency: { type: 'string', value: 'N', desc: `tenant schemas migrated at once (default ${DEFAULTS.concurrency})` },
   'fail-fast': { type: 'boolean', desc: 'stop at the first failing tenant schema' },
-  'lock-timeout': { type: 'string', value: 'S', desc: "seconds to wait for another run's lock (default 60)" },
-  'ddl-lock-timeout': { type: 'string', value: 'S', desc: 'lock_timeout for each migration statement (default 5)' },
-  wait: { type: 'optional-string', value: 'S', desc: 'retry connecting until the server accepts (default 60 s)' },
+  'lock-timeout': { type: 'string', value: 'S', desc: `seconds to wait for another run's lock (default ${DEFAULTS.lockTimeoutMs / 1000})` },
+  'ddl-lock-timeout': { type: 'string', value: 'S', desc: `lock_timeout for each migration statement (default ${DEFAULTS.ddlLockTimeoutMs / 1000})` },
+  wait: { type: 'optional-string', value: 'S', desc: `retry connecting until the server accepts (default ${DEFAULT_WAIT_S} s)` },
   'dry-run': { type: 'boolean', desc: 'print the plan and change nothing' },
   yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
 };

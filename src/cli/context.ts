@@ -4,7 +4,7 @@ import type { Config } from '../config/env';
 import type { Connection } from '../config/connection';
 import type { ExitCode } from '../errors';
 import type { EngineEvent, EngineOptions } from '../migrations/options';
-import { intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
+import { DEFAULT_WAIT_S, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
 export interface CommandContext {
@@ -34,8 +34,6 @@ export interface Command {
   database: boolean | ((args: ParsedArgs) => boolean);
   run(ctx: CommandContext): Promise<ExitCode>;
 }
-
-export const DEFAULT_WAIT_S = 60;
 
 export function connectionOf(ctx: CommandContext): Connection {
   if (!ctx.config.connection) throw new Error(`command needs a database but was declared without one`);
