@@ -32,6 +32,8 @@ export interface Command {
    * A function decides from the arguments (`lint FILE` needs no database, `lint` alone does).
    */
   database: boolean | ((args: ParsedArgs) => boolean);
+  /** Writes something and has no dry run: --dry-run is refused, not ignored, so it never does the real thing. */
+  noDryRun?: true;
   run(ctx: CommandContext): Promise<ExitCode>;
 }
 

@@ -40,6 +40,9 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
       inv.streams.stdout.write(`${commandUsage(command)}\n`);
       return EXIT.ok;
     }
+    if (command.noDryRun && args.flags['dry-run']) {
+      throw new UsageError(`${command.name} has no --dry-run; nothing was changed`, 'run it without --dry-run', 'NO_DRY_RUN');
+    }
     const config = loadConfig(inv.env, {
       needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },

@@ -15,6 +15,10 @@ describe('usage errors exit 2 and touch nothing', () => {
     [['force'], 'force needs a version'],
     [['create'], 'create needs a name'],
     [['force', '20990101000000'], 'Version 20990101000000 is not a migration'],
+    // Commands that write and have no dry run refuse it rather than do the real thing.
+    [['hash', '--dry-run'], 'hash has no --dry-run; nothing was changed'],
+    [['create', 'add_phone', '--dry-run'], 'create has no --dry-run; nothing was changed'],
+    [['backup', '--dry-run'], 'backup has no --dry-run; nothing was changed'],
   ] as Array<[string[], string]>)('%j', async ([args, message], { db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
     const r = await runCli(args, { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });

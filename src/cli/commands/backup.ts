@@ -12,6 +12,7 @@ export const backup: Command = {
     keep: { type: 'boolean', desc: 'remove no old backup (BACKUP_RETENTION_DAYS is not applied)' },
   },
   database: true,
+  noDryRun: true,
   async run(ctx) {
     const result = await takeBackup(ctx, { keep: boolFlag(ctx.args, 'keep') });
     ctx.out.data(result);

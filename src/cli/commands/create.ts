@@ -13,6 +13,7 @@ export const create: Command = {
     tenant: { type: 'boolean', desc: 'a tenant migration, in tenant/' },
   },
   database: false,
+  noDryRun: true,
   async run(ctx) {
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
     if (!name) throw new UsageError('create needs a name', 'write `migrate-tool create add_employee_bio` or -action=create -name=add_employee_bio');

@@ -7,6 +7,7 @@ export const hash: Command = {
   summary: 'rewrite migrate.sum from the migrations folder',
   usage: 'hash',
   database: false,
+  noDryRun: true,
   async run(ctx) {
     const r = await rewriteSum(ctx.config.migrationsDir);
     ctx.out.data(r);
