@@ -47,7 +47,10 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
   return { version, scope, up: join(dir, `${base}.up.sql`), down: join(dir, `${base}.down.sql`) };
 }
 
-/** Adds entries to migrate.sum without blessing anything else that changed in the folder. */
+/**
+ * Adds entries to migrate.sum without blessing anything else that changed in the folder. With no
+ * migrate.sum yet there is no record to keep, and one is started from the folder as it is.
+ */
 export async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
   const existing = await readSum(dir);
   const sums = existing ?? (await loadMigrations(dir, { allowEmpty: true })).checksums;
