@@ -17,6 +17,13 @@ export function timestampVersion(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
+/** The UTC time a version names, or undefined when it names no real time (hand-written `99990000000000`). */
+function versionTime(version: string): number | undefined {
+  const iso = `${version.slice(0, 4)}-${version.slice(4, 6)}-${version.slice(6, 8)}T${version.slice(8, 10)}:${version.slice(10, 12)}:${version.slice(12, 14)}Z`;
+  const t = Date.parse(iso);
+  return Number.isNaN(t) || timestampVersion(new Date(t)) !== version ? undefined : t;
+}
+
 /** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
 export async function createMigration(dir: string, name: string, opts: { tenant?: boolean; now?: Date } = {}): Promise<Created> {
   if (!/^[a-z0-9][a-z0-9_]*$/.test(name)) {
@@ -25,14 +32,16 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   await writable(dir, () => mkdir(join(dir, TENANT_DIR), { recursive: true }));
   const folder = await loadMigrations(dir, { allowEmpty: true });
-  const taken = new Set(folder.migrations.map((m) => m.version));
-  // Two creates in one second, or a clock behind the newest version, still get a fresh, later version.
-  let t = (opts.now ?? new Date()).getTime();
+  // Two creates in one second, or a clock behind the newest version, still get a fresh, later version:
+  // one second past the newest, computed rather than counted up to.
   const newest = folder.migrations.at(-1)?.version;
+  const after = newest === undefined ? undefined : versionTime(newest);
+  const t = Math.max((opts.now ?? new Date()).getTime(), after === undefined ? 0 : after + 1000);
   let version = timestampVersion(new Date(t));
-  while (taken.has(version) || (newest !== undefined && version <= newest)) {
-    t += 1000;
-    version = timestampVersion(new Date(t));
+  if (newest !== undefined && version <= newest) {
+    // The newest version names no real time and lies ahead of the clock: the next number is still later.
+    version = String(BigInt(newest) + 1n).padStart(14, '0');
+    if (version.length > 14) throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
   }
   const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
   const where = scope === 'tenant' ? 'runs in every tenant schema, with search_path set to it: write names unqualified' : 'runs once, in schema public';

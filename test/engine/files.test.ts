@@ -111,6 +111,12 @@ describe('create', () => {
     expect(b.version > a.version).toBe(true);
   });
 
+  test('a hand-written version that names no real time still gets a later one', async ({ dir }) => {
+    const root = await writeMigrations(dir, { ...BASIC, '90000000000000_far.up.sql': 'SELECT 1;' });
+    const c = await createMigration(root, 'c');
+    expect(c.version).toBe('90000000000001');
+  });
+
   test('rejects a name that is not lowercase words', async ({ dir }) => {
     await expect(createMigration(dir, 'Add Bio')).rejects.toMatchObject({ exitCode: 2, code: 'BAD_NAME' });
   });
