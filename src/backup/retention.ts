@@ -6,9 +6,14 @@ import { join } from 'node:path';
 const STAMP = /^(\d{4})(\d{2})(\d{2})_(\d{2})(\d{2})(\d{2})$/;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The database name as it appears in a file name: anything unsafe in a path becomes `_`. */
+/**
+ * The database name as it appears in a file name. Anything unsafe in a path is percent-encoded
+ * rather than replaced, so two databases (`my db`, `my_db`) never share a prefix and retention for
+ * one never removes the other's backups.
+ */
 export function fileSafe(database: string): string {
-  return database.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return database.replace(/[^A-Za-z0-9_.-]/gu, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 export function stamp(d: Date): string {

@@ -303,4 +303,16 @@ describe('retention', () => {
     expect(pruned.removed).toEqual([]);
     expect(pruned.failed).toEqual([expect.stringMatching(new RegExp(`^${missing} \\(cannot list the folder to find old backups: ENOENT`))]);
   });
+
+  test('databases whose names differ only in characters unsafe in a path keep apart', async ({ dir }) => {
+    const now = new Date();
+    const old = new Date(now.getTime() - 10 * 24 * 3600 * 1000);
+    const names = ['my db', 'my_db', 'my/db', 'mü'];
+    const files = names.map((n) => backupName(n, old));
+    expect(new Set(files).size).toBe(names.length);
+    for (const f of files) await writeFile(join(dir, f), 'x');
+    const pruned = await pruneBackups(dir, 'my db', 2, join(dir, backupName('my db', now)), now);
+    expect(pruned.removed).toEqual([join(dir, files[0]!)]);
+    expect((await readdir(dir)).sort()).toEqual(files.slice(1).sort());
+  });
 });
