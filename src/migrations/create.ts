@@ -24,11 +24,16 @@ function versionTime(version: string): number | undefined {
   return Number.isNaN(t) || timestampVersion(new Date(t)) !== version ? undefined : t;
 }
 
-/** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
-export async function createMigration(dir: string, name: string, opts: { tenant?: boolean; now?: Date } = {}): Promise<Created> {
+/** Refuses a name that is not lowercase words; `diff` calls it before it does any work. */
+export function checkMigrationName(name: string): void {
   if (!/^[a-z0-9][a-z0-9_]*$/.test(name)) {
     throw new UsageError(`Migration name "${name}" is not valid`, 'use lowercase letters, digits and underscores, e.g. add_employee_bio', 'BAD_NAME');
   }
+}
+
+/** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
+export async function createMigration(dir: string, name: string, opts: { tenant?: boolean; now?: Date } = {}): Promise<Created> {
+  checkMigrationName(name);
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   await writable(dir, () => mkdir(join(dir, TENANT_DIR), { recursive: true }));
   const folder = await loadMigrations(dir, { allowEmpty: true });

@@ -93,6 +93,14 @@ describe('connection problems exit 1 with one line and the fix', () => {
     expect(r.stderr).toContain('fix: check that PostgreSQL is running there');
   });
 
+  test('diff refuses a bad name before it connects or builds anything', async ({ dir }) => {
+    const port = await freePort();
+    const r = await runCli(['diff', 'Add Bio'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Migration name "Add Bio" is not valid');
+    expect(r.stderr).not.toContain('Connection refused');
+  });
+
   test('database does not exist', async ({ db, dir }) => {
     const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db' }) });
     expect(r.code).toBe(1);

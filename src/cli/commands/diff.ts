@@ -2,6 +2,7 @@ import { join, relative } from 'node:path';
 import type { DiffResult } from '../../diff/generate';
 import type { Written } from '../../diff/write';
 import { EXIT, UsageError } from '../../errors';
+import { checkMigrationName } from '../../migrations/create';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter } from '../render-run';
@@ -21,6 +22,7 @@ export const diff: Command = {
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
     const dryRun = boolFlag(ctx.args, 'dry-run');
     if (!name && !dryRun) throw new UsageError('diff needs a name', 'write `migrate-tool diff add_employee_bio`, or -action=diff -name=add_employee_bio (--dry-run shows the changes without one)');
+    if (name) checkMigrationName(name); // before the scratch database and the engine, not after
     const from = stringFlag(ctx.args, 'from') ?? 'migrations';
     if (from !== 'migrations' && from !== 'database') throw new UsageError(`--from must be "migrations" or "database" (got "${from}")`);
     const models = stringFlag(ctx.args, 'models')?.split(',').map((m) => m.trim()).filter(Boolean);
