@@ -1,7 +1,7 @@
 // Bad input: each gets one clear line saying what to do, and the contract's exit code.
-import { createServer, type Server, type Socket, connect } from 'node:net';
 import { describe, expect, test } from '../support/fixtures';
-import { envFor, runCli, SENTINEL_PASSWORD, spawnCli, collect } from '../support/cli';
+import { envFor, runCli, SENTINEL_PASSWORD } from '../support/cli';
+import { cliWithLateServer } from '../support/late-server';
 import { freePort } from '../support/server';
 import { BASIC, writeMigrations } from '../support/migrations';
 
@@ -140,28 +140,10 @@ describe('connection problems exit 1 with one line and the fix', () => {
 
   test('--wait retries until the server accepts connections', async ({ db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
-    const port = await freePort();
-    const target = new URL(db.url);
-    const env = { ...envFor(db.url), POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), MIGRATIONS_DIR: root };
-    const child = spawnCli(['up', '--wait=20'], { env });
-    const done = collect(child);
-    // The "server" comes up 1.5 s later: a TCP relay to the real one.
-    await new Promise((r) => setTimeout(r, 1500));
-    const relay: Server = createServer((client: Socket) => {
-      const upstream = connect(Number(target.port || 5432), target.hostname);
-      client.pipe(upstream).pipe(client);
-      upstream.on('error', () => client.destroy());
-      client.on('error', () => upstream.destroy());
-    });
-    await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
-    try {
-      const r = await done;
-      expect(r.code).toBe(0);
-      expect(r.stderr).toContain('Waiting for the database: Connection refused');
-      expect(r.stdout).toContain('Migration complete!');
-    } finally {
-      relay.close();
-    }
+    const r = await cliWithLateServer(['up', '--wait=20'], { url: db.url, dir, env: { MIGRATIONS_DIR: root } });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Waiting for the database: Connection refused');
+    expect(r.stdout).toContain('Migration complete!');
   });
 });
 

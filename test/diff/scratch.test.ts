@@ -6,7 +6,8 @@ import { withAdmin } from '../support/db';
 import { collect, envFor, spawnCli } from '../support/cli';
 import { writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
-import { cli, cliWithLateServer, SAMPLE_SCHEMA } from './support';
+import { cliWithLateServer } from '../support/late-server';
+import { cli, SAMPLE_SCHEMA } from './support';
 
 function scratchOf(pid: number): Promise<string[]> {
   return withAdmin(async (c) => (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${pid}\\_%`])).rows.map((r) => r.datname));

@@ -1,10 +1,8 @@
 // Shared set-up for the diff tests: a copy of the sample's schema.prisma (to edit) and of its
 // migrations, and the CLI pointed at a test database.
 import { cp, readFile, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { collect, envFor, ROOT, runCli, spawnCli, type CliResult } from '../support/cli';
-import { freePort } from '../support/server';
+import { envFor, ROOT, runCli, type CliResult } from '../support/cli';
 
 export const SAMPLE_SCHEMA = join(ROOT, 'prisma/schema.prisma');
 export const SAMPLE_MIGRATIONS = join(ROOT, 'migrations');
@@ -44,28 +42,4 @@ export function cli(args: string[], opts: { url: string; dir: string; schema?: s
     },
     timeoutMs: 90_000,
   });
-}
-
-/**
- * Runs the CLI against a server that comes up 1.5 s late (a TCP relay to the real one behind
- * `url`, on a port nothing listens on until then): what `--wait` is for.
- */
-export async function cliWithLateServer(args: string[], opts: { url: string; dir: string; env: Record<string, string> }): Promise<CliResult> {
-  const port = await freePort();
-  const child = spawnCli(args, { cwd: opts.dir, env: { ...envFor(opts.url), ...opts.env, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port) } });
-  const done = collect(child, { timeoutMs: 60_000 });
-  await new Promise((r) => setTimeout(r, 1500));
-  const target = new URL(opts.url);
-  const relay = createServer((client: Socket) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    client.pipe(upstream).pipe(client);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  await new Promise<void>((r) => relay.listen(port, '127.0.0.1', r));
-  try {
-    return await done;
-  } finally {
-    relay.close();
-  }
 }

@@ -6,7 +6,8 @@ import { collect, envFor, ROOT, spawnCli } from '../support/cli';
 import { withAdmin } from '../support/db';
 import { writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
-import { addToModel, cli, cliWithLateServer, sampleMigrations, schemaCopy } from '../diff/support';
+import { cliWithLateServer } from '../support/late-server';
+import { addToModel, cli, sampleMigrations, schemaCopy } from '../diff/support';
 
 describe('test', () => {
   test('passes on the sample migrations, step by step and whole, in two tenant schemas', async ({ db, dir }) => {
