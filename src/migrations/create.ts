@@ -32,7 +32,14 @@ export function checkMigrationName(name: string): void {
 }
 
 /** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
-export async function createMigration(dir: string, name: string, opts: { tenant?: boolean; now?: Date } = {}): Promise<Created> {
+export interface CreateOptions {
+  tenant?: boolean;
+  now?: Date;
+  /** SQL to follow each file's header (what `diff` generated), so a pair is written whole, once. */
+  body?: { up: string; down: string };
+}
+
+export async function createMigration(dir: string, name: string, opts: CreateOptions = {}): Promise<Created> {
   checkMigrationName(name);
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   await writable(dir, () => mkdir(join(dir, TENANT_DIR), { recursive: true }));
@@ -51,8 +58,8 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
   const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
   const where = scope === 'tenant' ? 'runs in every tenant schema, with search_path set to it: write names unqualified' : 'runs once, in schema public';
   const files = {
-    [`${base}.up.sql`]: `-- ${version}_${name} (${scope}): ${where}.\n`,
-    [`${base}.down.sql`]: `-- Undo ${version}_${name}.\n`,
+    [`${base}.up.sql`]: `-- ${version}_${name} (${scope}): ${where}.\n${opts.body?.up ?? ''}`,
+    [`${base}.down.sql`]: `-- Undo ${version}_${name}.\n${opts.body?.down ?? ''}`,
   };
   await writable(dir, async () => {
     for (const [rel, text] of Object.entries(files)) await writeFile(join(dir, rel), text, { flag: 'wx' });
@@ -65,7 +72,7 @@ export async function createMigration(dir: string, name: string, opts: { tenant?
  * Adds entries to migrate.sum without blessing anything else that changed in the folder. With no
  * migrate.sum yet there is no record to keep, and one is started from the folder as it is.
  */
-export async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
+async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
   const existing = await readSum(dir);
   const sums = existing ?? (await loadMigrations(dir, { allowEmpty: true })).checksums;
   for (const [rel, text] of files) sums.set(rel, checksum(text));
