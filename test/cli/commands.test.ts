@@ -44,6 +44,20 @@ describe.each([
     expect(again.stdout.trim()).toBe('no change');
   });
 
+  test('up --tenant S migrates that tenant schema alone, after the pending global versions', async ({ db, dir }) => {
+    const env = await setup(db, dir);
+    const tenantFlag = _style === 'command style' ? ['--tenant', 'company_b'] : ['-tenant=company_b'];
+    const r = await runCli([...argv('up'), ...tenantFlag], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Migrating to version 20250101000000 (init) in public');
+    expect(r.stdout).toContain('Migrating to version 20250101000100 (employees) in 1 tenant schema');
+    expect(await columns(db, 'company_b', 'employees')).toEqual(['id', 'name', 'email']);
+    for (const s of ['company_a', 'company_c']) expect(await columns(db, s, 'employees')).toEqual([]);
+    const t = await runCli(['tenants', '--json'], { env });
+    const behind = Object.fromEntries((JSON.parse(t.stdout).tenants as Array<{ schema: string; behind: number }>).map((x) => [x.schema, x.behind]));
+    expect(behind).toEqual({ company_a: 2, company_b: 0, company_c: 2 });
+  });
+
   test('up N applies only the next N versions', async ({ db, dir }) => {
     const env = await setup(db, dir);
     const r = await runCli(argv('up', '2'), { env });
