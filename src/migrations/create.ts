@@ -17,11 +17,17 @@ export function timestampVersion(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-/** The UTC time a version names, or undefined when it names no real time (hand-written `99990000000000`). */
-function versionTime(version: string): number | undefined {
-  const iso = `${version.slice(0, 4)}-${version.slice(4, 6)}-${version.slice(6, 8)}T${version.slice(8, 10)}:${version.slice(10, 12)}:${version.slice(12, 14)}Z`;
+/**
+ * The version one second after `newest`. A hand-written version that names no real time
+ * (`90000000000000`) gets the next number instead, which is still later.
+ */
+function nextVersion(newest: string): string {
+  const iso = `${newest.slice(0, 4)}-${newest.slice(4, 6)}-${newest.slice(6, 8)}T${newest.slice(8, 10)}:${newest.slice(10, 12)}:${newest.slice(12, 14)}Z`;
   const t = Date.parse(iso);
-  return Number.isNaN(t) || timestampVersion(new Date(t)) !== version ? undefined : t;
+  if (!Number.isNaN(t) && timestampVersion(new Date(t)) === newest) return timestampVersion(new Date(t + 1000));
+  const next = String(BigInt(newest) + 1n).padStart(14, '0');
+  if (next.length > 14) throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
+  return next;
 }
 
 /** Refuses a name that is not lowercase words; `diff` calls it before it does any work. */
@@ -31,7 +37,6 @@ export function checkMigrationName(name: string): void {
   }
 }
 
-/** Writes an empty pair; `now` is injectable so tests and `diff` control the version. */
 export interface CreateOptions {
   tenant?: boolean;
   now?: Date;
@@ -39,22 +44,16 @@ export interface CreateOptions {
   body?: { up: string; down: string };
 }
 
+/** Writes a pair, empty unless `body` is given; `now` is injectable so tests and `diff` control the version. */
 export async function createMigration(dir: string, name: string, opts: CreateOptions = {}): Promise<Created> {
   checkMigrationName(name);
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   await writable(dir, () => mkdir(join(dir, TENANT_DIR), { recursive: true }));
   const folder = await loadMigrations(dir, { allowEmpty: true });
-  // Two creates in one second, or a clock behind the newest version, still get a fresh, later version:
-  // one second past the newest, computed rather than counted up to.
+  // Two creates in one second, or a clock behind the newest version, still get a fresh, later version.
   const newest = folder.migrations.at(-1)?.version;
-  const after = newest === undefined ? undefined : versionTime(newest);
-  const t = Math.max((opts.now ?? new Date()).getTime(), after === undefined ? 0 : after + 1000);
-  let version = timestampVersion(new Date(t));
-  if (newest !== undefined && version <= newest) {
-    // The newest version names no real time and lies ahead of the clock: the next number is still later.
-    version = String(BigInt(newest) + 1n).padStart(14, '0');
-    if (version.length > 14) throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
-  }
+  let version = timestampVersion(opts.now ?? new Date());
+  if (newest !== undefined && version <= newest) version = nextVersion(newest);
   const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
   const where = scope === 'tenant' ? 'runs in every tenant schema, with search_path set to it: write names unqualified' : 'runs once, in schema public';
   const files = {
