@@ -1,13 +1,16 @@
 // What the engine needs to run, and what it reports while it runs. The CLI builds these from
 // flags and environment; an application builds them itself (see src/index.ts).
 import { connectionFromUrl, type Connection } from '../config/connection';
+import { tenantPatternProblem } from '../config/tenant-pattern';
+import { UsageError } from '../errors';
 import type { Scope } from './files';
 
 export interface EngineOptions {
   /** Connection settings, or a postgres:// URL. */
   connection: Connection | string;
   migrationsDir: string;
-  /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. */
+  /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. One that matches public, a pg_ schema,
+   *  information_schema or migrate_tool is refused (UsageError) before connecting. */
   tenantPattern?: string;
   /** Tenant schemas migrated at once. Default 4: two per core on a 2-core runner, well under max_connections. */
   concurrency?: number;
@@ -82,10 +85,14 @@ export interface RunResult {
 }
 
 export function resolved(o: EngineOptions) {
+  const tenantPattern = o.tenantPattern ?? DEFAULTS.tenantPattern;
+  // Library callers get the same refusal as the CLI's configuration check, before any connection.
+  const problem = tenantPatternProblem(tenantPattern);
+  if (problem) throw new UsageError(problem, undefined, 'BAD_TENANT_PATTERN');
   return {
     ...o,
     connection: typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection,
-    tenantPattern: o.tenantPattern ?? DEFAULTS.tenantPattern,
+    tenantPattern,
     concurrency: Math.max(1, o.concurrency ?? DEFAULTS.concurrency),
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     ddlLockTimeoutMs: o.ddlLockTimeoutMs ?? DEFAULTS.ddlLockTimeoutMs,

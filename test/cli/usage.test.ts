@@ -55,6 +55,18 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(r.stderr).toContain('DATABASE_URL names database "one" but POSTGRES_DB_PROD names "two"');
   });
 
+  test('a TENANT_SCHEMA_PATTERN that matches system schemas is refused before anything runs', async ({ db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root, TENANT_SCHEMA_PATTERN: '%' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('TENANT_SCHEMA_PATTERN "%" matches the schema public (and information_schema, migrate_tool, ...)'),
+    ]);
+    expect(r.stderr).toContain('set it to a pattern that only tenant schemas match (e.g. company_%)');
+    const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s, to_regclass('public.companies') AS t`);
+    expect(state.rows[0]).toEqual({ s: null, t: null });
+  });
+
   test('a DATABASE_URL password with a stray % is a configuration error (exit 2), not a crash', async ({ dir }) => {
     const r = await runCli(['version'], { env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}%zz@127.0.0.1/maindb` }, cwd: dir });
     expect(r.code).toBe(2);
