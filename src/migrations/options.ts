@@ -73,6 +73,11 @@ export interface FailedEntry {
   file?: string;
   line?: number;
   statement?: string;
+  /** PostgreSQL's DETAIL and HINT, when it gave them. */
+  detail?: string;
+  hint?: string;
+  /** The failed migration ran outside a transaction and left the schema dirty: `up` refuses it until `force`. */
+  dirty?: true;
 }
 
 export interface SkippedEntry {
