@@ -4,7 +4,7 @@ import type { Config } from '../config/env';
 import type { Connection } from '../config/connection';
 import type { ExitCode } from '../errors';
 import type { EngineEvent, EngineOptions } from '../migrations/options';
-import { DEFAULT_WAIT_S, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
+import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
 export interface CommandContext {
@@ -56,7 +56,7 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: EngineEvent) =>
     concurrency: intArg(stringFlag(args, 'concurrency'), '--concurrency', { min: 1 }),
     failFast: boolFlag(args, 'fail-fast'),
     lockTimeoutMs: seconds('lock-timeout'),
-    ddlLockTimeoutMs: seconds('ddl-lock-timeout'),
+    ddlLockTimeoutMs: durationArg(stringFlag(args, 'ddl-lock-timeout'), '--ddl-lock-timeout'),
     waitMs: wait === true ? DEFAULT_WAIT_S * 1000 : typeof wait === 'string' ? (intArg(wait, '--wait') ?? 0) * 1000 : 0,
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,

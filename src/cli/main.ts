@@ -5,11 +5,9 @@ import { createInterface } from 'node:readline/promises';
 import { parseEnv } from 'node:util';
 import { runCli } from './run';
 
-function environment(): Record<string, string | undefined> {
-  // .env fills in what the real environment does not set; the real environment wins.
-  const file = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {};
-  return { ...file, ...process.env };
-}
+// .env fills in what the real environment does not set; the real environment wins. The file's own
+// values are kept too, so that the target line can say when the environment overrode them.
+const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : undefined;
 
 const soft = new AbortController();
 const hard = new AbortController();
@@ -36,7 +34,8 @@ async function ask(question: string): Promise<string> {
 
 const code = await runCli({
   argv: process.argv.slice(2),
-  env: environment(),
+  env: { ...dotenv, ...process.env },
+  dotenv,
   streams: { stdout: process.stdout, stderr: process.stderr },
   signal: soft.signal,
   hardSignal: hard.signal,

@@ -6,9 +6,11 @@ import { EXIT, type ExitCode } from '../errors';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { Output } from './output';
+import { printFailureGroups, sortFailures } from './render-failures';
 
 export function eventPrinter(out: Output): (e: EngineEvent) => void {
   let waitingShown = false;
+  let failed = 0;
   return (e) => {
     switch (e.type) {
       case 'migration:start': {
@@ -17,13 +19,15 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
         break;
       }
       case 'schema:failed':
-        out.note(`  failed: ${e.schema}: ${e.error}`);
+        // Not printed one by one: the summary at the end groups them (1,000 schemas failing the
+        // same way are one entry there); the progress line counts them meanwhile.
+        failed++;
         break;
       case 'retry':
         out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); retry ${e.attempt} in ${e.delayMs / 1000} s`);
         break;
       case 'progress':
-        if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}`);
+        if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}${failed ? `, ${failed} failed` : ''}`);
         if (e.done === e.total) out.clearProgress();
         break;
       case 'lock:waiting':
@@ -67,17 +71,18 @@ export function printRunResult(result: RunResult, o: Output): void {
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
     [doneKey]: result.done.map((d) => ({ version: d.version, name: d.name, scope: d.scope, schema: d.schema, ms: d.ms })),
-    failed: result.failed,
+    failed: sortFailures(result.failed),
     skipped: result.skipped,
     ...(result.interrupted ? { interrupted: true } : {}),
   });
   if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return o.print('no change');
   if (result.failed.length > 0) {
-    const schemas = new Set(result.failed.map((f) => f.schema));
+    // Failures first, grouped; the one-line summary last, where a long output ends.
+    printFailureGroups(result.failed, o);
+    if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
+    const schemas = new Set(result.failed.map((f) => f.schema)).size;
     const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
-    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.size} schema${schemas.size === 1 ? '' : 's'}${done}:`);
-    for (const f of result.failed) o.print(`  ${f.schema} at ${f.version}: ${f.error}`);
-    if (result.skipped.length) o.print(`  ${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
+    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`);
     return;
   }
   if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);

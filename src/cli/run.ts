@@ -1,17 +1,20 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { describeTarget, urlPasswords } from '../config/connection';
+import { urlPasswords } from '../config/connection';
 import { loadConfig } from '../config/env';
 import { EXIT, isMigrateToolError, UsageError, type ExitCode } from '../errors';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
 import { Output, type Streams } from './output';
+import { targetLine } from './target';
 import { commandUsage, generalUsage } from './usage';
 
 export interface Invocation {
   argv: string[];
   env: Record<string, string | undefined>;
+  /** The .env file's own settings, when there is one (already merged into `env`, under the real environment). */
+  dotenv?: Record<string, string | undefined>;
   streams: Streams;
   signal: AbortSignal;
   hardSignal: AbortSignal;
@@ -22,8 +25,10 @@ export interface Invocation {
 export async function runCli(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
   const out = new Output(json, inv.streams);
-  out.addSecret(inv.env.POSTGRES_PASSWORD);
-  for (const secret of urlPasswords(inv.env.DATABASE_URL)) out.addSecret(secret);
+  for (const env of [inv.env, inv.dotenv ?? {}]) {
+    out.addSecret(env.POSTGRES_PASSWORD);
+    for (const secret of urlPasswords(env.DATABASE_URL)) out.addSecret(secret);
+  }
   try {
     const name = findCommandName(inv.argv);
     if (name === undefined || name === 'help') {
@@ -43,14 +48,14 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     if (command.noDryRun && args.flags['dry-run']) {
       throw new UsageError(`${command.name} has no --dry-run; nothing was changed`, 'run it without --dry-run', 'NO_DRY_RUN');
     }
-    const config = loadConfig(inv.env, {
+    const loadOptions = {
       needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
-    });
-    if (config.connection) {
-      out.addSecret(config.connection.password);
-      out.note(`Target database: ${describeTarget(config.connection)} (env: ${config.appEnv})`);
-    }
+    };
+    const config = loadConfig(inv.env, loadOptions);
+    out.addSecret(config.connection?.password);
+    const target = targetLine(config, inv, loadOptions);
+    if (target) out.note(target);
     const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask };
     return await command.run(ctx);
   } catch (error) {

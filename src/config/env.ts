@@ -3,6 +3,7 @@
 import { cleanEnv, num, port, str } from 'envalid';
 import { ConfigError } from '../errors';
 import { connectionFromEnv, type Connection } from './connection';
+import { tenantPatternProblem } from './tenant-pattern';
 
 export const APP_ENVS = ['dev', 'test', 'prod'] as const;
 export type AppEnv = (typeof APP_ENVS)[number];
@@ -64,8 +65,12 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   });
   // envalid's result throws on access to a variable that failed; check the rest only.
   if (!failed.has('BACKUP_RETENTION_DAYS') && clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
-  if (!/^[A-Za-z0-9_%]+$/.test(clean.TENANT_SCHEMA_PATTERN)) {
-    problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and % (e.g. company_%)');
+  // A backslash escapes the next character, as in LIKE itself (company\_% matches a literal _).
+  if (!/^(?:[A-Za-z0-9_%]|\\[A-Za-z0-9_%])+$/.test(clean.TENANT_SCHEMA_PATTERN)) {
+    problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and %, with \\ escaping _ or % (e.g. company_%)');
+  } else {
+    const problem = tenantPatternProblem(clean.TENANT_SCHEMA_PATTERN);
+    if (problem) problems.push(problem);
   }
   let connection: Connection | undefined;
   if (options.needsDatabase) {

@@ -11,7 +11,18 @@ import { deleteApplied, markDirty, recordApplied } from './state';
 
 const LOCK_NOT_AVAILABLE = '55P03';
 
+/** What PostgreSQL said beyond the message, and whether the failure left the schema dirty. */
+export interface FailureInfo {
+  detail?: string;
+  hint?: string;
+  /** A no-transaction file failed after its dirty mark was written: the mark stays. */
+  dirty?: true;
+}
+
 export class MigrationFailure extends Error {
+  readonly detail?: string;
+  readonly hint?: string;
+  readonly dirty?: true;
   constructor(
     message: string,
     readonly file: string,
@@ -19,9 +30,12 @@ export class MigrationFailure extends Error {
     readonly statement: string | undefined,
     /** The connection is gone: the worker needs a new one. */
     readonly connectionLost: boolean,
-    options?: ErrorOptions,
+    options?: ErrorOptions & FailureInfo,
   ) {
     super(message, options);
+    this.detail = options?.detail;
+    this.hint = options?.hint;
+    this.dirty = options?.dirty;
   }
 }
 
@@ -83,14 +97,24 @@ async function guard<T>(sql: MigrationSql, st: Statement | undefined, fn: () => 
   try {
     return await fn();
   } catch (error) {
-    throw describeFailure(error as Error & { position?: string; code?: string }, sql, st);
+    throw describeFailure(error as PgError, sql, st);
   }
 }
 
-function describeFailure(error: Error & { position?: string; code?: string }, sql: MigrationSql, st: Statement | undefined): MigrationFailure {
+type PgError = Error & { position?: string; code?: string; detail?: string; hint?: string };
+
+function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined): MigrationFailure {
   // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
   const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
-  if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, { cause: error });
+  // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
+  // A statement of a no-transaction file runs after the schema was marked dirty, so a failure there leaves it dirty.
+  const info: ErrorOptions & FailureInfo = {
+    cause: error,
+    ...(error.detail ? { detail: error.detail } : {}),
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(sql.noTransaction && st ? { dirty: true as const } : {}),
+  };
+  if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
   let line = st.line;
   if (error.position) {
     const upTo = st.text.slice(0, Number(error.position) - 1);
@@ -98,5 +122,5 @@ function describeFailure(error: Error & { position?: string; code?: string }, sq
   }
   const statement = st.text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
   const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
-  return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, { cause: error });
+  return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, info);
 }

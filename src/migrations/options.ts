@@ -1,13 +1,16 @@
 // What the engine needs to run, and what it reports while it runs. The CLI builds these from
 // flags and environment; an application builds them itself (see src/index.ts).
 import { connectionFromUrl, type Connection } from '../config/connection';
+import { tenantPatternProblem } from '../config/tenant-pattern';
+import { UsageError } from '../errors';
 import type { Scope } from './files';
 
 export interface EngineOptions {
   /** Connection settings, or a postgres:// URL. */
   connection: Connection | string;
   migrationsDir: string;
-  /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. */
+  /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. One that matches public, a pg_ schema,
+   *  information_schema or migrate_tool is refused (UsageError) before connecting. */
   tenantPattern?: string;
   /** Tenant schemas migrated at once. Default 4: two per core on a 2-core runner, well under max_connections. */
   concurrency?: number;
@@ -15,9 +18,15 @@ export interface EngineOptions {
   failFast?: boolean;
   /** How long to wait for another run's lock. Default 60 s. */
   lockTimeoutMs?: number;
-  /** lock_timeout for each migration statement, so DDL never queues traffic for long. Default 5 s. */
+  /**
+   * lock_timeout for each migration statement, so DDL never queues traffic for long. Default 2 s:
+   * while a statement waits for its lock, every later query on that table waits behind it, so each
+   * attempt can stall the application for the whole timeout. Short attempts with more retries and
+   * backoff in between (the application runs freely then) hurt less than a few long ones. At least
+   * 1 ms: 0 would mean "wait forever".
+   */
   ddlLockTimeoutMs?: number;
-  /** How many times a statement that hit lock_timeout is retried, with backoff. Default 5. */
+  /** How many times a statement that hit lock_timeout is retried, with backoff (0.5 s, 1 s, 2 s, ... 8 s). Default 8. */
   lockRetries?: number;
   connectTimeoutMs?: number;
   /** Keep retrying the first connection this long while the server is not up yet. Default 0. */
@@ -33,8 +42,8 @@ export const DEFAULTS = {
   tenantPattern: 'company_%',
   concurrency: 4,
   lockTimeoutMs: 60_000,
-  ddlLockTimeoutMs: 5_000,
-  lockRetries: 5,
+  ddlLockTimeoutMs: 2_000,
+  lockRetries: 8,
 } as const;
 
 export type Direction = 'up' | 'down';
@@ -64,6 +73,11 @@ export interface FailedEntry {
   file?: string;
   line?: number;
   statement?: string;
+  /** PostgreSQL's DETAIL and HINT, when it gave them. */
+  detail?: string;
+  hint?: string;
+  /** The failed migration ran outside a transaction and left the schema dirty: `up` refuses it until `force`. */
+  dirty?: true;
 }
 
 export interface SkippedEntry {
@@ -82,15 +96,26 @@ export interface RunResult {
 }
 
 export function resolved(o: EngineOptions) {
+  const tenantPattern = o.tenantPattern ?? DEFAULTS.tenantPattern;
+  const ddlLockTimeoutMs = Math.round(o.ddlLockTimeoutMs ?? DEFAULTS.ddlLockTimeoutMs);
+  refuseUnsafe(tenantPattern, ddlLockTimeoutMs);
   return {
     ...o,
     connection: typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection,
-    tenantPattern: o.tenantPattern ?? DEFAULTS.tenantPattern,
+    tenantPattern,
     concurrency: Math.max(1, o.concurrency ?? DEFAULTS.concurrency),
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
-    ddlLockTimeoutMs: o.ddlLockTimeoutMs ?? DEFAULTS.ddlLockTimeoutMs,
+    ddlLockTimeoutMs,
     lockRetries: o.lockRetries ?? DEFAULTS.lockRetries,
     emit: o.onEvent ?? (() => {}),
   };
 }
 export type Resolved = ReturnType<typeof resolved>;
+
+/** Library callers get the same refusals as the CLI's checks of flags and configuration, before any connection. */
+function refuseUnsafe(tenantPattern: string, ddlLockTimeoutMs: number): void {
+  const problem = tenantPatternProblem(tenantPattern);
+  if (problem) throw new UsageError(problem, undefined, 'BAD_TENANT_PATTERN');
+  // PostgreSQL reads a lock_timeout of 0 as "wait forever", with the application queued behind the DDL.
+  if (!(ddlLockTimeoutMs >= 1)) throw new UsageError(`ddlLockTimeoutMs must be at least 1 (got ${ddlLockTimeoutMs})`, 'use e.g. 500 or 2000', 'BAD_LOCK_TIMEOUT');
+}

@@ -67,7 +67,8 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
 
 function toFailed(schema: string, m: Migration, error: unknown): FailedEntry {
   if (error instanceof MigrationFailure) {
-    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement };
+    const { detail, hint, dirty } = error;
+    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement, detail, hint, dirty };
   }
   return { schema, version: m.version, error: (error as Error).message };
 }

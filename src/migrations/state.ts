@@ -65,8 +65,9 @@ async function stateTableExists(db: Queryable): Promise<boolean> {
 
 /** The whole database's state in three queries, however many tenant schemas there are. */
 export async function readState(db: Queryable, tenantPattern: string): Promise<DatabaseState> {
+  // System schemas and the state schema are never tenants, whatever the pattern (it is also checked up front).
   const schemas = await db.query<{ nspname: string }>(
-    `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname <> 'public' ORDER BY nspname`,
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema', '${STATE_SCHEMA}') ORDER BY nspname`,
     [tenantPattern],
   );
   const byName = new Map<string, SchemaState>();

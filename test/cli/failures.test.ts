@@ -202,3 +202,60 @@ describe('dry run and prod', () => {
     expect(await appliedVersions(db, 'company_a')).toHaveLength(1);
   });
 });
+
+describe('many tenant schemas failing', () => {
+  const tenants = Array.from({ length: 30 }, (_, i) => `company_${String(i + 1).padStart(2, '0')}`);
+  const DUPLICATE: Files = {
+    'tenant/20250101000100_items.up.sql': 'CREATE TABLE items (id int PRIMARY KEY);\nINSERT INTO items VALUES (1), (1);\n',
+  };
+
+  test('the same error in 30 schemas is printed once, with its DETAIL and count; the odd one out apart; the summary last', async ({ db, dir }) => {
+    const env = await setup(db, dir, DUPLICATE, [...tenants].reverse().concat('company_odd'));
+    await db.query('CREATE TABLE company_odd.items (legacy int)');
+    const r = await runCli(['up'], { env });
+    expect(r.code).toBe(1);
+    const out = r.stdout;
+    const message = 'duplicate key value violates unique constraint "items_pkey"';
+    expect(out.split(message)).toHaveLength(2); // once, not 30 times (nor 60)
+    expect(r.stderr).not.toContain(message); // nor live on stderr
+    expect(out).toContain(`same error in 30 schemas at 20250101000100: tenant/20250101000100_items.up.sql:2: ${message}`);
+    expect(out).toContain('  DETAIL: Key (id)=(1) already exists.');
+    expect(out).toContain('  first: company_01, company_02, company_03, company_04, company_05 (and 25 more; --json lists each)');
+    expect(out).toContain('company_odd at 20250101000100: tenant/20250101000100_items.up.sql:1: relation "items" already exists');
+    expect(out.trimEnd().split('\n').at(-1)).toBe('Migration failed in 31 schemas');
+
+    const json = await runCli(['up', '--json'], { env });
+    expect(json.code).toBe(1);
+    const failed = JSON.parse(json.stdout).failed;
+    expect(failed).toHaveLength(31);
+    expect(failed.map((f: { schema: string }) => f.schema)).toEqual([...tenants, 'company_odd']);
+    expect(failed[0]).toMatchObject({ schema: 'company_01', version: '20250101000100', error: expect.stringContaining(message), detail: 'Key (id)=(1) already exists.' });
+    expect(failed[0].dirty).toBeUndefined();
+  });
+
+  test('a failed no-transaction migration says the schemas are now dirty and how to recover; HINT kept in text and --json', async ({ db, dir }) => {
+    const env = await setup(db, dir, {
+      'tenant/20250101000100_fn.up.sql': '-- migrate:no-transaction\nSELECT no_such_function(1);\n',
+    });
+    const r = await runCli(['up'], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('same error in 3 schemas at 20250101000100: tenant/20250101000100_fn.up.sql:2: function no_such_function(integer) does not exist');
+    expect(r.stdout).toContain('  HINT: No function matches the given name and argument types. You might need to add explicit type casts.');
+    expect(r.stdout).toContain(
+      '  each of these schemas is now dirty at 20250101000100: up refuses it until it is repaired; fix: check what it left in <schema>, ' +
+        'repair it by hand, then run `migrate-tool force <version> --tenant <schema>`',
+    );
+    const v = await runCli(['version', '--json'], { env });
+    expect(JSON.parse(v.stdout).tenants.dirty).toEqual(['company_a', 'company_b', 'company_c']);
+
+    await runCli(['force', '0'], { env });
+    const json = await runCli(['up', '--json'], { env });
+    const failed = JSON.parse(json.stdout).failed;
+    expect(failed).toEqual(['company_a', 'company_b', 'company_c'].map((schema) => expect.objectContaining({
+      schema,
+      version: '20250101000100',
+      hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+      dirty: true,
+    })));
+  });
+});

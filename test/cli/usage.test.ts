@@ -55,6 +55,18 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(r.stderr).toContain('DATABASE_URL names database "one" but POSTGRES_DB_PROD names "two"');
   });
 
+  test('a TENANT_SCHEMA_PATTERN that matches system schemas is refused before anything runs', async ({ db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root, TENANT_SCHEMA_PATTERN: '%' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('TENANT_SCHEMA_PATTERN "%" matches the schema public (and information_schema, migrate_tool, ...)'),
+    ]);
+    expect(r.stderr).toContain('set it to a pattern that only tenant schemas match (e.g. company_%)');
+    const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s, to_regclass('public.companies') AS t`);
+    expect(state.rows[0]).toEqual({ s: null, t: null });
+  });
+
   test('a DATABASE_URL password with a stray % is a configuration error (exit 2), not a crash', async ({ dir }) => {
     const r = await runCli(['version'], { env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}%zz@127.0.0.1/maindb` }, cwd: dir });
     expect(r.code).toBe(2);
@@ -71,6 +83,30 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(fromFile.stderr).toContain(`Target database: ${db.name} on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT} as ${env.POSTGRES_USER} (env: test)`);
     const overridden = await runCli(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, APP_ENV: 'dev' } });
     expect(overridden.stderr).toContain('(env: dev)');
+  });
+
+  test('when .env names another target than the environment, the target line says the environment won and what .env named', async ({ db, dir }) => {
+    const env = envFor(db.url);
+    const { writeFile } = await import('node:fs/promises');
+    const dotenv = { POSTGRES_HOST: 'db.example.invalid', POSTGRES_DB_PROD: 'otherdb', POSTGRES_USER: env.POSTGRES_USER, POSTGRES_PASSWORD: 'Dotenv-Secret-41c9' };
+    await writeFile(`${dir}/.env`, Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n'));
+    await writeMigrations(dir, BASIC);
+    const r = await runCli(['version'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stderr.split('\n')[0]).toBe(
+      `Target database: ${db.name} on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT} as ${env.POSTGRES_USER} ` +
+        `(env: dev; from the environment, which wins over .env: .env names otherdb on db.example.invalid:5432 as ${env.POSTGRES_USER}, ignored)`,
+    );
+    expect(r.stderr + r.stdout).not.toContain('Dotenv-Secret-41c9');
+
+    // The same with DATABASE_URL on both sides; neither password is printed.
+    await writeFile(`${dir}/.env`, 'DATABASE_URL=postgres://app:Dotenv-Url-Secret-5e1d@db.example.invalid:6543/otherdb\n');
+    const url = new URL(db.url);
+    url.password = 'Url-Secret-77ab';
+    const viaUrl = await runCli(['version'], { cwd: dir, env: { DATABASE_URL: url.toString() } });
+    expect(viaUrl.code).toBe(0);
+    expect(viaUrl.stderr).toContain('(env: dev; from the environment, which wins over .env: .env names otherdb on db.example.invalid:6543 as app, ignored)');
+    expect(viaUrl.stderr + viaUrl.stdout).not.toMatch(/Url-Secret-77ab|Dotenv-Url-Secret-5e1d/);
   });
 
   test('help in every form prints usage and exits 0', async () => {
