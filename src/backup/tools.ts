@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
 
-export type Tool = 'pg_dump' | 'pg_restore';
+export type Tool = 'pg_dump' | 'pg_restore' | 'psql';
 
 export interface ToolEnv {
   /** The environment the tools start from (PATH, locale, PGSSLROOTCERT...). */
@@ -103,8 +103,7 @@ export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): 
     opts.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {
       opts.signal?.removeEventListener('abort', abort);
-      if (error.code !== 'ENOENT') return reject(error);
-      reject(new OperationError(`${tool} was not found on PATH`, 'TOOL_NOT_FOUND', `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`));
+      reject(error.code === 'ENOENT' ? toolNotFound(tool) : error);
     });
     child.on('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', abort);
@@ -112,6 +111,10 @@ export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): 
     });
     opts.onSpawn?.(child);
   });
+}
+
+export function toolNotFound(tool: Tool): OperationError {
+  return new OperationError(`${tool} was not found on PATH`, 'TOOL_NOT_FOUND', `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`);
 }
 
 /** The last lines a failing tool printed, for an error message. */
