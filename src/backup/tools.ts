@@ -14,8 +14,12 @@ export interface ToolEnv {
   signal?: AbortSignal;
 }
 
-/** The tool's environment: the connection as libpq variables, the password as PGPASSWORD. */
-export function toolEnv(c: Connection, base: Record<string, string | undefined> = {}): Record<string, string> {
+/**
+ * The tool's environment: the connection as libpq variables, the password as PGPASSWORD. Without
+ * a `base`, the tools inherit this process's environment as any child process would: PATH finds
+ * them, the locale and TLS files apply.
+ */
+export function toolEnv(c: Connection, base: Record<string, string | undefined> = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   // A service file from the outer environment must not redirect the tool, and the tool needs
