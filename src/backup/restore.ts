@@ -11,8 +11,8 @@ import { OperationError } from '../errors';
 import { DEFAULTS } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
-import { restoreThroughScript } from './script-restore';
-import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun, type Version } from './tools';
+import { restoreMethod, restoreThroughScript, type RestoreMethod } from './script-restore';
+import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun } from './tools';
 
 export interface RestoreOptions extends ToolEnv {
   connection: Connection | string;
@@ -82,16 +82,6 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   } finally {
     await lock.release();
   }
-}
-
-export type RestoreMethod = 'direct' | 'script';
-
-/**
- * pg_restore connected to a server of an older major version sends settings that server lacks
- * (pg_restore 17: transaction_timeout) and fails; its SQL script can be cleaned of them first.
- */
-export function restoreMethod(pgRestore: Version, server: Version): RestoreMethod {
-  return pgRestore.major > server.major ? 'script' : 'direct';
 }
 
 function restoreAdvice(stderr: string): string {

@@ -10,7 +10,36 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { SettingsFilter, unknownSettings } from './settings-filter';
-import { toolNotFound, type Tool, type ToolEnv, type ToolRun } from './tools';
+import { toolNotFound, toolVersion, type Tool, type ToolEnv, type ToolRun, type Version } from './tools';
+
+export type RestoreMethod = 'direct' | 'script';
+
+/**
+ * pg_restore connected to a server of an older major version sends settings that server lacks
+ * (pg_restore 17: transaction_timeout) and fails; its SQL script can be cleaned of them first.
+ */
+export function restoreMethod(pgRestore: Version, server: Version): RestoreMethod {
+  return pgRestore.major > server.major ? 'script' : 'direct';
+}
+
+export interface Restorability {
+  method: RestoreMethod;
+  pgRestore: string;
+  /** Why this installation cannot restore into the server, when it cannot. */
+  problem?: string;
+}
+
+/** How `restore` would put a backup back into this server with these tools, checked at backup time. */
+export async function restorability(server: Version, tools: ToolEnv): Promise<Restorability> {
+  const pgRestore = await toolVersion('pg_restore', tools);
+  const method = restoreMethod(pgRestore, server);
+  if (method === 'direct') return { method, pgRestore: pgRestore.text };
+  const psql = await toolVersion('psql', tools).catch((error: Error) => error);
+  const problem = psql instanceof Error
+    ? `pg_restore ${pgRestore.text} is newer than the server (PostgreSQL ${server.text}), and restoring into it needs psql: ${psql.message}`
+    : undefined;
+  return { method, pgRestore: pgRestore.text, problem };
+}
 
 export interface ScriptRestoreOptions extends ToolEnv {
   file: string;

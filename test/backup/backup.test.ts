@@ -1,7 +1,7 @@
 // `backup`, `restore` and `up --backup` end to end: the real CLI, the real pg_dump/pg_restore,
 // a real PostgreSQL.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { backupName, pruneBackups } from '../../src/backup/retention';
@@ -210,6 +210,25 @@ describe.skipIf(Boolean(skip))(`backup and restore${skip ? ` (skipped: ${skip})`
     const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
     expect(JSON.parse(r.stdout)).toMatchObject({ method: 'script', pgRestore: '17.6', server, removedSettings: 1 });
     expect((await w.log()).filter((l) => l.startsWith('pg_restore argv=[--clean'))).toEqual([expect.stringContaining('--file=-')]);
+  });
+
+  test('backup checks that this installation can restore it into this server, and warns when it cannot', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const w = await pgRestore17(dir);
+    const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
+    const ok = await runCli(['backup', '--json'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).restore).toEqual({ method: 'script', pgRestore: '17.6' });
+    const text = await runCli(['backup'], { env });
+    expect(text.stdout).toContain('  restore into this server: pg_restore 17.6 is newer, so its SQL script runs through psql');
+
+    // The same pg_restore without a working psql: the backup stands, and says it cannot be restored here.
+    await writeFile(join(w.bin, 'psql'), '#!/bin/sh\necho "psql: simulated missing client" >&2\nexit 127\n');
+    await chmod(join(w.bin, 'psql'), 0o755);
+    const warned = await runCli(['backup'], { env });
+    expect(warned.code, warned.stderr).toBe(0);
+    const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+    expect(warned.stderr).toContain(`warning: this installation cannot restore this backup into this server: pg_restore 17.6 is newer than the server (PostgreSQL ${server}), and restoring into it needs psql: Could not read the version of psql (psql: simulated missing client)`);
   });
 
   test('the same restore on a terminal says how it ran', async ({ db, dir }) => {
