@@ -331,7 +331,9 @@ exit 1`;
     const w = await wrappers(dir, { delay: 1 });
     const child = spawnCli(['backup'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
     const done = collect(child);
-    await new Promise((r) => setTimeout(r, 600));
+    // Ctrl-C once pg_dump runs (the wrapper has logged it and sleeps), not after a guessed delay:
+    // on a busy machine the CLI may not even have started by then.
+    while (!(await w.log()).some((l) => l.startsWith('pg_dump argv=[--format=custom'))) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(1);
