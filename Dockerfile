@@ -21,18 +21,19 @@ COPY scripts/ scripts/
 COPY src/ src/
 RUN node scripts/build.js --single && strip dist/squawk
 
-# ---- pg-client: pg_dump and pg_restore from trixie's postgresql-client-17, plus only the shared
-# libraries that the base image lacks (no psql, no perl wrappers, no docs)
+# ---- pg-client: pg_dump, pg_restore and psql from trixie's postgresql-client-17, plus only the shared
+# libraries that the base image lacks (no perl wrappers, no docs). psql runs pg_restore's SQL script
+# when restoring into a server older than 17 (pg_restore 17 connected to it fails on its settings).
 FROM ${NODE_IMAGE} AS pg-client
 RUN find /usr/lib -name '*.so*' > /tmp/base-libs \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-client-17 \
  && bin=/usr/lib/postgresql/17/bin \
  && mkdir -p /out$bin /out/usr/local/bin \
- && for tool in pg_dump pg_restore; do \
+ && for tool in pg_dump pg_restore psql; do \
       cp $bin/$tool /out$bin/$tool && ln -s $bin/$tool /out/usr/local/bin/$tool; \
     done \
- && ldd $bin/pg_dump $bin/pg_restore | awk '$2 == "=>" { print $3 }' | sort -u > /tmp/needed \
+ && ldd $bin/pg_dump $bin/pg_restore $bin/psql | awk '$2 == "=>" { print $3 }' | sort -u > /tmp/needed \
  && if grep -qv '^/' /tmp/needed; then echo "unresolved libraries:"; cat /tmp/needed; exit 1; fi \
  && while read -r lib; do \
       dir=$(readlink -f "$(dirname "$lib")"); path="$dir/$(basename "$lib")"; \
@@ -41,11 +42,11 @@ RUN find /usr/lib -name '*.so*' > /tmp/base-libs \
     done < /tmp/needed \
  && du -sh /out
 
-# ---- runtime: Node, the single file, pg_dump/pg_restore, and the application's migrations
+# ---- runtime: Node, the single file, pg_dump/pg_restore/psql, and the application's migrations
 FROM ${NODE_IMAGE} AS runtime
 COPY --from=pg-client /out/ /
 RUN ldconfig \
- && pg_dump --version && pg_restore --version \
+ && pg_dump --version && pg_restore --version && psql --version \
  && groupadd --system --gid 10001 migrate \
  && useradd --system --uid 10001 --gid migrate --home-dir /app --no-create-home --shell /usr/sbin/nologin migrate \
  && mkdir -p /app /backups && chown migrate:migrate /backups && chmod 0700 /backups \

@@ -114,8 +114,8 @@ if [[ $uid != 0 ]]; then pass "runs as non-root (uid $uid)"; else fail "the imag
 docker run --rm --entrypoint sh "$IMAGE" -c 'test -x /app/migrate-tool && test -d /app/migrations && test -d /app/prisma && test -d /app/seeds && test "$BACKUP_DIR" = /backups' \
   && pass "/app/migrate-tool, migrations, prisma and seeds are in the image; BACKUP_DIR=/backups" \
   || fail "/app/migrate-tool, a baked-in folder or BACKUP_DIR=/backups is missing"
-docker run --rm --entrypoint sh "$IMAGE" -c 'pg_dump --version | grep -q "PostgreSQL) 17" && pg_restore --version >/dev/null' \
-  && pass "pg_dump and pg_restore 17 run in the image" || fail "pg_dump 17 or pg_restore does not run in the image"
+docker run --rm --entrypoint sh "$IMAGE" -c 'pg_dump --version | grep -q "PostgreSQL) 17" && pg_restore --version | grep -q "PostgreSQL) 17" && psql --version | grep -q "PostgreSQL) 17"' \
+  && pass "pg_dump, pg_restore and psql 17 run in the image" || fail "pg_dump, pg_restore or psql 17 does not run in the image"
 
 latest_version=$(find migrations -name '*.up.sql' | sed -n 's|.*/\([0-9]\{14\}\)_[^/]*$|\1|p' | sort | tail -n 1)
 
@@ -156,6 +156,37 @@ if out=$(job backup); then
     fail "run --rm backup: pg_restore --list cannot read $(basename "$dump")"
   else pass "run --rm backup: $(basename "$dump") on the host ($(stat -c %s "$dump") bytes, mode 600, readable)"; fi
 else printf '%s\n' "$out" >&2; fail "run --rm backup"; fi
+
+# The image's backup restored by the image into a fresh database of the same server: pg_dump 17's
+# archive into the machine's PostgreSQL (15 here), through pg_restore's SQL script where the server is
+# older than 17. Every table's row count must match the source.
+db_url() { ADMIN_URL=$ADMIN_URL DB=$1 node -e 'const u = new URL(process.env.ADMIN_URL); u.pathname = "/" + process.env.DB; console.log(u.href)'; }
+row_counts() {
+  DB_URL=$(db_url "$1") node --input-type=module -e '
+    import pg from "pg";
+    const client = new pg.Client({ connectionString: process.env.DB_URL });
+    await client.connect();
+    try {
+      const tables = await client.query(`SELECT format(\x27%I.%I\x27, schemaname, tablename) AS t FROM pg_tables
+        WHERE schemaname NOT IN (\x27pg_catalog\x27, \x27information_schema\x27) ORDER BY 1`);
+      for (const { t } of tables.rows) console.log(t, (await client.query(`SELECT count(*) AS n FROM ${t}`)).rows[0].n);
+    } finally { await client.end(); }'
+}
+if [[ -n ${dump:-} ]]; then
+  restore_db="migrate_tool_image_restore_$run_id"
+  fresh_database "$restore_db"
+  server_major=$(DB_URL=$ADMIN_URL node --input-type=module -e '
+    import pg from "pg";
+    const c = new pg.Client({ connectionString: process.env.DB_URL }); await c.connect();
+    console.log(Math.floor((await c.query("SHOW server_version_num")).rows[0].server_version_num / 10000)); await c.end();')
+  if out=$(docker run --rm --network host -v "$work/backups:/backups" -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD \
+      -e "POSTGRES_DB_PROD=$restore_db" "$IMAGE" restore "/backups/$(basename "$dump")" 2>&1) \
+    && grep -qx "$latest_version" <<<"$out" \
+    && { ((server_major >= 17)) || grep -q 'restored through its SQL script and psql, in one transaction' <<<"$out"; } \
+    && [[ $(row_counts "$db") == "$(row_counts "$restore_db")" ]] && [[ -n $(row_counts "$restore_db") ]]; then
+    pass "restore in the image: the pg_dump 17 backup restored into PostgreSQL $server_major, version $latest_version, every table's rows"
+  else printf '%s\n' "$out" >&2; fail "restore of the image's backup into PostgreSQL $server_major (a fresh database)"; fi
+fi
 
 if out=$(job migrate) && grep -qx 'no change' <<<"$out"; then pass "run --rm migrate again: no change"
 else printf '%s\n' "$out" >&2; fail "run --rm migrate again (expected 'no change')"; fi

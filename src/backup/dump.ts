@@ -9,6 +9,7 @@ import { withClient } from '../db/connect';
 import { OperationError } from '../errors';
 import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
+import { restorability, type Restorability } from './script-restore';
 import { checkDumpVersion, runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv } from './tools';
 
 export interface Progress {
@@ -42,6 +43,8 @@ export interface BackupResult {
   removed: string[];
   /** Old backups that could not be removed (the backup itself succeeded). */
   notRemoved: string[];
+  /** How `restore` would put this backup back into this server with the tools found here. */
+  restore: Restorability;
 }
 
 export const PROGRESS_MS = 250;
@@ -70,12 +73,14 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     await handle.close();
     await dumpTo(temp, tools, started, options.onProgress);
     const entries = await verify(temp, tools);
+    // A backup this installation cannot restore must be known now, not on the day it is needed.
+    const restore = await restorability(server, tools);
     await publish(temp, file);
     const bytes = (await stat(file)).size;
     const pruned = options.keep ? { removed: [], failed: [] } : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);
     return {
       file, bytes, ms: Math.round(performance.now() - started), startedAt: at.toISOString(), entries,
-      pgDump: dump.text, server: server.text, removed: pruned.removed, notRemoved: pruned.failed,
+      pgDump: dump.text, server: server.text, removed: pruned.removed, notRemoved: pruned.failed, restore,
     };
   } catch (error) {
     await rm(temp, { force: true });

@@ -1,6 +1,7 @@
 // `restore FILE`: pg_restore --clean --if-exists --no-owner into the target, as one transaction
 // (a failure leaves the database as it was), under the run lock so no migration runs meanwhile.
-// Afterwards it names what the archive does not hold and therefore still exists.
+// A pg_restore newer than the server goes through its SQL script and psql instead
+// (script-restore.ts). Afterwards it names what the archive does not hold and therefore still exists.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
@@ -10,7 +11,8 @@ import { OperationError } from '../errors';
 import { DEFAULTS } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
-import { runTool, tail, toolEnv, type ToolEnv } from './tools';
+import { restoreMethod, restoreThroughScript, type RestoreMethod } from './script-restore';
+import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun } from './tools';
 
 export interface RestoreOptions extends ToolEnv {
   connection: Connection | string;
@@ -29,6 +31,12 @@ export interface RestoreResult {
   file: string;
   bytes: number;
   ms: number;
+  /** `direct`: pg_restore into the server; `script`: pg_restore's SQL script through psql (pg_restore newer than the server). */
+  method: RestoreMethod;
+  pgRestore: string;
+  server: string;
+  /** Settings the script SET that the server lacks, left out (method `script`). */
+  removedSettings: number;
   archive: Omit<ArchiveInfo, 'schemas' | 'relations' | 'file' | 'bytes'>;
   /** Schemas and relations in the database that the archive does not hold: they were left as they were. */
   leftovers: string[];
@@ -40,26 +48,37 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const tools = { env: toolEnv(c, o.env), signal: o.signal };
   const file = resolve(o.file);
   const archive = o.archive ?? (await inspectArchive(file, tools));
+  const pgRestore = await toolVersion('pg_restore', tools);
   const lock = await acquireLock(c, { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs });
   try {
+    const server = await serverVersion(lock.client);
+    const method = restoreMethod(pgRestore, server);
+    if (method === 'script') await toolVersion('psql', tools); // before anything runs: psql must be there
     let pid: number | undefined;
     const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
     void report();
     const timer = o.onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
-    const r = await runTool('pg_restore', ['--clean', '--if-exists', '--no-owner', '--no-password', '--single-transaction', '--exit-on-error', `--dbname=${conninfoDbname(c.database)}`, file], {
-      ...tools,
-      onSpawn: (child) => (pid = child.pid),
-    }).finally(() => clearInterval(timer));
+    const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
+    const dbname = conninfoDbname(c.database);
+    const onSpawn = (child: { pid?: number }) => (pid = child.pid);
+    const r: ToolRun & { failed?: string; removedSettings?: number } = await (method === 'direct'
+      ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
+      : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn })
+    ).finally(() => clearInterval(timer));
     if (o.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
     if (r.code !== 0) {
       throw new OperationError(
-        `pg_restore failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
+        `${r.failed ?? 'pg_restore'} failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
         'RESTORE_FAILED',
         restoreAdvice(r.stderr),
       );
     }
-    const { database, createdAt, serverVersion, pgDumpVersion, entries } = archive;
-    return { file, bytes: archive.bytes, ms: Math.round(performance.now() - started), archive: { database, createdAt, serverVersion, pgDumpVersion, entries }, leftovers: await leftovers(lock.client, archive) };
+    const { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries } = archive;
+    return {
+      file, bytes: archive.bytes, ms: Math.round(performance.now() - started), method, pgRestore: pgRestore.text, server: server.text,
+      removedSettings: r.removedSettings ?? 0,
+      archive: { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries }, leftovers: await leftovers(lock.client, archive),
+    };
   } finally {
     await lock.release();
   }
@@ -67,8 +86,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 
 function restoreAdvice(stderr: string): string {
   if (/max_locks_per_transaction/.test(stderr)) return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
-  // A newer pg_restore sends settings an older server does not know (pg_restore 17: transaction_timeout).
-  if (/unrecognized configuration parameter/.test(stderr)) return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH)";
+  // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
+  if (/unrecognized configuration parameter/.test(stderr)) return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
   return 'fix the cause above and run `migrate-tool restore` again';
 }
 

@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
 
-export type Tool = 'pg_dump' | 'pg_restore';
+export type Tool = 'pg_dump' | 'pg_restore' | 'psql';
 
 export interface ToolEnv {
   /** The environment the tools start from (PATH, locale, PGSSLROOTCERT...). */
@@ -14,8 +14,12 @@ export interface ToolEnv {
   signal?: AbortSignal;
 }
 
-/** The tool's environment: the connection as libpq variables, the password as PGPASSWORD. */
-export function toolEnv(c: Connection, base: Record<string, string | undefined> = {}): Record<string, string> {
+/**
+ * The tool's environment: the connection as libpq variables, the password as PGPASSWORD. Without
+ * a `base`, the tools inherit this process's environment as any child process would: PATH finds
+ * them, the locale and TLS files apply.
+ */
+export function toolEnv(c: Connection, base: Record<string, string | undefined> = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   // A service file from the outer environment must not redirect the tool, and the tool needs
@@ -103,8 +107,7 @@ export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): 
     opts.signal?.addEventListener('abort', abort, { once: true });
     child.on('error', (error: NodeJS.ErrnoException) => {
       opts.signal?.removeEventListener('abort', abort);
-      if (error.code !== 'ENOENT') return reject(error);
-      reject(new OperationError(`${tool} was not found on PATH`, 'TOOL_NOT_FOUND', `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`));
+      reject(error.code === 'ENOENT' ? toolNotFound(tool) : error);
     });
     child.on('close', (code, signal) => {
       opts.signal?.removeEventListener('abort', abort);
@@ -112,6 +115,10 @@ export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): 
     });
     opts.onSpawn?.(child);
   });
+}
+
+export function toolNotFound(tool: Tool): OperationError {
+  return new OperationError(`${tool} was not found on PATH`, 'TOOL_NOT_FOUND', `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`);
 }
 
 /** The last lines a failing tool printed, for an error message. */

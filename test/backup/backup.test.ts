@@ -1,7 +1,7 @@
 // `backup`, `restore` and `up --backup` end to end: the real CLI, the real pg_dump/pg_restore,
 // a real PostgreSQL.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { backupName, pruneBackups } from '../../src/backup/retention';
@@ -9,7 +9,7 @@ import { BIN, collect, runCli, SENTINEL_PASSWORD, spawnCli } from '../support/cl
 import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
 import { project, snapshot } from '../seed/support';
-import { commandLines, pgDumpSkipReason, realPath, wrappers } from './support';
+import { commandLines, pgDumpSkipReason, pgRestore17, realPath, wrappers } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 if (skip) console.warn(`backup tests skipped: ${skip}`);
@@ -194,14 +194,88 @@ describe.skipIf(Boolean(skip))(`backup and restore${skip ? ` (skipped: ${skip})`
     expect(proc.stderr).toContain('Cannot create the backup folder /proc/migrate-tool-backups');
   });
 
-  test('a restore that fails leaves the database as it was and says what to do about a pg_restore newer than the server', async ({ db, dir }) => {
+  test('a pg_restore newer than the server restores through its SQL script, without the settings the server lacks', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const before = await snapshot(db);
+    const versionBefore = await runCli(['version'], { env: p.env });
+    const file = await backupFile(p.env);
+    await db.query(`DELETE FROM policy_rules WHERE id % 2 = 0; UPDATE roles SET description = 'changed'`);
+    expect((await runCli(['down'], { env: p.env })).code).toBe(0);
+
+    const w = await pgRestore17(dir);
+    const r = await runCli(['restore', file, '--json'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await snapshot(db)).toEqual(before);
+    expect((await runCli(['version'], { env: p.env })).stdout).toBe(versionBefore.stdout);
+    const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+    expect(JSON.parse(r.stdout)).toMatchObject({ method: 'script', pgRestore: '17.6', server, removedSettings: 1 });
+    expect((await w.log()).filter((l) => l.startsWith('pg_restore argv=[--clean'))).toEqual([expect.stringContaining('--file=-')]);
+  });
+
+  test('backup checks that this installation can restore it into this server, and warns when it cannot', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const w = await pgRestore17(dir);
+    const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
+    const ok = await runCli(['backup', '--json'], { env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).restore).toEqual({ method: 'script', pgRestore: '17.6' });
+    const text = await runCli(['backup'], { env });
+    expect(text.stdout).toContain('  restore into this server: pg_restore 17.6 is newer, so its SQL script runs through psql');
+
+    // The same pg_restore without a working psql: the backup stands, and says it cannot be restored here.
+    await writeFile(join(w.bin, 'psql'), '#!/bin/sh\necho "psql: simulated missing client" >&2\nexit 127\n');
+    await chmod(join(w.bin, 'psql'), 0o755);
+    const warned = await runCli(['backup'], { env });
+    expect(warned.code, warned.stderr).toBe(0);
+    const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+    expect(warned.stderr).toContain(`warning: this installation cannot restore this backup into this server: pg_restore 17.6 is newer than the server (PostgreSQL ${server}), and restoring into it needs psql: Could not read the version of psql (psql: simulated missing client)`);
+  });
+
+  test('the same restore on a terminal says how it ran', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const file = await backupFile(p.env);
+    const w = await pgRestore17(dir);
+    const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    expect(r.code, r.stderr).toBe(0);
+    const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
+    expect(r.stdout).toContain(`pg_restore 17.6 is newer than the server (PostgreSQL ${server}): restored through its SQL script and psql, in one transaction, without 1 SET of a setting the server lacks`);
+  });
+
+  test('through the SQL script, a statement that fails rolls the whole restore back', async ({ db, dir }) => {
     const p = await seeded(dir, db);
     const file = await backupFile(p.env);
     await db.query('DELETE FROM policy_rules');
     const before = await snapshot(db);
-    // What pg_restore 17 does against PostgreSQL 15: the archive reads, the restore fails on a setting.
-    const fail = `case "$1" in --list) exec ${realPath('pg_restore')} "$@";; esac
-echo 'pg_restore: error: could not execute query: ERROR:  unrecognized configuration parameter "transaction_timeout"' >&2
+    // Fails after the drops and most of the data: everything before it must be rolled back.
+    const w = await pgRestore17(dir, { script: '$i SELECT 1/0;' });
+    const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('psql failed (exit 3), the database is as it was (one transaction)');
+    expect(r.stderr).toContain('division by zero');
+    expect(await snapshot(db)).toEqual(before);
+  });
+
+  test('through the SQL script, a pg_restore that dies half way commits nothing', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const file = await backupFile(p.env);
+    await db.query('DELETE FROM policy_rules');
+    const before = await snapshot(db);
+    // Stops right after the start of the roles data, with an error, as a damaged archive would.
+    const w = await pgRestore17(dir, { script: '/^COPY public.roles /q', exitCode: 1 });
+    const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('pg_restore failed (exit 1), the database is as it was (one transaction)');
+    expect(await snapshot(db)).toEqual(before);
+  });
+
+  test('a restore that fails on a setting no tool knows leaves the database as it was and says what to do', async ({ db, dir }) => {
+    const p = await seeded(dir, db);
+    const file = await backupFile(p.env);
+    await db.query('DELETE FROM policy_rules');
+    const before = await snapshot(db);
+    // A setting that settings-filter.ts does not know (a pg_restore newer than this tool).
+    const fail = `case "$1" in --list|--version) exec ${realPath('pg_restore')} "$@";; esac
+echo 'pg_restore: error: could not execute query: ERROR:  unrecognized configuration parameter "some_future_timeout"' >&2
 exit 1`;
     const w = await wrappers(dir, { body: { pg_restore: fail } });
     const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
@@ -257,7 +331,9 @@ exit 1`;
     const w = await wrappers(dir, { delay: 1 });
     const child = spawnCli(['backup'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
     const done = collect(child);
-    await new Promise((r) => setTimeout(r, 600));
+    // Ctrl-C once pg_dump runs (the wrapper has logged it and sleeps), not after a guessed delay:
+    // on a busy machine the CLI may not even have started by then.
+    while (!(await w.log()).some((l) => l.startsWith('pg_dump argv=[--format=custom'))) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(1);

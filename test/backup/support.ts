@@ -76,3 +76,28 @@ export async function commandLines(): Promise<string[]> {
   }
   return out;
 }
+
+/**
+ * A stand-in for the image's pg_restore 17 on a machine that has only an older one: it reports
+ * version 17 and adds the line pg_restore 17 writes at the start of every restore,
+ * `SET transaction_timeout = 0;`. Connected to the server (`--dbname`), it sends that setting first,
+ * as pg_restore 17 does, and fails where the server lacks it. `script` may rewrite the SQL script
+ * further (a sed program), to make it fail half way.
+ */
+export async function pgRestore17(dir: string, opts: { script?: string; exitCode?: number } = {}): Promise<Wrappers> {
+  const real = realPath('pg_restore');
+  const body = `case "$1" in --version) echo "pg_restore (PostgreSQL) 17.6 (stand-in)"; exit 0;; --list) exec ${real} "$@";; esac
+for arg in "$@"; do
+  case "$arg" in
+    --dbname=*) psql -X -q -v ON_ERROR_STOP=1 -c 'SET transaction_timeout = 0' >/dev/null || exit 1;;
+    --file=-) script=1;;
+  esac
+done
+[ -n "$script" ] || exec ${real} "$@"
+out=$(mktemp)
+${real} "$@" >"$out" || exit $?
+sed -e '/^SET idle_in_transaction_session_timeout = 0;$/a SET transaction_timeout = 0;' ${opts.script ? `-e '${opts.script}'` : ''} "$out"
+rm -f "$out"
+exit ${opts.exitCode ?? 0}`;
+  return wrappers(dir, { body: { pg_restore: body } });
+}

@@ -35,6 +35,10 @@ export const restore: Command = {
     });
     ctx.out.clearProgress();
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
+    if (result.method === 'script') {
+      const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
+      ctx.out.print(`  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`);
+    }
     if (result.leftovers.length) {
       const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
       ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);

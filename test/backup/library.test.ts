@@ -1,0 +1,30 @@
+// backup() and restore() called from the library, as an application would: no `env` given.
+import { inject } from 'vitest';
+import { backup } from '../../src/backup/dump';
+import { restore } from '../../src/backup/restore';
+import { describe, expect, test } from '../support/fixtures';
+import { pgDumpSkipReason, wrappers } from './support';
+
+const skip = await pgDumpSkipReason(inject('adminUrl'));
+if (skip) console.warn(`library backup tests skipped: ${skip}`);
+
+describe.skipIf(Boolean(skip))(`backup and restore from the library${skip ? ` (skipped: ${skip})` : ''}`, () => {
+  test('without env, pg_dump and pg_restore are found on this process\'s PATH, as any child process finds its tools', async ({ db, dir }) => {
+    await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
+    // Wrappers first on this process's PATH: a tool started without it would be found elsewhere, or not at all.
+    const w = await wrappers(dir);
+    const path = process.env.PATH;
+    process.env.PATH = `${w.bin}:${path}`;
+    try {
+      const taken = await backup({ connection: db.url, backupDir: `${dir}/backups` });
+      await db.query('DELETE FROM kept');
+      await restore({ connection: db.url, file: taken.file });
+    } finally {
+      process.env.PATH = path;
+    }
+    expect((await db.query('SELECT count(*)::int AS n FROM kept')).rows[0].n).toBe(2);
+    const runs = (await w.log()).map((l) => l.split(' ')[0]);
+    expect(runs.filter((t) => t === 'pg_dump').length).toBeGreaterThanOrEqual(1);
+    expect(runs.filter((t) => t === 'pg_restore').length).toBeGreaterThanOrEqual(1);
+  });
+});
