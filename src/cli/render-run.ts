@@ -33,6 +33,9 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
       case 'lock:waiting':
         out.note(`Waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
         break;
+      case 'concurrency:capped':
+        out.note(`Concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
+        break;
       case 'connect:waiting':
         if (!waitingShown) out.note(`Waiting for the database: ${e.message}`);
         waitingShown = true;

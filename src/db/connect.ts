@@ -32,6 +32,9 @@ export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEO
     ssl: c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'migrate-tool',
+    // TCP keepalives notice a dead peer on an idle connection (the server's side: session.ts).
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   };
 }
 

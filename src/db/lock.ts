@@ -1,12 +1,16 @@
 // The run lock: a session-level advisory lock on its own connection, taken by polling
 // pg_try_advisory_lock outside any transaction. A blocking pg_advisory_lock call, or a waiter
 // inside a transaction, holds a snapshot, and CREATE INDEX CONCURRENTLY in the running migration
-// would then wait on the waiter forever.
+// would then wait on the waiter forever. Before anything else the connection is checked for a
+// transaction-mode pooler (pooler.ts); while held, a watchdog pings it (watchdog.ts).
 import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
 import { sleep } from '../util/sleep';
 import { connect, type ConnectOptions } from './connect';
+import { requireOwnSession } from './pooler';
+import { limitSession, SESSION_LIMITS } from './session';
+import { sever, watch } from './watchdog';
 
 /** "migrate1" as a 64-bit integer: one lock per database, shared by every migrate-tool run. */
 export const LOCK_KEY = '7883946363647714609';
@@ -15,8 +19,12 @@ const POLL_MS = 200;
 export interface LockOptions extends ConnectOptions {
   lockTimeoutMs: number;
   onWaiting?: (holder: string) => void;
-  /** Called if the lock's connection dies while held: the run must stop, the lock is gone. */
-  onLost?: (error: Error) => void;
+  /**
+   * Called if the lock's connection dies while held: the run must stop, the lock is gone.
+   * `unreachable`: the server stopped answering (its socket was cut here), so every other
+   * connection to it is presumably stuck too.
+   */
+  onLost?: (error: Error, unreachable: boolean) => void;
 }
 
 export interface HeldLock {
@@ -27,12 +35,22 @@ export interface HeldLock {
 export async function acquireLock(c: Connection, opts: LockOptions): Promise<HeldLock> {
   const client = await connect(c, opts);
   let releasing = false;
+  let silent: Error | undefined;
   const lost = (error: Error) => {
-    if (!releasing) opts.onLost?.(error);
+    if (!releasing) opts.onLost?.(silent ?? error, silent !== undefined);
   };
   client.on('error', lost);
   client.on('end', () => lost(new Error('the connection holding the lock closed')));
+  let watchdog: { stop(): void } | undefined;
   try {
+    // Before anything else on this session: behind a transaction-mode pooler even a SET or the
+    // advisory lock would land on a pooled backend that someone else gets next.
+    await requireOwnSession(client, () => connect(c, { ...opts, waitMs: 0 }));
+    await limitSession(client, { idleSessionMs: SESSION_LIMITS.lockIdleSessionMs });
+    watchdog = watch(client, (error) => {
+      silent = error;
+      sever(client);
+    });
     const deadline = Date.now() + opts.lockTimeoutMs;
     for (let polls = 0; ; polls++) {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
@@ -52,13 +70,16 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
     }
   } catch (error) {
     releasing = true;
+    watchdog?.stop();
     await client.end().catch(() => {});
+    if (silent) throw new OperationError(`Lost the server while waiting for the run lock on ${c.database}: ${silent.message}`, 'CONNECTION_LOST', 'check the network path to the server, then re-run', { cause: error });
     throw error;
   }
   return {
     client,
     async release() {
       releasing = true;
+      watchdog?.stop();
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_KEY]).catch(() => {});
       await client.end().catch(() => {});
     },

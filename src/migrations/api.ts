@@ -3,6 +3,7 @@
 // a result instead of exiting.
 import type pg from 'pg';
 import { withClient } from '../db/connect';
+import { fitWorkers } from '../db/capacity';
 import { acquireLock } from '../db/lock';
 import { WorkerConnections } from '../db/workers';
 import { OperationError } from '../errors';
@@ -78,14 +79,20 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     const { state } = await readOnly(options, folder);
     return { plan: plan(folder, state, run), folder };
   }
-  return locked(o, async (lockClient, state, lo) => {
+  return locked(o, async (lockClient, state, lo, unreachable) => {
     const p = plan(folder, state, run);
-    const workers = new WorkerConnections(o.connection, { connectTimeoutMs: o.connectTimeoutMs });
+    const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
+    const workers = new WorkerConnections(o.connection, {
+      connectTimeoutMs: o.connectTimeoutMs,
+      onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
+    });
+    // The server stopped answering: what the workers wait for will never come; the server rolls back.
+    unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
     // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
     const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
     o.hardSignal?.addEventListener('abort', cancel, { once: true });
     try {
-      const result = await executePlan(p, lo, workers);
+      const result = await executePlan(p, { ...lo, concurrency }, workers);
       await flushCommits(lockClient);
       return { plan: p, folder, result };
     } finally {
@@ -93,6 +100,13 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
       await workers.close();
     }
   });
+}
+
+/** --concurrency, or fewer workers if the server cannot take that many more connections (said so). */
+async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
+  const { workers, capacity } = await fitWorkers(client, o.concurrency);
+  if (workers < o.concurrency) o.emit({ type: 'concurrency:capped', requested: o.concurrency, allowed: workers, reason: `the server accepts ${capacity.free} more connection${capacity.free === 1 ? '' : 's'} (${capacity.limitedBy})` });
+  return workers;
 }
 
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
@@ -106,17 +120,19 @@ async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
  * Holds the run lock around `fn`. If the lock's connection dies, the lock is gone: `fn` gets
  * options whose signal aborts then, so no new work starts, and the run ends as failed.
  */
-async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseState, lo: Resolved) => Promise<T>): Promise<T> {
+async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseState, lo: Resolved, unreachable: AbortSignal) => Promise<T>): Promise<T> {
   let lost: Error | undefined;
   const lossController = new AbortController();
+  const unreachable = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, lossController.signal]) : lossController.signal;
   const lock = await acquireLock(o.connection, {
     ...connectOpts(o),
     lockTimeoutMs: o.lockTimeoutMs,
     onWaiting: (holder) => o.emit({ type: 'lock:waiting', holder }),
-    onLost: (error) => {
+    onLost: (error, cut) => {
       lost = error;
       lossController.abort();
+      if (cut) unreachable.abort();
     },
   });
   const lockLost = (cause?: unknown) =>
@@ -126,7 +142,7 @@ async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseSta
     await pruneDroppedSchemas(lock.client);
     const state = await readState(lock.client, o.tenantPattern);
     // A query on the dead lock connection (the final flush) fails too: that is the same loss.
-    const value = await fn(lock.client, state, { ...o, signal }).catch((error: unknown) => {
+    const value = await fn(lock.client, state, { ...o, signal }, unreachable.signal).catch((error: unknown) => {
       throw lost ? lockLost(error) : error;
     });
     if (lost) throw lockLost();

@@ -51,6 +51,7 @@ export type Direction = 'up' | 'down';
 export type EngineEvent =
   | { type: 'connect:waiting'; message: string }
   | { type: 'lock:waiting'; holder: string }
+  | { type: 'concurrency:capped'; requested: number; allowed: number; reason: string }
   | { type: 'migration:start'; direction: Direction; version: string; name: string; scope: Scope; schemas: number }
   | { type: 'schema:done'; direction: Direction; schema: string; version: string; ms: number }
   | { type: 'schema:failed'; direction: Direction; schema: string; version: string; error: string }

@@ -1,0 +1,41 @@
+// A throwaway PostgreSQL of a test's own, for what must not be done to the shared server: tiny
+// max_connections, filling it up. initdb + pg_ctl from the installed PostgreSQL, on a free port.
+import { existsSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runAsPostgres, toolFolder } from './as-postgres';
+import { freePort } from './server';
+
+function binDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  return versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'initdb')));
+}
+
+export const ownServerMissing = binDir() ? undefined : 'no PostgreSQL server binaries under /usr/lib/postgresql';
+
+export interface OwnServer {
+  /** A superuser URL (trust auth) to the `postgres` database. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startOwnServer(settings: Record<string, string | number>): Promise<OwnServer> {
+  const bin = binDir()!;
+  const dir = await toolFolder('mt-own-pg-');
+  const data = join(dir, 'data');
+  const port = await freePort();
+  await runAsPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  await runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async stop() {
+      await runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
