@@ -9,10 +9,10 @@ import { BIN, collect, runCli, SENTINEL_PASSWORD, spawnCli } from '../support/cl
 import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
 import { project, snapshot } from '../seed/support';
+import { notRun } from '../support/not-run';
 import { commandLines, pgDumpSkipReason, realPath, wrappers } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
-if (skip) console.warn(`backup tests skipped: ${skip}`);
 const DAY = 24 * 3600 * 1000;
 
 async function seeded(dir: string, db: TestDatabase) {
@@ -36,7 +36,7 @@ const serverPassword = (url: string) => (new URL(url).password ? decodeURICompon
 
 const list = (file: string) => execFileSync('pg_restore', ['--list', file], { encoding: 'utf8' });
 
-describe.skipIf(Boolean(skip))(`backup and restore${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
   test('backup writes a verified archive named backup_<db>_<UTC time>.dump, mode 0600, and prints path, size and time', async ({ db, dir }) => {
     const p = await seeded(dir, db);
     const started = Date.now();

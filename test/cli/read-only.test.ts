@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { ROOT, runCli } from '../support/cli';
 import { BASIC, writeMigrations } from '../support/migrations';
+import { notRun } from '../support/not-run';
 
 const root = process.getuid?.() === 0;
 // Root writes anywhere, so as root the CLI runs as "nobody" through setpriv.
@@ -31,7 +32,8 @@ function runAsNobody(bundle: string, args: string[], cwd: string) {
 }
 
 describe('a read-only migrations folder', () => {
-  test.skipIf(root && !canDropPrivileges)('create and hash explain what to do instead of failing with EACCES (skipped as root without setpriv)', async ({ dir }) => {
+  const skip = root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined;
+  test.skipIf(Boolean(skip))(notRun('create and hash explain what to do instead of failing with EACCES', skip), async ({ dir }) => {
     const migrations = await writeMigrations(dir, BASIC);
     const bundle = root ? await bundleIn(dir) : '';
     for (const d of [join(migrations, 'tenant'), migrations, dir]) await chmod(d, 0o555);
