@@ -264,7 +264,8 @@ exit 1`;
     const w = await wrappers(dir, { delay: 1 });
     const child = spawnCli(['backup'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
     const done = collect(child);
-    await new Promise((r) => setTimeout(r, 600));
+    // Interrupt once pg_dump has started (its wrapper then sleeps): a fixed delay loses the race on a busy machine.
+    while (!(await w.log()).some((l) => l.startsWith('pg_dump argv=[--format=custom'))) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(1);
