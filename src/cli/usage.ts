@@ -11,6 +11,7 @@ export function generalUsage(): string {
     'Usage:',
     '  migrate-tool <command> [args] [flags]',
     '  migrate-tool -action=<command> [-steps=N] [-version=V] [-name=NAME] [-env=prod]',
+    '  migrate-tool --version          print the version of migrate-tool itself',
     '',
     'Commands:',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),

@@ -6,20 +6,23 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { parseVersion } from '../../src/backup/tools';
 
-/** Why pg_dump-based tests cannot run against this server, or undefined when they can. */
+/** Why pg_dump-based tests cannot run against this server and what to do, or undefined when they can. */
 export async function pgDumpSkipReason(adminUrl: string): Promise<string | undefined> {
   let dump;
   try {
     dump = parseVersion(execFileSync('pg_dump', ['--version'], { encoding: 'utf8' }));
   } catch {
-    return 'pg_dump is not installed';
+    return 'pg_dump is not installed: install the PostgreSQL client (Debian/Ubuntu: apt-get install postgresql-client)';
   }
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     const num = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
     const server = Math.floor(num / 10000);
-    if (!dump || dump.major < server) return `pg_dump ${dump?.text ?? '?'} is older than the server (PostgreSQL ${server}) and cannot dump it`;
+    if (!dump) return 'pg_dump --version gave no version this suite can read: install the PostgreSQL client of the server\'s version';
+    if (dump.major < server) {
+      return `pg_dump ${dump.text} cannot dump PostgreSQL ${server} (the suite's server): install postgresql-client-${server}, or set TEST_DATABASE_URL to a PostgreSQL ${dump.major} server`;
+    }
     return undefined;
   } finally {
     await client.end();
