@@ -37,7 +37,8 @@ describe('diff on real Prisma schemas', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  test('tenant enums go to the tenant file unqualified; extensions stay global and are qualified in tenant SQL', async ({ db, dir }) => {
+  // Six runs of the CLI, each with Prisma's engine and a scratch database: more than the default minute on a busy machine.
+  test('tenant enums go to the tenant file unqualified; extensions stay global and are qualified in tenant SQL', { timeout: 300_000 }, async ({ db, dir }) => {
     const schema = fixture('tenant.prisma');
     const r = await cli(['diff', 'init'], { url: db.url, dir, schema });
     expect(r.code, r.stderr).toBe(0);
