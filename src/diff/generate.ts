@@ -9,13 +9,13 @@ import { migrate } from '../migrations/api';
 import type { Scope } from '../migrations/files';
 import { DEFAULTS } from '../migrations/options';
 import { readState } from '../migrations/state';
-import { splitStatements } from '../migrations/sql-split';
-import { openPool, SchemaDiffer } from './engine';
+import { openPool, SchemaDiffer, type PoolLike } from './engine';
+import { createdExtensions, extensionObjects, type ExtensionObjects } from './extensions';
 import { readModels, readSchema, retarget, TENANT_SCHEMA, type ModelInfo, type PrismaModels, type SchemaFile } from './prisma-schema';
 import { withScratchDatabase } from './scratch';
 import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
-import { unqualify } from './unqualify';
+import { tidyDown, tidyUp } from './tidy';
 
 /** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
 export interface DiffOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
@@ -53,14 +53,15 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   const file = await readSchema(options.prismaSchema);
   const prisma = await readModels(file);
   const selected = selectModels(prisma.models, options.models);
-  const input = { file, prisma, selected, signal: options.signal };
+  const input = { file, prisma, selected, signal: options.signal, onNote: options.onNote };
+  for (const warning of prisma.warnings) options.onNote?.(warning);
   const first = { waitMs: options.waitMs, onWait: options.onWait, signal: options.signal };
 
   if (options.from === 'database') {
     const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
     const tenantSchema = await findTenantSchema(connection, pattern, first);
     options.onNote?.(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
-    const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema });
+    const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema, scratch: false });
     return { scopes, tenantSchema };
   }
   const scopes = await withScratchDatabase(
@@ -68,7 +69,7 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
     async (scratch) => {
       await buildFromMigrations(scratch.connection, options.migrationsDir, options.signal);
       checkAborted(options.signal);
-      return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false });
+      return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false, scratch: true });
     },
     { ...first, onLeftOver: options.onNote },
   );
@@ -98,6 +99,9 @@ interface Input {
   tenantSchema: string;
   /** No tenant schema exists: tenant models are compared with nothing. */
   tenantMissing: boolean;
+  /** The database is a scratch one, which diff may change. */
+  scratch: boolean;
+  onNote?: (message: string) => void;
 }
 
 async function diffDatabase(connection: Connection, input: Input): Promise<ScopeDiff[]> {
@@ -107,14 +111,17 @@ async function diffDatabase(connection: Connection, input: Input): Promise<Scope
     const ctx = { prisma: input.prisma, database: await databaseObjects(pool, schemas), tenantSchema: input.tenantSchema, selected: input.selected };
     const target = retarget(input.file, input.tenantSchema);
     const out: ScopeDiff[] = [];
-    for (const scope of ['global', 'tenant'] as const) {
+    let extensions: ExtensionObjects = { types: new Map(), functions: new Map() };
+    for (const scope of scopesOf(input.prisma)) {
       checkAborted(input.signal);
+      if (scope === 'tenant') extensions = await tenantExtensions(pool, input, out[0]?.up ?? '');
       const differ = await SchemaDiffer.open(pool, target, scope === 'tenant' ? input.tenantSchema : 'public', scope === 'tenant' && input.tenantMissing);
       try {
         const exclude = exclusionsFor(scope, ctx);
-        const up = tidy(await differ.diff('up', exclude), scope, input.tenantSchema);
+        const tidy = { scope, tenantSchema: input.tenantSchema, extensions };
+        const up = tidyUp(await differ.diff('up', exclude), tidy);
         if (!up) continue;
-        const down = tidy(await differ.diff('down', exclude), scope, input.tenantSchema);
+        const down = tidyDown(await differ.diff('down', exclude), up, tidy);
         out.push({ scope, up, down, changes: summarize(up) });
       } finally {
         differ.close();
@@ -127,15 +134,29 @@ async function diffDatabase(connection: Connection, input: Input): Promise<Scope
 }
 
 /**
- * Tenant scripts: names unqualified (they run under each tenant's search_path), and no CREATE
- * SCHEMA (tenant schemas are made by the application, never by a tenant migration).
+ * A schema whose datasource does not list "tenant" in `schemas = [...]` (no multiSchema at all,
+ * or other schemas only) has no tenant models: everything in it is global.
  */
-function tidy(script: string, scope: Scope, tenantSchema: string): string {
-  if (scope === 'global') return script;
-  const unqualified = unqualify(script, tenantSchema);
-  if (!/CREATE SCHEMA/i.test(unqualified)) return unqualified;
-  const kept = splitStatements(unqualified).filter((s) => !/^(--[^\n]*\n\s*)*CREATE SCHEMA\b/i.test(s.text));
-  return kept.length ? `${kept.map((s) => `${s.text};`).join('\n\n')}\n` : '';
+function scopesOf(prisma: PrismaModels): Scope[] {
+  return prisma.schemas.includes(TENANT_SCHEMA) ? ['global', 'tenant'] : ['global'];
+}
+
+/**
+ * The extension objects that tenant scripts must qualify. Extensions that the global script is
+ * about to create are created first in the scratch database, so that their objects are known; in
+ * the live database (--from=database) they are not, and the operator is told what to check.
+ */
+async function tenantExtensions(pool: PoolLike, input: Input, globalUp: string): Promise<ExtensionObjects> {
+  const pending = createdExtensions(globalUp);
+  if (pending.length && input.scratch) {
+    await pool.query(pending.map((e) => `CREATE EXTENSION IF NOT EXISTS ${pg.escapeIdentifier(e)} SCHEMA public;`).join('\n'));
+  } else if (pending.length) {
+    const they = pending.length > 1;
+    input.onNote?.(
+      `note: extension${they ? 's' : ''} ${pending.join(', ')} ${they ? 'are' : 'is'} not installed in the database yet, so tenant SQL that uses ${they ? 'their' : 'its'} types or functions is left unqualified: name them public.<name> in the tenant file (tenant migrations see only their own schema)`,
+    );
+  }
+  return extensionObjects(pool, input.tenantSchema);
 }
 
 /** One existing tenant schema stands for all: the first by name, found by the engine's own rule. */

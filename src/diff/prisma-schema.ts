@@ -3,7 +3,7 @@
 // table and database schema.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
-import { loadPrismaSchema } from './wasm';
+import { loadPrismaSchema, type PrismaSchemaModule } from './wasm';
 
 /** The database schema that stands for every tenant in schema.prisma: `@@schema("tenant")`. */
 export const TENANT_SCHEMA = 'tenant';
@@ -11,6 +11,8 @@ export const TENANT_SCHEMA = 'tenant';
 export interface SchemaFile {
   path: string;
   content: string;
+  /** What the operator should know about how it was read (preview features left out). */
+  warnings?: string[];
 }
 
 export interface ModelInfo {
@@ -32,11 +34,16 @@ export interface EnumInfo {
 export interface PrismaModels {
   models: ModelInfo[];
   enums: EnumInfo[];
+  /** The datasource's `schemas = [...]`; empty when it has none (everything is in public). */
+  schemas: string[];
+  /** What the operator should know about the schema as read (preview features left out). */
+  warnings: string[];
 }
 
 export async function readSchema(path: string): Promise<SchemaFile> {
   try {
-    return withoutConnectionUrls({ path, content: await readFile(path, 'utf8') });
+    const file = withoutConnectionUrls({ path, content: await readFile(path, 'utf8') });
+    return acceptPreviewFeatures(file, await loadPrismaSchema());
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     throw new UsageError(`Prisma schema ${path} does not exist`, 'set PRISMA_SCHEMA to your schema.prisma', 'NO_PRISMA_SCHEMA');
@@ -74,7 +81,58 @@ export async function readModels(file: SchemaFile): Promise<PrismaModels> {
     schema: m.schema ?? 'public',
     enums: m.fields.filter((f) => f.kind === 'enum').map((f) => enumNames.get(f.type) ?? f.type),
   }));
-  return { models, enums };
+  return { models, enums, schemas: datasourceSchemas(prisma, file), warnings: file.warnings ?? [] };
+}
+
+/**
+ * Preview features that Prisma 7 no longer knows (a Prisma 6 schema's `metrics`, ...) change
+ * nothing in the database: they are left out, with a warning, instead of failing the schema.
+ */
+export function acceptPreviewFeatures(file: SchemaFile, prisma: PrismaSchemaModule): SchemaFile {
+  // Prisma may report them one at a time: drop and ask again until it knows every one left.
+  let accepted = file;
+  const dropped: string[] = [];
+  for (;;) {
+    const next = withoutUnknownPreviewFeatures(accepted, configErrors(prisma, accepted));
+    if (!next.dropped.length) break;
+    accepted = next.file;
+    dropped.push(...next.dropped);
+  }
+  if (!dropped.length) return file;
+  const s = dropped.length > 1 ? 's' : '';
+  return { ...accepted, warnings: [`warning: ${file.path} names preview feature${s} ${dropped.join(', ')} that Prisma 7 no longer knows; ignored (they do not change the database)`] };
+}
+
+/** The generator/datasource errors (`get_config`), as Prisma's messages. */
+function configErrors(prisma: PrismaSchemaModule, file: SchemaFile): string[] {
+  const params = JSON.stringify({ prismaSchema: [[file.path, file.content]], datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} });
+  try {
+    return ((JSON.parse(prisma.get_config(params)) as { errors?: Array<{ message: string }> }).errors ?? []).map((e) => e.message);
+  } catch {
+    return []; // validate() below reports whatever made the configuration unreadable
+  }
+}
+
+function datasourceSchemas(prisma: PrismaSchemaModule, file: SchemaFile): string[] {
+  const params = JSON.stringify({ prismaSchema: [[file.path, file.content]], datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} });
+  const config = JSON.parse(prisma.get_config(params)) as { config: { datasources: Array<{ schemas?: string[] }> } };
+  return config.config.datasources[0]?.schemas ?? [];
+}
+
+const UNKNOWN_FEATURE = /The preview feature "(\w+)" is not known/g;
+
+/**
+ * The schema without the preview features that Prisma's parser says it does not know, taken out
+ * of `previewFeatures = [...]` in place, so lines and columns in later messages stay right.
+ */
+export function withoutUnknownPreviewFeatures(file: SchemaFile, errors: string[]): { file: SchemaFile; dropped: string[] } {
+  const dropped = [...new Set(errors.flatMap((e) => [...e.matchAll(UNKNOWN_FEATURE)].map((m) => m[1]!)))];
+  if (!dropped.length) return { file, dropped };
+  const content = file.content.replace(/(\bpreviewFeatures\s*=\s*\[)([^\]]*)(\])/g, (_all, open: string, list: string, close: string) => {
+    const kept = list.split(',').filter((item) => !dropped.includes(item.trim().replace(/^"|"$/g, '')));
+    return open + kept.join(',').replace(/^\s+/, '') + close;
+  });
+  return { file: { path: file.path, content }, dropped };
 }
 
 /** Prisma reports errors as JSON `{error_code, message}`; the message already names file and line. */

@@ -28,7 +28,7 @@ export function unqualify(sql: string, schema: string): string {
 }
 
 /** End of a string literal or comment starting at i, or i when none starts there. */
-function skipOpaque(sql: string, i: number): number {
+export function skipOpaque(sql: string, i: number): number {
   if (sql.startsWith('--', i)) {
     const nl = sql.indexOf('\n', i);
     return nl === -1 ? sql.length : nl;
@@ -42,7 +42,7 @@ function skipOpaque(sql: string, i: number): number {
 }
 
 /** Index just past the literal or identifier quoted with `quote` that starts at i (doubled quotes inside). */
-function closingQuote(sql: string, i: number, quote: string): number {
+export function closingQuote(sql: string, i: number, quote: string): number {
   let j = i + 1;
   while (j < sql.length) {
     if (sql[j] === quote && sql[j + 1] === quote) j += 2;

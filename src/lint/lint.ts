@@ -6,7 +6,7 @@ import { UsageError } from '../errors';
 import { migrate, type RunOptions } from '../migrations/api';
 import type { EngineOptions } from '../migrations/options';
 import { isNoTransaction, splitStatements } from '../migrations/sql-split';
-import { levelOf, type Level } from './rules';
+import { isMachineWritten, levelOf, TYPE_CHOICE_RULES, type Level } from './rules';
 import { runSquawk, type SquawkFinding } from './squawk';
 
 export interface Finding extends SquawkFinding {
@@ -24,6 +24,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
   const transactional: string[] = [];
   const outside: string[] = [];
   const own: SquawkFinding[] = [];
+  const machineWritten = new Set<string>();
   for (const file of files) {
     let text: string;
     try {
@@ -31,6 +32,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
     } catch {
       throw new UsageError(`Cannot read ${file}`, 'name existing .sql files, or run lint without files for the pending migrations', 'LINT_NO_FILE');
     }
+    if (isMachineWritten(text)) machineWritten.add(file);
     if (isNoTransaction(text)) outside.push(file);
     else {
       transactional.push(file);
@@ -43,6 +45,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
   const found = [...squawked, ...own.filter((f) => !seen.has(`${f.file}:${f.line}:${f.rule}`))];
   const order = new Map(files.map((f, i) => [f, i]));
   const findings = found
+    .filter((f) => !(machineWritten.has(f.file) && TYPE_CHOICE_RULES.includes(f.rule)))
     .map((f) => ({ ...f, level: levelOf(f.rule) }))
     .sort((a, b) => (order.get(a.file) ?? 0) - (order.get(b.file) ?? 0) || a.line - b.line || a.column - b.column);
   const errors = findings.filter((f) => f.level === 'error').length;

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../diff/scratch';
-import { OperationError } from '../errors';
+import { OperationError, UsageError } from '../errors';
 import { migrate, rollback } from '../migrations/api';
 import { loadMigrations, type Migration } from '../migrations/files';
 import { DEFAULTS, type FailedEntry } from '../migrations/options';
@@ -18,6 +18,11 @@ export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWai
   connection: Connection | string;
   migrationsDir: string;
   tenantPattern?: string;
+  /**
+   * Round-trip only the migrations after this version: the ones up to it are applied once, as the
+   * start (they need no .down.sql: histories brought from Prisma or Atlas have none).
+   */
+  from?: string;
   signal?: AbortSignal;
   onStep?: (step: StepResult) => void;
   onNote?: (message: string) => void;
@@ -42,7 +47,10 @@ export interface RoundtripFailure {
 
 export interface RoundtripReport {
   ok: boolean;
+  /** How many migrations were round-tripped (those after `from`, if given). */
   migrations: number;
+  /** With `from`: how many were applied once, as the start. */
+  base?: number;
   schemas: string[];
   failure?: RoundtripFailure;
 }
@@ -53,20 +61,30 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
   const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
   const tenants = tenantNames(pattern);
   const schemas = ['public', ...tenants];
-  const missing = folder.migrations.find((m) => !m.down);
+  const { base, tested } = splitAt(folder.migrations, options.from);
+  const missing = tested.find((m) => !m.down);
   if (missing) {
-    return { ok: false, migrations: folder.migrations.length, schemas, failure: { check: 'no-down', message: `${missing.up.file} has no .down.sql, so its round trip cannot be tested`, migration: ref(missing, options.migrationsDir), differences: [] } };
+    return { ok: false, migrations: tested.length, schemas, failure: { check: 'no-down', message: `${missing.up.file} has no .down.sql, so its round trip cannot be tested${options.from ? '' : ' (test --from VERSION starts after it)'}`, migration: ref(missing, options.migrationsDir), differences: [] } };
   }
   return withScratchDatabase(
     connection,
     async (scratch) => {
       await withClient(scratch.connection, {}, (c) => c.query(tenants.map((t) => `CREATE SCHEMA ${pg.escapeIdentifier(t)};`).join('\n')));
       const run = new Runner(scratch.connection, options, pattern);
-      const failure = await run.all(folder.migrations);
-      return { ok: !failure, migrations: folder.migrations.length, schemas, failure };
+      const failure = (await run.base(base.length)) ?? (await run.all(tested));
+      return { ok: !failure, migrations: tested.length, ...(options.from ? { base: base.length } : {}), schemas, failure };
     },
     { signal: options.signal, waitMs: options.waitMs, onWait: options.onWait, onLeftOver: options.onNote },
   );
+}
+
+/** The migrations up to `from` (applied once) and those after it (round-tripped). */
+function splitAt(migrations: Migration[], from: string | undefined): { base: Migration[]; tested: Migration[] } {
+  if (from === undefined) return { base: [], tested: migrations };
+  if (!migrations.some((m) => m.version === from)) {
+    throw new UsageError(`test --from ${from}: no migration has that version`, 'give the version of a migration in the folder (see `migrate-tool status`)', 'UNKNOWN_VERSION');
+  }
+  return { base: migrations.filter((m) => m.version <= from), tested: migrations.filter((m) => m.version > from) };
 }
 
 /** Two tenant schemas that match the pattern (one if the pattern has no wildcard). */
@@ -81,6 +99,14 @@ class Runner {
     private readonly options: RoundtripOptions,
     private readonly pattern: string,
   ) {}
+
+  /** Applies the first `count` migrations once: the start that the round trip returns to. */
+  async base(count: number): Promise<RoundtripFailure | undefined> {
+    if (count === 0) return undefined;
+    const failed = await this.run('up', count);
+    if (!failed) return undefined;
+    return { check: 'up-failed', message: `building up to the --from version failed in schema ${failed.schema}: ${failed.error}`, differences: [] };
+  }
 
   async all(migrations: Migration[]): Promise<RoundtripFailure | undefined> {
     const start = await this.snapshot();

@@ -74,6 +74,45 @@ describe('test', () => {
     expect(r.stdout).toContain('20250101000000_init.up.sql has no .down.sql');
   });
 
+  test('--from V round-trips only the migrations after V, building up to V once without down files', async ({ db, dir }) => {
+    // A history brought in from Prisma Migrate: no down files; then one migration made here.
+    await writeMigrations(dir, {
+      '20240101000000_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL);',
+      'tenant/20240102000000_employees.up.sql': 'CREATE TABLE employees (id serial PRIMARY KEY, company_id int NOT NULL REFERENCES public.companies (id));',
+      'tenant/20250101000000_employee_email.up.sql': 'ALTER TABLE employees ADD COLUMN email text;',
+      'tenant/20250101000000_employee_email.down.sql': 'ALTER TABLE employees DROP COLUMN email;',
+    });
+    const all = await cli(['test'], { url: db.url, dir });
+    expect(all.code).toBe(1);
+    expect(all.stdout).toContain('20240101000000_init.up.sql has no .down.sql');
+
+    const r = await cli(['test', '--from', '20240102000000'], { url: db.url, dir });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('ok    20250101000000_employee_email: up, down: back to the schema before it');
+    expect(r.stdout).not.toContain('20240102000000_employees:');
+    expect(r.stdout).toContain('Round trip passed: 1 migration after the first 2 (applied once), in public and 2 tenant schemas');
+    const json = await cli(['-action=test', '-from=20240102000000', '--json'], { url: db.url, dir });
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, migrations: 1, base: 2 });
+  });
+
+  test('--from with a version the folder lacks exits 2 and says what to give', async ({ db, dir }) => {
+    await writeMigrations(dir, { '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);' });
+    const r = await cli(['test', '--from', '20240101000000'], { url: db.url, dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('test --from 20240101000000: no migration has that version');
+  });
+
+  test('--from V still catches a down after V that does not undo its up', async ({ db, dir }) => {
+    await writeMigrations(dir, {
+      '20240101000000_init.up.sql': 'CREATE TABLE companies (id int);',
+      '20250101000000_more.up.sql': 'CREATE TABLE a (id int); CREATE TABLE b (id int);',
+      '20250101000000_more.down.sql': 'DROP TABLE a;',
+    });
+    const r = await cli(['test', '--from', '20240101000000'], { url: db.url, dir });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('FAILED: 20250101000000_more: its down does not undo its up');
+  });
+
   test('a down whose SQL fails is reported with the error', async ({ db, dir }) => {
     await writeMigrations(dir, {
       'tenant/20250101000000_init.up.sql': 'CREATE TABLE employees (id int);',
