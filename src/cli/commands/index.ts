@@ -15,8 +15,9 @@ import { seed } from './seed';
 import { backup } from './backup';
 import { restore } from './restore';
 import { version } from './version';
+import { importCommand } from './import';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test, importCommand];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
