@@ -16,8 +16,9 @@ import { backup } from './backup';
 import { restore } from './restore';
 import { version } from './version';
 import { importCommand } from './import';
+import { adopt } from './adopt';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test, importCommand];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test, importCommand, adopt];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);
