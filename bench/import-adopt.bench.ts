@@ -29,7 +29,12 @@ const range = Array.from({ length: N }, (_, k) => k + 1);
 
 const TOOLS: Record<string, () => Generated> = {
   'golang-migrate': () => ({
-    files: Object.fromEntries(range.flatMap((i) => [[`${i}_table-${i}.up.sql`, sql(i)], [`${i}_table-${i}.down.sql`, `DROP TABLE t_${i};\n`]])),
+    files: Object.fromEntries(
+      range.flatMap((i) => [
+        [`${i}_table-${i}.up.sql`, sql(i)],
+        [`${i}_table-${i}.down.sql`, `DROP TABLE t_${i};\n`],
+      ]),
+    ),
     history: `CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (${N}, false);`,
   }),
   dbmate: () => ({

@@ -1,6 +1,7 @@
 // `import`: each source format converted, and every refusal leaves the migrations folder untouched.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { rejection } from '../support/errors';
@@ -130,7 +131,6 @@ describe('import atlas', () => {
       { name: '1_a.sql', bytes: Buffer.from('SELECT 1;\n') },
       { name: '2_b.sql', bytes: Buffer.from('SELECT 2;\n') },
     ]);
-    const { createHash } = require('node:crypto') as typeof import('node:crypto');
     const h = createHash('sha256').update('1_a.sql').update('SELECT 1;\n');
     const h1 = h.copy().digest('base64');
     const h2 = h.update('2_b.sql').update('SELECT 2;\n').digest('base64');

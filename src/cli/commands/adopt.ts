@@ -1,6 +1,4 @@
-import { adopt as adoptHistory } from '../../adopt/adopt';
-import { EXIT } from '../../errors';
-import { TOOLS } from '../../import/types';
+import { adopt as adoptHistory, EXIT, TOOLS } from '../../index';
 import { boolFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import { toolArg } from './import';

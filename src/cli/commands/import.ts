@@ -1,6 +1,4 @@
-import { EXIT, UsageError } from '../../errors';
-import { importFolder } from '../../import/import';
-import { isTool, TOOLS, type Tool } from '../../import/types';
+import { EXIT, importFolder, isTool, TOOLS, UsageError, type Tool } from '../../index';
 import { boolFlag } from '../args';
 import type { Command } from '../context';
 
