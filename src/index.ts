@@ -23,3 +23,6 @@ export { computeDiff, type DiffOptions, type DiffResult, type ScopeDiff } from '
 export { writeDiff } from './diff/write';
 export { lintFiles, pendingFiles, type Finding, type LintReport } from './lint/lint';
 export { roundtrip, type RoundtripOptions, type RoundtripReport } from './roundtrip/roundtrip';
+export { importFolder, type ImportResult, type ImportedFile } from './import/import';
+export { TOOLS, isTool, type Tool } from './import/types';
+export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';

@@ -71,7 +71,7 @@ export async function createMigration(dir: string, name: string, opts: CreateOpt
  * Adds entries to migrate.sum without blessing anything else that changed in the folder. With no
  * migrate.sum yet there is no record to keep, and one is started from the folder as it is.
  */
-async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
+export async function addToSum(dir: string, files: Array<[string, string]>): Promise<void> {
   const existing = await readSum(dir);
   const sums = existing ?? (await loadMigrations(dir, { allowEmpty: true })).checksums;
   for (const [rel, text] of files) sums.set(rel, checksum(text));

@@ -9,7 +9,13 @@ import { isNoTransaction, splitStatements, transactionControl, type Statement } 
 
 export type Scope = 'global' | 'tenant';
 export const TENANT_DIR = 'tenant';
-export const FILE_RE = /^(\d{14})_([a-z0-9][a-z0-9_]*)\.(up|down)\.sql$/;
+/**
+ * Names keep what the peers allow (`add-users`, `AddUsers`, `v1.2_fix`), so imported histories stay
+ * recognisable, but only characters that make a file on every platform: no `<>:"/\|?*`, spaces or
+ * control characters, and no trailing dot (Windows drops it). The version prefix means no name can
+ * form a Windows reserved device name (CON, NUL, ...).
+ */
+export const FILE_RE = /^(\d{14})_([A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)\.(up|down)\.sql$/;
 
 export interface MigrationSql {
   /** Path relative to the migrations folder, e.g. `tenant/20251210215900_init_tenant.up.sql`. */
@@ -46,7 +52,7 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
     const rel = scope === 'tenant' ? `${TENANT_DIR}/${f}` : f;
     const m = FILE_RE.exec(f);
     if (!m) {
-      problems.push(`${rel}: name must be <14-digit version>_<name>.up.sql or .down.sql (lowercase name, e.g. 20251210215800_init_schema.up.sql)`);
+      problems.push(`${rel}: name must be <14-digit version>_<name>.up.sql or .down.sql, the name made of letters, digits, _, - and . (e.g. 20251210215800_init_schema.up.sql)`);
       continue;
     }
     const [, version, name, direction] = m as unknown as [string, string, string, 'up' | 'down'];

@@ -29,10 +29,10 @@ describe('usage errors exit 2 and touch nothing', () => {
   });
 
   test('a bad migration file is named, and nothing runs', async ({ db, dir }) => {
-    const root = await writeMigrations(dir, { ...BASIC, 'tenant/20250101000300_Add-Phone.up.sql': 'SELECT 1;' }, { sum: false });
+    const root = await writeMigrations(dir, { ...BASIC, 'tenant/20250101000300_add:phone.up.sql': 'SELECT 1;' }, { sum: false });
     const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('tenant/20250101000300_Add-Phone.up.sql: name must be <14-digit version>_<name>.up.sql');
+    expect(r.stderr).toContain('tenant/20250101000300_add:phone.up.sql: name must be <14-digit version>_<name>.up.sql');
     const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s`);
     expect(state.rows[0].s).toBeNull();
   });

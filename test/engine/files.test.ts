@@ -18,10 +18,28 @@ describe('loading a migrations folder', () => {
     ]);
   });
 
+  test('accepts names with - and capitals, as other tools write them', async ({ dir }) => {
+    const root = await writeMigrations(dir, { '20250101000000_Add-Users.up.sql': 'SELECT 1;', 'tenant/20250101000100_v1.2_fix.up.sql': 'SELECT 1;' });
+    const folder = await loadMigrations(root);
+    expect(folder.migrations.map((m) => m.name)).toEqual(['Add-Users', 'v1.2_fix']);
+  });
+
+  for (const name of ['add users', 'add:users', 'a<b', 'a|b', 'what?', 'a*', 'trailing.', '-lead']) {
+    test(`refuses the name ${JSON.stringify(name)}, which is not a file on every platform`, async ({ dir }) => {
+      const root = await writeMigrations(dir, { [`20250101000000_${name}.up.sql`]: 'SELECT 1;' }, { sum: false });
+      const error = await rejection(loadMigrations(root));
+      expect(error.message).toContain(`20250101000000_${name}.up.sql: name must be`);
+    });
+  }
+
   const bad: Array<[string, Files, string]> = [
     ['a malformed name', { '2025_init.up.sql': 'SELECT 1;' }, '2025_init.up.sql: name must be'],
     ['a .down.sql with no .up.sql', { '20250101000000_init.down.sql': 'SELECT 1;' }, '20250101000000_init.down.sql: has no matching .up.sql'],
-    ['a duplicate version across folders', { '20250101000000_a.up.sql': 'SELECT 1;', 'tenant/20250101000000_b.up.sql': 'SELECT 1;' }, 'version 20250101000000 is already used by'],
+    [
+      'a duplicate version across folders',
+      { '20250101000000_a.up.sql': 'SELECT 1;', 'tenant/20250101000000_b.up.sql': 'SELECT 1;' },
+      'version 20250101000000 is already used by',
+    ],
     ['an empty up file', { '20250101000000_init.up.sql': '-- nothing yet\n' }, '20250101000000_init.up.sql: is empty'],
     [
       'a COMMIT in a file that runs in its own transaction',
@@ -35,10 +53,14 @@ describe('loading a migrations folder', () => {
   });
 
   test('leaves BEGIN/COMMIT to a -- migrate:no-transaction file, and savepoints to any file', async ({ dir }) => {
-    const root = await writeMigrations(dir, {
-      '20250101000000_own_tx.up.sql': '-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
-      '20250101000100_savepoint.up.sql': 'SAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n',
-    }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      {
+        '20250101000000_own_tx.up.sql': '-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
+        '20250101000100_savepoint.up.sql': 'SAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n',
+      },
+      { sum: false },
+    );
     await expect(loadMigrations(root)).resolves.toMatchObject({ migrations: [{ version: '20250101000000' }, { version: '20250101000100' }] });
   });
 
@@ -121,7 +143,7 @@ describe('create', () => {
     await expect(createMigration(dir, 'Add Bio')).rejects.toMatchObject({ exitCode: 2, code: 'BAD_NAME' });
   });
 
-  test('writers of migrate.sum at the same time do not trip over each other\'s temporary file', async ({ dir }) => {
+  test("writers of migrate.sum at the same time do not trip over each other's temporary file", async ({ dir }) => {
     const root = await writeMigrations(dir, BASIC);
     await expect(Promise.all(Array.from({ length: 8 }, () => rewriteSum(root)))).resolves.toHaveLength(8);
     const folder = await loadMigrations(root);

@@ -15,8 +15,10 @@ import { seed } from './seed';
 import { backup } from './backup';
 import { restore } from './restore';
 import { version } from './version';
+import { importCommand } from './import';
+import { adopt } from './adopt';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test];
+export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test, importCommand, adopt];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

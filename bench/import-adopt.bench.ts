@@ -1,0 +1,99 @@
+// Benchmark: `import` and `adopt` of a 400-migration history, per source tool. Each tool's folder
+// is generated in its own format, the database gets the tables and the history rows that tool
+// would have written, then the real CLI imports the folder and adopts the history (timed), and
+// `up` must then print `no change`.
+// Run: `npm run bench -- import-adopt` or `tsx bench/import-adopt.bench.ts`.   --count N (default 400)
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ensureBuilt, migrateTool } from './lib/cli';
+import { createDatabase, dropDatabase, runScript } from './lib/db';
+import { machine } from './lib/machine';
+import { millis, mustSucceed, table } from './lib/measure';
+import { benchServer } from './lib/server';
+import { formatAtlasSum } from '../src/import/sources/atlas-sum';
+
+const { values: flags } = parseArgs({ options: { count: { type: 'string' } } });
+const N = Math.max(1, Number(flags.count ?? 400));
+const DB = 'mtbench_import_adopt';
+
+interface Generated {
+  files: Record<string, string>;
+  history: string;
+}
+
+const sql = (i: number) => `CREATE TABLE t_${i} (id int PRIMARY KEY, note text);\n`;
+const ts = (i: number) => String(20240101000000 + i * 100); // distinct 14-digit versions, in order
+const range = Array.from({ length: N }, (_, k) => k + 1);
+
+const TOOLS: Record<string, () => Generated> = {
+  'golang-migrate': () => ({
+    files: Object.fromEntries(
+      range.flatMap((i) => [
+        [`${i}_table-${i}.up.sql`, sql(i)],
+        [`${i}_table-${i}.down.sql`, `DROP TABLE t_${i};\n`],
+      ]),
+    ),
+    history: `CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (${N}, false);`,
+  }),
+  dbmate: () => ({
+    files: Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}.sql`, `-- migrate:up\n${sql(i)}\n-- migrate:down\nDROP TABLE t_${i};\n`])),
+    history: `CREATE TABLE schema_migrations (version varchar(128) primary key); INSERT INTO schema_migrations SELECT (20240101000000 + i * 100)::text FROM generate_series(1, ${N}) i;`,
+  }),
+  prisma: () => ({
+    files: { 'migration_lock.toml': 'provider = "postgresql"\n', ...Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}/migration.sql`, sql(i)])) },
+    history: `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz, migration_name varchar(255) NOT NULL,
+      logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0);
+      INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count)
+        SELECT gen_random_uuid(), md5(i::text), now(), (20240101000000 + i * 100)::text || '_table_' || i, 1 FROM generate_series(1, ${N}) i;`,
+  }),
+  atlas: () => {
+    const files = Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}.sql`, sql(i)]));
+    return {
+      files: { ...files, 'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))) },
+      history: `CREATE SCHEMA atlas_schema_revisions; CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar PRIMARY KEY, description varchar NOT NULL,
+        type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL,
+        error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL);
+        INSERT INTO atlas_schema_revisions.atlas_schema_revisions SELECT (20240101000000 + i * 100)::text, 'table_' || i, 2, 1, 1, now(), 1, NULL, NULL, 'h', NULL, 'v'
+          FROM generate_series(1, ${N}) i;`,
+    };
+  },
+  'node-pg-migrate': () => ({
+    files: Object.fromEntries(range.map((i) => [`${1700000000000 + i}_table-${i}.sql`, `-- Up Migration\n${sql(i)}\n-- Down Migration\nDROP TABLE t_${i};\n`])),
+    history: `CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
+      INSERT INTO pgmigrations (name, run_on) SELECT (1700000000000 + i)::text || '_table-' || i, now() FROM generate_series(1, ${N}) i;`,
+  }),
+};
+
+const server = await benchServer();
+const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-'));
+try {
+  console.log(`import + adopt: a ${N}-migration history per source tool`);
+  console.log(`machine: ${machine()}`);
+  console.log(`server:  ${server.description}\n`);
+  await ensureBuilt();
+  const rows: string[][] = [];
+  for (const [tool, generate] of Object.entries(TOOLS)) {
+    const { files, history } = generate();
+    const src = join(work, tool, 'src');
+    const dir = join(work, tool, 'migrations');
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(join(src, rel, '..'), { recursive: true });
+      await writeFile(join(src, rel), text);
+    }
+    const url = await createDatabase(server.url, DB);
+    await runScript(url, range.map(sql).join('') + history);
+    const imported = mustSucceed(`import ${tool}`, await migrateTool(['import', tool, src], url, dir));
+    const adopted = mustSucceed(`adopt ${tool}`, await migrateTool(['adopt', tool], url, dir));
+    const up = mustSucceed('up', await migrateTool(['up'], url, dir));
+    if (!up.stdout.includes('no change')) throw new Error(`${tool}: up after adopt did not print "no change":\n${up.stdout}`);
+    rows.push([tool, String(N), millis(imported.ms), millis(adopted.ms), millis(imported.ms + adopted.ms)]);
+    await dropDatabase(server.url, DB);
+  }
+  console.log(table([['tool', 'migrations', 'import', 'adopt', 'total'], ...rows]));
+  console.log('\n(each figure: one CLI process, start-up included; `up` printed `no change` after each adopt)');
+} finally {
+  await rm(work, { recursive: true, force: true });
+  await server.stop();
+}

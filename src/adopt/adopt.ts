@@ -1,0 +1,172 @@
+// `adopt TOOL`: take over a database another tool built, without running any SQL. Its history is
+// read in public and in every tenant schema, mapped to the files `import` wrote (each names its
+// origin in its header), checked (no failed run, no unknown version, no gap), and recorded as this
+// tool's state under the run lock, in one transaction.
+//
+// The state table has no "adopted" column, and an existing installation gets no DDL on it (see
+// ensureStateTable). So adopted rows are recorded as forced (nothing ran), and the small table
+// migrate_tool.adopted, created by the first adopt, says which tool and which entry each came from.
+import type pg from 'pg';
+import { withClient } from '../db/connect';
+import { acquireLock } from '../db/lock';
+import { UsageError } from '../errors';
+import { parseImportHeader } from '../import/header';
+import type { Tool } from '../import/types';
+import { verifySum } from '../migrations/checksum';
+import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
+import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
+import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
+import { historyTables, readHistory, type History } from './histories';
+
+export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
+
+export interface SchemaAdoption {
+  schema: string;
+  table: string;
+  summary: string;
+  /** Migrations to record, in version order, with the tool's identifier of each. */
+  adopt: Array<{ migration: Migration; original: string }>;
+  /** Already recorded in this tool's state: left as they are. */
+  alreadyRecorded: number;
+}
+
+export interface AdoptResult {
+  tool: Tool;
+  schemas: SchemaAdoption[];
+  /** Tenant schemas with no history of that tool: nothing is recorded for them. */
+  withoutHistory: string[];
+  dryRun: boolean;
+}
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: boolean } = {}): Promise<AdoptResult> {
+  const o = resolved(options);
+  const folder = await loadMigrations(o.migrationsDir);
+  await verifySum(o.migrationsDir, folder.checksums);
+  const imported = importedFrom(folder, tool);
+  if (imported.length === 0) {
+    throw new UsageError(
+      `No migration in ${o.migrationsDir} was imported from ${tool}`,
+      `run \`migrate-tool import ${tool} SRC\` first, with the folder that built this database`,
+      'NOTHING_IMPORTED',
+    );
+  }
+  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
+  if (run.dryRun) {
+    return withClient(o.connection, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
+  }
+  const lock = await acquireLock(o.connection, { ...connectOpts(o), lockTimeoutMs: o.lockTimeoutMs });
+  try {
+    // Planned (and refused) before the state table is created: a refusal leaves no trace.
+    const result = await plan(lock.client, await readState(lock.client, o.tenantPattern));
+    await ensureStateTable(lock.client);
+    await record(lock.client, tool, result.schemas);
+    return { ...result, tool, dryRun: false };
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Imported {
+  migration: Migration;
+  id: string;
+}
+
+function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
+  return folder.migrations.flatMap((migration) => {
+    const origin = parseImportHeader(migration.up.text);
+    return origin?.tool === tool ? [{ migration, id: origin.id }] : [];
+  });
+}
+
+async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved) {
+  const problems: string[] = [];
+  const schemas: SchemaAdoption[] = [];
+  const withoutHistory: string[] = [];
+  for (const s of [state.public, ...state.tenants]) {
+    const history = await readHistory(db, tool, s.schema, problems);
+    if (!history) {
+      if (s.schema !== 'public') withoutHistory.push(s.schema);
+      continue;
+    }
+    const scoped = imported.filter((i) => (i.migration.scope === 'global') === (s.schema === 'public'));
+    const adoption = mapHistory(history, scoped, s, o.migrationsDir, problems);
+    if (adoption) schemas.push(adoption);
+  }
+  if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
+  if (schemas.length === 0) {
+    throw new UsageError(
+      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern)})`,
+      'check POSTGRES_DB_PROD and TENANT_SCHEMA_PATTERN',
+      'NO_HISTORY',
+    );
+  }
+  return { schemas, withoutHistory };
+}
+
+/** Applied identifiers to migrations, refusing unknown ones and gaps. */
+function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string, problems: string[]): SchemaAdoption | undefined {
+  const byId = new Map(scoped.map((i) => [i.id, i]));
+  const unknown = h.ids.filter((id) => !byId.has(id));
+  if (unknown.length) {
+    const where = s.schema === 'public' ? `the global migrations of ${dir}` : `${dir}/tenant`;
+    problems.push(
+      `${h.table} records ${unknown.join(', ')}, which no file in ${where} was imported from; import the folder that built this database (with --tenant for tenant schemas)`,
+    );
+    return undefined;
+  }
+  const applied = new Set(h.ids);
+  if (h.upTo !== undefined) for (const i of scoped) if (BigInt(i.id.replace(/\D.*$/, '') || '0') <= BigInt(h.upTo)) applied.add(i.id);
+  const last = scoped.findLastIndex((i) => applied.has(i.id));
+  const gap = scoped.slice(0, last).find((i) => !applied.has(i.id));
+  if (gap) {
+    problems.push(`${h.table}: ${gap.id} is not applied but ${scoped[last]!.id}, after it, is: a gap; apply the missing migration with the other tool first`);
+    return undefined;
+  }
+  const adopt = scoped.filter((i) => applied.has(i.id) && !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+  return { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: applied.size - adopt.length };
+}
+
+async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {
+  const rows = schemas.flatMap((s) => s.adopt.map((a) => ({ schema: s.schema, ...a })));
+  const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
+  await db.query('BEGIN');
+  try {
+    const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [ADOPTED_TABLE]);
+    if (!exists.rows[0]?.t) {
+      await db.query(`CREATE TABLE ${ADOPTED_TABLE} (
+        schema_name text NOT NULL, version text NOT NULL, tool text NOT NULL, original text NOT NULL,
+        adopted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))`);
+      await db.query(`COMMENT ON TABLE ${ADOPTED_TABLE} IS 'migrate-tool: state rows recorded by adopt from another tool''s history, without running SQL'`);
+    }
+    const values = [
+      col((r) => r.schema),
+      col((r) => r.migration.version),
+      col((r) => r.migration.name),
+      col((r) => r.migration.scope),
+      col((r) => r.migration.up.checksum),
+      col((r) => r.original),
+    ];
+    await db.query(
+      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
+       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)
+       ON CONFLICT (schema_name, version) DO NOTHING`,
+      values.slice(0, 5),
+    );
+    await db.query(
+      `INSERT INTO ${ADOPTED_TABLE} (schema_name, version, tool, original)
+       SELECT s, v, $3, o FROM unnest($1::text[], $2::text[], $4::text[]) AS u(s, v, o)
+       ON CONFLICT (schema_name, version) DO UPDATE SET tool = EXCLUDED.tool, original = EXCLUDED.original, adopted_at = now()`,
+      [values[0], values[1], tool, values[5]],
+    );
+    await db.query('COMMIT');
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+function connectOpts(o: Resolved) {
+  return { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal };
+}

@@ -1,0 +1,39 @@
+import { adopt as adoptHistory, EXIT, TOOLS } from '../../index';
+import { boolFlag } from '../args';
+import { engineOptions, type Command } from '../context';
+import { toolArg } from './import';
+
+export const adopt: Command = {
+  name: 'adopt',
+  summary: "record another tool's applied migrations as this tool's state, without running SQL",
+  usage: `adopt <${TOOLS.join('|')}> [--dry-run]`,
+  database: true,
+  async run(ctx) {
+    const tool = toolArg(ctx.args.positionals[0], 'adopt');
+    const dryRun = boolFlag(ctx.args, 'dry-run');
+    const r = await adoptHistory(engineOptions(ctx), tool, { dryRun });
+    const data = r.schemas.map((s) => ({
+      schema: s.schema,
+      table: s.table,
+      history: s.summary,
+      versions: s.adopt.map((a) => ({ version: a.migration.version, original: a.original })),
+      alreadyRecorded: s.alreadyRecorded,
+    }));
+    ctx.out.data({ tool, dryRun, schemas: data, withoutHistory: r.withoutHistory });
+    ctx.out.print(dryRun ? `Plan (dry run: nothing will be recorded), adopt from ${tool}:` : `Adopted from ${tool} (no SQL was run):`);
+    for (const s of r.schemas) {
+      const range = s.adopt.length ? ` (${s.adopt[0]!.migration.version} ... ${s.adopt.at(-1)!.migration.version})` : '';
+      const already = s.alreadyRecorded ? `, ${s.alreadyRecorded} already recorded` : '';
+      ctx.out.print(`  ${s.schema}: ${s.table} ${s.summary} -> ${s.adopt.length} version${s.adopt.length === 1 ? '' : 's'}${range}${already}`);
+    }
+    if (r.withoutHistory.length)
+      ctx.out.print(
+        `  no ${tool} history in ${r.withoutHistory.length} tenant schema${r.withoutHistory.length === 1 ? '' : 's'} (${r.withoutHistory.join(', ')}): their tenant migrations stay pending`,
+      );
+    const total = r.schemas.reduce((n, s) => n + s.adopt.length, 0);
+    ctx.out.print(
+      `${dryRun ? 'Would record' : 'Recorded'} ${total} version${total === 1 ? '' : 's'} in ${r.schemas.length} schema${r.schemas.length === 1 ? '' : 's'}; check with \`migrate-tool status\``,
+    );
+    return EXIT.ok;
+  },
+};

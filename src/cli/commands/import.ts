@@ -1,0 +1,40 @@
+import { EXIT, importFolder, isTool, TOOLS, UsageError, type Tool } from '../../index';
+import { boolFlag } from '../args';
+import type { Command } from '../context';
+
+export const importCommand: Command = {
+  name: 'import',
+  summary: `convert another tool's migration folder into this layout (${TOOLS.join(', ')})`,
+  usage: `import <${TOOLS.join('|')}> SRC [--tenant] [--dry-run]`,
+  flags: {
+    tenant: { type: 'boolean', desc: 'write the migrations to tenant/ (they run in every tenant schema)' },
+  },
+  database: false,
+  async run(ctx) {
+    const [toolName, src] = ctx.args.positionals;
+    const tool = toolArg(toolName, 'import');
+    if (!src) throw new UsageError('import needs the source folder', `write \`migrate-tool import ${tool} path/to/migrations\``);
+    const dryRun = boolFlag(ctx.args, 'dry-run');
+    const r = await importFolder(tool, src, ctx.config.migrationsDir, { tenant: boolFlag(ctx.args, 'tenant'), dryRun });
+    ctx.out.data({ tool: r.tool, dryRun, files: r.files.map(({ text: _text, ...f }) => f), notes: r.notes });
+    ctx.out.print(dryRun ? `Plan (dry run: nothing will be written), import from ${tool}:` : `Imported from ${tool}:`);
+    for (const f of r.files) ctx.out.print(`  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`);
+    for (const n of r.notes) ctx.out.print(`  note: ${n}`);
+    const count = r.files.filter((f) => f.to.endsWith('.up.sql')).length;
+    ctx.out.print(
+      dryRun
+        ? `${count} migrations would be written to ${ctx.config.migrationsDir}`
+        : `Wrote ${count} migrations to ${ctx.config.migrationsDir} and updated migrate.sum`,
+    );
+    return EXIT.ok;
+  },
+};
+
+export function toolArg(name: string | undefined, command: string): Tool {
+  if (name && isTool(name)) return name;
+  throw new UsageError(
+    name ? `Unknown tool "${name}"` : `${command} needs the tool the migrations come from`,
+    `write \`migrate-tool ${command} <${TOOLS.join('|')}>${command === 'import' ? ' SRC' : ''}\``,
+    'UNKNOWN_TOOL',
+  );
+}
