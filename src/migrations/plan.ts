@@ -4,6 +4,7 @@ import { OperationError, UsageError } from '../errors';
 import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
+import { dropStatements, names } from './invalid-indexes';
 
 export interface PlanStep {
   migration: Migration;
@@ -37,13 +38,13 @@ export function tenantsInScope(state: DatabaseState, tenant?: string): SchemaSta
 
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
   const tenants = tenantsInScope(state, opts.tenant);
-  if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError('public', state.public.dirtyAt);
+  if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError(state.public);
   checkEdited(folder, [state.public, ...tenants]);
 
   const refused: FailedEntry[] = tenants
     .filter((t) => t.dirtyAt)
     .map((t) => {
-      const e = dirtyError(t.schema, t.dirtyAt!);
+      const e = dirtyError(t);
       return { schema: t.schema, version: t.dirtyAt!, error: `${e.message}; fix: ${e.advice}` };
     });
   const clean = tenants.filter((t) => !t.dirtyAt);
@@ -62,7 +63,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
   const tenants = tenantsInScope(state, opts.tenant);
   const scope = opts.tenant ? tenants : [state.public, ...tenants];
   const dirty = scope.find((s) => s.dirtyAt);
-  if (dirty) throw dirtyError(dirty.schema, dirty.dirtyAt!);
+  if (dirty) throw dirtyError(dirty);
   checkEdited(folder, scope);
 
   const applied = new Set<string>();
@@ -104,10 +105,14 @@ function checkEdited(folder: MigrationFolder, schemas: SchemaState[]): void {
   );
 }
 
-export function dirtyError(schema: string, version: string): OperationError {
+export function dirtyError(s: SchemaState): OperationError {
+  const { schema, dirtyAt: version, invalidIndexes } = s;
+  // An invalid index is the usual leftover: name it, since repairing means dropping it.
+  const left = invalidIndexes.length ? `; it has invalid index ${names(invalidIndexes)}` : '';
+  const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
   return new OperationError(
-    `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish`,
+    `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish${left}`,
     'DIRTY',
-    `check what it left in ${schema}, repair it by hand, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, the version before it if not)`,
+    `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, the version before it if not)`,
   );
 }
