@@ -20,7 +20,7 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
         out.note(`  failed: ${e.schema}: ${e.error}`);
         break;
       case 'retry':
-        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `; ${e.cleaned}` : ''}; retry ${e.attempt} in ${e.delayMs / 1000} s`);
+        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`);
         break;
       case 'progress':
         if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}`);

@@ -90,7 +90,7 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
     if (healthy.length) {
       const commands = dirty.map((c) => `\`migrate-tool force ${req.target}${c.schema === 'public' ? '' : ` --tenant ${c.schema}`}\``);
       return new UsageError(
-        `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))}) as well${dirty.length ? ` as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
+        `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
         `${dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : ''}to rewrite every schema's history anyway, add --all${forget}`,
         'FORCE_WIDENS',
       );
@@ -98,7 +98,7 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
   }
   if (forget) {
     return new UsageError(
-      `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${list(erased)}); up would then run them again over it; nothing was changed`,
+      `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${list(erased)}); the next up would run ${erased.length === 1 ? 'it' : 'them'} again over ${erased.length === 1 ? 'it' : 'them'}; nothing was changed`,
       `force a version at or after them, or undo their changes by hand (their .down.sql) and add --forget-applied`,
       'FORCE_ERASES_APPLIED',
     );

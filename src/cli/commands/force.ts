@@ -30,7 +30,8 @@ export const force: Command = {
     ctx.out.data(dryRun ? { dryRun, ...result } : result);
     for (const c of result.changes.filter(changed)) ctx.out.print(`  ${c.schema}: ${describeChange(c)}`);
     const where = `${result.version ?? 'none'} in ${result.schemas} schema${result.schemas === 1 ? '' : 's'} (${result.changed} changed)`;
-    ctx.out.print(dryRun ? `Dry run: would force version ${where} and clear the dirty flag; nothing was changed` : `Forced version ${where}; dirty flag cleared`);
+    const dirty = result.changes.some((c) => c.dirty);
+    ctx.out.print(dryRun ? `Dry run: would force version ${where}${dirty ? ' and clear the dirty flag' : ''}; nothing was changed` : `Forced version ${where}${dirty ? '; dirty flag cleared' : ''}`);
     return EXIT.ok;
   },
 };
