@@ -28,7 +28,8 @@ export class MigrationFailure extends Error {
   }
 }
 
-export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved): Promise<number> {
+/** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
+export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
   const sql = direction === 'up' ? m.up : m.down!;
   const started = performance.now();
   const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET${sql.noTransaction ? '' : ' LOCAL'} lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
@@ -40,7 +41,7 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   };
 
   if (sql.noTransaction) {
-    await runOutsideTransaction(client, m, schema, direction, settings, o, record);
+    await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
   } else {
     await withRetry(o, schema, m, async () => {
       // Asynchronous commit: the migration and its state row still commit together or not at all;
@@ -60,7 +61,7 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
 }
 
 async function runOutsideTransaction(
-  client: pg.ClientBase, m: Migration, schema: string, direction: Direction, settings: string, o: Resolved, record: (dirty: boolean) => Promise<void>,
+  client: pg.ClientBase, m: Migration, schema: string, direction: Direction, previous: string, settings: string, o: Resolved, record: (dirty: boolean) => Promise<void>,
 ): Promise<void> {
   const sql = direction === 'up' ? m.up : m.down!;
   const before = await guard(sql, undefined, () => invalidIndexesIn(client, schema));
@@ -78,12 +79,12 @@ async function runOutsideTransaction(
   try {
     for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, o);
   } catch (error) {
-    throw await withLeftovers(client, m, schema, before, error);
+    throw await withLeftovers(client, m, schema, previous, before, error);
   } finally {
     await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
   }
   const left = appeared(before, await guard(sql, undefined, () => invalidIndexesIn(client, schema)));
-  if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, left);
+  if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, previous, left);
   await guard(sql, undefined, () => record(false));
 }
 
@@ -110,16 +111,16 @@ async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: 
 }
 
 /** A failed no-transaction file leaves its schema dirty; say which invalid indexes it left there too. */
-async function withLeftovers(client: pg.ClientBase, m: Migration, schema: string, before: InvalidIndex[], error: unknown): Promise<unknown> {
+async function withLeftovers(client: pg.ClientBase, m: Migration, schema: string, previous: string, before: InvalidIndex[], error: unknown): Promise<unknown> {
   if (!(error instanceof MigrationFailure) || error.connectionLost) return error;
   const now = await invalidIndexesIn(client, schema).catch(() => undefined);
   const left = now ? appeared(before, now) : [];
-  return left.length ? leftoverFailure(error, error.file, m, schema, left) : error;
+  return left.length ? leftoverFailure(error, error.file, m, schema, previous, left) : error;
 }
 
-function leftoverFailure(error: Error, file: string, m: Migration, schema: string, left: InvalidIndex[]): MigrationFailure {
+function leftoverFailure(error: Error, file: string, m: Migration, schema: string, previous: string, left: InvalidIndex[]): MigrationFailure {
   const e = error instanceof MigrationFailure ? error : undefined;
-  const force = `migrate-tool force <the version before ${m.version}>${schema === 'public' ? '' : ` --tenant ${schema}`}`;
+  const force = `migrate-tool force ${previous}${schema === 'public' ? '' : ` --tenant ${schema}`}`;
   return new MigrationFailure(
     `${error.message}; it left invalid index ${names(left)} (not usable, so ${m.version} is not recorded as applied); fix: run ${dropStatements(left)} then \`${force}\` and re-run \`migrate-tool up\``,
     file, e?.line, e?.statement, false, { cause: error },

@@ -88,7 +88,9 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
     // Healthy schemas moved backwards, or touched at all while force is there for a dirty one.
     const healthy = plan.filter((c) => !c.dirty && changes(c) && (dirty.length > 0 || c.removed.some((r) => r.applied)));
     if (healthy.length) {
-      const commands = dirty.map((c) => `\`migrate-tool force ${req.target}${c.schema === 'public' ? '' : ` --tenant ${c.schema}`}\``);
+      // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
+      const commands = dirty.map((c) =>
+        c.schema === 'public' ? `public: \`migrate-tool force ${req.target} --all --dry-run\`, then without --dry-run` : `\`migrate-tool force ${req.target} --tenant ${c.schema}\``);
       return new UsageError(
         `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
         `${dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : ''}to rewrite every schema's history anyway, add --all${forget}`,

@@ -57,7 +57,7 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
     let broken = false;
     try {
       client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-      const ms = await runMigration(client, m, schema, plan.direction, o);
+      const ms = await runMigration(client, m, schema, plan.direction, o, previousOf(plan, m));
       result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
       o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     } catch (error) {
@@ -70,6 +70,10 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
       if (client) workers.release(client, broken);
     }
   }
+}
+
+function previousOf(plan: Plan, m: Migration): string {
+  return plan.steps.find((s) => s.migration === m)!.previous;
 }
 
 function toFailed(schema: string, m: Migration, error: unknown): FailedEntry {
