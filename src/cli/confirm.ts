@@ -3,9 +3,11 @@ import { UsageError } from '../errors';
 import { boolFlag } from './args';
 import { connectionOf, type CommandContext } from './context';
 
-export async function confirmInProd(ctx: CommandContext, action: string): Promise<void> {
+/** `describe` may be a function: it runs (reading the database, say) only when a confirmation is needed. */
+export async function confirmInProd(ctx: CommandContext, describe: string | (() => Promise<string>)): Promise<void> {
   if (ctx.config.appEnv !== 'prod' || boolFlag(ctx.args, 'yes') || boolFlag(ctx.args, 'dry-run')) return;
   const database = connectionOf(ctx).database;
+  const action = typeof describe === 'string' ? describe : await describe();
   if (!ctx.interactive) {
     throw new UsageError(`Refusing to ${action} in prod without confirmation; nothing was changed`, 'pass --yes, or run it on a terminal to be asked', 'NOT_CONFIRMED');
   }

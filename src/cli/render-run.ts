@@ -24,7 +24,7 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
         failed++;
         break;
       case 'retry':
-        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); retry ${e.attempt} in ${e.delayMs / 1000} s`);
+        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`);
         break;
       case 'progress':
         if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}${failed ? `, ${failed} failed` : ''}`);

@@ -14,7 +14,7 @@ import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from '.
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
 import { statusReport, tenantStatuses, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
-import { forceVersion, parseForceTarget, type ForceResult } from './force';
+import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
 export interface RunOptions extends PlanOptions {
   /** Plan only: nothing is locked or changed. */
@@ -58,17 +58,29 @@ export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
   return tenantStatuses(folder, state);
 }
 
-/** Records `target` as the current version without running SQL, clearing the dirty flag. */
-export async function force(options: EngineOptions, target: string, run: { tenant?: string; dryRun?: boolean } = {}): Promise<ForceResult> {
+/**
+ * Records `target` as the current version without running SQL, clearing the dirty flag. Refused,
+ * with nothing touched, when it would widen the damage (see forceRefusal); a dry run computes the
+ * same per-schema change and the same refusal.
+ */
+export async function force(options: EngineOptions, target: string, run: Omit<ForceRequest, 'target'> & { dryRun?: boolean } = {}): Promise<ForceResult> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
-  const scopeOf = (state: DatabaseState) => (run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants]);
-  if (run.dryRun) {
-    const { state } = await readOnly(options, folder);
-    return { version, schemas: scopeOf(state).length };
-  }
-  return locked(o, (client, state) => forceVersion(client, folder, scopeOf(state), version));
+  const req: ForceRequest = { ...run, target };
+  const planned = (state: DatabaseState): ForceResult => {
+    const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
+    const plan = planForce(folder, scope, version);
+    const refusal = forceRefusal(plan, req);
+    if (refusal) throw refusal;
+    return { version, schemas: scope.length, changed: plan.filter(changes).length, changes: plan };
+  };
+  if (run.dryRun) return planned((await readOnly(options, folder)).state);
+  return locked(o, async (client, state) => {
+    const result = planned(state); // again, under the lock: the state may have moved since a preview
+    await applyForce(client, folder, result.changes, version);
+    return result;
+  });
 }
 
 async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {

@@ -2,11 +2,14 @@
 // row, so it is all or nothing. A `-- migrate:no-transaction` file marks the schema dirty first
 // and clears it only when every statement succeeded. Each statement runs under lock_timeout and
 // is retried with backoff when it could not get its lock: DDL must not queue the app's traffic.
+// A no-transaction file is also never recorded as applied over an invalid index (see
+// invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
 import pg from 'pg';
 import { sleep } from '../util/sleep';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
+import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
 
 const LOCK_NOT_AVAILABLE = '55P03';
@@ -39,7 +42,8 @@ export class MigrationFailure extends Error {
   }
 }
 
-export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved): Promise<number> {
+/** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
+export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
   const sql = direction === 'up' ? m.up : m.down!;
   const started = performance.now();
   const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET${sql.noTransaction ? '' : ' LOCAL'} lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
@@ -51,14 +55,7 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   };
 
   if (sql.noTransaction) {
-    await guard(sql, undefined, () => record(true));
-    await guard(sql, undefined, () => client.query(`SET ${settings}`));
-    try {
-      for (const st of sql.statements) await withRetry(o, schema, m, () => guard(sql, st, () => client.query(st.text)));
-    } finally {
-      await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
-    }
-    await guard(sql, undefined, () => record(false));
+    await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
   } else {
     await withRetry(o, schema, m, async () => {
       // Asynchronous commit: the migration and its state row still commit together or not at all;
@@ -77,16 +74,87 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   return Math.round(performance.now() - started);
 }
 
-/** Retries `fn` when it failed on lock_timeout, waiting 0.5 s, 1 s, 2 s, ... between tries. */
-async function withRetry<T>(o: Resolved, schema: string, m: Migration, fn: () => Promise<T>): Promise<T> {
+async function runOutsideTransaction(
+  client: pg.ClientBase, m: Migration, schema: string, direction: Direction, previous: string, settings: string, o: Resolved, record: (dirty: boolean) => Promise<void>,
+): Promise<void> {
+  const sql = direction === 'up' ? m.up : m.down!;
+  const before = await guard(sql, undefined, () => invalidIndexesIn(client, schema));
+  // One already there may be the very index this file builds: `IF NOT EXISTS` would skip it and the
+  // migration would be recorded over an index that does not work. Refuse before touching anything.
+  // (A down may well be what drops it.)
+  if (direction === 'up' && before.length) {
+    throw new MigrationFailure(
+      `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}; fix: run ${dropStatements(before)} then re-run \`migrate-tool up\``,
+      sql.file, undefined, undefined, false,
+    );
+  }
+  await guard(sql, undefined, () => record(true));
+  await guard(sql, undefined, () => client.query(`SET ${settings}`));
+  try {
+    for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, o);
+  } catch (error) {
+    throw await withLeftovers(client, m, schema, previous, before, error);
+  } finally {
+    await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
+  }
+  const left = appeared(before, await guard(sql, undefined, () => invalidIndexesIn(client, schema)));
+  if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, previous, left);
+  await guard(sql, undefined, () => record(false));
+}
+
+/**
+ * One statement outside a transaction, retried on lock_timeout. A CREATE INDEX CONCURRENTLY that
+ * timed out (waiting on another session's snapshot, say) leaves its index behind, invalid; the retry
+ * drops that one, and only that one (compared with a snapshot taken just before the attempt), so that
+ * it builds the index again instead of skipping it or failing on "already exists".
+ */
+async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: string, sql: MigrationSql, st: Statement, o: Resolved): Promise<void> {
+  let seen: InvalidIndex[] = [];
+  await withRetry(
+    o, schema, m,
+    async () => {
+      seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
+      return guard(sql, st, () => client.query(st.text));
+    },
+    async () => {
+      const left = appeared(seen, await guard(sql, st, () => invalidIndexesIn(client, schema)));
+      await guard(sql, st, () => dropIndexes(client, left));
+      return left.length ? `dropped the invalid index ${names(left)} it left` : undefined;
+    },
+  );
+}
+
+/** A failed no-transaction file leaves its schema dirty; say which invalid indexes it left there too. */
+async function withLeftovers(client: pg.ClientBase, m: Migration, schema: string, previous: string, before: InvalidIndex[], error: unknown): Promise<unknown> {
+  if (!(error instanceof MigrationFailure) || error.connectionLost) return error;
+  const now = await invalidIndexesIn(client, schema).catch(() => undefined);
+  const left = now ? appeared(before, now) : [];
+  return left.length ? leftoverFailure(error, error.file, m, schema, previous, left) : error;
+}
+
+function leftoverFailure(error: Error, file: string, m: Migration, schema: string, previous: string, left: InvalidIndex[]): MigrationFailure {
+  const e = error instanceof MigrationFailure ? error : undefined;
+  const force = `migrate-tool force ${previous}${schema === 'public' ? '' : ` --tenant ${schema}`}`;
+  return new MigrationFailure(
+    `${error.message}; it left invalid index ${names(left)} (not usable, so ${m.version} is not recorded as applied); fix: run ${dropStatements(left)} then \`${force}\` and re-run \`migrate-tool up\``,
+    file, e?.line, e?.statement, false, { cause: error },
+  );
+}
+
+/**
+ * Retries `fn` when it failed on lock_timeout, waiting 0.5 s, 1 s, 2 s, ... between tries.
+ * `cleanUp` runs before each retry and says what it did, for the retry event.
+ */
+async function withRetry<T>(o: Resolved, schema: string, m: Migration, fn: () => Promise<T>, cleanUp?: () => Promise<string | undefined>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();
     } catch (error) {
       const cause = (error as Error).cause as { code?: string } | undefined;
       if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > o.lockRetries || o.signal?.aborted) throw error;
+      const cleaned = await cleanUp?.();
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 8_000);
-      o.emit({ type: 'retry', schema, version: m.version, attempt, delayMs, reason: (error as Error).message });
+      o.emit({ type: 'retry', schema, version: m.version, attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
       await sleep(delayMs, o.signal);
     }
   }

@@ -1,14 +1,46 @@
 // `force V`: record V as the current version without running SQL. Every migration up to V counts
 // as applied in its scope, every later one as not applied, and the dirty flag is cleared. This is
 // how an operator recovers after fixing by hand what a failed no-transaction migration left.
+//
+// Force rewrites history, so it never widens the damage: the change is computed per schema first,
+// and refused (nothing touched) when it would erase the record of a migration whose change is in
+// place, unless asked with --forget-applied, or, without --tenant, when it would rewrite healthy
+// schemas along with the dirty one, unless asked with --all. See forceRefusal.
 import type pg from 'pg';
 import { UsageError } from '../errors';
 import type { MigrationFolder } from './files';
 import { STATE_TABLE, type SchemaState } from './state';
 
+/** What force does to one schema's recorded history. */
+export interface SchemaChange {
+  schema: string;
+  /** It was dirty before: the schema force is there to recover. */
+  dirty: boolean;
+  /** Rows deleted: versions after V. `applied` ones were recorded clean, their change in place. */
+  removed: Array<{ version: string; applied: boolean }>;
+  /** Versions up to V recorded as applied (forced) without running their SQL. */
+  recorded: string[];
+  /** The dirty version up to V whose flag is cleared, the row kept. */
+  cleared?: string;
+}
+
+export interface ForceRequest {
+  /** As the operator typed it, for the commands in messages. */
+  target: string;
+  tenant?: string;
+  /** Rewrite every schema, healthy ones included. */
+  all?: boolean;
+  /** Erase the records of clean applied migrations after V. */
+  forgetApplied?: boolean;
+}
+
 export interface ForceResult {
   version: string | null;
+  /** Schemas in scope. */
   schemas: number;
+  /** Schemas whose history changes. */
+  changed: number;
+  changes: SchemaChange[];
 }
 
 /** `0` (or golang-migrate's `-1`) means "nothing applied". */
@@ -25,38 +57,97 @@ export function parseForceTarget(folder: MigrationFolder, target: string): strin
   return target;
 }
 
-/** `version` as parseForceTarget returned it; null: nothing applied. */
-export async function forceVersion(client: pg.ClientBase, folder: MigrationFolder, scope: SchemaState[], version: string | null): Promise<ForceResult> {
-  const upTo = folder.migrations.filter((m) => version !== null && m.version <= version);
+/** Each schema's change, computed from the recorded state; nothing is written. */
+export function planForce(folder: MigrationFolder, scope: SchemaState[], version: string | null): SchemaChange[] {
+  return scope.map((s) => {
+    const ownScope = folder.migrations.filter((m) => (m.scope === 'global') === (s.schema === 'public'));
+    const upTo = ownScope.filter((m) => version !== null && m.version <= version).map((m) => m.version);
+    const rows = [...s.applied.values()].sort((a, b) => (a.version < b.version ? -1 : 1));
+    const after = rows.filter((r) => version === null || r.version > version);
+    const cleared = rows.find((r) => r.dirty && version !== null && r.version <= version)?.version;
+    return {
+      schema: s.schema,
+      dirty: Boolean(s.dirtyAt),
+      removed: after.map((r) => ({ version: r.version, applied: !r.dirty })),
+      recorded: upTo.filter((v) => !s.applied.has(v)),
+      ...(cleared ? { cleared } : {}),
+    };
+  });
+}
+
+export function changes(c: SchemaChange): boolean {
+  return c.removed.length > 0 || c.recorded.length > 0 || c.cleared !== undefined;
+}
+
+/** Why force must not go ahead as asked, or undefined. */
+export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageError | undefined {
+  const erased = plan.flatMap((c) => c.removed.filter((r) => r.applied).map((r) => `${c.schema} ${r.version}`));
+  const forget = erased.length && !req.forgetApplied ? ' --forget-applied' : '';
+  if (!req.tenant && !req.all) {
+    const dirty = plan.filter((c) => c.dirty);
+    // Healthy schemas moved backwards, or touched at all while force is there for a dirty one.
+    const healthy = plan.filter((c) => !c.dirty && changes(c) && (dirty.length > 0 || c.removed.some((r) => r.applied)));
+    if (healthy.length) {
+      // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
+      const commands = dirty.map((c) =>
+        c.schema === 'public' ? `public: \`migrate-tool force ${req.target} --all --dry-run\`, then without --dry-run` : `\`migrate-tool force ${req.target} --tenant ${c.schema}\``);
+      return new UsageError(
+        `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
+        `${dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : ''}to rewrite every schema's history anyway, add --all${forget}`,
+        'FORCE_WIDENS',
+      );
+    }
+  }
+  if (forget) {
+    return new UsageError(
+      `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${list(erased)}); the next up would run ${erased.length === 1 ? 'it' : 'them'} again over ${erased.length === 1 ? 'it' : 'them'}; nothing was changed`,
+      `force a version at or after them, or undo their changes by hand (their .down.sql) and add --forget-applied`,
+      'FORCE_ERASES_APPLIED',
+    );
+  }
+  return undefined;
+}
+
+/** Writes the planned change in one transaction. */
+export async function applyForce(client: pg.ClientBase, folder: MigrationFolder, plan: SchemaChange[], version: string | null): Promise<void> {
+  const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
   const cols = { schema: [] as string[], version: [] as string[], name: [] as string[], scope: [] as string[], checksum: [] as string[] };
-  for (const s of scope) {
-    for (const m of upTo) {
-      if ((m.scope === 'global') !== (s.schema === 'public')) continue;
-      cols.schema.push(s.schema);
-      cols.version.push(m.version);
+  for (const c of plan) {
+    for (const v of c.recorded) {
+      const m = byVersion.get(v)!;
+      cols.schema.push(c.schema);
+      cols.version.push(v);
       cols.name.push(m.name);
       cols.scope.push(m.scope);
       cols.checksum.push(m.up.checksum);
     }
   }
-  const schemas = scope.map((s) => s.schema);
+  const cleared = plan.filter((c) => c.cleared);
   await client.query('BEGIN');
   try {
-    await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [schemas, version]);
-    // An existing clean row keeps its checksum and timing; a dirty or missing one is recorded as forced.
+    await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [plan.map((c) => c.schema), version]);
     await client.query(
-      `INSERT INTO ${STATE_TABLE} AS m (schema_name, version, name, scope, checksum, forced)
-       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)
-       ON CONFLICT (schema_name, version) DO UPDATE
-         SET dirty = false,
-             forced = m.forced OR m.dirty,
-             checksum = CASE WHEN m.dirty THEN EXCLUDED.checksum ELSE m.checksum END`,
+      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
+       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)`,
       [cols.schema, cols.version, cols.name, cols.scope, cols.checksum],
     );
+    // A dirty row kept is recorded as forced, with the checksum of the file as it is now.
+    for (const c of cleared) {
+      await client.query(`UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`, [
+        c.schema, c.cleared, byVersion.get(c.cleared!)?.up.checksum,
+      ]);
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
-  return { version, schemas: schemas.length };
+}
+
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+function list(items: string[]): string {
+  return items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
 }

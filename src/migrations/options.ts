@@ -55,7 +55,7 @@ export type EngineEvent =
   | { type: 'migration:start'; direction: Direction; version: string; name: string; scope: Scope; schemas: number }
   | { type: 'schema:done'; direction: Direction; schema: string; version: string; ms: number }
   | { type: 'schema:failed'; direction: Direction; schema: string; version: string; error: string }
-  | { type: 'retry'; schema: string; version: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'retry'; schema: string; version: string; attempt: number; delayMs: number; reason: string; /** What was undone before the retry. */ cleaned?: string }
   | { type: 'progress'; done: number; total: number }
   | { type: 'interrupted' };
 

@@ -4,10 +4,13 @@ import { OperationError, UsageError } from '../errors';
 import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
+import { dropStatements, names } from './invalid-indexes';
 
 export interface PlanStep {
   migration: Migration;
   schemas: string[];
+  /** The version before it in the timeline (`0`: none), for the `force` a failure advises. */
+  previous: string;
 }
 
 export interface Plan {
@@ -37,13 +40,13 @@ export function tenantsInScope(state: DatabaseState, tenant?: string): SchemaSta
 
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
   const tenants = tenantsInScope(state, opts.tenant);
-  if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError('public', state.public.dirtyAt);
+  if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError(state.public, folder);
   checkEdited(folder, [state.public, ...tenants]);
 
   const refused: FailedEntry[] = tenants
     .filter((t) => t.dirtyAt)
     .map((t) => {
-      const e = dirtyError(t.schema, t.dirtyAt!);
+      const e = dirtyError(t, folder);
       return { schema: t.schema, version: t.dirtyAt!, error: `${e.message}; fix: ${e.advice}` };
     });
   const clean = tenants.filter((t) => !t.dirtyAt);
@@ -53,7 +56,7 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     if (m.scope === 'global' && opts.tenantOnly) continue;
     const candidates = m.scope === 'global' ? [state.public] : clean;
     const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
-    if (schemas.length) steps.push({ migration: m, schemas });
+    if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
   return { direction: 'up', steps: opts.steps === undefined ? steps : steps.slice(0, opts.steps), refused };
 }
@@ -62,7 +65,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
   const tenants = tenantsInScope(state, opts.tenant);
   const scope = opts.tenant ? tenants : [state.public, ...tenants];
   const dirty = scope.find((s) => s.dirtyAt);
-  if (dirty) throw dirtyError(dirty.schema, dirty.dirtyAt!);
+  if (dirty) throw dirtyError(dirty, folder);
   checkEdited(folder, scope);
 
   const applied = new Set<string>();
@@ -80,7 +83,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
       throw new UsageError(`${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`, 'write the .down.sql, run `migrate-tool hash`, and try again', 'NO_DOWN_FILE');
     }
     const schemas = scope.filter((s) => s.applied.has(version)).map((s) => s.schema);
-    steps.push({ migration: m, schemas });
+    steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
   return { direction: 'down', steps, refused: [] };
 }
@@ -104,10 +107,19 @@ function checkEdited(folder: MigrationFolder, schemas: SchemaState[]): void {
   );
 }
 
-export function dirtyError(schema: string, version: string): OperationError {
+/** The version before `version` in the folder's timeline, any scope; `0` when there is none. */
+export function versionBefore(folder: MigrationFolder, version: string): string {
+  return folder.migrations.filter((m) => m.version < version).at(-1)?.version ?? '0';
+}
+
+export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationError {
+  const { schema, dirtyAt: version, invalidIndexes } = s;
+  // An invalid index is the usual leftover: name it, since repairing means dropping it.
+  const left = invalidIndexes.length ? `; it has invalid index ${names(invalidIndexes)}` : '';
+  const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
   return new OperationError(
-    `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish`,
+    `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish${left}`,
     'DIRTY',
-    `check what it left in ${schema}, repair it by hand, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, the version before it if not)`,
+    `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, ${versionBefore(folder, version!)} if not)`,
   );
 }

@@ -29,17 +29,23 @@ export interface TenantStatus {
   version: string | null;
   dirty: boolean;
   behind: number;
+  /** Names of indexes in this schema whose build did not finish; only when there are some. */
+  invalidIndexes?: string[];
 }
 
 export interface StatusReport {
   migrations: MigrationStatus[];
   tenants: TenantsSummary;
+  /** `schema.index` of every invalid index in public and the tenant schemas; only when there are some. */
+  invalidIndexes?: string[];
 }
 
 export interface VersionReport {
   version: string | null;
   dirty: boolean;
   tenants: TenantsSummary;
+  /** As in StatusReport. */
+  invalidIndexes?: string[];
 }
 
 export function statusReport(folder: MigrationFolder, state: DatabaseState, pattern: string): StatusReport {
@@ -69,7 +75,7 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   }
   for (const [version, o] of orphans) migrations.push({ version, name: o.name, scope: o.scope, applied: true, missingFile: true });
   migrations.sort((a, b) => (a.version < b.version ? -1 : 1));
-  return { migrations, tenants: tenantsSummary(folder, state, pattern) };
+  return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
 }
 
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
@@ -79,6 +85,7 @@ export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): T
     version: latest(t),
     dirty: Boolean(t.dirtyAt),
     behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
+    ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
   }));
 }
 
@@ -96,7 +103,13 @@ export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pa
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
   const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
-  return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern) };
+  return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
+}
+
+/** The field appears only when there are some, as `dirty` does on a migration: the usual documents keep their shape. */
+function invalidIndexes(state: DatabaseState): { invalidIndexes?: string[] } {
+  const list = [state.public, ...state.tenants].flatMap((s) => s.invalidIndexes.map((i) => `${i.schema}.${i.index}`));
+  return list.length ? { invalidIndexes: list } : {};
 }
 
 function latest(s: SchemaState): string | null {

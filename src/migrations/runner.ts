@@ -1,7 +1,8 @@
 // Carries out a plan. Global migrations run in public one by one; a run of consecutive tenant
 // migrations is fanned out, each schema taking its chain in order with bounded concurrency.
-// A failing global migration stops the run. A failing tenant schema stops only its own chain,
-// unless fail-fast is set. Results are collected, not thrown: the caller decides the exit code.
+// A failing global migration stops the run. A failing tenant schema gets nothing more in this
+// run, in this segment or any later one, so its history stays in order (unless fail-fast is set,
+// the other schemas go on). Results are collected, not thrown: the caller decides the exit code.
 import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { fanOut } from '../tenants/fanout';
@@ -16,11 +17,17 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
   let stopReason: string | undefined;
 
   for (const [i, seg] of segments.entries()) {
+    // A schema whose migration failed earlier in the run must not get a later version on top of the gap.
+    const failedIn = new Map(result.failed.map((f) => [f.schema, f.version]));
     for (const step of seg) {
       const m = step.migration;
-      o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas: step.schemas.length });
+      const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
+      if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas });
     }
-    const chains = chainsBySchema(seg);
+    const chains = chainsBySchema(seg).filter(([schema, chain]) => {
+      if (failedIn.has(schema)) skip(result, schema, chain, `version ${failedIn.get(schema)} failed in this schema`);
+      return !failedIn.has(schema);
+    });
     let finished = 0;
     const stop = () => Boolean(o.signal?.aborted) || (Boolean(o.failFast) && result.failed.length > plan.refused.length);
     const notStarted = await fanOut(chains, seg[0]!.migration.scope === 'global' ? 1 : o.concurrency, async ([schema, chain]) => {
@@ -50,7 +57,7 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
     let broken = false;
     try {
       client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-      const ms = await runMigration(client, m, schema, plan.direction, o);
+      const ms = await runMigration(client, m, schema, plan.direction, o, previousOf(plan, m));
       result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
       o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     } catch (error) {
@@ -63,6 +70,10 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
       if (client) workers.release(client, broken);
     }
   }
+}
+
+function previousOf(plan: Plan, m: Migration): string {
+  return plan.steps.find((s) => s.migration === m)!.previous;
 }
 
 function toFailed(schema: string, m: Migration, error: unknown): FailedEntry {

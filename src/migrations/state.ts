@@ -3,6 +3,7 @@
 // and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
 import pg from 'pg';
 import type { Scope } from './files';
+import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
 
 export const STATE_SCHEMA = 'migrate_tool';
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
@@ -39,6 +40,8 @@ export interface SchemaState {
   applied: Map<string, AppliedRow>;
   /** The version a no-transaction migration was left unfinished at. */
   dirtyAt?: string;
+  /** Indexes whose build did not finish: unusable, and skipped by `IF NOT EXISTS`. */
+  invalidIndexes: InvalidIndex[];
 }
 
 export interface DatabaseState {
@@ -63,7 +66,7 @@ async function stateTableExists(db: Queryable): Promise<boolean> {
   return Boolean(r.rows[0]?.t);
 }
 
-/** The whole database's state in three queries, however many tenant schemas there are. */
+/** The whole database's state in four queries, however many tenant schemas there are. */
 export async function readState(db: Queryable, tenantPattern: string): Promise<DatabaseState> {
   // System schemas and the state schema are never tenants, whatever the pattern (it is also checked up front).
   const schemas = await db.query<{ nspname: string }>(
@@ -78,6 +81,7 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
     state.tenants.push(s);
     byName.set(nspname, s);
   }
+  for (const i of await invalidIndexesMatching(db, tenantPattern)) byName.get(i.schema)?.invalidIndexes.push(i);
   if (!(await stateTableExists(db))) return state;
 
   const rows = await db.query<{
@@ -103,7 +107,7 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
 }
 
 function emptySchema(schema: string): SchemaState {
-  return { schema, applied: new Map() };
+  return { schema, applied: new Map(), invalidIndexes: [] };
 }
 
 /** Rows of tenant schemas that no longer exist: a schema created again later must start from nothing. */

@@ -184,14 +184,14 @@ describe('dry run and prod', () => {
   test('in prod, down and force refuse to run without a terminal or --yes', async ({ db, dir }) => {
     const env = await setup(db, dir, BASIC);
     await runCli(['up'], { env });
-    for (const args of [['down'], ['force', '20250101000000'], ['-action=down', '-env=prod']]) {
+    for (const args of [['down'], ['force', '20250101000000', '--all', '--forget-applied'], ['-action=down', '-env=prod']]) {
       const r = await runCli(args.includes('-env=prod') ? args : [...args, '--env', 'prod'], { env });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('in prod without confirmation; nothing was changed');
     }
     expect(await appliedVersions(db, 'company_a')).toHaveLength(2);
     // A dry run needs no confirmation because it changes nothing, force included.
-    const dry = await runCli(['force', '0', '--dry-run', '--env', 'prod'], { env });
+    const dry = await runCli(['force', '0', '--all', '--forget-applied', '--dry-run', '--env', 'prod'], { env });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('Dry run: would force version none in 4 schemas');
     expect(await appliedVersions(db, 'company_a')).toHaveLength(2);

@@ -3,13 +3,13 @@ import { status as readStatus } from '../../migrations/api';
 import type { MigrationStatus } from '../../migrations/report';
 import { boolFlag } from '../args';
 import { engineOptions, type Command } from '../context';
-import { tenantsLine } from './version';
+import { invalidIndexLines, tenantsLine } from './version';
 
 export const status: Command = {
   name: 'status',
   summary: 'every migration with its scope and whether it is applied; a tenants summary',
   usage: 'status [--exit-code] [--json]',
-  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty' } },
+  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty, or an index is invalid' } },
   database: true,
   async run(ctx) {
     const report = await readStatus(engineOptions(ctx));
@@ -17,7 +17,9 @@ export const status: Command = {
     const rows = report.migrations.map((m) => [m.version, m.name, m.scope, describe(m)]);
     for (const line of table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows])) ctx.out.print(line);
     ctx.out.print(tenantsLine(report.tenants));
-    const pending = report.migrations.some((m) => !m.applied || m.dirty) || report.tenants.dirty.length > 0;
+    for (const line of invalidIndexLines(report.invalidIndexes)) ctx.out.print(line);
+    // An invalid index is a migration not really done: it counts as pending.
+    const pending = report.migrations.some((m) => !m.applied || m.dirty) || report.tenants.dirty.length > 0 || Boolean(report.invalidIndexes?.length);
     return boolFlag(ctx.args, 'exit-code') && pending ? EXIT.pending : EXIT.ok;
   },
 };

@@ -15,9 +15,13 @@ export const tenants: Command = {
       ctx.out.print(`no tenant schemas match ${ctx.config.tenantPattern}`);
       return EXIT.ok;
     }
-    const rows = list.map((t) => [t.schema, t.version ?? 'none', String(t.dirty), String(t.behind)]);
-    for (const line of table([['SCHEMA', 'VERSION', 'DIRTY', 'BEHIND'], ...rows])) ctx.out.print(line);
-    ctx.out.print(`${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty`);
+    // The INVALID INDEXES column shows only when there are some, so the usual table stays as it is.
+    const invalid = list.filter((t) => t.invalidIndexes).length;
+    const head = ['SCHEMA', 'VERSION', 'DIRTY', 'BEHIND', ...(invalid ? ['INVALID INDEXES'] : [])];
+    const rows = list.map((t) => [t.schema, t.version ?? 'none', String(t.dirty), String(t.behind), ...(invalid ? [t.invalidIndexes?.join(', ') ?? '-'] : [])]);
+    for (const line of table([head, ...rows])) ctx.out.print(line);
+    const withInvalid = invalid ? `, ${invalid} with invalid indexes (drop them with DROP INDEX CONCURRENTLY and re-run up)` : '';
+    ctx.out.print(`${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty${withInvalid}`);
     return EXIT.ok;
   },
 };
