@@ -2,7 +2,6 @@
 // printed once with its DETAIL and HINT and the first few schemas, instead of a thousand lines
 // that bury the one that failed differently.
 import type { FailedEntry } from '../migrations/options';
-import { dirtyError } from '../migrations/plan';
 import type { Output } from './output';
 
 export interface FailureGroup {
@@ -10,6 +9,7 @@ export interface FailureGroup {
   /** The error as printed: with the schema's name replaced by `<schema>` when the group has several. */
   error: string;
   hint?: string;
+  advice?: string;
   /** Each schema's DETAIL, in schema order (PostgreSQL's DETAIL can name the failing row, which differs). */
   details: string[];
   dirty: boolean;
@@ -31,8 +31,9 @@ export function groupFailures(failed: FailedEntry[]): FailureGroup[] {
   for (const f of sortFailures(failed)) {
     const error = withoutSchema(f.error, f.schema);
     const hint = f.hint === undefined ? undefined : withoutSchema(f.hint, f.schema);
-    const key = JSON.stringify([f.version, error, hint, Boolean(f.dirty)]);
-    const group = groups.get(key) ?? { version: f.version, error, hint, details: [], dirty: Boolean(f.dirty), schemas: [] };
+    const advice = f.advice === undefined ? undefined : withoutSchema(f.advice, f.schema);
+    const key = JSON.stringify([f.version, error, hint, advice, Boolean(f.dirty)]);
+    const group = groups.get(key) ?? { version: f.version, error, hint, advice, details: [], dirty: Boolean(f.dirty), schemas: [] };
     groups.set(key, group);
     group.schemas.push(f.schema);
     if (f.detail !== undefined) group.details.push(withoutSchema(f.detail, f.schema));
@@ -64,9 +65,8 @@ function detailLines(g: FailureGroup): string[] {
 }
 
 function dirtyLine(g: FailureGroup): string {
-  const schema = g.schemas.length === 1 ? g.schemas[0]! : PLACEHOLDER;
-  const who = g.schemas.length === 1 ? `${schema} is` : 'each of these schemas is';
-  return `${who} now dirty at ${g.version}: up refuses it until it is repaired; fix: ${dirtyError(schema, g.version).advice}`;
+  const who = g.schemas.length === 1 ? `${g.schemas[0]} is` : 'each of these schemas is';
+  return `${who} now dirty at ${g.version}: up refuses it until it is repaired${g.advice ? `; fix: ${g.advice}` : ''}`;
 }
 
 function withoutSchema(text: string, schema: string): string {
@@ -75,7 +75,7 @@ function withoutSchema(text: string, schema: string): string {
 
 function restoreSchema(g: FailureGroup): FailureGroup {
   const put = (text: string) => text.split(PLACEHOLDER).join(g.schemas[0]!);
-  return { ...g, error: put(g.error), hint: g.hint === undefined ? undefined : put(g.hint), details: g.details.map(put) };
+  return { ...g, error: put(g.error), hint: g.hint === undefined ? undefined : put(g.hint), advice: g.advice === undefined ? undefined : put(g.advice), details: g.details.map(put) };
 }
 
 /** The schema's name as a whole identifier: company_1 must not match inside company_10. */

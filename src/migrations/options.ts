@@ -79,6 +79,8 @@ export interface FailedEntry {
   hint?: string;
   /** The failed migration ran outside a transaction and left the schema dirty: `up` refuses it until `force`. */
   dirty?: true;
+  /** How to recover, where the engine knows more than the error says (a dirty schema). */
+  advice?: string;
 }
 
 export interface SkippedEntry {

@@ -4,7 +4,7 @@ import { OperationError, UsageError } from '../errors';
 import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
-import { dropStatements, names } from './invalid-indexes';
+import { dropStatements, names, type InvalidIndex } from './invalid-indexes';
 
 export interface PlanStep {
   migration: Migration;
@@ -116,10 +116,16 @@ export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationEr
   const { schema, dirtyAt: version, invalidIndexes } = s;
   // An invalid index is the usual leftover: name it, since repairing means dropping it.
   const left = invalidIndexes.length ? `; it has invalid index ${names(invalidIndexes)}` : '';
-  const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
   return new OperationError(
     `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish${left}`,
     'DIRTY',
-    `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${schema === 'public' ? '' : ` --tenant ${schema}`}\` (${version} if its change is in place, ${versionBefore(folder, version!)} if not)`,
+    dirtyAdvice(schema, version!, versionBefore(folder, version!), invalidIndexes),
   );
+}
+
+/** How to recover a schema left dirty at `version`, whose predecessor in the timeline is `previous`. */
+export function dirtyAdvice(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): string {
+  const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
+  const tenant = schema === 'public' ? '' : ` --tenant ${schema}`;
+  return `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${tenant}\` (${version} if its change is in place, ${previous} if not)`;
 }

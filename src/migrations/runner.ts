@@ -9,7 +9,7 @@ import { fanOut } from '../tenants/fanout';
 import { MigrationFailure, runMigration } from './execute';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult } from './options';
-import type { Plan, PlanStep } from './plan';
+import { dirtyAdvice, type Plan, type PlanStep } from './plan';
 
 export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
   const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false };
@@ -62,7 +62,7 @@ async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resol
       o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     } catch (error) {
       broken = !(error instanceof MigrationFailure) || error.connectionLost;
-      const failure = toFailed(schema, m, error);
+      const failure = toFailed(schema, m, error, previousOf(plan, m));
       result.failed.push(failure);
       o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: failure.error });
       return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
@@ -76,10 +76,11 @@ function previousOf(plan: Plan, m: Migration): string {
   return plan.steps.find((s) => s.migration === m)!.previous;
 }
 
-function toFailed(schema: string, m: Migration, error: unknown): FailedEntry {
+function toFailed(schema: string, m: Migration, error: unknown, previous: string): FailedEntry {
   if (error instanceof MigrationFailure) {
     const { detail, hint, dirty } = error;
-    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement, detail, hint, dirty };
+    const advice = dirty ? dirtyAdvice(schema, m.version, previous) : undefined;
+    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement, detail, hint, dirty, advice };
   }
   return { schema, version: m.version, error: (error as Error).message };
 }
