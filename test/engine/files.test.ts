@@ -54,6 +54,17 @@ describe('loading a migrations folder', () => {
   });
 });
 
+describe('a large file', () => {
+  test('loads a 100,000-statement file whole, each statement on its own line', async ({ dir }) => {
+    const n = 100_000;
+    const sql = Array.from({ length: n }, (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');`).join('\n');
+    const root = await writeMigrations(dir, { '20250101000000_t.up.sql': `-- bulk\nCREATE TABLE t (id int, name text);\n${sql}\n` }, { sum: false });
+    const [m] = (await loadMigrations(root)).migrations;
+    expect(m!.up.statements).toHaveLength(n + 1);
+    expect(m!.up.statements.at(-1)).toMatchObject({ line: n + 2, text: `INSERT INTO t (id, name) VALUES (${n - 1}, 'row ${n - 1}; still row ${n - 1}')` });
+  }, 120_000);
+});
+
 describe('migrate.sum', () => {
   test('checksums ignore line endings', () => {
     expect(checksum('SELECT 1;\r\nSELECT 2;\r\n')).toBe(checksum('SELECT 1;\nSELECT 2;\n'));
