@@ -11,15 +11,27 @@ export interface Statement {
   line: number;
 }
 
+export interface SplitSql {
+  statements: Statement[];
+  /** 1-based lines of `-- migrate:no-transaction` comments, before any SQL and after SQL began. */
+  noTransactionMarkers: { leading: number[]; late: number[] };
+}
+
+const NO_TRANSACTION_MARKER = /^--\s*migrate:no-transaction\s*$/;
 /** How many leading words the scan keeps per statement: enough for CREATE OR REPLACE FUNCTION. */
 const HEAD_WORDS = 4;
+
+export function splitStatements(sql: string): Statement[] {
+  return splitSql(sql).statements;
+}
 
 /**
  * One pass over the text. Everything it does per character or per statement is constant work, so
  * a file of 100,000 statements splits in about the time it takes to read it.
  */
-export function splitStatements(sql: string): Statement[] {
+export function splitSql(sql: string): SplitSql {
   const out: Statement[] = [];
+  const markers: SplitSql['noTransactionMarkers'] = { leading: [], late: [] };
   const lineOf = lineCounter(sql);
   let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
@@ -40,7 +52,12 @@ export function splitStatements(sql: string): Statement[] {
     const next = sql[i + 1];
     if (c === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
-      i = nl === -1 ? sql.length : nl + 1;
+      const end = nl === -1 ? sql.length : nl;
+      if (NO_TRANSACTION_MARKER.test(sql.slice(i, end))) {
+        // Only comments and blank lines before it: the file's header, where the marker is read.
+        (out.length === 0 && start === -1 ? markers.leading : markers.late).push(lineOf(i));
+      }
+      i = end + 1;
       continue;
     }
     if (c === '/' && next === '*') {
@@ -92,7 +109,7 @@ export function splitStatements(sql: string): Statement[] {
     i++;
   }
   flush(sql.length);
-  return out;
+  return { statements: out, noTransactionMarkers: markers };
 }
 
 function isRoutine([w0, w1, w2, w3]: string[]): boolean {
@@ -179,6 +196,28 @@ function lineCounter(text: string): (offset: number) => number {
 }
 
 /**
+ * A statement's first `count` words, lowercase, with comments between them skipped, so a comment
+ * between CREATE and EXTENSION hides nothing; it stops at the first thing that is not a word.
+ */
+export function leadingWords(text: string, count: number): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < text.length && words.length < count) {
+    const code = text.charCodeAt(i);
+    if (isSpace(code)) i++;
+    else if (text.startsWith('--', i)) i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i) + 1;
+    else if (text.startsWith('/*', i)) i = skipBlockComment(text, i);
+    else if (isIdentStart(code)) {
+      let j = i + 1;
+      while (j < text.length && isIdentChar(text.charCodeAt(j))) j++;
+      words.push(text.slice(i, j).toLowerCase());
+      i = j;
+    } else break;
+  }
+  return words;
+}
+
+/**
  * The first statement that begins or ends a transaction. In a file that runs inside a transaction
  * of its own, a COMMIT would make what comes before it permanent, so a later failure leaves the
  * file half applied. Savepoints (and ROLLBACK TO one) nest inside that transaction and are fine.
@@ -187,8 +226,10 @@ export function transactionControl(statements: Statement[]): Statement | undefin
   return statements.find((s) => /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text));
 }
 
-/** `-- migrate:no-transaction` on the first line. */
+/**
+ * `-- migrate:no-transaction` in the file's leading comment block: on the first line, or after the
+ * header comments that `create` writes, as long as no SQL comes before it.
+ */
 export function isNoTransaction(sql: string): boolean {
-  const first = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
-  return /^--\s*migrate:no-transaction\s*$/.test(first.trim());
+  return splitSql(sql).noTransactionMarkers.leading.length > 0;
 }
