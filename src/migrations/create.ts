@@ -85,12 +85,13 @@ export async function rewriteSum(dir: string): Promise<{ path: string; files: nu
   return { path, files: folder.checksums.size };
 }
 
-/** A read-only folder (as baked into the image) gets advice, not a raw EACCES. */
+/** A read-only folder (as baked into the image), or a file where the folder should be, gets advice, not a raw errno. */
 async function writable<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UsageError(`Migrations folder ${dir} is not a folder`, 'point MIGRATIONS_DIR (or --dir) at the folder that holds the .up.sql/.down.sql files', 'NO_MIGRATIONS_DIR');
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;
     throw new UsageError(`Cannot write to the migrations folder ${dir} (${code})`, 'write migrations in a checkout, commit them, and rebuild the image', 'READ_ONLY_FOLDER');
   }

@@ -1,14 +1,15 @@
 // Migration files on disk: `<14-digit version>_<name>.up.sql` and `.down.sql`, global ones at the
 // top of the folder, tenant ones in `tenant/`. Loading validates the whole folder and names every
 // bad file at once, before anything touches a database.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
-import { isNoTransaction, splitStatements, transactionControl, type Statement } from './sql-split';
+import { decodeSql, sqlProblems } from './file-checks';
+import { listMigrationFiles, TENANT_DIR, type Scope } from './listing';
+import { splitSql, type Statement } from './sql-split';
 
-export type Scope = 'global' | 'tenant';
-export const TENANT_DIR = 'tenant';
+export { TENANT_DIR, type Scope };
 /**
  * Names keep what the peers allow (`add-users`, `AddUsers`, `v1.2_fix`), so imported histories stay
  * recognisable, but only characters that make a file on every platform: no `<>:"/\|?*`, spaces or
@@ -43,14 +44,10 @@ export interface MigrationFolder {
 }
 
 export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean } = {}): Promise<MigrationFolder> {
-  const top = await listSql(dir, true);
-  const tenant = await listSql(join(dir, TENANT_DIR), false);
   const problems: string[] = [];
   const byKey = new Map<string, { version: string; name: string; scope: Scope; up?: string; down?: string }>();
-  const files = [...top.map((f) => ({ f, scope: 'global' as Scope })), ...tenant.map((f) => ({ f, scope: 'tenant' as Scope }))];
-  for (const { f, scope } of files) {
-    const rel = scope === 'tenant' ? `${TENANT_DIR}/${f}` : f;
-    const m = FILE_RE.exec(f);
+  for (const { rel, name: file, scope } of await listMigrationFiles(dir, problems)) {
+    const m = FILE_RE.exec(file);
     if (!m) {
       problems.push(`${rel}: name must be <14-digit version>_<name>.up.sql or .down.sql, the name made of letters, digits, _, - and . (e.g. 20251210215800_init_schema.up.sql)`);
       continue;
@@ -76,8 +73,9 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
       continue;
     }
     seen.set(entry.version, entry.up);
-    const up = await readSql(dir, entry.up, checksums, problems);
-    const down = entry.down ? await readSql(dir, entry.down, checksums, problems) : undefined;
+    const up = await readSql(dir, entry.up, entry.scope, checksums, problems);
+    const down = entry.down ? await readSql(dir, entry.down, entry.scope, checksums, problems) : undefined;
+    if (!up || (entry.down && !down)) continue;
     if (up.statements.length === 0 && !opts.allowEmpty) problems.push(`${entry.up}: is empty; write its SQL or delete the pair`);
     migrations.push({ version: entry.version, name: entry.name, scope: entry.scope, up, down });
   }
@@ -88,28 +86,22 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
   return { dir, migrations, checksums };
 }
 
-async function listSql(dir: string, required: boolean): Promise<string[]> {
+/** Reads, checks and splits one file; undefined (with a problem) when it is not text to run. */
+async function readSql(dir: string, rel: string, scope: Scope, checksums: Map<string, string>, problems: string[]): Promise<MigrationSql | undefined> {
+  let bytes: Buffer;
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() && e.name.endsWith('.sql')).map((e) => e.name).sort();
+    bytes = await readFile(join(dir, rel));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (required) {
-      throw new UsageError(`Migrations folder ${dir} does not exist`, 'set MIGRATIONS_DIR or pass --dir, or run `migrate-tool create NAME`', 'NO_MIGRATIONS_DIR');
-    }
-    return [];
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw error;
+    problems.push(`${rel}: cannot be read (${code}); let the user that runs migrate-tool read it`);
+    return undefined;
   }
-}
-
-async function readSql(dir: string, rel: string, checksums: Map<string, string>, problems: string[]): Promise<MigrationSql> {
-  const text = await readFile(join(dir, rel), 'utf8');
+  const text = decodeSql(rel, bytes, problems);
+  if (text === undefined) return undefined;
   const sum = checksum(text);
   checksums.set(rel, sum);
-  const sql = { file: rel, text, checksum: sum, noTransaction: isNoTransaction(text), statements: splitStatements(text) };
-  const control = sql.noTransaction ? undefined : transactionControl(sql.statements);
-  if (control) {
-    const word = control.text.split(/\s/)[0]!.toUpperCase();
-    problems.push(`${rel}:${control.line}: ${word}: the file already runs in a transaction of its own, and a COMMIT in it leaves the file half applied when a later statement fails; remove BEGIN/COMMIT, or put -- migrate:no-transaction on the first line`);
-  }
-  return sql;
+  const split = splitSql(text);
+  problems.push(...sqlProblems(rel, scope, split));
+  return { file: rel, text, checksum: sum, noTransaction: split.noTransactionMarkers.leading.length > 0, statements: split.statements };
 }

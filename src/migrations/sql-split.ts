@@ -11,22 +11,39 @@ export interface Statement {
   line: number;
 }
 
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
+export interface SplitSql {
+  statements: Statement[];
+  /** 1-based lines of `-- migrate:no-transaction` comments, before any SQL and after SQL began. */
+  noTransactionMarkers: { leading: number[]; late: number[] };
+}
+
+const NO_TRANSACTION_MARKER = /^--\s*migrate:no-transaction\s*$/;
+/** How many leading words the scan keeps per statement: enough for CREATE OR REPLACE FUNCTION. */
+const HEAD_WORDS = 4;
 
 export function splitStatements(sql: string): Statement[] {
+  return splitSql(sql).statements;
+}
+
+/**
+ * One pass over the text. Everything it does per character or per statement is constant work, so
+ * a file of 100,000 statements splits in about the time it takes to read it.
+ */
+export function splitSql(sql: string): SplitSql {
   const out: Statement[] = [];
+  const markers: SplitSql['noTransactionMarkers'] = { leading: [], late: [] };
+  const lineOf = lineCounter(sql);
   let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
   let beginDepth = 0;
-  let words: string[] = [];
+  let head: string[] = [];
 
   const flush = (end: number) => {
-    if (start !== -1) out.push({ text: sql.slice(start, end).trimEnd(), offset: start, line: lineAt(sql, start) });
+    if (start !== -1) out.push({ text: sql.slice(start, end).trimEnd(), offset: start, line: lineOf(start) });
     start = -1;
     parenDepth = 0;
     beginDepth = 0;
-    words = [];
+    head = [];
   };
 
   let i = 0;
@@ -35,14 +52,19 @@ export function splitStatements(sql: string): Statement[] {
     const next = sql[i + 1];
     if (c === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
-      i = nl === -1 ? sql.length : nl + 1;
+      const end = nl === -1 ? sql.length : nl;
+      if (NO_TRANSACTION_MARKER.test(sql.slice(i, end))) {
+        // Only comments and blank lines before it: the file's header, where the marker is read.
+        (out.length === 0 && start === -1 ? markers.leading : markers.late).push(lineOf(i));
+      }
+      i = end + 1;
       continue;
     }
     if (c === '/' && next === '*') {
       i = skipBlockComment(sql, i);
       continue;
     }
-    if (/\s/.test(c)) {
+    if (isSpace(sql.charCodeAt(i))) {
       i++;
       continue;
     }
@@ -71,28 +93,32 @@ export function splitStatements(sql: string): Statement[] {
     }
     if (c === '(') parenDepth++;
     else if (c === ')') parenDepth = Math.max(0, parenDepth - 1);
-    else if (IDENT_START.test(c) && !(i > 0 && IDENT_CHAR.test(sql[i - 1]!))) {
+    else if (isIdentStart(sql.charCodeAt(i)) && !(i > 0 && isIdentChar(sql.charCodeAt(i - 1)))) {
       let j = i + 1;
-      while (j < sql.length && IDENT_CHAR.test(sql[j]!)) j++;
-      const word = sql.slice(i, j).toLowerCase();
-      words.push(word);
-      beginDepth = trackBegin(words, word, parenDepth, beginDepth);
+      while (j < sql.length && isIdentChar(sql.charCodeAt(j))) j++;
+      // Past its first words, a statement's words matter only in a routine: the other statements'
+      // words are not even copied out of the text.
+      if (head.length < HEAD_WORDS || isRoutine(head)) {
+        const word = sql.slice(i, j).toLowerCase();
+        if (head.length < HEAD_WORDS) head.push(word);
+        if (isRoutine(head)) beginDepth = trackBegin(word, parenDepth, beginDepth);
+      }
       i = j;
       continue;
     }
     i++;
   }
   flush(sql.length);
-  return out;
+  return { statements: out, noTransactionMarkers: markers };
+}
+
+function isRoutine([w0, w1, w2, w3]: string[]): boolean {
+  return w0 === 'create' && (w1 === 'function' || w1 === 'procedure' || (w1 === 'or' && w2 === 'replace' && (w3 === 'function' || w3 === 'procedure')));
 }
 
 /** psql's heuristic: inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and CASE within it) open a block that END closes. */
-function trackBegin(words: string[], word: string, parenDepth: number, depth: number): number {
-  const [w0, w1, w2, w3] = words;
-  const isRoutine =
-    w0 === 'create' &&
-    (w1 === 'function' || w1 === 'procedure' || (w1 === 'or' && w2 === 'replace' && (w3 === 'function' || w3 === 'procedure')));
-  if (!isRoutine || parenDepth !== 0 || words.length < 2) return depth;
+function trackBegin(word: string, parenDepth: number, depth: number): number {
+  if (parenDepth !== 0) return depth;
   if (word === 'begin') return depth + 1;
   if (word === 'case' && depth >= 1) return depth + 1;
   if (word === 'end' && depth > 0) return depth - 1;
@@ -129,20 +155,66 @@ function skipQuoted(sql: string, i: number, quote: string, backslashEscapes: boo
 /** E'...' strings treat backslash as an escape; a plain '...' does not. */
 function isEscapeString(sql: string, i: number): boolean {
   const prev = sql[i - 1];
-  return (prev === 'e' || prev === 'E') && !(i > 1 && IDENT_CHAR.test(sql[i - 2]!));
+  return (prev === 'e' || prev === 'E') && !(i > 1 && isIdentChar(sql.charCodeAt(i - 2)));
 }
 
 /** `$tag$` or `$$` starting at i, unless the `$` belongs to an identifier or a parameter ($1). */
 function dollarTag(sql: string, i: number): string | undefined {
-  if (i > 0 && IDENT_CHAR.test(sql[i - 1]!)) return undefined;
+  if (i > 0 && isIdentChar(sql.charCodeAt(i - 1))) return undefined;
   const m = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
   return m?.[0];
 }
 
-export function lineAt(text: string, offset: number): number {
+// Character classes by code, not by regular expression: they run for every character of the file.
+/** What `\s` matches: ASCII whitespace, and beyond ASCII the Unicode spaces and the BOM. */
+function isSpace(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\s/.test(String.fromCharCode(code));
+}
+
+/** `[A-Za-z_\u0080-\uffff]` */
+function isIdentStart(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95 || code >= 128;
+}
+
+/** `[A-Za-z0-9_$\u0080-\uffff]` */
+function isIdentChar(code: number): boolean {
+  return isIdentStart(code) || (code >= 48 && code <= 57) || code === 36;
+}
+
+/**
+ * Line numbers for offsets asked in increasing order, counted once over the text as the scan moves
+ * on. (Counting from the start of the file for each statement made splitting quadratic.)
+ */
+function lineCounter(text: string): (offset: number) => number {
+  let at = 0;
   let line = 1;
-  for (let k = 0; k < offset && k < text.length; k++) if (text.charCodeAt(k) === 10) line++;
-  return line;
+  return (offset) => {
+    for (; at < offset && at < text.length; at++) if (text.charCodeAt(at) === 10) line++;
+    return line;
+  };
+}
+
+/**
+ * A statement's first `count` words, lowercase, with comments between them skipped, so a comment
+ * between CREATE and EXTENSION hides nothing; it stops at the first thing that is not a word.
+ */
+export function leadingWords(text: string, count: number): string[] {
+  const words: string[] = [];
+  let i = 0;
+  while (i < text.length && words.length < count) {
+    const code = text.charCodeAt(i);
+    if (isSpace(code)) i++;
+    else if (text.startsWith('--', i)) i = text.indexOf('\n', i) === -1 ? text.length : text.indexOf('\n', i) + 1;
+    else if (text.startsWith('/*', i)) i = skipBlockComment(text, i);
+    else if (isIdentStart(code)) {
+      let j = i + 1;
+      while (j < text.length && isIdentChar(text.charCodeAt(j))) j++;
+      words.push(text.slice(i, j).toLowerCase());
+      i = j;
+    } else break;
+  }
+  return words;
 }
 
 /**
@@ -154,8 +226,10 @@ export function transactionControl(statements: Statement[]): Statement | undefin
   return statements.find((s) => /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text));
 }
 
-/** `-- migrate:no-transaction` on the first line. */
+/**
+ * `-- migrate:no-transaction` in the file's leading comment block: on the first line, or after the
+ * header comments that `create` writes, as long as no SQL comes before it.
+ */
 export function isNoTransaction(sql: string): boolean {
-  const first = sql.replace(/^\uFEFF/, '').split('\n', 1)[0] ?? '';
-  return /^--\s*migrate:no-transaction\s*$/.test(first.trim());
+  return splitSql(sql).noTransactionMarkers.leading.length > 0;
 }

@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { loadMigrations } from '../../src/migrations/files';
@@ -74,6 +74,122 @@ describe('loading a migrations folder', () => {
   test('a missing folder is a usage error that says what to set', async ({ dir }) => {
     await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, advice: expect.stringContaining('MIGRATIONS_DIR') });
   });
+});
+
+describe('what loading refuses in the files themselves', () => {
+  test('refuses CREATE EXTENSION in a tenant migration, with the line and the way out', async ({ dir }) => {
+    const root = await writeMigrations(dir, {
+      ...BASIC,
+      'tenant/20250101000300_uuid.up.sql': '-- ids\nCREATE TABLE tokens (id int);\nCREATE /* why not */ EXTENSION IF NOT EXISTS pgcrypto;\n',
+      'tenant/20250101000300_uuid.down.sql': 'DROP TABLE tokens;\nDROP EXTENSION pgcrypto;\n',
+    }, { sum: false });
+    const error = await rejection(loadMigrations(root));
+    expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
+    expect(error.message).toContain('tenant/20250101000300_uuid.up.sql:3: CREATE EXTENSION in a tenant migration');
+    expect(error.message).toContain('tenant/20250101000300_uuid.down.sql:2: DROP EXTENSION in a tenant migration');
+    expect(error.message).toContain('put it in a global migration');
+    expect(error.message).toContain('public.gen_random_uuid()');
+  });
+
+  test('leaves CREATE EXTENSION to global migrations, and the words in tenant strings and comments alone', async ({ dir }) => {
+    const root = await writeMigrations(dir, {
+      ...BASIC,
+      '20250101000300_pgcrypto.up.sql': 'CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public;',
+      'tenant/20250101000400_note.up.sql': "-- CREATE EXTENSION is global\nCREATE TABLE notes (body text DEFAULT 'create extension x;');\n",
+    }, { sum: false });
+    const folder = await loadMigrations(root);
+    expect(folder.migrations.map((m) => m.version)).toContain('20250101000400');
+  });
+
+  test('reads -- migrate:no-transaction after the header comments that create writes', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const body = { up: '\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n', down: 'DROP INDEX employees_name_idx;\n' };
+    await createMigration(root, 'employees_name_idx', { tenant: true, now: new Date('2026-01-02T03:04:05Z'), body });
+    const folder = await loadMigrations(root);
+    const created = folder.migrations.find((m) => m.name === 'employees_name_idx')!;
+    expect(created.up.text.startsWith('-- 20260102030405_employees_name_idx (tenant)')).toBe(true);
+    expect(created.up.noTransaction).toBe(true);
+    expect(created.down?.noTransaction).toBe(false);
+  });
+
+  test('refuses -- migrate:no-transaction after SQL, naming the line', async ({ dir }) => {
+    const root = await writeMigrations(dir, {
+      'tenant/20250101000100_idx.up.sql': '-- an index\nCREATE TABLE t (a int);\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
+    }, { sum: false });
+    const error = await rejection(loadMigrations(root));
+    expect(error.message).toContain('tenant/20250101000100_idx.up.sql:3: -- migrate:no-transaction after SQL is not read');
+    expect(error.message).toContain('move it to the top of the file');
+  });
+
+  test('refuses binary and non-UTF-8 files instead of sending them to the server', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC, { sum: false });
+    await writeFile(join(root, '20250101000300_latin1.up.sql'), Buffer.from("INSERT INTO companies (name) VALUES ('Caf\xe9');", 'latin1'));
+    await writeFile(join(root, 'tenant/20250101000400_utf16.up.sql'), Buffer.from('\ufeffCREATE TABLE x (id int);', 'utf16le'));
+    await writeFile(join(root, '20250101000500_blob.up.sql'), Buffer.from([0x53, 0x45, 0x4c, 0x00, 0x01, 0xff, 0x3b]));
+    const error = await rejection(loadMigrations(root));
+    expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
+    expect(error.message).toContain('20250101000300_latin1.up.sql: is not valid UTF-8');
+    expect(error.message).toContain('tenant/20250101000400_utf16.up.sql: is not text');
+    expect(error.message).toContain('20250101000500_blob.up.sql: is not text');
+  });
+});
+
+describe('what loading refuses in the folder', () => {
+  test('refuses .sql files it would otherwise skip, naming each and why', async ({ dir }) => {
+    const root = await writeMigrations(dir, BASIC, { sum: false });
+    await writeFile(join(root, '20250101000300_shout.UP.SQL'), 'SELECT 1;');
+    await writeFile(join(root, 'tenant/20250101000400_mixed.Up.Sql'), 'SELECT 1;');
+    await mkdir(join(root, 'old'));
+    await writeFile(join(root, 'old/20240101000000_legacy.up.sql'), 'SELECT 1;');
+    await mkdir(join(root, 'tenant/archive'));
+    await writeFile(join(root, 'tenant/archive/20240101000100_legacy.up.sql'), 'SELECT 1;');
+    await writeFile(join(dir, 'outside.sql'), 'DROP TABLE companies;');
+    await symlink(join(dir, 'outside.sql'), join(root, '20250101000500_linked.up.sql'));
+    const error = await rejection(loadMigrations(root));
+    expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
+    expect(error.message).toContain('20250101000300_shout.UP.SQL: name must be');
+    expect(error.message).toContain('tenant/20250101000400_mixed.Up.Sql: name must be');
+    expect(error.message).toContain('old/: holds .sql files that would never run (old/20240101000000_legacy.up.sql)');
+    expect(error.message).toContain('tenant/archive/: holds .sql files that would never run (tenant/archive/20240101000100_legacy.up.sql)');
+    expect(error.message).toContain('20250101000500_linked.up.sql: is a symbolic link');
+  });
+
+  test('leaves what operators keep beside migrations alone', async ({ dir }) => {
+    const root = await writeMigrations(dir, {
+      ...BASIC,
+      'README.md': '# migrations',
+      '.gitkeep': '',
+      'tenant/.gitkeep': '',
+      'notes/plan.txt': 'later',
+      '.hidden/scratch.sql': 'SELECT 1;',
+    });
+    await symlink(join(root, 'README.md'), join(root, 'LINK.md'));
+    const folder = await loadMigrations(root);
+    expect(folder.checksums.size).toBe(6);
+  });
+
+  test('a tenant entry that is not a folder is refused', async ({ dir }) => {
+    const root = await writeMigrations(dir, { '20250101000000_init.up.sql': 'SELECT 1;' }, { sum: false });
+    await rm(join(root, 'tenant'), { recursive: true });
+    await writeFile(join(root, 'tenant'), 'not a folder');
+    await expect(loadMigrations(root)).rejects.toThrow('tenant: is not a folder');
+  });
+
+  test('a migrations folder that is a file is a usage error that says so', async ({ dir }) => {
+    await writeFile(join(dir, 'migrations'), 'SELECT 1;');
+    await expect(loadMigrations(join(dir, 'migrations'))).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('is not a folder'), advice: expect.stringContaining('MIGRATIONS_DIR') });
+  });
+});
+
+describe('a large file', () => {
+  test('loads a 100,000-statement file whole, each statement on its own line', async ({ dir }) => {
+    const n = 100_000;
+    const sql = Array.from({ length: n }, (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');`).join('\n');
+    const root = await writeMigrations(dir, { '20250101000000_t.up.sql': `-- bulk\nCREATE TABLE t (id int, name text);\n${sql}\n` }, { sum: false });
+    const [m] = (await loadMigrations(root)).migrations;
+    expect(m!.up.statements).toHaveLength(n + 1);
+    expect(m!.up.statements.at(-1)).toMatchObject({ line: n + 2, text: `INSERT INTO t (id, name) VALUES (${n - 1}, 'row ${n - 1}; still row ${n - 1}')` });
+  }, 120_000);
 });
 
 describe('migrate.sum', () => {

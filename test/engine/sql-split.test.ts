@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isNoTransaction, splitStatements } from '../../src/migrations/sql-split';
+import { isNoTransaction, leadingWords, splitSql, splitStatements } from '../../src/migrations/sql-split';
 
 const texts = (sql: string) => splitStatements(sql).map((s) => s.text);
 
@@ -29,12 +29,14 @@ BEGIN ATOMIC
   SELECT CASE WHEN x > 0 THEN 1 ELSE 0 END;
   SELECT 2;
 END;
-BEGIN; SELECT 3; COMMIT;`;
+BEGIN; SELECT 3; COMMIT;
+CREATE PROCEDURE p() BEGIN ATOMIC SELECT 4; END;`;
     expect(texts(sql)).toEqual([
       expect.stringMatching(/^CREATE OR REPLACE FUNCTION g[\s\S]*SELECT 2;\nEND$/),
       'BEGIN',
       'SELECT 3',
       'COMMIT',
+      'CREATE PROCEDURE p() BEGIN ATOMIC SELECT 4; END',
     ]);
   });
 
@@ -48,10 +50,24 @@ BEGIN; SELECT 3; COMMIT;`;
   });
 });
 
-describe('isNoTransaction', () => {
-  it('recognises the marker only on the first line', () => {
+describe('-- migrate:no-transaction', () => {
+  it('is read anywhere in the leading comment block', () => {
     expect(isNoTransaction('-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);')).toBe(true);
     expect(isNoTransaction('--migrate:no-transaction  \r\nSELECT 1')).toBe(true);
+    expect(isNoTransaction('\ufeff-- 20250101000000_idx (tenant): runs in every tenant schema.\n\n/* why */\n-- migrate:no-transaction\nSELECT 1;')).toBe(true);
+  });
+
+  it('is not read after SQL: the splitter reports where it sits instead', () => {
     expect(isNoTransaction('SELECT 1;\n-- migrate:no-transaction')).toBe(false);
+    expect(isNoTransaction("SELECT '\n-- migrate:no-transaction\n';")).toBe(false);
+    const { noTransactionMarkers } = splitSql('-- header\nSELECT 1;\n\n-- migrate:no-transaction\nSELECT 2; -- migrate:no-transaction\n');
+    expect(noTransactionMarkers).toEqual({ leading: [], late: [4, 5] });
+  });
+});
+
+describe('leadingWords', () => {
+  it('reads a statement\'s first words past comments, and stops at anything else', () => {
+    expect(leadingWords('CREATE /* x */ -- y\n  Extension IF NOT EXISTS pgcrypto', 2)).toEqual(['create', 'extension']);
+    expect(leadingWords("SELECT 'create extension'", 3)).toEqual(['select']);
   });
 });
