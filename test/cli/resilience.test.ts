@@ -113,7 +113,8 @@ describe('concurrent runs', () => {
       await app.query('LOCK TABLE companies IN ACCESS SHARE MODE'); // a long read, as an app would hold
       const child = spawnCli(['up', '--ddl-lock-timeout', '1'], { env });
       const done = collect(child);
-      await new Promise((r) => setTimeout(r, 1800));
+      // Release the lock once a try has timed out, however long the CLI took to start.
+      await new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes('retry 1') && resolve()));
       await app.query('COMMIT');
       const r = await done;
       expect(r.code).toBe(0);
