@@ -2,8 +2,7 @@
 //   migrate-tool up 2 --tenant company_x --json
 //   migrate-tool -action=up -steps=2 -tenant=company_x
 // A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
-import { UsageError } from '../errors';
-import { DEFAULTS } from '../migrations/options';
+import { UsageError, DEFAULTS } from '../index';
 
 export type FlagType = 'boolean' | 'string' | 'optional-string';
 

@@ -1,5 +1,5 @@
 // Destructive commands in prod (down, force, restore) need a person to confirm, or --yes.
-import { UsageError } from '../errors';
+import { UsageError } from '../index';
 import { boolFlag } from './args';
 import { connectionOf, type CommandContext } from './context';
 

@@ -1,9 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import type { Config } from '../config/env';
-import type { Connection } from '../config/connection';
-import type { ExitCode } from '../errors';
-import type { EngineEvent, EngineOptions } from '../migrations/options';
+import type { Config, Connection, ExitCode, EngineEvent, EngineOptions } from '../index';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -17,6 +14,8 @@ export interface CommandContext {
   hardSignal: AbortSignal;
   /** Is a person at the terminal to answer a question? */
   interactive: boolean;
+  /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
+  env: Record<string, string | undefined>;
   ask(question: string): Promise<string>;
 }
 

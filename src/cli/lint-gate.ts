@@ -1,7 +1,6 @@
 // `up --lint`: lints exactly what `up` would apply, before anything (a backup included) is done;
 // an error-level finding stops the run.
-import { OperationError } from '../errors';
-import type { PlanOptions } from '../migrations/plan';
+import { OperationError, type PlanOptions } from '../index';
 import { engineOptions, type CommandContext } from './context';
 import { findingLines, lintSummary } from './render-lint';
 

@@ -1,7 +1,7 @@
 // The failures of a run, as text. A thousand tenant schemas that fail the same way are one group,
 // printed once with its DETAIL and HINT and the first few schemas, instead of a thousand lines
 // that bury the one that failed differently.
-import type { FailedEntry } from '../migrations/options';
+import type { FailedEntry } from '../index';
 import type { Output } from './output';
 
 export interface FailureGroup {

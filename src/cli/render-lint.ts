@@ -1,6 +1,6 @@
 // Text rendering of lint findings, shared by `lint`, `up --lint` and `diff`.
 import { relative } from 'node:path';
-import type { LintReport } from '../lint/lint';
+import type { LintReport } from '../index';
 
 /** One line per finding, `file:line:column: level rule: message`, then its help indented. */
 export function findingLines(report: LintReport): string[] {

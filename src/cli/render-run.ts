@@ -1,8 +1,5 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import type { EngineEvent, RunResult } from '../migrations/options';
-import type { Outcome, RunOptions } from '../migrations/api';
-import type { EngineOptions } from '../migrations/options';
-import { EXIT, type ExitCode } from '../errors';
+import { type EngineEvent, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { Output } from './output';

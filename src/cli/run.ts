@@ -1,8 +1,6 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { urlPasswords } from '../config/connection';
-import { loadConfig } from '../config/env';
-import { EXIT, isMigrateToolError, UsageError, type ExitCode } from '../errors';
+import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type ExitCode } from '../index';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
@@ -63,7 +61,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     out.addSecret(config.connection?.password);
     const target = targetLine(config, inv, loadOptions);
     if (target) out.note(target);
-    const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask };
+    const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask, env: inv.env };
     return await command.run(ctx);
   } catch (error) {
     return report(error, out);

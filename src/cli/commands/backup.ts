@@ -1,8 +1,8 @@
 import { isAbsolute, relative } from 'node:path';
-import { backup as runBackup, type BackupResult } from '../../backup/dump';
-import { EXIT } from '../../errors';
+import { backup as runBackup, type BackupResult, EXIT } from '../../index';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
+import { formatBytes, seconds } from '../format';
 
 export const backup: Command = {
   name: 'backup',
@@ -30,7 +30,7 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
     retentionDays: ctx.config.backupRetentionDays,
     keep: opts.keep,
     // pg_dump needs the process's own environment (PATH, locale, TLS files); the connection is added to it.
-    env: process.env,
+    env: ctx.env,
     signal: ctx.signal,
     waitMs: engineOptions(ctx).waitMs,
     onProgress: (p) => ctx.out.progress(`Backing up ${c.database}: ${formatBytes(p.bytes)} written, ${seconds(p.elapsedMs)}`),
@@ -55,17 +55,3 @@ function shortPath(file: string): string {
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
-export function formatBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
-
-export function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}

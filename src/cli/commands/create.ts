@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
-import { EXIT, UsageError } from '../../errors';
-import { createMigration } from '../../migrations/create';
+import { EXIT, UsageError, createMigration } from '../../index';
 import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 

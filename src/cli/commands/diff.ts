@@ -1,8 +1,5 @@
 import { join, relative } from 'node:path';
-import type { DiffResult } from '../../diff/generate';
-import type { Written } from '../../diff/write';
-import { EXIT, UsageError } from '../../errors';
-import { checkMigrationName } from '../../migrations/create';
+import { type DiffResult, type Written, EXIT, UsageError, checkMigrationName } from '../../index';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter } from '../render-run';

@@ -1,4 +1,4 @@
-import { rollback } from '../../migrations/api';
+import { rollback } from '../../index';
 import { intArg, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import type { Command } from '../context';

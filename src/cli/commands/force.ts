@@ -1,6 +1,4 @@
-import { EXIT, UsageError } from '../../errors';
-import { force as forceVersion } from '../../migrations/api';
-import { changes as changed, type ForceResult, type SchemaChange } from '../../migrations/force';
+import { EXIT, UsageError, force as forceVersion, forceChanges as changed, type ForceResult, type SchemaChange } from '../../index';
 import { boolFlag, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { engineOptions, type Command } from '../context';

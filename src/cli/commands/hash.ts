@@ -1,5 +1,4 @@
-import { EXIT } from '../../errors';
-import { rewriteSum } from '../../migrations/create';
+import { EXIT, rewriteSum } from '../../index';
 import type { Command } from '../context';
 
 export const hash: Command = {

@@ -1,4 +1,4 @@
-import { EXIT } from '../../errors';
+import { EXIT } from '../../index';
 import type { Command } from '../context';
 import { engineOptions } from '../context';
 import { findingLines, lintSummary } from '../render-lint';

@@ -1,14 +1,9 @@
 import { basename, resolve } from 'node:path';
-import { inspectArchive, type ArchiveInfo } from '../../backup/archive';
-import { restore as runRestore } from '../../backup/restore';
-import { toolEnv } from '../../backup/tools';
-import { EXIT, UsageError } from '../../errors';
-import { version as readVersion } from '../../migrations/api';
+import { inspectArchive, type ArchiveInfo, restore as runRestore, toolEnv, EXIT, UsageError, version as readVersion } from '../../index';
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
-import { formatBytes, seconds } from './backup';
-import { versionLines } from './version';
+import { formatBytes, seconds, versionLines } from '../format';
 
 export const restore: Command = {
   name: 'restore',
@@ -19,7 +14,7 @@ export const restore: Command = {
     const given = ctx.args.positionals[0];
     if (!given) throw new UsageError('restore needs the backup FILE', 'e.g. migrate-tool restore backups/backup_maindb_20251212_101500.dump', 'NO_BACKUP_FILE');
     const c = connectionOf(ctx);
-    const env = process.env; // pg_restore's own environment (PATH, locale, TLS files)
+    const env = ctx.env; // pg_restore's own environment (PATH, locale, TLS files)
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {

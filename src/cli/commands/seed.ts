@@ -1,6 +1,4 @@
-import { EXIT } from '../../errors';
-import { seed as runSeed, type SeedEvent } from '../../seed/api';
-import type { SetResult } from '../../seed/apply';
+import { EXIT, seed as runSeed, type SeedEvent, type SetResult } from '../../index';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';

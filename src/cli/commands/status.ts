@@ -1,9 +1,7 @@
-import { EXIT } from '../../errors';
-import { status as readStatus } from '../../migrations/api';
-import type { MigrationStatus } from '../../migrations/report';
+import { EXIT, status as readStatus, type MigrationStatus } from '../../index';
 import { boolFlag } from '../args';
 import { engineOptions, type Command } from '../context';
-import { invalidIndexLines, tenantsLine } from './version';
+import { invalidIndexLines, table, tenantsLine } from '../format';
 
 export const status: Command = {
   name: 'status',
@@ -31,9 +29,4 @@ function describe(m: MigrationStatus): string {
   if (m.scope === 'global') return m.applied ? `applied${when}` : 'pending';
   const count = `${m.tenantsApplied}/${m.tenantsTotal} tenants`;
   return m.applied ? `applied ${count}${when}` : `pending (${count})`;
-}
-
-export function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }

@@ -1,7 +1,6 @@
-import { EXIT } from '../../errors';
-import { tenants as readTenants } from '../../migrations/api';
+import { EXIT, tenants as readTenants } from '../../index';
 import { engineOptions, type Command } from '../context';
-import { table } from './status';
+import { table } from '../format';
 
 export const tenants: Command = {
   name: 'tenants',

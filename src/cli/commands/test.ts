@@ -1,6 +1,5 @@
 import { relative } from 'node:path';
-import { EXIT } from '../../errors';
-import type { StepResult } from '../../roundtrip/roundtrip';
+import { EXIT, type StepResult } from '../../index';
 import { stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';

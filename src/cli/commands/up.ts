@@ -1,5 +1,4 @@
-import { OperationError, type MigrateToolError } from '../../errors';
-import { migrate } from '../../migrations/api';
+import { OperationError, type MigrateToolError, migrate } from '../../index';
 import { boolFlag, intArg, stringFlag } from '../args';
 import type { Command, CommandContext } from '../context';
 import { lintBeforeUp } from '../lint-gate';

@@ -1,0 +1,41 @@
+// Formatting shared by several commands: tables, sizes, durations, the version and tenants lines.
+// One module, so that commands never import each other to print alike.
+import type { TenantsSummary, VersionReport } from '../index';
+
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The guide's two lines (`20251128112901`, `dirty: false`), or `no migration`; then the tenants line. */
+export function versionLines(report: VersionReport): string[] {
+  const head = report.version === null && !report.dirty ? ['no migration'] : [report.version ?? 'no migration', `dirty: ${report.dirty}`];
+  return [...head, tenantsLine(report.tenants), ...invalidIndexLines(report.invalidIndexes)];
+}
+
+/** Nothing when there are none, so the guide's output stays as it is. */
+export function invalidIndexLines(list: string[] = []): string[] {
+  if (list.length === 0) return [];
+  const shown = `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, and ${list.length - 5} more` : ''}`;
+  return [`invalid indexes: ${list.length} (${shown}): unusable, left by index builds that did not finish; drop them with DROP INDEX CONCURRENTLY and re-run up`];
+}
+
+export function tenantsLine(t: TenantsSummary): string {
+  const list = (names: string[]) => (names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : '');
+  return `tenants: ${t.count} matching ${t.pattern}, ${t.behind.length} behind${list(t.behind)}, ${t.dirty.length} dirty${list(t.dirty)}`;
+}
