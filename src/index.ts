@@ -3,7 +3,7 @@
 //   import { migrate, migrateTenant, status } from 'migrate-tool';
 //   const options = { connection: 'postgres://app@db/maindb', migrationsDir: './migrations' };
 //   await migrateTenant(options, 'company_3f2a...'); // right after creating a company's schema
-export { migrate, rollback, migrateTenant, status, version, tenants, force, type Outcome, type RunOptions } from './migrations/api';
+export { migrate, rollback, migrateTenant, status, version, tenants, force, PartialRunError, type Outcome, type RunOptions } from './migrations/api';
 export type { PlanOptions } from './migrations/plan';
 export { createMigration, rewriteSum, checkMigrationName, type Created } from './migrations/create';
 export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';

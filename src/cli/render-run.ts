@@ -1,5 +1,5 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import { type EngineEvent, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
+import { PartialRunError, type EngineEvent, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { Output } from './output';
@@ -99,6 +99,10 @@ export async function runAndReport(
     steps,
     tenant: stringFlag(ctx.args, 'tenant'),
     dryRun: boolFlag(ctx.args, 'dry-run'),
+  }).catch((error: unknown) => {
+    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
+    if (error instanceof PartialRunError) printRunResult(error.result, ctx.out);
+    throw error;
   });
   if (!outcome.result) {
     printDryRun(outcome, ctx.out);

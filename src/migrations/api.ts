@@ -6,7 +6,7 @@ import { withClient } from '../db/connect';
 import { fitWorkers } from '../db/capacity';
 import { acquireLock } from '../db/lock';
 import { WorkerConnections } from '../db/workers';
-import { OperationError } from '../errors';
+import { isMigrateToolError, OperationError, type MigrateToolError } from '../errors';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
 import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
@@ -91,6 +91,7 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     const { state } = await readOnly(options, folder);
     return { plan: plan(folder, state, run), folder };
   }
+  let finished: RunResult | undefined;
   return locked(o, async (lockClient, state, lo, unreachable) => {
     const p = plan(folder, state, run);
     const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
@@ -105,13 +106,28 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     o.hardSignal?.addEventListener('abort', cancel, { once: true });
     try {
       const result = await executePlan(p, { ...lo, concurrency }, workers);
+      finished = result;
       await flushCommits(lockClient);
       return { plan: p, folder, result };
     } finally {
       o.hardSignal?.removeEventListener('abort', cancel);
       await workers.close();
     }
+  }).catch((error: unknown) => {
+    // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
+    // caller still gets what happened in each, to report beside the error.
+    throw finished && isMigrateToolError(error) ? new PartialRunError(error, finished) : error;
   });
+}
+
+/** A run that failed as a whole after it had done work: `result` says what finished and what failed. */
+export class PartialRunError extends OperationError {
+  constructor(
+    from: MigrateToolError,
+    readonly result: RunResult,
+  ) {
+    super(from.message, from.code, from.advice, { cause: from });
+  }
 }
 
 /** --concurrency, or fewer workers if the server cannot take that many more connections (said so). */
