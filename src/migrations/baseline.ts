@@ -84,7 +84,7 @@ function oneBaselineUp(steps: PlanStep[], b: Baseline, applied: (schema: string,
         const template = steps.find((s) => s.migration === r);
         if (template && fresh.size) out.push(recordOnly(template, [...fresh].filter((s) => template.schemas.includes(s)), `built by baseline ${version}`));
       }
-      if (existing.length) out.push(recordOnly(step, existing, `a baseline of versions applied there`));
+      if (existing.length) out.push(recordOnly(step, existing, 'a baseline: the versions it replaces are applied there'));
     } else {
       out.push(step);
     }

@@ -57,7 +57,7 @@ describe('diff --baseline', () => {
 
     const up = await cli(['up'], { url: db.url, dir });
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in public, without running SQL: a baseline of versions applied there/);
+    expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in public, without running SQL: a baseline: the versions it replaces are applied there/);
     expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in 2 tenant schemas, without running SQL/);
     expect(up.stdout).not.toContain('Migrating to');
     expect((await db.query('SELECT tag FROM public.ddl_log')).rows).toEqual([]);
