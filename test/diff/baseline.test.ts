@@ -135,6 +135,16 @@ describe('diff --baseline', () => {
     expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in 1 tenant schema/);
   });
 
+  test('up refuses, exit 2, a baseline whose replaced files were removed from the folder', async ({ db, dir }) => {
+    const { migrations } = await baselined(db, dir);
+    for (const f of Object.keys(HISTORY).filter((f) => f.startsWith('tenant/'))) await rm(join(migrations, f));
+    expect((await cli(['hash'], { url: db.url, dir })).code).toBe(0);
+    const up = await cli(['up'], { url: db.url, dir });
+    expect(up.code).toBe(2);
+    expect(up.stderr).toMatch(/tenant\/\d{14}_init\.up\.sql is a baseline of 20250101000000\.\.20250101000300, but no tenant migration of that range is in the folder/);
+    expect(up.stderr).toContain('keep the files a baseline replaces in the folder');
+  });
+
   test('refuses, exit 2, an empty folder and a bad name, writing nothing', async ({ db, dir }) => {
     const migrations = await writeMigrations(dir, {});
     const empty = await cli(['diff', '--baseline', 'init'], { url: db.url, dir });
