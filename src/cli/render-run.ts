@@ -12,7 +12,8 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
     switch (e.type) {
       case 'migration:start': {
         const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
-        out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
+        if (e.recordOnly) out.print(`${e.direction === 'up' ? 'Recording' : 'Removing the record of'} version ${e.version} (${e.name}) in ${where}, without running SQL: ${e.recordOnly}`);
+        else out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
         break;
       }
       case 'schema:failed':
@@ -48,14 +49,15 @@ export function printDryRun(out: Outcome, o: Output): void {
   const { plan } = out;
   const steps = plan.steps.map((s) => {
     const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
-    return { version: s.migration.version, name: s.migration.name, scope: s.migration.scope, schemas: s.schemas, file: sql.file, sql: sql.text };
+    const recordOnly = s.recordOnly === undefined ? {} : { recordOnly: s.recordOnly };
+    return { version: s.migration.version, name: s.migration.name, scope: s.migration.scope, schemas: s.schemas, file: sql.file, sql: s.recordOnly ? '' : sql.text, ...recordOnly };
   });
   o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused });
   if (steps.length === 0) return o.print('no change');
   o.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
-  for (const s of steps) o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}`);
+  for (const s of steps) o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
   for (const r of plan.refused) o.print(`  refused: ${r.schema}: ${r.error}`);
-  for (const s of steps) {
+  for (const s of steps.filter((step) => !step.recordOnly)) {
     o.print();
     o.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
     o.print(s.sql.trimEnd());

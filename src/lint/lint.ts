@@ -55,7 +55,8 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
 /** The up files that `up` would apply now (same plan, nothing changed). */
 export async function pendingFiles(options: EngineOptions, run: RunOptions = {}): Promise<string[]> {
   const { plan, folder } = await migrate(options, { ...run, dryRun: true });
-  return plan.steps.map((s) => join(folder.dir, s.migration.up.file));
+  // A step recorded without running (a baseline, see migrations/baseline.ts) runs no SQL to lint.
+  return plan.steps.filter((s) => !s.recordOnly).map((s) => join(folder.dir, s.migration.up.file));
 }
 
 /**

@@ -52,7 +52,7 @@ export type EngineEvent =
   | { type: 'connect:waiting'; message: string }
   | { type: 'lock:waiting'; holder: string }
   | { type: 'concurrency:capped'; requested: number; allowed: number; reason: string }
-  | { type: 'migration:start'; direction: Direction; version: string; name: string; scope: Scope; schemas: number }
+  | { type: 'migration:start'; direction: Direction; version: string; name: string; scope: Scope; schemas: number; /** Recorded without running SQL, and why (baselines). */ recordOnly?: string }
   | { type: 'schema:done'; direction: Direction; schema: string; version: string; ms: number }
   | { type: 'schema:failed'; direction: Direction; schema: string; version: string; error: string }
   | { type: 'retry'; schema: string; version: string; attempt: number; delayMs: number; reason: string; /** What was undone before the retry. */ cleaned?: string }

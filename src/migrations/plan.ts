@@ -5,12 +5,15 @@ import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
 import { dropStatements, names, type InvalidIndex } from './invalid-indexes';
+import { withBaselinesDown, withBaselinesUp } from './baseline';
 
 export interface PlanStep {
   migration: Migration;
   schemas: string[];
   /** The version before it in the timeline (`0`: none), for the `force` a failure advises. */
   previous: string;
+  /** Recorded (down: its record removed) without running SQL, and why: see baseline.ts. */
+  recordOnly?: string;
 }
 
 export interface Plan {
@@ -58,7 +61,8 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
     if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
-  return { direction: 'up', steps: opts.steps === undefined ? steps : steps.slice(0, opts.steps), refused };
+  const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]);
+  return { direction: 'up', steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps), refused };
 }
 
 export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
@@ -85,7 +89,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
     const schemas = scope.filter((s) => s.applied.has(version)).map((s) => s.schema);
     steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
-  return { direction: 'down', steps, refused: [] };
+  return { direction: 'down', steps: withBaselinesDown(folder.migrations, steps, scope), refused: [] };
 }
 
 /** An applied migration whose file changed since: running on would build a schema nobody reviewed. */

@@ -22,7 +22,8 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
     for (const step of seg) {
       const m = step.migration;
       const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
-      if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas });
+      const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
+      if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
     }
     const chains = chainsBySchema(seg).filter(([schema, chain]) => {
       if (failedIn.has(schema)) skip(result, schema, chain, `version ${failedIn.get(schema)} failed in this schema`);

@@ -8,14 +8,17 @@ import { findingLines, lintSummary } from '../render-lint';
 export const diff: Command = {
   name: 'diff',
   summary: 'generate the migration pair(s) that bring the migrations (or the database) to prisma/schema.prisma',
-  usage: 'diff NAME [-models=A,B] [--from=migrations|database] [--dry-run]',
+  usage: 'diff NAME [-models=A,B] [--from=migrations|database] [--dry-run] | diff --baseline NAME',
   flags: {
     name: { type: 'string', value: 'NAME', desc: 'the migration name (same as the positional NAME)' },
     models: { type: 'string', value: 'A,B', desc: 'only these Prisma models' },
+    baseline: { type: 'string', value: 'NAME', desc: 'collapse the whole history into one global and one tenant migration that build it from empty (existing databases record them without running them)' },
     from: { type: 'string', value: 'SOURCE', desc: '"migrations" (default: what the folder builds, in a scratch database) or "database" (the live target)' },
   },
   database: true,
   async run(ctx) {
+    const baseline = stringFlag(ctx.args, 'baseline');
+    if (baseline !== undefined) return runBaseline(ctx, baseline);
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
     const dryRun = boolFlag(ctx.args, 'dry-run');
     if (!name && !dryRun) throw new UsageError('diff needs a name', 'write `migrate-tool diff add_employee_bio`, or -action=diff -name=add_employee_bio (--dry-run shows the changes without one)');
@@ -58,6 +61,32 @@ export const diff: Command = {
     return EXIT.ok;
   },
 };
+
+/** `diff --baseline NAME`: needs no schema.prisma; the history itself is what it collapses. */
+async function runBaseline(ctx: CommandContext, name: string) {
+  if (ctx.args.positionals.length || stringFlag(ctx.args, 'models') || stringFlag(ctx.args, 'from') || boolFlag(ctx.args, 'dry-run')) {
+    throw new UsageError('diff --baseline takes only its NAME', 'write `migrate-tool diff --baseline init`');
+  }
+  checkMigrationName(name);
+  const { generateBaseline } = await import('../../diff/baseline');
+  const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
+  const result = await generateBaseline({
+    connection: connectionOf(ctx),
+    migrationsDir: ctx.config.migrationsDir,
+    name,
+    signal: ctx.signal,
+    waitMs,
+    onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
+    onNote: (m) => ctx.out.note(m),
+  });
+  ctx.out.data(result);
+  for (const f of result.files) {
+    const s = f.statements;
+    ctx.out.print(`Wrote ${shown(join(ctx.config.migrationsDir, f.upFile))}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`);
+  }
+  ctx.out.print(`Versions ${result.from}..${result.to} stay in the folder: existing databases keep them and record the baseline without running it; new databases and new tenant schemas run the baseline instead.`);
+  return EXIT.ok;
+}
 
 function printChanges(ctx: CommandContext, result: DiffResult): void {
   for (const s of result.scopes) {
