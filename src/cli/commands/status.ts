@@ -33,6 +33,8 @@ function describe(m: MigrationStatus): string {
   if (m.missingFile) return 'applied, but its files are missing';
   if (m.dirty) return 'DIRTY (run force after fixing)';
   if (m.scope === 'global') return m.applied ? `applied${when}` : 'pending';
+  // Not "applied 0/0": on a first setup nothing has received it yet, and every new schema will.
+  if (m.tenantsTotal === 0) return 'no tenant schemas yet';
   const count = `${m.tenantsApplied}/${m.tenantsTotal} tenants`;
   return m.applied ? `applied ${count}${when}` : `pending (${count})`;
 }
