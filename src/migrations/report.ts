@@ -112,7 +112,8 @@ export function versionReport(folder: MigrationFolder, state: DatabaseState, pat
   const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
   const unknown = unknownVersions(folder, [state.public, ...state.tenants]);
-  return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state), ...(unknown.length ? { unknownVersions: unknown } : {}) };
+  const tenants = tenantsSummary(folder, state, pattern);
+  return { version: versions.at(-1) ?? null, dirty, tenants, ...invalidIndexes(state), ...(unknown.length ? { unknownVersions: unknown } : {}) };
 }
 
 /** Versions recorded in these schemas that the folder lacks, sorted: the database is ahead of this release. */

@@ -18,7 +18,9 @@ async function inProcess(argv: string[], env: Record<string, string>, inContaine
   stdout.on('data', (d) => (out += d));
   stderr.on('data', (d) => (err += d));
   const code = await runInProcess({
-    argv, env, inContainer,
+    argv,
+    env,
+    inContainer,
     streams: { stdout, stderr },
     signal: new AbortController().signal,
     hardSignal: new AbortController().signal,
@@ -31,10 +33,18 @@ async function inProcess(argv: string[], env: Record<string, string>, inContaine
 describe('connection advice', () => {
   test('inside a container, a refused 127.0.0.1 is explained as the container itself, not as --wait', async ({ dir }) => {
     const port = await freePort();
-    const env = { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb', MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
+    const env = {
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(port),
+      POSTGRES_USER: 'u',
+      POSTGRES_DB_PROD: 'maindb',
+      MIGRATIONS_DIR: await writeMigrations(dir, BASIC),
+    };
     const inside = await inProcess(['version'], env, true);
     expect(inside.code).toBe(1);
-    expect(inside.stderr).toContain('fix: check that PostgreSQL is running there: this runs in a container, where 127.0.0.1 is the container itself (unless it runs with --network host); for a database in another container or on the host, set POSTGRES_HOST to its compose service name or address');
+    expect(inside.stderr).toContain(
+      'fix: check that PostgreSQL is running there: this runs in a container, where 127.0.0.1 is the container itself (unless it runs with --network host); for a database in another container or on the host, set POSTGRES_HOST to its compose service name or address',
+    );
     expect(inside.stderr).not.toContain('add --wait');
     // Outside a container the usual advice stays.
     const outside = await inProcess(['version'], env, false);

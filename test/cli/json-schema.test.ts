@@ -64,7 +64,13 @@ describe('--json output matches docs/schema', () => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
     await createTenants(db, 'company_a');
     await runCli(['up'], { env });
-    const older = { ...env, MIGRATIONS_DIR: await writeMigrations(join(dir, 'older'), { '20250101000000_init.up.sql': BASIC['20250101000000_init.up.sql']!, '20250101000000_init.down.sql': BASIC['20250101000000_init.down.sql']! }) };
+    const older = {
+      ...env,
+      MIGRATIONS_DIR: await writeMigrations(join(dir, 'older'), {
+        '20250101000000_init.up.sql': BASIC['20250101000000_init.up.sql']!,
+        '20250101000000_init.down.sql': BASIC['20250101000000_init.down.sql']!,
+      }),
+    };
     const status = valid('status', (await runCli(['status', '--json'], { env: older })).stdout) as { migrations: Array<{ missingFile?: boolean }> };
     expect(status.migrations.filter((m) => m.missingFile)).toHaveLength(2);
     valid('version', (await runCli(['version', '--json'], { env: older })).stdout);
