@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 IMAGE=${IMAGE:-migrate-tool:test}
-APP_IMAGE=migrate-tool-example-app:test
+APP_IMAGE=${APP_IMAGE:-migrate-tool-example-app:test}
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 MAX_ADDED_MB=60
 LOCAL_DOCKER=../shared/tools/local-docker
@@ -65,6 +65,8 @@ admin_sql() {
 cleanup() {
   set +e
   [[ -n $app_container ]] && docker rm -f "$app_container" >/dev/null 2>&1
+  [[ -n ${swarm_service:-} ]] && docker service rm "$swarm_service" >/dev/null 2>&1
+  [[ -n ${swarm_started:-} ]] && docker swarm leave --force >/dev/null 2>&1
   [[ -n ${project:-} ]] && "${compose[@]}" -p "$project" -f docker-compose.prod.yml down -v >/dev/null 2>&1
   [[ -d $work/dev ]] && (cd "$work/dev" && "${compose[@]}" -p "${project}dev" -f docker-compose.dev.yml down -v >/dev/null 2>&1)
   for db in "${databases[@]}"; do admin_sql "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1; done
@@ -216,12 +218,52 @@ if out=$(docker exec "$app_container" ./migrate-tool up 2>&1) && grep -q 'Migrat
   && out2=$(docker exec "$app_container" sh -c './migrate-tool version' 2>&1) && grep -qx "$latest_version" <<<"$out2"; then
   pass "docker exec <app> ./migrate-tool up: migrated its database to $latest_version (then sh -c './migrate-tool version', as Dokploy runs it)"
 else printf '%s\n%s\n' "$out" "${out2:-}" >&2; fail "docker exec <app> ./migrate-tool up"; fi
+# docs/deployment.md (Dokploy) schedules seed in the application's container too.
+if out=$(docker exec "$app_container" sh -c './migrate-tool seed' 2>&1) && grep -q 'Seeding complete!' <<<"$out"; then
+  pass "docker exec <app> sh -c './migrate-tool seed': $(tail -n 1 <<<"$out")"
+else printf '%s\n' "$out" >&2; fail "docker exec <app> ./migrate-tool seed (the Dokploy schedule)"; fi
+
+# ---- a Swarm replicated job, as Dokploy and `docker service create` run one-off jobs --------------
+# Swarm's default restart policy re-runs a job that exits non-zero every 5 s; --restart-condition none
+# runs it once. A refused `down` (prod, no --yes: exit 2) must run exactly once.
+swarm_service="migrate-tool-swarm-$$"
+swarm_started=
+if [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) != active ]]; then
+  if docker swarm init --advertise-addr 127.0.0.1 >/dev/null 2>&1; then swarm_started=1; fi
+fi
+if [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) != active ]]; then
+  skip swarm "Swarm replicated job: this engine cannot start Swarm mode (docker swarm init failed)"
+else
+  swarm_db="migrate_tool_image_swarm_$run_id"
+  fresh_database "$swarm_db"
+  docker service create --detach --quiet --name "$swarm_service" --mode replicated-job --restart-condition none \
+    --network host --no-resolve-image -e POSTGRES_HOST -e POSTGRES_PORT -e POSTGRES_USER -e POSTGRES_PASSWORD \
+    -e "POSTGRES_DB_PROD=$swarm_db" -e APP_ENV=prod "$IMAGE" down >/dev/null
+  # Wait for the first task to end, then as long again as two of Swarm's 5 s restart delays.
+  for _ in $(seq 1 60); do
+    docker service ps "$swarm_service" --format '{{.CurrentState}}' | grep -qE '^(Failed|Complete|Rejected)' && break
+    sleep 1
+  done
+  sleep 12
+  tasks=$(docker service ps "$swarm_service" -q | wc -l)
+  logs=$(docker service logs --raw "$swarm_service" 2>&1)
+  if ((tasks == 1)) && grep -q 'without confirmation; nothing was changed' <<<"$logs" \
+    && docker service ps "$swarm_service" --format '{{.Error}}' | grep -q 'non-zero exit (2)'; then
+    pass "docker service create --mode replicated-job --restart-condition none: a refused down ran once (1 task, exit 2)"
+  else printf '%s\n' "$logs" >&2; fail "Swarm replicated job ran $tasks times (want 1)"; fi
+  docker service rm "$swarm_service" >/dev/null 2>&1
+fi
 
 # ---- docker-compose.dev.yml, where a PostgreSQL image is at hand -------------------------------
 for file in docker-compose.prod.yml docker-compose.dev.yml; do
   if "${compose[@]}" -f "$file" config -q >/dev/null 2>&1; then pass "$file is valid for ${compose[*]}"
   else "${compose[@]}" -f "$file" config -q >&2 || true; fail "$file is not valid for ${compose[*]}"; fi
 done
+# The Dokploy override: every job joins the external dokploy-network.
+if out=$("${compose[@]}" -f docker-compose.prod.yml -f docker-compose.dokploy.yml config 2>&1) \
+  && [[ $(grep -c 'dokploy-network' <<<"$out") -ge 4 ]] && grep -q 'external: true' <<<"$out"; then
+  pass "docker-compose.dokploy.yml puts migrate, seed and backup on the external dokploy-network"
+else printf '%s\n' "$out" >&2; fail "docker-compose.dokploy.yml with docker-compose.prod.yml"; fi
 dev_postgres=${DEV_POSTGRES_IMAGE:-postgres:17}
 if ! docker image inspect "$dev_postgres" >/dev/null 2>&1 && ! docker pull "$dev_postgres" >/dev/null 2>&1; then
   skip dev "docker-compose.dev.yml: no $dev_postgres image here and none can be pulled (set DEV_POSTGRES_IMAGE)"

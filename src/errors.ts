@@ -1,7 +1,8 @@
 // Typed errors. Each carries the exit code the CLI contract gives it and, where there is one,
 // the advice an operator needs; the CLI prints message and advice, never a stack.
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, pending: 3 } as const;
+// 4: `status --exit-code` found versions in the database that the folder lacks (an older release).
+export const EXIT = { ok: 0, failed: 1, usage: 2, pending: 3, unknownVersions: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 export class MigrateToolError extends Error {
@@ -28,7 +29,7 @@ export class UsageError extends MigrateToolError {
 /** Every configuration problem at once, each naming what to set (exit 2). */
 export class ConfigError extends UsageError {
   constructor(readonly problems: string[]) {
-    super(`Configuration error: ${problems.join('; ')}`, undefined, 'CONFIG');
+    super(`Configuration error: ${problems.join('; ')}`, 'set or correct each variable named (in the environment or .env), then run again', 'CONFIG');
   }
 }
 

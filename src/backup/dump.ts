@@ -61,8 +61,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   checkDumpVersion(dump, server);
 
   const dir = resolve(options.backupDir);
-  await ensureDir(dir).catch((error: Error) => {
-    throw new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write');
+  await ensureDir(dir).catch((error: NodeJS.ErrnoException) => {
+    throw notWritable(dir, error) ?? new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write');
   });
   const { at, file } = await freeName(dir, c.database);
   const temp = join(dir, `.${basename(file)}.partial`);
@@ -84,11 +84,33 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     };
   } catch (error) {
     await rm(temp, { force: true });
+    const denied = notWritable(dir, error as NodeJS.ErrnoException);
+    if (denied) throw denied;
     if ((error as NodeJS.ErrnoException).code && !(error instanceof OperationError)) {
       throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again', { cause: error });
     }
     throw error;
   }
+}
+
+/**
+ * A folder this user may not write: usually a volume owned by root mounted over the image's
+ * /backups. The advice names this process's uid (10001 in the image) and the chown that fixes it,
+ * since BACKUP_DIR is often a variable the operator never set (the image sets it).
+ */
+function notWritable(dir: string, error: NodeJS.ErrnoException): OperationError | undefined {
+  if (error?.code !== 'EACCES' && error?.code !== 'EPERM' && error?.code !== 'EROFS') return undefined;
+  if (error.code === 'EROFS') {
+    return new OperationError(`The backup folder ${dir} (BACKUP_DIR) is on a read-only file system`, 'BACKUP_DIR_NOT_WRITABLE', `mount a writable volume at ${dir}`, { cause: error });
+  }
+  const uid = process.getuid?.();
+  const who = uid === undefined ? 'this user' : `uid ${uid}`;
+  return new OperationError(
+    `The backup folder ${dir} (BACKUP_DIR) is not writable by ${who}, the user migrate-tool runs as`,
+    'BACKUP_DIR_NOT_WRITABLE',
+    `give the folder mounted at ${dir} to ${who}: on the host, chown ${uid ?? '<uid>'}:${process.getgid?.() ?? '<gid>'} <that folder> (the image runs as uid 10001), or set BACKUP_DIR to a folder ${who} can write`,
+    { cause: error },
+  );
 }
 
 /**

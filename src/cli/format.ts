@@ -25,7 +25,18 @@ export function seconds(ms: number): string {
 /** The guide's two lines (`20251128112901`, `dirty: false`), or `no migration`; then the tenants line. */
 export function versionLines(report: VersionReport): string[] {
   const head = report.version === null && !report.dirty ? ['no migration'] : [report.version ?? 'no migration', `dirty: ${report.dirty}`];
-  return [...head, tenantsLine(report.tenants), ...invalidIndexLines(report.invalidIndexes)];
+  return [...head, tenantsLine(report.tenants), ...invalidIndexLines(report.invalidIndexes), ...unknownVersionLines(report.unknownVersions)];
+}
+
+/**
+ * Versions the database has and the folder lacks: a rolled-back image running against a database
+ * that a newer release migrated. Nothing when there are none.
+ */
+export function unknownVersionLines(list: string[] = []): string[] {
+  if (list.length === 0) return [];
+  const shown = `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, and ${list.length - 5} more` : ''}`;
+  const count = list.length === 1 ? '1 version' : `${list.length} versions`;
+  return [`the database has ${count} this folder does not have: ${shown}; is this an older release? Run the release that has them (this one cannot roll them back)`];
 }
 
 /** Nothing when there are none, so the guide's output stays as it is. */

@@ -40,6 +40,8 @@ const code = await runCli({
   signal: soft.signal,
   hardSignal: hard.signal,
   interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+  // Docker writes /.dockerenv, Podman /run/.containerenv: there, 127.0.0.1 is the container itself.
+  inContainer: existsSync('/.dockerenv') || existsSync('/run/.containerenv'),
   ask,
 });
 // Exit as soon as the output is flushed: an operator's job must never hang on a stray handle.

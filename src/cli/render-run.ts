@@ -2,6 +2,7 @@
 import { PartialRunError, type EngineEvent, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
+import { unknownVersionLines } from './format';
 import type { Output } from './output';
 import { printFailureGroups, sortFailures } from './render-failures';
 
@@ -52,7 +53,7 @@ export function printDryRun(out: Outcome, o: Output): void {
     const recordOnly = s.recordOnly === undefined ? {} : { recordOnly: s.recordOnly };
     return { version: s.migration.version, name: s.migration.name, scope: s.migration.scope, schemas: s.schemas, file: sql.file, sql: s.recordOnly ? '' : sql.text, ...recordOnly };
   });
-  o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused });
+  o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions) });
   if (steps.length === 0) return o.print('no change');
   o.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
   for (const s of steps) o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
@@ -69,9 +70,12 @@ function listSchemas(schemas: string[]): string {
   return schemas.length > 5 ? `${shown} and ${schemas.length - 5} more` : shown;
 }
 
-export function printRunResult(result: RunResult, o: Output): void {
+const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
+
+export function printRunResult(result: RunResult, o: Output, unknownVersions: string[] = []): void {
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
+    ...unknownField(unknownVersions),
     [doneKey]: result.done.map((d) => ({ version: d.version, name: d.name, scope: d.scope, schema: d.schema, ms: d.ms })),
     failed: sortFailures(result.failed),
     skipped: result.skipped,
@@ -106,10 +110,12 @@ export async function runAndReport(
     if (error instanceof PartialRunError) printRunResult(error.result, ctx.out);
     throw error;
   });
+  // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
+  for (const line of unknownVersionLines(outcome.unknownVersions)) ctx.out.note(`warning: ${line}`);
   if (!outcome.result) {
     printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out);
+  printRunResult(outcome.result, ctx.out, outcome.unknownVersions);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }

@@ -1,6 +1,6 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type ExitCode } from '../index';
+import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
@@ -18,6 +18,8 @@ export interface Invocation {
   signal: AbortSignal;
   hardSignal: AbortSignal;
   interactive: boolean;
+  /** Runs in a container (main.ts looks for /.dockerenv, /run/.containerenv): connection advice depends on it. */
+  inContainer?: boolean;
   ask(question: string): Promise<string>;
 }
 
@@ -57,7 +59,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
       needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
     };
-    const config = loadConfig(inv.env, loadOptions);
+    const config = inContainer(loadConfig(inv.env, loadOptions), inv.inContainer);
     out.addSecret(config.connection?.password);
     const target = targetLine(config, inv, loadOptions);
     if (target) out.note(target);
@@ -66,6 +68,10 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
   } catch (error) {
     return report(error, out);
   }
+}
+
+function inContainer(config: Config, yes: boolean | undefined): Config {
+  return yes && config.connection ? { ...config, connection: { ...config.connection, inContainer: true } } : config;
 }
 
 const asksForHelp = (argv: string[]) => argv.some((a) => /^--?(help|h)$/.test(a));
@@ -81,12 +87,15 @@ function unknownCommand(name: string): UsageError {
 /** One line on stderr, ending in what to do; with --json also an error document on stdout. */
 function report(error: unknown, out: Output): ExitCode {
   if (isMigrateToolError(error)) {
-    out.note(`error: ${error.message}${error.advice ? `; fix: ${error.advice}` : ''}`);
-    out.data({ error: { code: error.code, message: error.message, advice: error.advice } });
+    // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
+    const advice = error.advice ?? (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
+    out.note(`error: ${error.message}; fix: ${advice}`);
+    out.data({ error: { code: error.code, message: error.message, advice } });
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  out.note(`error: ${message}`);
-  out.data({ error: { code: 'INTERNAL', message } });
+  const advice = 'this is a bug in migrate-tool: report it with the command that was run';
+  out.note(`error: ${message}; fix: ${advice}`);
+  out.data({ error: { code: 'INTERNAL', message, advice } });
   return EXIT.failed;
 }

@@ -11,6 +11,10 @@ export interface Connection {
   password?: string;
   database: string;
   sslMode?: SslMode;
+  /** Set from DATABASE_URL rather than POSTGRES_*: advice names the variable the operator actually set. */
+  fromUrl?: boolean;
+  /** The process runs in a container, where 127.0.0.1 is the container itself (the CLI detects it). */
+  inContainer?: boolean;
 }
 
 interface CleanEnv {
@@ -48,6 +52,7 @@ export function connectionFromEnv(env: CleanEnv): { connection: Connection } | {
       password: fromUrl ? fromUrl.password : env.POSTGRES_PASSWORD,
       database,
       sslMode: (env.POSTGRES_SSLMODE as SslMode | undefined) ?? fromUrl?.sslMode,
+      ...(fromUrl ? { fromUrl: true } : {}),
     },
   };
 }
@@ -97,7 +102,7 @@ export function urlPasswords(raw: string | undefined): string[] {
 /** A connection from a postgres:// URL, for library callers; defaults like libpq's. */
 export function connectionFromUrl(url: string): Connection {
   const result = connectionFromEnv({ DATABASE_URL: url, POSTGRES_HOST: 'localhost', POSTGRES_PORT: 5432 });
-  if ('problems' in result) throw new UsageError(result.problems.join('; '), undefined, 'BAD_CONNECTION');
+  if ('problems' in result) throw new UsageError(result.problems.join('; '), 'correct the connection settings named, then run again', 'BAD_CONNECTION');
   return result.connection;
 }
 

@@ -88,6 +88,16 @@ function isTransient(error: unknown): boolean {
   );
 }
 
+/** Advice names the settings the operator used; inside a container, a loopback host is the container itself. */
+function refusedAdvice(c: Connection): string {
+  const settings = c.fromUrl ? "DATABASE_URL's host and port" : 'POSTGRES_HOST/POSTGRES_PORT';
+  if (c.inContainer && /^(127\.|localhost$|::1$)/.test(c.host)) {
+    const host = c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST';
+    return `check that PostgreSQL is running there: this runs in a container, where ${c.host} is the container itself (unless it runs with --network host); for a database in another container or on the host, set ${host} to its compose service name or address`;
+  }
+  return `check that PostgreSQL is running there and that ${settings} are right (in compose, add --wait)`;
+}
+
 /** Turns a failed connection attempt into one line that says what to fix. */
 export function explainConnectionError(error: unknown, c: Connection): OperationError {
   const code = codeOf(error);
@@ -96,15 +106,15 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   const fail = (message: string, advice: string, tag: string) => new OperationError(message, tag, advice, { cause: error });
   switch (code) {
     case 'ECONNREFUSED':
-      return fail(`Connection refused by ${where}`, 'check that PostgreSQL is running there and that POSTGRES_HOST/POSTGRES_PORT are right (in compose, add --wait)', 'CONNECTION_REFUSED');
+      return fail(`Connection refused by ${where}`, refusedAdvice(c), 'CONNECTION_REFUSED');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return fail(`Host not found: ${c.host}`, 'check POSTGRES_HOST (in compose, the database service name)', 'HOST_NOT_FOUND');
+      return fail(`Host not found: ${c.host}`, `check ${c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`, 'HOST_NOT_FOUND');
     case '28P01':
     case '28000':
-      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, 'check POSTGRES_USER and POSTGRES_PASSWORD', 'AUTH_FAILED');
+      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, `check ${c.fromUrl ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`, 'AUTH_FAILED');
     case '3D000':
-      return fail(`Database "${c.database}" does not exist on ${where}`, `create it (createdb ${c.database}) or fix POSTGRES_DB_PROD`, 'DATABASE_NOT_FOUND');
+      return fail(`Database "${c.database}" does not exist on ${where}`, `create it (createdb ${c.database}) or fix ${c.fromUrl ? "the database name in DATABASE_URL" : 'POSTGRES_DB_PROD'}`, 'DATABASE_NOT_FOUND');
     case '57P03':
       return fail(`The server at ${where} is starting up`, 'retry in a moment, or pass --wait', 'SERVER_STARTING');
   }

@@ -13,7 +13,7 @@ import { resolved, type EngineOptions, type Resolved, type RunResult } from './o
 import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
-import { statusReport, tenantStatuses, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
+import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
 export interface RunOptions extends PlanOptions {
@@ -26,6 +26,8 @@ export interface Outcome {
   folder: MigrationFolder;
   /** Absent on a dry run. */
   result?: RunResult;
+  /** Versions the database has and the folder lacks (an older release runs against a newer database). */
+  unknownVersions: string[];
 }
 
 /** Applies pending migrations: global ones in public, tenant ones in every tenant schema. */
@@ -89,7 +91,7 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
   await verifySum(o.migrationsDir, folder.checksums);
   if (run.dryRun) {
     const { state } = await readOnly(options, folder);
-    return { plan: plan(folder, state, run), folder };
+    return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
   }
   let finished: RunResult | undefined;
   return locked(o, async (lockClient, state, lo, unreachable) => {
@@ -108,7 +110,7 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
       const result = await executePlan(p, { ...lo, concurrency }, workers);
       finished = result;
       await flushCommits(lockClient);
-      return { plan: p, folder, result };
+      return { plan: p, folder, result, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
     } finally {
       o.hardSignal?.removeEventListener('abort', cancel);
       await workers.close();

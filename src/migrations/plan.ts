@@ -81,7 +81,12 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
   for (const version of versions) {
     const m = byVersion.get(version);
     if (!m) {
-      throw new UsageError(`Version ${version} is applied but its files are not in ${folder.dir}`, 'restore its .up.sql/.down.sql from version control', 'MISSING_FILES');
+      const unknown = [...applied].filter((v) => !byVersion.has(v)).sort();
+      throw new UsageError(
+        `Version ${version} is applied but its files are not in ${folder.dir}: the database has ${unknown.length} version${unknown.length === 1 ? '' : 's'} this folder does not have: ${unknown.join(', ')}; is this an older release? Nothing was rolled back`,
+        'roll back with the release (image) that has these files, or restore their .up.sql/.down.sql from version control',
+        'MISSING_FILES',
+      );
     }
     if (!m.down) {
       throw new UsageError(`${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`, 'write the .down.sql, run `migrate-tool hash`, and try again', 'NO_DOWN_FILE');

@@ -31,6 +31,8 @@ export interface TenantStatus {
   behind: number;
   /** Names of indexes in this schema whose build did not finish; only when there are some. */
   invalidIndexes?: string[];
+  /** Versions recorded in this schema that the folder does not have (a newer release applied them); only when there are some. */
+  unknownVersions?: string[];
 }
 
 export interface StatusReport {
@@ -46,6 +48,8 @@ export interface VersionReport {
   tenants: TenantsSummary;
   /** As in StatusReport. */
   invalidIndexes?: string[];
+  /** Versions recorded in any schema that the folder does not have (a newer release applied them); only when there are some. */
+  unknownVersions?: string[];
 }
 
 export function statusReport(folder: MigrationFolder, state: DatabaseState, pattern: string): StatusReport {
@@ -80,13 +84,17 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
 
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
   const tenantVersions = folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
-  return state.tenants.map((t) => ({
-    schema: t.schema,
-    version: latest(t),
-    dirty: Boolean(t.dirtyAt),
-    behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
-    ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
-  }));
+  return state.tenants.map((t) => {
+    const unknown = unknownVersions(folder, [t]);
+    return {
+      schema: t.schema,
+      version: latest(t),
+      dirty: Boolean(t.dirtyAt),
+      behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
+      ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
+      ...(unknown.length ? { unknownVersions: unknown } : {}),
+    };
+  });
 }
 
 export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
@@ -103,7 +111,17 @@ export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pa
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
   const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
-  return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
+  const unknown = unknownVersions(folder, [state.public, ...state.tenants]);
+  const tenants = tenantsSummary(folder, state, pattern);
+  return { version: versions.at(-1) ?? null, dirty, tenants, ...invalidIndexes(state), ...(unknown.length ? { unknownVersions: unknown } : {}) };
+}
+
+/** Versions recorded in these schemas that the folder lacks, sorted: the database is ahead of this release. */
+export function unknownVersions(folder: MigrationFolder, schemas: SchemaState[]): string[] {
+  const known = new Set(folder.migrations.map((m) => m.version));
+  const found = new Set<string>();
+  for (const s of schemas) for (const v of s.applied.keys()) if (!known.has(v)) found.add(v);
+  return [...found].sort();
 }
 
 /** The field appears only when there are some, as `dirty` does on a migration: the usual documents keep their shape. */

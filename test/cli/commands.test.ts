@@ -1,5 +1,5 @@
 // The everyday commands, end to end through the real CLI, in both invocation styles.
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
@@ -100,6 +100,18 @@ describe.each([
     expect(created).toHaveLength(2);
     expect(r.stdout).toContain(`Created migrations/tenant/${created.find((f) => f.endsWith('.up.sql'))}`);
     expect(await readFile(join(env.MIGRATIONS_DIR, 'migrate.sum'), 'utf8')).toContain(`tenant/${created[0]}`);
+  });
+
+  test('create says that the edited files need hash, and after hash up runs them', async ({ db, dir }) => {
+    const env = await setup(db, dir);
+    const r = await runCli([...argv('create', 'add_phone'), '--tenant'], { env, cwd: dir });
+    expect(r.stdout).toContain('Write the SQL, then run `migrate-tool hash` to record the edited files in migrate.sum');
+    const up = (await readdir(join(env.MIGRATIONS_DIR, 'tenant'))).find((f) => f.endsWith('_add_phone.up.sql'))!;
+    await writeFile(join(env.MIGRATIONS_DIR, 'tenant', up), 'ALTER TABLE employees ADD COLUMN phone text;\n', { flag: 'a' });
+    expect((await runCli(['up'], { env })).code).toBe(2); // migrate.sum disagrees, as create warned
+    expect((await runCli(['hash'], { env })).code).toBe(0);
+    expect((await runCli(['up'], { env })).code).toBe(0);
+    expect(await columns(db, 'company_a', 'employees')).toContain('phone');
   });
 });
 

@@ -1,9 +1,12 @@
-// In the image the migrations folder is read-only: create and hash must say so, not crash.
+// In the image the migrations folder is read-only, and a mounted backup folder may not be the
+// image user's: create, hash and backup must say so, not crash.
 import { spawnSync } from 'node:child_process';
-import { chmod, copyFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
-import { ROOT, runCli } from '../support/cli';
+import { envFor, ROOT, runCli } from '../support/cli';
+import { adminUrl } from '../support/db';
+import { pgDumpSkipReason } from '../backup/support';
 import { BASIC, writeMigrations } from '../support/migrations';
 import { notRun } from '../support/not-run';
 
@@ -22,10 +25,10 @@ async function bundleIn(dir: string): Promise<string> {
   return copy;
 }
 
-function runAsNobody(bundle: string, args: string[], cwd: string) {
+function runAsNobody(bundle: string, args: string[], cwd: string, env: Record<string, string> = {}) {
   const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -47,5 +50,24 @@ describe('a read-only migrations folder', () => {
     } finally {
       for (const d of [dir, migrations, join(migrations, 'tenant')]) await chmod(d, 0o755);
     }
+  });
+});
+
+describe('a backup folder this user cannot write', () => {
+  const skip = root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined;
+  test.skipIf(Boolean(skip))(notRun('backup names the uid it runs as and the chown to run, not just BACKUP_DIR', skip), async ({ db, dir, skip }) => {
+    const dumpSkip = await pgDumpSkipReason(adminUrl());
+    skip(Boolean(dumpSkip), dumpSkip); // pg_dump cannot dump this server: the backup tests name it under NOT RUN
+    const backups = join(dir, 'backups');
+    await mkdir(backups, { mode: 0o755 });
+    await chmod(dir, 0o755);
+    const env = { ...envFor(db.url), BACKUP_DIR: backups };
+    const r = root ? runAsNobody(await bundleIn(dir), ['backup'], dir, env) : await runCli(['backup'], { cwd: dir, env: { ...env, BACKUP_DIR: '/' } });
+    const uid = root ? 65534 : process.getuid!();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`is not writable by uid ${uid}, the user migrate-tool runs as`);
+    expect(r.stderr).toContain(`chown ${uid}:`);
+    expect(r.stderr).toContain('(the image runs as uid 10001)');
+    expect(r.stderr).not.toContain('check BACKUP_DIR');
   });
 });

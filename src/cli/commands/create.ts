@@ -20,6 +20,9 @@ export const create: Command = {
     ctx.out.data(created);
     ctx.out.print(`Created ${relative(process.cwd(), created.up)}`);
     ctx.out.print(`Created ${relative(process.cwd(), created.down)}`);
+    // migrate.sum now holds the empty files' checksums: without this, the first `up` after editing
+    // them refuses the folder, and the operator learns about `hash` from an error.
+    ctx.out.print('Write the SQL, then run `migrate-tool hash` to record the edited files in migrate.sum');
     return EXIT.ok;
   },
 };

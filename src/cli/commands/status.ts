@@ -1,24 +1,30 @@
 import { EXIT, status as readStatus, type MigrationStatus } from '../../index';
 import { boolFlag } from '../args';
 import { engineOptions, type Command } from '../context';
-import { invalidIndexLines, table, tenantsLine } from '../format';
+import { invalidIndexLines, table, tenantsLine, unknownVersionLines } from '../format';
 
 export const status: Command = {
   name: 'status',
   summary: 'every migration with its scope and whether it is applied; a tenants summary',
   usage: 'status [--exit-code] [--json]',
-  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty, or an index is invalid' } },
+  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty, or an index is invalid; 4 when the database has versions the folder lacks' } },
   database: true,
   async run(ctx) {
     const report = await readStatus(engineOptions(ctx));
-    ctx.out.data(report);
+    // Recorded versions without files: the database is ahead of this folder (an older release).
+    const unknown = report.migrations.filter((m) => m.missingFile).map((m) => m.version);
+    ctx.out.data({ ...report, ...(unknown.length ? { unknownVersions: unknown } : {}) });
     const rows = report.migrations.map((m) => [m.version, m.name, m.scope, describe(m)]);
     for (const line of table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows])) ctx.out.print(line);
     ctx.out.print(tenantsLine(report.tenants));
     for (const line of invalidIndexLines(report.invalidIndexes)) ctx.out.print(line);
+    for (const line of unknownVersionLines(unknown)) ctx.out.print(line);
+    if (!boolFlag(ctx.args, 'exit-code')) return EXIT.ok;
+    // An older release must not go on as if all were well: its own code, ahead of pending work.
+    if (unknown.length) return EXIT.unknownVersions;
     // An invalid index is a migration not really done: it counts as pending.
     const pending = report.migrations.some((m) => !m.applied || m.dirty) || report.tenants.dirty.length > 0 || Boolean(report.invalidIndexes?.length);
-    return boolFlag(ctx.args, 'exit-code') && pending ? EXIT.pending : EXIT.ok;
+    return pending ? EXIT.pending : EXIT.ok;
   },
 };
 
@@ -27,6 +33,8 @@ function describe(m: MigrationStatus): string {
   if (m.missingFile) return 'applied, but its files are missing';
   if (m.dirty) return 'DIRTY (run force after fixing)';
   if (m.scope === 'global') return m.applied ? `applied${when}` : 'pending';
+  // Not "applied 0/0": on a first setup nothing has received it yet, and every new schema will.
+  if (m.tenantsTotal === 0) return 'no tenant schemas yet';
   const count = `${m.tenantsApplied}/${m.tenantsTotal} tenants`;
   return m.applied ? `applied ${count}${when}` : `pending (${count})`;
 }

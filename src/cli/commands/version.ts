@@ -1,4 +1,4 @@
-import { EXIT, version as readVersion } from '../../index';
+import { EXIT, loadMigrations, version as readVersion } from '../../index';
 import { engineOptions, type Command } from '../context';
 import { versionLines } from '../format';
 
@@ -9,8 +9,19 @@ export const version: Command = {
   database: true,
   async run(ctx) {
     const report = await readVersion(engineOptions(ctx));
-    ctx.out.data(report);
+    const forNew = report.tenants.count === 0 ? await newTenantVersion(ctx.config.migrationsDir) : undefined;
+    ctx.out.data({ ...report, ...(forNew ? { newTenantVersion: forNew } : {}) });
     for (const line of versionLines(report)) ctx.out.print(line);
+    if (forNew) ctx.out.print(`a new tenant schema gets tenant migrations up to ${forNew} from the next up (or migrateTenant)`);
     return EXIT.ok;
   },
 };
+
+/**
+ * On a first setup there is no tenant schema to show a version: say what one created now would
+ * receive, the newest tenant migration of this folder.
+ */
+async function newTenantVersion(dir: string): Promise<string | undefined> {
+  const folder = await loadMigrations(dir);
+  return folder.migrations.filter((m) => m.scope === 'tenant').at(-1)?.version;
+}

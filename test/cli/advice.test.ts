@@ -1,0 +1,85 @@
+// Advice that fits where the tool runs and how it was configured: DATABASE_URL rather than the
+// POSTGRES_* variables nobody set, a loopback host inside a container, and an `advice` on every
+// --json error, usage and configuration errors included.
+import { PassThrough } from 'node:stream';
+import { describe, expect, test } from '../support/fixtures';
+import { envFor, runCli, SENTINEL_PASSWORD } from '../support/cli';
+import { freePort } from '../support/server';
+import { urlFor } from '../support/db';
+import { BASIC, writeMigrations } from '../support/migrations';
+import { runCli as runInProcess } from '../../src/cli/run';
+
+/** The CLI in this process, with `inContainer` as main.ts would detect it. */
+async function inProcess(argv: string[], env: Record<string, string>, inContainer: boolean) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += d));
+  stderr.on('data', (d) => (err += d));
+  const code = await runInProcess({
+    argv,
+    env,
+    inContainer,
+    streams: { stdout, stderr },
+    signal: new AbortController().signal,
+    hardSignal: new AbortController().signal,
+    interactive: false,
+    ask: async () => '',
+  });
+  return { code, stdout: out, stderr: err };
+}
+
+describe('connection advice', () => {
+  test('inside a container, a refused 127.0.0.1 is explained as the container itself, not as --wait', async ({ dir }) => {
+    const port = await freePort();
+    const env = {
+      POSTGRES_HOST: '127.0.0.1',
+      POSTGRES_PORT: String(port),
+      POSTGRES_USER: 'u',
+      POSTGRES_DB_PROD: 'maindb',
+      MIGRATIONS_DIR: await writeMigrations(dir, BASIC),
+    };
+    const inside = await inProcess(['version'], env, true);
+    expect(inside.code).toBe(1);
+    expect(inside.stderr).toContain(
+      'fix: check that PostgreSQL is running there: this runs in a container, where 127.0.0.1 is the container itself (unless it runs with --network host); for a database in another container or on the host, set POSTGRES_HOST to its compose service name or address',
+    );
+    expect(inside.stderr).not.toContain('add --wait');
+    // Outside a container the usual advice stays.
+    const outside = await inProcess(['version'], env, false);
+    expect(outside.stderr).toContain('(in compose, add --wait)');
+  });
+
+  test('with DATABASE_URL, a missing database names DATABASE_URL, not POSTGRES_DB_PROD', async ({ dir }) => {
+    const url = new URL(urlFor('no_such_db_for_advice'));
+    url.password = SENTINEL_PASSWORD;
+    const r = await runCli(['version'], { cwd: dir, env: { DATABASE_URL: url.toString(), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('fix: create it (createdb no_such_db_for_advice) or fix the database name in DATABASE_URL');
+    expect(r.stderr).not.toContain('POSTGRES_DB_PROD');
+  });
+
+  test('with DATABASE_URL, a refused connection names DATABASE_URL', async ({ dir }) => {
+    const port = await freePort();
+    const r = await inProcess(['version'], { DATABASE_URL: `postgres://u@127.0.0.1:${port}/maindb`, MIGRATIONS_DIR: await writeMigrations(dir, BASIC) }, false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("fix: check that PostgreSQL is running there and that DATABASE_URL's host and port are right");
+  });
+});
+
+describe('every --json error carries advice', () => {
+  test.for([
+    ['configuration error', ['version', '--json'], {}, 'CONFIG'],
+    ['bad number', ['up', 'two', '--json'], null, 'USAGE'],
+    ['bad --from', ['diff', 'x', '--from', 'nowhere', '--json'], null, 'USAGE'],
+  ] as Array<[string, string[], Record<string, string> | null, string]>)('%s', async ([, argv, env, code], { db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    const r = await runCli(argv, { cwd: dir, env: { ...(env ?? envFor(db.url)), MIGRATIONS_DIR: root } });
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.error.code).toBe(code);
+    expect(typeof doc.error.advice).toBe('string');
+    expect(doc.error.advice.length).toBeGreaterThan(10);
+  });
+});
