@@ -12,7 +12,7 @@ import { readState } from '../migrations/state';
 import { openPool, SchemaDiffer, type PoolLike } from './engine';
 import { createdExtensions, extensionObjects, type ExtensionObjects } from './extensions';
 import { readModels, readSchema, retarget, TENANT_SCHEMA, type ModelInfo, type PrismaModels, type SchemaFile } from './prisma-schema';
-import { withScratchDatabase } from './scratch';
+import { withScratchDatabase } from '../db/scratch';
 import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
 import { tidyDown, tidyUp } from './tidy';
