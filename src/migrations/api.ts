@@ -9,7 +9,8 @@ import { WorkerConnections } from '../db/workers';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
 import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
-import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from './plan';
+import { tenantsInScope } from '../tenants/scope';
+import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
 import { statusReport, tenantStatuses, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
@@ -68,7 +69,7 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
   const req: ForceRequest = { ...run, target };
   const planned = (state: DatabaseState): ForceResult => {
-    const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
+    const scope = run.tenant ? tenantsInScope(state.tenants, run.tenant) : [state.public, ...state.tenants];
     const plan = planForce(folder, scope, version);
     const refusal = forceRefusal(plan, req);
     if (refusal) throw refusal;

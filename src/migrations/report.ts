@@ -1,7 +1,10 @@
 // Read-only views of the state: status, version and the tenants table, computed from the
 // migration files and one bulk read of the recorded state.
 import type { MigrationFolder, Scope } from './files';
-import type { DatabaseState, SchemaState } from './state';
+import { latestVersion, tenantStatuses as statusesOf, tenantsSummary as summaryOf, type TenantStatus, type TenantsSummary } from '../tenants/report';
+import type { DatabaseState } from './state';
+
+export type { TenantStatus, TenantsSummary };
 
 export interface MigrationStatus {
   version: string;
@@ -15,22 +18,6 @@ export interface MigrationStatus {
   dirty?: boolean;
   /** Recorded as applied but its files are not in the folder. */
   missingFile?: boolean;
-}
-
-export interface TenantsSummary {
-  pattern: string;
-  count: number;
-  behind: string[];
-  dirty: string[];
-}
-
-export interface TenantStatus {
-  schema: string;
-  version: string | null;
-  dirty: boolean;
-  behind: number;
-  /** Names of indexes in this schema whose build did not finish; only when there are some. */
-  invalidIndexes?: string[];
 }
 
 export interface StatusReport {
@@ -78,30 +65,18 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
 }
 
+/** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
-  const tenantVersions = folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
-  return state.tenants.map((t) => ({
-    schema: t.schema,
-    version: latest(t),
-    dirty: Boolean(t.dirtyAt),
-    behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
-    ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
-  }));
+  return statusesOf(folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version), state.tenants);
 }
 
-export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
-  const all = tenantStatuses(folder, state);
-  return {
-    pattern,
-    count: all.length,
-    behind: all.filter((t) => t.behind > 0).map((t) => t.schema),
-    dirty: all.filter((t) => t.dirty).map((t) => t.schema),
-  };
+function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
+  return summaryOf(tenantStatuses(folder, state), pattern);
 }
 
 /** The latest version applied anywhere; dirty if any schema is. */
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
-  const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
+  const versions = [state.public, ...state.tenants].map(latestVersion).filter((v): v is string => v !== null).sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
   return { version: versions.at(-1) ?? null, dirty, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
 }
@@ -110,10 +85,4 @@ export function versionReport(folder: MigrationFolder, state: DatabaseState, pat
 function invalidIndexes(state: DatabaseState): { invalidIndexes?: string[] } {
   const list = [state.public, ...state.tenants].flatMap((s) => s.invalidIndexes.map((i) => `${i.schema}.${i.index}`));
   return list.length ? { invalidIndexes: list } : {};
-}
-
-function latest(s: SchemaState): string | null {
-  let max: string | null = null;
-  for (const v of s.applied.keys()) if (max === null || v > max) max = v;
-  return max;
 }

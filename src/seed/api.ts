@@ -8,6 +8,7 @@ import { loadMigrations, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { statusReport } from '../migrations/report';
 import { readState, type DatabaseState } from '../migrations/state';
+import { listTenantSchemas } from '../tenants/discovery';
 import { applyDataSet, applySqlSet, type SetResult } from './apply';
 import { checkCatalog, readCatalog, schemasOf, type Catalog } from './catalog';
 import { loadSeeds, type SeedSet } from './files';
@@ -43,9 +44,8 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
   };
   return withRunLock(o.connection, lockOpts, async (lock) => {
-    const state = await readState(lock.client, o.tenantPattern);
-    if (folder) refuseUnlessReady(folder, state, o.tenantPattern);
-    const tenants = state.tenants.map((t) => t.schema);
+    if (folder) refuseUnlessReady(folder, await readState(lock.client, o.tenantPattern), o.tenantPattern);
+    const tenants = await listTenantSchemas(lock.client, o.tenantPattern);
     const catalog = await readCatalog(lock.client, sets, tenants);
     checkCatalog(sets, tenants, catalog);
     // A lost lock aborts the sets still to come, as Ctrl-C does.
