@@ -1,10 +1,23 @@
 // Lint: typescript-eslint's recommended rules, plus the import rules that keep the plan of the
-// code (docs/design.md): the CLI reaches the engine only through src/index.ts, and no room of the
-// engine imports the CLI or the public API above it.
+// code (docs/design.md): the CLI reaches the engine only through src/index.ts, no room of the
+// engine imports the CLI or the public API above it, and the engine's rooms import only downwards:
+// bottom (config, db, util, errors) <- tenants <- migrations <- the feature rooms.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const engineRooms = ['migrations', 'tenants', 'diff', 'seed', 'backup', 'lint', 'roundtrip', 'db', 'config', 'util'];
+const bottom = ['config', 'db', 'util'];
+const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt'];
+const engineRooms = ['migrations', 'tenants', ...features, ...bottom];
+/** Feature rooms that use another one, and why (docs/design.md). */
+const featureUses = { adopt: ['import'] }; // adopt maps a history to the files `import` wrote, by their header
+
+/** What each room must not import, above it or beside it; the CLI and the public API for all of them. */
+const forbidden = [
+  { files: [...bottom.map((r) => `src/${r}/**/*.ts`), 'src/errors.ts'], rooms: ['tenants', 'migrations', ...features] },
+  { files: ['src/tenants/**/*.ts'], rooms: ['migrations', ...features] },
+  { files: ['src/migrations/**/*.ts'], rooms: features },
+  ...features.map((r) => ({ files: [`src/${r}/**/*.ts`], rooms: features.filter((f) => f !== r && !(featureUses[r] ?? []).includes(f)) })),
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
@@ -25,10 +38,15 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`, message: 'the CLI uses the engine only through src/index.ts' }] }],
     },
   },
-  {
-    files: [`src/{${engineRooms.join(',')}}/**/*.ts`, 'src/errors.ts'],
+  ...forbidden.map(({ files, rooms }) => ({
+    files,
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+(cli|index)(/|$)', message: 'the engine never imports the CLI or the public API above it' }] }],
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { regex: '^(\\.\\./)+(cli|index)(/|$)', message: 'the engine never imports the CLI or the public API above it' },
+          { regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`, message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)' },
+        ],
+      }],
     },
-  },
+  })),
 );

@@ -8,7 +8,8 @@
 // migrate_tool.adopted, created by the first adopt, says which tool and which entry each came from.
 import type pg from 'pg';
 import { withClient } from '../db/connect';
-import { acquireLock } from '../db/lock';
+import { withRunLock } from '../db/run-lock';
+import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import { parseImportHeader } from '../import/header';
 import type { Tool } from '../import/types';
@@ -56,16 +57,14 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
   if (run.dryRun) {
     return withClient(o.connection, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }
-  const lock = await acquireLock(o.connection, { ...connectOpts(o), lockTimeoutMs: o.lockTimeoutMs });
-  try {
+  const lockOpts = { ...connectOpts(o), lockTimeoutMs: o.lockTimeoutMs, afterLoss: 're-run `migrate-tool adopt`: its transaction was rolled back' };
+  return withRunLock(o.connection, lockOpts, async ({ client }) => {
     // Planned (and refused) before the state table is created: a refusal leaves no trace.
-    const result = await plan(lock.client, await readState(lock.client, o.tenantPattern));
-    await ensureStateTable(lock.client);
-    await record(lock.client, tool, result.schemas);
+    const result = await plan(client, await readState(client, o.tenantPattern));
+    await ensureStateTable(client);
+    await record(client, tool, result.schemas);
     return { ...result, tool, dryRun: false };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 interface Imported {
@@ -131,8 +130,7 @@ function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string,
 async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {
   const rows = schemas.flatMap((s) => s.adopt.map((a) => ({ schema: s.schema, ...a })));
   const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
-  await db.query('BEGIN');
-  try {
+  await withTransaction(db, async () => {
     const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [ADOPTED_TABLE]);
     if (!exists.rows[0]?.t) {
       await db.query(`CREATE TABLE ${ADOPTED_TABLE} (
@@ -160,11 +158,7 @@ async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Pro
        ON CONFLICT (schema_name, version) DO UPDATE SET tool = EXCLUDED.tool, original = EXCLUDED.original, adopted_at = now()`,
       [values[0], values[1], tool, values[5]],
     );
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  });
 }
 
 function connectOpts(o: Resolved) {

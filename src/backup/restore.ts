@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
-import { acquireLock } from '../db/lock';
+import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
 import { DEFAULTS } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
@@ -45,15 +45,18 @@ export interface RestoreResult {
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
   const c = typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection;
-  const tools = { env: toolEnv(c, o.env), signal: o.signal };
+  const toolsOutside = { env: toolEnv(c, o.env), signal: o.signal };
   const file = resolve(o.file);
-  const archive = o.archive ?? (await inspectArchive(file, tools));
-  const pgRestore = await toolVersion('pg_restore', tools);
-  const lock = await acquireLock(c, { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs });
-  try {
+  const archive = o.archive ?? (await inspectArchive(file, toolsOutside));
+  const pgRestore = await toolVersion('pg_restore', toolsOutside);
+  const lockOpts = {
+    connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
+  };
+  return withRunLock(c, lockOpts, async (lock) => {
     const server = await serverVersion(lock.client);
     const method = restoreMethod(pgRestore, server);
-    if (method === 'script') await toolVersion('psql', tools); // before anything runs: psql must be there
+    if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
     const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
     void report();
@@ -61,6 +64,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
     const dbname = conninfoDbname(c.database);
     const onSpawn = (child: { pid?: number }) => (pid = child.pid);
+    // A lost lock stops pg_restore too: its one transaction rolls back, and no migration can run under it.
+    const tools = { ...toolsOutside, signal: lock.signal };
     const r: ToolRun & { failed?: string; removedSettings?: number } = await (method === 'direct'
       ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
       : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn })
@@ -79,9 +84,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       removedSettings: r.removedSettings ?? 0,
       archive: { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries }, leftovers: await leftovers(lock.client, archive),
     };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 function restoreAdvice(stderr: string): string {

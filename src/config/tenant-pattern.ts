@@ -1,7 +1,7 @@
 // TENANT_SCHEMA_PATTERN is a SQL LIKE pattern, and tenant migrations run as DDL in every schema it
 // matches: a pattern as broad as `%` would run them in public, in PostgreSQL's own catalogs and in
 // this tool's state schema. It is checked here, before any connection, against those names.
-import { STATE_SCHEMA } from '../migrations/state';
+import { STATE_SCHEMA } from './reserved';
 
 /**
  * Schemas that a tenant pattern must never match. `pg_toast_temp_N` and `pg_temp_N` exist once per

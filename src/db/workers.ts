@@ -5,6 +5,12 @@
 // When the server refuses a new connection because it is full ("too many clients", 53300) while
 // this pool already holds some, the pool shrinks to what it holds and the worker waits for one of
 // them: a full server slows the run down instead of failing schema after schema.
+//
+// Why not a pg.Pool: its `max` is fixed and a refused connection fails the checkout (no shrinking
+// and waiting on 53300); it builds clients from one config (no SSL "prefer" fallback or one-line
+// errors of connect.ts); it does not await its `connect` event (the session limits and the backend
+// pid must be in place before a worker gets the client); and it does not hand out its clients,
+// which severAll and the busy pids of a second Ctrl-C need. See docs/design.md (Execution).
 import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { connect, type ConnectOptions } from './connect';

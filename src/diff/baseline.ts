@@ -11,7 +11,7 @@ import { migrate } from '../migrations/api';
 import { createMigration } from '../migrations/create';
 import { loadMigrations, type Scope } from '../migrations/files';
 import { BASELINE_TENANT_SCHEMA, dumpScope } from './baseline-dump';
-import { withScratchDatabase } from './scratch';
+import { withScratchDatabase } from '../db/scratch';
 
 export interface BaselineOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
   connection: Connection | string;

@@ -8,11 +8,11 @@ import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
 import type { Scope } from '../migrations/files';
 import { DEFAULTS } from '../migrations/options';
-import { readState } from '../migrations/state';
+import { listTenantSchemas } from '../tenants/discovery';
 import { openPool, SchemaDiffer, type PoolLike } from './engine';
 import { createdExtensions, extensionObjects, type ExtensionObjects } from './extensions';
 import { readModels, readSchema, retarget, TENANT_SCHEMA, type ModelInfo, type PrismaModels, type SchemaFile } from './prisma-schema';
-import { withScratchDatabase } from './scratch';
+import { withScratchDatabase } from '../db/scratch';
 import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
 import { tidyDown, tidyUp } from './tidy';
@@ -161,7 +161,7 @@ async function tenantExtensions(pool: PoolLike, input: Input, globalUp: string):
 
 /** One existing tenant schema stands for all: the first by name, found by the engine's own rule. */
 async function findTenantSchema(connection: Connection, pattern: string, opts: ConnectOptions): Promise<string | undefined> {
-  return withClient(connection, opts, async (c) => (await readState(c, pattern)).tenants[0]?.schema);
+  return withClient(connection, opts, async (c) => (await listTenantSchemas(c, pattern))[0]);
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

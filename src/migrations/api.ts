@@ -4,13 +4,14 @@
 import type pg from 'pg';
 import { withClient } from '../db/connect';
 import { fitWorkers } from '../db/capacity';
-import { acquireLock } from '../db/lock';
+import { withRunLock } from '../db/run-lock';
 import { WorkerConnections } from '../db/workers';
 import { isMigrateToolError, OperationError, type MigrateToolError } from '../errors';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
 import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
-import { planDown, planUp, tenantsInScope, type Plan, type PlanOptions } from './plan';
+import { tenantsInScope } from '../tenants/scope';
+import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
@@ -71,15 +72,15 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
   const req: ForceRequest = { ...run, target };
   const planned = (state: DatabaseState): ForceResult => {
-    const scope = run.tenant ? tenantsInScope(state, run.tenant) : [state.public, ...state.tenants];
+    const scope = run.tenant ? tenantsInScope(state.tenants, run.tenant) : [state.public, ...state.tenants];
     const plan = planForce(folder, scope, version);
     const refusal = forceRefusal(plan, req);
     if (refusal) throw refusal;
     return { version, schemas: scope.length, changed: plan.filter(changes).length, changes: plan };
   };
   if (run.dryRun) return planned((await readOnly(options, folder)).state);
-  return locked(o, async (client, state) => {
-    const result = planned(state); // again, under the lock: the state may have moved since a preview
+  // Planned again under the lock (the state may have moved since a preview), and before anything is written.
+  return locked(o, planned, async (client, result) => {
     await applyForce(client, folder, result.changes, version);
     return result;
   });
@@ -94,8 +95,8 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
   }
   let finished: RunResult | undefined;
-  return locked(o, async (lockClient, state, lo, unreachable) => {
-    const p = plan(folder, state, run);
+  const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownVersions(folder, [state.public, ...state.tenants]) });
+  return locked(o, check, async (lockClient, { p, unknown }, lo, unreachable) => {
     const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
     const workers = new WorkerConnections(o.connection, {
       connectTimeoutMs: o.connectTimeoutMs,
@@ -110,7 +111,7 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
       const result = await executePlan(p, { ...lo, concurrency }, workers);
       finished = result;
       await flushCommits(lockClient);
-      return { plan: p, folder, result, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
+      return { plan: p, folder, result, unknownVersions: unknown };
     } finally {
       o.hardSignal?.removeEventListener('abort', cancel);
       await workers.close();
@@ -147,39 +148,29 @@ async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
 }
 
 /**
- * Holds the run lock around `fn`. If the lock's connection dies, the lock is gone: `fn` gets
- * options whose signal aborts then, so no new work starts, and the run ends as failed.
+ * Holds the run lock around `fn`. `check` plans (and refuses) from the state as read under the
+ * lock, before the state table is created or pruned: a refusal leaves nothing behind. Reading
+ * first is safe: readState skips the rows of dropped schemas that pruning deletes. If the lock's
+ * connection dies, `fn` gets options whose signal aborts then (withRunLock), so no new work
+ * starts, and the run ends as failed.
  */
-async function locked<T>(o: Resolved, fn: (client: pg.Client, state: DatabaseState, lo: Resolved, unreachable: AbortSignal) => Promise<T>): Promise<T> {
-  let lost: Error | undefined;
-  const lossController = new AbortController();
-  const unreachable = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, lossController.signal]) : lossController.signal;
-  const lock = await acquireLock(o.connection, {
+async function locked<P, T>(
+  o: Resolved,
+  check: (state: DatabaseState) => P,
+  fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const opts = {
     ...connectOpts(o),
     lockTimeoutMs: o.lockTimeoutMs,
-    onWaiting: (holder) => o.emit({ type: 'lock:waiting', holder }),
-    onLost: (error, cut) => {
-      lost = error;
-      lossController.abort();
-      if (cut) unreachable.abort();
-    },
+    onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
+    afterLoss: 're-run `migrate-tool up`: what finished is recorded',
+  };
+  return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
+    const checked = check(await readState(client, o.tenantPattern));
+    await ensureStateTable(client);
+    await pruneDroppedSchemas(client);
+    return fn(client, checked, { ...o, signal }, unreachable);
   });
-  const lockLost = (cause?: unknown) =>
-    new OperationError(`Lost the connection that held the run lock (${lost!.message}); no new work was started after that`, 'LOCK_LOST', 're-run `migrate-tool up`: what finished is recorded', { cause });
-  try {
-    await ensureStateTable(lock.client);
-    await pruneDroppedSchemas(lock.client);
-    const state = await readState(lock.client, o.tenantPattern);
-    // A query on the dead lock connection (the final flush) fails too: that is the same loss.
-    const value = await fn(lock.client, state, { ...o, signal }, unreachable.signal).catch((error: unknown) => {
-      throw lost ? lockLost(error) : error;
-    });
-    if (lost) throw lockLost();
-    return value;
-  } finally {
-    await lock.release();
-  }
 }
 
 /**

@@ -5,6 +5,7 @@
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
 import pg from 'pg';
+import { withTransaction } from '../db/transaction';
 import { sleep } from '../util/sleep';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
@@ -60,15 +61,12 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
     await withRetry(o, schema, m, async () => {
       // Asynchronous commit: the migration and its state row still commit together or not at all;
       // only the wait for the disk is deferred, to one flush at the end of the run (see flushCommits).
-      await guard(sql, undefined, () => client.query(`BEGIN; SET LOCAL ${settings}; SET LOCAL synchronous_commit = off`));
-      try {
+      // BEGIN and COMMIT fail as the file's failure, named like its statements' failures.
+      const guarded = { query: (text: string) => guard(sql, undefined, () => client.query(text)) };
+      await withTransaction(guarded, async () => {
         for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
         await guard(sql, undefined, () => record(false));
-        await guard(sql, undefined, () => client.query('COMMIT'));
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw error;
-      }
+      }, { setup: `SET LOCAL ${settings}; SET LOCAL synchronous_commit = off` });
     });
   }
   return Math.round(performance.now() - started);

@@ -7,6 +7,7 @@
 // place, unless asked with --forget-applied, or, without --tenant, when it would rewrite healthy
 // schemas along with the dirty one, unless asked with --all. See forceRefusal.
 import type pg from 'pg';
+import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import type { MigrationFolder } from './files';
 import { STATE_TABLE, type SchemaState } from './state';
@@ -123,8 +124,7 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
     }
   }
   const cleared = plan.filter((c) => c.cleared);
-  await client.query('BEGIN');
-  try {
+  await withTransaction(client, async () => {
     await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [plan.map((c) => c.schema), version]);
     await client.query(
       `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
@@ -137,11 +137,7 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
         c.schema, c.cleared, byVersion.get(c.cleared!)?.up.checksum,
       ]);
     }
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  });
 }
 
 function count(n: number, what: string): string {

@@ -1,6 +1,7 @@
 // Planning: which migration runs in which schemas, from the files and the recorded state.
 // Everything that would refuse the run is checked here, before anything is touched.
 import { OperationError, UsageError } from '../errors';
+import { tenantsInScope } from '../tenants/scope';
 import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
@@ -32,17 +33,8 @@ export interface PlanOptions {
   tenantOnly?: boolean;
 }
 
-export function tenantsInScope(state: DatabaseState, tenant?: string): SchemaState[] {
-  if (!tenant) return state.tenants;
-  const found = state.tenants.find((t) => t.schema === tenant);
-  if (!found) {
-    throw new UsageError(`Tenant schema "${tenant}" does not exist or does not match the tenant pattern`, 'run `migrate-tool tenants` to list them');
-  }
-  return [found];
-}
-
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
-  const tenants = tenantsInScope(state, opts.tenant);
+  const tenants = tenantsInScope(state.tenants, opts.tenant);
   if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError(state.public, folder);
   checkEdited(folder, [state.public, ...tenants]);
 
@@ -66,7 +58,7 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
 }
 
 export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
-  const tenants = tenantsInScope(state, opts.tenant);
+  const tenants = tenantsInScope(state.tenants, opts.tenant);
   const scope = opts.tenant ? tenants : [state.public, ...tenants];
   const dirty = scope.find((s) => s.dirtyAt);
   if (dirty) throw dirtyError(dirty, folder);

@@ -1,7 +1,10 @@
 // Read-only views of the state: status, version and the tenants table, computed from the
 // migration files and one bulk read of the recorded state.
 import type { MigrationFolder, Scope } from './files';
+import { latestVersion, tenantStatuses as statusesOf, tenantsSummary as summaryOf, type TenantStatus, type TenantsSummary } from '../tenants/report';
 import type { DatabaseState, SchemaState } from './state';
+
+export type { TenantStatus, TenantsSummary };
 
 export interface MigrationStatus {
   version: string;
@@ -15,24 +18,6 @@ export interface MigrationStatus {
   dirty?: boolean;
   /** Recorded as applied but its files are not in the folder. */
   missingFile?: boolean;
-}
-
-export interface TenantsSummary {
-  pattern: string;
-  count: number;
-  behind: string[];
-  dirty: string[];
-}
-
-export interface TenantStatus {
-  schema: string;
-  version: string | null;
-  dirty: boolean;
-  behind: number;
-  /** Names of indexes in this schema whose build did not finish; only when there are some. */
-  invalidIndexes?: string[];
-  /** Versions recorded in this schema that the folder does not have (a newer release applied them); only when there are some. */
-  unknownVersions?: string[];
 }
 
 export interface StatusReport {
@@ -82,34 +67,19 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
 }
 
+/** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
-  const tenantVersions = folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
-  return state.tenants.map((t) => {
-    const unknown = unknownVersions(folder, [t]);
-    return {
-      schema: t.schema,
-      version: latest(t),
-      dirty: Boolean(t.dirtyAt),
-      behind: tenantVersions.filter((v) => !t.applied.has(v) || t.applied.get(v)!.dirty).length,
-      ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
-      ...(unknown.length ? { unknownVersions: unknown } : {}),
-    };
-  });
+  const known = new Set(folder.migrations.map((m) => m.version));
+  return statusesOf(folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version), state.tenants, known);
 }
 
-export function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
-  const all = tenantStatuses(folder, state);
-  return {
-    pattern,
-    count: all.length,
-    behind: all.filter((t) => t.behind > 0).map((t) => t.schema),
-    dirty: all.filter((t) => t.dirty).map((t) => t.schema),
-  };
+function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
+  return summaryOf(tenantStatuses(folder, state), pattern);
 }
 
 /** The latest version applied anywhere; dirty if any schema is. */
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
-  const versions = [state.public, ...state.tenants].map(latest).filter((v): v is string => v !== null).sort();
+  const versions = [state.public, ...state.tenants].map(latestVersion).filter((v): v is string => v !== null).sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
   const unknown = unknownVersions(folder, [state.public, ...state.tenants]);
   const tenants = tenantsSummary(folder, state, pattern);
@@ -128,10 +98,4 @@ export function unknownVersions(folder: MigrationFolder, schemas: SchemaState[])
 function invalidIndexes(state: DatabaseState): { invalidIndexes?: string[] } {
   const list = [state.public, ...state.tenants].flatMap((s) => s.invalidIndexes.map((i) => `${i.schema}.${i.index}`));
   return list.length ? { invalidIndexes: list } : {};
-}
-
-function latest(s: SchemaState): string | null {
-  let max: string | null = null;
-  for (const v of s.applied.keys()) if (max === null || v > max) max = v;
-  return max;
 }

@@ -2,10 +2,11 @@
 // migrations is fanned out, each schema taking its chain in order with bounded concurrency.
 // A failing global migration stops the run. A failing tenant schema gets nothing more in this
 // run, in this segment or any later one, so its history stays in order (unless fail-fast is set,
-// the other schemas go on). Results are collected, not thrown: the caller decides the exit code.
+// the other schemas go on). The fan-out (tenants/fanout.ts) returns one result set per schema;
+// they are collected here into the run's result, not thrown: the caller decides the exit code.
 import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
-import { fanOut } from '../tenants/fanout';
+import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
 import { MigrationFailure, runMigration } from './execute';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult } from './options';
@@ -25,24 +26,26 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
       if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
     }
-    const chains = chainsBySchema(seg).filter(([schema, chain]) => {
-      if (failedIn.has(schema)) skip(result, schema, chain, `version ${failedIn.get(schema)} failed in this schema`);
+    const chains = chainsBySchema(seg).filter(({ schema, items }) => {
+      if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
       return !failedIn.has(schema);
     });
     let finished = 0;
-    const stop = () => Boolean(o.signal?.aborted) || (Boolean(o.failFast) && result.failed.length > plan.refused.length);
-    const notStarted = await fanOut(chains, seg[0]!.migration.scope === 'global' ? 1 : o.concurrency, async ([schema, chain]) => {
-      await runChain(schema, chain, plan, o, workers, result, stop);
-      o.emit({ type: 'progress', done: ++finished, total: chains.length });
-    }, stop);
-    for (const [schema, chain] of notStarted) skip(result, schema, chain, o.signal?.aborted ? 'interrupted' : 'fail-fast');
+    const perTenant = await runPerTenant(chains, {
+      concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
+      runOne: (schema, step: PlanStep) => runOne(schema, step, plan, o, workers),
+      signal: o.signal,
+      failFast: o.failFast,
+      onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
+    });
+    for (const tenant of perTenant) collect(result, tenant);
 
     const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
     if (o.signal?.aborted) stopReason = 'interrupted';
     else if (globalFailed) stopReason = 'an earlier global migration failed';
-    else if (stop()) stopReason = 'fail-fast';
+    else if (o.failFast && result.failed.length > plan.refused.length) stopReason = 'fail-fast';
     if (stopReason) {
-      for (const rest of segments.slice(i + 1)) for (const [schema, chain] of chainsBySchema(rest)) skip(result, schema, chain, stopReason);
+      for (const rest of segments.slice(i + 1)) for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
       break;
     }
   }
@@ -51,30 +54,34 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
   return result;
 }
 
-async function runChain(schema: string, chain: Migration[], plan: Plan, o: Resolved, workers: WorkerConnections, result: RunResult, stop: () => boolean) {
-  for (const [k, m] of chain.entries()) {
-    if (o.signal?.aborted || (k > 0 && stop())) return skip(result, schema, chain.slice(k), o.signal?.aborted ? 'interrupted' : 'fail-fast');
-    let client: pg.Client | undefined;
-    let broken = false;
-    try {
-      client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-      const ms = await runMigration(client, m, schema, plan.direction, o, previousOf(plan, m));
-      result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
-      o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
-    } catch (error) {
-      broken = !(error instanceof MigrationFailure) || error.connectionLost;
-      const failure = toFailed(schema, m, error, previousOf(plan, m));
-      result.failed.push(failure);
-      o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: failure.error });
-      return skip(result, schema, chain.slice(k + 1), `version ${m.version} failed in this schema`);
-    } finally {
-      if (client) workers.release(client, broken);
-    }
+/** One migration in one schema on a worker connection; its events are emitted as it ends. */
+async function runOne(schema: string, step: PlanStep, plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number> {
+  const m = step.migration;
+  let client: pg.Client | undefined;
+  let broken = false;
+  try {
+    client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
+    const ms = await runMigration(client, m, schema, plan.direction, o, step.previous);
+    o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
+    return ms;
+  } catch (error) {
+    broken = !(error instanceof MigrationFailure) || error.connectionLost;
+    o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: toFailed(schema, m, error, step.previous).error });
+    throw error;
+  } finally {
+    if (client) workers.release(client, broken);
   }
 }
 
-function previousOf(plan: Plan, m: Migration): string {
-  return plan.steps.find((s) => s.migration === m)!.previous;
+/** One schema's result set, into the run's done, failed and skipped lists. */
+function collect(result: RunResult, { schema, results }: TenantResult<PlanStep, number>): void {
+  const failedAt = results.find((r) => r.status === 'Error')?.item.migration.version;
+  for (const r of results) {
+    const m = r.item.migration;
+    if (r.status === 'Success') result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms: r.value! });
+    else if (r.status === 'Error') result.failed.push(toFailed(schema, m, r.error, r.item.previous));
+    else result.skipped.push({ schema, version: m.version, reason: r.reason === 'earlier-error' ? `version ${failedAt} failed in this schema` : r.reason! });
+  }
 }
 
 function toFailed(schema: string, m: Migration, error: unknown, previous: string): FailedEntry {
@@ -86,8 +93,8 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
   return { schema, version: m.version, error: (error as Error).message };
 }
 
-function skip(result: RunResult, schema: string, chain: Migration[], reason: string) {
-  for (const m of chain) result.skipped.push({ schema, version: m.version, reason });
+function skip(result: RunResult, schema: string, steps: PlanStep[], reason: string) {
+  for (const { migration } of steps) result.skipped.push({ schema, version: migration.version, reason });
 }
 
 /** Consecutive steps of the same tenant scope form one segment; each global step is its own. */
@@ -99,11 +106,4 @@ function segment(steps: PlanStep[]): PlanStep[][] {
     else out.push([step]);
   }
   return out;
-}
-
-/** For one segment: each schema with the migrations it needs, in plan order. */
-function chainsBySchema(seg: PlanStep[]): Array<[string, Migration[]]> {
-  const chains = new Map<string, Migration[]>();
-  for (const step of seg) for (const schema of step.schemas) chains.set(schema, [...(chains.get(schema) ?? []), step.migration]);
-  return [...chains];
 }

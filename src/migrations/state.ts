@@ -2,10 +2,12 @@
 // for public and every tenant schema. One table means the state of 1,000 schemas is one query,
 // and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
 import pg from 'pg';
+import { STATE_SCHEMA } from '../config/reserved';
+import { listTenantSchemas } from '../tenants/discovery';
 import type { Scope } from './files';
 import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
 
-export const STATE_SCHEMA = 'migrate_tool';
+export { STATE_SCHEMA };
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
 
 const DDL = `
@@ -68,15 +70,10 @@ async function stateTableExists(db: Queryable): Promise<boolean> {
 
 /** The whole database's state in four queries, however many tenant schemas there are. */
 export async function readState(db: Queryable, tenantPattern: string): Promise<DatabaseState> {
-  // System schemas and the state schema are never tenants, whatever the pattern (it is also checked up front).
-  const schemas = await db.query<{ nspname: string }>(
-    `SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema', '${STATE_SCHEMA}') ORDER BY nspname`,
-    [tenantPattern],
-  );
   const byName = new Map<string, SchemaState>();
   const state: DatabaseState = { public: emptySchema('public'), tenants: [] };
   byName.set('public', state.public);
-  for (const { nspname } of schemas.rows) {
+  for (const nspname of await listTenantSchemas(db, tenantPattern)) {
     const s = emptySchema(nspname);
     state.tenants.push(s);
     byName.set(nspname, s);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { connectionFromUrl, type Connection } from '../config/connection';
 import { withClient, type ConnectOptions } from '../db/connect';
-import { withScratchDatabase } from '../diff/scratch';
+import { withScratchDatabase } from '../db/scratch';
 import { OperationError, UsageError } from '../errors';
 import { migrate, rollback } from '../migrations/api';
 import { baselinesOf } from '../migrations/baseline';

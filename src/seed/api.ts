@@ -1,12 +1,14 @@
 // `seed` as the library exposes it: load and check every seed file, refuse a database with
 // pending or dirty migrations, then apply all sets in one transaction under the run lock.
 import type pg from 'pg';
-import { acquireLock } from '../db/lock';
+import { withRunLock } from '../db/run-lock';
+import { withTransaction } from '../db/transaction';
 import { isMigrateToolError, OperationError, UsageError } from '../errors';
 import { loadMigrations, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { statusReport } from '../migrations/report';
 import { readState, type DatabaseState } from '../migrations/state';
+import { listTenantSchemas } from '../tenants/discovery';
 import { applyDataSet, applySqlSet, type SetResult } from './apply';
 import { checkCatalog, readCatalog, schemasOf, type Catalog } from './catalog';
 import { loadSeeds, type SeedSet } from './files';
@@ -35,23 +37,23 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
   const o = resolved(options);
   const sets = await loadSeeds(run.seedsDir);
   const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
-  const lock = await acquireLock(o.connection, {
+  const lockOpts = {
     connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs,
-    onWait: (message) => o.emit({ type: 'connect:waiting', message }),
-    onWaiting: (holder) => o.emit({ type: 'lock:waiting', holder }),
-  });
-  try {
-    const state = await readState(lock.client, o.tenantPattern);
-    if (folder) refuseUnlessReady(folder, state, o.tenantPattern);
-    const tenants = state.tenants.map((t) => t.schema);
+    onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
+    onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
+    afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
+  };
+  return withRunLock(o.connection, lockOpts, async (lock) => {
+    if (folder) refuseUnlessReady(folder, await readState(lock.client, o.tenantPattern), o.tenantPattern);
+    const tenants = await listTenantSchemas(lock.client, o.tenantPattern);
     const catalog = await readCatalog(lock.client, sets, tenants);
     checkCatalog(sets, tenants, catalog);
-    const results = await inTransaction(lock.client, o, Boolean(run.dryRun), (searchPath) => applyAll(lock.client, sets, tenants, catalog, searchPath, o, run));
+    // A lost lock aborts the sets still to come, as Ctrl-C does.
+    const lo = { ...o, signal: lock.signal };
+    const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) => applyAll(lock.client, sets, tenants, catalog, searchPath, lo, run));
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
     return { database: o.connection.database, dryRun: Boolean(run.dryRun), sets: results, totals: { inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged') } };
-  } finally {
-    await lock.release();
-  }
+  });
 }
 
 async function applyAll(db: pg.Client, sets: SeedSet[], tenants: string[], catalog: Catalog, searchPath: string, o: Resolved, run: SeedRun): Promise<SetResult[]> {
@@ -71,13 +73,9 @@ async function applyAll(db: pg.Client, sets: SeedSet[], tenants: string[], catal
 async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn: (searchPath: string) => Promise<T>): Promise<T> {
   const searchPath = (await db.query<{ search_path: string }>('SHOW search_path')).rows[0]!.search_path;
   // Seeds touch rows the application uses: wait a bounded time for their locks, never queue traffic for long.
-  await db.query(`BEGIN; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`);
   try {
-    const value = await fn(searchPath);
-    await db.query(dryRun ? 'ROLLBACK' : 'COMMIT');
-    return value;
+    return await withTransaction(db, () => fn(searchPath), { setup: `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`, rollback: dryRun });
   } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
     if (isMigrateToolError(error)) throw error;
     const e = error as Error & { code?: string };
     if (e.code === '55P03') throw new OperationError(`Seeding waited too long for a row lock (${e.message}); nothing was changed`, 'LOCK_TIMEOUT', 'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout', { cause: e });

@@ -1,4 +1,6 @@
 // seed() as a library call: what the CLI cannot show as directly.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { seed } from '../../src/seed/api';
 import { runCli } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
@@ -28,5 +30,21 @@ describe('seed()', () => {
     });
     expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
     expect(events).toHaveLength(12);
+  });
+
+  test('a seed whose lock connection dies fails as a lost lock, and nothing is kept', async ({ db, dir }) => {
+    const p = await project(dir, db);
+    expect((await runCli(['up'], { env: p.env })).code).toBe(0);
+    await writeFile(join(p.seeds, '07_slow.sql'), 'SELECT pg_sleep(60);\n');
+    const running = seed({ connection: db.url, migrationsDir: p.migrations }, { seedsDir: p.seeds });
+    const outcome = running.then(() => undefined, (error: unknown) => error);
+    // The seed runs on the lock's connection: once the slow set runs there, end that session.
+    for (let killed = 0; killed === 0; ) {
+      const r = await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'`);
+      killed = r.rowCount ?? 0;
+      if (!killed) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await outcome).toMatchObject({ code: 'LOCK_LOST', exitCode: 1 });
+    expect((await db.query('SELECT count(*)::int AS n FROM roles')).rows[0].n).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
-// Scratch databases for `diff --from=migrations` and `test`: created on the target's server with
+// Scratch databases (for `diff --from=migrations` and `test`): created on the target's server with
 // the target's credentials, and dropped afterwards, also when the work fails or is interrupted.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Connection } from '../config/connection';
-import { withClient, type ConnectOptions } from '../db/connect';
+import { withClient, type ConnectOptions } from './connect';
 import { OperationError } from '../errors';
 
 export const SCRATCH_PREFIX = 'migrate_tool_scratch_';
