@@ -9,7 +9,7 @@ const bottom = ['config', 'db', 'util'];
 const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt'];
 const engineRooms = ['migrations', 'tenants', ...features, ...bottom];
 /** Feature rooms that use another one, and why (docs/design.md). */
-const featureUses = { adopt: ['import'] }; // adopt maps a history to the files `import` wrote, by their header
+const featureUses = { adopt: ['import'], diff: ['backup'] }; // adopt maps a history to the files `import` wrote, by their header; diff --baseline runs pg_dump through backup's client-tool runner
 
 /** What each room must not import, above it or beside it; the CLI and the public API for all of them. */
 const forbidden = [

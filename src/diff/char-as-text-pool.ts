@@ -40,6 +40,7 @@ export async function createCharAsTextPool(config: bundledPg.PoolConfig): Promis
   const pg = await adapterPg();
   class CharAsTextClient extends pg.Client {
     // pg's query() has many overloads; the wrapper handles its two result styles, promise and callback.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the override must match every overload's return type
     override query(...args: unknown[]): any {
       const last = args.at(-1);
       if (typeof last === 'function') {
