@@ -24,7 +24,28 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', performance: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', Buffer: 'readonly', TextDecoder: 'readonly', TextEncoder: 'readonly', structuredClone: 'readonly', WebAssembly: 'readonly', queueMicrotask: 'readonly', setImmediate: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        performance: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+        Buffer: 'readonly',
+        TextDecoder: 'readonly',
+        TextEncoder: 'readonly',
+        structuredClone: 'readonly',
+        WebAssembly: 'readonly',
+        queueMicrotask: 'readonly',
+        setImmediate: 'readonly',
+        fetch: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
@@ -35,18 +56,30 @@ export default tseslint.config(
   {
     files: ['src/cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`, message: 'the CLI uses the engine only through src/index.ts' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`, message: 'the CLI uses the engine only through src/index.ts' }] },
+      ],
     },
   },
   ...forbidden.map(({ files, rooms }) => ({
     files,
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { regex: '^(\\.\\./)+(cli|index)(/|$)', message: 'the engine never imports the CLI or the public API above it' },
-          { regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`, message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(cli|index)(/|$)', message: 'the engine never imports the CLI or the public API above it' },
+            { regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`, message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)' },
+          ],
+        },
+      ],
     },
   })),
+  {
+    // The example application is plain CommonJS, as a small service's entry point often is.
+    files: ['examples/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -83,8 +83,13 @@ async function measure(): Promise<void> {
   const url = await createDatabase(server.url, DB);
   const building = performance.now();
   await runScript(url, buildScript());
-  const size = await withClient(url, async (c) => (await c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0]!.s);
-  console.log(`database: ${size} (${TENANTS} tenant schemas of 4 tables, 6,000 appointments each; ${AUDIT_ROWS.toLocaleString('en')} audit rows), built in ${seconds(performance.now() - building)}\n`);
+  const size = await withClient(
+    url,
+    async (c) => (await c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0]!.s,
+  );
+  console.log(
+    `database: ${size} (${TENANTS} tenant schemas of 4 tables, 6,000 appointments each; ${AUDIT_ROWS.toLocaleString('en')} audit rows), built in ${seconds(performance.now() - building)}\n`,
+  );
   await ensureBuilt();
 
   // Both get the connection the same way: the libpq variables the tool gives pg_dump, nothing on the command line.
@@ -119,7 +124,14 @@ async function measure(): Promise<void> {
       bytes = { ...bytes, [which]: r.bytes };
     }
   }
-  const row = (label: string, ms: number[], b: number) => [label, String(ms.length), seconds(median(ms)), seconds(Math.min(...ms)), seconds(Math.max(...ms)), `${(b / 1e6).toFixed(1)} MB`];
+  const row = (label: string, ms: number[], b: number) => [
+    label,
+    String(ms.length),
+    seconds(median(ms)),
+    seconds(Math.min(...ms)),
+    seconds(Math.max(...ms)),
+    `${(b / 1e6).toFixed(1)} MB`,
+  ];
   console.log(
     table([
       ['command', 'runs', 'median', 'min', 'max', 'archive'],
@@ -129,6 +141,7 @@ async function measure(): Promise<void> {
   );
   const r = median(times.tool) / median(times.bare);
   console.log(`\ntarget: migrate-tool backup / pg_dump -Fc ≤ ${TARGET_RATIO}×: ${r.toFixed(2)}× (${r <= TARGET_RATIO ? 'met' : 'MISSED'})`);
-  console.log('migrate-tool backup also starts Node, checks the server and pg_dump versions, verifies the archive with pg_restore --list, renames it and syncs the folder');
+  console.log(
+    'migrate-tool backup also starts Node, checks the server and pg_dump versions, verifies the archive with pg_restore --list, renames it and syncs the folder',
+  );
 }
-

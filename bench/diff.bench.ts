@@ -34,14 +34,20 @@ try {
   let n = 0;
   const fromEmpty = async () => {
     const dir = join(work, `empty-${n++}`);
-    const run = await runProcess(process.execPath, [BIN, 'diff', 'init'], { env: { ...cliEnv(url, join(dir, 'migrations')), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') }, cwd: ROOT });
+    const run = await runProcess(process.execPath, [BIN, 'diff', 'init'], {
+      env: { ...cliEnv(url, join(dir, 'migrations')), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') },
+      cwd: ROOT,
+    });
     if (!/Wrote .*init\.up\.sql/.test(mustSucceed('diff from an empty folder', run).stdout)) throw new Error(`diff wrote nothing:\n${run.stdout}`);
     return run;
   };
   const sampleDir = join(work, 'sample');
   await cp(join(ROOT, 'migrations'), sampleDir, { recursive: true });
   const fromSample = async () => {
-    const run = await runProcess(process.execPath, [BIN, 'diff', 'check'], { env: { ...cliEnv(url, sampleDir), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') }, cwd: ROOT });
+    const run = await runProcess(process.execPath, [BIN, 'diff', 'check'], {
+      env: { ...cliEnv(url, sampleDir), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') },
+      cwd: ROOT,
+    });
     if (mustSucceed('diff against the sample migrations', run).stdout.trim() !== 'no changes') throw new Error(`expected no changes:\n${run.stdout}`);
     return run;
   };
@@ -50,15 +56,25 @@ try {
   await writeFile(largePath, largeSchema(70, 30));
   const fromLarge = async () => {
     const dir = join(work, `large-${n++}`);
-    const run = await runProcess(process.execPath, [BIN, 'diff', 'init'], { env: { ...cliEnv(url, join(dir, 'migrations')), PRISMA_SCHEMA: largePath }, cwd: ROOT });
-    if (!/Wrote .*tenant.*init\.up\.sql/.test(mustSucceed('diff of the 70-model schema', run).stdout)) throw new Error(`diff wrote no tenant pair:\n${run.stdout}`);
+    const run = await runProcess(process.execPath, [BIN, 'diff', 'init'], {
+      env: { ...cliEnv(url, join(dir, 'migrations')), PRISMA_SCHEMA: largePath },
+      cwd: ROOT,
+    });
+    if (!/Wrote .*tenant.*init\.up\.sql/.test(mustSucceed('diff of the 70-model schema', run).stdout))
+      throw new Error(`diff wrote no tenant pair:\n${run.stdout}`);
     return run;
   };
 
   const cases = [
     { name: 'whole schema from an empty folder (4 files written, linted)', run: fromEmpty, ms: [] as number[], rss: [] as number[] },
     { name: 'sample migrations applied in scratch, compared: no changes', run: fromSample, ms: [] as number[], rss: [] as number[] },
-    { name: '70 models, 30 enums, from an empty folder (4 files written, linted)', run: fromLarge, ms: [] as number[], rss: [] as number[], target: LARGE_TARGET_MS },
+    {
+      name: '70 models, 30 enums, from an empty folder (4 files written, linted)',
+      run: fromLarge,
+      ms: [] as number[],
+      rss: [] as number[],
+      target: LARGE_TARGET_MS,
+    },
   ];
   for (const c of cases) await c.run(); // warm-up: file cache, server
   for (let i = 0; i < RUNS; i++) {
@@ -72,7 +88,15 @@ try {
   for (const c of cases) {
     const worst = Math.max(...c.ms);
     const target = (c as { target?: number }).target ?? TARGET_MS;
-    rows.push([c.name, seconds(median(c.ms)), seconds(percentile(c.ms, 90)), seconds(worst), c.rss.length ? `${median(c.rss).toFixed(0)} MB` : '-', `<= ${seconds(target)}`, median(c.ms) <= target ? 'met' : 'MISSED']);
+    rows.push([
+      c.name,
+      seconds(median(c.ms)),
+      seconds(percentile(c.ms, 90)),
+      seconds(worst),
+      c.rss.length ? `${median(c.rss).toFixed(0)} MB` : '-',
+      `<= ${seconds(target)}`,
+      median(c.ms) <= target ? 'met' : 'MISSED',
+    ]);
   }
   console.log(table(rows));
   console.log(`\n${RUNS} timed runs of each case, interleaved, whole process (node start, Prisma wasm load, scratch create/drop).`);

@@ -29,7 +29,10 @@ const DBMATE_SCHEMAS = Math.min(SCHEMAS, Number(flags['dbmate-schemas'] ?? SCHEM
 const REPEAT = Math.max(1, Number(flags.repeat ?? 1));
 /** The floor's runs spread widely on a busy machine: one pairing must not decide the headline ratio. */
 const HEADLINE_RUNS = Math.max(REPEAT, 3);
-const CONCURRENCIES = (flags.concurrency ?? '1,2,4,8').split(',').map(Number).filter((c) => c >= 1);
+const CONCURRENCIES = (flags.concurrency ?? '1,2,4,8')
+  .split(',')
+  .map(Number)
+  .filter((c) => c >= 1);
 const READ_RUNS = 5;
 const COPY = 'mtbench_run';
 
@@ -40,7 +43,9 @@ try {
   console.log(`engine: \`migrate-tool up\` of ${PENDING.length} tenant migrations over ${SCHEMAS} tenant schemas`);
   console.log(`machine: ${machine()}`);
   console.log(`server:  ${server.description}`);
-  console.log(`runs:    ${REPEAT} per contender (${HEADLINE_RUNS} for the floor and the default up), each on a fresh copy of the same database, in interleaved rounds (median shown)\n`);
+  console.log(
+    `runs:    ${REPEAT} per contender (${HEADLINE_RUNS} for the floor and the default up), each on a fresh copy of the same database, in interleaved rounds (median shown)\n`,
+  );
 
   const dirs = {
     migrateTool: await writeMigrateToolDir(join(work, 'migrate-tool'), [BASELINE, ...PENDING]),
@@ -49,20 +54,24 @@ try {
   };
   const started = performance.now();
   template = await buildTemplate(server.url, 'mtbench_template', SCHEMAS, work);
-  console.log(`template database built in ${seconds(performance.now() - started)} (schemas, baseline applied by migrate-tool, rows, each peer's baseline record)`);
+  console.log(
+    `template database built in ${seconds(performance.now() - started)} (schemas, baseline applied by migrate-tool, rows, each peer's baseline record)`,
+  );
   mustSucceed('migrate-tool hash', await migrateTool(['hash'], server.url, dirs.migrateTool));
 
   const t = template;
   const reads: EngineReport['reads'] = [];
-  const upWith = (concurrency?: number) => async (url: string): Promise<Timing> => {
-    await ensureBuilt();
-    const args = ['up', ...(concurrency ? ['--concurrency', String(concurrency)] : [])];
-    const run = mustSucceed('migrate-tool up', await migrateTool(args, url, dirs.migrateTool));
-    await verifyApplied('migrate-tool', url, SCHEMAS);
-    await verifyMigrateToolState(url, dirs.migrateTool);
-    if (!concurrency && reads.length === 0) reads.push(...(await timeReads(url, dirs.migrateTool)));
-    return { ms: run.ms, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, schemas: SCHEMAS };
-  };
+  const upWith =
+    (concurrency?: number) =>
+    async (url: string): Promise<Timing> => {
+      await ensureBuilt();
+      const args = ['up', ...(concurrency ? ['--concurrency', String(concurrency)] : [])];
+      const run = mustSucceed('migrate-tool up', await migrateTool(args, url, dirs.migrateTool));
+      await verifyApplied('migrate-tool', url, SCHEMAS);
+      await verifyMigrateToolState(url, dirs.migrateTool);
+      if (!concurrency && reads.length === 0) reads.push(...(await timeReads(url, dirs.migrateTool)));
+      return { ms: run.ms, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, schemas: SCHEMAS };
+    };
 
   const contenders: Contender[] = [
     { label: 'floor: one DO block per migration via psql (tracks nothing)', run: floorRun, runs: HEADLINE_RUNS },
@@ -75,7 +84,16 @@ try {
   ];
   const [floor, tool, npmSeq, dbmSeq, npmPar, dbmPar, ...swept] = await measureAll(t, contenders);
   const sweep = swept.map((r, i) => ({ ...r, concurrency: CONCURRENCIES[i]! }));
-  printReport({ schemas: SCHEMAS, pending: PENDING.length, floor: floor!, tool: tool!, peers: [npmSeq!, dbmSeq!], parallelPeers: [npmPar!, dbmPar!], sweep, reads });
+  printReport({
+    schemas: SCHEMAS,
+    pending: PENDING.length,
+    floor: floor!,
+    tool: tool!,
+    peers: [npmSeq!, dbmSeq!],
+    parallelPeers: [npmPar!, dbmPar!],
+    sweep,
+    reads,
+  });
 } finally {
   await dropDatabase(server.url, COPY).catch(() => {});
   await template?.drop().catch(() => {});

@@ -10,7 +10,9 @@ import { seconds } from './lib/measure';
 import { benchServer } from './lib/server';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
-const available = readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort();
+const available = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
 const { chosen, unknown, flagsFor } = parseCommandLine(process.argv.slice(2));
 if (unknown.length > 0) {
   console.error(`no benchmark named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')}`);

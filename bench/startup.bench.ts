@@ -38,7 +38,14 @@ try {
   const env = cliEnv(url, dir);
   const nodeBare = () => runProcess(process.execPath, ['-e', '0'], { measureRss: false });
   const version = async () => checkVersion(await runProcess(process.execPath, [BIN, 'version'], { env, cwd: ROOT, measureRss: false }));
-  const npx = async () => checkVersion(await runProcess('npx', ['--no-install', 'migrate-tool', 'version'], { env: { ...env, npm_config_update_notifier: 'false' }, cwd: ROOT, measureRss: false }));
+  const npx = async () =>
+    checkVersion(
+      await runProcess('npx', ['--no-install', 'migrate-tool', 'version'], {
+        env: { ...env, npm_config_update_notifier: 'false' },
+        cwd: ROOT,
+        measureRss: false,
+      }),
+    );
 
   for (let i = 0; i < WARMUP; i++) {
     await nodeBare();
@@ -53,13 +60,19 @@ try {
   const viaNpx: number[] = [];
   for (let i = 0; i < NPX_RUNS; i++) viaNpx.push((await npx()).ms);
 
-  const row = (label: string, ms: number[]) => [label, String(ms.length), millis(median(ms)), millis(percentile(ms, 90)), `${(median(ms) / median(bare)).toFixed(2)}×`];
+  const row = (label: string, ms: number[]) => [
+    label,
+    String(ms.length),
+    millis(median(ms)),
+    millis(percentile(ms, 90)),
+    `${(median(ms) / median(bare)).toFixed(2)}×`,
+  ];
   console.log(
     table([
       ['command', 'runs', 'median', 'p90', '/ node -e 0 (median)'],
       row('node -e 0', bare),
       row('node bin/migrate-tool.js version', tool),
-      ...(viaNpx.length ? [row('npx migrate-tool version (reference: includes npx\'s own start-up)', viaNpx)] : []),
+      ...(viaNpx.length ? [row("npx migrate-tool version (reference: includes npx's own start-up)", viaNpx)] : []),
     ]),
   );
   const r = median(tool) / median(bare);
@@ -75,6 +88,7 @@ try {
 function checkVersion(run: ProcessRun): ProcessRun {
   mustSucceed('migrate-tool version', run);
   const last = PENDING.at(-1)!.version;
-  if (!run.stdout.startsWith(`${last}\ndirty: false\n`)) throw new Error(`migrate-tool version printed ${JSON.stringify(run.stdout)}, expected ${last} then dirty: false`);
+  if (!run.stdout.startsWith(`${last}\ndirty: false\n`))
+    throw new Error(`migrate-tool version printed ${JSON.stringify(run.stdout)}, expected ${last} then dirty: false`);
   return run;
 }

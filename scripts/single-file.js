@@ -80,7 +80,12 @@ export async function buildSingleFile({ root, outfile = 'dist/migrate-tool' }) {
     logLevel: 'warning',
     external: SINGLE_FILE_EXTERNAL,
     plugins: [builtinsThroughRequire],
-    define: { MIGRATE_TOOL_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__mtUrl', 'import.meta.dirname': '__dirname', 'import.meta.filename': '__filename' },
+    define: {
+      MIGRATE_TOOL_VERSION: JSON.stringify(pkg.version),
+      'import.meta.url': '__mtUrl',
+      'import.meta.dirname': '__dirname',
+      'import.meta.filename': '__filename',
+    },
   });
   const body = result.outputFiles[0].text;
   const out = join(root, outfile);

@@ -38,7 +38,8 @@ export async function runNodePgMigrate(url: string, dir: string, lanes: number):
     await runProcess(process.execPath, [CHILD, dir, String(lanes), TENANT_LIKE], { env: { ...process.env, BENCH_TARGET_URL: url } }),
   );
   const { schemas, applied } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { schemas: number; applied: number };
-  if (applied !== schemas * PENDING.length) throw new Error(`node-pg-migrate applied ${applied} migrations over ${schemas} schemas, expected ${PENDING.length} each`);
+  if (applied !== schemas * PENDING.length)
+    throw new Error(`node-pg-migrate applied ${applied} migrations over ${schemas} schemas, expected ${PENDING.length} each`);
   return { ms: run.ms, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, schemas };
 }
 

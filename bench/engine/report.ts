@@ -59,7 +59,15 @@ export function printReport(r: EngineReport): void {
   console.log(
     table([
       ['--concurrency', 'time', 'per schema', 'peak RSS', 'process CPU', '/ floor', '/ fastest'],
-      ...r.sweep.map((s) => [String(s.concurrency), seconds(s.ms) + spread(s), millis(s.ms / n), mb(s.peakRssMb), cpu(s.cpuMs), ratio(s.ms, r.floor.ms), ratio(s.ms, fastest)]),
+      ...r.sweep.map((s) => [
+        String(s.concurrency),
+        seconds(s.ms) + spread(s),
+        millis(s.ms / n),
+        mb(s.peakRssMb),
+        cpu(s.cpuMs),
+        ratio(s.ms, r.floor.ms),
+        ratio(s.ms, fastest),
+      ]),
     ]),
   );
 
@@ -77,7 +85,8 @@ export function printReport(r: EngineReport): void {
     const strict = r.tool.ms / Math.min(...r.floor.runs);
     console.log(`    against the floor's fastest run (${seconds(Math.min(...r.floor.runs))}): ${strict.toFixed(2)}× (${verdict(strict <= TARGET.floorRatio)})`);
   }
-  for (const p of peers) console.log(`  faster than ${p.label}: ${ratio(r.tool.ms, p.ms)}${p.extrapolated ? ' (peer figure extrapolated)' : ''} (${verdict(r.tool.ms < p.ms)})`);
+  for (const p of peers)
+    console.log(`  faster than ${p.label}: ${ratio(r.tool.ms, p.ms)}${p.extrapolated ? ' (peer figure extrapolated)' : ''} (${verdict(r.tool.ms < p.ms)})`);
   const rss = r.tool.peakRssMb;
   console.log(`  migrate-tool peak RSS ≤ ${TARGET.peakRssMb} MB: ${rss ? `${rss.toFixed(0)} MB (${verdict(rss <= TARGET.peakRssMb)})` : 'not measured'}`);
   console.log('  every run was checked afterwards: the new column, table and index exist in every schema it migrated, and each tool recorded all three');

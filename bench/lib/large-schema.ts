@@ -12,7 +12,9 @@ export function largeSchema(models = 70, enums = 30): string {
     out.push(
       `model Model${m} {\n  id        String   @id @default(uuid()) @db.Uuid\n  name      String   @db.VarChar(120)\n  code      String?  @db.Char(8)\n` +
         `  amount    Decimal  @default(0) @db.Decimal(12, 2)\n  kind      Kind${sameScopeEnum ?? 0}  @default(A)\n  createdAt DateTime @default(now()) @map("created_at") @db.Timestamptz(6)\n` +
-        (parent === undefined ? '' : `  parentId  String?  @map("parent_id") @db.Uuid\n  parent    Model${parent}? @relation(fields: [parentId], references: [id])\n`) +
+        (parent === undefined
+          ? ''
+          : `  parentId  String?  @map("parent_id") @db.Uuid\n  parent    Model${parent}? @relation(fields: [parentId], references: [id])\n`) +
         children +
         `\n  @@index([name])\n  @@map("model_${m}")\n  @@schema("${scope}")\n}\n`,
     );

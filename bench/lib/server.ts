@@ -26,7 +26,10 @@ export async function benchServer(env: NodeJS.ProcessEnv = process.env): Promise
   const embedded = await startEmbedded();
   const version = await serverVersion(embedded.url);
   const why = `${redact(url, [])} did not answer: ${probe.error}`;
-  return { ...embedded, description: `embedded PostgreSQL from node_modules, ${embedded.url.replace(/\/\/.*@/, '//')} (${'version' in version ? version.version : '?'}; ${why})` };
+  return {
+    ...embedded,
+    description: `embedded PostgreSQL from node_modules, ${embedded.url.replace(/\/\/.*@/, '//')} (${'version' in version ? version.version : '?'}; ${why})`,
+  };
 }
 
 async function serverVersion(url: string): Promise<{ version: string } | { error: string }> {

@@ -63,7 +63,17 @@ async function initdb(bin: Binaries, work: string, data: string, password: strin
   await writeFile(pwfile, `${password}\n`, { mode: 0o600, flag: 'wx' });
   try {
     if (user) await chown(pwfile, user.uid, user.gid);
-    const args = ['--pgdata', data, '--username=postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+    const args = [
+      '--pgdata',
+      data,
+      '--username=postgres',
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '--encoding=UTF8',
+      '--locale=C',
+      '--no-sync',
+      '--no-instructions',
+    ];
     const child = spawn(bin.initdb, args, { ...ids(user), env: serverEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     const { code, stderr } = await finished(child);
     if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${lastLine(stderr)}`);

@@ -54,9 +54,7 @@ export async function reachableBinaries(packaged: Binaries, workDir: string, use
 /** Fails with what to do when `user` cannot write in `dataDir` (its own), i.e. cannot reach it. */
 export function assertReachable(dataDir: string, workDir: string, user: ServerUser | undefined) {
   if (!user || spawnSync('test', ['-w', dataDir], { uid: user.uid, gid: user.gid }).status === 0) return;
-  throw new Error(
-    `it runs as the ${user.name} user, who cannot reach ${workDir}: set TMPDIR to a folder every user can enter (e.g. TMPDIR=/var/tmp)`,
-  );
+  throw new Error(`it runs as the ${user.name} user, who cannot reach ${workDir}: set TMPDIR to a folder every user can enter (e.g. TMPDIR=/var/tmp)`);
 }
 
 function canRun(binary: string, user: ServerUser): boolean {

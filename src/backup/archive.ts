@@ -19,7 +19,18 @@ export interface ArchiveInfo {
 }
 
 // Longest first: `TABLE DATA` and `SEQUENCE SET` are data of a relation, not the relation.
-const DESCS = ['MATERIALIZED VIEW DATA', 'MATERIALIZED VIEW', 'SEQUENCE OWNED BY', 'SEQUENCE SET', 'FOREIGN TABLE', 'TABLE DATA', 'SEQUENCE', 'SCHEMA', 'TABLE', 'VIEW'];
+const DESCS = [
+  'MATERIALIZED VIEW DATA',
+  'MATERIALIZED VIEW',
+  'SEQUENCE OWNED BY',
+  'SEQUENCE SET',
+  'FOREIGN TABLE',
+  'TABLE DATA',
+  'SEQUENCE',
+  'SCHEMA',
+  'TABLE',
+  'VIEW',
+];
 const RELATIONS = new Set(['MATERIALIZED VIEW', 'FOREIGN TABLE', 'SEQUENCE', 'TABLE', 'VIEW']);
 
 export async function inspectArchive(file: string, tools: ToolEnv): Promise<ArchiveInfo> {
@@ -28,7 +39,11 @@ export async function inspectArchive(file: string, tools: ToolEnv): Promise<Arch
   const info: ArchiveInfo = { file, bytes: st.size, entries: 0, schemas: new Set(), relations: new Set() };
   const r = await runTool('pg_restore', ['--list', file], { ...tools, onLine: (line) => readLine(line, info) });
   if (r.code !== 0) {
-    throw new UsageError(`${file} is not a backup pg_restore can read: ${tail(r.stderr) || `exit ${r.code}`}`, 'give a file written by `migrate-tool backup` (pg_dump -F c), read by a pg_restore at least as new as the pg_dump that wrote it', 'BAD_BACKUP_FILE');
+    throw new UsageError(
+      `${file} is not a backup pg_restore can read: ${tail(r.stderr) || `exit ${r.code}`}`,
+      'give a file written by `migrate-tool backup` (pg_dump -F c), read by a pg_restore at least as new as the pg_dump that wrote it',
+      'BAD_BACKUP_FILE',
+    );
   }
   return info;
 }

@@ -62,7 +62,10 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
 
   const dir = resolve(options.backupDir);
   await ensureDir(dir).catch((error: NodeJS.ErrnoException) => {
-    throw notWritable(dir, error) ?? new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write');
+    throw (
+      notWritable(dir, error) ??
+      new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write')
+    );
   });
   const { at, file } = await freeName(dir, c.database);
   const temp = join(dir, `.${basename(file)}.partial`);
@@ -79,15 +82,28 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const bytes = (await stat(file)).size;
     const pruned = options.keep ? { removed: [], failed: [] } : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);
     return {
-      file, bytes, ms: Math.round(performance.now() - started), startedAt: at.toISOString(), entries,
-      pgDump: dump.text, server: server.text, removed: pruned.removed, notRemoved: pruned.failed, restore,
+      file,
+      bytes,
+      ms: Math.round(performance.now() - started),
+      startedAt: at.toISOString(),
+      entries,
+      pgDump: dump.text,
+      server: server.text,
+      removed: pruned.removed,
+      notRemoved: pruned.failed,
+      restore,
     };
   } catch (error) {
     await rm(temp, { force: true });
     const denied = notWritable(dir, error as NodeJS.ErrnoException);
     if (denied) throw denied;
     if ((error as NodeJS.ErrnoException).code && !(error instanceof OperationError)) {
-      throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again', { cause: error });
+      throw new OperationError(
+        `Backup failed: ${(error as Error).message}`,
+        'BACKUP_FAILED',
+        'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again',
+        { cause: error },
+      );
     }
     throw error;
   }
@@ -101,7 +117,12 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
 function notWritable(dir: string, error: NodeJS.ErrnoException): OperationError | undefined {
   if (error?.code !== 'EACCES' && error?.code !== 'EPERM' && error?.code !== 'EROFS') return undefined;
   if (error.code === 'EROFS') {
-    return new OperationError(`The backup folder ${dir} (BACKUP_DIR) is on a read-only file system`, 'BACKUP_DIR_NOT_WRITABLE', `mount a writable volume at ${dir}`, { cause: error });
+    return new OperationError(
+      `The backup folder ${dir} (BACKUP_DIR) is on a read-only file system`,
+      'BACKUP_DIR_NOT_WRITABLE',
+      `mount a writable volume at ${dir}`,
+      { cause: error },
+    );
   }
   const uid = process.getuid?.();
   const who = uid === undefined ? 'this user' : `uid ${uid}`;
@@ -150,7 +171,11 @@ async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?
     const r = await runTool('pg_dump', ['--format=custom', '--no-password', `--file=${temp}`], tools);
     if (tools.signal?.aborted) throw new OperationError('Backup interrupted; no backup was written', 'INTERRUPTED');
     if (r.code !== 0) {
-      throw new OperationError(`pg_dump failed (${r.signal ?? `exit ${r.code}`}): ${tail(r.stderr) || 'no message'}`, 'PG_DUMP_FAILED', 'fix the cause above and run `migrate-tool backup` again; no backup was written');
+      throw new OperationError(
+        `pg_dump failed (${r.signal ?? `exit ${r.code}`}): ${tail(r.stderr) || 'no message'}`,
+        'PG_DUMP_FAILED',
+        'fix the cause above and run `migrate-tool backup` again; no backup was written',
+      );
     }
   } finally {
     clearInterval(timer);
@@ -162,7 +187,11 @@ async function verify(temp: string, tools: ToolEnv): Promise<number> {
   let entries = 0;
   const r = await runTool('pg_restore', ['--list', temp], { ...tools, onLine: (line) => void (/^\d+;/.test(line) && entries++) });
   if (r.code !== 0) {
-    throw new OperationError(`The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`, 'BACKUP_UNREADABLE', 'no backup was written; check the disk and run `migrate-tool backup` again');
+    throw new OperationError(
+      `The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`,
+      'BACKUP_UNREADABLE',
+      'no backup was written; check the disk and run `migrate-tool backup` again',
+    );
   }
   return entries;
 }
@@ -174,7 +203,8 @@ async function publish(temp: string, file: string): Promise<void> {
     await unlink(temp);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST' || existsSync(file)) throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run `migrate-tool backup` again');
+    if (code === 'EEXIST' || existsSync(file))
+      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run `migrate-tool backup` again');
     await rename(temp, file); // filesystems without hard links
   }
   // Best effort: the backup is complete either way; a synced folder also survives a power cut.

@@ -50,7 +50,10 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const archive = o.archive ?? (await inspectArchive(file, toolsOutside));
   const pgRestore = await toolVersion('pg_restore', toolsOutside);
   const lockOpts = {
-    connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+    waitMs: o.waitMs,
+    signal: o.signal,
+    lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
   };
   return withRunLock(c, lockOpts, async (lock) => {
@@ -66,9 +69,10 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     const onSpawn = (child: { pid?: number }) => (pid = child.pid);
     // A lost lock stops pg_restore too: its one transaction rolls back, and no migration can run under it.
     const tools = { ...toolsOutside, signal: lock.signal };
-    const r: ToolRun & { failed?: string; removedSettings?: number } = await (method === 'direct'
-      ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
-      : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn })
+    const r: ToolRun & { failed?: string; removedSettings?: number } = await (
+      method === 'direct'
+        ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
+        : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn })
     ).finally(() => clearInterval(timer));
     if (o.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
     if (r.code !== 0) {
@@ -80,17 +84,25 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     }
     const { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries } = archive;
     return {
-      file, bytes: archive.bytes, ms: Math.round(performance.now() - started), method, pgRestore: pgRestore.text, server: server.text,
+      file,
+      bytes: archive.bytes,
+      ms: Math.round(performance.now() - started),
+      method,
+      pgRestore: pgRestore.text,
+      server: server.text,
       removedSettings: r.removedSettings ?? 0,
-      archive: { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries }, leftovers: await leftovers(lock.client, archive),
+      archive: { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries },
+      leftovers: await leftovers(lock.client, archive),
     };
   });
 }
 
 function restoreAdvice(stderr: string): string {
-  if (/max_locks_per_transaction/.test(stderr)) return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
+  if (/max_locks_per_transaction/.test(stderr))
+    return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
-  if (/unrecognized configuration parameter/.test(stderr)) return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
+  if (/unrecognized configuration parameter/.test(stderr))
+    return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
   return 'fix the cause above and run `migrate-tool restore` again';
 }
 

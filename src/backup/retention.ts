@@ -12,8 +12,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * one never removes the other's backups.
  */
 export function fileSafe(database: string): string {
-  return database.replace(/[^A-Za-z0-9_.-]/gu, (c) =>
-    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return database.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
 export function stamp(d: Date): string {

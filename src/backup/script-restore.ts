@@ -35,9 +35,10 @@ export async function restorability(server: Version, tools: ToolEnv): Promise<Re
   const method = restoreMethod(pgRestore, server);
   if (method === 'direct') return { method, pgRestore: pgRestore.text };
   const psql = await toolVersion('psql', tools).catch((error: Error) => error);
-  const problem = psql instanceof Error
-    ? `pg_restore ${pgRestore.text} is newer than the server (PostgreSQL ${server.text}), and restoring into it needs psql: ${psql.message}`
-    : undefined;
+  const problem =
+    psql instanceof Error
+      ? `pg_restore ${pgRestore.text} is newer than the server (PostgreSQL ${server.text}), and restoring into it needs psql: ${psql.message}`
+      : undefined;
   return { method, pgRestore: pgRestore.text, problem };
 }
 

@@ -12,7 +12,9 @@ export const NEWER_SETTINGS: Readonly<Record<string, number>> = {
 
 /** The settings the script must not SET on a server of this major version. */
 export function unknownSettings(serverMajor: number): string[] {
-  return Object.entries(NEWER_SETTINGS).filter(([, since]) => serverMajor < since).map(([name]) => name);
+  return Object.entries(NEWER_SETTINGS)
+    .filter(([, since]) => serverMajor < since)
+    .map(([name]) => name);
 }
 
 /**

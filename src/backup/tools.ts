@@ -51,7 +51,12 @@ export function parseVersion(text: string): Version | undefined {
 export async function toolVersion(tool: Tool, opts: ToolEnv): Promise<Version> {
   const r = await runTool(tool, ['--version'], opts);
   const v = r.code === 0 ? parseVersion(r.stdout) : undefined;
-  if (!v) throw new OperationError(`Could not read the version of ${tool} (${r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`})`, 'TOOL_BROKEN', `check the ${tool} found on PATH`);
+  if (!v)
+    throw new OperationError(
+      `Could not read the version of ${tool} (${r.stderr.trim() || r.stdout.trim() || `exit ${r.code}`})`,
+      'TOOL_BROKEN',
+      `check the ${tool} found on PATH`,
+    );
   return v;
 }
 
@@ -118,7 +123,11 @@ export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): 
 }
 
 export function toolNotFound(tool: Tool): OperationError {
-  return new OperationError(`${tool} was not found on PATH`, 'TOOL_NOT_FOUND', `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`);
+  return new OperationError(
+    `${tool} was not found on PATH`,
+    'TOOL_NOT_FOUND',
+    `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`,
+  );
 }
 
 /** The last lines a failing tool printed, for an error message. */

@@ -33,7 +33,11 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   concurrency: { type: 'string', value: 'N', desc: `tenant schemas migrated at once (default ${DEFAULTS.concurrency})` },
   'fail-fast': { type: 'boolean', desc: 'stop at the first failing tenant schema' },
   'lock-timeout': { type: 'string', value: 'S', desc: `seconds to wait for another run's lock (default ${DEFAULTS.lockTimeoutMs / 1000})` },
-  'ddl-lock-timeout': { type: 'string', value: 'T', desc: `lock_timeout for each migration statement: 500ms, 0.5, 2s (default ${DEFAULTS.ddlLockTimeoutMs / 1000}s)` },
+  'ddl-lock-timeout': {
+    type: 'string',
+    value: 'T',
+    desc: `lock_timeout for each migration statement: 500ms, 0.5, 2s (default ${DEFAULTS.ddlLockTimeoutMs / 1000}s)`,
+  },
   wait: { type: 'optional-string', value: 'S', desc: `retry connecting until the server accepts (default ${DEFAULT_WAIT_S} s)` },
   'dry-run': { type: 'boolean', desc: 'print the plan and change nothing' },
   yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
@@ -138,7 +142,9 @@ export function durationArg(value: string | undefined, what: string): number | u
   if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) {
     throw new UsageError(
       `${what} must be a duration of at least 1ms, like 500ms, 0.5 or 2s (got "${value}")`,
-      m && ms < 1 ? `0 would let a statement wait for its lock forever, with the application queued behind it; use e.g. ${what}=500ms` : `write e.g. ${what}=500ms`,
+      m && ms < 1
+        ? `0 would let a statement wait for its lock forever, with the application queued behind it; use e.g. ${what}=500ms`
+        : `write e.g. ${what}=500ms`,
     );
   }
   return ms;

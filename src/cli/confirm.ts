@@ -9,7 +9,11 @@ export async function confirmInProd(ctx: CommandContext, describe: string | (() 
   const database = connectionOf(ctx).database;
   const action = typeof describe === 'string' ? describe : await describe();
   if (!ctx.interactive) {
-    throw new UsageError(`Refusing to ${action} in prod without confirmation; nothing was changed`, 'pass --yes, or run it on a terminal to be asked', 'NOT_CONFIRMED');
+    throw new UsageError(
+      `Refusing to ${action} in prod without confirmation; nothing was changed`,
+      'pass --yes, or run it on a terminal to be asked',
+      'NOT_CONFIRMED',
+    );
   }
   const answer = await ctx.ask(`About to ${action} on ${database} (env: prod). Type the database name to go on: `);
   if (answer.trim() !== database) throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');

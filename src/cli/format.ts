@@ -36,14 +36,18 @@ export function unknownVersionLines(list: string[] = []): string[] {
   if (list.length === 0) return [];
   const shown = `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, and ${list.length - 5} more` : ''}`;
   const count = list.length === 1 ? '1 version' : `${list.length} versions`;
-  return [`the database has ${count} this folder does not have: ${shown}; is this an older release? Run the release that has them (this one cannot roll them back)`];
+  return [
+    `the database has ${count} this folder does not have: ${shown}; is this an older release? Run the release that has them (this one cannot roll them back)`,
+  ];
 }
 
 /** Nothing when there are none, so the guide's output stays as it is. */
 export function invalidIndexLines(list: string[] = []): string[] {
   if (list.length === 0) return [];
   const shown = `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, and ${list.length - 5} more` : ''}`;
-  return [`invalid indexes: ${list.length} (${shown}): unusable, left by index builds that did not finish; drop them with DROP INDEX CONCURRENTLY and re-run up`];
+  return [
+    `invalid indexes: ${list.length} (${shown}): unusable, left by index builds that did not finish; drop them with DROP INDEX CONCURRENTLY and re-run up`,
+  ];
 }
 
 export function tenantsLine(t: TenantsSummary): string {

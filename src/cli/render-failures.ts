@@ -75,7 +75,13 @@ function withoutSchema(text: string, schema: string): string {
 
 function restoreSchema(g: FailureGroup): FailureGroup {
   const put = (text: string) => text.split(PLACEHOLDER).join(g.schemas[0]!);
-  return { ...g, error: put(g.error), hint: g.hint === undefined ? undefined : put(g.hint), advice: g.advice === undefined ? undefined : put(g.advice), details: g.details.map(put) };
+  return {
+    ...g,
+    error: put(g.error),
+    hint: g.hint === undefined ? undefined : put(g.hint),
+    advice: g.advice === undefined ? undefined : put(g.advice),
+    details: g.details.map(put),
+  };
 }
 
 /** The schema's name as a whole identifier: company_1 must not match inside company_10. */

@@ -13,7 +13,10 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
     switch (e.type) {
       case 'migration:start': {
         const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
-        if (e.recordOnly) out.print(`${e.direction === 'up' ? 'Recording' : 'Removing the record of'} version ${e.version} (${e.name}) in ${where}, without running SQL: ${e.recordOnly}`);
+        if (e.recordOnly)
+          out.print(
+            `${e.direction === 'up' ? 'Recording' : 'Removing the record of'} version ${e.version} (${e.name}) in ${where}, without running SQL: ${e.recordOnly}`,
+          );
         else out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
         break;
       }
@@ -23,7 +26,9 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
         failed++;
         break;
       case 'retry':
-        out.note(`  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`);
+        out.note(
+          `  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`,
+        );
         break;
       case 'progress':
         if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}${failed ? `, ${failed} failed` : ''}`);
@@ -51,12 +56,21 @@ export function printDryRun(out: Outcome, o: Output): void {
   const steps = plan.steps.map((s) => {
     const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
     const recordOnly = s.recordOnly === undefined ? {} : { recordOnly: s.recordOnly };
-    return { version: s.migration.version, name: s.migration.name, scope: s.migration.scope, schemas: s.schemas, file: sql.file, sql: s.recordOnly ? '' : sql.text, ...recordOnly };
+    return {
+      version: s.migration.version,
+      name: s.migration.name,
+      scope: s.migration.scope,
+      schemas: s.schemas,
+      file: sql.file,
+      sql: s.recordOnly ? '' : sql.text,
+      ...recordOnly,
+    };
   });
   o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions) });
   if (steps.length === 0) return o.print('no change');
   o.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
-  for (const s of steps) o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
+  for (const s of steps)
+    o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
   for (const r of plan.refused) o.print(`  refused: ${r.schema}: ${r.error}`);
   for (const s of steps.filter((step) => !step.recordOnly)) {
     o.print();

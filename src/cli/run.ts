@@ -88,7 +88,9 @@ function unknownCommand(name: string): UsageError {
 function report(error: unknown, out: Output): ExitCode {
   if (isMigrateToolError(error)) {
     // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
-    const advice = error.advice ?? (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
+    const advice =
+      error.advice ??
+      (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
     out.note(`error: ${error.message}; fix: ${advice}`);
     out.data({ error: { code: error.code, message: error.message, advice } });
     return error.exitCode;

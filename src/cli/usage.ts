@@ -38,7 +38,8 @@ export function commandUsage(c: Command): string {
 
 function flagLines(specs: FlagSpecs, hide: string[] = []): string[] {
   const entries = Object.entries(specs).filter(([name]) => !hide.includes(name));
-  const label = ([name, s]: [string, FlagSpecs[string]]) => `--${name}${s.type === 'string' ? ` ${s.value ?? 'X'}` : s.type === 'optional-string' ? `[=${s.value ?? 'X'}]` : ''}`;
+  const label = ([name, s]: [string, FlagSpecs[string]]) =>
+    `--${name}${s.type === 'string' ? ` ${s.value ?? 'X'}` : s.type === 'optional-string' ? `[=${s.value ?? 'X'}]` : ''}`;
   const width = Math.max(...entries.map((e) => label(e).length));
   return entries.map((e) => `  ${label(e).padEnd(width)}  ${e[1].desc}`);
 }

@@ -34,8 +34,7 @@ export function connectionFromEnv(env: CleanEnv): { connection: Connection } | {
 
   if (fromUrl?.database && env.POSTGRES_DB_PROD && fromUrl.database !== env.POSTGRES_DB_PROD) {
     problems.push(
-      `DATABASE_URL names database "${fromUrl.database}" but POSTGRES_DB_PROD names "${env.POSTGRES_DB_PROD}": ` +
-        'they must agree, so unset one of them',
+      `DATABASE_URL names database "${fromUrl.database}" but POSTGRES_DB_PROD names "${env.POSTGRES_DB_PROD}": ` + 'they must agree, so unset one of them',
     );
   }
   const database = env.POSTGRES_DB_PROD ?? fromUrl?.database;

@@ -8,9 +8,20 @@ import { STATE_SCHEMA } from './reserved';
  * backend slot, so a few representative numbers stand for all of them; any `pg_` name is reserved.
  */
 const PROTECTED_SCHEMAS = [
-  'public', 'information_schema', STATE_SCHEMA,
-  'pg_catalog', 'pg_toast', 'pg_temp', 'pg_temp_1', 'pg_temp_3', 'pg_temp_12', 'pg_temp_123',
-  'pg_toast_temp_1', 'pg_toast_temp_3', 'pg_toast_temp_12', 'pg_toast_temp_123',
+  'public',
+  'information_schema',
+  STATE_SCHEMA,
+  'pg_catalog',
+  'pg_toast',
+  'pg_temp',
+  'pg_temp_1',
+  'pg_temp_3',
+  'pg_temp_12',
+  'pg_temp_123',
+  'pg_toast_temp_1',
+  'pg_toast_temp_3',
+  'pg_toast_temp_12',
+  'pg_toast_temp_123',
 ];
 
 /** Does `name` match the LIKE pattern? `%` any run, `_` one character, `\` escapes the next one. */

@@ -109,17 +109,33 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
       return fail(`Connection refused by ${where}`, refusedAdvice(c), 'CONNECTION_REFUSED');
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return fail(`Host not found: ${c.host}`, `check ${c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`, 'HOST_NOT_FOUND');
+      return fail(
+        `Host not found: ${c.host}`,
+        `check ${c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`,
+        'HOST_NOT_FOUND',
+      );
     case '28P01':
     case '28000':
-      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, `check ${c.fromUrl ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`, 'AUTH_FAILED');
+      return fail(
+        `Authentication failed for user "${c.user}" on ${where} (${server})`,
+        `check ${c.fromUrl ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`,
+        'AUTH_FAILED',
+      );
     case '3D000':
-      return fail(`Database "${c.database}" does not exist on ${where}`, `create it (createdb ${c.database}) or fix ${c.fromUrl ? "the database name in DATABASE_URL" : 'POSTGRES_DB_PROD'}`, 'DATABASE_NOT_FOUND');
+      return fail(
+        `Database "${c.database}" does not exist on ${where}`,
+        `create it (createdb ${c.database}) or fix ${c.fromUrl ? 'the database name in DATABASE_URL' : 'POSTGRES_DB_PROD'}`,
+        'DATABASE_NOT_FOUND',
+      );
     case '57P03':
       return fail(`The server at ${where} is starting up`, 'retry in a moment, or pass --wait', 'SERVER_STARTING');
   }
   if (/does not support SSL/i.test(server)) {
-    return fail(`The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`, 'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered', 'SSL_UNSUPPORTED');
+    return fail(
+      `The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`,
+      'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered',
+      'SSL_UNSUPPORTED',
+    );
   }
   if (/timeout/i.test(server)) {
     return fail(`Connection to ${where} timed out`, 'check the host, the port and any firewall between them', 'CONNECT_TIMEOUT');

@@ -56,7 +56,10 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
       if (r.rows[0]?.ok) break;
       if (opts.signal?.aborted) {
-        throw new OperationError(`Interrupted while waiting for another migrate-tool run's lock on ${c.database} (${await describeHolder(client)}); nothing was changed`, 'INTERRUPTED');
+        throw new OperationError(
+          `Interrupted while waiting for another migrate-tool run's lock on ${c.database} (${await describeHolder(client)}); nothing was changed`,
+          'INTERRUPTED',
+        );
       }
       if (Date.now() >= deadline) {
         throw new OperationError(
@@ -72,7 +75,13 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
     releasing = true;
     watchdog?.stop();
     await client.end().catch(() => {});
-    if (silent) throw new OperationError(`Lost the server while waiting for the run lock on ${c.database}: ${silent.message}`, 'CONNECTION_LOST', 'check the network path to the server, then re-run', { cause: error });
+    if (silent)
+      throw new OperationError(
+        `Lost the server while waiting for the run lock on ${c.database}: ${silent.message}`,
+        'CONNECTION_LOST',
+        'check the network path to the server, then re-run',
+        { cause: error },
+      );
     throw error;
   }
   return {

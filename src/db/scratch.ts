@@ -55,6 +55,10 @@ async function dropScratch(server: Connection, name: string, opts: ScratchOption
   await withClient(server, { connectTimeoutMs: opts.connectTimeoutMs }, (c) =>
     c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`),
   ).catch((error: Error) => {
-    throw new OperationError(`Could not drop scratch database ${name}: ${error.message}`, 'SCRATCH_DROP', `drop it by hand: DROP DATABASE "${name}" WITH (FORCE)`);
+    throw new OperationError(
+      `Could not drop scratch database ${name}: ${error.message}`,
+      'SCRATCH_DROP',
+      `drop it by hand: DROP DATABASE "${name}" WITH (FORCE)`,
+    );
   });
 }

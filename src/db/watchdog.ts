@@ -20,18 +20,21 @@ export function watch(client: pg.Client, onSilent: (error: Error) => void, timin
     answeredAt = Date.now();
   };
   // Checked every second, so a missed deadline is seen promptly; pinged every interval.
-  const timer = setInterval(() => {
-    const now = Date.now();
-    if (sentAt !== undefined) {
-      if (now - sentAt < timing.deadlineMs) return;
-      clearInterval(timer);
-      return onSilent(new Error(`the server did not answer for ${Math.round(timing.deadlineMs / 1000)} s: a network partition, or a hung server`));
-    }
-    if (now - answeredAt < timing.intervalMs) return;
-    sentAt = now;
-    // Any answer, an error included, shows that the path works; a closed socket is reported by 'error'/'end'.
-    client.query('SELECT 1').then(answered, answered);
-  }, Math.min(1_000, timing.intervalMs));
+  const timer = setInterval(
+    () => {
+      const now = Date.now();
+      if (sentAt !== undefined) {
+        if (now - sentAt < timing.deadlineMs) return;
+        clearInterval(timer);
+        return onSilent(new Error(`the server did not answer for ${Math.round(timing.deadlineMs / 1000)} s: a network partition, or a hung server`));
+      }
+      if (now - answeredAt < timing.intervalMs) return;
+      sentAt = now;
+      // Any answer, an error included, shows that the path works; a closed socket is reported by 'error'/'end'.
+      client.query('SELECT 1').then(answered, answered);
+    },
+    Math.min(1_000, timing.intervalMs),
+  );
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

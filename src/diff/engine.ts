@@ -63,7 +63,11 @@ export class SchemaDiffer {
       const script = result.stdout ?? '';
       return script.trim() === EMPTY_SCRIPT ? '' : script;
     } catch (error) {
-      throw new OperationError(`Prisma's schema engine failed: ${messageOf(error)}`, 'DIFF_ENGINE', 'check that the server is reachable and that schema.prisma is valid');
+      throw new OperationError(
+        `Prisma's schema engine failed: ${messageOf(error)}`,
+        'DIFF_ENGINE',
+        'check that the server is reachable and that schema.prisma is valid',
+      );
     }
   }
 

@@ -60,7 +60,9 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   if (options.from === 'database') {
     const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
     const tenantSchema = await findTenantSchema(connection, pattern, first);
-    options.onNote?.(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
+    options.onNote?.(
+      tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`,
+    );
     const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema, scratch: false });
     return { scopes, tenantSchema };
   }

@@ -100,7 +100,12 @@ export function acceptPreviewFeatures(file: SchemaFile, prisma: PrismaSchemaModu
   }
   if (!dropped.length) return file;
   const s = dropped.length > 1 ? 's' : '';
-  return { ...accepted, warnings: [`warning: ${file.path} names preview feature${s} ${dropped.join(', ')} that Prisma 7 no longer knows; ignored (they do not change the database)`] };
+  return {
+    ...accepted,
+    warnings: [
+      `warning: ${file.path} names preview feature${s} ${dropped.join(', ')} that Prisma 7 no longer knows; ignored (they do not change the database)`,
+    ],
+  };
 }
 
 /** The generator/datasource errors (`get_config`), as Prisma's messages. */
@@ -144,7 +149,11 @@ function schemaError(error: unknown, path: string): UsageError {
   } catch {
     // not JSON: keep it as it is
   }
-  const err = new UsageError(`Prisma schema ${path} is not valid:\n${message.trimEnd()}`, 'fix the schema as Prisma says, then run diff again', 'PRISMA_SCHEMA');
+  const err = new UsageError(
+    `Prisma schema ${path} is not valid:\n${message.trimEnd()}`,
+    'fix the schema as Prisma says, then run diff again',
+    'PRISMA_SCHEMA',
+  );
   return err;
 }
 
@@ -155,9 +164,7 @@ function schemaError(error: unknown, path: string): UsageError {
 export function retarget(file: SchemaFile, schema: string): SchemaFile {
   if (schema === TENANT_SCHEMA) return file;
   const quoted = JSON.stringify(schema);
-  const content = file.content
-    .replace(/(@@schema\(\s*)"tenant"(\s*\))/g, `$1${quoted}$2`)
-    .replace(/(\bschemas\s*=\s*\[[^\]]*?)"tenant"/, `$1${quoted}`);
+  const content = file.content.replace(/(@@schema\(\s*)"tenant"(\s*\))/g, `$1${quoted}$2`).replace(/(\bschemas\s*=\s*\[[^\]]*?)"tenant"/, `$1${quoted}`);
   return { path: file.path, content };
 }
 
@@ -167,8 +174,9 @@ export function retarget(file: SchemaFile, schema: string): SchemaFile {
  * are blanked (line numbers in Prisma's messages stay right).
  */
 export function withoutConnectionUrls(file: SchemaFile): SchemaFile {
-  const content = file.content.replace(/(\bdatasource\s+\w+\s*\{)([^}]*)(\})/, (_all, open: string, body: string, close: string) =>
-    open + body.replace(/^[ \t]*(url|directUrl|shadowDatabaseUrl)[ \t]*=.*$/gm, '') + close,
+  const content = file.content.replace(
+    /(\bdatasource\s+\w+\s*\{)([^}]*)(\})/,
+    (_all, open: string, body: string, close: string) => open + body.replace(/^[ \t]*(url|directUrl|shadowDatabaseUrl)[ \t]*=.*$/gm, '') + close,
   );
   return { path: file.path, content };
 }

@@ -26,12 +26,18 @@ function describe(sql: string): Change[] {
     const table = bare(m[1]!);
     return splitClauses(m[2]!).map((clause) => alterClause(table, clause));
   }
-  if ((m = new RegExp(String.raw`^CREATE (UNIQUE )?INDEX (?:CONCURRENTLY )?(?:IF NOT EXISTS )?(${NAME}) ON (${QNAME})\s*(?:USING \w+\s*)?\(([\s\S]*)\)$`, 'i').exec(sql))) {
+  if (
+    (m = new RegExp(
+      String.raw`^CREATE (UNIQUE )?INDEX (?:CONCURRENTLY )?(?:IF NOT EXISTS )?(${NAME}) ON (${QNAME})\s*(?:USING \w+\s*)?\(([\s\S]*)\)$`,
+      'i',
+    ).exec(sql))
+  ) {
     return one(`Created ${m[1] ? 'unique index' : 'index'}: ${bare(m[2]!)} on ${bare(m[3]!)} (${m[4]!.replace(/"/g, '')})`);
   }
   if ((m = new RegExp(String.raw`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?(${QNAME})`, 'i').exec(sql))) return one(`Dropped index: ${bare(m[1]!)}`);
   if ((m = new RegExp(String.raw`^ALTER INDEX (${QNAME}) RENAME TO (${NAME})`, 'i').exec(sql))) return one(`Renamed index: ${bare(m[1]!)} to ${bare(m[2]!)}`);
-  if ((m = new RegExp(String.raw`^CREATE TYPE (${QNAME}) AS ENUM \(([\s\S]*)\)$`, 'i').exec(sql))) return one(`Created enum: ${bare(m[1]!)} (${m[2]!.replace(/'/g, '')})`);
+  if ((m = new RegExp(String.raw`^CREATE TYPE (${QNAME}) AS ENUM \(([\s\S]*)\)$`, 'i').exec(sql)))
+    return one(`Created enum: ${bare(m[1]!)} (${m[2]!.replace(/'/g, '')})`);
   if ((m = new RegExp(String.raw`^ALTER TYPE (${QNAME}) ADD VALUE '((?:[^']|'')*)'`, 'i').exec(sql))) return one(`Added enum value: ${m[2]} to ${bare(m[1]!)}`);
   if ((m = new RegExp(String.raw`^DROP TYPE (${QNAME})`, 'i').exec(sql))) return one(`Dropped enum: ${bare(m[1]!)}`, true);
   if ((m = new RegExp(String.raw`^CREATE SCHEMA (?:IF NOT EXISTS )?(${NAME})`, 'i').exec(sql))) return one(`Created schema: ${bare(m[1]!)}`);
@@ -47,7 +53,8 @@ function alterClause(table: string, clause: string): Change {
     const required = m[3] ? (m[4] ? ', required, with a default' : ', required') : '';
     return { text: `Added column: ${bare(m[1]!)} (${m[2]!.trim()}${required}) in ${table}`, dataLoss: false };
   }
-  if ((m = new RegExp(String.raw`^DROP COLUMN\s+(${NAME})`, 'i').exec(c))) return { text: `Dropped column: ${bare(m[1]!)} in ${table} (data loss)`, dataLoss: true };
+  if ((m = new RegExp(String.raw`^DROP COLUMN\s+(${NAME})`, 'i').exec(c)))
+    return { text: `Dropped column: ${bare(m[1]!)} in ${table} (data loss)`, dataLoss: true };
   if ((m = new RegExp(String.raw`^ALTER COLUMN\s+(${NAME})\s+([\s\S]+)$`, 'i').exec(c))) {
     const [column, action] = [bare(m[1]!), m[2]!];
     if ((m = /^SET DATA TYPE\s+([\s\S]+?)(?:\s+USING[\s\S]*)?$/i.exec(action))) {
@@ -61,9 +68,12 @@ function alterClause(table: string, clause: string): Change {
   if ((m = new RegExp(String.raw`^ADD CONSTRAINT\s+(${NAME})\s+(PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK)`, 'i').exec(c))) {
     return { text: `Added ${m[2]!.toLowerCase()}: ${bare(m[1]!)} on ${table}`, dataLoss: false };
   }
-  if ((m = new RegExp(String.raw`^DROP CONSTRAINT\s+(${NAME})`, 'i').exec(c))) return { text: `Dropped constraint: ${bare(m[1]!)} on ${table}`, dataLoss: false };
-  if ((m = new RegExp(String.raw`^RENAME (?:COLUMN )?(${NAME}) TO (${NAME})`, 'i').exec(c))) return { text: `Renamed column: ${bare(m[1]!)} to ${bare(m[2]!)} in ${table}`, dataLoss: false };
-  if ((m = new RegExp(String.raw`^RENAME CONSTRAINT (${NAME}) TO (${NAME})`, 'i').exec(c))) return { text: `Renamed constraint: ${bare(m[1]!)} to ${bare(m[2]!)} on ${table}`, dataLoss: false };
+  if ((m = new RegExp(String.raw`^DROP CONSTRAINT\s+(${NAME})`, 'i').exec(c)))
+    return { text: `Dropped constraint: ${bare(m[1]!)} on ${table}`, dataLoss: false };
+  if ((m = new RegExp(String.raw`^RENAME (?:COLUMN )?(${NAME}) TO (${NAME})`, 'i').exec(c)))
+    return { text: `Renamed column: ${bare(m[1]!)} to ${bare(m[2]!)} in ${table}`, dataLoss: false };
+  if ((m = new RegExp(String.raw`^RENAME CONSTRAINT (${NAME}) TO (${NAME})`, 'i').exec(c)))
+    return { text: `Renamed constraint: ${bare(m[1]!)} to ${bare(m[2]!)} on ${table}`, dataLoss: false };
   return { text: `Changed table ${table}: ${c.split('\n', 1)[0]}`, dataLoss: /^DROP\b/i.test(c) };
 }
 

@@ -27,9 +27,11 @@ export function locate(file: string, entry: string, besideDir = dirname(fileURLT
 }
 
 // Node has WebAssembly; this project's type libraries (ES2023, no DOM) do not declare it.
-const webAssembly = (globalThis as unknown as {
-  WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> };
-}).WebAssembly;
+const webAssembly = (
+  globalThis as unknown as {
+    WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> };
+  }
+).WebAssembly;
 
 let engine: Promise<SchemaEngineModule> | undefined;
 let parser: PrismaSchemaModule | undefined;

@@ -43,7 +43,13 @@ export function squawkPath(besideDir = dirname(fileURLToPath(import.meta.url))):
 /** Lints `files` in one run; `inTransaction` tells squawk that the runner wraps each file in a transaction. */
 export async function runSquawk(files: string[], opts: { inTransaction: boolean }): Promise<SquawkFinding[]> {
   if (files.length === 0) return [];
-  const args = ['--reporter', 'json', `--exclude=${EXCLUDED_RULES.join(',')}`, opts.inTransaction ? '--assume-in-transaction' : '--no-assume-in-transaction', ...files];
+  const args = [
+    '--reporter',
+    'json',
+    `--exclude=${EXCLUDED_RULES.join(',')}`,
+    opts.inTransaction ? '--assume-in-transaction' : '--no-assume-in-transaction',
+    ...files,
+  ];
   const stdout = await new Promise<string>((resolve, reject) => {
     // squawk exits 1 whenever it found something; only missing output means it failed.
     execFile(squawkPath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {

@@ -136,7 +136,13 @@ export class PartialRunError extends OperationError {
 /** --concurrency, or fewer workers if the server cannot take that many more connections (said so). */
 async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
   const { workers, capacity } = await fitWorkers(client, o.concurrency);
-  if (workers < o.concurrency) o.emit({ type: 'concurrency:capped', requested: o.concurrency, allowed: workers, reason: `the server accepts ${capacity.free} more connection${capacity.free === 1 ? '' : 's'} (${capacity.limitedBy})` });
+  if (workers < o.concurrency)
+    o.emit({
+      type: 'concurrency:capped',
+      requested: o.concurrency,
+      allowed: workers,
+      reason: `the server accepts ${capacity.free} more connection${capacity.free === 1 ? '' : 's'} (${capacity.limitedBy})`,
+    });
   return workers;
 }
 
@@ -184,5 +190,10 @@ async function flushCommits(client: pg.Client): Promise<void> {
 }
 
 function connectOpts(o: Resolved) {
-  return { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, onWait: (message: string) => o.emit({ type: 'connect:waiting', message }) };
+  return {
+    connectTimeoutMs: o.connectTimeoutMs,
+    waitMs: o.waitMs,
+    signal: o.signal,
+    onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
+  };
 }

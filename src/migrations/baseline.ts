@@ -26,7 +26,15 @@ export interface Baseline {
 /** The range named in the comment lines that open a baseline's up file; undefined for any other migration. */
 export function baselineRange(m: Migration): { from: string; to: string } | undefined {
   const lines = m.up.text.split('\n');
-  const opening = lines.slice(0, Math.max(0, lines.findIndex((l) => !l.startsWith('--')))).join('\n');
+  const opening = lines
+    .slice(
+      0,
+      Math.max(
+        0,
+        lines.findIndex((l) => !l.startsWith('--')),
+      ),
+    )
+    .join('\n');
   const match = BASELINE_RE.exec(opening);
   return match ? { from: match[1]!, to: match[2]! } : undefined;
 }
@@ -82,7 +90,14 @@ function oneBaselineUp(steps: PlanStep[], b: Baseline, applied: (schema: string,
       if (fresh.size) out.push({ ...step, schemas: [...fresh] });
       for (const r of b.replaced) {
         const template = steps.find((s) => s.migration === r);
-        if (template && fresh.size) out.push(recordOnly(template, [...fresh].filter((s) => template.schemas.includes(s)), `built by baseline ${version}`));
+        if (template && fresh.size)
+          out.push(
+            recordOnly(
+              template,
+              [...fresh].filter((s) => template.schemas.includes(s)),
+              `built by baseline ${version}`,
+            ),
+          );
       }
       if (existing.length) out.push(recordOnly(step, existing, 'a baseline: the versions it replaces are applied there'));
     } else {

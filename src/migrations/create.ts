@@ -26,7 +26,8 @@ function nextVersion(newest: string): string {
   const t = Date.parse(iso);
   if (!Number.isNaN(t) && timestampVersion(new Date(t)) === newest) return timestampVersion(new Date(t + 1000));
   const next = String(BigInt(newest) + 1n).padStart(14, '0');
-  if (next.length > 14) throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
+  if (next.length > 14)
+    throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
   return next;
 }
 
@@ -91,8 +92,17 @@ async function writable<T>(dir: string, fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOTDIR') throw new UsageError(`Migrations folder ${dir} is not a folder`, 'point MIGRATIONS_DIR (or --dir) at the folder that holds the .up.sql/.down.sql files', 'NO_MIGRATIONS_DIR');
+    if (code === 'ENOTDIR')
+      throw new UsageError(
+        `Migrations folder ${dir} is not a folder`,
+        'point MIGRATIONS_DIR (or --dir) at the folder that holds the .up.sql/.down.sql files',
+        'NO_MIGRATIONS_DIR',
+      );
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;
-    throw new UsageError(`Cannot write to the migrations folder ${dir} (${code})`, 'write migrations in a checkout, commit them, and rebuild the image', 'READ_ONLY_FOLDER');
+    throw new UsageError(
+      `Cannot write to the migrations folder ${dir} (${code})`,
+      'write migrations in a checkout, commit them, and rebuild the image',
+      'READ_ONLY_FOLDER',
+    );
   }
 }

@@ -63,17 +63,28 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
       // only the wait for the disk is deferred, to one flush at the end of the run (see flushCommits).
       // BEGIN and COMMIT fail as the file's failure, named like its statements' failures.
       const guarded = { query: (text: string) => guard(sql, undefined, () => client.query(text)) };
-      await withTransaction(guarded, async () => {
-        for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
-        await guard(sql, undefined, () => record(false));
-      }, { setup: `SET LOCAL ${settings}; SET LOCAL synchronous_commit = off` });
+      await withTransaction(
+        guarded,
+        async () => {
+          for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
+          await guard(sql, undefined, () => record(false));
+        },
+        { setup: `SET LOCAL ${settings}; SET LOCAL synchronous_commit = off` },
+      );
     });
   }
   return Math.round(performance.now() - started);
 }
 
 async function runOutsideTransaction(
-  client: pg.ClientBase, m: Migration, schema: string, direction: Direction, previous: string, settings: string, o: Resolved, record: (dirty: boolean) => Promise<void>,
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  direction: Direction,
+  previous: string,
+  settings: string,
+  o: Resolved,
+  record: (dirty: boolean) => Promise<void>,
 ): Promise<void> {
   const sql = direction === 'up' ? m.up : m.down!;
   const before = await guard(sql, undefined, () => invalidIndexesIn(client, schema));
@@ -83,7 +94,10 @@ async function runOutsideTransaction(
   if (direction === 'up' && before.length) {
     throw new MigrationFailure(
       `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}; fix: run ${dropStatements(before)} then re-run \`migrate-tool up\``,
-      sql.file, undefined, undefined, false,
+      sql.file,
+      undefined,
+      undefined,
+      false,
     );
   }
   await guard(sql, undefined, () => record(true));
@@ -109,7 +123,9 @@ async function runOutsideTransaction(
 async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: string, sql: MigrationSql, st: Statement, o: Resolved): Promise<void> {
   let seen: InvalidIndex[] = [];
   await withRetry(
-    o, schema, m,
+    o,
+    schema,
+    m,
     async () => {
       seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
       return guard(sql, st, () => client.query(st.text));
@@ -135,7 +151,11 @@ function leftoverFailure(error: Error, file: string, m: Migration, schema: strin
   const force = `migrate-tool force ${previous}${schema === 'public' ? '' : ` --tenant ${schema}`}`;
   return new MigrationFailure(
     `${error.message}; it left invalid index ${names(left)} (not usable, so ${m.version} is not recorded as applied); fix: run ${dropStatements(left)} then \`${force}\` and re-run \`migrate-tool up\``,
-    file, e?.line, e?.statement, false, { cause: error },
+    file,
+    e?.line,
+    e?.statement,
+    false,
+    { cause: error },
   );
 }
 
@@ -186,7 +206,11 @@ function describeFailure(error: PgError, sql: MigrationSql, st: Statement | unde
     const upTo = st.text.slice(0, Number(error.position) - 1);
     line += upTo.split('\n').length - 1;
   }
-  const statement = st.text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  const statement = st.text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
   const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
   return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, info);
 }

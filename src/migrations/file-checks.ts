@@ -25,12 +25,16 @@ export function sqlProblems(rel: string, scope: Scope, sql: SplitSql): string[] 
   const problems: string[] = [];
   const noTransaction = sql.noTransactionMarkers.leading.length > 0;
   for (const line of sql.noTransactionMarkers.late) {
-    problems.push(`${rel}:${line}: -- migrate:no-transaction after SQL is not read, so the file would run in a transaction; move it to the top of the file, before the first statement (comments may come before it)`);
+    problems.push(
+      `${rel}:${line}: -- migrate:no-transaction after SQL is not read, so the file would run in a transaction; move it to the top of the file, before the first statement (comments may come before it)`,
+    );
   }
   const control = noTransaction ? undefined : transactionControl(sql.statements);
   if (control) {
     const word = control.text.split(/\s/)[0]!.toUpperCase();
-    problems.push(`${rel}:${control.line}: ${word}: the file already runs in a transaction of its own, and a COMMIT in it leaves the file half applied when a later statement fails; remove BEGIN/COMMIT, or put -- migrate:no-transaction at the top of the file`);
+    problems.push(
+      `${rel}:${control.line}: ${word}: the file already runs in a transaction of its own, and a COMMIT in it leaves the file half applied when a later statement fails; remove BEGIN/COMMIT, or put -- migrate:no-transaction at the top of the file`,
+    );
   }
   if (scope === 'tenant') problems.push(...extensionProblems(rel, sql));
   return problems;

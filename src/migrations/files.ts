@@ -49,7 +49,9 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
   for (const { rel, name: file, scope } of await listMigrationFiles(dir, problems)) {
     const m = FILE_RE.exec(file);
     if (!m) {
-      problems.push(`${rel}: name must be <14-digit version>_<name>.up.sql or .down.sql, the name made of letters, digits, _, - and . (e.g. 20251210215800_init_schema.up.sql)`);
+      problems.push(
+        `${rel}: name must be <14-digit version>_<name>.up.sql or .down.sql, the name made of letters, digits, _, - and . (e.g. 20251210215800_init_schema.up.sql)`,
+      );
       continue;
     }
     const [, version, name, direction] = m as unknown as [string, string, string, 'up' | 'down'];

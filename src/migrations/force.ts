@@ -91,7 +91,10 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
     if (healthy.length) {
       // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
       const commands = dirty.map((c) =>
-        c.schema === 'public' ? `public: \`migrate-tool force ${req.target} --all --dry-run\`, then without --dry-run` : `\`migrate-tool force ${req.target} --tenant ${c.schema}\``);
+        c.schema === 'public'
+          ? `public: \`migrate-tool force ${req.target} --all --dry-run\`, then without --dry-run`
+          : `\`migrate-tool force ${req.target} --tenant ${c.schema}\``,
+      );
       return new UsageError(
         `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
         `${dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : ''}to rewrite every schema's history anyway, add --all${forget}`,
@@ -125,7 +128,10 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
   }
   const cleared = plan.filter((c) => c.cleared);
   await withTransaction(client, async () => {
-    await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [plan.map((c) => c.schema), version]);
+    await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [
+      plan.map((c) => c.schema),
+      version,
+    ]);
     await client.query(
       `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
        SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)`,
@@ -134,7 +140,9 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
     // A dirty row kept is recorded as forced, with the checksum of the file as it is now.
     for (const c of cleared) {
       await client.query(`UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`, [
-        c.schema, c.cleared, byVersion.get(c.cleared!)?.up.checksum,
+        c.schema,
+        c.cleared,
+        byVersion.get(c.cleared!)?.up.checksum,
       ]);
     }
   });

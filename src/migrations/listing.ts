@@ -43,7 +43,10 @@ async function classify(dir: string, entry: Dirent, prefix: string, scope: Scope
   if (entry.isSymbolicLink()) {
     // A link can lead outside the reviewed folder, and its target can change while the link (what
     // review and `git diff` show) does not. A link to a folder is judged as a folder would be.
-    if (SQL_NAME.test(entry.name)) problems.push(`${rel}: is a symbolic link; migration files must be regular files in the folder (a link can lead outside it and change without the folder changing); copy the file in place of the link`);
+    if (SQL_NAME.test(entry.name))
+      problems.push(
+        `${rel}: is a symbolic link; migration files must be regular files in the folder (a link can lead outside it and change without the folder changing); copy the file in place of the link`,
+      );
     else if (await isFolder(join(dir, rel))) await refuseSqlInside(dir, rel, problems);
     return;
   }
@@ -58,8 +61,13 @@ async function refuseSqlInside(dir: string, rel: string, problems: string[]): Pr
   const sql = await sqlFilesUnder(join(dir, rel));
   if (sql.length === 0) return;
   const where = rel.startsWith(`${TENANT_DIR}/`) ? `${TENANT_DIR}/ has no subfolders` : `only the top of the folder and ${TENANT_DIR}/ are read`;
-  const shown = sql.slice(0, 3).map((f) => `${rel}/${f}`).join(', ');
-  problems.push(`${rel}/: holds .sql files that would never run (${shown}${sql.length > 3 ? `, and ${sql.length - 3} more` : ''}): ${where}; move them there, or out of the migrations folder`);
+  const shown = sql
+    .slice(0, 3)
+    .map((f) => `${rel}/${f}`)
+    .join(', ');
+  problems.push(
+    `${rel}/: holds .sql files that would never run (${shown}${sql.length > 3 ? `, and ${sql.length - 3} more` : ''}): ${where}; move them there, or out of the migrations folder`,
+  );
 }
 
 async function sqlFilesUnder(path: string): Promise<string[]> {
@@ -98,7 +106,11 @@ function folderError(path: string, rel: string, code: string | undefined): Usage
       return new UsageError(`${what} is not a folder`, `${set} at the folder that holds the .up.sql/.down.sql files`, 'NO_MIGRATIONS_DIR');
     case 'EACCES':
     case 'EPERM':
-      return new UsageError(`${what} cannot be read (${code}: permission denied)`, `let the user that runs migrate-tool read and enter it, or ${set} at a readable copy`, 'UNREADABLE_MIGRATIONS_DIR');
+      return new UsageError(
+        `${what} cannot be read (${code}: permission denied)`,
+        `let the user that runs migrate-tool read and enter it, or ${set} at a readable copy`,
+        'UNREADABLE_MIGRATIONS_DIR',
+      );
     default:
       return undefined;
   }

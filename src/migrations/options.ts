@@ -52,10 +52,26 @@ export type EngineEvent =
   | { type: 'connect:waiting'; message: string }
   | { type: 'lock:waiting'; holder: string }
   | { type: 'concurrency:capped'; requested: number; allowed: number; reason: string }
-  | { type: 'migration:start'; direction: Direction; version: string; name: string; scope: Scope; schemas: number; /** Recorded without running SQL, and why (baselines). */ recordOnly?: string }
+  | {
+      type: 'migration:start';
+      direction: Direction;
+      version: string;
+      name: string;
+      scope: Scope;
+      schemas: number;
+      /** Recorded without running SQL, and why (baselines). */ recordOnly?: string;
+    }
   | { type: 'schema:done'; direction: Direction; schema: string; version: string; ms: number }
   | { type: 'schema:failed'; direction: Direction; schema: string; version: string; error: string }
-  | { type: 'retry'; schema: string; version: string; attempt: number; delayMs: number; reason: string; /** What was undone before the retry. */ cleaned?: string }
+  | {
+      type: 'retry';
+      schema: string;
+      version: string;
+      attempt: number;
+      delayMs: number;
+      reason: string;
+      /** What was undone before the retry. */ cleaned?: string;
+    }
   | { type: 'progress'; done: number; total: number }
   | { type: 'interrupted' };
 
@@ -120,5 +136,6 @@ function refuseUnsafe(tenantPattern: string, ddlLockTimeoutMs: number): void {
   const problem = tenantPatternProblem(tenantPattern);
   if (problem) throw new UsageError(problem, undefined, 'BAD_TENANT_PATTERN');
   // PostgreSQL reads a lock_timeout of 0 as "wait forever", with the application queued behind the DDL.
-  if (!(ddlLockTimeoutMs >= 1)) throw new UsageError(`ddlLockTimeoutMs must be at least 1 (got ${ddlLockTimeoutMs})`, 'use e.g. 500 or 2000', 'BAD_LOCK_TIMEOUT');
+  if (!(ddlLockTimeoutMs >= 1))
+    throw new UsageError(`ddlLockTimeoutMs must be at least 1 (got ${ddlLockTimeoutMs})`, 'use e.g. 500 or 2000', 'BAD_LOCK_TIMEOUT');
 }

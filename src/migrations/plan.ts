@@ -66,7 +66,10 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
 
   const applied = new Set<string>();
   for (const s of scope) for (const v of s.applied.keys()) applied.add(v);
-  const versions = [...applied].sort().reverse().slice(0, opts.steps ?? 1);
+  const versions = [...applied]
+    .sort()
+    .reverse()
+    .slice(0, opts.steps ?? 1);
   const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
 
   const steps: PlanStep[] = [];
@@ -81,7 +84,11 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
       );
     }
     if (!m.down) {
-      throw new UsageError(`${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`, 'write the .down.sql, run `migrate-tool hash`, and try again', 'NO_DOWN_FILE');
+      throw new UsageError(
+        `${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`,
+        'write the .down.sql, run `migrate-tool hash`, and try again',
+        'NO_DOWN_FILE',
+      );
     }
     const schemas = scope.filter((s) => s.applied.has(version)).map((s) => s.schema);
     steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });

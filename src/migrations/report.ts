@@ -41,13 +41,22 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   const migrations: MigrationStatus[] = folder.migrations.map((m) => {
     if (m.scope === 'global') {
       const row = state.public.applied.get(m.version);
-      return { version: m.version, name: m.name, scope: m.scope, applied: Boolean(row && !row.dirty), appliedAt: row?.appliedAt.toISOString(), ...(row?.dirty ? { dirty: true } : {}) };
+      return {
+        version: m.version,
+        name: m.name,
+        scope: m.scope,
+        applied: Boolean(row && !row.dirty),
+        appliedAt: row?.appliedAt.toISOString(),
+        ...(row?.dirty ? { dirty: true } : {}),
+      };
     }
     const rows = state.tenants.map((t) => t.applied.get(m.version)).filter((r) => r !== undefined);
     const done = rows.filter((r) => !r.dirty);
     const latest = done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
     return {
-      version: m.version, name: m.name, scope: m.scope,
+      version: m.version,
+      name: m.name,
+      scope: m.scope,
       applied: done.length === state.tenants.length,
       appliedAt: latest === undefined ? undefined : new Date(latest).toISOString(),
       tenantsApplied: done.length,
@@ -70,7 +79,11 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
 /** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
   const known = new Set(folder.migrations.map((m) => m.version));
-  return statusesOf(folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version), state.tenants, known);
+  return statusesOf(
+    folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version),
+    state.tenants,
+    known,
+  );
 }
 
 function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
@@ -79,7 +92,10 @@ function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: 
 
 /** The latest version applied anywhere; dirty if any schema is. */
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
-  const versions = [state.public, ...state.tenants].map(latestVersion).filter((v): v is string => v !== null).sort();
+  const versions = [state.public, ...state.tenants]
+    .map(latestVersion)
+    .filter((v): v is string => v !== null)
+    .sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
   const unknown = unknownVersions(folder, [state.public, ...state.tenants]);
   const tenants = tenantsSummary(folder, state, pattern);

@@ -223,7 +223,9 @@ export function leadingWords(text: string, count: number): string[] {
  * file half applied. Savepoints (and ROLLBACK TO one) nest inside that transaction and are fine.
  */
 export function transactionControl(statements: Statement[]): Statement | undefined {
-  return statements.find((s) => /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text));
+  return statements.find((s) =>
+    /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text),
+  );
 }
 
 /**

@@ -82,8 +82,14 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
   if (!(await stateTableExists(db))) return state;
 
   const rows = await db.query<{
-    schema_name: string; version: string; name: string; checksum: string;
-    applied_at: Date; duration_ms: number | null; dirty: boolean; forced: boolean;
+    schema_name: string;
+    version: string;
+    name: string;
+    checksum: string;
+    applied_at: Date;
+    duration_ms: number | null;
+    dirty: boolean;
+    forced: boolean;
   }>(
     `SELECT schema_name, version, name, checksum, applied_at, duration_ms, dirty, forced
        FROM ${STATE_TABLE}
@@ -95,8 +101,13 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
     const s = byName.get(r.schema_name);
     if (!s) continue; // a schema that was dropped: its rows are pruned by the next `up`
     s.applied.set(r.version, {
-      version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.applied_at,
-      durationMs: r.duration_ms, dirty: r.dirty, forced: r.forced,
+      version: r.version,
+      name: r.name,
+      checksum: r.checksum,
+      appliedAt: r.applied_at,
+      durationMs: r.duration_ms,
+      dirty: r.dirty,
+      forced: r.forced,
     });
     if (r.dirty) s.dirtyAt = r.version;
   }

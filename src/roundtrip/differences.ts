@@ -38,7 +38,9 @@ export function describeDifferences(differences: Difference[]): string[] {
 }
 
 function linesFor(diffs: Difference[]): string[] {
-  const wholeTables = new Map(diffs.filter((d) => d.key.startsWith('table ') && (d.expected === undefined || d.actual === undefined)).map((d) => [d.key.slice(6), d]));
+  const wholeTables = new Map(
+    diffs.filter((d) => d.key.startsWith('table ') && (d.expected === undefined || d.actual === undefined)).map((d) => [d.key.slice(6), d]),
+  );
   const parts = new Map<string, Map<string, number>>();
   const lines: string[] = [];
   for (const d of diffs) {

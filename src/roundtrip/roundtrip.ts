@@ -66,7 +66,17 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
   const { base, tested } = splitAt(folder.migrations, start);
   const missing = tested.find((m) => !m.down);
   if (missing) {
-    return { ok: false, migrations: tested.length, schemas, failure: { check: 'no-down', message: `${missing.up.file} has no .down.sql, so its round trip cannot be tested${start ? '' : ' (test --from VERSION starts after it)'}`, migration: ref(missing, options.migrationsDir), differences: [] } };
+    return {
+      ok: false,
+      migrations: tested.length,
+      schemas,
+      failure: {
+        check: 'no-down',
+        message: `${missing.up.file} has no .down.sql, so its round trip cannot be tested${start ? '' : ' (test --from VERSION starts after it)'}`,
+        migration: ref(missing, options.migrationsDir),
+        differences: [],
+      },
+    };
   }
   return withScratchDatabase(
     connection,
@@ -88,7 +98,9 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
 function startAfter(migrations: Migration[], from: string | undefined, onNote?: (message: string) => void): string | undefined {
   const baseline = baselinesOf(migrations).at(-1)?.migration;
   if (!baseline || (from !== undefined && from >= baseline.version)) return from;
-  onNote?.(`Migrations up to baseline ${baseline.version}_${baseline.name} are applied once, through the baseline, as the start; the round trip covers those after it`);
+  onNote?.(
+    `Migrations up to baseline ${baseline.version}_${baseline.name} are applied once, through the baseline, as the start; the round trip covers those after it`,
+  );
   return baseline.version;
 }
 
@@ -96,7 +108,11 @@ function startAfter(migrations: Migration[], from: string | undefined, onNote?: 
 function splitAt(migrations: Migration[], from: string | undefined): { base: Migration[]; tested: Migration[] } {
   if (from === undefined) return { base: [], tested: migrations };
   if (!migrations.some((m) => m.version === from)) {
-    throw new UsageError(`test --from ${from}: no migration has that version`, 'give the version of a migration in the folder (see `migrate-tool status`)', 'UNKNOWN_VERSION');
+    throw new UsageError(
+      `test --from ${from}: no migration has that version`,
+      'give the version of a migration in the folder (see `migrate-tool status`)',
+      'UNKNOWN_VERSION',
+    );
   }
   return { base: migrations.filter((m) => m.version <= from), tested: migrations.filter((m) => m.version > from) };
 }
@@ -163,7 +179,11 @@ class Runner {
   private async whole(direction: 'up' | 'down', steps: number): Promise<RoundtripFailure | undefined> {
     const failed = await this.run(direction, steps);
     if (!failed) return undefined;
-    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message: `${direction} all failed in schema ${failed.schema}: ${failed.error}`, differences: [] };
+    return {
+      check: direction === 'up' ? 'up-failed' : 'down-failed',
+      message: `${direction} all failed in schema ${failed.schema}: ${failed.error}`,
+      differences: [],
+    };
   }
 
   /**

@@ -23,8 +23,7 @@ export interface SeedRun {
 }
 
 export type SeedEvent =
-  | { type: 'set:start'; file: string; name: string; scope: 'global' | 'tenant'; schemas: number }
-  | { type: 'set:done'; result: SetResult };
+  { type: 'set:start'; file: string; name: string; scope: 'global' | 'tenant'; schemas: number } | { type: 'set:done'; result: SetResult };
 
 export interface SeedReport {
   database: string;
@@ -38,7 +37,10 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
   const sets = await loadSeeds(run.seedsDir);
   const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
   const lockOpts = {
-    connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal, lockTimeoutMs: o.lockTimeoutMs,
+    connectTimeoutMs: o.connectTimeoutMs,
+    waitMs: o.waitMs,
+    signal: o.signal,
+    lockTimeoutMs: o.lockTimeoutMs,
     onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
     afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
@@ -50,13 +52,28 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     checkCatalog(sets, tenants, catalog);
     // A lost lock aborts the sets still to come, as Ctrl-C does.
     const lo = { ...o, signal: lock.signal };
-    const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) => applyAll(lock.client, sets, tenants, catalog, searchPath, lo, run));
+    const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) =>
+      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, run),
+    );
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
-    return { database: o.connection.database, dryRun: Boolean(run.dryRun), sets: results, totals: { inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged') } };
+    return {
+      database: o.connection.database,
+      dryRun: Boolean(run.dryRun),
+      sets: results,
+      totals: { inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged') },
+    };
   });
 }
 
-async function applyAll(db: pg.Client, sets: SeedSet[], tenants: string[], catalog: Catalog, searchPath: string, o: Resolved, run: SeedRun): Promise<SetResult[]> {
+async function applyAll(
+  db: pg.Client,
+  sets: SeedSet[],
+  tenants: string[],
+  catalog: Catalog,
+  searchPath: string,
+  o: Resolved,
+  run: SeedRun,
+): Promise<SetResult[]> {
   const results: SetResult[] = [];
   for (const set of sets) {
     if (o.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
@@ -78,8 +95,19 @@ async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn:
   } catch (error) {
     if (isMigrateToolError(error)) throw error;
     const e = error as Error & { code?: string };
-    if (e.code === '55P03') throw new OperationError(`Seeding waited too long for a row lock (${e.message}); nothing was changed`, 'LOCK_TIMEOUT', 'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout', { cause: e });
-    throw new OperationError(`Seeding failed: ${e.message}; nothing was changed`, e.code ? 'SEED_FAILED' : 'CONNECTION_LOST', 're-run `migrate-tool seed`: the transaction was rolled back', { cause: e });
+    if (e.code === '55P03')
+      throw new OperationError(
+        `Seeding waited too long for a row lock (${e.message}); nothing was changed`,
+        'LOCK_TIMEOUT',
+        'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout',
+        { cause: e },
+      );
+    throw new OperationError(
+      `Seeding failed: ${e.message}; nothing was changed`,
+      e.code ? 'SEED_FAILED' : 'CONNECTION_LOST',
+      're-run `migrate-tool seed`: the transaction was rolled back',
+      { cause: e },
+    );
   }
 }
 
@@ -88,7 +116,11 @@ async function migrationsFor(dir: string): Promise<MigrationFolder> {
     return await loadMigrations(dir);
   } catch (error) {
     if (!isMigrateToolError(error) || error.code !== 'NO_MIGRATIONS_DIR') throw error;
-    throw new UsageError(`Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`, 'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check', 'NO_MIGRATIONS_DIR');
+    throw new UsageError(
+      `Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`,
+      'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check',
+      'NO_MIGRATIONS_DIR',
+    );
   }
 }
 

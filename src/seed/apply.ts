@@ -47,7 +47,13 @@ export async function applyDataSet(db: Db, set: DataSet, schemas: string[], cata
       const changes = await upsertRows(db, set.table.schema ?? schema, set, rows, catalog.get(qualified(set.table, schema))!);
       for (const c of changes) {
         const row = set.rows[c.index]!;
-        result.changes.push({ action: c.action, schema, row: c.index + 1, key: Object.fromEntries(set.key.map((f) => [f, row[f]])), ...(c.columns ? { columns: c.columns } : {}) });
+        result.changes.push({
+          action: c.action,
+          schema,
+          row: c.index + 1,
+          key: Object.fromEntries(set.key.map((f) => [f, row[f]])),
+          ...(c.columns ? { columns: c.columns } : {}),
+        });
       }
       const inserted = changes.filter((c) => c.action === 'insert').length;
       result.inserted += inserted;
@@ -57,7 +63,12 @@ export async function applyDataSet(db: Db, set: DataSet, schemas: string[], cata
       if (!(error instanceof RowFailure)) throw error;
       const row = error.index === undefined ? '' : ` row ${error.index + 1} (${describeKey(set, set.rows[error.index]!)})`;
       const where = set.tenant || schema !== 'public' ? ` in schema ${schema}` : '';
-      throw new OperationError(`Seeding failed at ${set.file}${row}${where}: ${error.message}; nothing was changed`, 'SEED_FAILED', 'fix that row, then run `migrate-tool seed` again', { cause: error });
+      throw new OperationError(
+        `Seeding failed at ${set.file}${row}${where}: ${error.message}; nothing was changed`,
+        'SEED_FAILED',
+        'fix that row, then run `migrate-tool seed` again',
+        { cause: error },
+      );
     }
   }
   return result;
@@ -76,7 +87,12 @@ export async function applySqlSet(db: Db, set: SqlSet, schemas: string[], search
       } catch (error) {
         if (!(error as { code?: string }).code) throw error;
         const where = set.tenant ? ` in schema ${schema}` : '';
-        throw new OperationError(`Seeding failed at ${set.file}:${lineOf(st, error)}${where}: ${(error as Error).message}; nothing was changed`, 'SEED_FAILED', 'fix that statement, then run `migrate-tool seed` again', { cause: error });
+        throw new OperationError(
+          `Seeding failed at ${set.file}:${lineOf(st, error)}${where}: ${(error as Error).message}; nothing was changed`,
+          'SEED_FAILED',
+          'fix that statement, then run `migrate-tool seed` again',
+          { cause: error },
+        );
       }
     }
   }
@@ -86,8 +102,15 @@ export async function applySqlSet(db: Db, set: SqlSet, schemas: string[], search
 
 function emptyResult(set: DataSet | SqlSet, schemas: string[]): SetResult {
   return {
-    file: set.file, name: set.name, kind: set.kind, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length,
-    inserted: 0, updated: 0, unchanged: 0, changes: [],
+    file: set.file,
+    name: set.name,
+    kind: set.kind,
+    scope: set.tenant ? 'tenant' : 'global',
+    schemas: schemas.length,
+    inserted: 0,
+    updated: 0,
+    unchanged: 0,
+    changes: [],
   };
 }
 

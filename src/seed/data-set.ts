@@ -55,8 +55,14 @@ export function parseDataSet(file: string, defaultName: string, doc: unknown, pr
   if (!table || !key || !Array.isArray(doc.rows)) return undefined;
 
   const set: DataSet = {
-    kind: 'data', file, name: typeof doc.name === 'string' ? doc.name : defaultName,
-    table, tenant, key, references, rows: doc.rows as Json[],
+    kind: 'data',
+    file,
+    name: typeof doc.name === 'string' ? doc.name : defaultName,
+    table,
+    tenant,
+    key,
+    references,
+    rows: doc.rows as Json[],
   };
   checkRows(set, bad);
   return problems.length > before ? undefined : set;
@@ -97,7 +103,8 @@ function parseReferences(value: unknown, bad: (m: string) => void): Reference[] 
     for (const k of Object.keys(spec)) if (!REFERENCE_FIELDS.includes(k)) bad(`${where}: unknown property "${k}" (expected ${REFERENCE_FIELDS.join(', ')})`);
     const table = parseTable(spec.table, `${where}: "table"`, bad);
     const by = stringList(spec.by, `${where}: "by"`, bad);
-    const column = typeof spec.column === 'string' && spec.column ? spec.column : void bad(`${where}: "column" must name the column it fills (e.g. "${field}_id")`);
+    const column =
+      typeof spec.column === 'string' && spec.column ? spec.column : void bad(`${where}: "column" must name the column it fills (e.g. "${field}_id")`);
     if (spec.select !== undefined && (typeof spec.select !== 'string' || !spec.select)) bad(`${where}: "select" must be a column name`);
     if (table && by && column) refs.push({ field, column, table, by, select: typeof spec.select === 'string' ? spec.select : 'id' });
   }

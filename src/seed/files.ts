@@ -31,7 +31,11 @@ export async function loadSeeds(dir: string): Promise<SeedSet[]> {
     if (set) sets.push(set);
   }
   if (problems.length) {
-    throw new UsageError(`Invalid seed files, nothing was changed: ${problems.join('; ')}`, 'fix the files and rows named, then run `migrate-tool seed` again', 'BAD_SEED_FILES');
+    throw new UsageError(
+      `Invalid seed files, nothing was changed: ${problems.join('; ')}`,
+      'fix the files and rows named, then run `migrate-tool seed` again',
+      'BAD_SEED_FILES',
+    );
   }
   return sets;
 }
@@ -82,7 +86,9 @@ function parseSqlSet(file: string, text: string, problems: string[]): SqlSet | u
   // The seed runs every set in one transaction of its own; a script must not end it.
   const control = statements.find((s) => /^(begin|commit|rollback|end|start\s+transaction|savepoint|release)\b/i.test(s.text));
   if (control) {
-    problems.push(`${file}:${control.line}: ${control.text.split(/\s/)[0]} is not allowed: every seed set runs inside one transaction that seed itself commits`);
+    problems.push(
+      `${file}:${control.line}: ${control.text.split(/\s/)[0]} is not allowed: every seed set runs inside one transaction that seed itself commits`,
+    );
     return undefined;
   }
   const firstLine = text.split('\n', 1)[0]!.trim();

@@ -45,7 +45,12 @@ export async function prepareRows(db: Db, set: DataSet, schema: string): Promise
     }
     const users = prepared.filter((p) => p.values[ref.field] !== undefined);
     if (users.length === 0) continue;
-    const found = await lookUp(db, ref, referencedSchema(ref.table, set, schema), users.map((p) => p.values[ref.field]));
+    const found = await lookUp(
+      db,
+      ref,
+      referencedSchema(ref.table, set, schema),
+      users.map((p) => p.values[ref.field]),
+    );
     for (const p of users) {
       const value = p.values[ref.field];
       const hit = found.get(lookupKey(ref, value));

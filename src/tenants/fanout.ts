@@ -71,12 +71,18 @@ export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenan
     return { schema, results };
   };
 
-  const notStarted = await fanOut(chains, opts.concurrency, async (chain) => {
-    const result = await runChain(chain);
-    byChain.set(chain, result);
-    opts.onTenantDone?.(result);
-  }, stop);
-  for (const chain of notStarted) byChain.set(chain, { schema: chain.schema, results: chain.items.map((item) => ({ item, status: 'NotExecuted', reason: stopReason() })) });
+  const notStarted = await fanOut(
+    chains,
+    opts.concurrency,
+    async (chain) => {
+      const result = await runChain(chain);
+      byChain.set(chain, result);
+      opts.onTenantDone?.(result);
+    },
+    stop,
+  );
+  for (const chain of notStarted)
+    byChain.set(chain, { schema: chain.schema, results: chain.items.map((item) => ({ item, status: 'NotExecuted', reason: stopReason() })) });
   return chains.map((chain) => byChain.get(chain)!);
 }
 

@@ -60,11 +60,15 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(list(file)).toContain('TABLE public policy_rules');
   });
 
-  test('retention removes only this database\'s backups older than BACKUP_RETENTION_DAYS; --keep removes none', async ({ db, dir }) => {
+  test("retention removes only this database's backups older than BACKUP_RETENTION_DAYS; --keep removes none", async ({ db, dir }) => {
     const p = await seeded(dir, db);
     await mkdir(p.backups, { recursive: true });
     const now = Date.now();
-    const old = [backupName(db.name, new Date(now - 3 * DAY)), backupName(db.name, new Date(now - 30 * DAY)), `.${backupName(db.name, new Date(now - 5 * DAY))}.partial`];
+    const old = [
+      backupName(db.name, new Date(now - 3 * DAY)),
+      backupName(db.name, new Date(now - 30 * DAY)),
+      `.${backupName(db.name, new Date(now - 5 * DAY))}.partial`,
+    ];
     const kept = [
       backupName(db.name, new Date(now - 3600_000)), // recent
       backupName('otherdb', new Date(now - 30 * DAY)), // another database
@@ -231,7 +235,9 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     const warned = await runCli(['backup'], { env });
     expect(warned.code, warned.stderr).toBe(0);
     const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
-    expect(warned.stderr).toContain(`warning: this installation cannot restore this backup into this server: pg_restore 17.6 is newer than the server (PostgreSQL ${server}), and restoring into it needs psql: Could not read the version of psql (psql: simulated missing client)`);
+    expect(warned.stderr).toContain(
+      `warning: this installation cannot restore this backup into this server: pg_restore 17.6 is newer than the server (PostgreSQL ${server}), and restoring into it needs psql: Could not read the version of psql (psql: simulated missing client)`,
+    );
   });
 
   test('the same restore on a terminal says how it ran', async ({ db, dir }) => {
@@ -241,7 +247,9 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     const r = await runCli(['restore', file], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
     expect(r.code, r.stderr).toBe(0);
     const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
-    expect(r.stdout).toContain(`pg_restore 17.6 is newer than the server (PostgreSQL ${server}): restored through its SQL script and psql, in one transaction, without 1 SET of a setting the server lacks`);
+    expect(r.stdout).toContain(
+      `pg_restore 17.6 is newer than the server (PostgreSQL ${server}): restored through its SQL script and psql, in one transaction, without 1 SET of a setting the server lacks`,
+    );
   });
 
   test('through the SQL script, a statement that fails rolls the whole restore back', async ({ db, dir }) => {

@@ -9,7 +9,7 @@ const skip = await pgDumpSkipReason(inject('adminUrl'));
 if (skip) console.warn(`library backup tests skipped: ${skip}`);
 
 describe.skipIf(Boolean(skip))(`backup and restore from the library${skip ? ` (skipped: ${skip})` : ''}`, () => {
-  test('without env, pg_dump and pg_restore are found on this process\'s PATH, as any child process finds its tools', async ({ db, dir }) => {
+  test("without env, pg_dump and pg_restore are found on this process's PATH, as any child process finds its tools", async ({ db, dir }) => {
     await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
     // Wrappers first on this process's PATH: a tool started without it would be found elsewhere, or not at all.
     const w = await wrappers(dir);

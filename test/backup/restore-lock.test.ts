@@ -21,10 +21,15 @@ describe.skipIf(Boolean(skip))(`restore under the run lock${skip ? ` (skipped: $
     await app.connect();
     try {
       await app.query('BEGIN; LOCK TABLE kept IN ACCESS SHARE MODE');
-      const outcome = restore({ connection: db.url, file: taken.file }).then(() => 'restored', (error: unknown) => error);
+      const outcome = restore({ connection: db.url, file: taken.file }).then(
+        () => 'restored',
+        (error: unknown) => error,
+      );
       // Once pg_restore waits for the table, end the session that holds the run lock.
-      for (let waiting = 0; waiting === 0; ) {
-        const r = await db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%kept%'`);
+      for (let waiting = 0; waiting === 0;) {
+        const r = await db.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%kept%'`,
+        );
         waiting = r.rowCount ?? 0;
         if (!waiting) await new Promise((resolve) => setTimeout(resolve, 50));
       }

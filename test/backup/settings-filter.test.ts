@@ -28,7 +28,12 @@ describe('settings filter', () => {
   test('drops only whole SET lines of the settings the server lacks, never a row of COPY data', async () => {
     const { out, removed } = await filtered(SCRIPT, unknownSettings(15));
     expect(removed).toBe(2);
-    expect(out).toBe(SCRIPT.replace('SET idle_in_transaction_session_timeout = 0;\nSET transaction_timeout = 0;\n', 'SET idle_in_transaction_session_timeout = 0;\n').replace('\\.\nSET transaction_timeout = 0;\n', '\\.\n'));
+    expect(out).toBe(
+      SCRIPT.replace('SET idle_in_transaction_session_timeout = 0;\nSET transaction_timeout = 0;\n', 'SET idle_in_transaction_session_timeout = 0;\n').replace(
+        '\\.\nSET transaction_timeout = 0;\n',
+        '\\.\n',
+      ),
+    );
   });
 
   test('a server that knows every setting gets the script unchanged, multi-byte characters split across chunks included', async () => {

@@ -19,7 +19,7 @@ export async function pgDumpSkipReason(adminUrl: string): Promise<string | undef
   try {
     const num = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
     const server = Math.floor(num / 10000);
-    if (!dump) return 'pg_dump --version gave no version this suite can read: install the PostgreSQL client of the server\'s version';
+    if (!dump) return "pg_dump --version gave no version this suite can read: install the PostgreSQL client of the server's version";
     if (dump.major < server) {
       return `pg_dump ${dump.text} cannot dump PostgreSQL ${server} (the suite's server): install postgresql-client-${server}, or set TEST_DATABASE_URL to a PostgreSQL ${dump.major} server`;
     }

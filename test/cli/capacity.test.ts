@@ -87,7 +87,9 @@ describe.skipIf(ownServerMissing)(`a server with few free connections${ownServer
     // 6 idle sessions + the lock connection fill the 7 slots that are not reserved.
     const r = await whileBusy(6, () => runCli(['up'], { env }));
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain('error: The server accepts no more connections (max_connections 10, 7 in use, 3 reserved): no worker can connect; nothing was migrated; fix: close idle connections');
+    expect(r.stderr).toContain(
+      'error: The server accepts no more connections (max_connections 10, 7 in use, 3 reserved): no worker can connect; nothing was migrated; fix: close idle connections',
+    );
     expect(await count(url, `SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'companies'`)).toBe(0);
   });
 
@@ -101,7 +103,12 @@ describe.skipIf(ownServerMissing)(`a server with few free connections${ownServer
         const first = await Promise.all([workers.acquire(), workers.acquire()]);
         const waiting = [workers.acquire(), workers.acquire()];
         const settled: string[] = [];
-        waiting.forEach((p, i) => p.then(() => settled.push(`ok ${i}`), (e: Error) => settled.push(`failed ${i}: ${e.message}`)));
+        waiting.forEach((p, i) =>
+          p.then(
+            () => settled.push(`ok ${i}`),
+            (e: Error) => settled.push(`failed ${i}: ${e.message}`),
+          ),
+        );
         await new Promise((r) => setTimeout(r, 300));
         expect(settled).toEqual([]);
         expect(shrunk).toEqual([2]);

@@ -22,10 +22,13 @@ async function columns(db: TestDatabase, schema: string, table: string): Promise
 
 describe.each([
   ['command style', (cmd: string, arg?: string) => (arg ? [cmd, arg] : [cmd])],
-  ['flag style', (cmd: string, arg?: string) => {
-    const flag = { up: 'steps', down: 'steps', force: 'version', create: 'name' }[cmd];
-    return arg ? [`-action=${cmd}`, `-${flag}=${arg}`] : [`-action=${cmd}`];
-  }],
+  [
+    'flag style',
+    (cmd: string, arg?: string) => {
+      const flag = { up: 'steps', down: 'steps', force: 'version', create: 'name' }[cmd];
+      return arg ? [`-action=${cmd}`, `-${flag}=${arg}`] : [`-action=${cmd}`];
+    },
+  ],
 ])('%s', (_style, argv) => {
   test('up applies global migrations in public and tenant migrations in every tenant schema', async ({ db, dir }) => {
     const env = await setup(db, dir);

@@ -84,7 +84,10 @@ describe('a failing migration', () => {
     const out = JSON.parse(r.stdout);
     expect(out.failed.map((f: { schema: string }) => f.schema)).toEqual(['company_a']);
     expect(out.skipped.filter((s: { reason: string }) => s.reason === 'fail-fast').map((s: { schema: string }) => s.schema)).toEqual([
-      'company_b', 'company_b', 'company_c', 'company_c',
+      'company_b',
+      'company_b',
+      'company_c',
+      'company_c',
     ]);
     expect(await appliedVersions(db, 'company_b')).toEqual([]);
   });
@@ -229,7 +232,12 @@ describe('many tenant schemas failing', () => {
     const failed = JSON.parse(json.stdout).failed;
     expect(failed).toHaveLength(31);
     expect(failed.map((f: { schema: string }) => f.schema)).toEqual([...tenants, 'company_odd']);
-    expect(failed[0]).toMatchObject({ schema: 'company_01', version: '20250101000100', error: expect.stringContaining(message), detail: 'Key (id)=(1) already exists.' });
+    expect(failed[0]).toMatchObject({
+      schema: 'company_01',
+      version: '20250101000100',
+      error: expect.stringContaining(message),
+      detail: 'Key (id)=(1) already exists.',
+    });
     expect(failed[0].dirty).toBeUndefined();
   });
 
@@ -239,7 +247,9 @@ describe('many tenant schemas failing', () => {
     });
     const r = await runCli(['up'], { env });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('same error in 3 schemas at 20250101000100: tenant/20250101000100_fn.up.sql:2: function no_such_function(integer) does not exist');
+    expect(r.stdout).toContain(
+      'same error in 3 schemas at 20250101000100: tenant/20250101000100_fn.up.sql:2: function no_such_function(integer) does not exist',
+    );
     expect(r.stdout).toContain('  HINT: No function matches the given name and argument types. You might need to add explicit type casts.');
     expect(r.stdout).toContain(
       '  each of these schemas is now dirty at 20250101000100: up refuses it until it is repaired; fix: check what it left in <schema>, ' +
@@ -251,11 +261,15 @@ describe('many tenant schemas failing', () => {
     await runCli(['force', '0'], { env });
     const json = await runCli(['up', '--json'], { env });
     const failed = JSON.parse(json.stdout).failed;
-    expect(failed).toEqual(['company_a', 'company_b', 'company_c'].map((schema) => expect.objectContaining({
-      schema,
-      version: '20250101000100',
-      hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
-      dirty: true,
-    })));
+    expect(failed).toEqual(
+      ['company_a', 'company_b', 'company_c'].map((schema) =>
+        expect.objectContaining({
+          schema,
+          version: '20250101000100',
+          hint: 'No function matches the given name and argument types. You might need to add explicit type casts.',
+          dirty: true,
+        }),
+      ),
+    );
   });
 });

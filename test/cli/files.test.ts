@@ -17,7 +17,11 @@ async function stateSchemaExists(db: TestDatabase): Promise<boolean> {
 describe('up refuses bad migration files before it touches the database', () => {
   test('CREATE EXTENSION in a tenant migration: exit 2, the file and line named, with the way out', async ({ db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
-    await addRecorded(root, 'tenant/20250101000300_uuid.up.sql', 'CREATE EXTENSION IF NOT EXISTS pgcrypto;\nALTER TABLE employees ADD COLUMN token uuid DEFAULT gen_random_uuid();\n');
+    await addRecorded(
+      root,
+      'tenant/20250101000300_uuid.up.sql',
+      'CREATE EXTENSION IF NOT EXISTS pgcrypto;\nALTER TABLE employees ADD COLUMN token uuid DEFAULT gen_random_uuid();\n',
+    );
     await createTenants(db, 'company_a', 'company_b');
     const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
     expect(r.code).toBe(2);
@@ -40,7 +44,12 @@ describe('up refuses bad migration files before it touches the database', () => 
     expect(r.code).toBe(2);
     const lines = r.stderr.trim().split('\n');
     const error = lines.find((l) => l.startsWith('error: Invalid migration files'))!;
-    for (const named of ['20250101000300_linked.up.sql: is a symbolic link', '20250101000400_loud.UP.SQL: name must be', 'drafts/: holds .sql files that would never run', 'tenant/20250101000600_blob.up.sql: is not text']) {
+    for (const named of [
+      '20250101000300_linked.up.sql: is a symbolic link',
+      '20250101000400_loud.UP.SQL: name must be',
+      'drafts/: holds .sql files that would never run',
+      'tenant/20250101000600_blob.up.sql: is not text',
+    ]) {
       expect(error).toContain(named);
     }
     expect(await stateSchemaExists(db)).toBe(false);
@@ -61,7 +70,9 @@ describe('up refuses bad migration files before it touches the database', () => 
     try {
       const r = await runWithoutRootOverride(['up'], { ...envFor(db.url), MIGRATIONS_DIR: root });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`error: Migrations folder ${root} cannot be read (EACCES: permission denied); fix: let the user that runs migrate-tool read and enter it`);
+      expect(r.stderr).toContain(
+        `error: Migrations folder ${root} cannot be read (EACCES: permission denied); fix: let the user that runs migrate-tool read and enter it`,
+      );
     } finally {
       await chmod(root, 0o755);
     }

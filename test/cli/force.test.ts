@@ -33,20 +33,29 @@ async function oneDirtyTenant(db: TestDatabase, dir: string) {
 
 /** Every schema's recorded rows, `schema version[*dirty]`, for before/after comparisons. */
 async function history(db: TestDatabase): Promise<string[]> {
-  const r = await db.query<{ s: string }>(`SELECT schema_name || ' ' || version || CASE WHEN dirty THEN '*' ELSE '' END AS s FROM migrate_tool.migrations ORDER BY 1`);
+  const r = await db.query<{ s: string }>(
+    `SELECT schema_name || ' ' || version || CASE WHEN dirty THEN '*' ELSE '' END AS s FROM migrate_tool.migrations ORDER BY 1`,
+  );
   return r.rows.map((x) => x.s);
 }
 
 describe('force without --tenant while one tenant is dirty', () => {
-  for (const argv of [['force', PREVIOUS], ['-action=force', `-version=${PREVIOUS}`]]) {
+  for (const argv of [
+    ['force', PREVIOUS],
+    ['-action=force', `-version=${PREVIOUS}`],
+  ]) {
     test(`refuses to rewrite the healthy schemas and gives the per-schema command (${argv.join(' ')})`, async ({ db, dir }) => {
       const env = await oneDirtyTenant(db, dir);
       const before = await history(db);
       expect(before).toContain('company_b 20250101000300*');
       const r = await runCli(argv, { env });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`error: force ${PREVIOUS} would rewrite 2 healthy schemas (company_a, company_c) as well as the dirty company_b; nothing was changed`);
-      expect(r.stderr).toContain(`fix: recover each dirty schema on its own: \`migrate-tool force ${PREVIOUS} --tenant company_b\`; to rewrite every schema's history anyway, add --all --forget-applied`);
+      expect(r.stderr).toContain(
+        `error: force ${PREVIOUS} would rewrite 2 healthy schemas (company_a, company_c) as well as the dirty company_b; nothing was changed`,
+      );
+      expect(r.stderr).toContain(
+        `fix: recover each dirty schema on its own: \`migrate-tool force ${PREVIOUS} --tenant company_b\`; to rewrite every schema's history anyway, add --all --forget-applied`,
+      );
       expect(await history(db)).toEqual(before);
     });
   }
@@ -70,7 +79,9 @@ describe('force without --tenant while one tenant is dirty', () => {
     const before = await history(db);
     const onlyAll = await runCli(['force', PREVIOUS, '--all'], { env });
     expect(onlyAll.code).toBe(2);
-    expect(onlyAll.stderr).toContain('would erase the record of 2 migrations applied cleanly, whose change is in place (company_a 20250101000300, company_c 20250101000300)');
+    expect(onlyAll.stderr).toContain(
+      'would erase the record of 2 migrations applied cleanly, whose change is in place (company_a 20250101000300, company_c 20250101000300)',
+    );
 
     const dry = await runCli(['force', PREVIOUS, '--all', '--forget-applied', '--dry-run'], { env });
     expect(dry.code).toBe(0);
@@ -110,7 +121,9 @@ describe('force without --tenant while one tenant is dirty', () => {
       },
     });
     expect(code).toBe(2);
-    expect(questions).toEqual([`About to force version ${PREVIOUS}, changing 1 of 1 schema (company_b), on ${db.name} (env: prod). Type the database name to go on: `]);
+    expect(questions).toEqual([
+      `About to force version ${PREVIOUS}, changing 1 of 1 schema (company_b), on ${db.name} (env: prod). Type the database name to go on: `,
+    ]);
     expect(errors).toContain('Not confirmed; nothing was changed');
     expect(await history(db)).toEqual(before);
   });
@@ -143,7 +156,8 @@ describe('a schema whose migration failed', () => {
     const again = await runCli(['up', '--json'], { env });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout).applied.map((a: { schema: string; version: string }) => `${a.schema}@${a.version}`)).toEqual([
-      'company_b@20250101000200', 'company_b@20250101000600',
+      'company_b@20250101000200',
+      'company_b@20250101000600',
     ]);
   });
 
@@ -155,7 +169,9 @@ describe('a schema whose migration failed', () => {
     const before = await history(db);
     const r = await runCli(['force', '20250101000100', '--tenant', 'company_b'], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: force 20250101000100 would erase the record of 1 migration applied cleanly, whose change is in place (company_b 20250101000600)');
+    expect(r.stderr).toContain(
+      'error: force 20250101000100 would erase the record of 1 migration applied cleanly, whose change is in place (company_b 20250101000600)',
+    );
     expect(r.stderr).toContain('fix: force a version at or after them, or undo their changes by hand (their .down.sql) and add --forget-applied');
     expect(await history(db)).toEqual(before);
 

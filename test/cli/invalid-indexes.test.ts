@@ -95,7 +95,9 @@ describe('status, version and tenants', () => {
     const env = await setup(db, dir, BASIC);
     expect((await runCli(['up'], { env })).code).toBe(0);
     await db.query('INSERT INTO company_b.employees (name) VALUES ($1), ($1)', ['Ada']);
-    await expect(db.query('CREATE UNIQUE INDEX CONCURRENTLY employees_name_key ON company_b.employees (name)')).rejects.toThrow(/could not create unique index/);
+    await expect(db.query('CREATE UNIQUE INDEX CONCURRENTLY employees_name_key ON company_b.employees (name)')).rejects.toThrow(
+      /could not create unique index/,
+    );
 
     const status = await runCli(['status', '--exit-code'], { env });
     expect(status.code).toBe(3);

@@ -41,7 +41,9 @@ describe('a network partition mid-run', () => {
       proxy.partition();
       const [r, releasedAfterMs] = await Promise.all([done, until(db, TOOL_LOCKS, (n) => n === 0, 60_000)]);
       expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toMatch(/error: Lost the connection that held the run lock \(the server did not answer for \d+ s: a network partition, or a hung server\)/);
+      expect(r.stderr).toMatch(
+        /error: Lost the connection that held the run lock \(the server did not answer for \d+ s: a network partition, or a hung server\)/,
+      );
       expect(r.stdout + r.stderr).toMatch(/company_a at 20250101000100: tenant\/20250101000100_slow\.up\.sql:\d: Connection terminated unexpectedly/);
       // The server ended the tool's sessions: the table is usable again and nothing was half applied.
       expect(releasedAfterMs).toBeLessThan(60_000);

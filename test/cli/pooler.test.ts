@@ -31,7 +31,9 @@ describe.skipIf(pgbouncerMissing)(`through pgbouncer${pgbouncerMissing ? ` (skip
       expect(r.stderr.trim().split('\n')).toHaveLength(2); // the target line, then one error line
       const touched = await db.query(`SELECT to_regnamespace('migrate_tool') IS NOT NULL AS state, to_regclass('public.companies') IS NOT NULL AS companies`);
       expect(touched.rows[0]).toEqual({ state: false, companies: false });
-      const locks = await db.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+      const locks = await db.query(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+      );
       expect(locks.rows[0].n).toBe(0);
     });
 
@@ -60,7 +62,10 @@ describe.skipIf(pgbouncerMissing)(`through pgbouncer${pgbouncerMissing ? ` (skip
     test('two concurrent runs serialise on the run lock: each migration is applied once per schema', async ({ db, dir }) => {
       const env = await setup(db, dir, bouncer);
       const results = await Promise.all([runCli(['up', '--json'], { env }), runCli(['up', '--json'], { env })]);
-      expect(results.map((r) => r.code), results.map((r) => r.stderr).join('\n')).toEqual([0, 0]);
+      expect(
+        results.map((r) => r.code),
+        results.map((r) => r.stderr).join('\n'),
+      ).toEqual([0, 0]);
       const applied = results.map((r) => (JSON.parse(r.stdout).applied as unknown[]).length).sort();
       expect(applied).toEqual([0, 1 + 2 * TENANTS.length]);
       const rows = await db.query('SELECT count(*)::int AS n FROM migrate_tool.migrations');

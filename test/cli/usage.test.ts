@@ -76,7 +76,12 @@ describe('usage errors exit 2 and touch nothing', () => {
   test('.env in the working directory is read, and the real environment wins over it', async ({ db, dir }) => {
     const env = envFor(db.url);
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(`${dir}/.env`, Object.entries({ ...env, APP_ENV: 'test' }).map(([k, v]) => `${k}=${v}`).join('\n'));
+    await writeFile(
+      `${dir}/.env`,
+      Object.entries({ ...env, APP_ENV: 'test' })
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     await writeMigrations(dir, BASIC);
     const fromFile = await runCli(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD } });
     expect(fromFile.code).toBe(0);
@@ -88,8 +93,18 @@ describe('usage errors exit 2 and touch nothing', () => {
   test('when .env names another target than the environment, the target line says the environment won and what .env named', async ({ db, dir }) => {
     const env = envFor(db.url);
     const { writeFile } = await import('node:fs/promises');
-    const dotenv = { POSTGRES_HOST: 'db.example.invalid', POSTGRES_DB_PROD: 'otherdb', POSTGRES_USER: env.POSTGRES_USER, POSTGRES_PASSWORD: 'Dotenv-Secret-41c9' };
-    await writeFile(`${dir}/.env`, Object.entries(dotenv).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const dotenv = {
+      POSTGRES_HOST: 'db.example.invalid',
+      POSTGRES_DB_PROD: 'otherdb',
+      POSTGRES_USER: env.POSTGRES_USER,
+      POSTGRES_PASSWORD: 'Dotenv-Secret-41c9',
+    };
+    await writeFile(
+      `${dir}/.env`,
+      Object.entries(dotenv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     await writeMigrations(dir, BASIC);
     const r = await runCli(['version'], { cwd: dir, env });
     expect(r.code).toBe(0);
@@ -123,7 +138,16 @@ describe('connection problems exit 1 with one line and the fix', () => {
 
   test('connection refused', async ({ dir }) => {
     const port = await freePort();
-    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb', POSTGRES_PASSWORD: SENTINEL_PASSWORD }) });
+    const r = await runCli(['version'], {
+      cwd: dir,
+      env: await withFolder(dir, {
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: String(port),
+        POSTGRES_USER: 'u',
+        POSTGRES_DB_PROD: 'maindb',
+        POSTGRES_PASSWORD: SENTINEL_PASSWORD,
+      }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error: Connection refused by 127.0.0.1:${port}`);
     expect(r.stderr).toContain('fix: check that PostgreSQL is running there');
@@ -131,7 +155,10 @@ describe('connection problems exit 1 with one line and the fix', () => {
 
   test('diff refuses a bad name before it connects or builds anything', async ({ dir }) => {
     const port = await freePort();
-    const r = await runCli(['diff', 'Add Bio'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }) });
+    const r = await runCli(['diff', 'Add Bio'], {
+      cwd: dir,
+      env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }),
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Migration name "Add Bio" is not valid');
     expect(r.stderr).not.toContain('Connection refused');
@@ -162,14 +189,20 @@ describe('connection problems exit 1 with one line and the fix', () => {
   });
 
   test('host not found', async ({ dir }) => {
-    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { POSTGRES_HOST: 'no-such-host.invalid', POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }) });
+    const r = await runCli(['version'], {
+      cwd: dir,
+      env: await withFolder(dir, { POSTGRES_HOST: 'no-such-host.invalid', POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: Host not found: no-such-host.invalid');
   });
 
   test('a URL password never appears, even in a connection error', async ({ dir }) => {
     const port = await freePort();
-    const r = await runCli(['up', '--json'], { cwd: dir, env: await withFolder(dir, { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}@127.0.0.1:${port}/maindb` }) });
+    const r = await runCli(['up', '--json'], {
+      cwd: dir,
+      env: await withFolder(dir, { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}@127.0.0.1:${port}/maindb` }),
+    });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).error.code).toBe('CONNECTION_REFUSED');
   });
@@ -185,7 +218,10 @@ describe('connection problems exit 1 with one line and the fix', () => {
 
 describe('error lines', () => {
   test('an error is one line on stderr that ends with what to do', async ({ db, dir }) => {
-    const r = await runCli(['version'], { cwd: dir, env: { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db', MIGRATIONS_DIR: await writeMigrations(dir, BASIC) } });
+    const r = await runCli(['version'], {
+      cwd: dir,
+      env: { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db', MIGRATIONS_DIR: await writeMigrations(dir, BASIC) },
+    });
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(2); // the target line, then the error
     expect(lines[1]).toMatch(/^error: Database "no_such_db" does not exist on .+; fix: create it \(createdb no_such_db\) or fix POSTGRES_DB_PROD$/);

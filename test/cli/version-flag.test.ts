@@ -6,7 +6,7 @@ import { describe, expect, test } from '../support/fixtures';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
-describe('the tool\'s version and a missing command', () => {
+describe("the tool's version and a missing command", () => {
   test.for([{ args: ['--version'] }, { args: ['-version'] }])('$args prints the version from package.json and exits 0', async ({ args }, { dir }) => {
     const r = await runCli(args, { cwd: dir });
     expect(r.stdout).toBe(`migrate-tool ${pkg.version}\n`);

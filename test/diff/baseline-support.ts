@@ -7,7 +7,8 @@ import { writeMigrations, type Files } from '../support/migrations';
 import { cli } from './support';
 
 export const HISTORY: Files = {
-  '20250101000000_init.up.sql': "CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL CHECK (name <> ''));\nINSERT INTO companies (name) VALUES ('system');",
+  '20250101000000_init.up.sql':
+    "CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL CHECK (name <> ''));\nINSERT INTO companies (name) VALUES ('system');",
   '20250101000000_init.down.sql': 'DROP TABLE companies;',
   'tenant/20250101000100_employees.up.sql': [
     "CREATE TYPE role AS ENUM ('admin', 'staff');",

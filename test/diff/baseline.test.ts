@@ -32,7 +32,8 @@ describe('diff --baseline', () => {
     const { migrations, global, tenant } = await baselined(db, dir);
     const globalUp = await readFile(join(migrations, global), 'utf8');
     const tenantUp = await readFile(join(migrations, tenant), 'utf8');
-    for (const text of [globalUp, tenantUp]) expect(text.split('\n').slice(0, 2).join('\n')).toContain('-- migrate:baseline replaces 20250101000000..20250101000300');
+    for (const text of [globalUp, tenantUp])
+      expect(text.split('\n').slice(0, 2).join('\n')).toContain('-- migrate:baseline replaces 20250101000000..20250101000300');
     expect(globalUp).toContain('CREATE TABLE public.companies');
     expect(globalUp).toContain("CHECK ((name <> ''::text))");
     expect(globalUp).toContain("INSERT INTO public.companies VALUES (1, 'system', 'free');");
@@ -79,7 +80,9 @@ describe('diff --baseline', () => {
     const snapshot = await takeSnapshot({ query: (sql) => db.query(sql) });
     const objects = (schema: string) => [...snapshot.get(schema)!].filter(([key]) => !key.startsWith('function ')).sort();
     expect(objects('company_c')).toEqual(objects('company_a'));
-    const bodies = await db.query(`SELECT n.nspname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'touch' ORDER BY 1`);
+    const bodies = await db.query(
+      `SELECT n.nspname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'touch' ORDER BY 1`,
+    );
     expect(bodies.rows.map((r) => r.nspname)).toEqual(['company_a', 'company_b', 'company_c']);
     expect(new Set(bodies.rows.map((r) => r.prosrc)).size).toBe(1);
   });
@@ -116,11 +119,13 @@ describe('diff --baseline', () => {
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('Migrating to version 20250101000300 (plan) in public');
     expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in public, without running SQL/);
-    const { rows } = await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'companies' AND column_name = 'plan'`);
+    const { rows } = await db.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name = 'companies' AND column_name = 'plan'`,
+    );
     expect(rows).toHaveLength(1);
   });
 
-  test('down removes a baseline\'s record only, and up records it again', async ({ db, dir }) => {
+  test("down removes a baseline's record only, and up records it again", async ({ db, dir }) => {
     await writeMigrations(dir, HISTORY);
     await createTenants(db, 'company_a');
     expect((await cli(['up'], { url: db.url, dir })).code).toBe(0);
@@ -141,7 +146,9 @@ describe('diff --baseline', () => {
     expect((await cli(['hash'], { url: db.url, dir })).code).toBe(0);
     const up = await cli(['up'], { url: db.url, dir });
     expect(up.code).toBe(2);
-    expect(up.stderr).toMatch(/tenant\/\d{14}_init\.up\.sql is a baseline of 20250101000000\.\.20250101000300, but no tenant migration of that range is in the folder/);
+    expect(up.stderr).toMatch(
+      /tenant\/\d{14}_init\.up\.sql is a baseline of 20250101000000\.\.20250101000300, but no tenant migration of that range is in the folder/,
+    );
     expect(up.stderr).toContain('keep the files a baseline replaces in the folder');
   });
 

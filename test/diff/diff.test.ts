@@ -19,11 +19,25 @@ describe('diff --from=migrations', () => {
     expect(written).toHaveLength(4);
     expect(written.filter((f) => f.startsWith('tenant/'))).toHaveLength(2);
 
-    const tenantUp = await readFile(join(dir, 'migrations', written.find((f) => f.startsWith('tenant/') && f.endsWith('.up.sql'))!), 'utf8');
+    const tenantUp = await readFile(
+      join(
+        dir,
+        'migrations',
+        written.find((f) => f.startsWith('tenant/') && f.endsWith('.up.sql'))!,
+      ),
+      'utf8',
+    );
     expect(tenantUp).toContain('CREATE TABLE "employees"');
     expect(tenantUp).not.toMatch(/"tenant"\./);
     expect(tenantUp).not.toMatch(/DO \$\$/);
-    const tenantDown = await readFile(join(dir, 'migrations', written.find((f) => f.startsWith('tenant/') && f.endsWith('.down.sql'))!), 'utf8');
+    const tenantDown = await readFile(
+      join(
+        dir,
+        'migrations',
+        written.find((f) => f.startsWith('tenant/') && f.endsWith('.down.sql'))!,
+      ),
+      'utf8',
+    );
     expect(tenantDown).toContain('DROP TABLE "employees"');
     expect(tenantDown).not.toMatch(/"tenant"\./);
 
@@ -61,8 +75,20 @@ describe('diff --from=migrations', () => {
     const added = (await files(migrations)).filter((f) => !before.includes(f));
     expect(added).toHaveLength(2);
     expect(added.every((f) => /^tenant\/\d{14}_add_employee_bio\.(up|down)\.sql$/.test(f))).toBe(true);
-    const up = await readFile(join(migrations, added.find((f) => f.endsWith('.up.sql'))!), 'utf8');
-    const down = await readFile(join(migrations, added.find((f) => f.endsWith('.down.sql'))!), 'utf8');
+    const up = await readFile(
+      join(
+        migrations,
+        added.find((f) => f.endsWith('.up.sql'))!,
+      ),
+      'utf8',
+    );
+    const down = await readFile(
+      join(
+        migrations,
+        added.find((f) => f.endsWith('.down.sql'))!,
+      ),
+      'utf8',
+    );
     expect(up).toMatch(/ALTER TABLE "employees" ADD COLUMN\s+"bio" TEXT;/);
     expect(down).toMatch(/ALTER TABLE "employees" DROP COLUMN "bio";/);
     const sum = await readFile(join(migrations, 'migrate.sum'), 'utf8');
@@ -133,7 +159,14 @@ describe('diff --from=database', () => {
     expect(r.stdout).toContain('Dropped column: legacy_code in services (data loss)');
     const written = (await files(join(dir, 'migrations'))).filter((f) => f.includes('drop_legacy_code'));
     expect(written).toHaveLength(2);
-    const up = await readFile(join(dir, 'migrations', written.find((f) => f.endsWith('.up.sql'))!), 'utf8');
+    const up = await readFile(
+      join(
+        dir,
+        'migrations',
+        written.find((f) => f.endsWith('.up.sql'))!,
+      ),
+      'utf8',
+    );
     expect(up).toMatch(/ALTER TABLE "services" DROP COLUMN "legacy_code";/);
     expect(up).not.toContain('company_abc123');
   });

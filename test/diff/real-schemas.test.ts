@@ -27,7 +27,11 @@ describe('diff on real Prisma schemas', () => {
     expect(r.stdout).not.toContain('Tenant changes');
     const files = await sqlFiles(join(dir, 'migrations'));
     expect(tenantFiles(files)).toEqual([]);
-    expect(globalFiles(files).map(([, sql]) => sql).join('\n')).toContain('CREATE TABLE "posts"');
+    expect(
+      globalFiles(files)
+        .map(([, sql]) => sql)
+        .join('\n'),
+    ).toContain('CREATE TABLE "posts"');
 
     await createTenants(db, 'company_a');
     expect((await cli(['up'], { url: db.url, dir })).code).toBe(0);
@@ -43,8 +47,12 @@ describe('diff on real Prisma schemas', () => {
     const r = await cli(['diff', 'init'], { url: db.url, dir, schema });
     expect(r.code, r.stderr).toBe(0);
     const files = await sqlFiles(join(dir, 'migrations'));
-    const global = globalFiles(files).map(([, sql]) => sql).join('\n');
-    const tenant = tenantFiles(files).map(([, sql]) => sql).join('\n');
+    const global = globalFiles(files)
+      .map(([, sql]) => sql)
+      .join('\n');
+    const tenant = tenantFiles(files)
+      .map(([, sql]) => sql)
+      .join('\n');
     expect(global).not.toMatch(/"tenant"\./);
     expect(global).not.toContain('employee_role');
     expect(global).toContain('CREATE EXTENSION IF NOT EXISTS "citext"');

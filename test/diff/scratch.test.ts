@@ -10,7 +10,11 @@ import { cliWithLateServer } from '../support/late-server';
 import { cli, SAMPLE_SCHEMA } from './support';
 
 function scratchOf(pid: number): Promise<string[]> {
-  return withAdmin(async (c) => (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${pid}\\_%`])).rows.map((r) => r.datname));
+  return withAdmin(async (c) =>
+    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${pid}\\_%`])).rows.map(
+      (r) => r.datname,
+    ),
+  );
 }
 
 async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -56,7 +60,10 @@ describe('scratch database', () => {
   });
 
   test('a successful diff leaves no scratch database behind', async ({ db, dir }) => {
-    const child = spawnCli(['diff', 'x', '--dry-run'], { cwd: dir, env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') } });
+    const child = spawnCli(['diff', 'x', '--dry-run'], {
+      cwd: dir,
+      env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') },
+    });
     const r = await collect(child, { timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('Created table: companies');
@@ -72,7 +79,11 @@ test('the target database is announced and untouched by diff --from=migrations',
 });
 
 test('--wait retries until the server accepts, before the scratch database is created', async ({ db, dir }) => {
-  const r = await cliWithLateServer(['diff', 'x', '--dry-run', '--wait=20'], { url: db.url, dir, env: { PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') } });
+  const r = await cliWithLateServer(['diff', 'x', '--dry-run', '--wait=20'], {
+    url: db.url,
+    dir,
+    env: { PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') },
+  });
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toContain('Waiting for the database: Connection refused');
   expect(r.stdout).toContain('Created table: companies');

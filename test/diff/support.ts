@@ -31,7 +31,10 @@ export async function sampleMigrations(dir: string): Promise<string> {
   return to;
 }
 
-export function cli(args: string[], opts: { url: string; dir: string; schema?: string; migrations?: string; env?: Record<string, string> }): Promise<CliResult> {
+export function cli(
+  args: string[],
+  opts: { url: string; dir: string; schema?: string; migrations?: string; env?: Record<string, string> },
+): Promise<CliResult> {
   return runCli(args, {
     cwd: opts.dir,
     env: {

@@ -33,7 +33,7 @@ describe('summary in words', () => {
       '-- AlterTable\nALTER TABLE "employees" ADD COLUMN     "bio" TEXT,\nADD COLUMN     "age" INTEGER NOT NULL DEFAULT 0,\nDROP COLUMN "legacy_id",\nALTER COLUMN "name" SET DATA TYPE VARCHAR(10);',
       '-- CreateIndex\nCREATE INDEX "employees_name_idx" ON "employees"("name");',
       '-- DropTable\nDROP TABLE "old";',
-      '-- CreateEnum\nCREATE TYPE "Status" AS ENUM (\'a\', \'b\');',
+      "-- CreateEnum\nCREATE TYPE \"Status\" AS ENUM ('a', 'b');",
     ].join('\n\n');
     expect(summarize(script)).toEqual([
       { text: 'Created table: invoices', dataLoss: false },
@@ -48,7 +48,10 @@ describe('summary in words', () => {
   });
 
   test('splits ALTER TABLE clauses only at top-level commas', () => {
-    expect(splitClauses(`ADD COLUMN "a" DECIMAL(10,2), ADD COLUMN "b" TEXT DEFAULT 'x,y'`)).toEqual([`ADD COLUMN "a" DECIMAL(10,2)`, `ADD COLUMN "b" TEXT DEFAULT 'x,y'`]);
+    expect(splitClauses(`ADD COLUMN "a" DECIMAL(10,2), ADD COLUMN "b" TEXT DEFAULT 'x,y'`)).toEqual([
+      `ADD COLUMN "a" DECIMAL(10,2)`,
+      `ADD COLUMN "b" TEXT DEFAULT 'x,y'`,
+    ]);
   });
 });
 
@@ -72,7 +75,10 @@ describe('Prisma schema', () => {
 
 test("a Prisma 6 schema's datasource url is ignored, lines kept", async () => {
   const file = await sample();
-  const old = { path: file.path, content: file.content.replace('provider = "postgresql"', 'provider = "postgresql"\n  url      = env("DATABASE_URL")\n  directUrl = env("DIRECT_URL")') };
+  const old = {
+    path: file.path,
+    content: file.content.replace('provider = "postgresql"', 'provider = "postgresql"\n  url      = env("DATABASE_URL")\n  directUrl = env("DIRECT_URL")'),
+  };
   await expect(readModels(old)).rejects.toThrow(/datasource property `url` is no longer supported/);
   const cleaned = withoutConnectionUrls(old);
   expect(cleaned.content.split('\n')).toHaveLength(old.content.split('\n').length);
@@ -140,4 +146,3 @@ describe('"char" as text', () => {
     expect(charAsText(results)).toEqual([{ fields: [{ dataTypeID: 25 }] }, { fields: [{ dataTypeID: 23 }] }]);
   });
 });
-

@@ -11,11 +11,18 @@ describe('library API', () => {
     const { result } = await migrate({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) });
     expect(result?.failed).toEqual([]);
     expect(result?.done.map((d) => `${d.schema}@${d.version}`).sort()).toEqual([
-      'company_a@20250101000100', 'company_a@20250101000200', 'company_b@20250101000100',
-      'company_b@20250101000200', 'company_c@20250101000100', 'company_c@20250101000200', 'public@20250101000000',
+      'company_a@20250101000100',
+      'company_a@20250101000200',
+      'company_b@20250101000100',
+      'company_b@20250101000200',
+      'company_c@20250101000100',
+      'company_c@20250101000200',
+      'public@20250101000000',
     ]);
     expect(events.filter((e) => e.type === 'migration:start').map((e) => (e as { version: string }).version)).toEqual([
-      '20250101000000', '20250101000100', '20250101000200',
+      '20250101000000',
+      '20250101000100',
+      '20250101000200',
     ]);
     expect(events.filter((e) => e.type === 'progress').at(-1)).toEqual({ type: 'progress', done: 3, total: 3 });
   });
@@ -55,7 +62,7 @@ describe('library API', () => {
     expect(again.result?.done.map((d) => d.version)).toEqual(['20250101000100', '20250101000200']);
   });
 
-  test('a role granted only the state table\'s rows can run up once the table exists: a run creates nothing it finds', async ({ db, dir }) => {
+  test("a role granted only the state table's rows can run up once the table exists: a run creates nothing it finds", async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
     const role = `rows_only_${db.name}`;

@@ -78,11 +78,15 @@ describe('loading a migrations folder', () => {
 
 describe('what loading refuses in the files themselves', () => {
   test('refuses CREATE EXTENSION in a tenant migration, with the line and the way out', async ({ dir }) => {
-    const root = await writeMigrations(dir, {
-      ...BASIC,
-      'tenant/20250101000300_uuid.up.sql': '-- ids\nCREATE TABLE tokens (id int);\nCREATE /* why not */ EXTENSION IF NOT EXISTS pgcrypto;\n',
-      'tenant/20250101000300_uuid.down.sql': 'DROP TABLE tokens;\nDROP EXTENSION pgcrypto;\n',
-    }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      {
+        ...BASIC,
+        'tenant/20250101000300_uuid.up.sql': '-- ids\nCREATE TABLE tokens (id int);\nCREATE /* why not */ EXTENSION IF NOT EXISTS pgcrypto;\n',
+        'tenant/20250101000300_uuid.down.sql': 'DROP TABLE tokens;\nDROP EXTENSION pgcrypto;\n',
+      },
+      { sum: false },
+    );
     const error = await rejection(loadMigrations(root));
     expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
     expect(error.message).toContain('tenant/20250101000300_uuid.up.sql:3: CREATE EXTENSION in a tenant migration');
@@ -92,18 +96,25 @@ describe('what loading refuses in the files themselves', () => {
   });
 
   test('leaves CREATE EXTENSION to global migrations, and the words in tenant strings and comments alone', async ({ dir }) => {
-    const root = await writeMigrations(dir, {
-      ...BASIC,
-      '20250101000300_pgcrypto.up.sql': 'CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public;',
-      'tenant/20250101000400_note.up.sql': "-- CREATE EXTENSION is global\nCREATE TABLE notes (body text DEFAULT 'create extension x;');\n",
-    }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      {
+        ...BASIC,
+        '20250101000300_pgcrypto.up.sql': 'CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public;',
+        'tenant/20250101000400_note.up.sql': "-- CREATE EXTENSION is global\nCREATE TABLE notes (body text DEFAULT 'create extension x;');\n",
+      },
+      { sum: false },
+    );
     const folder = await loadMigrations(root);
     expect(folder.migrations.map((m) => m.version)).toContain('20250101000400');
   });
 
   test('reads -- migrate:no-transaction after the header comments that create writes', async ({ dir }) => {
     const root = await writeMigrations(dir, BASIC);
-    const body = { up: '\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n', down: 'DROP INDEX employees_name_idx;\n' };
+    const body = {
+      up: '\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n',
+      down: 'DROP INDEX employees_name_idx;\n',
+    };
     await createMigration(root, 'employees_name_idx', { tenant: true, now: new Date('2026-01-02T03:04:05Z'), body });
     const folder = await loadMigrations(root);
     const created = folder.migrations.find((m) => m.name === 'employees_name_idx')!;
@@ -113,9 +124,13 @@ describe('what loading refuses in the files themselves', () => {
   });
 
   test('refuses -- migrate:no-transaction after SQL, naming the line', async ({ dir }) => {
-    const root = await writeMigrations(dir, {
-      'tenant/20250101000100_idx.up.sql': '-- an index\nCREATE TABLE t (a int);\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
-    }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      {
+        'tenant/20250101000100_idx.up.sql': '-- an index\nCREATE TABLE t (a int);\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
+      },
+      { sum: false },
+    );
     const error = await rejection(loadMigrations(root));
     expect(error.message).toContain('tenant/20250101000100_idx.up.sql:3: -- migrate:no-transaction after SQL is not read');
     expect(error.message).toContain('move it to the top of the file');
@@ -177,7 +192,11 @@ describe('what loading refuses in the folder', () => {
 
   test('a migrations folder that is a file is a usage error that says so', async ({ dir }) => {
     await writeFile(join(dir, 'migrations'), 'SELECT 1;');
-    await expect(loadMigrations(join(dir, 'migrations'))).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining('is not a folder'), advice: expect.stringContaining('MIGRATIONS_DIR') });
+    await expect(loadMigrations(join(dir, 'migrations'))).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('is not a folder'),
+      advice: expect.stringContaining('MIGRATIONS_DIR'),
+    });
   });
 });
 

@@ -32,7 +32,9 @@ describe('a CREATE INDEX CONCURRENTLY that keeps timing out', () => {
       for (const f of result!.failed) {
         expect(f.error).toContain('canceling statement due to lock timeout');
         expect(f.error).toContain(`it left invalid index ${f.schema}.appointments_starts_at_idx (not usable, so 20250101000200 is not recorded as applied)`);
-        expect(f.error).toContain(`fix: run DROP INDEX CONCURRENTLY IF EXISTS "${f.schema}"."appointments_starts_at_idx"; then \`migrate-tool force 20250101000100 --tenant ${f.schema}\``);
+        expect(f.error).toContain(
+          `fix: run DROP INDEX CONCURRENTLY IF EXISTS "${f.schema}"."appointments_starts_at_idx"; then \`migrate-tool force 20250101000100 --tenant ${f.schema}\``,
+        );
       }
     } finally {
       await app.end();

@@ -10,11 +10,7 @@ describe('splitStatements', () => {
 
   it('keeps semicolons inside strings, quoted identifiers and comments', () => {
     const sql = `INSERT INTO t VALUES ('a;b', 'it''s;'); SELECT "we;ird" FROM x /* c; /* nested; */ still */; -- x; y\nSELECT E'\\';';`;
-    expect(texts(sql)).toEqual([
-      `INSERT INTO t VALUES ('a;b', 'it''s;')`,
-      `SELECT "we;ird" FROM x /* c; /* nested; */ still */`,
-      `SELECT E'\\';'`,
-    ]);
+    expect(texts(sql)).toEqual([`INSERT INTO t VALUES ('a;b', 'it''s;')`, `SELECT "we;ird" FROM x /* c; /* nested; */ still */`, `SELECT E'\\';'`]);
   });
 
   it('keeps dollar-quoted bodies whole, with or without a tag', () => {
@@ -66,7 +62,7 @@ describe('-- migrate:no-transaction', () => {
 });
 
 describe('leadingWords', () => {
-  it('reads a statement\'s first words past comments, and stops at anything else', () => {
+  it("reads a statement's first words past comments, and stops at anything else", () => {
     expect(leadingWords('CREATE /* x */ -- y\n  Extension IF NOT EXISTS pgcrypto', 2)).toEqual(['create', 'extension']);
     expect(leadingWords("SELECT 'create extension'", 3)).toEqual(['select']);
   });

@@ -37,6 +37,8 @@ describe('snapshot', () => {
       's2: + table extra (should not be there; 1 column, 1 constraint, 1 index)',
     ]);
     await db.query('ALTER TABLE s1.t ALTER COLUMN a DROP NOT NULL');
-    expect(describeDifferences(compareSnapshots(before, await takeSnapshot(q)))).toEqual(['s1, s2: + table extra (should not be there; 1 column, 1 constraint, 1 index)']);
+    expect(describeDifferences(compareSnapshots(before, await takeSnapshot(q)))).toEqual([
+      's1, s2: + table extra (should not be there; 1 column, 1 constraint, 1 index)',
+    ]);
   });
 });

@@ -25,9 +25,7 @@ describe('test', () => {
 
   test('the down files that diff generates pass', async ({ db, dir }) => {
     await sampleMigrations(dir);
-    const schema = await schemaCopy(dir, (t) =>
-      addToModel(addToModel(t, 'Employee', '  bio String?\n  @@index([name])'), 'Role', '  level Int @default(0)'),
-    );
+    const schema = await schemaCopy(dir, (t) => addToModel(addToModel(t, 'Employee', '  bio String?\n  @@index([name])'), 'Role', '  level Int @default(0)'));
     const d = await cli(['diff', 'more_fields'], { url: db.url, dir, schema });
     expect(d.code, d.stderr).toBe(0);
     const r = await cli(['test', '--json'], { url: db.url, dir });
@@ -128,8 +126,11 @@ describe('test', () => {
     await sampleMigrations(dir);
     const out = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
       // The operations guide's own words: its script takes -SkipConfirmation.
-      execFile('sh', [join(ROOT, 'scripts/test-migration.sh'), ...extra, '--dir', join(dir, 'migrations')], { env: { PATH: process.env.PATH, ...envFor(db.url) } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
+      execFile(
+        'sh',
+        [join(ROOT, 'scripts/test-migration.sh'), ...extra, '--dir', join(dir, 'migrations')],
+        { env: { PATH: process.env.PATH, ...envFor(db.url) } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code) : 0, stdout, stderr }),
       );
     });
     expect(out.stderr).not.toContain('Unknown flag');
@@ -155,7 +156,9 @@ describe('test', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: Interrupted: the scratch database was dropped');
     expect(r.stdout).not.toContain('FAILED');
-    const left = await withAdmin(async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${child.pid}\\_%`])).rows);
+    const left = await withAdmin(
+      async (c) => (await c.query(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${child.pid}\\_%`])).rows,
+    );
     expect(left).toEqual([]);
   });
 

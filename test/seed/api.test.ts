@@ -24,10 +24,13 @@ describe('seed()', () => {
     const p = await project(dir, db);
     expect((await runCli(['up'], { env: p.env })).code).toBe(0);
     const events: string[] = [];
-    await seed({ connection: db.url, migrationsDir: p.migrations }, {
-      seedsDir: p.seeds,
-      onEvent: (e) => events.push(e.type === 'set:start' ? `start ${e.file}` : `done ${e.result.file}`),
-    });
+    await seed(
+      { connection: db.url, migrationsDir: p.migrations },
+      {
+        seedsDir: p.seeds,
+        onEvent: (e) => events.push(e.type === 'set:start' ? `start ${e.file}` : `done ${e.result.file}`),
+      },
+    );
     expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
     expect(events).toHaveLength(12);
   });
@@ -37,10 +40,15 @@ describe('seed()', () => {
     expect((await runCli(['up'], { env: p.env })).code).toBe(0);
     await writeFile(join(p.seeds, '07_slow.sql'), 'SELECT pg_sleep(60);\n');
     const running = seed({ connection: db.url, migrationsDir: p.migrations }, { seedsDir: p.seeds });
-    const outcome = running.then(() => undefined, (error: unknown) => error);
+    const outcome = running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     // The seed runs on the lock's connection: once the slow set runs there, end that session.
-    for (let killed = 0; killed === 0; ) {
-      const r = await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'`);
+    for (let killed = 0; killed === 0;) {
+      const r = await db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_sleep(60)%'`,
+      );
       killed = r.rowCount ?? 0;
       if (!killed) await new Promise((resolve) => setTimeout(resolve, 50));
     }

@@ -21,7 +21,11 @@ describe('seed files', () => {
       'README.md': 'not a seed',
     });
     const sets = await loadSeeds(seeds);
-    expect(sets.map((s) => [s.file, s.name])).toEqual([['01_resources.json', 'Resources'], ['02_roles.json', 'Roles'], ['10_late.sql', 'Late']]);
+    expect(sets.map((s) => [s.file, s.name])).toEqual([
+      ['01_resources.json', 'Resources'],
+      ['02_roles.json', 'Roles'],
+      ['10_late.sql', 'Late'],
+    ]);
     expect(displayName('05_default_settings.sql')).toBe('Default Settings');
   });
 
@@ -30,9 +34,13 @@ describe('seed files', () => {
       '01_a.json': { table: 'roles', key: 'name', rows: [{ name: 'x' }, { name: 'x' }, { description: 'no key' }, 'text'], colour: 1 },
       '02_b.json': '{ "table": ',
       '03_c.json': {
-        table: 'policy_rules', key: ['role', 'action'],
+        table: 'policy_rules',
+        key: ['role', 'action'],
         references: { role: { column: 'role_id', table: 'roles', by: 'name' }, resource: { table: 'resources', by: ['a', 'b'] } },
-        rows: [{ role: 'admin', role_id: 1, action: 'read' }, { role: 'admin', action: 'write', resource: 'flat' }],
+        rows: [
+          { role: 'admin', role_id: 1, action: 'read' },
+          { role: 'admin', action: 'write', resource: 'flat' },
+        ],
       },
       '04_d.json': { table: 'a.b.c', key: [], rows: {} },
       '05_e.json': { table: 'company.settings', tenant: true, key: 'k', rows: [] },
@@ -56,7 +64,7 @@ describe('seed files', () => {
   });
 
   test('a .sql seed may not end the transaction it runs in', async ({ dir }) => {
-    const seeds = await folder(dir, { '01_x.sql': "-- setup\nINSERT INTO t VALUES (1);\nCOMMIT;\nDO $$ BEGIN PERFORM 1; END $$;\n" });
+    const seeds = await folder(dir, { '01_x.sql': '-- setup\nINSERT INTO t VALUES (1);\nCOMMIT;\nDO $$ BEGIN PERFORM 1; END $$;\n' });
     expect((await rejection(loadSeeds(seeds))).message).toContain('01_x.sql:3: COMMIT is not allowed');
   });
 

@@ -37,40 +37,44 @@ describe('the sample seed data', () => {
     expect(second.totals).toEqual({ inserted: 0, updated: 0, unchanged: first.totals.inserted });
   });
 
-  test.skipIf(!existsSync(SAMPLE_MIGRATIONS))('applies to a database migrated with the sample migrations (skipped when migrations/ is absent)', async ({ db }) => {
-    await db.query('CREATE SCHEMA company_a; CREATE SCHEMA company_b');
-    const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS };
-    const up = await runCli(['up'], { env });
-    expect(up.code, up.stderr).toBe(0);
-    const [first, second] = await seedTwice(env);
-    expect(first.totals.inserted).toBe(await expectedRows());
-    expect(second.totals).toMatchObject({ inserted: 0, updated: 0 });
-    const admin = await db.query(
-      `SELECT count(*)::int AS n FROM policy_rules p JOIN roles r ON r.id = p.role_id WHERE r.name = 'owner'`,
-    );
-    expect(admin.rows[0].n).toBe((await readSet(SEEDS, '04_policies.json')).rows.filter((r) => r.role === 'owner').length);
-  });
+  test.skipIf(!existsSync(SAMPLE_MIGRATIONS))(
+    'applies to a database migrated with the sample migrations (skipped when migrations/ is absent)',
+    async ({ db }) => {
+      await db.query('CREATE SCHEMA company_a; CREATE SCHEMA company_b');
+      const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS };
+      const up = await runCli(['up'], { env });
+      expect(up.code, up.stderr).toBe(0);
+      const [first, second] = await seedTwice(env);
+      expect(first.totals.inserted).toBe(await expectedRows());
+      expect(second.totals).toMatchObject({ inserted: 0, updated: 0 });
+      const admin = await db.query(`SELECT count(*)::int AS n FROM policy_rules p JOIN roles r ON r.id = p.role_id WHERE r.name = 'owner'`);
+      expect(admin.rows[0].n).toBe((await readSet(SEEDS, '04_policies.json')).rows.filter((r) => r.role === 'owner').length);
+    },
+  );
 
-  test.skipIf(!existsSync(SAMPLE_MIGRATIONS) || Boolean(noDump))(`the production checklist on the sample: backup, migrate, seed, verify, restore${noDump ? ` (skipped: ${noDump})` : ''}`, async ({ db, dir }) => {
-    await db.query('CREATE SCHEMA company_acme');
-    const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS, BACKUP_DIR: join(dir, 'backups') };
-    const run = async (...args: string[]) => {
-      const r = await runCli(args, { env });
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
-    await run('up', '--backup');
-    await run('seed');
-    const verified = await run('seed', '--dry-run');
-    expect(verified).toContain('Dry run complete, nothing was changed: 0 would be inserted, 0 would be updated');
-    expect(await run('status', '--exit-code')).not.toContain('pending');
-    const file = /Backup written: (\S+)/.exec(await run('backup'))![1]!;
-    const version = await run('version');
+  test.skipIf(!existsSync(SAMPLE_MIGRATIONS) || Boolean(noDump))(
+    `the production checklist on the sample: backup, migrate, seed, verify, restore${noDump ? ` (skipped: ${noDump})` : ''}`,
+    async ({ db, dir }) => {
+      await db.query('CREATE SCHEMA company_acme');
+      const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS, BACKUP_DIR: join(dir, 'backups') };
+      const run = async (...args: string[]) => {
+        const r = await runCli(args, { env });
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+        return r.stdout;
+      };
+      await run('up', '--backup');
+      await run('seed');
+      const verified = await run('seed', '--dry-run');
+      expect(verified).toContain('Dry run complete, nothing was changed: 0 would be inserted, 0 would be updated');
+      expect(await run('status', '--exit-code')).not.toContain('pending');
+      const file = /Backup written: (\S+)/.exec(await run('backup'))![1]!;
+      const version = await run('version');
 
-    await db.query(`DELETE FROM policy_rules; INSERT INTO company_acme.branches (name) VALUES ('Damage')`);
-    const restored = await run('restore', file);
-    expect(restored).toContain(`Restored version:\n${version}`);
-    expect((await db.query('SELECT count(*)::int AS n FROM company_acme.branches')).rows[0].n).toBe(0);
-    expect(await run('seed', '--dry-run')).toContain('0 would be inserted, 0 would be updated');
-  });
+      await db.query(`DELETE FROM policy_rules; INSERT INTO company_acme.branches (name) VALUES ('Damage')`);
+      const restored = await run('restore', file);
+      expect(restored).toContain(`Restored version:\n${version}`);
+      expect((await db.query('SELECT count(*)::int AS n FROM company_acme.branches')).rows[0].n).toBe(0);
+      expect(await run('seed', '--dry-run')).toContain('0 would be inserted, 0 would be updated');
+    },
+  );
 });

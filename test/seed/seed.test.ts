@@ -18,7 +18,18 @@ async function migrated(dir: string, db: Parameters<typeof project>[1], tenants 
 async function seedJson(env: Record<string, string>, ...flags: string[]) {
   const r = await runCli(['seed', '--json', ...flags], { env });
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as { dryRun: boolean; totals: { inserted: number; updated: number; unchanged: number }; sets: Array<{ file: string; inserted: number; updated: number; unchanged: number; schemas: number; changes: Array<{ action: string; key: Record<string, unknown>; columns?: string[]; schema: string }> }> };
+  return JSON.parse(r.stdout) as {
+    dryRun: boolean;
+    totals: { inserted: number; updated: number; unchanged: number };
+    sets: Array<{
+      file: string;
+      inserted: number;
+      updated: number;
+      unchanged: number;
+      schemas: number;
+      changes: Array<{ action: string; key: Record<string, unknown>; columns?: string[]; schema: string }>;
+    }>;
+  };
 }
 
 describe('seed', () => {
@@ -39,7 +50,7 @@ describe('seed', () => {
     expect(await snapshot(db)).toEqual(after);
   });
 
-  test('prints the guide\'s lines: start, target, one line per set with counts, complete', async ({ db, dir }) => {
+  test("prints the guide's lines: start, target, one line per set with counts, complete", async ({ db, dir }) => {
     const p = await migrated(dir, db);
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code, r.stderr).toBe(0);
@@ -205,10 +216,14 @@ describe('seed', () => {
 
   test('a .sql seed marked -- seed:tenant runs in every tenant schema with search_path set to it', async ({ db, dir }) => {
     const p = await migrated(dir, db);
-    await writeFile(join(p.seeds, '07_tenant_flag.sql'), `-- seed:tenant\nINSERT INTO settings (key, value) VALUES ('from_sql', '"yes"') ON CONFLICT (key) DO NOTHING;\n`);
+    await writeFile(
+      join(p.seeds, '07_tenant_flag.sql'),
+      `-- seed:tenant\nINSERT INTO settings (key, value) VALUES ('from_sql', '"yes"') ON CONFLICT (key) DO NOTHING;\n`,
+    );
     const r = await seedJson(p.env);
     expect(r.sets.find((s) => s.file === '07_tenant_flag.sql')).toMatchObject({ schemas: 2, rowsAffected: 2 });
-    for (const s of ['company_a', 'company_b']) expect((await db.query(`SELECT value FROM ${s}.settings WHERE key = 'from_sql'`)).rows).toEqual([{ value: 'yes' }]);
+    for (const s of ['company_a', 'company_b'])
+      expect((await db.query(`SELECT value FROM ${s}.settings WHERE key = 'from_sql'`)).rows).toEqual([{ value: 'yes' }]);
   });
 
   test('identifiers are quoted and values are parameters: odd names and hostile strings are stored as written', async ({ db, dir }) => {

@@ -30,7 +30,10 @@ export async function startCuttableProxy(targetHost: string, targetPort: number)
       for (const [a, b] of pairs) freeze(a, b);
     },
     async close() {
-      for (const [a, b] of pairs) (a.destroy(), b.destroy());
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
       await new Promise((r) => server.close(r));
     },
   };

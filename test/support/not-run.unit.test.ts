@@ -23,11 +23,15 @@ test(notRun('runs', undefined), () => expect(1).toBe(1));
 `,
     );
     await writeFile(join(dir, 'vitest.config.mjs'), `export default { test: { globals: true, include: ['*.test.ts'] } };\n`);
-    const r = spawnSync(process.execPath, [VITEST, 'run', '--root', dir, '--reporter=default', `--reporter=${join(ROOT, 'test/support/not-run-reporter.ts')}`], {
-      cwd: dir,
-      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', CI: '1' },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      process.execPath,
+      [VITEST, 'run', '--root', dir, '--reporter=default', `--reporter=${join(ROOT, 'test/support/not-run-reporter.ts')}`],
+      {
+        cwd: dir,
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', CI: '1' },
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('NOT RUN'));
     expect(lines).toEqual([

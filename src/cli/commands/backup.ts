@@ -40,7 +40,8 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
   say(`  ${formatBytes(result.bytes)} (${result.bytes} bytes) in ${seconds(result.ms)}, ${result.entries} entries verified with pg_restore --list, mode 0600`);
   say(`  pg_dump ${result.pgDump}, server PostgreSQL ${result.server}`);
   if (result.restore.problem) ctx.out.note(`warning: this installation cannot restore this backup into this server: ${result.restore.problem}`);
-  else if (result.restore.method === 'script') say(`  restore into this server: pg_restore ${result.restore.pgRestore} is newer, so its SQL script runs through psql`);
+  else if (result.restore.method === 'script')
+    say(`  restore into this server: pg_restore ${result.restore.pgRestore} is newer, so its SQL script runs through psql`);
   if (result.removed.length) {
     say(`Removed ${result.removed.length} backup${result.removed.length === 1 ? '' : 's'} of ${c.database} older than ${ctx.config.backupRetentionDays} days:`);
     for (const f of result.removed) say(`  ${f}`);
@@ -54,4 +55,3 @@ function shortPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
-

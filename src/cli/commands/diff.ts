@@ -12,7 +12,11 @@ export const diff: Command = {
   flags: {
     name: { type: 'string', value: 'NAME', desc: 'the migration name (same as the positional NAME)' },
     models: { type: 'string', value: 'A,B', desc: 'only these Prisma models' },
-    baseline: { type: 'string', value: 'NAME', desc: 'collapse the whole history into one global and one tenant migration that build it from empty (existing databases record them without running them)' },
+    baseline: {
+      type: 'string',
+      value: 'NAME',
+      desc: 'collapse the whole history into one global and one tenant migration that build it from empty (existing databases record them without running them)',
+    },
     from: { type: 'string', value: 'SOURCE', desc: '"migrations" (default: what the folder builds, in a scratch database) or "database" (the live target)' },
   },
   database: true,
@@ -21,11 +25,18 @@ export const diff: Command = {
     if (baseline !== undefined) return runBaseline(ctx, baseline);
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    if (!name && !dryRun) throw new UsageError('diff needs a name', 'write `migrate-tool diff add_employee_bio`, or -action=diff -name=add_employee_bio (--dry-run shows the changes without one)');
+    if (!name && !dryRun)
+      throw new UsageError(
+        'diff needs a name',
+        'write `migrate-tool diff add_employee_bio`, or -action=diff -name=add_employee_bio (--dry-run shows the changes without one)',
+      );
     if (name) checkMigrationName(name); // before the scratch database and the engine, not after
     const from = stringFlag(ctx.args, 'from') ?? 'migrations';
     if (from !== 'migrations' && from !== 'database') throw new UsageError(`--from must be "migrations" or "database" (got "${from}")`);
-    const models = stringFlag(ctx.args, 'models')?.split(',').map((m) => m.trim()).filter(Boolean);
+    const models = stringFlag(ctx.args, 'models')
+      ?.split(',')
+      .map((m) => m.trim())
+      .filter(Boolean);
 
     const { computeDiff } = await import('../../diff/generate');
     const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
@@ -53,7 +64,12 @@ export const diff: Command = {
       return EXIT.ok;
     }
     const { writeDiff } = await import('../../diff/write');
-    const written = await writeDiff(ctx.config.migrationsDir, name!, result.scopes, relative(process.cwd(), ctx.config.prismaSchema) || ctx.config.prismaSchema);
+    const written = await writeDiff(
+      ctx.config.migrationsDir,
+      name!,
+      result.scopes,
+      relative(process.cwd(), ctx.config.prismaSchema) || ctx.config.prismaSchema,
+    );
     for (const w of written) ctx.out.print(`Wrote ${shown(w.up)} and ${shown(w.down)}`);
     const lint = await lintWritten(ctx, written);
     ctx.out.data({ changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint });
@@ -82,9 +98,13 @@ async function runBaseline(ctx: CommandContext, name: string) {
   ctx.out.data(result);
   for (const f of result.files) {
     const s = f.statements;
-    ctx.out.print(`Wrote ${shown(join(ctx.config.migrationsDir, f.upFile))}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`);
+    ctx.out.print(
+      `Wrote ${shown(join(ctx.config.migrationsDir, f.upFile))}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`,
+    );
   }
-  ctx.out.print(`Versions ${result.from}..${result.to} stay in the folder: existing databases keep them and record the baseline without running it; new databases and new tenant schemas run the baseline instead.`);
+  ctx.out.print(
+    `Versions ${result.from}..${result.to} stay in the folder: existing databases keep them and record the baseline without running it; new databases and new tenant schemas run the baseline instead.`,
+  );
   return EXIT.ok;
 }
 

@@ -18,7 +18,8 @@ export const force: Command = {
     const target = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'version');
     if (!target) throw new UsageError('force needs a version', 'write `migrate-tool force 20251210215800` or -action=force -version=20251210215800');
     const tenant = stringFlag(ctx.args, 'tenant');
-    if (tenant && boolFlag(ctx.args, 'all')) throw new UsageError('--tenant and --all contradict each other', 'give --tenant S for one schema, or --all for every schema');
+    if (tenant && boolFlag(ctx.args, 'all'))
+      throw new UsageError('--tenant and --all contradict each other', 'give --tenant S for one schema, or --all for every schema');
     const dryRun = boolFlag(ctx.args, 'dry-run');
     const request = { tenant, all: boolFlag(ctx.args, 'all'), forgetApplied: boolFlag(ctx.args, 'forget-applied') };
     const run = (preview: boolean) => forceVersion(engineOptions(ctx), target, { ...request, dryRun: preview });
@@ -29,7 +30,11 @@ export const force: Command = {
     for (const c of result.changes.filter(changed)) ctx.out.print(`  ${c.schema}: ${describeChange(c)}`);
     const where = `${result.version ?? 'none'} in ${result.schemas} schema${result.schemas === 1 ? '' : 's'} (${result.changed} changed)`;
     const dirty = result.changes.some((c) => c.dirty);
-    ctx.out.print(dryRun ? `Dry run: would force version ${where}${dirty ? ' and clear the dirty flag' : ''}; nothing was changed` : `Forced version ${where}${dirty ? '; dirty flag cleared' : ''}`);
+    ctx.out.print(
+      dryRun
+        ? `Dry run: would force version ${where}${dirty ? ' and clear the dirty flag' : ''}; nothing was changed`
+        : `Forced version ${where}${dirty ? '; dirty flag cleared' : ''}`,
+    );
     return EXIT.ok;
   },
 };
@@ -43,7 +48,8 @@ function changedText(r: ForceResult): string {
 /** `removes 20250101000300 (dirty); records 20250101000100 as applied without running it` */
 export function describeChange(c: SchemaChange): string {
   const parts: string[] = [];
-  if (c.removed.length) parts.push(`removes ${c.removed.map((r) => `${r.version} (${r.applied ? 'applied: its change stays in place' : 'dirty'})`).join(', ')}`);
+  if (c.removed.length)
+    parts.push(`removes ${c.removed.map((r) => `${r.version} (${r.applied ? 'applied: its change stays in place' : 'dirty'})`).join(', ')}`);
   if (c.cleared) parts.push(`clears the dirty flag of ${c.cleared}, recording it as applied`);
   if (c.recorded.length) parts.push(`records ${c.recorded.join(', ')} as applied without running ${c.recorded.length === 1 ? 'it' : 'them'}`);
   return parts.join('; ');

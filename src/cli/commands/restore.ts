@@ -18,26 +18,45 @@ export const restore: Command = {
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {
-      ctx.out.print(`Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`);
-      ctx.out.data({ dryRun: true, file: archive.file, bytes: archive.bytes, database: archive.database, createdAt: archive.createdAt, entries: archive.entries });
+      ctx.out.print(
+        `Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
+      );
+      ctx.out.data({
+        dryRun: true,
+        file: archive.file,
+        bytes: archive.bytes,
+        database: archive.database,
+        createdAt: archive.createdAt,
+        entries: archive.entries,
+      });
       return EXIT.ok;
     }
     await confirmInProd(ctx, `restore ${basename(archive.file)}`);
     const o = engineOptions(ctx);
     const result = await runRestore({
-      connection: c, file: archive.file, archive, env, signal: ctx.signal, waitMs: o.waitMs, lockTimeoutMs: o.lockTimeoutMs,
+      connection: c,
+      file: archive.file,
+      archive,
+      env,
+      signal: ctx.signal,
+      waitMs: o.waitMs,
+      lockTimeoutMs: o.lockTimeoutMs,
       onProgress: (p) => ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(p.bytes)} read, ${seconds(p.elapsedMs)}`),
     });
     ctx.out.clearProgress();
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
     if (result.method === 'script') {
       const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
-      ctx.out.print(`  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`);
+      ctx.out.print(
+        `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`,
+      );
     }
     if (result.leftovers.length) {
       const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
       ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);
-      ctx.out.note('  they were probably created after the backup (a later migration, a new tenant); drop them before the next `up`, or restore into an empty database for an exact copy');
+      ctx.out.note(
+        '  they were probably created after the backup (a later migration, a new tenant); drop them before the next `up`, or restore into an empty database for an exact copy',
+      );
     }
     const version = await restoredVersion(ctx);
     ctx.out.data({ ...result, version });
@@ -46,7 +65,9 @@ export const restore: Command = {
 };
 
 function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
-  const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`].filter(Boolean).join(', ');
+  const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`]
+    .filter(Boolean)
+    .join(', ');
   ctx.out.print(`Backup: ${a.file} (${formatBytes(a.bytes)}${from ? `; ${from}` : ''})`);
   const target = connectionOf(ctx).database;
   if (a.database && a.database !== target) ctx.out.note(`note: this backup was taken from database ${a.database}; it is restored into ${target}`);

@@ -45,13 +45,16 @@ function setPrinter(out: Output, dryRun: boolean): (e: SeedEvent) => void {
 }
 
 function counts(r: SetResult): string {
-  if (r.kind === 'sql') return `${r.statements} statement${r.statements === 1 ? '' : 's'} run, ${r.rowsAffected} row${r.rowsAffected === 1 ? '' : 's'} affected`;
+  if (r.kind === 'sql')
+    return `${r.statements} statement${r.statements === 1 ? '' : 's'} run, ${r.rowsAffected} row${r.rowsAffected === 1 ? '' : 's'} affected`;
   return `${r.inserted} inserted, ${r.updated} updated, ${r.unchanged} unchanged`;
 }
 
 function changeLines(r: SetResult): string[] {
   return r.changes.map((c) => {
-    const key = Object.entries(c.key).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ');
+    const key = Object.entries(c.key)
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(', ');
     const where = r.scope === 'tenant' ? `${c.schema}.${r.table}` : r.table;
     return c.action === 'insert' ? `  + insert ${where} ${key}` : `  ~ update ${where} ${key}: ${c.columns!.join(', ')}`;
   });

@@ -7,7 +7,12 @@ export const status: Command = {
   name: 'status',
   summary: 'every migration with its scope and whether it is applied; a tenants summary',
   usage: 'status [--exit-code] [--json]',
-  flags: { 'exit-code': { type: 'boolean', desc: 'exit 3 when anything is pending or dirty, or an index is invalid; 4 when the database has versions the folder lacks' } },
+  flags: {
+    'exit-code': {
+      type: 'boolean',
+      desc: 'exit 3 when anything is pending or dirty, or an index is invalid; 4 when the database has versions the folder lacks',
+    },
+  },
   database: true,
   async run(ctx) {
     const report = await readStatus(engineOptions(ctx));

@@ -20,7 +20,9 @@ export const tenants: Command = {
     const rows = list.map((t) => [t.schema, t.version ?? 'none', String(t.dirty), String(t.behind), ...(invalid ? [t.invalidIndexes?.join(', ') ?? '-'] : [])]);
     for (const line of table([head, ...rows])) ctx.out.print(line);
     const withInvalid = invalid ? `, ${invalid} with invalid indexes (drop them with DROP INDEX CONCURRENTLY and re-run up)` : '';
-    ctx.out.print(`${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty${withInvalid}`);
+    ctx.out.print(
+      `${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty${withInvalid}`,
+    );
     const unknown = [...new Set(list.flatMap((t) => t.unknownVersions ?? []))].sort();
     for (const line of unknownVersionLines(unknown)) ctx.out.print(line.replace('the database has', 'the tenant schemas have'));
     return EXIT.ok;

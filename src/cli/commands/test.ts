@@ -57,4 +57,3 @@ const LABEL: Record<StepResult['check'], string> = {
 function stepPrinter(out: Output): (s: StepResult) => void {
   return (s) => out.print(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.version ? `${s.version}_${s.name}: ` : ''}${LABEL[s.check]}`);
 }
-
