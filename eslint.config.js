@@ -60,6 +60,14 @@ export default tseslint.config(
         'error',
         { patterns: [{ regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`, message: 'the CLI uses the engine only through src/index.ts' }] },
       ],
+      // A lazy import() is an import too: src/index.ts loads heavy modules lazily itself.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: `ImportExpression[source.value=/^\\.\\.\\/(\\.\\.\\/)?(${engineRooms.join('|')}|errors)(\\/|$)/]`,
+          message: 'the CLI uses the engine only through src/index.ts',
+        },
+      ],
     },
   },
   ...forbidden.map(({ files, rooms }) => ({

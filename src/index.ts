@@ -21,10 +21,28 @@ export { backup, type BackupOptions, type BackupResult } from './backup/dump';
 export { restore, type RestoreOptions, type RestoreResult } from './backup/restore';
 export { inspectArchive, type ArchiveInfo } from './backup/archive';
 export { toolEnv } from './backup/tools';
-export { computeDiff, type DiffOptions, type DiffResult, type ScopeDiff } from './diff/generate';
-export { writeDiff, type Written } from './diff/write';
-export { lintFiles, pendingFiles, type Finding, type LintReport } from './lint/lint';
-export { roundtrip, type RoundtripOptions, type RoundtripReport, type StepResult } from './roundtrip/roundtrip';
+export type { DiffOptions, DiffResult, ScopeDiff } from './diff/generate';
+export type { Written } from './diff/write';
+export type { BaselineOptions, BaselineResult, BaselineFile } from './diff/baseline';
+export type { Finding, LintReport } from './lint/lint';
+export type { RoundtripOptions, RoundtripReport, StepResult } from './roundtrip/roundtrip';
+export { describeDifferences, type Difference } from './roundtrip/differences';
+
+// The heavy operations load their modules (Prisma's schema engine, squawk, catalog snapshots) only
+// when called, so that `version` and `up`, from the CLI or an application, never pay for them.
+type Lazy<M, K extends keyof M> = M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type DiffModule = typeof import('./diff/generate');
+type WriteModule = typeof import('./diff/write');
+type BaselineModule = typeof import('./diff/baseline');
+type LintModule = typeof import('./lint/lint');
+type RoundtripModule = typeof import('./roundtrip/roundtrip');
+
+export const computeDiff: Lazy<DiffModule, 'computeDiff'> = async (...a) => (await import('./diff/generate')).computeDiff(...a);
+export const writeDiff: Lazy<WriteModule, 'writeDiff'> = async (...a) => (await import('./diff/write')).writeDiff(...a);
+export const generateBaseline: Lazy<BaselineModule, 'generateBaseline'> = async (...a) => (await import('./diff/baseline')).generateBaseline(...a);
+export const lintFiles: Lazy<LintModule, 'lintFiles'> = async (...a) => (await import('./lint/lint')).lintFiles(...a);
+export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) => (await import('./lint/lint')).pendingFiles(...a);
+export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (await import('./roundtrip/roundtrip')).roundtrip(...a);
 export { importFolder, type ImportResult, type ImportedFile } from './import/import';
 export { TOOLS, isTool, type Tool } from './import/types';
 export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';

@@ -1,11 +1,10 @@
 // `up --lint`: lints exactly what `up` would apply, before anything (a backup included) is done;
 // an error-level finding stops the run.
-import { OperationError, type PlanOptions } from '../index';
+import { OperationError, lintFiles, pendingFiles, type PlanOptions } from '../index';
 import { engineOptions, type CommandContext } from './context';
 import { findingLines, lintSummary } from './render-lint';
 
 export async function lintBeforeUp(ctx: CommandContext, run: PlanOptions): Promise<void> {
-  const { lintFiles, pendingFiles } = await import('../lint/lint');
   const files = await pendingFiles(engineOptions(ctx), run);
   if (files.length === 0) return;
   const report = await lintFiles(files);

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { type DiffResult, type Written, EXIT, UsageError, checkMigrationName } from '../../index';
+import { type DiffResult, type Written, EXIT, UsageError, checkMigrationName, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter } from '../render-run';
@@ -38,7 +38,6 @@ export const diff: Command = {
       .map((m) => m.trim())
       .filter(Boolean);
 
-    const { computeDiff } = await import('../../diff/generate');
     const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
     const result = await computeDiff({
       connection: connectionOf(ctx),
@@ -63,7 +62,6 @@ export const diff: Command = {
       ctx.out.data({ changes: result.scopes, written: [] });
       return EXIT.ok;
     }
-    const { writeDiff } = await import('../../diff/write');
     const written = await writeDiff(
       ctx.config.migrationsDir,
       name!,
@@ -84,7 +82,6 @@ async function runBaseline(ctx: CommandContext, name: string) {
     throw new UsageError('diff --baseline takes only its NAME', 'write `migrate-tool diff --baseline init`');
   }
   checkMigrationName(name);
-  const { generateBaseline } = await import('../../diff/baseline');
   const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
   const result = await generateBaseline({
     connection: connectionOf(ctx),
@@ -117,7 +114,6 @@ function printChanges(ctx: CommandContext, result: DiffResult): void {
 
 /** Lints what was written and prints the findings; they inform the review, they do not fail diff. */
 async function lintWritten(ctx: CommandContext, written: Written[]) {
-  const { lintFiles } = await import('../../lint/lint');
   try {
     const report = await lintFiles(written.map((w) => w.up));
     if (report.findings.length) {

@@ -1,4 +1,4 @@
-import { EXIT } from '../../index';
+import { EXIT, lintFiles, pendingFiles } from '../../index';
 import type { Command } from '../context';
 import { engineOptions } from '../context';
 import { findingLines, lintSummary } from '../render-lint';
@@ -10,7 +10,6 @@ export const lint: Command = {
   // Named files need no database; "pending" is known only from the database.
   database: (args) => args.positionals.length === 0,
   async run(ctx) {
-    const { lintFiles, pendingFiles } = await import('../../lint/lint');
     const files = ctx.args.positionals.length ? ctx.args.positionals : await pendingFiles(engineOptions(ctx));
     if (files.length === 0) {
       ctx.out.data({ files: [], findings: [], errors: 0, warnings: 0 });

@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { EXIT, type StepResult } from '../../index';
+import { describeDifferences, EXIT, roundtrip, type StepResult } from '../../index';
 import { stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';
@@ -14,8 +14,6 @@ export const test: Command = {
   },
   database: true,
   async run(ctx) {
-    const { roundtrip } = await import('../../roundtrip/roundtrip');
-    const { describeDifferences } = await import('../../roundtrip/differences');
     const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
     ctx.out.note(`Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`);
     const report = await roundtrip({
