@@ -46,3 +46,5 @@ export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (aw
 export { importFolder, type ImportResult, type ImportedFile } from './import/import';
 export { TOOLS, isTool, type Tool } from './import/types';
 export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
+export { drift, DriftError, type DriftOptions, type DriftReport, type DriftGroup } from './drift/drift';
+export { differenceLines } from './db/catalog-differences';

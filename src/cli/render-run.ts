@@ -114,8 +114,10 @@ export async function runAndReport(
   ctx: CommandContext,
   steps: number | undefined,
   operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
+  extra: Pick<RunOptions, 'refuse'> = {},
 ): Promise<ExitCode> {
   const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
+    ...extra,
     steps,
     tenant: stringFlag(ctx.args, 'tenant'),
     dryRun: boolFlag(ctx.args, 'dry-run'),

@@ -31,6 +31,8 @@ export interface PlanOptions {
   tenant?: string;
   /** Only tenant migrations (an application catching up one new schema). */
   tenantOnly?: boolean;
+  /** Tenant schemas the caller refuses, and why (`up --check-drift`): reported as failed, like dirty ones (up only). */
+  refuse?: Array<{ schema: string; reason: string }>;
 }
 
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
@@ -44,7 +46,13 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
       const e = dirtyError(t, folder);
       return { schema: t.schema, version: t.dirtyAt!, error: `${e.message}; fix: ${e.advice}` };
     });
-  const clean = tenants.filter((t) => !t.dirtyAt);
+  const refuse = new Map((opts.refuse ?? []).map((r) => [r.schema, r.reason]));
+  for (const t of tenants.filter((s) => !s.dirtyAt && refuse.has(s.schema))) {
+    // Refused only where there is something to do: a schema with nothing pending is not touched anyway.
+    const next = folder.migrations.find((m) => m.scope === 'tenant' && !t.applied.has(m.version));
+    if (next) refused.push({ schema: t.schema, version: next.version, error: refuse.get(t.schema)! });
+  }
+  const clean = tenants.filter((t) => !t.dirtyAt && !refuse.has(t.schema));
 
   const steps: PlanStep[] = [];
   for (const m of folder.migrations) {

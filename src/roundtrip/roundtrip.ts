@@ -11,8 +11,8 @@ import { migrate, rollback } from '../migrations/api';
 import { baselinesOf } from '../migrations/baseline';
 import { loadMigrations, type Migration } from '../migrations/files';
 import { DEFAULTS, type FailedEntry } from '../migrations/options';
-import { compareSnapshots, type Difference } from './differences';
-import { takeSnapshot, type Snapshot } from './snapshot';
+import { compareSnapshots, type Difference } from '../db/catalog-differences';
+import { takeSnapshot, type Snapshot } from '../db/catalog';
 
 /** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
 export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {

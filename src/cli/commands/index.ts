@@ -17,8 +17,27 @@ import { restore } from './restore';
 import { version } from './version';
 import { importCommand } from './import';
 import { adopt } from './adopt';
+import { drift } from './drift';
 
-export const COMMANDS: Command[] = [up, down, version, status, force, create, tenants, hash, seed, backup, restore, diff, lint, test, importCommand, adopt];
+export const COMMANDS: Command[] = [
+  up,
+  down,
+  version,
+  status,
+  force,
+  create,
+  tenants,
+  hash,
+  seed,
+  backup,
+  restore,
+  diff,
+  lint,
+  test,
+  importCommand,
+  adopt,
+  drift,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name);

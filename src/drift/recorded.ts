@@ -1,0 +1,51 @@
+// What drift reads from the live database, in one read-only snapshot: the tenant schemas, the
+// versions recorded for each (aggregated by the server: one row per schema, not per migration),
+// and the digest of each schema's catalog. Three queries, however many tenants there are.
+import type pg from 'pg';
+import { catalogHashes, type CatalogScope } from '../db/catalog';
+import { STATE_TABLE } from '../migrations/state';
+import { listTenantSchemas } from '../tenants/discovery';
+import { tenantsInScope } from '../tenants/scope';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export interface LiveSchema {
+  schema: string;
+  /** Recorded versions, in order. */
+  versions: string[];
+  dirty: boolean;
+  /** Digest of its normalised catalog (db/catalog.ts). */
+  hash: string;
+}
+
+/** public (unless a tenant is named) and every tenant schema in scope, each with its record and digest. */
+export async function readLive(db: Queryable, tenantPattern: string, tenant?: string): Promise<LiveSchema[]> {
+  // One snapshot for the three reads: a migration committing in between cannot split them.
+  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const tenants = tenantsInScope(
+      (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
+      tenant,
+    ).map((t) => t.schema);
+    const schemas = tenant ? tenants : ['public', ...tenants];
+    const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
+    const hashes = await catalogHashes(db, scope, { extensions: false });
+    const recorded = await readRecorded(db, schemas);
+    await db.query('COMMIT');
+    return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+async function readRecorded(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+  if (!exists.rows[0]?.t) return new Map();
+  const r = await db.query<{ schema_name: string; versions: string[]; dirty: boolean }>(
+    `SELECT schema_name, array_agg(version ORDER BY version) AS versions, bool_or(dirty) AS dirty
+       FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) GROUP BY schema_name`,
+    [schemas],
+  );
+  return new Map(r.rows.map((row) => [row.schema_name, { versions: row.versions, dirty: row.dirty }]));
+}
