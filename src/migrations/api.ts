@@ -2,6 +2,7 @@
 // and checks the folder, connects, takes the run lock where it changes anything, and returns
 // a result instead of exiting.
 import type pg from 'pg';
+import { refuseDistributedState } from '../db/citus';
 import { withClient } from '../db/connect';
 import { fitWorkers } from '../db/capacity';
 import { withRunLock } from '../db/run-lock';
@@ -13,7 +14,7 @@ import { resolved, type EngineOptions, type Resolved, type RunResult } from './o
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
-import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
+import { ensureStateTable, pruneDroppedSchemas, readState, STATE_SCHEMA, type DatabaseState } from './state';
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
@@ -149,7 +150,10 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const state = await withClient(o.connection, connectOpts(o), (c) => readState(c, o.tenantPattern));
+  const state = await withClient(o.connection, connectOpts(o), async (c) => {
+    await refuseDistributedState(c, STATE_SCHEMA);
+    return readState(c, o.tenantPattern);
+  });
   return { o, folder, state };
 }
 
@@ -172,6 +176,7 @@ async function locked<P, T>(
     afterLoss: 're-run `migrate-tool up`: what finished is recorded',
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
+    await refuseDistributedState(client, STATE_SCHEMA); // Citus: before a read that would fail less clearly
     const checked = check(await readState(client, o.tenantPattern));
     await ensureStateTable(client);
     await pruneDroppedSchemas(client);

@@ -3,6 +3,7 @@
 // and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
 import pg from 'pg';
 import { STATE_SCHEMA } from '../config/reserved';
+import { localSchemaDdl, refuseDistributedState } from '../db/citus';
 import { listTenantSchemas } from '../tenants/discovery';
 import type { Scope } from './files';
 import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
@@ -60,7 +61,9 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
  * the schema, and COMMENT needs the owner, which a role granted only the table's rows lacks.
  */
 export async function ensureStateTable(db: Queryable): Promise<void> {
-  if (!(await stateTableExists(db))) await db.query(DDL);
+  // On a Citus coordinator the state stays a local table there, never a distributed schema (db/citus.ts).
+  const citus = await refuseDistributedState(db, STATE_SCHEMA);
+  if (!(await stateTableExists(db))) await db.query(citus ? localSchemaDdl(DDL) : DDL);
 }
 
 async function stateTableExists(db: Queryable): Promise<boolean> {

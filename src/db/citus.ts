@@ -1,0 +1,57 @@
+// Citus 12+ schema-based sharding. With `citus.enable_schema_based_sharding = on`, every CREATE SCHEMA
+// makes a distributed schema, placed on a worker; the tool's own state schema created that way
+// becomes one too, and a query joining its table with pg_namespace is then refused ("relation
+// pg_namespace is not distributed"). So on a Citus coordinator the state schema is created with
+// the setting off for that one transaction, and stays a local schema on the coordinator. On plain
+// PostgreSQL nothing here changes what is sent, apart from one catalog lookup.
+import pg from 'pg';
+import { OperationError } from '../errors';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export interface CitusInfo {
+  /** citus_version(), e.g. "Citus 13.2.0 on x86_64-pc-linux-gnu, ...". */
+  version: string;
+  /** Is `schema` a distributed schema (pg_dist_schema, Citus 12+)? */
+  distributed: boolean;
+}
+
+/** Citus's details when the extension is installed in this database, undefined on plain PostgreSQL. */
+export async function citusInfo(db: Queryable, schema: string): Promise<CitusInfo | undefined> {
+  // citus_version() exists only with the extension, so it is called only when the catalog says so.
+  const r = await db.query<{ citus: boolean; dist: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
+            to_regclass('pg_catalog.pg_dist_schema') IS NOT NULL AS dist`,
+  );
+  if (!r.rows[0]?.citus) return undefined;
+  const version = (await db.query<{ v: string }>('SELECT citus_version() AS v')).rows[0]!.v;
+  const distributed = r.rows[0].dist
+    ? (await db.query<{ d: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_dist_schema WHERE schemaid = to_regnamespace($1)) AS d`, [schema])).rows[0]!.d
+    : false;
+  return { version, distributed };
+}
+
+/**
+ * DDL that creates `schema` (in one implicit transaction) as a local schema even where schema-based
+ * sharding is on: SET LOCAL lasts until that transaction ends, so nothing else the session runs
+ * (tenant schemas an application creates, say) is affected.
+ */
+export function localSchemaDdl(ddl: string): string {
+  return `SET LOCAL citus.enable_schema_based_sharding TO off;\n${ddl}`;
+}
+
+/** The state schema is a distributed schema (made by an earlier run with sharding on): say how to make it local. */
+export function distributedStateError(schema: string, info: CitusInfo): OperationError {
+  return new OperationError(
+    `The state schema ${schema} is a Citus distributed schema (${info.version.split(' on ')[0]}), so its table cannot be joined with the catalog; nothing was run`,
+    'CITUS_STATE_DISTRIBUTED',
+    `make it a local schema on the coordinator: SELECT citus_schema_undistribute('${schema}'); then run again`,
+  );
+}
+
+/** Refuses, before anything reads the state, a state schema that Citus distributed. */
+export async function refuseDistributedState(db: Queryable, schema: string): Promise<CitusInfo | undefined> {
+  const info = await citusInfo(db, schema);
+  if (info?.distributed) throw distributedStateError(schema, info);
+  return info;
+}
