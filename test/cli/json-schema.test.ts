@@ -10,8 +10,11 @@ import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const schemas = Object.fromEntries(
-  ['up', 'version', 'status', 'error'].map((name) => [name, ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema', `${name}.schema.json`), 'utf8')))]),
-) as Record<'up' | 'version' | 'status' | 'error', ValidateFunction>;
+  ['up', 'version', 'status', 'error', 'drift'].map((name) => [
+    name,
+    ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema', `${name}.schema.json`), 'utf8'))),
+  ]),
+) as Record<'up' | 'version' | 'status' | 'error' | 'drift', ValidateFunction>;
 
 function valid(name: keyof typeof schemas, stdout: string): unknown {
   const doc = JSON.parse(stdout);
@@ -75,6 +78,19 @@ describe('--json output matches docs/schema', () => {
     expect(status.migrations.filter((m) => m.missingFile)).toHaveLength(2);
     valid('version', (await runCli(['version', '--json'], { env: older })).stdout);
     valid('up', (await runCli(['up', '--json'], { env: older })).stdout);
+  });
+
+  test('drift: nothing drifted, drifted schemas grouped, --tenant, public', async ({ db, dir }) => {
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
+    await createTenants(db, 'company_a', 'company_b', 'company_c');
+    await runCli(['up'], { env });
+    expect(valid('drift', (await runCli(['drift', '--json'], { env })).stdout)).toMatchObject({ public: 'match', groups: [] });
+    await db.query(
+      'CREATE INDEX foo_idx ON company_b.employees (name); CREATE INDEX foo_idx ON company_c.employees (name); ALTER TABLE companies ADD COLUMN x int',
+    );
+    const drifted = valid('drift', (await runCli(['drift', '--json'], { env })).stdout) as { groups: unknown[] };
+    expect(drifted.groups).toHaveLength(2);
+    valid('drift', (await runCli(['drift', '--tenant', 'company_b', '--json'], { env })).stdout);
   });
 
   test.for([
