@@ -21,7 +21,9 @@ export interface LiveSchema {
 /** public (unless a tenant is named) and every tenant schema in scope, each with its record and digest. */
 export async function readLive(db: Queryable, tenantPattern: string, tenant?: string): Promise<LiveSchema[]> {
   // One snapshot for the three reads: a migration committing in between cannot split them.
-  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // JIT compiling this large query costs more than it saves (1.7 s of 5.5 s over 10,000 schemas), and
+  // the sort of 260,000 catalog rows spills to disk under the default work_mem.
+  await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`);
   try {
     const tenants = tenantsInScope(
       (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
