@@ -107,6 +107,20 @@ describe('drift', () => {
     expect(doc.groups).toEqual([expect.objectContaining({ schemas: ['public'], summary: 'extra column companies.plan', version: '20250101000000' })]);
   });
 
+  test('a schema whose recorded versions the folder lacks is not checked, and says why (exit 3)', async ({ db, dir }) => {
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, APP) };
+    await createTenants(db, 'company_a');
+    expect((await runCli(['up'], { env })).code).toBe(0);
+    const older = { ...env, MIGRATIONS_DIR: await writeMigrations(`${dir}/older`, BASIC) };
+    const r = await runCli(['drift', '--json'], { env: older });
+    expect(r.code).toBe(3);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      public: 'match',
+      groups: [],
+      unchecked: [{ schemas: ['company_a'], reason: expect.stringContaining('20250101000300, 20250101000400 not in the migrations folder') }],
+    });
+  });
+
   test('up --check-drift refuses drifted tenant schemas (exit 1, the others migrated), public drift stops it all (exit 3); --allow-drift runs', async ({
     db,
     dir,
