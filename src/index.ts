@@ -28,7 +28,7 @@ export type { Finding, LintReport } from './lint/lint';
 export type { RoundtripOptions, RoundtripReport, StepResult } from './roundtrip/roundtrip';
 export { describeDifferences, type Difference } from './roundtrip/differences';
 
-// The heavy operations load their modules (Prisma's schema engine, squawk, catalog snapshots) only
+// The heavy operations load their modules (Prisma's schema engine, squawk, catalog snapshots, drift) only
 // when called, so that `version` and `up`, from the CLI or an application, never pay for them.
 type Lazy<M, K extends keyof M> = M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 type DiffModule = typeof import('./diff/generate');
@@ -36,6 +36,7 @@ type WriteModule = typeof import('./diff/write');
 type BaselineModule = typeof import('./diff/baseline');
 type LintModule = typeof import('./lint/lint');
 type RoundtripModule = typeof import('./roundtrip/roundtrip');
+type DriftModule = typeof import('./drift/drift');
 
 export const computeDiff: Lazy<DiffModule, 'computeDiff'> = async (...a) => (await import('./diff/generate')).computeDiff(...a);
 export const writeDiff: Lazy<WriteModule, 'writeDiff'> = async (...a) => (await import('./diff/write')).writeDiff(...a);
@@ -43,8 +44,10 @@ export const generateBaseline: Lazy<BaselineModule, 'generateBaseline'> = async 
 export const lintFiles: Lazy<LintModule, 'lintFiles'> = async (...a) => (await import('./lint/lint')).lintFiles(...a);
 export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) => (await import('./lint/lint')).pendingFiles(...a);
 export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (await import('./roundtrip/roundtrip')).roundtrip(...a);
+export const drift: Lazy<DriftModule, 'drift'> = async (...a) => (await import('./drift/drift')).drift(...a);
 export { importFolder, type ImportResult, type ImportedFile } from './import/import';
 export { TOOLS, isTool, type Tool } from './import/types';
 export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
-export { drift, DriftError, type DriftOptions, type DriftReport, type DriftGroup } from './drift/drift';
+export { DriftError } from './drift/error';
+export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
 export { differenceLines } from './db/catalog-differences';

@@ -8,7 +8,6 @@ import { compareSnapshots, type Difference } from '../db/catalog-differences';
 import { catalogHashes, takeSnapshot, type Snapshot } from '../db/catalog';
 import { withClient } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
-import { EXIT, MigrateToolError } from '../errors';
 import { loadMigrations } from '../migrations/files';
 import { resolved, type EngineOptions } from '../migrations/options';
 import { buildStates, stateKey, type State } from './expected';
@@ -137,12 +136,4 @@ function report(live: LiveSchema[], stateOf: Map<string, State>, groups: DriftGr
     states,
     dirty: live.filter((s) => s.dirty).map((s) => s.schema),
   };
-}
-
-/** `up --check-drift` found public drifted: nothing was touched (exit 3, the contract's code for drift). */
-export class DriftError extends MigrateToolError {
-  override readonly exitCode = EXIT.pending;
-  constructor(message: string, advice: string) {
-    super(message, 'DRIFT', advice);
-  }
 }
