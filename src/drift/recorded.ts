@@ -23,7 +23,8 @@ export async function readLive(db: Queryable, tenantPattern: string, tenant?: st
   // One snapshot for the three reads: a migration committing in between cannot split them.
   // JIT compiling this large query costs more than it saves (1.7 s of 5.5 s over 10,000 schemas), and
   // the sort of 260,000 catalog rows spills to disk under the default work_mem.
-  await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'`);
+  // search_path: definitions name what it does not reach, so it must be the same here and in the scratch database.
+  await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`);
   try {
     const tenants = tenantsInScope(
       (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),

@@ -107,6 +107,18 @@ describe('drift', () => {
     expect(doc.groups).toEqual([expect.objectContaining({ schemas: ['public'], summary: 'extra column companies.plan', version: '20250101000000' })]);
   });
 
+  test("the database's own search_path is not drift", async ({ db, dir }) => {
+    const files = { ...BASIC, 'tenant/20250101000300_company.up.sql': 'ALTER TABLE employees ADD COLUMN company_id int REFERENCES public.companies (id);' };
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, files) };
+    await createTenants(db, 'company_a');
+    expect((await runCli(['up'], { env })).code).toBe(0);
+    // Without public on the path, the live side would print the foreign key as REFERENCES public.companies.
+    await db.query(`ALTER DATABASE "${db.name}" SET search_path TO "$user"`);
+    const r = await runCli(['drift'], { env });
+    expect(r.stdout).toContain('2 match');
+    expect(r.code).toBe(0);
+  });
+
   test('a schema whose recorded versions the folder lacks is not checked, and says why (exit 3)', async ({ db, dir }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, APP) };
     await createTenants(db, 'company_a');
