@@ -16,13 +16,14 @@ export const up: Command = {
     backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
     lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
     'check-drift': { type: 'boolean', desc: 'check drift first: drifted tenant schemas are refused (failed), drifted public stops the run (exit 3)' },
-    'allow-drift': { type: 'boolean', desc: 'with --check-drift: report drift, then migrate every schema anyway' },
+    'allow-drift': { type: 'boolean', desc: 'check drift as --check-drift does, report it, then migrate every schema anyway' },
   },
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
-    const refuse = boolFlag(ctx.args, 'check-drift') ? await driftBeforeUp(ctx) : undefined;
+    // --allow-drift alone still checks: it asks for the report, just not for the refusal.
+    const refuse = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift') ? await driftBeforeUp(ctx) : undefined;
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
     return runAndReport(ctx, steps, migrate, { refuse });
   },
