@@ -104,7 +104,9 @@ async function runOne(command: Command, t: Target, main: Output, ctxFor: (o: Out
   try {
     code = await command.run(ctxFor(cap));
   } catch (e) {
-    error = errorDoc(e);
+    const doc = errorDoc(e);
+    // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
+    error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
     code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
   }
   return { code, text: cap.lines, data: Object.assign({}, ...cap.docs) as Record<string, unknown>, ...(error ? { error } : {}) };

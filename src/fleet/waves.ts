@@ -29,7 +29,9 @@ export function planRollout(candidates: Candidates[], spec: { canary?: string[] 
   const rest = ordered.filter((i) => !inCanary.has(key(i)));
   const size = spec.waves === undefined ? rest.length : share(spec.waves, rest.length, '--waves', 1);
   const waves: WaveItem[][] = [];
-  for (let i = 0; i < rest.length; i += Math.max(1, size)) waves.push(rest.slice(i, i + Math.max(1, size)));
+  const rank = new Map(candidates.map((c, i) => [c.target, i]));
+  const byTarget = (a: WaveItem, b: WaveItem) => rank.get(a.target)! - rank.get(b.target)! || (a.schema < b.schema ? -1 : 1);
+  for (let i = 0; i < rest.length; i += Math.max(1, size)) waves.push(rest.slice(i, i + Math.max(1, size)).sort(byTarget));
   return { canary, waves };
 }
 
