@@ -70,7 +70,7 @@ export async function rolloutUp(
   const plan = { canary: report.plan.canary.map(where), waves: report.plan.waves.map((w) => w.map(where)) };
   for (const u of report.unreadable) out.note(`[${u.target}] cannot be read, so it takes no part: ${(u.error as Error).message}`);
   if (boolFlag(args, 'dry-run')) {
-    out.data({ dryRun: true, rollout: plan, unreadable: report.unreadable.map((u) => u.target) });
+    out.data({ dryRun: true, rollout: plan, targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })) });
     out.print(`Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`);
     plan.waves.forEach((w, i) => out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`));
     return report.unreadable.length ? EXIT.failed : EXIT.ok;
@@ -124,6 +124,7 @@ function summary(r: RunResult): string {
   return `${r.done.length} migration${r.done.length === 1 ? '' : 's'} applied${r.failed.length ? `, ${new Set(r.failed.map((f) => f.schema)).size} schema(s) failed` : ''}`;
 }
 
+const errorOf = (u?: { error?: unknown }) => (u ? { error: (u.error as Error).message } : {});
 const adviceOf = (e: unknown) => (typeof (e as { advice?: unknown }).advice === 'string' ? `; fix: ${(e as { advice: string }).advice}` : '');
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));

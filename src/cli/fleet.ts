@@ -160,7 +160,7 @@ async function confirmFleet(
     }),
   );
   const schemas = counts.reduce((a, b) => a + b, 0);
-  const action = `${command.name} on ${targets.length} target${targets.length === 1 ? '' : 's'}, changing ${schemas} schema${schemas === 1 ? '' : 's'},`;
+  const action = `run ${command.name} on ${targets.length} target${targets.length === 1 ? '' : 's'}, changing ${schemas} schema${schemas === 1 ? '' : 's'},`;
   if (!inv.interactive)
     throw new UsageError(
       `Refusing to ${action} in prod without confirmation; nothing was changed`,

@@ -5,7 +5,7 @@ import { runCli, type CliResult } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
 import { BASIC, writeMigrations } from '../support/migrations';
 import type { OwnServer } from '../support/own-server';
-import { deadPort, dbUrl, FLEET_PASSWORD, freshDatabase, query, startServers, tables, writeTargets } from './support';
+import { deadPort, dbUrl, FLEET_PASSWORD, fleetDoc, freshDatabase, query, startServers, tables, writeTargets } from './support';
 
 let servers: OwnServer[] = [];
 beforeAll(async () => {
@@ -46,7 +46,7 @@ describe('a command over a fleet', () => {
     await query(dbUrl(servers[0]!, eu), 'DROP TABLE company_b.employees');
     const again = await fleetCli(['up', '--targets', file, '--target', 'eu-1,us-1', '--json'], migrations);
     expect(again.code).toBe(0);
-    const doc = JSON.parse(again.stdout) as { targets: Array<{ name: string; applied: Array<{ schema: string }>; failed: unknown[] }> };
+    const doc = fleetDoc(again.stdout) as { targets: Array<{ name: string; applied: Array<{ schema: string }>; failed: unknown[] }> };
     expect(doc.targets.map((t) => t.name)).toEqual(['eu-1', 'us-1']);
     // Only what was missing: company_b's two tenant migrations, nothing on us-1.
     expect(doc.targets[0]!.applied.map((a) => a.schema)).toEqual(['company_b', 'company_b']);
@@ -68,7 +68,7 @@ describe('a command over a fleet', () => {
 
     const version = await fleetCli(['version', '--json'], migrations, { MIGRATE_TARGETS: file });
     expect(version.code).toBe(0);
-    const doc = JSON.parse(version.stdout) as { targets: Array<{ name: string; version: string | null }> };
+    const doc = fleetDoc(version.stdout) as { targets: Array<{ name: string; version: string | null }> };
     expect(doc.targets).toEqual([
       expect.objectContaining({ name: 'eu-1', version: '20250101000200' }),
       expect.objectContaining({ name: 'us-1', version: null }),

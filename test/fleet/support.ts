@@ -4,7 +4,11 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import pg from 'pg';
+import { expect } from 'vitest';
+import { ROOT } from '../support/cli';
 import { startOwnServer, type OwnServer } from '../support/own-server';
 import { freePort } from '../support/server';
 
@@ -72,4 +76,13 @@ export const deadPort = () => freePort();
 export async function tables(url: string, schema: string): Promise<string[]> {
   const r = await query(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
   return r.rows.map((row) => row.table_name as string);
+}
+
+const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/fleet.schema.json'), 'utf8')));
+
+/** Parses a --json document and checks it against docs/schema/fleet.schema.json. */
+export function fleetDoc<T>(stdout: string): T {
+  const doc = JSON.parse(stdout);
+  expect(validate(doc), `${JSON.stringify(validate.errors)}\n${stdout}`).toBe(true);
+  return doc as T;
 }

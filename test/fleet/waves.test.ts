@@ -5,7 +5,7 @@ import { envFor, runCli } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
 import { BASIC, writeMigrations } from '../support/migrations';
 import type { OwnServer } from '../support/own-server';
-import { dbUrl, FLEET_PASSWORD, freshDatabase, query, startServers, tables, writeTargets } from './support';
+import { dbUrl, FLEET_PASSWORD, fleetDoc, freshDatabase, query, startServers, tables, writeTargets } from './support';
 
 let servers: OwnServer[] = [];
 beforeAll(async () => {
@@ -51,7 +51,7 @@ describe('a staged rollout', () => {
     await query(dbUrl(servers[0]!, eu), 'DROP TABLE company_bad.employees');
     const resumed = await runCli([...args, '--json'], { env });
     expect(resumed.code).toBe(0);
-    const doc = JSON.parse(resumed.stdout) as RolloutDoc;
+    const doc = fleetDoc(resumed.stdout) as RolloutDoc;
     // Round-robin across targets, each target's schemas by name: a wave spreads over the servers.
     expect(doc.rollout).toEqual({
       canary: ['eu-1:company_bad'],
@@ -82,7 +82,7 @@ describe('a staged rollout', () => {
 
     const first = await runCli(['up', '--canary', '1', '--waves', '2', '--json'], { env });
     expect(first.code).toBe(1);
-    const doc = JSON.parse(first.stdout) as RolloutDoc;
+    const doc = fleetDoc(first.stdout) as RolloutDoc;
     expect(doc.stages.map((s) => [s.label, s.ok, s.failed])).toEqual([
       ['canary', true, 0],
       ['wave 1/3', true, 0],
