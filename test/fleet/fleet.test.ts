@@ -1,5 +1,7 @@
 // A fleet of two real servers (and a third target where nothing listens): one job over every
 // target, one report, one exit code; a target that fails fails alone, and a re-run finishes.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { runCli, type CliResult } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
@@ -103,5 +105,44 @@ describe('a command over a fleet', () => {
     expect(r.stderr).not.toContain('Target database');
     const state = await query(dbUrl(servers[0]!, eu), `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`);
     expect(state.rows[0].n).toBe(0); // nothing was touched
+  });
+
+  test('backup writes one file per target, in a folder named after it; down in prod is confirmed once for the fleet', async ({ dir }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b']);
+    const us = await freshDatabase(servers[1]!, ['company_c']);
+    const file = await writeTargets(dir, [
+      { name: 'eu-1', port: servers[0]!.port, database: eu },
+      { name: 'us-1', port: servers[1]!.port, database: us },
+    ]);
+    expect((await fleetCli(['up', '--targets', file], migrations)).code).toBe(0);
+
+    const backup = await fleetCli(['backup', '--targets', file], migrations, { BACKUP_DIR: join(dir, 'backups') });
+    expect(backup.code).toBe(0);
+    expect(readdirSync(join(dir, 'backups', 'eu-1'))).toEqual([expect.stringMatching(new RegExp(`^backup_${eu}_\\d{8}_\\d{6}\\.dump$`))]);
+    expect(readdirSync(join(dir, 'backups', 'us-1'))).toEqual([expect.stringMatching(new RegExp(`^backup_${us}_\\d{8}_\\d{6}\\.dump$`))]);
+
+    // No terminal and no --yes: refused, naming how many targets and schemas would change.
+    const refused = await fleetCli(['down', '--targets', file, '--env', 'prod'], migrations);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('Refusing to run down on 2 targets, changing 3 schemas, in prod without confirmation');
+    expect(await tables(dbUrl(servers[1]!, us), 'company_c')).toEqual(['employees']);
+    const down = await fleetCli(['down', '--targets', file, '--env', 'prod', '--yes'], migrations);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toContain('down over 2 targets: 2 ok');
+  });
+
+  test('--fail-fast starts no other target after one fails', async ({ dir }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    const us = await freshDatabase(servers[1]!, ['company_c']);
+    const file = await writeTargets(dir, [
+      { name: 'gone', port: await deadPort(), database: 'nowhere' },
+      { name: 'us-1', port: servers[1]!.port, database: us },
+    ]);
+    const r = await fleetCli(['up', '--targets', file, '--fail-fast', '--targets-concurrency', '1', '--json'], migrations);
+    expect(r.code).toBe(1);
+    const doc = fleetDoc(r.stdout) as { targets: Array<{ name: string; error?: { message: string } }> };
+    expect(doc.targets[1]).toMatchObject({ name: 'us-1', error: { message: expect.stringContaining('not started') } });
+    expect(await tables(dbUrl(servers[1]!, us), 'public')).toEqual([]);
   });
 });
