@@ -99,7 +99,7 @@ export async function rolloutUp(
     return EXIT.failed;
   }
   out.print(
-    `Rollout ${failed ? 'finished with failures' : 'complete!'} ${schemas} tenant schema${schemas === 1 ? '' : 's'} in the canary and ${report.plan.waves.length} wave${report.plan.waves.length === 1 ? '' : 's'}`,
+    `Rollout ${failed ? 'finished with failures:' : 'complete!'} ${schemas} tenant schema${schemas === 1 ? '' : 's'} in the canary and ${report.plan.waves.length} wave${report.plan.waves.length === 1 ? '' : 's'}`,
   );
   return failed ? EXIT.failed : EXIT.ok;
 }
@@ -107,7 +107,7 @@ export async function rolloutUp(
 function printStage(s: Stage, out: Output, fleet: boolean): void {
   const head =
     s.label === 'canary'
-      ? `Canary: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}, with the global migrations`
+      ? `Canary: ${s.schemas.length ? `${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}` : 'none pending'}, with the global migrations`
       : `${cap(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
   out.print(head);
   for (const r of s.runs) {

@@ -68,6 +68,13 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     signal: inv.signal,
   };
   const spec = command.name === 'up' ? rolloutFromArgs(args, fleet.rollout) : undefined;
+  if (spec && (boolFlag(args, 'backup') || boolFlag(args, 'lint'))) {
+    throw new UsageError(
+      '--backup and --lint are not combined with a rollout over a targets file',
+      'run `backup` (or `lint`) over the fleet first, then the rollout',
+      'BAD_ROLLOUT',
+    );
+  }
   if (spec)
     return rolloutUp({ args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal }, targets, (t) => base(t, out), spec, true, fleetOpts);
 
