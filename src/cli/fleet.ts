@@ -96,7 +96,8 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
   });
-  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed).map((o) => o.target.name);
+  // A target refused (exit 2) did not run either: it is not "ok" in the summary.
+  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
   out.print(
     `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.length - failed.length} ok${failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : ''}`,
   );
