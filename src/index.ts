@@ -46,3 +46,7 @@ export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (aw
 export { importFolder, type ImportResult, type ImportedFile } from './import/import';
 export { TOOLS, isTool, type Tool } from './import/types';
 export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
+export { loadTargetsFile, parseTargets, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
+export { selectTargets, overFleet, DEFAULT_TARGETS_CONCURRENCY, type FleetOptions, type TargetOutcome } from './fleet/run';
+export { planRollout, parseCanary, type WaveItem, type RolloutPlan, type Candidates } from './fleet/waves';
+export { rollout, type RolloutTarget, type RolloutReport, type RolloutHooks, type Stage, type StageRun } from './fleet/rollout';

@@ -1,6 +1,7 @@
 import { OperationError, type MigrateToolError, migrate } from '../../index';
 import { boolFlag, intArg, stringFlag } from '../args';
 import type { Command, CommandContext } from '../context';
+import { rolloutFromArgs, rolloutUp } from '../fleet-waves';
 import { lintBeforeUp } from '../lint-gate';
 import { runAndReport } from '../render-run';
 import { takeBackup } from './backup';
@@ -8,18 +9,31 @@ import { takeBackup } from './backup';
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--concurrency N] [--fail-fast]',
+  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
     backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
     lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
+    canary: {
+      type: 'string',
+      value: 'LIST',
+      desc: 'staged rollout: these tenant schemas (target:schema in a fleet), or the first N pending, go first and alone',
+    },
+    waves: { type: 'string', value: 'N|P%', desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded' },
+    'failure-budget': { type: 'string', value: 'N|P%', desc: 'failed schemas a wave may have before the rollout stops (default 0)' },
+    pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
   },
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
+    const spec = rolloutFromArgs(ctx.args);
+    if (spec) {
+      const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
+      return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
+    }
     return runAndReport(ctx, steps, migrate);
   },
 };
