@@ -6,7 +6,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const bottom = ['config', 'db', 'util'];
-const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt', 'drift'];
+const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt', 'fleet', 'drift'];
 const engineRooms = ['migrations', 'tenants', ...features, ...bottom];
 /** Feature rooms that use another one, and why (docs/design.md). */
 const featureUses = { adopt: ['import'], diff: ['backup'] }; // adopt maps a history to the files `import` wrote, by their header; diff --baseline runs pg_dump through backup's client-tool runner

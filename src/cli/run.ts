@@ -4,6 +4,7 @@ import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Co
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
+import { runOverFleet, targetsFileOf } from './fleet';
 import { Output, type Streams } from './output';
 import { targetLine } from './target';
 import { commandUsage, generalUsage } from './usage';
@@ -59,6 +60,8 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
       needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
     };
+    const targetsFile = loadOptions.needsDatabase ? targetsFileOf(args, inv.env) : undefined;
+    if (targetsFile) return await runOverFleet(command, args, inv, out, targetsFile, loadOptions);
     const config = inContainer(loadConfig(inv.env, loadOptions), inv.inContainer);
     out.addSecret(config.connection?.password);
     const target = targetLine(config, inv, loadOptions);

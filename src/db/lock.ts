@@ -10,11 +10,13 @@ import { sleep } from '../util/sleep';
 import { connect, type ConnectOptions } from './connect';
 import { requireOwnSession } from './pooler';
 import { limitSession, SESSION_LIMITS } from './session';
-import { sever, watch } from './watchdog';
+import { probeSession, sever, watch, WATCHDOG } from './watchdog';
 
 /** "migrate1" as a 64-bit integer: one lock per database, shared by every migrate-tool run. */
 export const LOCK_KEY = '7883946363647714609';
 const POLL_MS = 200;
+/** The ping is already a deadline late when the probe starts: a server that cannot take a connection in 5 s more is lost. */
+const PROBE_CONNECT_MS = 5_000;
 
 export interface LockOptions extends ConnectOptions {
   lockTimeoutMs: number;
@@ -47,10 +49,25 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
     // advisory lock would land on a pooled backend that someone else gets next.
     await requireOwnSession(client, () => connect(c, { ...opts, waitMs: 0 }));
     await limitSession(client, { idleSessionMs: SESSION_LIMITS.lockIdleSessionMs });
-    watchdog = watch(client, (error) => {
-      silent = error;
-      sever(client);
-    });
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    // An overdue ping is checked from a short second connection: busy with a long statement, or gone.
+    const probe = async () => {
+      const other = await connect(c, { ...opts, waitMs: 0, connectTimeoutMs: PROBE_CONNECT_MS, signal: undefined });
+      try {
+        return await probeSession(other, pid);
+      } finally {
+        await other.end().catch(() => {});
+      }
+    };
+    watchdog = watch(
+      client,
+      (error) => {
+        silent = error;
+        sever(client);
+      },
+      WATCHDOG,
+      probe,
+    );
     const deadline = Date.now() + opts.lockTimeoutMs;
     for (let polls = 0; ; polls++) {
       const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);

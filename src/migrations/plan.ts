@@ -29,6 +29,8 @@ export interface PlanOptions {
   steps?: number;
   /** Limit tenant work to this schema. */
   tenant?: string;
+  /** Limit tenant work to these schemas (a wave of a staged rollout); each must exist. */
+  tenants?: string[];
   /** Only tenant migrations (an application catching up one new schema). */
   tenantOnly?: boolean;
   /** Tenant schemas the caller refuses, and why (`up --check-drift`): reported as failed, like dirty ones (up only). */
@@ -36,7 +38,7 @@ export interface PlanOptions {
 }
 
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
-  const tenants = tenantsInScope(state.tenants, opts.tenant);
+  const tenants = tenantsInScope(state.tenants, opts.tenants ?? opts.tenant);
   if (state.public.dirtyAt && !opts.tenantOnly) throw dirtyError(state.public, folder);
   checkEdited(folder, [state.public, ...tenants]);
 
@@ -66,8 +68,8 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
 }
 
 export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
-  const tenants = tenantsInScope(state.tenants, opts.tenant);
-  const scope = opts.tenant ? tenants : [state.public, ...tenants];
+  const tenants = tenantsInScope(state.tenants, opts.tenants ?? opts.tenant);
+  const scope = opts.tenant || opts.tenants ? tenants : [state.public, ...tenants];
   const dirty = scope.find((s) => s.dirtyAt);
   if (dirty) throw dirtyError(dirty, folder);
   checkEdited(folder, scope);

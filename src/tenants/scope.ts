@@ -1,7 +1,20 @@
-// `--tenant`: limiting work to one tenant schema, which must exist and match the pattern.
+// `--tenant`: limiting work to one tenant schema (or a list: a rollout's wave), which must exist
+// and match the pattern.
 import { UsageError } from '../errors';
 
-export function tenantsInScope<T extends { schema: string }>(tenants: T[], tenant?: string): T[] {
+export function tenantsInScope<T extends { schema: string }>(tenants: T[], tenant?: string | string[]): T[] {
+  if (Array.isArray(tenant)) {
+    const wanted = new Set(tenant);
+    const found = tenants.filter((t) => wanted.has(t.schema));
+    if (found.length < wanted.size) {
+      const have = new Set(found.map((t) => t.schema));
+      tenantsInScope(
+        tenants,
+        [...wanted].find((s) => !have.has(s)),
+      ); // the refusal, for the first one missing
+    }
+    return found;
+  }
   if (!tenant) return tenants;
   const found = tenants.find((t) => t.schema === tenant);
   if (!found) {

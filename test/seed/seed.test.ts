@@ -246,4 +246,14 @@ describe('seed', () => {
     // json (not jsonb) has no equality operator; an unchanged json value must still count as unchanged.
     expect((await seedJson(p.env)).sets.find((s) => s.file === '08_odd.json')).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
   });
+  // The lock session's watchdog pings it every 5 s and calls it lost after 15 s without an answer;
+  // a seed statement runs on that session, and the pings wait behind it. Slow: one 22 s statement, past the first ping (5 s) plus its deadline.
+  test('a seed statement longer than the watchdog deadline is not taken for a lost server', { timeout: 90_000 }, async ({ db, dir }) => {
+    const p = await migrated(dir, db);
+    await writeFile(join(p.seeds, '07_slow.sql'), `-- a slow backfill\nSELECT pg_sleep(22);\nCOMMENT ON TABLE roles IS 'seeded slowly';\n`);
+    const r = await runCli(['seed'], { env: p.env });
+    expect(r.stderr).not.toMatch(/Lost the connection/);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await db.query(`SELECT obj_description('roles'::regclass) AS c`)).rows[0].c).toBe('seeded slowly');
+  });
 });

@@ -1,7 +1,8 @@
-import { OperationError, type MigrateToolError, migrate } from '../../index';
+import { OperationError, UsageError, type MigrateToolError, migrate } from '../../index';
 import { boolFlag, intArg, stringFlag } from '../args';
 import type { Command, CommandContext } from '../context';
 import { driftBeforeUp } from '../drift-gate';
+import { rolloutFromArgs, rolloutUp } from '../fleet-waves';
 import { lintBeforeUp } from '../lint-gate';
 import { runAndReport } from '../render-run';
 import { takeBackup } from './backup';
@@ -9,7 +10,7 @@ import { takeBackup } from './backup';
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast]',
+  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -17,14 +18,31 @@ export const up: Command = {
     lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
     'check-drift': { type: 'boolean', desc: 'check drift first: drifted tenant schemas are refused (failed), drifted public stops the run (exit 3)' },
     'allow-drift': { type: 'boolean', desc: 'check drift as --check-drift does, report it, then migrate every schema anyway' },
+    canary: {
+      type: 'string',
+      value: 'LIST',
+      desc: 'staged rollout: these tenant schemas (target:schema in a fleet), or the first N pending, go first and alone',
+    },
+    waves: { type: 'string', value: 'N|P%', desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded' },
+    'failure-budget': { type: 'string', value: 'N|P%', desc: 'failed schemas a wave may have before the rollout stops (default 0)' },
+    pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
   },
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
-    if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
+    const spec = rolloutFromArgs(ctx.args);
     // --allow-drift alone still checks: it asks for the report, just not for the refusal.
-    const refuse = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift') ? await driftBeforeUp(ctx) : undefined;
+    const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
+    // A rollout plans its own waves of schemas; drift refusals are not threaded through it yet.
+    if (spec && checkDrift)
+      throw new UsageError('--check-drift and --allow-drift cannot be combined with --canary or --waves yet', 'run `migrate-tool drift` before the rollout');
+    if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
+    const refuse = checkDrift ? await driftBeforeUp(ctx) : undefined;
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
+    if (spec) {
+      const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
+      return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
+    }
     return runAndReport(ctx, steps, migrate, { refuse });
   },
 };

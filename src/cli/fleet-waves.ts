@@ -1,0 +1,130 @@
+// `up --canary LIST --waves N|P%` (or the targets file's `rollout`): a staged rollout, over a
+// fleet or one database, reported stage by stage. The plan is made and every refusal found
+// before the first stage starts.
+import { EXIT, parseCanary, rollout, UsageError, type EngineEvent, type ExitCode, type RolloutSpec, type RunResult, type Stage, type Target } from '../index';
+import { boolFlag, stringFlag, type ParsedArgs } from './args';
+import { engineOptions, type CommandContext } from './context';
+import type { FleetOptions } from '../index';
+import type { Output } from './output';
+
+export interface RolloutContext {
+  args: ParsedArgs;
+  out: Output;
+  interactive: boolean;
+  ask(question: string): Promise<string>;
+  signal: AbortSignal;
+}
+
+/** The rollout asked for by flags (which win) or the targets file; undefined for a plain `up`. */
+export function rolloutFromArgs(args: ParsedArgs, fromFile?: RolloutSpec): RolloutSpec | undefined {
+  const canary = stringFlag(args, 'canary');
+  const waves = stringFlag(args, 'waves');
+  const budget = stringFlag(args, 'failure-budget');
+  const pause = boolFlag(args, 'pause');
+  if (!fromFile && canary === undefined && waves === undefined && budget === undefined && !pause) return undefined;
+  return {
+    ...fromFile,
+    ...(canary !== undefined ? { canary: parseCanary(canary) } : {}),
+    ...(waves !== undefined ? { waves } : {}),
+    ...(budget !== undefined ? { failureBudget: budget } : {}),
+    ...(pause ? { pause } : {}),
+  };
+}
+
+export async function rolloutUp(
+  rc: RolloutContext,
+  targets: Target[],
+  ctxFor: (t: Target) => CommandContext,
+  spec: RolloutSpec,
+  fleet: boolean,
+  fleetOpts: FleetOptions,
+): Promise<ExitCode> {
+  const { args, out } = rc;
+  if (args.positionals[0] !== undefined || stringFlag(args, 'steps') !== undefined || stringFlag(args, 'tenant') !== undefined) {
+    throw new UsageError(
+      'a rollout (--canary, --waves) applies everything pending: it takes no N and no --tenant',
+      'drop N/--tenant, or the rollout flags',
+      'BAD_ROLLOUT',
+    );
+  }
+  if (spec.pause && !rc.interactive)
+    throw new UsageError('--pause needs a terminal to ask on; nothing was changed', 'run it on a terminal, or drop --pause', 'NO_TTY');
+  const onEvent = (name: string) => (e: EngineEvent) => {
+    if (e.type === 'lock:waiting') out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
+    if (e.type === 'concurrency:capped') out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
+  };
+  const report = await rollout(
+    targets.map((t) => ({ target: t, options: engineOptions(ctxFor(t), onEvent(t.name)) })),
+    spec,
+    {
+      ...fleetOpts,
+      fleet,
+      dryRun: boolFlag(args, 'dry-run'),
+      onStage: (s) => printStage(s, out, fleet),
+      beforeWave: spec.pause
+        ? async (next) => /^y(es)?$/i.test((await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)).trim())
+        : undefined,
+    },
+  );
+  const where = (i: { target: string; schema: string }) => (fleet ? `${i.target}:${i.schema}` : i.schema);
+  const plan = { canary: report.plan.canary.map(where), waves: report.plan.waves.map((w) => w.map(where)) };
+  for (const u of report.unreadable) out.note(`[${u.target}] cannot be read, so it takes no part: ${(u.error as Error).message}`);
+  if (boolFlag(args, 'dry-run')) {
+    out.data({ dryRun: true, rollout: plan, targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })) });
+    out.print(`Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`);
+    plan.waves.forEach((w, i) => out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`));
+    return report.unreadable.length ? EXIT.failed : EXIT.ok;
+  }
+  const totals = new Map(targets.map((t) => [t.name, { name: t.name, applied: [] as unknown[], failed: [] as unknown[], errors: [] as string[] }]));
+  for (const stage of report.stages)
+    for (const r of stage.runs) {
+      const t = totals.get(r.target)!;
+      t.applied.push(...(r.result?.done ?? []).map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })));
+      t.failed.push(...(r.result?.failed ?? []));
+      if (r.error) t.errors.push((r.error as Error).message);
+    }
+  for (const u of report.unreadable) totals.get(u.target)!.errors.push((u.error as Error).message);
+  out.data({
+    rollout: plan,
+    stages: report.stages.map((s) => ({ label: s.label, ok: s.ok, failed: s.failed, allowed: s.allowed, schemas: s.schemas.map(where) })),
+    targets: [...totals.values()].map(({ errors, ...t }) => ({ ...t, ...(errors.length ? { error: errors.join('; ') } : {}) })),
+    ...(report.stopped ? { stopped: report.stopped } : {}),
+  });
+  const schemas = report.stages.reduce((n, s) => n + s.schemas.length, 0);
+  const failed = [...totals.values()].some((t) => t.failed.length || t.errors.length);
+  if (report.stopped) {
+    const at = report.stages.at(-1)?.label ?? 'the start';
+    const why = report.stopped === 'declined' ? 'not confirmed' : report.stopped === 'interrupted' ? 'interrupted' : 'it failed';
+    out.print(`Rollout stopped after ${at} (${why}); later waves were not started. Fix what failed and re-run \`migrate-tool up\` to resume.`);
+    return EXIT.failed;
+  }
+  out.print(
+    `Rollout ${failed ? 'finished with failures:' : 'complete!'} ${schemas} tenant schema${schemas === 1 ? '' : 's'} in the canary and ${report.plan.waves.length} wave${report.plan.waves.length === 1 ? '' : 's'}`,
+  );
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+function printStage(s: Stage, out: Output, fleet: boolean): void {
+  const head =
+    s.label === 'canary'
+      ? `Canary: ${s.schemas.length ? `${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}` : 'none pending'}, with the global migrations`
+      : `${cap(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
+  out.print(head);
+  for (const r of s.runs) {
+    const who = fleet ? `  ${r.target}: ` : '  ';
+    if (r.error) out.print(`${who}error: ${(r.error as Error).message}${adviceOf(r.error)}`);
+    else out.print(`${who}${summary(r.result!)}`);
+    for (const f of r.result?.failed ?? []) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
+  }
+  out.print(`${cap(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
+}
+
+function summary(r: RunResult): string {
+  if (!r.done.length && !r.failed.length) return 'no change';
+  return `${r.done.length} migration${r.done.length === 1 ? '' : 's'} applied${r.failed.length ? `, ${new Set(r.failed.map((f) => f.schema)).size} schema(s) failed` : ''}`;
+}
+
+const errorOf = (u?: { error?: unknown }) => (u ? { error: (u.error as Error).message } : {});
+const adviceOf = (e: unknown) => (typeof (e as { advice?: unknown }).advice === 'string' ? `; fix: ${(e as { advice: string }).advice}` : '');
+const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));

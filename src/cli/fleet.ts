@@ -1,0 +1,213 @@
+// A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
+// target, each with a context of its own (that target's connection, tenant pattern and backup
+// folder) and a captured output, then one report and one exit code. A command joins the fleet by
+// being named in FLEET_COMMANDS: nothing else of it changes.
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import {
+  describeTarget,
+  EXIT,
+  isMigrateToolError,
+  loadConfig,
+  loadTargetsFile,
+  overFleet,
+  selectTargets,
+  UsageError,
+  type Config,
+  type ExitCode,
+  type LoadOptions,
+  type Target,
+} from '../index';
+import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
+import type { Command, CommandContext } from './context';
+import { rolloutFromArgs, rolloutUp } from './fleet-waves';
+import { Output } from './output';
+import type { Invocation } from './run';
+
+/** The commands that run over a fleet. */
+export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift']);
+
+/** The targets file named by --targets or MIGRATE_TARGETS, if any. */
+export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {
+  return stringFlag(args, 'targets') ?? (env.MIGRATE_TARGETS || undefined);
+}
+
+export interface TargetReport {
+  code: ExitCode;
+  text: string[];
+  data: Record<string, unknown>;
+  error?: { code: string; message: string; advice: string };
+}
+
+export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invocation, out: Output, file: string, load: LoadOptions): Promise<ExitCode> {
+  if (!FLEET_COMMANDS.has(command.name)) {
+    throw new UsageError(
+      `${command.name} does not run over a targets file`,
+      'run it against one database: unset MIGRATE_TARGETS and --targets',
+      'NOT_FOR_FLEET',
+    );
+  }
+  const config = loadConfig(inv.env, { ...load, needsDatabase: false });
+  const fleet = await loadTargetsFile(file, inv.env);
+  for (const secret of fleet.secrets) out.addSecret(secret);
+  const targets = selectTargets(fleet.targets, targetSelectors(inv.argv));
+  out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
+  const base = (t: Target, o: Output, a = args): CommandContext => ({
+    args: a,
+    config: targetConfig(config, t),
+    out: o,
+    signal: inv.signal,
+    hardSignal: inv.hardSignal,
+    interactive: false,
+    ask: inv.ask,
+    env: inv.env,
+  });
+  const fleetOpts = {
+    concurrency: intArg(stringFlag(args, 'targets-concurrency'), '--targets-concurrency', { min: 1 }),
+    failFast: boolFlag(args, 'fail-fast'),
+    signal: inv.signal,
+  };
+  const spec = command.name === 'up' ? rolloutFromArgs(args, fleet.rollout) : undefined;
+  if (spec && (boolFlag(args, 'backup') || boolFlag(args, 'lint'))) {
+    throw new UsageError(
+      '--backup and --lint are not combined with a rollout over a targets file',
+      'run `backup` (or `lint`) over the fleet first, then the rollout',
+      'BAD_ROLLOUT',
+    );
+  }
+  if (spec)
+    return rolloutUp({ args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal }, targets, (t) => base(t, out), spec, true, fleetOpts);
+
+  const perTarget = await confirmFleet(command, args, config, targets, inv, (t, o, a) => base(t, o, a));
+  const outcomes = await overFleet(
+    targets,
+    fleetOpts,
+    (t) => runOne(command, t, out, (o) => base(t, o, perTarget)),
+    (r) => r.code === EXIT.failed,
+  );
+  const reports = outcomes.map(
+    (o) => o.value ?? { code: EXIT.failed, text: [], data: {}, error: errorDoc(o.error ?? new Error('not started: --fail-fast after another target failed')) },
+  );
+  out.data({ targets: outcomes.map((o, i) => ({ name: o.target.name, ...reports[i]!.data, ...(reports[i]!.error ? { error: reports[i]!.error } : {}) })) });
+  outcomes.forEach((o, i) => {
+    const r = reports[i]!;
+    out.print(`== ${o.target.name}: ${describeTarget(o.target.connection)} ==`);
+    for (const line of r.text) out.print(line);
+    if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
+    out.print();
+  });
+  // A target refused (exit 2) did not run either: it is not "ok" in the summary.
+  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
+  out.print(
+    `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.length - failed.length} ok${failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : ''}`,
+  );
+  return combine(reports.map((r) => r.code));
+}
+
+/** One target's run of the command, its output captured; its own errors become its report. */
+async function runOne(command: Command, t: Target, main: Output, ctxFor: (o: Output) => CommandContext): Promise<TargetReport> {
+  const cap = new CapturedOutput(main.json, t.name, main);
+  let code: ExitCode;
+  let error: TargetReport['error'];
+  try {
+    code = await command.run(ctxFor(cap));
+  } catch (e) {
+    const doc = errorDoc(e);
+    // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
+    error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
+    code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
+  }
+  return { code, text: cap.lines, data: Object.assign({}, ...cap.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
+}
+
+/** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
+class CapturedOutput extends Output {
+  readonly docs: unknown[] = [];
+  constructor(
+    json: boolean,
+    name: string,
+    private readonly main: Output,
+    readonly lines: string[] = [],
+  ) {
+    const split = (chunk: unknown) => String(chunk).replace(/\n$/, '').split('\n');
+    const stdout = new Writable({ write: (chunk, _enc, done) => (lines.push(...split(chunk)), done()) });
+    const stderr = new Writable({ write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()) });
+    super(json, { stdout, stderr });
+  }
+  override data(doc: unknown): void {
+    if (this.json) this.docs.push(doc);
+  }
+  override scrub(text: string): string {
+    return this.main.scrub(text);
+  }
+}
+
+const discard = () => new Writable({ write: (_c, _e, done) => done() });
+
+/**
+ * down and force ask once for the whole fleet in prod, naming how many targets and schemas change
+ * (each target's own dry run counts them); the targets then run as confirmed.
+ */
+async function confirmFleet(
+  command: Command,
+  args: ParsedArgs,
+  config: Config,
+  targets: Target[],
+  inv: Invocation,
+  ctxFor: (t: Target, o: Output, a: ParsedArgs) => CommandContext,
+): Promise<ParsedArgs> {
+  const confirmed = { ...args, flags: { ...args.flags, yes: true } };
+  if (!['down', 'force'].includes(command.name) || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
+  const dry = { ...args, flags: { ...args.flags, 'dry-run': true, json: true } };
+  const counts = await Promise.all(
+    targets.map(async (t) => {
+      const cap = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
+      await command.run(ctxFor(t, cap, dry));
+      const doc = Object.assign({}, ...cap.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
+      return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
+    }),
+  );
+  const schemas = counts.reduce((a, b) => a + b, 0);
+  const action = `run ${command.name} on ${targets.length} target${targets.length === 1 ? '' : 's'}, changing ${schemas} schema${schemas === 1 ? '' : 's'},`;
+  if (!inv.interactive)
+    throw new UsageError(
+      `Refusing to ${action} in prod without confirmation; nothing was changed`,
+      'pass --yes, or run it on a terminal to be asked',
+      'NOT_CONFIRMED',
+    );
+  const answer = await inv.ask(`About to ${action} (env: prod). Type the number of targets (${targets.length}) to go on: `);
+  if (answer.trim() !== String(targets.length)) throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');
+  return confirmed;
+}
+
+/** A failed target (1) wins; otherwise the highest of the contract's codes (2 usage, 3 pending, 4 unknown versions). */
+function combine(codes: ExitCode[]): ExitCode {
+  if (codes.includes(EXIT.failed)) return EXIT.failed;
+  return codes.reduce((a, b) => (b > a ? b : a), EXIT.ok as ExitCode);
+}
+
+function targetConfig(config: Config, t: Target): Config {
+  // Backups land one folder per target, so that each target's retention sees only its own files.
+  return { ...config, connection: t.connection, tenantPattern: t.tenantPattern ?? config.tenantPattern, backupDir: join(config.backupDir, t.name) };
+}
+
+const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
+
+export function errorDoc(e: unknown): { code: string; message: string; advice: string } {
+  if (isMigrateToolError(e)) return { code: e.code, message: e.message, advice: e.advice ?? 'see the message; re-run once it is fixed' };
+  return {
+    code: 'INTERNAL',
+    message: e instanceof Error ? e.message : String(e),
+    advice: 'this is a bug in migrate-tool: report it with the command that was run',
+  };
+}
+
+/** Every --target value (the flag may be repeated; parseArgs keeps only the last). */
+function targetSelectors(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?target(?:=(.*))?$/.exec(argv[i]!);
+    if (m) out.push(m[1] ?? argv[++i] ?? '');
+  }
+  return out;
+}
