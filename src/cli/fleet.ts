@@ -68,10 +68,10 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     signal: inv.signal,
   };
   const spec = command.name === 'up' ? rolloutFromArgs(args, fleet.rollout) : undefined;
-  if (spec && (boolFlag(args, 'backup') || boolFlag(args, 'lint'))) {
+  if (spec && ['backup', 'lint', 'check-drift', 'allow-drift'].some((flag) => boolFlag(args, flag))) {
     throw new UsageError(
-      '--backup and --lint are not combined with a rollout over a targets file',
-      'run `backup` (or `lint`) over the fleet first, then the rollout',
+      '--backup, --lint and --check-drift are not combined with a rollout over a targets file',
+      'run `backup`, `lint` or `drift` over the fleet first, then the rollout',
       'BAD_ROLLOUT',
     );
   }

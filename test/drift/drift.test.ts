@@ -158,6 +158,11 @@ describe('drift', () => {
     expect(stopped.stderr).toContain('public has drifted');
     expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_b'`)).rows[0].n).toBe(2);
 
+    // A staged rollout does not take the refusals yet: refused before anything is checked or run.
+    const rollout = await runCli(['up', '--check-drift', '--canary', '1'], { env: more });
+    expect(rollout.code).toBe(2);
+    expect(rollout.stderr).toContain('cannot be combined with --canary or --waves');
+
     const allowed = await runCli(['up', '--check-drift', '--allow-drift'], { env: more });
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toContain('drift allowed');
