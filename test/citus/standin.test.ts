@@ -50,6 +50,10 @@ describe.skipIf(citusStandInMissing)(`a Citus coordinator (stand-in)${citusStand
     expect(await distributed('migrate_tool')).toBe(0);
     expect(await distributed('company_b')).toBe(1);
     expect((await runCli(['up'], { env })).stdout).toContain('no change');
+    // The extension's own objects are not drift; the scratch database has no extension at all.
+    const drift = await runCli(['drift'], { env });
+    expect(drift.stdout).toContain('3 match');
+    expect(drift.code).toBe(0);
 
     const info = await citusInfo(client, 'company_a');
     expect(info).toEqual({ version: expect.stringContaining('Citus 13.2.0'), distributed: true });
