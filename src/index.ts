@@ -14,6 +14,7 @@ export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, Migrati
 export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';
 export { loadConfig, type Config, type AppEnv, type LoadOptions } from './config/env';
 export { describeTarget, redact, urlPasswords, type Connection } from './config/connection';
+export type { ConnectionInput } from './db/borrowed';
 export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT, isMigrateToolError, type ExitCode } from './errors';
 export { seed, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';
 export type { SetResult, SeedChange } from './seed/apply';

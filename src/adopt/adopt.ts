@@ -7,7 +7,7 @@
 // ensureStateTable). So adopted rows are recorded as forced (nothing ran), and the small table
 // migrate_tool.adopted, created by the first adopt, says which tool and which entry each came from.
 import type pg from 'pg';
-import { withClient } from '../db/connect';
+import { withSession } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
@@ -55,9 +55,14 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
   }
   const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
   if (run.dryRun) {
-    return withClient(o.connection, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
+    return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }
-  const lockOpts = { ...connectOpts(o), lockTimeoutMs: o.lockTimeoutMs, afterLoss: 're-run `migrate-tool adopt`: its transaction was rolled back' };
+  const lockOpts = {
+    ...connectOpts(o),
+    lockTimeoutMs: o.lockTimeoutMs,
+    afterLoss: 're-run `migrate-tool adopt`: its transaction was rolled back',
+    client: o.client,
+  };
   return withRunLock(o.connection, lockOpts, async ({ client }) => {
     // Planned (and refused) before the state table is created: a refusal leaves no trace.
     const result = await plan(client, await readState(client, o.tenantPattern));

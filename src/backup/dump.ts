@@ -4,8 +4,7 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { connectionFromUrl, type Connection } from '../config/connection';
-import { withClient } from '../db/connect';
+import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
 import { OperationError } from '../errors';
 import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
@@ -18,8 +17,11 @@ export interface Progress {
 }
 
 export interface BackupOptions extends ToolEnv {
-  /** Connection settings, or a postgres:// URL. */
-  connection: Connection | string;
+  /**
+   * Connection settings, a postgres:// URL, or a connected pg.Client the caller owns (asked for the
+   * server's version, never ended); pg_dump connects with its connectionParameters.
+   */
+  connection: ConnectionInput;
   backupDir: string;
   /** Backups of this database older than this many days are removed. Default 2. */
   retentionDays?: number;
@@ -51,11 +53,12 @@ export const PROGRESS_MS = 250;
 
 export async function backup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
-  const c = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const target = resolveTarget(options.connection);
+  const c = target.connection;
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };
   const [server, dump] = await Promise.all([
-    withClient(c, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal }, serverVersion),
+    withSession(target, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal }, serverVersion),
     toolVersion('pg_dump', tools),
   ]);
   checkDumpVersion(dump, server);

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
 import { DEFAULTS } from '../migrations/options';
@@ -15,7 +15,8 @@ import { restoreMethod, restoreThroughScript, type RestoreMethod } from './scrip
 import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun } from './tools';
 
 export interface RestoreOptions extends ToolEnv {
-  connection: Connection | string;
+  /** As for backup; a pg.Client holds the run lock, pg_restore connects with its connectionParameters. */
+  connection: ConnectionInput;
   file: string;
   /** The archive as inspectArchive read it (it is read again otherwise). */
   archive?: ArchiveInfo;
@@ -44,7 +45,8 @@ export interface RestoreResult {
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
-  const c = typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection;
+  const target = resolveTarget(o.connection);
+  const c = target.connection;
   const toolsOutside = { env: toolEnv(c, o.env), signal: o.signal };
   const file = resolve(o.file);
   const archive = o.archive ?? (await inspectArchive(file, toolsOutside));
@@ -55,6 +57,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     signal: o.signal,
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
+    client: target.client,
   };
   return withRunLock(c, lockOpts, async (lock) => {
     const server = await serverVersion(lock.client);

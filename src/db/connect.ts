@@ -29,7 +29,7 @@ export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEO
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl: c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
+    ssl: c.tls ? c.tls : c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'migrate-tool',
     // TCP keepalives notice a dead peer on an idle connection (the server's side: session.ts).

@@ -4,7 +4,8 @@
 // migrations/baseline.ts for how existing and new schemas treat it).
 import { relative, sep } from 'node:path';
 import pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import type { Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError, UsageError } from '../errors';
 import { migrate } from '../migrations/api';
@@ -14,7 +15,8 @@ import { BASELINE_TENANT_SCHEMA, dumpScope } from './baseline-dump';
 import { withScratchDatabase } from '../db/scratch';
 
 export interface BaselineOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
-  connection: Connection | string;
+  /** A pg.Client given here only lends its connectionParameters: this opens connections of its own. */
+  connection: ConnectionInput;
   migrationsDir: string;
   name: string;
   signal?: AbortSignal;
@@ -41,7 +43,7 @@ export interface BaselineResult {
 }
 
 export async function generateBaseline(options: BaselineOptions): Promise<BaselineResult> {
-  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const connection = resolveTarget(options.connection).connection;
   const folder = await loadMigrations(options.migrationsDir);
   const from = folder.migrations[0]?.version;
   const to = folder.migrations.at(-1)?.version;

@@ -2,7 +2,8 @@
 // scope, and return the up/down scripts with their summaries. Writing them is write.ts's job.
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import type { Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
@@ -19,7 +20,8 @@ import { tidyDown, tidyUp } from './tidy';
 
 /** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
 export interface DiffOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
-  connection: Connection | string;
+  /** A pg.Client given here only lends its connectionParameters: this opens connections of its own. */
+  connection: ConnectionInput;
   migrationsDir: string;
   /** Path of schema.prisma. */
   prismaSchema: string;
@@ -49,7 +51,7 @@ export interface DiffResult {
 }
 
 export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
-  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const connection = resolveTarget(options.connection).connection;
   const file = await readSchema(options.prismaSchema);
   const prisma = await readModels(file);
   const selected = selectModels(prisma.models, options.models);

@@ -2,7 +2,7 @@
 // and checks the folder, connects, takes the run lock where it changes anything, and returns
 // a result instead of exiting.
 import type pg from 'pg';
-import { withClient } from '../db/connect';
+import { withSession } from '../db/borrowed';
 import { fitWorkers } from '../db/capacity';
 import { withRunLock } from '../db/run-lock';
 import { WorkerConnections } from '../db/workers';
@@ -149,7 +149,7 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const state = await withClient(o.connection, connectOpts(o), (c) => readState(c, o.tenantPattern));
+  const state = await withSession(o, connectOpts(o), (c) => readState(c, o.tenantPattern));
   return { o, folder, state };
 }
 
@@ -170,6 +170,7 @@ async function locked<P, T>(
     lockTimeoutMs: o.lockTimeoutMs,
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
     afterLoss: 're-run `migrate-tool up`: what finished is recorded',
+    client: o.client,
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
     const checked = check(await readState(client, o.tenantPattern));

@@ -1,13 +1,17 @@
 // What the engine needs to run, and what it reports while it runs. The CLI builds these from
 // flags and environment; an application builds them itself (see src/index.ts).
-import { connectionFromUrl, type Connection } from '../config/connection';
 import { tenantPatternProblem } from '../config/tenant-pattern';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
 import type { Scope } from './files';
 
 export interface EngineOptions {
-  /** Connection settings, or a postgres:// URL. */
-  connection: Connection | string;
+  /**
+   * Connection settings, a postgres:// URL, or a connected pg.Client the caller owns: the lock, the
+   * state and read-only work run on it, it is never ended, and its session settings are restored.
+   * Worker connections (tenant fan-out) are opened with its connectionParameters.
+   */
+  connection: ConnectionInput;
   migrationsDir: string;
   /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. One that matches public, a pg_ schema,
    *  information_schema or migrate_tool is refused (UsageError) before connecting. */
@@ -120,7 +124,7 @@ export function resolved(o: EngineOptions) {
   refuseUnsafe(tenantPattern, ddlLockTimeoutMs);
   return {
     ...o,
-    connection: typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection,
+    ...resolveTarget(o.connection),
     tenantPattern,
     concurrency: Math.max(1, o.concurrency ?? DEFAULTS.concurrency),
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,

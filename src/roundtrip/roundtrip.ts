@@ -3,7 +3,8 @@
 // again gives the same schema as the first time. The first bad step is named with its difference.
 import { join } from 'node:path';
 import pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import type { Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
 import { OperationError, UsageError } from '../errors';
@@ -16,7 +17,8 @@ import { takeSnapshot, type Snapshot } from './snapshot';
 
 /** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
 export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
-  connection: Connection | string;
+  /** A pg.Client given here only lends its connectionParameters: this opens connections of its own. */
+  connection: ConnectionInput;
   migrationsDir: string;
   tenantPattern?: string;
   /**
@@ -57,7 +59,7 @@ export interface RoundtripReport {
 }
 
 export async function roundtrip(options: RoundtripOptions): Promise<RoundtripReport> {
-  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const connection = resolveTarget(options.connection).connection;
   const folder = await loadMigrations(options.migrationsDir);
   const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
   const tenants = tenantNames(pattern);

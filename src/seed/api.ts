@@ -44,6 +44,7 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
     afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
+    client: o.client,
   };
   return withRunLock(o.connection, lockOpts, async (lock) => {
     if (folder) refuseUnlessReady(folder, await readState(lock.client, o.tenantPattern), o.tenantPattern);
