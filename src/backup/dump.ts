@@ -6,6 +6,7 @@ import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
 import { OperationError } from '../errors';
+import type { WaitingEvent } from '../migrations/options';
 import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
 import { restorability, type Restorability } from './script-restore';
@@ -29,8 +30,11 @@ export interface BackupOptions extends ToolEnv {
   keep?: boolean;
   connectTimeoutMs?: number;
   waitMs?: number;
-  onProgress?: (p: Progress) => void;
+  /** `backup:progress` every 250 ms while pg_dump writes. */
+  onEvent?: (event: BackupEvent) => void;
 }
+
+export type BackupEvent = ({ type: 'backup:progress' } & Progress) | WaitingEvent;
 
 export interface BackupResult {
   file: string;
@@ -57,8 +61,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const c = target.connection;
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };
+  const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
   const [server, dump] = await Promise.all([
-    withSession(target, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal }, serverVersion),
+    withSession(target, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait }, serverVersion),
     toolVersion('pg_dump', tools),
   ]);
   checkDumpVersion(dump, server);
@@ -77,7 +82,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const handle = await open(temp, 'wx', 0o600);
     await handle.chmod(0o600);
     await handle.close();
-    await dumpTo(temp, tools, started, options.onProgress);
+    const onProgress = options.onEvent && ((p: Progress) => options.onEvent!({ type: 'backup:progress', ...p }));
+    await dumpTo(temp, tools, started, onProgress);
     const entries = await verify(temp, tools);
     // A backup this installation cannot restore must be known now, not on the day it is needed.
     const restore = await restorability(server, tools);

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
-import { DEFAULTS } from '../migrations/options';
+import { DEFAULTS, type MigrationEvent } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
 import { restoreMethod, restoreThroughScript, type RestoreMethod } from './script-restore';
@@ -24,9 +24,11 @@ export interface RestoreOptions extends ToolEnv {
   waitMs?: number;
   /** How long to wait for another migrate-tool run to finish. Default 60 s. */
   lockTimeoutMs?: number;
-  /** Bytes: what pg_restore has read so far (file and server replies). */
-  onProgress?: (p: Progress) => void;
+  /** `restore:progress` (bytes: what pg_restore has read so far, file and server replies) every 250 ms, and lock waits. */
+  onEvent?: (event: RestoreEvent) => void;
 }
+
+export type RestoreEvent = ({ type: 'restore:progress' } & Progress) | Extract<MigrationEvent, { type: 'connect:waiting' | 'lock:waiting' }>;
 
 export interface RestoreResult {
   file: string;
@@ -58,15 +60,17 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
     client: target.client,
+    onWait: (message: string) => o.onEvent?.({ type: 'connect:waiting', message }),
+    onWaiting: (holder: string) => o.onEvent?.({ type: 'lock:waiting', holder }),
   };
   return withRunLock(c, lockOpts, async (lock) => {
     const server = await serverVersion(lock.client);
     const method = restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
-    const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
+    const report = async () => o.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
     void report();
-    const timer = o.onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+    const timer = o.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
     const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
     const dbname = conninfoDbname(c.database);
     const onSpawn = (child: { pid?: number }) => (pid = child.pid);

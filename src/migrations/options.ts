@@ -39,7 +39,8 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Aborting this one also cancels the statements that are running. */
   hardSignal?: AbortSignal;
-  onEvent?: (event: EngineEvent) => void;
+  /** What happens while it runs; every operation takes the same kind of handler (Event in src/index.ts). */
+  onEvent?: (event: MigrationEvent) => void;
 }
 
 export const DEFAULTS = {
@@ -52,7 +53,8 @@ export const DEFAULTS = {
 
 export type Direction = 'up' | 'down';
 
-export type EngineEvent =
+/** The events of migrate, rollback, migrateTenant, force and adopt; `connect:waiting` and `note` are shared by every operation. */
+export type MigrationEvent =
   | { type: 'connect:waiting'; message: string }
   | { type: 'lock:waiting'; holder: string }
   | { type: 'concurrency:capped'; requested: number; allowed: number; reason: string }
@@ -78,6 +80,11 @@ export type EngineEvent =
     }
   | { type: 'progress'; done: number; total: number }
   | { type: 'interrupted' };
+
+/** A connection attempt failed and is retried (waitMs): why. */
+export type WaitingEvent = Extract<MigrationEvent, { type: 'connect:waiting' }>;
+/** Something the operator should know that is not a failure (a left-over scratch database, a schema chosen). */
+export type NoteEvent = { type: 'note'; message: string };
 
 export interface AppliedEntry {
   version: string;

@@ -5,7 +5,7 @@ import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { isMigrateToolError, OperationError, UsageError } from '../errors';
 import { loadMigrations, type MigrationFolder } from '../migrations/files';
-import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
+import { resolved, type EngineOptions, type MigrationEvent, type Resolved } from '../migrations/options';
 import { statusReport } from '../migrations/report';
 import { readState, type DatabaseState } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
@@ -19,7 +19,11 @@ export interface SeedRun {
   force?: boolean;
   /** Apply everything, report it, then roll back. */
   dryRun?: boolean;
-  onEvent?: (e: SeedEvent) => void;
+}
+
+/** Seeding reports each set through the same onEvent as every operation: waiting, then set:start/set:done. */
+export interface SeedOptions extends EngineOptions {
+  onEvent?: (event: MigrationEvent | SeedEvent) => void;
 }
 
 export type SeedEvent =
@@ -32,7 +36,7 @@ export interface SeedReport {
   totals: { inserted: number; updated: number; unchanged: number };
 }
 
-export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedReport> {
+export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedReport> {
   const o = resolved(options);
   const sets = await loadSeeds(run.seedsDir);
   const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
@@ -54,7 +58,7 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     // A lost lock aborts the sets still to come, as Ctrl-C does.
     const lo = { ...o, signal: lock.signal };
     const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) =>
-      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, run),
+      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, options.onEvent),
     );
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
     return {
@@ -73,16 +77,16 @@ async function applyAll(
   catalog: Catalog,
   searchPath: string,
   o: Resolved,
-  run: SeedRun,
+  emit: SeedOptions['onEvent'],
 ): Promise<SetResult[]> {
   const results: SetResult[] = [];
   for (const set of sets) {
     if (o.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
     const schemas = schemasOf(set, tenants);
-    run.onEvent?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
+    emit?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
     const result = set.kind === 'data' ? await applyDataSet(db, set, schemas, catalog) : await applySqlSet(db, set, schemas, searchPath);
     results.push(result);
-    run.onEvent?.({ type: 'set:done', result });
+    emit?.({ type: 'set:done', result });
   }
   return results;
 }

@@ -25,11 +25,12 @@ describe('seed()', () => {
     expect((await runCli(['up'], { env: p.env })).code).toBe(0);
     const events: string[] = [];
     await seed(
-      { connection: db.url, migrationsDir: p.migrations },
       {
-        seedsDir: p.seeds,
-        onEvent: (e) => events.push(e.type === 'set:start' ? `start ${e.file}` : `done ${e.result.file}`),
+        connection: db.url,
+        migrationsDir: p.migrations,
+        onEvent: (e) => (e.type === 'set:start' ? events.push(`start ${e.file}`) : e.type === 'set:done' && events.push(`done ${e.result.file}`)),
       },
+      { seedsDir: p.seeds },
     );
     expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
     expect(events).toHaveLength(12);
