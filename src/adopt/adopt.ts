@@ -49,7 +49,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
   if (imported.length === 0) {
     throw new UsageError(
       `No migration in ${o.migrationsDir} was imported from ${tool}`,
-      `run \`migrate-tool import ${tool} SRC\` first, with the folder that built this database`,
+      `run importFolder('${tool}', SRC, migrationsDir) first, with the folder that built this database`,
       'NOTHING_IMPORTED',
     );
   }
@@ -60,7 +60,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
   const lockOpts = {
     ...connectOpts(o),
     lockTimeoutMs: o.lockTimeoutMs,
-    afterLoss: 're-run `migrate-tool adopt`: its transaction was rolled back',
+    afterLoss: 're-run adopt(): its transaction was rolled back',
     client: o.client,
   };
   return withRunLock(o.connection, lockOpts, async ({ client }) => {
@@ -102,7 +102,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   if (schemas.length === 0) {
     throw new UsageError(
       `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern)})`,
-      'check POSTGRES_DB_PROD and TENANT_SCHEMA_PATTERN',
+      "check the connection's database and tenantPattern",
       'NO_HISTORY',
     );
   }

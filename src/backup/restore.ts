@@ -58,7 +58,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     waitMs: o.waitMs,
     signal: o.signal,
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
-    afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
+    afterLoss: 'run restore() again: its transaction was rolled back',
     client: target.client,
     onWait: (message: string) => o.onEvent?.({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => o.onEvent?.({ type: 'lock:waiting', holder }),
@@ -110,7 +110,7 @@ function restoreAdvice(stderr: string): string {
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
   if (/unrecognized configuration parameter/.test(stderr))
     return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
-  return 'fix the cause above and run `migrate-tool restore` again';
+  return 'fix the cause above and run restore() again';
 }
 
 /** libpq reads a --dbname holding `=` as a connection string: always give it one, quoted. */

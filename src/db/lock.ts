@@ -99,7 +99,7 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
         throw new OperationError(
           `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
           'LOCK_TIMEOUT',
-          'wait for it to finish, or raise --lock-timeout',
+          'wait for it to finish, or raise lockTimeoutMs',
         );
       }
       if (polls === 0) opts.onWaiting?.(await describeHolder(client));

@@ -169,7 +169,7 @@ async function locked<P, T>(
     ...connectOpts(o),
     lockTimeoutMs: o.lockTimeoutMs,
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run `migrate-tool up`: what finished is recorded',
+    afterLoss: 're-run migrate(): what finished is recorded',
     client: o.client,
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {

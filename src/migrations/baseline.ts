@@ -48,7 +48,7 @@ export function baselinesOf(migrations: Migration[]): Baseline[] {
     if (range.to >= m.version || replaced.length === 0) {
       throw new UsageError(
         `${m.up.file} is a baseline of ${range.from}..${range.to}, but ${range.to >= m.version ? 'its own version is not after that range' : `no ${m.scope} migration of that range is in the folder`}`,
-        'keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with `migrate-tool diff --baseline NAME`',
+        'keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with generateBaseline()',
         'BAD_BASELINE',
       );
     }

@@ -88,7 +88,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
     if (!m.down) {
       throw new UsageError(
         `${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`,
-        'write the .down.sql, run `migrate-tool hash`, and try again',
+        'write the .down.sql, run rewriteSum(), and try again',
         'NO_DOWN_FILE',
       );
     }

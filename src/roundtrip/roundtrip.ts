@@ -120,7 +120,7 @@ function splitAt(migrations: Migration[], from: string | undefined): { base: Mig
   if (!migrations.some((m) => m.version === from)) {
     throw new UsageError(
       `test --from ${from}: no migration has that version`,
-      'give the version of a migration in the folder (see `migrate-tool status`)',
+      'give the version of a migration in the folder (see status())',
       'UNKNOWN_VERSION',
     );
   }

@@ -47,7 +47,7 @@ export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedRepo
     lockTimeoutMs: o.lockTimeoutMs,
     onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
+    afterLoss: 're-run seed(): the transaction was rolled back',
     client: o.client,
   };
   return withRunLock(o.connection, lockOpts, async (lock) => {
@@ -104,13 +104,13 @@ async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn:
       throw new OperationError(
         `Seeding waited too long for a row lock (${e.message}); nothing was changed`,
         'LOCK_TIMEOUT',
-        'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout',
+        'run seed() again when the application is less busy, or raise ddlLockTimeoutMs',
         { cause: e },
       );
     throw new OperationError(
       `Seeding failed: ${e.message}; nothing was changed`,
       e.code ? 'SEED_FAILED' : 'CONNECTION_LOST',
-      're-run `migrate-tool seed`: the transaction was rolled back',
+      're-run seed(): the transaction was rolled back',
       { cause: e },
     );
   }
@@ -123,7 +123,7 @@ async function migrationsFor(dir: string): Promise<MigrationFolder> {
     if (!isMigrateToolError(error) || error.code !== 'NO_MIGRATIONS_DIR') throw error;
     throw new UsageError(
       `Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`,
-      'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check',
+      'set migrationsDir, or seed with force: true to skip that check',
       'NO_MIGRATIONS_DIR',
     );
   }
@@ -136,7 +136,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `The database is dirty (${list(dirty)}): a no-transaction migration did not finish; seeding refused`,
       'DIRTY',
-      'finish or undo that migration by hand, run `migrate-tool force VERSION`, then `migrate-tool up` (or pass --force to seed anyway)',
+      'finish or undo that migration by hand, call force() with its version, then migrate() (or seed with force: true anyway)',
     );
   }
   const pending = statusReport(folder, state, pattern).migrations.filter((m) => !m.applied && !m.missingFile);
@@ -144,7 +144,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${list(pending.map((m) => `${m.version} ${m.name}`))}); seeding refused`,
       'PENDING_MIGRATIONS',
-      'run `migrate-tool up` first (or pass --force to seed anyway)',
+      'run migrate() first (or seed with force: true anyway)',
     );
   }
 }
