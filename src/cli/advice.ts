@@ -2,7 +2,7 @@
 // lockTimeoutMs, functions such as rewriteSum()); an operator at the CLI needs the flags, commands
 // and variables that set those. Each code whose engine advice names a library option or function
 // has an entry here (test/cli/advice-codes.unit.test.ts checks it against the engine's sources).
-import type { Connection, MigrateToolError } from '../index';
+import type { Connection, FailedEntry, MigrateToolError } from '../index';
 
 export interface AdviceContext {
   /** The connection as the configuration built it: which variables the operator set, in a container or not. */
@@ -11,12 +11,20 @@ export interface AdviceContext {
 
 type Advise = (error: MigrateToolError, ctx: AdviceContext) => string | undefined;
 
+/** How to recover a dirty schema (migrations/plan.ts dirtyAdvice): force, per schema. */
+const FORCE_CALL = /\bcall force\(options, '<version>'(?:, \{ tenant: '([^']+)' \})?\)/;
+const forceCommand = (_: string, tenant?: string) => `run \`migrate-tool force <version>${tenant ? ` --tenant ${tenant}` : ''}\``;
+
 /** Library words and the CLI's words for them, in the engine's advice. */
-const WORDS: Array<[RegExp, string]> = [
+const WORDS: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
+  [FORCE_CALL, forceCommand],
   [/\bset migrationsDir, or create its first migration with createMigration\(\)/, 'set MIGRATIONS_DIR or pass --dir, or run `migrate-tool create NAME`'],
   [/\bset migrationsDir, or seed with force: true to skip that check/, 'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check'],
   [/\bpoint migrationsDir\b/, 'point MIGRATIONS_DIR (or --dir)'],
   [/\bimportFolder\('([^']+)', SRC, migrationsDir\)/, '`migrate-tool import $1 SRC`'],
+  [/\bcall force\(\) with its version, then migrate\(\)/, 'run `migrate-tool force VERSION`, then `migrate-tool up`'],
+  [/\bseed with force: true anyway/, 'pass --force to seed anyway'],
+  [/\bpass forgetApplied: true/, 'add --forget-applied'],
   [/\bbackupDir\b/g, 'BACKUP_DIR'],
   [/\bseedsDir\b/g, 'SEEDS_DIR'],
   [/\bprismaSchema\b/g, 'PRISMA_SCHEMA'],
@@ -28,13 +36,22 @@ const WORDS: Array<[RegExp, string]> = [
   [/\b(backup|restore|seed|adopt|status|tenants)\(\)/g, '`migrate-tool $1`'],
 ];
 
-/** The engine's advice in the CLI's words. */
-const words: Advise = (error) => {
-  let advice = error.advice;
-  if (advice === undefined) return undefined;
-  for (const [library, cli] of WORDS) advice = advice.replace(library, cli);
+/** A text of the engine's advice in the CLI's words (also the advice in a run's results: a dirty schema's). */
+export function cliWords(advice: string): string {
+  for (const [library, cli] of WORDS) advice = typeof cli === 'string' ? advice.replace(library, cli) : advice.replace(library, cli);
   return advice;
-};
+}
+
+/**
+ * A run's failure in the CLI's words: its advice, and the dirty-schema advice that a refused
+ * schema's error carries. Nothing else of the error is touched: it is the server's text.
+ */
+export function cliFailure(f: FailedEntry): FailedEntry {
+  const error = f.error.replace(FORCE_CALL, forceCommand);
+  return { ...f, error, ...(f.advice === undefined ? {} : { advice: cliWords(f.advice) }) };
+}
+
+const words: Advise = (error) => (error.advice === undefined ? undefined : cliWords(error.advice));
 
 const fromUrl = (ctx: AdviceContext) => Boolean(ctx.connection?.fromUrl);
 
@@ -70,9 +87,9 @@ export const CLI_ADVICE: Record<string, Advise> = {
   NO_PRISMA_SCHEMA: words,
   UNKNOWN_VERSION: words,
   UNKNOWN_TENANT: words,
-  // Seeding.
-  DIRTY: () => 'finish or undo that migration by hand, run `migrate-tool force VERSION`, then `migrate-tool up` (or pass --force to seed anyway)',
-  PENDING_MIGRATIONS: () => 'run `migrate-tool up` first (or pass --force to seed anyway)',
+  // Seeding (DIRTY is also up's refusal of a dirty schema, whose advice still names the CLI's force).
+  DIRTY: words,
+  PENDING_MIGRATIONS: words,
   SEED_FAILED: words,
   CONNECTION_LOST: words,
   SEED_SCHEMA_MISMATCH: words,
@@ -89,6 +106,24 @@ export const CLI_ADVICE: Record<string, Advise> = {
   NO_BACKUP_FILE: words,
   BAD_BACKUP_FILE: words,
   RESTORE_FAILED: words,
+  // force and baselines: the commands per schema, from the error's facts.
+  FORCE_WIDENS: ({ facts }) => {
+    if (!facts) return undefined;
+    const target = String(facts.target);
+    const dirty = (facts.dirty ?? []) as readonly string[];
+    // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
+    const commands = dirty.map((s) =>
+      s === 'public' ? `public: \`migrate-tool force ${target} --all --dry-run\`, then without --dry-run` : `\`migrate-tool force ${target} --tenant ${s}\``,
+    );
+    const recover = dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : '';
+    return `${recover}to rewrite every schema's history anyway, add --all${facts.forgetApplied ? ' --forget-applied' : ''}`;
+  },
+  FORCE_ERASES_APPLIED: words,
+  BASELINE_GAP: ({ facts }) => {
+    if (typeof facts?.schema !== 'string') return undefined;
+    const tenant = facts.schema === 'public' ? '' : ` --tenant ${facts.schema}`;
+    return `record them first: \`migrate-tool up${tenant}\` records them without running SQL`;
+  },
   // adopt.
   NOTHING_IMPORTED: words,
   NO_HISTORY: () => 'check POSTGRES_DB_PROD and TENANT_SCHEMA_PATTERN',

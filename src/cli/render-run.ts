@@ -4,6 +4,7 @@ import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
 import type { Output } from './output';
+import { cliFailure } from './advice';
 import { printFailureGroups, sortFailures } from './render-failures';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
@@ -90,7 +91,8 @@ function listSchemas(schemas: string[]): string {
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-export function printRunResult(result: RunResult, o: Output, unknownVersions: string[] = []): void {
+export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = []): void {
+  const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
     ...unknownField(unknownVersions),

@@ -118,8 +118,9 @@ export function withBaselinesDown(migrations: Migration[], steps: PlanStep[], sc
     if (gap) {
       throw new UsageError(
         `Version ${b.migration.version} is a baseline and the versions it replaces are not all recorded in schema ${gap}, so rolling it back there would leave no record of what the schema holds; nothing was rolled back`,
-        `record them first: \`migrate-tool up${gap === 'public' ? '' : ` --tenant ${gap}`}\` records them without running SQL`,
+        `record them first: migrate(options${gap === 'public' ? '' : `, { tenant: '${gap}' }`}) records them without running SQL`,
         'BASELINE_GAP',
+        { schema: gap },
       );
     }
     return recordOnly(step, step.schemas, 'a baseline: the versions it replaces stay recorded and describe the same schema');

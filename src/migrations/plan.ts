@@ -136,6 +136,6 @@ export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationEr
 /** How to recover a schema left dirty at `version`, whose predecessor in the timeline is `previous`. */
 export function dirtyAdvice(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): string {
   const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
-  const tenant = schema === 'public' ? '' : ` --tenant ${schema}`;
-  return `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${tenant}\` (${version} if its change is in place, ${previous} if not)`;
+  const tenant = schema === 'public' ? '' : `, { tenant: '${schema}' }`;
+  return `check what it left in ${schema}, repair it by hand${drop}, then call force(options, '<version>'${tenant}) (${version} if its change is in place, ${previous} if not)`;
 }

@@ -111,6 +111,6 @@ function skipString(text: string, i: number): number {
   return text.length;
 }
 
-/** Words that belong to the CLI, not the library: flags, commands, environment variables. */
+/** Words that belong to the CLI, not the library: flags (not pg_dump's or pg_restore's), commands, environment variables. */
 export const CLI_WORDS =
-  /(^|[\s(`'"])--[a-z]|`migrate-tool |\b(POSTGRES_[A-Z_]+|DATABASE_URL|MIGRATIONS_DIR|SEEDS_DIR|BACKUP_DIR|BACKUP_RETENTION_DAYS|PRISMA_SCHEMA|TENANT_SCHEMA_PATTERN|APP_ENV)\b/;
+  /(?<!pg_restore|pg_dump)(^|[\s(`'"])--[a-z]|`migrate-tool |\b(POSTGRES_[A-Z_]+|DATABASE_URL|MIGRATIONS_DIR|SEEDS_DIR|BACKUP_DIR|BACKUP_RETENTION_DAYS|PRISMA_SCHEMA|TENANT_SCHEMA_PATTERN|APP_ENV)\b/;
