@@ -87,6 +87,7 @@ export const CLI_ADVICE: Record<string, Advise> = {
   NO_PRISMA_SCHEMA: words,
   UNKNOWN_VERSION: words,
   UNKNOWN_TENANT: words,
+  BAD_CANARY: words,
   // Seeding (DIRTY is also up's refusal of a dirty schema, whose advice still names the CLI's force).
   DIRTY: words,
   PENDING_MIGRATIONS: words,
