@@ -5,24 +5,30 @@
 export const EXIT = { ok: 0, failed: 1, usage: 2, pending: 3, unknownVersions: 4 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
+/** What an error is about (a version, a schema), for a caller that words its own advice from the code. */
+export type ErrorFacts = Readonly<Record<string, string | boolean | readonly string[]>>;
+
 export class MigrateToolError extends Error {
   readonly exitCode: ExitCode = EXIT.failed;
+  readonly facts?: ErrorFacts;
+  /** `advice` is in the library's terms (options, functions); the CLI words it by `code` (cli/advice.ts). */
   constructor(
     message: string,
     readonly code: string,
     readonly advice?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { facts?: ErrorFacts },
   ) {
     super(message, options);
     this.name = new.target.name;
+    if (options?.facts) this.facts = options.facts;
   }
 }
 
 /** Bad flags, bad files or bad configuration: found before anything was touched (exit 2). */
 export class UsageError extends MigrateToolError {
   override readonly exitCode = EXIT.usage;
-  constructor(message: string, advice?: string, code = 'USAGE') {
-    super(message, code, advice);
+  constructor(message: string, advice?: string, code = 'USAGE', facts?: ErrorFacts) {
+    super(message, code, advice, facts && { facts });
   }
 }
 

@@ -9,24 +9,48 @@ export { createMigration, rewriteSum, checkMigrationName, type Created } from '.
 export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';
 export { verifySum, checksum } from './migrations/checksum';
 export { splitStatements, type Statement } from './migrations/sql-split';
-export { DEFAULTS, type EngineOptions, type EngineEvent, type RunResult, type AppliedEntry, type FailedEntry, type SkippedEntry } from './migrations/options';
+export {
+  DEFAULTS,
+  type EngineOptions,
+  type MigrationEvent,
+  type RunResult,
+  type AppliedEntry,
+  type FailedEntry,
+  type SkippedEntry,
+} from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
 export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';
 export { loadConfig, type Config, type AppEnv, type LoadOptions } from './config/env';
 export { describeTarget, redact, urlPasswords, type Connection } from './config/connection';
+export type { ConnectionInput } from './db/borrowed';
 export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT, isMigrateToolError, type ExitCode } from './errors';
-export { seed, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';
+export { seed, type SeedOptions, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';
 export type { SetResult, SeedChange } from './seed/apply';
-export { backup, type BackupOptions, type BackupResult } from './backup/dump';
-export { restore, type RestoreOptions, type RestoreResult } from './backup/restore';
+export { backup, type BackupOptions, type BackupResult, type BackupEvent } from './backup/dump';
+export { restore, type RestoreOptions, type RestoreResult, type RestoreEvent } from './backup/restore';
 export { inspectArchive, type ArchiveInfo } from './backup/archive';
 export { toolEnv } from './backup/tools';
-export type { DiffOptions, DiffResult, ScopeDiff } from './diff/generate';
+export type { DiffOptions, DiffResult, ScopeDiff, DiffEvent } from './diff/generate';
 export type { Written } from './diff/write';
 export type { BaselineOptions, BaselineResult, BaselineFile } from './diff/baseline';
 export type { Finding, LintReport } from './lint/lint';
-export type { RoundtripOptions, RoundtripReport, StepResult } from './roundtrip/roundtrip';
+export type { RoundtripOptions, RoundtripReport, StepResult, RoundtripEvent } from './roundtrip/roundtrip';
 export { describeDifferences, type Difference } from './roundtrip/differences';
+
+import type { MigrationEvent } from './migrations/options';
+import type { SeedEvent } from './seed/api';
+import type { BackupEvent } from './backup/dump';
+import type { RestoreEvent } from './backup/restore';
+import type { DiffEvent } from './diff/generate';
+import type { RoundtripEvent } from './roundtrip/roundtrip';
+
+/**
+ * Everything any operation reports while it runs, told apart by `type`. Every operation's options
+ * take `onEvent`, typed with the events it can send, so one `(event: Event) => void` serves them all.
+ */
+export type Event = MigrationEvent | SeedEvent | BackupEvent | RestoreEvent | DiffEvent | RoundtripEvent;
+/** The former name of Event. */
+export type EngineEvent = Event;
 
 // The heavy operations load their modules (Prisma's schema engine, squawk, catalog snapshots, drift) only
 // when called, so that `version` and `up`, from the CLI or an application, never pay for them.

@@ -7,7 +7,7 @@
 // ensureStateTable). So adopted rows are recorded as forced (nothing ran), and the small table
 // migrate_tool.adopted, created by the first adopt, says which tool and which entry each came from.
 import type pg from 'pg';
-import { withClient } from '../db/connect';
+import { withSession } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
@@ -49,15 +49,20 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
   if (imported.length === 0) {
     throw new UsageError(
       `No migration in ${o.migrationsDir} was imported from ${tool}`,
-      `run \`migrate-tool import ${tool} SRC\` first, with the folder that built this database`,
+      `run importFolder('${tool}', SRC, migrationsDir) first, with the folder that built this database`,
       'NOTHING_IMPORTED',
     );
   }
   const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
   if (run.dryRun) {
-    return withClient(o.connection, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
+    return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }
-  const lockOpts = { ...connectOpts(o), lockTimeoutMs: o.lockTimeoutMs, afterLoss: 're-run `migrate-tool adopt`: its transaction was rolled back' };
+  const lockOpts = {
+    ...connectOpts(o),
+    lockTimeoutMs: o.lockTimeoutMs,
+    afterLoss: 're-run adopt(): its transaction was rolled back',
+    client: o.client,
+  };
   return withRunLock(o.connection, lockOpts, async ({ client }) => {
     // Planned (and refused) before the state table is created: a refusal leaves no trace.
     const result = await plan(client, await readState(client, o.tenantPattern));
@@ -97,7 +102,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   if (schemas.length === 0) {
     throw new UsageError(
       `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern)})`,
-      'check POSTGRES_DB_PROD and TENANT_SCHEMA_PATTERN',
+      "check the connection's database and tenantPattern",
       'NO_HISTORY',
     );
   }

@@ -4,9 +4,9 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { connectionFromUrl, type Connection } from '../config/connection';
-import { withClient } from '../db/connect';
+import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
 import { OperationError } from '../errors';
+import type { WaitingEvent } from '../migrations/options';
 import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
 import { restorability, type Restorability } from './script-restore';
@@ -18,8 +18,11 @@ export interface Progress {
 }
 
 export interface BackupOptions extends ToolEnv {
-  /** Connection settings, or a postgres:// URL. */
-  connection: Connection | string;
+  /**
+   * Connection settings, a postgres:// URL, or a connected pg.Client the caller owns (asked for the
+   * server's version, never ended); pg_dump connects with its connectionParameters.
+   */
+  connection: ConnectionInput;
   backupDir: string;
   /** Backups of this database older than this many days are removed. Default 2. */
   retentionDays?: number;
@@ -27,8 +30,11 @@ export interface BackupOptions extends ToolEnv {
   keep?: boolean;
   connectTimeoutMs?: number;
   waitMs?: number;
-  onProgress?: (p: Progress) => void;
+  /** `backup:progress` every 250 ms while pg_dump writes. */
+  onEvent?: (event: BackupEvent) => void;
 }
+
+export type BackupEvent = ({ type: 'backup:progress' } & Progress) | WaitingEvent;
 
 export interface BackupResult {
   file: string;
@@ -51,11 +57,13 @@ export const PROGRESS_MS = 250;
 
 export async function backup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
-  const c = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const target = resolveTarget(options.connection);
+  const c = target.connection;
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };
+  const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
   const [server, dump] = await Promise.all([
-    withClient(c, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal }, serverVersion),
+    withSession(target, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait }, serverVersion),
     toolVersion('pg_dump', tools),
   ]);
   checkDumpVersion(dump, server);
@@ -64,7 +72,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   await ensureDir(dir).catch((error: NodeJS.ErrnoException) => {
     throw (
       notWritable(dir, error) ??
-      new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set BACKUP_DIR to a folder this user can write')
+      new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set backupDir to a folder this user can write')
     );
   });
   const { at, file } = await freeName(dir, c.database);
@@ -74,7 +82,8 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const handle = await open(temp, 'wx', 0o600);
     await handle.chmod(0o600);
     await handle.close();
-    await dumpTo(temp, tools, started, options.onProgress);
+    const onProgress = options.onEvent && ((p: Progress) => options.onEvent!({ type: 'backup:progress', ...p }));
+    await dumpTo(temp, tools, started, onProgress);
     const entries = await verify(temp, tools);
     // A backup this installation cannot restore must be known now, not on the day it is needed.
     const restore = await restorability(server, tools);
@@ -98,12 +107,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const denied = notWritable(dir, error as NodeJS.ErrnoException);
     if (denied) throw denied;
     if ((error as NodeJS.ErrnoException).code && !(error instanceof OperationError)) {
-      throw new OperationError(
-        `Backup failed: ${(error as Error).message}`,
-        'BACKUP_FAILED',
-        'check BACKUP_DIR (space, permissions) and run `migrate-tool backup` again',
-        { cause: error },
-      );
+      throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check backupDir (space, permissions) and run backup() again', {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -129,7 +135,7 @@ function notWritable(dir: string, error: NodeJS.ErrnoException): OperationError 
   return new OperationError(
     `The backup folder ${dir} (BACKUP_DIR) is not writable by ${who}, the user migrate-tool runs as`,
     'BACKUP_DIR_NOT_WRITABLE',
-    `give the folder mounted at ${dir} to ${who}: on the host, chown ${uid ?? '<uid>'}:${process.getgid?.() ?? '<gid>'} <that folder> (the image runs as uid 10001), or set BACKUP_DIR to a folder ${who} can write`,
+    `give the folder mounted at ${dir} to ${who}: on the host, chown ${uid ?? '<uid>'}:${process.getgid?.() ?? '<gid>'} <that folder> (the image runs as uid 10001), or set backupDir to a folder ${who} can write`,
     { cause: error },
   );
 }
@@ -174,7 +180,7 @@ async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?
       throw new OperationError(
         `pg_dump failed (${r.signal ?? `exit ${r.code}`}): ${tail(r.stderr) || 'no message'}`,
         'PG_DUMP_FAILED',
-        'fix the cause above and run `migrate-tool backup` again; no backup was written',
+        'fix the cause above and run backup() again; no backup was written',
       );
     }
   } finally {
@@ -190,7 +196,7 @@ async function verify(temp: string, tools: ToolEnv): Promise<number> {
     throw new OperationError(
       `The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`,
       'BACKUP_UNREADABLE',
-      'no backup was written; check the disk and run `migrate-tool backup` again',
+      'no backup was written; check the disk and run backup() again',
     );
   }
   return entries;
@@ -204,7 +210,7 @@ async function publish(temp: string, file: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || existsSync(file))
-      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run `migrate-tool backup` again');
+      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run backup() again');
     await rename(temp, file); // filesystems without hard links
   }
   // Best effort: the backup is complete either way; a synced folder also survives a power cut.

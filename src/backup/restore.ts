@@ -5,17 +5,18 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
-import { DEFAULTS } from '../migrations/options';
+import { DEFAULTS, type MigrationEvent } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
 import { restoreMethod, restoreThroughScript, type RestoreMethod } from './script-restore';
 import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun } from './tools';
 
 export interface RestoreOptions extends ToolEnv {
-  connection: Connection | string;
+  /** As for backup; a pg.Client holds the run lock, pg_restore connects with its connectionParameters. */
+  connection: ConnectionInput;
   file: string;
   /** The archive as inspectArchive read it (it is read again otherwise). */
   archive?: ArchiveInfo;
@@ -23,9 +24,11 @@ export interface RestoreOptions extends ToolEnv {
   waitMs?: number;
   /** How long to wait for another migrate-tool run to finish. Default 60 s. */
   lockTimeoutMs?: number;
-  /** Bytes: what pg_restore has read so far (file and server replies). */
-  onProgress?: (p: Progress) => void;
+  /** `restore:progress` (bytes: what pg_restore has read so far, file and server replies) every 250 ms, and lock waits. */
+  onEvent?: (event: RestoreEvent) => void;
 }
+
+export type RestoreEvent = ({ type: 'restore:progress' } & Progress) | Extract<MigrationEvent, { type: 'connect:waiting' | 'lock:waiting' }>;
 
 export interface RestoreResult {
   file: string;
@@ -44,7 +47,8 @@ export interface RestoreResult {
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
-  const c = typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection;
+  const target = resolveTarget(o.connection);
+  const c = target.connection;
   const toolsOutside = { env: toolEnv(c, o.env), signal: o.signal };
   const file = resolve(o.file);
   const archive = o.archive ?? (await inspectArchive(file, toolsOutside));
@@ -54,16 +58,19 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     waitMs: o.waitMs,
     signal: o.signal,
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
-    afterLoss: 'run `migrate-tool restore` again: its transaction was rolled back',
+    afterLoss: 'run restore() again: its transaction was rolled back',
+    client: target.client,
+    onWait: (message: string) => o.onEvent?.({ type: 'connect:waiting', message }),
+    onWaiting: (holder: string) => o.onEvent?.({ type: 'lock:waiting', holder }),
   };
   return withRunLock(c, lockOpts, async (lock) => {
     const server = await serverVersion(lock.client);
     const method = restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
-    const report = async () => o.onProgress?.({ bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
+    const report = async () => o.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
     void report();
-    const timer = o.onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+    const timer = o.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
     const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
     const dbname = conninfoDbname(c.database);
     const onSpawn = (child: { pid?: number }) => (pid = child.pid);
@@ -103,7 +110,7 @@ function restoreAdvice(stderr: string): string {
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
   if (/unrecognized configuration parameter/.test(stderr))
     return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
-  return 'fix the cause above and run `migrate-tool restore` again';
+  return 'fix the cause above and run restore() again';
 }
 
 /** libpq reads a --dbname holding `=` as a connection string: always give it one, quoted. */

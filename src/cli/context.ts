@@ -1,6 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import type { Config, Connection, ExitCode, EngineEvent, EngineOptions } from '../index';
+import type { Config, Connection, ExitCode, Event, EngineOptions } from '../index';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -41,7 +41,7 @@ export function connectionOf(ctx: CommandContext): Connection {
   return ctx.config.connection;
 }
 
-export function engineOptions(ctx: CommandContext, onEvent?: (e: EngineEvent) => void): EngineOptions {
+export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void): EngineOptions {
   const { args, config } = ctx;
   const seconds = (name: string) => {
     const v = intArg(stringFlag(args, name), `--${name}`);

@@ -1,12 +1,14 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import { PartialRunError, type EngineEvent, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
+import { PartialRunError, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
 import type { Output } from './output';
+import { cliFailure } from './advice';
 import { printFailureGroups, sortFailures } from './render-failures';
 
-export function eventPrinter(out: Output): (e: EngineEvent) => void {
+/** The events every operation shares, and migrate's; commands with events of their own handle those first. */
+export function eventPrinter(out: Output): (e: Event) => void {
   let waitingShown = false;
   let failed = 0;
   return (e) => {
@@ -47,6 +49,9 @@ export function eventPrinter(out: Output): (e: EngineEvent) => void {
       case 'interrupted':
         out.note('Interrupted: what was running finished or was rolled back; nothing new was started.');
         break;
+      case 'note':
+        out.note(e.message);
+        break;
     }
   };
 }
@@ -86,7 +91,8 @@ function listSchemas(schemas: string[]): string {
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-export function printRunResult(result: RunResult, o: Output, unknownVersions: string[] = []): void {
+export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = []): void {
+  const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
     ...unknownField(unknownVersions),

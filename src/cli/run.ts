@@ -2,6 +2,7 @@
 // owns the process) so that nothing here exits or reads globals.
 import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
+import { cliAdvice, type AdviceContext } from './advice';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
 import { runOverFleet, targetsFileOf } from './fleet';
@@ -31,6 +32,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     out.addSecret(env.POSTGRES_PASSWORD);
     for (const secret of urlPasswords(env.DATABASE_URL)) out.addSecret(secret);
   }
+  const advice: AdviceContext = {};
   try {
     const name = findCommandName(inv.argv);
     if (name === undefined && asksForVersion(inv.argv)) {
@@ -64,12 +66,13 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     if (targetsFile) return await runOverFleet(command, args, inv, out, targetsFile, loadOptions);
     const config = inContainer(loadConfig(inv.env, loadOptions), inv.inContainer);
     out.addSecret(config.connection?.password);
+    advice.connection = config.connection;
     const target = targetLine(config, inv, loadOptions);
     if (target) out.note(target);
     const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask, env: inv.env };
     return await command.run(ctx);
   } catch (error) {
-    return report(error, out);
+    return report(error, out, advice);
   }
 }
 
@@ -88,11 +91,11 @@ function unknownCommand(name: string): UsageError {
 }
 
 /** One line on stderr, ending in what to do; with --json also an error document on stdout. */
-function report(error: unknown, out: Output): ExitCode {
+function report(error: unknown, out: Output, ctx: AdviceContext): ExitCode {
   if (isMigrateToolError(error)) {
     // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
     const advice =
-      error.advice ??
+      cliAdvice(error, ctx) ??
       (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
     out.note(`error: ${error.message}; fix: ${advice}`);
     out.data({ error: { code: error.code, message: error.message, advice } });

@@ -1,5 +1,7 @@
 // Where the database is: built from POSTGRES_* or DATABASE_URL, described for the
 // "Target database:" line, and turned into pg's client options. The password stays inside.
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import type pg from 'pg';
 import { UsageError } from '../errors';
 
 export type SslMode = 'disable' | 'require' | 'verify-full';
@@ -11,6 +13,8 @@ export interface Connection {
   password?: string;
   database: string;
   sslMode?: SslMode;
+  /** TLS options as pg takes them (a caller's client with its own CA, say); used instead of what sslMode implies. */
+  tls?: TlsOptions;
   /** Set from DATABASE_URL rather than POSTGRES_*: advice names the variable the operator actually set. */
   fromUrl?: boolean;
   /** The process runs in a container, where 127.0.0.1 is the container itself (the CLI detects it). */
@@ -103,6 +107,37 @@ export function connectionFromUrl(url: string): Connection {
   const result = connectionFromEnv({ DATABASE_URL: url, POSTGRES_HOST: 'localhost', POSTGRES_PORT: 5432 });
   if ('problems' in result) throw new UsageError(result.problems.join('; '), 'correct the connection settings named, then run again', 'BAD_CONNECTION');
   return result.connection;
+}
+
+/**
+ * The settings of a caller's pg.Client (its connectionParameters), for the connections the engine
+ * opens beside it: worker connections and the client tools. The password is the one the client
+ * connected with (pg resolves a password function or ~/.pgpass into it when it connects).
+ */
+export function connectionFromClient(client: pg.Client): Connection {
+  const p = (client as unknown as { connectionParameters?: ClientParameters }).connectionParameters ?? {};
+  const password = typeof client.password === 'string' ? client.password : typeof p.password === 'string' ? p.password : undefined;
+  const ssl = p.ssl;
+  const tls = typeof ssl === 'object' && ssl !== null ? ssl : undefined;
+  const sslMode: SslMode = !ssl ? 'disable' : tls?.rejectUnauthorized === false ? 'require' : 'verify-full';
+  return {
+    host: p.host ?? client.host ?? 'localhost',
+    port: Number(p.port ?? client.port ?? 5432),
+    user: p.user ?? client.user ?? '',
+    ...(password === undefined ? {} : { password }),
+    database: p.database ?? client.database ?? '',
+    sslMode,
+    ...(tls ? { tls } : {}),
+  };
+}
+
+interface ClientParameters {
+  host?: string;
+  port?: number | string;
+  user?: string;
+  database?: string;
+  password?: unknown;
+  ssl?: boolean | TlsOptions;
 }
 
 /** `maindb on db.example.com:5432 as prod_user` */

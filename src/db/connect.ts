@@ -29,7 +29,7 @@ export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEO
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl: c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
+    ssl: c.tls ? c.tls : c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'migrate-tool',
     // TCP keepalives notice a dead peer on an idle connection (the server's side: session.ts).
@@ -88,17 +88,10 @@ function isTransient(error: unknown): boolean {
   );
 }
 
-/** Advice names the settings the operator used; inside a container, a loopback host is the container itself. */
-function refusedAdvice(c: Connection): string {
-  const settings = c.fromUrl ? "DATABASE_URL's host and port" : 'POSTGRES_HOST/POSTGRES_PORT';
-  if (c.inContainer && /^(127\.|localhost$|::1$)/.test(c.host)) {
-    const host = c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST';
-    return `check that PostgreSQL is running there: this runs in a container, where ${c.host} is the container itself (unless it runs with --network host); for a database in another container or on the host, set ${host} to its compose service name or address`;
-  }
-  return `check that PostgreSQL is running there and that ${settings} are right (in compose, add --wait)`;
-}
-
-/** Turns a failed connection attempt into one line that says what to fix. */
+/**
+ * Turns a failed connection attempt into one line that says what to fix, in the library's terms
+ * (the connection's settings, waitMs); the CLI words it with its own variables and flags by code.
+ */
 export function explainConnectionError(error: unknown, c: Connection): OperationError {
   const code = codeOf(error);
   const where = `${c.host}:${c.port}`;
@@ -106,39 +99,35 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   const fail = (message: string, advice: string, tag: string) => new OperationError(message, tag, advice, { cause: error });
   switch (code) {
     case 'ECONNREFUSED':
-      return fail(`Connection refused by ${where}`, refusedAdvice(c), 'CONNECTION_REFUSED');
+      return fail(
+        `Connection refused by ${where}`,
+        "check that PostgreSQL is running there and that the connection's host and port are right (waitMs waits for a server that is starting)",
+        'CONNECTION_REFUSED',
+      );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return fail(
-        `Host not found: ${c.host}`,
-        `check ${c.fromUrl ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`,
-        'HOST_NOT_FOUND',
-      );
+      return fail(`Host not found: ${c.host}`, "check the connection's host (in compose, the database service name)", 'HOST_NOT_FOUND');
     case '28P01':
     case '28000':
-      return fail(
-        `Authentication failed for user "${c.user}" on ${where} (${server})`,
-        `check ${c.fromUrl ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`,
-        'AUTH_FAILED',
-      );
+      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, "check the connection's user and password", 'AUTH_FAILED');
     case '3D000':
       return fail(
         `Database "${c.database}" does not exist on ${where}`,
-        `create it (createdb ${c.database}) or fix ${c.fromUrl ? 'the database name in DATABASE_URL' : 'POSTGRES_DB_PROD'}`,
+        `create it (createdb ${c.database}) or fix the connection's database`,
         'DATABASE_NOT_FOUND',
       );
     case '57P03':
-      return fail(`The server at ${where} is starting up`, 'retry in a moment, or pass --wait', 'SERVER_STARTING');
+      return fail(`The server at ${where} is starting up`, 'retry in a moment, or set waitMs', 'SERVER_STARTING');
   }
   if (/does not support SSL/i.test(server)) {
     return fail(
       `The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`,
-      'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered',
+      "set the connection's sslMode to disable, or leave it unset to use SSL only when offered",
       'SSL_UNSUPPORTED',
     );
   }
   if (/timeout/i.test(server)) {
     return fail(`Connection to ${where} timed out`, 'check the host, the port and any firewall between them', 'CONNECT_TIMEOUT');
   }
-  return fail(`Could not connect to ${describeTarget(c)}: ${server}`, 'check the POSTGRES_* settings', 'CONNECT_FAILED');
+  return fail(`Could not connect to ${describeTarget(c)}: ${server}`, "check the connection's settings", 'CONNECT_FAILED');
 }

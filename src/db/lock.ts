@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
 import { sleep } from '../util/sleep';
+import { borrowSession } from './borrowed';
 import { connect, type ConnectOptions } from './connect';
 import { requireOwnSession } from './pooler';
 import { limitSession, SESSION_LIMITS } from './session';
@@ -27,6 +28,11 @@ export interface LockOptions extends ConnectOptions {
    * connection to it is presumably stuck too.
    */
   onLost?: (error: Error, unreachable: boolean) => void;
+  /**
+   * The caller's connected client, to take the lock on instead of a connection of its own: it is
+   * given back with the lock released and its session settings restored, never ended.
+   */
+  client?: pg.Client;
 }
 
 export interface HeldLock {
@@ -35,16 +41,27 @@ export interface HeldLock {
 }
 
 export async function acquireLock(c: Connection, opts: LockOptions): Promise<HeldLock> {
-  const client = await connect(c, opts);
+  const borrowed = opts.client;
+  const client = borrowed ?? (await connect(c, opts));
   let releasing = false;
   let silent: Error | undefined;
   const lost = (error: Error) => {
     if (!releasing) opts.onLost?.(silent ?? error, silent !== undefined);
   };
-  client.on('error', lost);
-  client.on('end', () => lost(new Error('the connection holding the lock closed')));
+  const closed = () => lost(new Error('the connection holding the lock closed'));
+  let restore: (() => Promise<void>) | undefined;
+  // The caller's client goes back as it came: listeners off, settings restored, still open.
+  const giveBack = async () => {
+    if (!borrowed) return client.end().catch(() => {});
+    await restore?.().catch(() => {});
+    client.off('error', lost);
+    client.off('end', closed);
+  };
   let watchdog: { stop(): void } | undefined;
   try {
+    if (borrowed) restore = await borrowSession(borrowed);
+    client.on('error', lost);
+    client.on('end', closed);
     // Before anything else on this session: behind a transaction-mode pooler even a SET or the
     // advisory lock would land on a pooled backend that someone else gets next.
     await requireOwnSession(client, () => connect(c, { ...opts, waitMs: 0 }));
@@ -82,7 +99,7 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
         throw new OperationError(
           `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
           'LOCK_TIMEOUT',
-          'wait for it to finish, or raise --lock-timeout',
+          'wait for it to finish, or raise lockTimeoutMs',
         );
       }
       if (polls === 0) opts.onWaiting?.(await describeHolder(client));
@@ -91,7 +108,7 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
   } catch (error) {
     releasing = true;
     watchdog?.stop();
-    await client.end().catch(() => {});
+    await giveBack();
     if (silent)
       throw new OperationError(
         `Lost the server while waiting for the run lock on ${c.database}: ${silent.message}`,
@@ -107,7 +124,7 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
       releasing = true;
       watchdog?.stop();
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [LOCK_KEY]).catch(() => {});
-      await client.end().catch(() => {});
+      await giveBack();
     },
   };
 }

@@ -54,7 +54,7 @@ async function sharesServers(a: pg.Client, pidOfA: number, b: pg.Client): Promis
 function pooledError(): UsageError {
   return new UsageError(
     'The database connection goes through a pooler in transaction mode (pgbouncer pool_mode=transaction): migrations need one server session per connection; nothing was changed',
-    "connect directly to PostgreSQL (point POSTGRES_HOST/POSTGRES_PORT or DATABASE_URL at the server, as Prisma's directUrl does), or through a pool in session mode",
+    "connect directly to PostgreSQL (point the connection at the server, as Prisma's directUrl does), or through a pool in session mode",
     'POOLER_TRANSACTION_MODE',
   );
 }

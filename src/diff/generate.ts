@@ -2,12 +2,13 @@
 // scope, and return the up/down scripts with their summaries. Writing them is write.ts's job.
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import type { Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
 import type { Scope } from '../migrations/files';
-import { DEFAULTS } from '../migrations/options';
+import { DEFAULTS, type NoteEvent, type WaitingEvent } from '../migrations/options';
 import { listTenantSchemas } from '../tenants/discovery';
 import { openPool, SchemaDiffer, type PoolLike } from './engine';
 import { createdExtensions, extensionObjects, type ExtensionObjects } from './extensions';
@@ -17,9 +18,10 @@ import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
 import { tidyDown, tidyUp } from './tidy';
 
-/** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
-export interface DiffOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
-  connection: Connection | string;
+/** `waitMs` (and its `connect:waiting` events) apply to the first connection, as `--wait` does for every command. */
+export interface DiffOptions extends Pick<ConnectOptions, 'waitMs'> {
+  /** A pg.Client given here only lends its connectionParameters: this opens connections of its own. */
+  connection: ConnectionInput;
   migrationsDir: string;
   /** Path of schema.prisma. */
   prismaSchema: string;
@@ -30,9 +32,11 @@ export interface DiffOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
   models?: string[];
   /** Aborting stops between steps; the scratch database is dropped all the same. */
   signal?: AbortSignal;
-  /** Progress and notes for the operator (which tenant schema stands for all, left-over databases). */
-  onNote?: (message: string) => void;
+  /** Waiting for the server, and notes for the operator (which tenant schema stands for all, left-over databases). */
+  onEvent?: (event: DiffEvent) => void;
 }
+
+export type DiffEvent = WaitingEvent | NoteEvent;
 
 export interface ScopeDiff {
   scope: Scope;
@@ -49,20 +53,20 @@ export interface DiffResult {
 }
 
 export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
-  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const connection = resolveTarget(options.connection).connection;
   const file = await readSchema(options.prismaSchema);
   const prisma = await readModels(file);
   const selected = selectModels(prisma.models, options.models);
-  const input = { file, prisma, selected, signal: options.signal, onNote: options.onNote };
-  for (const warning of prisma.warnings) options.onNote?.(warning);
-  const first = { waitMs: options.waitMs, onWait: options.onWait, signal: options.signal };
+  const onNote = (message: string) => options.onEvent?.({ type: 'note', message });
+  const input = { file, prisma, selected, signal: options.signal, onNote };
+  for (const warning of prisma.warnings) onNote(warning);
+  const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
+  const first = { waitMs: options.waitMs, onWait, signal: options.signal };
 
   if (options.from === 'database') {
     const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
     const tenantSchema = await findTenantSchema(connection, pattern, first);
-    options.onNote?.(
-      tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`,
-    );
+    onNote(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
     const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema, scratch: false });
     return { scopes, tenantSchema };
   }
@@ -73,7 +77,7 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
       checkAborted(options.signal);
       return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false, scratch: true });
     },
-    { ...first, onLeftOver: options.onNote },
+    { ...first, onLeftOver: onNote },
   );
   return { scopes };
 }

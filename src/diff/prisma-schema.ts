@@ -46,7 +46,7 @@ export async function readSchema(path: string): Promise<SchemaFile> {
     return acceptPreviewFeatures(file, await loadPrismaSchema());
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`Prisma schema ${path} does not exist`, 'set PRISMA_SCHEMA to your schema.prisma', 'NO_PRISMA_SCHEMA');
+    throw new UsageError(`Prisma schema ${path} does not exist`, 'set prismaSchema to your schema.prisma', 'NO_PRISMA_SCHEMA');
   }
 }
 

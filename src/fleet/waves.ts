@@ -65,7 +65,7 @@ function pickCanary(candidates: Candidates[], ordered: WaveItem[], spec: string[
     if (where.length === 0) {
       throw new UsageError(
         `--canary ${entry}: no ${target ? `target ${target} with ` : ''}tenant schema ${schema}`,
-        'run `migrate-tool tenants` to list them; nothing was changed',
+        'run tenants() to list them; nothing was changed',
         'BAD_CANARY',
       );
     }

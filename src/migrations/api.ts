@@ -3,7 +3,7 @@
 // a result instead of exiting.
 import type pg from 'pg';
 import { refuseDistributedState } from '../db/citus';
-import { withClient } from '../db/connect';
+import { withSession } from '../db/borrowed';
 import { fitWorkers } from '../db/capacity';
 import { withRunLock } from '../db/run-lock';
 import { WorkerConnections } from '../db/workers';
@@ -150,8 +150,8 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const state = await withClient(o.connection, connectOpts(o), async (c) => {
-    await refuseDistributedState(c, STATE_SCHEMA);
+  const state = await withSession(o, connectOpts(o), async (c) => {
+    await refuseDistributedState(c, STATE_SCHEMA); // Citus: before a read that would fail less clearly
     return readState(c, o.tenantPattern);
   });
   return { o, folder, state };
@@ -173,7 +173,8 @@ async function locked<P, T>(
     ...connectOpts(o),
     lockTimeoutMs: o.lockTimeoutMs,
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run `migrate-tool up`: what finished is recorded',
+    afterLoss: 're-run migrate(): what finished is recorded',
+    client: o.client,
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
     await refuseDistributedState(client, STATE_SCHEMA); // Citus: before a read that would fail less clearly

@@ -48,7 +48,7 @@ export function baselinesOf(migrations: Migration[]): Baseline[] {
     if (range.to >= m.version || replaced.length === 0) {
       throw new UsageError(
         `${m.up.file} is a baseline of ${range.from}..${range.to}, but ${range.to >= m.version ? 'its own version is not after that range' : `no ${m.scope} migration of that range is in the folder`}`,
-        'keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with `migrate-tool diff --baseline NAME`',
+        'keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with generateBaseline()',
         'BAD_BASELINE',
       );
     }
@@ -118,8 +118,9 @@ export function withBaselinesDown(migrations: Migration[], steps: PlanStep[], sc
     if (gap) {
       throw new UsageError(
         `Version ${b.migration.version} is a baseline and the versions it replaces are not all recorded in schema ${gap}, so rolling it back there would leave no record of what the schema holds; nothing was rolled back`,
-        `record them first: \`migrate-tool up${gap === 'public' ? '' : ` --tenant ${gap}`}\` records them without running SQL`,
+        `record them first: migrate(options${gap === 'public' ? '' : `, { tenant: '${gap}' }`}) records them without running SQL`,
         'BASELINE_GAP',
+        { schema: gap },
       );
     }
     return recordOnly(step, step.schemas, 'a baseline: the versions it replaces stay recorded and describe the same schema');

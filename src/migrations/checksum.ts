@@ -45,7 +45,7 @@ export async function readSum(dir: string): Promise<Map<string, string> | undefi
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const m = /^(\S+)\s+(sha256:[0-9a-f]{64})$/.exec(line);
-    if (!m) throw new UsageError(`${SUM_FILE} line ${n + 1} is malformed`, 'run `migrate-tool hash` to rewrite it', 'BAD_SUM');
+    if (!m) throw new UsageError(`${SUM_FILE} line ${n + 1} is malformed`, 'run rewriteSum() to rewrite it', 'BAD_SUM');
     sums.set(m[1]!, m[2]!);
   }
   return sums;
@@ -56,7 +56,7 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
   const recorded = await readSum(dir);
   if (!recorded) {
     if (actual.size === 0) return;
-    throw new UsageError(`${SUM_FILE} is missing from ${dir}`, 'review the migrations, then run `migrate-tool hash` to write it', 'SUM_MISMATCH');
+    throw new UsageError(`${SUM_FILE} is missing from ${dir}`, 'review the migrations, then run rewriteSum() to write it', 'SUM_MISMATCH');
   }
   const problems: string[] = [];
   for (const [file, sum] of actual) {
@@ -68,7 +68,7 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
   if (problems.length) {
     throw new UsageError(
       `Migrations folder and ${SUM_FILE} disagree: ${problems.join('; ')}`,
-      'if two branches both added migrations, rebase and re-version yours; once the folder is right, run `migrate-tool hash`',
+      'if two branches both added migrations, rebase and re-version yours; once the folder is right, run rewriteSum()',
       'SUM_MISMATCH',
     );
   }

@@ -95,7 +95,7 @@ async function writable<T>(dir: string, fn: () => Promise<T>): Promise<T> {
     if (code === 'ENOTDIR')
       throw new UsageError(
         `Migrations folder ${dir} is not a folder`,
-        'point MIGRATIONS_DIR (or --dir) at the folder that holds the .up.sql/.down.sql files',
+        'point migrationsDir at the folder that holds the .up.sql/.down.sql files',
         'NO_MIGRATIONS_DIR',
       );
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;

@@ -98,10 +98,10 @@ async function entries(path: string, rel: string): Promise<Dirent[]> {
 /** What an operator can fix about the folder gets exit 2 and advice; anything else stays as it is. */
 function folderError(path: string, rel: string, code: string | undefined): UsageError | undefined {
   const what = rel ? `Migrations subfolder ${path}` : `Migrations folder ${path}`;
-  const set = 'point MIGRATIONS_DIR (or --dir)';
+  const set = 'point migrationsDir';
   switch (code) {
     case 'ENOENT':
-      return new UsageError(`${what} does not exist`, 'set MIGRATIONS_DIR or pass --dir, or run `migrate-tool create NAME`', 'NO_MIGRATIONS_DIR');
+      return new UsageError(`${what} does not exist`, 'set migrationsDir, or create its first migration with createMigration()', 'NO_MIGRATIONS_DIR');
     case 'ENOTDIR':
       return new UsageError(`${what} is not a folder`, `${set} at the folder that holds the .up.sql/.down.sql files`, 'NO_MIGRATIONS_DIR');
     case 'EACCES':

@@ -1,13 +1,17 @@
 // What the engine needs to run, and what it reports while it runs. The CLI builds these from
 // flags and environment; an application builds them itself (see src/index.ts).
-import { connectionFromUrl, type Connection } from '../config/connection';
 import { tenantPatternProblem } from '../config/tenant-pattern';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
 import type { Scope } from './files';
 
 export interface EngineOptions {
-  /** Connection settings, or a postgres:// URL. */
-  connection: Connection | string;
+  /**
+   * Connection settings, a postgres:// URL, or a connected pg.Client the caller owns: the lock, the
+   * state and read-only work run on it, it is never ended, and its session settings are restored.
+   * Worker connections (tenant fan-out) are opened with its connectionParameters.
+   */
+  connection: ConnectionInput;
   migrationsDir: string;
   /** SQL LIKE pattern that finds tenant schemas. Default `company_%`. One that matches public, a pg_ schema,
    *  information_schema or migrate_tool is refused (UsageError) before connecting. */
@@ -35,7 +39,8 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** Aborting this one also cancels the statements that are running. */
   hardSignal?: AbortSignal;
-  onEvent?: (event: EngineEvent) => void;
+  /** What happens while it runs; every operation takes the same kind of handler (Event in src/index.ts). */
+  onEvent?: (event: MigrationEvent) => void;
 }
 
 export const DEFAULTS = {
@@ -48,7 +53,8 @@ export const DEFAULTS = {
 
 export type Direction = 'up' | 'down';
 
-export type EngineEvent =
+/** The events of migrate, rollback, migrateTenant, force and adopt; `connect:waiting` and `note` are shared by every operation. */
+export type MigrationEvent =
   | { type: 'connect:waiting'; message: string }
   | { type: 'lock:waiting'; holder: string }
   | { type: 'concurrency:capped'; requested: number; allowed: number; reason: string }
@@ -74,6 +80,11 @@ export type EngineEvent =
     }
   | { type: 'progress'; done: number; total: number }
   | { type: 'interrupted' };
+
+/** A connection attempt failed and is retried (waitMs): why. */
+export type WaitingEvent = Extract<MigrationEvent, { type: 'connect:waiting' }>;
+/** Something the operator should know that is not a failure (a left-over scratch database, a schema chosen). */
+export type NoteEvent = { type: 'note'; message: string };
 
 export interface AppliedEntry {
   version: string;
@@ -120,7 +131,7 @@ export function resolved(o: EngineOptions) {
   refuseUnsafe(tenantPattern, ddlLockTimeoutMs);
   return {
     ...o,
-    connection: typeof o.connection === 'string' ? connectionFromUrl(o.connection) : o.connection,
+    ...resolveTarget(o.connection),
     tenantPattern,
     concurrency: Math.max(1, o.concurrency ?? DEFAULTS.concurrency),
     lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,

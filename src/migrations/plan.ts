@@ -96,7 +96,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
     if (!m.down) {
       throw new UsageError(
         `${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`,
-        'write the .down.sql, run `migrate-tool hash`, and try again',
+        'write the .down.sql, run rewriteSum(), and try again',
         'NO_DOWN_FILE',
       );
     }
@@ -144,6 +144,6 @@ export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationEr
 /** How to recover a schema left dirty at `version`, whose predecessor in the timeline is `previous`. */
 export function dirtyAdvice(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): string {
   const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
-  const tenant = schema === 'public' ? '' : ` --tenant ${schema}`;
-  return `check what it left in ${schema}, repair it by hand${drop}, then run \`migrate-tool force <version>${tenant}\` (${version} if its change is in place, ${previous} if not)`;
+  const tenant = schema === 'public' ? '' : `, { tenant: '${schema}' }`;
+  return `check what it left in ${schema}, repair it by hand${drop}, then call force(options, '<version>'${tenant}) (${version} if its change is in place, ${previous} if not)`;
 }

@@ -3,20 +3,22 @@
 // again gives the same schema as the first time. The first bad step is named with its difference.
 import { join } from 'node:path';
 import pg from 'pg';
-import { connectionFromUrl, type Connection } from '../config/connection';
+import type { Connection } from '../config/connection';
+import { resolveTarget, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
 import { OperationError, UsageError } from '../errors';
 import { migrate, rollback } from '../migrations/api';
 import { baselinesOf } from '../migrations/baseline';
 import { loadMigrations, type Migration } from '../migrations/files';
-import { DEFAULTS, type FailedEntry } from '../migrations/options';
+import { DEFAULTS, type FailedEntry, type NoteEvent, type WaitingEvent } from '../migrations/options';
 import { compareSnapshots, type Difference } from '../db/catalog-differences';
 import { takeSnapshot, type Snapshot } from '../db/catalog';
 
-/** `waitMs` and `onWait` apply to the first connection, as `--wait` does for every command. */
-export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWait'> {
-  connection: Connection | string;
+/** `waitMs` (and its `connect:waiting` events) apply to the first connection, as `--wait` does for every command. */
+export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs'> {
+  /** A pg.Client given here only lends its connectionParameters: this opens connections of its own. */
+  connection: ConnectionInput;
   migrationsDir: string;
   tenantPattern?: string;
   /**
@@ -25,9 +27,11 @@ export interface RoundtripOptions extends Pick<ConnectOptions, 'waitMs' | 'onWai
    */
   from?: string;
   signal?: AbortSignal;
-  onStep?: (step: StepResult) => void;
-  onNote?: (message: string) => void;
+  onEvent?: (event: RoundtripEvent) => void;
 }
+
+/** `roundtrip:step`: one check done, as it happens. */
+export type RoundtripEvent = WaitingEvent | NoteEvent | { type: 'roundtrip:step'; step: StepResult };
 
 export type Check = 'down' | 'redo' | 'down-all' | 'up-all';
 
@@ -57,12 +61,13 @@ export interface RoundtripReport {
 }
 
 export async function roundtrip(options: RoundtripOptions): Promise<RoundtripReport> {
-  const connection = typeof options.connection === 'string' ? connectionFromUrl(options.connection) : options.connection;
+  const connection = resolveTarget(options.connection).connection;
   const folder = await loadMigrations(options.migrationsDir);
   const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
   const tenants = tenantNames(pattern);
   const schemas = ['public', ...tenants];
-  const start = startAfter(folder.migrations, options.from, options.onNote);
+  const onNote = (message: string) => options.onEvent?.({ type: 'note', message });
+  const start = startAfter(folder.migrations, options.from, onNote);
   const { base, tested } = splitAt(folder.migrations, start);
   const missing = tested.find((m) => !m.down);
   if (missing) {
@@ -86,7 +91,12 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
       const failure = (await run.base(base.length)) ?? (await run.all(tested));
       return { ok: !failure, migrations: tested.length, ...(start ? { base: base.length } : {}), schemas, failure };
     },
-    { signal: options.signal, waitMs: options.waitMs, onWait: options.onWait, onLeftOver: options.onNote },
+    {
+      signal: options.signal,
+      waitMs: options.waitMs,
+      onWait: (message) => options.onEvent?.({ type: 'connect:waiting', message }),
+      onLeftOver: onNote,
+    },
   );
 }
 
@@ -110,7 +120,7 @@ function splitAt(migrations: Migration[], from: string | undefined): { base: Mig
   if (!migrations.some((m) => m.version === from)) {
     throw new UsageError(
       `test --from ${from}: no migration has that version`,
-      'give the version of a migration in the folder (see `migrate-tool status`)',
+      'give the version of a migration in the folder (see status())',
       'UNKNOWN_VERSION',
     );
   }
@@ -201,7 +211,7 @@ class Runner {
   private async compare(check: Check, expected: Snapshot, m: Migration | undefined, message: string): Promise<RoundtripFailure | undefined> {
     const differences = compareSnapshots(expected, await this.snapshot());
     const ok = differences.length === 0;
-    this.options.onStep?.({ check, version: m?.version, name: m?.name, ok });
+    this.options.onEvent?.({ type: 'roundtrip:step', step: { check, version: m?.version, name: m?.name, ok } });
     if (ok) return undefined;
     const file = check === 'down' ? m?.down?.file : m?.up.file;
     return { check, message: m ? `${m.version}_${m.name}: ${message}` : message, migration: m && ref(m, this.options.migrationsDir, file), differences };

@@ -5,7 +5,7 @@ import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { isMigrateToolError, OperationError, UsageError } from '../errors';
 import { loadMigrations, type MigrationFolder } from '../migrations/files';
-import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
+import { resolved, type EngineOptions, type MigrationEvent, type Resolved } from '../migrations/options';
 import { statusReport } from '../migrations/report';
 import { readState, type DatabaseState } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
@@ -19,7 +19,11 @@ export interface SeedRun {
   force?: boolean;
   /** Apply everything, report it, then roll back. */
   dryRun?: boolean;
-  onEvent?: (e: SeedEvent) => void;
+}
+
+/** Seeding reports each set through the same onEvent as every operation: waiting, then set:start/set:done. */
+export interface SeedOptions extends EngineOptions {
+  onEvent?: (event: MigrationEvent | SeedEvent) => void;
 }
 
 export type SeedEvent =
@@ -32,7 +36,7 @@ export interface SeedReport {
   totals: { inserted: number; updated: number; unchanged: number };
 }
 
-export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedReport> {
+export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedReport> {
   const o = resolved(options);
   const sets = await loadSeeds(run.seedsDir);
   const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
@@ -43,7 +47,8 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     lockTimeoutMs: o.lockTimeoutMs,
     onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run `migrate-tool seed`: the transaction was rolled back',
+    afterLoss: 're-run seed(): the transaction was rolled back',
+    client: o.client,
   };
   return withRunLock(o.connection, lockOpts, async (lock) => {
     if (folder) refuseUnlessReady(folder, await readState(lock.client, o.tenantPattern), o.tenantPattern);
@@ -53,7 +58,7 @@ export async function seed(options: EngineOptions, run: SeedRun): Promise<SeedRe
     // A lost lock aborts the sets still to come, as Ctrl-C does.
     const lo = { ...o, signal: lock.signal };
     const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) =>
-      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, run),
+      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, options.onEvent),
     );
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
     return {
@@ -72,16 +77,16 @@ async function applyAll(
   catalog: Catalog,
   searchPath: string,
   o: Resolved,
-  run: SeedRun,
+  emit: SeedOptions['onEvent'],
 ): Promise<SetResult[]> {
   const results: SetResult[] = [];
   for (const set of sets) {
     if (o.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
     const schemas = schemasOf(set, tenants);
-    run.onEvent?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
+    emit?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
     const result = set.kind === 'data' ? await applyDataSet(db, set, schemas, catalog) : await applySqlSet(db, set, schemas, searchPath);
     results.push(result);
-    run.onEvent?.({ type: 'set:done', result });
+    emit?.({ type: 'set:done', result });
   }
   return results;
 }
@@ -99,13 +104,13 @@ async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn:
       throw new OperationError(
         `Seeding waited too long for a row lock (${e.message}); nothing was changed`,
         'LOCK_TIMEOUT',
-        'run `migrate-tool seed` again when the application is less busy, or raise --ddl-lock-timeout',
+        'run seed() again when the application is less busy, or raise ddlLockTimeoutMs',
         { cause: e },
       );
     throw new OperationError(
       `Seeding failed: ${e.message}; nothing was changed`,
       e.code ? 'SEED_FAILED' : 'CONNECTION_LOST',
-      're-run `migrate-tool seed`: the transaction was rolled back',
+      're-run seed(): the transaction was rolled back',
       { cause: e },
     );
   }
@@ -118,7 +123,7 @@ async function migrationsFor(dir: string): Promise<MigrationFolder> {
     if (!isMigrateToolError(error) || error.code !== 'NO_MIGRATIONS_DIR') throw error;
     throw new UsageError(
       `Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`,
-      'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check',
+      'set migrationsDir, or seed with force: true to skip that check',
       'NO_MIGRATIONS_DIR',
     );
   }
@@ -131,7 +136,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `The database is dirty (${list(dirty)}): a no-transaction migration did not finish; seeding refused`,
       'DIRTY',
-      'finish or undo that migration by hand, run `migrate-tool force VERSION`, then `migrate-tool up` (or pass --force to seed anyway)',
+      'finish or undo that migration by hand, call force() with its version, then migrate() (or seed with force: true anyway)',
     );
   }
   const pending = statusReport(folder, state, pattern).migrations.filter((m) => !m.applied && !m.missingFile);
@@ -139,7 +144,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${list(pending.map((m) => `${m.version} ${m.name}`))}); seeding refused`,
       'PENDING_MIGRATIONS',
-      'run `migrate-tool up` first (or pass --force to seed anyway)',
+      'run migrate() first (or seed with force: true anyway)',
     );
   }
 }

@@ -66,7 +66,7 @@ export async function applyDataSet(db: Db, set: DataSet, schemas: string[], cata
       throw new OperationError(
         `Seeding failed at ${set.file}${row}${where}: ${error.message}; nothing was changed`,
         'SEED_FAILED',
-        'fix that row, then run `migrate-tool seed` again',
+        'fix that row, then run seed() again',
         { cause: error },
       );
     }
@@ -90,7 +90,7 @@ export async function applySqlSet(db: Db, set: SqlSet, schemas: string[], search
         throw new OperationError(
           `Seeding failed at ${set.file}:${lineOf(st, error)}${where}: ${(error as Error).message}; nothing was changed`,
           'SEED_FAILED',
-          'fix that statement, then run `migrate-tool seed` again',
+          'fix that statement, then run seed() again',
           { cause: error },
         );
       }

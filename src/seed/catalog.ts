@@ -60,7 +60,7 @@ export function checkCatalog(sets: SeedSet[], tenants: string[], catalog: Catalo
   if (problems.length) {
     throw new UsageError(
       `Seed files do not match the database, nothing was changed: ${problems.join('; ')}`,
-      'run `migrate-tool up` if migrations are missing, otherwise fix the files named',
+      'run migrate() if migrations are missing, otherwise fix the files named',
       'SEED_SCHEMA_MISMATCH',
     );
   }

@@ -18,7 +18,7 @@ export function tenantsInScope<T extends { schema: string }>(tenants: T[], tenan
   if (!tenant) return tenants;
   const found = tenants.find((t) => t.schema === tenant);
   if (!found) {
-    throw new UsageError(`Tenant schema "${tenant}" does not exist or does not match the tenant pattern`, 'run `migrate-tool tenants` to list them');
+    throw new UsageError(`Tenant schema "${tenant}" does not exist or does not match the tenant pattern`, 'run tenants() to list them', 'UNKNOWN_TENANT');
   }
   return [found];
 }

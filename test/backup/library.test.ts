@@ -1,7 +1,9 @@
 // backup() and restore() called from the library, as an application would: no `env` given.
+import pg from 'pg';
 import { inject } from 'vitest';
 import { backup } from '../../src/backup/dump';
 import { restore } from '../../src/backup/restore';
+import type { Event } from '../../src/index';
 import { describe, expect, test } from '../support/fixtures';
 import { pgDumpSkipReason, wrappers } from './support';
 
@@ -26,5 +28,27 @@ describe.skipIf(Boolean(skip))(`backup and restore from the library${skip ? ` (s
     const runs = (await w.log()).map((l) => l.split(' ')[0]);
     expect(runs.filter((t) => t === 'pg_dump').length).toBeGreaterThanOrEqual(1);
     expect(runs.filter((t) => t === 'pg_restore').length).toBeGreaterThanOrEqual(1);
+  });
+
+  test("an application's connected client: backup and restore use it and its connectionParameters, leave it open, and report through onEvent", async ({
+    db,
+    dir,
+  }) => {
+    await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const events: Event[] = [];
+    // One handler, typed with every operation's events, serves both.
+    const onEvent = (e: Event) => events.push(e);
+    try {
+      const taken = await backup({ connection: client, backupDir: `${dir}/backups`, onEvent });
+      await db.query('DELETE FROM kept');
+      await restore({ connection: client, file: taken.file, onEvent });
+      expect((await client.query('SELECT count(*)::int AS n FROM kept')).rows[0].n).toBe(2);
+    } finally {
+      await client.end();
+    }
+    expect(events.some((e) => e.type === 'backup:progress')).toBe(true);
+    expect(events.some((e) => e.type === 'restore:progress')).toBe(true);
   });
 });

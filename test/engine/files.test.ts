@@ -72,7 +72,7 @@ describe('loading a migrations folder', () => {
   });
 
   test('a missing folder is a usage error that says what to set', async ({ dir }) => {
-    await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, advice: expect.stringContaining('MIGRATIONS_DIR') });
+    await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, advice: expect.stringContaining('migrationsDir') });
   });
 });
 
@@ -195,7 +195,7 @@ describe('what loading refuses in the folder', () => {
     await expect(loadMigrations(join(dir, 'migrations'))).rejects.toMatchObject({
       exitCode: 2,
       message: expect.stringContaining('is not a folder'),
-      advice: expect.stringContaining('MIGRATIONS_DIR'),
+      advice: expect.stringContaining('migrationsDir'),
     });
   });
 });

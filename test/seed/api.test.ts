@@ -1,12 +1,37 @@
 // seed() as a library call: what the CLI cannot show as directly.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import pg from 'pg';
+import { migrate, type Event } from '../../src/index';
 import { seed } from '../../src/seed/api';
 import { runCli } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
 import { project } from './support';
 
 describe('seed()', () => {
+  test("on an application's connected client: migrate then seed, one Event handler, the client given back as it was", async ({ db, dir }) => {
+    await db.query('CREATE SCHEMA company_a');
+    const p = await project(dir, db);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(`SET search_path = company_a, public; SET lock_timeout = '9s'`);
+      const types: string[] = [];
+      const options = { connection: client, migrationsDir: p.migrations, onEvent: (e: Event) => types.push(e.type) };
+      expect((await migrate(options)).result?.failed).toEqual([]);
+      const report = await seed(options, { seedsDir: p.seeds });
+      expect(report.totals.inserted).toBeGreaterThan(0);
+      expect(types).toContain('migration:start');
+      expect(types).toContain('set:done');
+      const r = await client.query(`SELECT current_setting('search_path') AS sp, current_setting('lock_timeout') AS lt, pg_backend_pid() AS pid`);
+      expect(r.rows[0]).toMatchObject({ sp: 'company_a, public', lt: '9s' });
+      const locks = await client.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
+      expect(locks.rowCount).toBe(0);
+    } finally {
+      await client.end();
+    }
+  });
+
   test('two seeds at once: the run lock lets one insert and the other find everything in place', async ({ db, dir }) => {
     await db.query('CREATE SCHEMA company_a');
     const p = await project(dir, db);
@@ -25,11 +50,12 @@ describe('seed()', () => {
     expect((await runCli(['up'], { env: p.env })).code).toBe(0);
     const events: string[] = [];
     await seed(
-      { connection: db.url, migrationsDir: p.migrations },
       {
-        seedsDir: p.seeds,
-        onEvent: (e) => events.push(e.type === 'set:start' ? `start ${e.file}` : `done ${e.result.file}`),
+        connection: db.url,
+        migrationsDir: p.migrations,
+        onEvent: (e) => (e.type === 'set:start' ? events.push(`start ${e.file}`) : e.type === 'set:done' && events.push(`done ${e.result.file}`)),
       },
+      { seedsDir: p.seeds },
     );
     expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
     expect(events).toHaveLength(12);

@@ -73,6 +73,6 @@ describe('seed files', () => {
     const empty = await folder(dir, {});
     const e = await rejection(loadSeeds(empty));
     expect(e.message).toContain('holds no seed files');
-    expect(e.advice).toContain('SEEDS_DIR');
+    expect(e.advice).toContain('seedsDir');
   });
 });

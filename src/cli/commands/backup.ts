@@ -33,7 +33,9 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
     env: ctx.env,
     signal: ctx.signal,
     waitMs: engineOptions(ctx).waitMs,
-    onProgress: (p) => ctx.out.progress(`Backing up ${c.database}: ${formatBytes(p.bytes)} written, ${seconds(p.elapsedMs)}`),
+    onEvent: (e) => {
+      if (e.type === 'backup:progress') ctx.out.progress(`Backing up ${c.database}: ${formatBytes(e.bytes)} written, ${seconds(e.elapsedMs)}`);
+    },
   });
   ctx.out.clearProgress();
   say(`Backup written: ${shortPath(result.file)}`);

@@ -38,7 +38,8 @@ export const diff: Command = {
       .map((m) => m.trim())
       .filter(Boolean);
 
-    const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
+    const { waitMs } = engineOptions(ctx);
+    const onEvent = eventPrinter(ctx.out);
     const result = await computeDiff({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
@@ -48,8 +49,7 @@ export const diff: Command = {
       models,
       signal: ctx.signal,
       waitMs,
-      onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
-      onNote: (m) => ctx.out.note(m),
+      onEvent,
     });
     if (result.scopes.length === 0) {
       ctx.out.data({ changes: [], written: [] });
@@ -82,15 +82,15 @@ async function runBaseline(ctx: CommandContext, name: string) {
     throw new UsageError('diff --baseline takes only its NAME', 'write `migrate-tool diff --baseline init`');
   }
   checkMigrationName(name);
-  const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
+  const { waitMs } = engineOptions(ctx);
+  const onEvent = eventPrinter(ctx.out);
   const result = await generateBaseline({
     connection: connectionOf(ctx),
     migrationsDir: ctx.config.migrationsDir,
     name,
     signal: ctx.signal,
     waitMs,
-    onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
-    onNote: (m) => ctx.out.note(m),
+    onEvent,
   });
   ctx.out.data(result);
   for (const f of result.files) {

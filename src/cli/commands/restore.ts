@@ -41,7 +41,9 @@ export const restore: Command = {
       signal: ctx.signal,
       waitMs: o.waitMs,
       lockTimeoutMs: o.lockTimeoutMs,
-      onProgress: (p) => ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(p.bytes)} read, ${seconds(p.elapsedMs)}`),
+      onEvent: (e) => {
+        if (e.type === 'restore:progress') ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(e.bytes)} read, ${seconds(e.elapsedMs)}`);
+      },
     });
     ctx.out.clearProgress();
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);

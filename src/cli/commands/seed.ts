@@ -1,4 +1,4 @@
-import { EXIT, seed as runSeed, type SeedEvent, type SetResult } from '../../index';
+import { EXIT, seed as runSeed, type Event, type SeedEvent, type SetResult } from '../../index';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';
@@ -16,12 +16,10 @@ export const seed: Command = {
     const dryRun = boolFlag(ctx.args, 'dry-run');
     ctx.out.print(`Starting seeding process...${dryRun ? ' (dry run: everything is rolled back at the end)' : ''}`);
     ctx.out.print(`Target database: ${connectionOf(ctx).database}`);
-    const report = await runSeed(engineOptions(ctx, eventPrinter(ctx.out)), {
-      seedsDir: ctx.config.seedsDir,
-      force: boolFlag(ctx.args, 'force'),
-      dryRun,
-      onEvent: setPrinter(ctx.out, dryRun),
-    });
+    const printSet = setPrinter(ctx.out, dryRun);
+    const printOther = eventPrinter(ctx.out);
+    const onEvent = (e: Event) => (e.type === 'set:start' || e.type === 'set:done' ? printSet(e) : printOther(e));
+    const report = await runSeed({ ...engineOptions(ctx), onEvent }, { seedsDir: ctx.config.seedsDir, force: boolFlag(ctx.args, 'force'), dryRun });
     ctx.out.data(report);
     const t = report.totals;
     const counts = `${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged`;

@@ -14,7 +14,9 @@ export const test: Command = {
   },
   database: true,
   async run(ctx) {
-    const { waitMs, onEvent } = engineOptions(ctx, eventPrinter(ctx.out));
+    const { waitMs } = engineOptions(ctx);
+    const onEvent = eventPrinter(ctx.out);
+    const printStep = stepPrinter(ctx.out);
     ctx.out.note(`Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`);
     const report = await roundtrip({
       connection: connectionOf(ctx),
@@ -23,9 +25,7 @@ export const test: Command = {
       from: stringFlag(ctx.args, 'from'),
       signal: ctx.signal,
       waitMs,
-      onWait: (message) => onEvent?.({ type: 'connect:waiting', message }),
-      onStep: stepPrinter(ctx.out),
-      onNote: (m) => ctx.out.note(m),
+      onEvent: (e) => (e.type === 'roundtrip:step' ? printStep(e.step) : onEvent(e)),
     });
     ctx.out.data(report);
     const where = `public and ${report.schemas.length - 1} tenant schema${report.schemas.length === 2 ? '' : 's'}`;
