@@ -98,8 +98,13 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   });
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
+  // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
+  const found = outcomes.filter((o, i) => !failed.includes(o.target.name) && reports[i]!.code !== EXIT.ok).map((o) => o.target.name);
+  const ok = targets.length - failed.length - found.length;
   out.print(
-    `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${targets.length - failed.length} ok${failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : ''}`,
+    `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${ok} ok` +
+      (found.length ? `, ${found.length} with findings (${found.join(', ')})` : '') +
+      (failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : ''),
   );
   return combine(reports.map((r) => r.code));
 }

@@ -79,6 +79,8 @@ describe('a command over a fleet', () => {
     const status = await fleetCli(['status', '--exit-code', '--targets', file], migrations);
     expect(status.code).toBe(3); // us-1 has everything pending
     expect(status.stdout).toMatch(/== eu-1: [\s\S]*applied[\s\S]*== us-1: [\s\S]*pending/);
+    // A target with pending migrations is a finding, not "ok", in the one-line summary.
+    expect(status.stdout).toContain('status over 2 targets: 1 ok, 1 with findings (us-1)');
   });
 
   test('a targets file with problems is refused whole, one line each, before connecting (exit 2)', async ({ dir }) => {
