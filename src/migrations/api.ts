@@ -14,6 +14,7 @@ import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
 import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
+import { readStateFor } from './state-summary';
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
@@ -78,12 +79,18 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
     if (refusal) throw refusal;
     return { version, schemas: scope.length, changed: plan.filter(changes).length, changes: plan };
   };
-  if (run.dryRun) return planned((await readOnly(options, folder)).state);
+  // Force rewrites rows one by one: it reads them all (no summary).
+  if (run.dryRun) return planned((await readOnly(options, folder, false)).state);
   // Planned again under the lock (the state may have moved since a preview), and before anything is written.
-  return locked(o, planned, async (client, result) => {
-    await applyForce(client, folder, result.changes, version);
-    return result;
-  });
+  return locked(
+    o,
+    planned,
+    async (client, result) => {
+      await applyForce(client, folder, result.changes, version);
+      return result;
+    },
+    undefined,
+  );
 }
 
 async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {
@@ -96,27 +103,32 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
   }
   let finished: RunResult | undefined;
   const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownVersions(folder, [state.public, ...state.tenants]) });
-  return locked(o, check, async (lockClient, { p, unknown }, lo, unreachable) => {
-    const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
-    const workers = new WorkerConnections(o.connection, {
-      connectTimeoutMs: o.connectTimeoutMs,
-      onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
-    });
-    // The server stopped answering: what the workers wait for will never come; the server rolls back.
-    unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
-    // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
-    const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
-    o.hardSignal?.addEventListener('abort', cancel, { once: true });
-    try {
-      const result = await executePlan(p, { ...lo, concurrency }, workers);
-      finished = result;
-      await flushCommits(lockClient);
-      return { plan: p, folder, result, unknownVersions: unknown };
-    } finally {
-      o.hardSignal?.removeEventListener('abort', cancel);
-      await workers.close();
-    }
-  }).catch((error: unknown) => {
+  return locked(
+    o,
+    check,
+    async (lockClient, { p, unknown }, lo, unreachable) => {
+      const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
+      const workers = new WorkerConnections(o.connection, {
+        connectTimeoutMs: o.connectTimeoutMs,
+        onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
+      });
+      // The server stopped answering: what the workers wait for will never come; the server rolls back.
+      unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
+      // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
+      const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
+      o.hardSignal?.addEventListener('abort', cancel, { once: true });
+      try {
+        const result = await executePlan(p, { ...lo, concurrency }, workers);
+        finished = result;
+        await flushCommits(lockClient);
+        return { plan: p, folder, result, unknownVersions: unknown };
+      } finally {
+        o.hardSignal?.removeEventListener('abort', cancel);
+        await workers.close();
+      }
+    },
+    folder,
+  ).catch((error: unknown) => {
     // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
     // caller still gets what happened in each, to report beside the error.
     throw finished && isMigrateToolError(error) ? new PartialRunError(error, finished) : error;
@@ -146,10 +158,11 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
   return workers;
 }
 
-async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
+/** `summary`: read the state as state-summary.ts does (reports and planning), else every row. */
+async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const state = await withClient(o.connection, connectOpts(o), (c) => readState(c, o.tenantPattern));
+  const state = await withClient(o.connection, connectOpts(o), (c) => (summary ? readStateFor(c, o.tenantPattern, folder) : readState(c, o.tenantPattern)));
   return { o, folder, state };
 }
 
@@ -164,6 +177,8 @@ async function locked<P, T>(
   o: Resolved,
   check: (state: DatabaseState) => P,
   fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
+  /** Read the state as a summary against this folder; undefined: read every row. */
+  summaryOf: MigrationFolder | undefined,
 ): Promise<T> {
   const opts = {
     ...connectOpts(o),
@@ -172,7 +187,7 @@ async function locked<P, T>(
     afterLoss: 're-run `migrate-tool up`: what finished is recorded',
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
-    const checked = check(await readState(client, o.tenantPattern));
+    const checked = check(await (summaryOf ? readStateFor(client, o.tenantPattern, summaryOf) : readState(client, o.tenantPattern)));
     await ensureStateTable(client);
     await pruneDroppedSchemas(client);
     return fn(client, checked, { ...o, signal }, unreachable);
