@@ -16,7 +16,8 @@ import { createDatabase, dropDatabase, runScript, withClient } from './lib/db';
 import { machine } from './lib/machine';
 import { median, millis, mustSucceed, runProcess, seconds, table } from './lib/measure';
 import { benchServer } from './lib/server';
-import { createSchemasScript, TENANT_LIKE, writeMigrateToolDir, type FixtureMigration } from './engine/fixture';
+import { createSchemasScript, TENANT_LIKE, writeMigrateToolDir } from './engine/fixture';
+import { tenantHistory } from './lib/history';
 import { loadMigrations, migrateTenant } from '../src/index';
 
 const { values: flags } = parseArgs({ options: { schemas: { type: 'string' }, runs: { type: 'string' } } });
@@ -26,21 +27,6 @@ const HISTORY = 200;
 const DB = 'mtbench_readonly';
 const NEW_TENANT_DB = 'mtbench_new_tenant';
 
-/** 200 tenant migrations of the usual kinds: a table, a column, an index, a constraint, by turns. */
-export function history(count = HISTORY): FixtureMigration[] {
-  return Array.from({ length: count }, (_, i) => {
-    const t = `t${Math.floor(i / 4)}`;
-    const version = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString().replace(/\D/g, '').slice(0, 14);
-    const [up, down] = [
-      [`CREATE TABLE ${t} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);\n`, `DROP TABLE ${t};\n`],
-      [`ALTER TABLE ${t} ADD COLUMN created_at timestamptz NOT NULL DEFAULT now();\n`, `ALTER TABLE ${t} DROP COLUMN created_at;\n`],
-      [`CREATE INDEX ${t}_name_idx ON ${t} (name);\n`, `DROP INDEX ${t}_name_idx;\n`],
-      [`ALTER TABLE ${t} ADD CONSTRAINT ${t}_name_check CHECK (name <> '');\n`, `ALTER TABLE ${t} DROP CONSTRAINT ${t}_name_check;\n`],
-    ][i % 4]!;
-    return { version, name: `step_${i}`, up: up!, down: down! };
-  });
-}
-
 const server = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-'));
 try {
@@ -48,7 +34,7 @@ try {
   console.log(`machine: ${machine()}`);
   console.log(`server:  ${server.description}\n`);
 
-  const dir = await writeMigrateToolDir(join(work, 'migrations'), history());
+  const dir = await writeMigrateToolDir(join(work, 'migrations'), tenantHistory(HISTORY));
   await ensureBuilt();
   mustSucceed('migrate-tool hash', await migrateTool(['hash'], server.url, dir));
   const folder = await loadMigrations(dir);

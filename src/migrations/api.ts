@@ -13,8 +13,9 @@ import { resolved, type EngineOptions, type Resolved, type RunResult } from './o
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
-import { ensureStateTable, pruneDroppedSchemas, readState, type DatabaseState } from './state';
+import { ensureStateTable, readState, type DatabaseState } from './state';
 import { readStateFor } from './state-summary';
+import { ensureCounts, pruneDropped } from './state-counts';
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
@@ -189,7 +190,8 @@ async function locked<P, T>(
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
     const checked = check(await (summaryOf ? readStateFor(client, o.tenantPattern, summaryOf) : readState(client, o.tenantPattern)));
     await ensureStateTable(client);
-    await pruneDroppedSchemas(client);
+    await ensureCounts(client);
+    await pruneDropped(client);
     return fn(client, checked, { ...o, signal }, unreachable);
   });
 }

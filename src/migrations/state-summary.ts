@@ -29,12 +29,14 @@ import {
   type StateRow,
 } from './state';
 import type pg from 'pg';
+import { countsKept, readCounts } from './state-counts';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
 export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
-  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  // JIT would compile the probes below (their estimates look large) for longer than they run.
+  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off');
   try {
     const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
     const summary = exists.rows[0]?.t && (await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length;
@@ -75,15 +77,21 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   );
   for (const r of [...dirty.rows, ...edited.rows, ...others.rows]) if (live.has(r.s)) differ.add(r.s);
 
-  // Per schema: its row count against the position of its highest version (-1: not a prefix).
-  const counts = await db.query<{ s: string; k: number }>(
-    `SELECT schema_name AS s,
-            CASE WHEN count(*) = coalesce(array_position($2::text[], max(version)), -1) THEN count(*)::int ELSE -1 END AS k
-       FROM ${STATE_TABLE} WHERE schema_name LIKE $1 GROUP BY schema_name`,
-    [tenantPattern, versions],
-  );
+  // Per schema: its row count against the position of its highest version (-1: not a prefix), from
+  // the counts the trigger keeps (state-counts.ts), or counted here when it is not there.
   const prefixOf = new Map<string, number>();
-  for (const r of counts.rows) {
+  const position = new Map(versions.map((v, i) => [v, i + 1]));
+  const counts = (await countsKept(db))
+    ? (await readCounts(db, tenantPattern)).map((r) => ({ s: r.s, k: r.n === position.get(r.latest ?? '') ? r.n : -1 }))
+    : (
+        await db.query<{ s: string; k: number }>(
+          `SELECT schema_name AS s,
+                  CASE WHEN count(*) = coalesce(array_position($2::text[], max(version)), -1) THEN count(*)::int ELSE -1 END AS k
+             FROM ${STATE_TABLE} WHERE schema_name LIKE $1 GROUP BY schema_name`,
+          [tenantPattern, versions],
+        )
+      ).rows;
+  for (const r of counts) {
     if (!live.has(r.s)) continue;
     if (r.k < 0) differ.add(r.s);
     else prefixOf.set(r.s, r.k);
