@@ -16,6 +16,9 @@ import { executePlan } from './runner';
 import { ensureStateTable, readState, type DatabaseState } from './state';
 import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
+import { oneChain, readTenantState, runChain } from './new-tenant';
+
+type StateReader = (db: pg.Client) => Promise<DatabaseState>;
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
@@ -45,7 +48,7 @@ export function rollback(options: EngineOptions, run: RunOptions = {}): Promise<
 
 /** Brings one tenant schema up to date: what an application calls right after creating a company. */
 export function migrateTenant(options: EngineOptions, schema: string): Promise<Outcome> {
-  return change(options, { tenant: schema, tenantOnly: true }, planUp);
+  return change(options, { tenant: schema, tenantOnly: true }, planUp, schema);
 }
 
 export async function status(options: EngineOptions): Promise<StatusReport> {
@@ -90,11 +93,17 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
       await applyForce(client, folder, result.changes, version);
       return result;
     },
-    undefined,
+    (c) => readState(c, o.tenantPattern),
   );
 }
 
-async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {
+/** `newTenant`: migrateTenant's schema, whose state alone is read and whose chain may run as one (new-tenant.ts). */
+async function change(
+  options: EngineOptions,
+  run: RunOptions,
+  plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan,
+  newTenant?: string,
+): Promise<Outcome> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   await verifySum(o.migrationsDir, folder.checksums);
@@ -103,11 +112,17 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
   }
   let finished: RunResult | undefined;
-  const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownVersions(folder, [state.public, ...state.tenants]) });
+  const check = (state: DatabaseState) => ({
+    p: plan(folder, state, run),
+    unknown: state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]),
+  });
+  const read: StateReader = newTenant ? (c) => readTenantState(c, o.tenantPattern, folder, newTenant) : (c) => readStateFor(c, o.tenantPattern, folder);
   return locked(
     o,
     check,
     async (lockClient, { p, unknown }, lo, unreachable) => {
+      const chain = newTenant && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined;
+      if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
       const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
       const workers = new WorkerConnections(o.connection, {
         connectTimeoutMs: o.connectTimeoutMs,
@@ -128,7 +143,7 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
         await workers.close();
       }
     },
-    folder,
+    read,
   ).catch((error: unknown) => {
     // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
     // caller still gets what happened in each, to report beside the error.
@@ -178,8 +193,7 @@ async function locked<P, T>(
   o: Resolved,
   check: (state: DatabaseState) => P,
   fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
-  /** Read the state as a summary against this folder; undefined: read every row. */
-  summaryOf: MigrationFolder | undefined,
+  read: StateReader,
 ): Promise<T> {
   const opts = {
     ...connectOpts(o),
@@ -188,7 +202,7 @@ async function locked<P, T>(
     afterLoss: 're-run `migrate-tool up`: what finished is recorded',
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
-    const checked = check(await (summaryOf ? readStateFor(client, o.tenantPattern, summaryOf) : readState(client, o.tenantPattern)));
+    const checked = check(await read(client));
     await ensureStateTable(client);
     await ensureCounts(client);
     await pruneDropped(client);

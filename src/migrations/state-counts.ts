@@ -41,6 +41,7 @@ BEGIN
     UPDATE ${COUNTS_TABLE} c SET versions = c.versions - 1,
            latest = (SELECT max(m.version) FROM ${STATE_TABLE} m WHERE m.schema_name = OLD.schema_name)
      WHERE c.schema_name = OLD.schema_name;
+    DELETE FROM ${COUNTS_TABLE} WHERE schema_name = OLD.schema_name AND versions = 0;
   END IF;
   IF TG_OP IN ('INSERT', 'UPDATE') THEN
     INSERT INTO ${COUNTS_TABLE} AS c VALUES (NEW.schema_name, 1, NEW.version)
@@ -95,10 +96,11 @@ export async function readCounts(db: Queryable, tenantPattern: string): Promise<
  */
 export async function pruneDropped(db: Queryable): Promise<number> {
   if (!(await countsKept(db))) return pruneDroppedSchemas(db);
-  const r = await db.query(
-    `DELETE FROM ${STATE_TABLE} m
-      WHERE m.schema_name IN (SELECT c.schema_name FROM ${COUNTS_TABLE} c
-                               WHERE c.schema_name <> 'public' AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = c.schema_name::name))`,
+  const gone = await db.query<{ s: string }>(
+    `SELECT c.schema_name AS s FROM ${COUNTS_TABLE} c
+      WHERE c.schema_name <> 'public' AND c.versions > 0 AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = c.schema_name::name)`,
   );
+  if (gone.rows.length === 0) return 0;
+  const r = await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[])`, [gone.rows.map((g) => g.s)]);
   return r.rowCount ?? 0;
 }

@@ -73,6 +73,8 @@ export interface DatabaseState {
   tenants: SchemaState[];
   /** Summary reads: per tenant version, the latest time a tenant schema recorded it clean. */
   latestApplied?: ReadonlyMap<string, Date>;
+  /** A read of one tenant's state: the versions the folder lacks, found in any schema (the others are not listed). */
+  unknownVersions?: string[];
 }
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
