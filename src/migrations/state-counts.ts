@@ -18,6 +18,8 @@ const TRIGGER = 'migrations_schema_counts';
 
 /** Creates the counts from the rows there are; run when the state table is created, or once on an older one. */
 export const COUNTS_DDL = `
+DROP TRIGGER IF EXISTS ${TRIGGER} ON ${STATE_TABLE};
+DROP TRIGGER IF EXISTS ${TRIGGER}_truncate ON ${STATE_TABLE};
 DROP TABLE IF EXISTS ${COUNTS_TABLE};
 CREATE TABLE ${COUNTS_TABLE} (
   schema_name text    PRIMARY KEY,
