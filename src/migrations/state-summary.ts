@@ -97,12 +97,15 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
     else prefixOf.set(r.s, r.k);
   }
 
+  // Live tenant schemas, as listTenantSchemas finds them: the pattern (checked never to match public,
+  // pg_*, information_schema or the state schema: options.ts) and a schema that exists.
   const latest = await db.query<{ v: string; at: Date | null }>(
     `SELECT f.v, (SELECT m.applied_at FROM ${STATE_TABLE} m
-                   WHERE m.version = f.v AND NOT m.dirty AND m.schema_name = ANY($2::text[])
+                   WHERE m.version = f.v AND NOT m.dirty AND m.schema_name LIKE $2
+                     AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name::name)
                    ORDER BY m.applied_at DESC LIMIT 1) AS at
        FROM unnest($1::text[]) AS f(v)`,
-    [versions, names],
+    [versions, tenantPattern],
   );
   const latestApplied = new Map(latest.rows.filter((r) => r.at !== null).map((r) => [r.v, r.at!]));
 
