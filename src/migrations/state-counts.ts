@@ -83,11 +83,18 @@ export async function ensureCounts(db: Queryable): Promise<void> {
   }
 }
 
-/** Per schema matching the pattern: its number of versions and the highest. */
-export async function readCounts(db: Queryable, tenantPattern: string): Promise<Array<{ s: string; n: number; latest: string | null }>> {
-  const r = await db.query<{ s: string; n: number; latest: string | null }>(
-    `SELECT schema_name AS s, versions AS n, latest FROM ${COUNTS_TABLE} WHERE schema_name LIKE $1 AND versions > 0`,
-    [tenantPattern],
+/**
+ * The schemas matching the pattern by prefix length k: where the number of versions equals the
+ * position of the highest in `versions` (1-based), k is that number; elsewhere -1. Grouped by k, so
+ * 10,000 schemas come back as a few rows of name arrays, not 10,000 rows to parse.
+ */
+export async function readCounts(db: Queryable, tenantPattern: string, versions: string[]): Promise<Array<{ k: number; names: string[] }>> {
+  const r = await db.query<{ k: number; names: string[] }>(
+    `SELECT k, array_agg(schema_name) AS names
+       FROM (SELECT schema_name, CASE WHEN versions = coalesce(array_position($2::text[], latest), -1) THEN versions ELSE -1 END AS k
+               FROM ${COUNTS_TABLE} WHERE schema_name LIKE $1 AND versions > 0) c
+      GROUP BY k`,
+    [tenantPattern, versions],
   );
   return r.rows;
 }

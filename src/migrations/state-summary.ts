@@ -80,21 +80,24 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   // Per schema: its row count against the position of its highest version (-1: not a prefix), from
   // the counts the trigger keeps (state-counts.ts), or counted here when it is not there.
   const prefixOf = new Map<string, number>();
-  const position = new Map(versions.map((v, i) => [v, i + 1]));
-  const counts = (await countsKept(db))
-    ? (await readCounts(db, tenantPattern)).map((r) => ({ s: r.s, k: r.n === position.get(r.latest ?? '') ? r.n : -1 }))
+  const byLength = (await countsKept(db))
+    ? await readCounts(db, tenantPattern, versions)
     : (
-        await db.query<{ s: string; k: number }>(
-          `SELECT schema_name AS s,
-                  CASE WHEN count(*) = coalesce(array_position($2::text[], max(version)), -1) THEN count(*)::int ELSE -1 END AS k
-             FROM ${STATE_TABLE} WHERE schema_name LIKE $1 GROUP BY schema_name`,
+        await db.query<{ k: number; names: string[] }>(
+          `SELECT k, array_agg(s) AS names FROM (
+             SELECT schema_name AS s,
+                    CASE WHEN count(*) = coalesce(array_position($2::text[], max(version)), -1) THEN count(*)::int ELSE -1 END AS k
+               FROM ${STATE_TABLE} WHERE schema_name LIKE $1 GROUP BY schema_name) c
+            GROUP BY k`,
           [tenantPattern, versions],
         )
       ).rows;
-  for (const r of counts) {
-    if (!live.has(r.s)) continue;
-    if (r.k < 0) differ.add(r.s);
-    else prefixOf.set(r.s, r.k);
+  for (const { k, names: group } of byLength) {
+    for (const s of group) {
+      if (!live.has(s)) continue;
+      if (k < 0) differ.add(s);
+      else prefixOf.set(s, k);
+    }
   }
 
   // Live tenant schemas, as listTenantSchemas finds them: the pattern (checked never to match public,
