@@ -17,3 +17,12 @@ export async function listTenantSchemas(db: Queryable, tenantPattern: string): P
   );
   return r.rows[0]?.names ?? [];
 }
+
+/** Whether `schema` exists and is a tenant schema, without listing the others. */
+export async function isTenantSchema(db: Queryable, tenantPattern: string, schema: string): Promise<boolean> {
+  const r = await db.query(
+    `SELECT 1 FROM pg_namespace WHERE nspname = $2 AND nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema', '${STATE_SCHEMA}')`,
+    [tenantPattern, schema],
+  );
+  return (r.rowCount ?? 0) > 0;
+}

@@ -1,6 +1,7 @@
 // The summary read (state-summary.ts, state-counts.ts) must say exactly what reading every row says,
 // on the histories that are not a clean prefix of the folder; and migrateTenant's one-transaction
 // chain (new-tenant.ts) must record exactly the versions it ran, or fall back to file by file.
+import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { migrate, migrateTenant, status, tenants, version } from '../../src/index';
 import { createTenants, writeMigrations, type Files } from '../support/migrations';
@@ -124,5 +125,16 @@ describe('migrateTenant on a new schema', () => {
     expect(rows.rows.map((x) => x.version)).toEqual(['20250101000100', '20250101000200']);
     const c = await db.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'company_new' AND table_name = 'c'`);
     expect(c.rowCount).toBe(0);
+  });
+
+  test('an older release names the versions its folder lacks, found in other schemas, as migrate does', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, FILES);
+    await createTenants(db, 'company_a');
+    await migrate({ connection: db.url, migrationsDir });
+    const older = await writeMigrations(join(dir, 'older'), Object.fromEntries(Object.entries(FILES).filter(([f]) => !f.includes('000300'))));
+    await createTenants(db, 'company_new');
+    const r = await migrateTenant({ connection: db.url, migrationsDir: older }, 'company_new');
+    expect(r.unknownVersions).toEqual(['20250101000300']);
+    expect(r.result?.done.map((d) => d.version)).toEqual(['20250101000100', '20250101000200']);
   });
 });
