@@ -121,7 +121,8 @@ async function change(
     o,
     check,
     async (lockClient, { p, unknown }, lo, unreachable) => {
-      const chain = newTenant && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined;
+      // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
+      const chain = newTenant && !lo.signal?.aborted && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined;
       if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
       const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
       const workers = new WorkerConnections(o.connection, {
