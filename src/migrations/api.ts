@@ -14,7 +14,12 @@ import { resolved, type EngineOptions, type Resolved, type RunResult } from './o
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
-import { ensureStateTable, pruneDroppedSchemas, readState, STATE_SCHEMA, type DatabaseState } from './state';
+import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from './state';
+import { readStateFor } from './state-summary';
+import { ensureCounts, pruneDropped } from './state-counts';
+import { oneChain, readTenantState, runChain } from './new-tenant';
+
+type StateReader = (db: pg.Client) => Promise<DatabaseState>;
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
@@ -44,7 +49,7 @@ export function rollback(options: EngineOptions, run: RunOptions = {}): Promise<
 
 /** Brings one tenant schema up to date: what an application calls right after creating a company. */
 export function migrateTenant(options: EngineOptions, schema: string): Promise<Outcome> {
-  return change(options, { tenant: schema, tenantOnly: true }, planUp);
+  return change(options, { tenant: schema, tenantOnly: true }, planUp, schema);
 }
 
 export async function status(options: EngineOptions): Promise<StatusReport> {
@@ -79,15 +84,27 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
     if (refusal) throw refusal;
     return { version, schemas: scope.length, changed: plan.filter(changes).length, changes: plan };
   };
-  if (run.dryRun) return planned((await readOnly(options, folder)).state);
+  // Force rewrites rows one by one: it reads them all (no summary).
+  if (run.dryRun) return planned((await readOnly(options, folder, false)).state);
   // Planned again under the lock (the state may have moved since a preview), and before anything is written.
-  return locked(o, planned, async (client, result) => {
-    await applyForce(client, folder, result.changes, version);
-    return result;
-  });
+  return locked(
+    o,
+    planned,
+    async (client, result) => {
+      await applyForce(client, folder, result.changes, version);
+      return result;
+    },
+    (c) => readState(c, o.tenantPattern),
+  );
 }
 
-async function change(options: EngineOptions, run: RunOptions, plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan): Promise<Outcome> {
+/** `newTenant`: migrateTenant's schema, whose state alone is read and whose chain may run as one (new-tenant.ts). */
+async function change(
+  options: EngineOptions,
+  run: RunOptions,
+  plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan,
+  newTenant?: string,
+): Promise<Outcome> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   await verifySum(o.migrationsDir, folder.checksums);
@@ -96,28 +113,40 @@ async function change(options: EngineOptions, run: RunOptions, plan: (f: Migrati
     return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
   }
   let finished: RunResult | undefined;
-  const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownVersions(folder, [state.public, ...state.tenants]) });
-  return locked(o, check, async (lockClient, { p, unknown }, lo, unreachable) => {
-    const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
-    const workers = new WorkerConnections(o.connection, {
-      connectTimeoutMs: o.connectTimeoutMs,
-      onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
-    });
-    // The server stopped answering: what the workers wait for will never come; the server rolls back.
-    unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
-    // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
-    const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
-    o.hardSignal?.addEventListener('abort', cancel, { once: true });
-    try {
-      const result = await executePlan(p, { ...lo, concurrency }, workers);
-      finished = result;
-      await flushCommits(lockClient);
-      return { plan: p, folder, result, unknownVersions: unknown };
-    } finally {
-      o.hardSignal?.removeEventListener('abort', cancel);
-      await workers.close();
-    }
-  }).catch((error: unknown) => {
+  const check = (state: DatabaseState) => ({
+    p: plan(folder, state, run),
+    unknown: state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]),
+  });
+  const read: StateReader = newTenant ? (c) => readTenantState(c, o.tenantPattern, folder, newTenant) : (c) => readStateFor(c, o.tenantPattern, folder);
+  return locked(
+    o,
+    check,
+    async (lockClient, { p, unknown }, lo, unreachable) => {
+      // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
+      const chain = newTenant && !lo.signal?.aborted && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined;
+      if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
+      const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
+      const workers = new WorkerConnections(o.connection, {
+        connectTimeoutMs: o.connectTimeoutMs,
+        onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
+      });
+      // The server stopped answering: what the workers wait for will never come; the server rolls back.
+      unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
+      // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
+      const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
+      o.hardSignal?.addEventListener('abort', cancel, { once: true });
+      try {
+        const result = await executePlan(p, { ...lo, concurrency }, workers);
+        finished = result;
+        await flushCommits(lockClient);
+        return { plan: p, folder, result, unknownVersions: unknown };
+      } finally {
+        o.hardSignal?.removeEventListener('abort', cancel);
+        await workers.close();
+      }
+    },
+    read,
+  ).catch((error: unknown) => {
     // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
     // caller still gets what happened in each, to report beside the error.
     throw finished && isMigrateToolError(error) ? new PartialRunError(error, finished) : error;
@@ -147,12 +176,13 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
   return workers;
 }
 
-async function readOnly(options: EngineOptions, loaded?: MigrationFolder) {
+/** `summary`: read the state as state-summary.ts does (reports and planning), else every row. */
+async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
   const state = await withSession(o, connectOpts(o), async (c) => {
     await refuseDistributedState(c, STATE_SCHEMA); // Citus: before a read that would fail less clearly
-    return readState(c, o.tenantPattern);
+    return summary ? readStateFor(c, o.tenantPattern, folder) : readState(c, o.tenantPattern);
   });
   return { o, folder, state };
 }
@@ -168,6 +198,7 @@ async function locked<P, T>(
   o: Resolved,
   check: (state: DatabaseState) => P,
   fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
+  read: StateReader,
 ): Promise<T> {
   const opts = {
     ...connectOpts(o),
@@ -178,9 +209,10 @@ async function locked<P, T>(
   };
   return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
     await refuseDistributedState(client, STATE_SCHEMA); // Citus: before a read that would fail less clearly
-    const checked = check(await readState(client, o.tenantPattern));
+    const checked = check(await read(client));
     await ensureStateTable(client);
-    await pruneDroppedSchemas(client);
+    await ensureCounts(client);
+    await pruneDropped(client);
     return fn(client, checked, { ...o, signal }, unreachable);
   });
 }

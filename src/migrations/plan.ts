@@ -56,10 +56,15 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
   }
   const clean = tenants.filter((t) => !t.dirtyAt && !refuse.has(t.schema));
 
+  // Schemas read as a prefix (state-summary.ts) lack exactly the tenant versions from their prefix
+  // length on: below the shortest prefix only the schemas read row by row need looking at.
+  const shortest = clean.reduce((min, t) => Math.min(min, t.prefix ?? 0), Infinity);
+  const rowByRow = clean.filter((t) => t.prefix === undefined);
   const steps: PlanStep[] = [];
+  let position = 0;
   for (const m of folder.migrations) {
     if (m.scope === 'global' && opts.tenantOnly) continue;
-    const candidates = m.scope === 'global' ? [state.public] : clean;
+    const candidates = m.scope === 'global' ? [state.public] : position++ < shortest ? rowByRow : clean;
     const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
     if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
@@ -75,7 +80,8 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
   checkEdited(folder, scope);
 
   const applied = new Set<string>();
-  for (const s of scope) for (const v of s.applied.keys()) applied.add(v);
+  // Schemas read as a prefix share their maps: each distinct one is read once.
+  for (const map of new Set(scope.map((s) => s.applied))) for (const v of map.keys()) applied.add(v);
   const versions = [...applied]
     .sort()
     .reverse()
@@ -110,7 +116,9 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
 function checkEdited(folder: MigrationFolder, schemas: SchemaState[]): void {
   const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
   const edited = new Map<string, string[]>();
+  // A schema read as a prefix has the folder's checksums (state-summary.ts checked them).
   for (const s of schemas) {
+    if (s.prefix !== undefined) continue;
     for (const row of s.applied.values()) {
       const m = byVersion.get(row.version);
       if (m && m.up.checksum !== row.checksum) edited.set(m.up.file, [...(edited.get(m.up.file) ?? []), s.schema]);

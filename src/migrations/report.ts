@@ -38,6 +38,9 @@ export interface VersionReport {
 }
 
 export function statusReport(folder: MigrationFolder, state: DatabaseState, pattern: string): StatusReport {
+  const full = state.tenants.filter((t) => t.prefix === undefined);
+  const tenantPosition = new Map(tenantVersions(folder).map((v, i) => [v, i]));
+  const prefixesPast = countPrefixesPast(state.tenants);
   const migrations: MigrationStatus[] = folder.migrations.map((m) => {
     if (m.scope === 'global') {
       const row = state.public.applied.get(m.version);
@@ -50,23 +53,26 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
         ...(row?.dirty ? { dirty: true } : {}),
       };
     }
-    const rows = state.tenants.map((t) => t.applied.get(m.version)).filter((r) => r !== undefined);
+    // Schemas read as a prefix hold the version when their prefix reaches past it; the others, row by row.
+    const position = tenantPosition.get(m.version)!;
+    const rows = full.map((t) => t.applied.get(m.version)).filter((r) => r !== undefined);
     const done = rows.filter((r) => !r.dirty);
-    const latest = done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
+    const count = done.length + prefixesPast(position);
+    const latest = state.latestApplied ? state.latestApplied.get(m.version)?.getTime() : done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
     return {
       version: m.version,
       name: m.name,
       scope: m.scope,
-      applied: done.length === state.tenants.length,
-      appliedAt: latest === undefined ? undefined : new Date(latest).toISOString(),
-      tenantsApplied: done.length,
+      applied: count === state.tenants.length,
+      appliedAt: latest === undefined || count === 0 ? undefined : new Date(latest).toISOString(),
+      tenantsApplied: count,
       tenantsTotal: state.tenants.length,
       ...(rows.some((r) => r.dirty) ? { dirty: true } : {}),
     };
   });
   const known = new Set(folder.migrations.map((m) => m.version));
   const orphans = new Map<string, { name: string; scope: Scope }>();
-  for (const s of [state.public, ...state.tenants]) {
+  for (const s of [state.public, ...full]) {
     for (const row of s.applied.values()) {
       if (!known.has(row.version)) orphans.set(row.version, { name: row.name, scope: s.schema === 'public' ? 'global' : 'tenant' });
     }
@@ -79,11 +85,34 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
 /** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */
 export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): TenantStatus[] {
   const known = new Set(folder.migrations.map((m) => m.version));
-  return statusesOf(
-    folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version),
-    state.tenants,
-    known,
+  const versions = tenantVersions(folder);
+  // A prefix schema's line follows from its length: the same line tenants/report.ts computes from its rows.
+  return state.tenants.map((t) =>
+    t.prefix === undefined
+      ? statusesOf(versions, [t], known)[0]!
+      : {
+          schema: t.schema,
+          version: t.prefix ? versions[t.prefix - 1]! : null,
+          dirty: false,
+          behind: versions.length - t.prefix,
+          ...(t.invalidIndexes.length ? { invalidIndexes: t.invalidIndexes.map((i) => i.index) } : {}),
+        },
   );
+}
+
+function tenantVersions(folder: MigrationFolder): string[] {
+  return folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
+}
+
+/** For schemas read as a prefix: how many hold the tenant version at `position` (their prefix is longer). */
+function countPrefixesPast(tenants: SchemaState[]): (position: number) => number {
+  const byLength = new Map<number, number>();
+  for (const t of tenants) if (t.prefix !== undefined) byLength.set(t.prefix, (byLength.get(t.prefix) ?? 0) + 1);
+  return (position) => {
+    let n = 0;
+    for (const [length, count] of byLength) if (length > position) n += count;
+    return n;
+  };
 }
 
 function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: string): TenantsSummary {
@@ -92,8 +121,9 @@ function tenantsSummary(folder: MigrationFolder, state: DatabaseState, pattern: 
 
 /** The latest version applied anywhere; dirty if any schema is. */
 export function versionReport(folder: MigrationFolder, state: DatabaseState, pattern: string): VersionReport {
+  const tenantList = tenantVersions(folder);
   const versions = [state.public, ...state.tenants]
-    .map(latestVersion)
+    .map((s) => (s.prefix === undefined ? latestVersion(s) : s.prefix ? tenantList[s.prefix - 1]! : null))
     .filter((v): v is string => v !== null)
     .sort();
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
@@ -106,7 +136,8 @@ export function versionReport(folder: MigrationFolder, state: DatabaseState, pat
 export function unknownVersions(folder: MigrationFolder, schemas: SchemaState[]): string[] {
   const known = new Set(folder.migrations.map((m) => m.version));
   const found = new Set<string>();
-  for (const s of schemas) for (const v of s.applied.keys()) if (!known.has(v)) found.add(v);
+  // A schema read as a prefix holds only folder versions.
+  for (const s of schemas) if (s.prefix === undefined) for (const v of s.applied.keys()) if (!known.has(v)) found.add(v);
   return [...found].sort();
 }
 

@@ -11,6 +11,19 @@ import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
 export { STATE_SCHEMA };
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
 
+/**
+ * What lets status, version, tenants and a planning `up` read 10,000 schemas without reading every
+ * row (state-summary.ts): checksums and the versions present, by version; the latest time each
+ * version was recorded; the dirty rows. Deduplication keeps the first small (one entry per version
+ * and checksum, holding the row pointers); the other two hold few or small entries.
+ */
+export const SUMMARY_INDEXES = [
+  `CREATE INDEX IF NOT EXISTS migrations_version_checksum_idx ON ${STATE_TABLE} (version, checksum);`,
+  `CREATE INDEX IF NOT EXISTS migrations_version_applied_at_idx ON ${STATE_TABLE} (version, applied_at);`,
+  `CREATE INDEX IF NOT EXISTS migrations_dirty_idx ON ${STATE_TABLE} (schema_name) WHERE dirty;`,
+];
+export const SUMMARY_INDEX_NAMES = ['migrations_version_checksum_idx', 'migrations_version_applied_at_idx', 'migrations_dirty_idx'];
+
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
 CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
@@ -26,6 +39,7 @@ CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (
   PRIMARY KEY (schema_name, version)
 );
 COMMENT ON TABLE ${STATE_TABLE} IS 'migrate-tool: applied migrations per schema; dirty = a no-transaction migration started and did not finish';
+${SUMMARY_INDEXES.join('\n')}
 `;
 
 export interface AppliedRow {
@@ -40,17 +54,28 @@ export interface AppliedRow {
 
 export interface SchemaState {
   schema: string;
-  applied: Map<string, AppliedRow>;
+  applied: ReadonlyMap<string, AppliedRow>;
   /** The version a no-transaction migration was left unfinished at. */
   dirtyAt?: string;
   /** Indexes whose build did not finish: unusable, and skipped by `IF NOT EXISTS`. */
   invalidIndexes: InvalidIndex[];
+  /**
+   * Set by a summary read (state-summary.ts): the schema holds exactly the folder's first `prefix`
+   * tenant versions, clean, with the folder's checksums, and nothing else. `applied` is then a
+   * map shared by every schema with that prefix, whose rows carry the latest `appliedAt` of that
+   * version in any tenant schema, not this schema's own.
+   */
+  prefix?: number;
 }
 
 export interface DatabaseState {
   public: SchemaState;
   /** Every schema matching the tenant pattern, by name. */
   tenants: SchemaState[];
+  /** Summary reads: per tenant version, the latest time a tenant schema recorded it clean. */
+  latestApplied?: ReadonlyMap<string, Date>;
+  /** A read of one tenant's state: the versions the folder lacks, found in any schema (the others are not listed). */
+  unknownVersions?: string[];
 }
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -63,7 +88,28 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 export async function ensureStateTable(db: Queryable): Promise<void> {
   // On a Citus coordinator the state stays a local table there, never a distributed schema (db/citus.ts).
   const citus = await refuseDistributedState(db, STATE_SCHEMA);
-  if (!(await stateTableExists(db))) await db.query(citus ? localSchemaDdl(DDL) : DDL);
+  if (!(await stateTableExists(db))) return void (await db.query(citus ? localSchemaDdl(DDL) : DDL));
+  // A table made by an earlier release gets the summary's indexes once (a few seconds at 2,000,000
+  // rows, under the run lock). A role granted only the rows cannot create them: reads then take the
+  // full path, slower and equally right.
+  if ((await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length) return;
+  try {
+    await db.query(SUMMARY_INDEXES.join('\n'));
+  } catch (error) {
+    if ((error as { code?: string }).code !== INSUFFICIENT_PRIVILEGE) throw error;
+  }
+}
+
+const INSUFFICIENT_PRIVILEGE = '42501';
+
+/** How many of the summary's indexes exist and are valid. */
+export async function summaryIndexes(db: Queryable): Promise<number> {
+  const r = await db.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = to_regclass($1) AND i.indisvalid AND c.relname = ANY($2::text[])`,
+    [STATE_TABLE, SUMMARY_INDEX_NAMES],
+  );
+  return r.rows[0]?.n ?? 0;
 }
 
 async function stateTableExists(db: Queryable): Promise<boolean> {
@@ -84,26 +130,33 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
   for (const i of await invalidIndexesMatching(db, tenantPattern)) byName.get(i.schema)?.invalidIndexes.push(i);
   if (!(await stateTableExists(db))) return state;
 
-  const rows = await db.query<{
-    schema_name: string;
-    version: string;
-    name: string;
-    checksum: string;
-    applied_at: Date;
-    duration_ms: number | null;
-    dirty: boolean;
-    forced: boolean;
-  }>(
-    `SELECT schema_name, version, name, checksum, applied_at, duration_ms, dirty, forced
-       FROM ${STATE_TABLE}
-      WHERE schema_name = 'public' OR schema_name LIKE $1
-      ORDER BY schema_name, version`,
+  const rows = await db.query<StateRow>(
+    `SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = 'public' OR schema_name LIKE $1 ORDER BY schema_name, version`,
     [tenantPattern],
   );
-  for (const r of rows.rows) {
+  addRows(byName, rows.rows);
+  return state;
+}
+
+export const ROW_COLUMNS = 'schema_name, version, name, checksum, applied_at, duration_ms, dirty, forced';
+
+export interface StateRow {
+  schema_name: string;
+  version: string;
+  name: string;
+  checksum: string;
+  applied_at: Date;
+  duration_ms: number | null;
+  dirty: boolean;
+  forced: boolean;
+}
+
+/** Rows (ordered by schema and version) into the schemas they belong to; rows of other schemas are skipped. */
+export function addRows(byName: Map<string, SchemaState>, rows: StateRow[]): void {
+  for (const r of rows) {
     const s = byName.get(r.schema_name);
     if (!s) continue; // a schema that was dropped: its rows are pruned by the next `up`
-    s.applied.set(r.version, {
+    (s.applied as Map<string, AppliedRow>).set(r.version, {
       version: r.version,
       name: r.name,
       checksum: r.checksum,
@@ -114,10 +167,9 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
     });
     if (r.dirty) s.dirtyAt = r.version;
   }
-  return state;
 }
 
-function emptySchema(schema: string): SchemaState {
+export function emptySchema(schema: string): SchemaState {
   return { schema, applied: new Map(), invalidIndexes: [] };
 }
 

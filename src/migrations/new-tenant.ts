@@ -1,0 +1,119 @@
+// A new tenant at sign-up: `migrateTenant()` on a schema that needs a chain of tenant migrations.
+// Run file by file, each file costs four round trips and a commit; 200 files cost 800 round trips.
+// Here the whole chain goes to the server as one simple query, in one transaction, with a state row
+// per version inside it: one round trip and one commit.
+//
+// Safety: the transaction holds every file and every row, so it commits whole or not at all; a
+// failure anywhere (a statement, a lock_timeout, the connection) leaves the schema exactly as it
+// was. The chain is then run again the usual way (runner.ts), file by file, which names the file,
+// line and statement that fails, retries lock timeouts, and commits the files before it, as `up`
+// does. So the fast path changes how many round trips a success costs, and nothing else: a chain
+// with a no-transaction file, a dirty schema, or anything but this one schema never takes it.
+//
+// Its state is read for this schema alone (public, this schema, and the versions unknown to the
+// folder anywhere), not for every tenant. A tenant schema "anywhere" is one that matches the pattern
+// (which options.ts checks never matches public, pg_*, information_schema or the state schema) and exists.
+import pg from 'pg';
+import { isTenantSchema } from '../tenants/discovery';
+import type { MigrationFolder } from './files';
+import { invalidIndexesIn } from './invalid-indexes';
+import type { Resolved, RunResult } from './options';
+import type { Plan } from './plan';
+import { addRows, emptySchema, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** The state of public and `schema` (when it is a tenant schema), and the folder's unknown versions anywhere. */
+export async function readTenantState(db: Queryable, tenantPattern: string, folder: MigrationFolder, schema: string): Promise<DatabaseState> {
+  const state: DatabaseState = { public: emptySchema('public'), tenants: [] };
+  const byName = new Map<string, SchemaState>([['public', state.public]]);
+  if (await isTenantSchema(db, tenantPattern, schema)) {
+    const s = emptySchema(schema);
+    state.tenants.push(s);
+    byName.set(schema, s);
+  }
+  for (const s of byName.values()) s.invalidIndexes.push(...(await invalidIndexesIn(db, s.schema)));
+  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+  if (!exists.rows[0]?.t) return { ...state, unknownVersions: [] };
+  const rows = await db.query<StateRow>(`SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`, [
+    [...byName.keys()],
+  ]);
+  addRows(byName, rows.rows);
+  // Versions the folder lacks, in public or any tenant schema there is: the distinct versions are
+  // found by one index probe each (a loose index scan), then each unknown one is looked up.
+  const unknown = await db.query<{ v: string }>(
+    `WITH RECURSIVE d(v) AS (
+       (SELECT version FROM ${STATE_TABLE} ORDER BY version LIMIT 1)
+       UNION ALL
+       SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)
+     SELECT d.v FROM d WHERE d.v IS NOT NULL AND NOT (d.v = ANY($1::text[]))
+        AND EXISTS (SELECT 1 FROM ${STATE_TABLE} m WHERE m.version = d.v AND (m.schema_name = 'public'
+                    OR (m.schema_name LIKE $2 AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name::name))))
+      ORDER BY d.v`,
+    [folder.migrations.map((m) => m.version), tenantPattern],
+  );
+  return { ...state, unknownVersions: unknown.rows.map((r) => r.v) };
+}
+
+/** Whether the plan is one transactional chain of tenant migrations in `schema` alone. */
+export function oneChain(plan: Plan, schema: string): boolean {
+  return (
+    plan.direction === 'up' &&
+    plan.refused.length === 0 &&
+    plan.steps.length > 0 &&
+    plan.steps.every((s) => s.migration.scope === 'tenant' && !s.migration.up.noTransaction && s.schemas.length === 1 && s.schemas[0] === schema)
+  );
+}
+
+/**
+ * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
+ * it failed and was rolled back: the caller then runs the plan file by file.
+ */
+export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+  const lit = (s: string) => pg.escapeLiteral(s);
+  const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
+  const parts = ['BEGIN;'];
+  for (const { migration: m } of plan.steps) {
+    // Each file starts as it would in a transaction of its own: the schema's search_path, the lock
+    // timeout, and a clock for its duration.
+    parts.push(settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true);`);
+    for (const st of m.up.statements) parts.push(`${st.text}\n;`);
+    parts.push(
+      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
+       VALUES (${lit(schema)}, ${lit(m.version)}, ${lit(m.name)}, 'tenant', ${lit(m.up.checksum)}, clock_timestamp(),
+               (extract(epoch FROM clock_timestamp() - current_setting('migrate_tool.started')::timestamptz) * 1000)::int, false, false)
+       ON CONFLICT (schema_name, version) DO UPDATE
+         SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
+             duration_ms = EXCLUDED.duration_ms, dirty = false, forced = false
+       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`,
+    );
+  }
+  parts.push('COMMIT;');
+  for (const step of plan.steps) {
+    const m = step.migration;
+    o.emit({
+      type: 'migration:start',
+      direction: 'up',
+      version: m.version,
+      name: m.name,
+      scope: m.scope,
+      schemas: 1,
+      ...(step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly }),
+    });
+  }
+  let results: pg.QueryResult[];
+  try {
+    const r = (await client.query(parts.join('\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    results = Array.isArray(r) ? r : [r];
+  } catch {
+    // Nothing of the chain is kept; the caller runs it file by file, which names what fails.
+    await client.query('ROLLBACK').catch(() => {});
+    return undefined;
+  }
+  const ms = new Map<string, number>();
+  for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
+  const done = plan.steps.map(({ migration: m }) => ({ version: m.version, name: m.name, scope: m.scope, schema, ms: ms.get(m.version) ?? 0 }));
+  for (const d of done) o.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
+  o.emit({ type: 'progress', done: 1, total: 1 });
+  return { direction: 'up', done, failed: [], skipped: [], interrupted: false };
+}
