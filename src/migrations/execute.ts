@@ -5,11 +5,11 @@
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
 import pg from 'pg';
-import { withTransaction } from '../db/transaction';
 import { sleep } from '../util/sleep';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
+import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
 
@@ -47,7 +47,8 @@ export class MigrationFailure extends Error {
 export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
   const sql = direction === 'up' ? m.up : m.down!;
   const started = performance.now();
-  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET${sql.noTransaction ? '' : ' LOCAL'} lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
+  // For a no-transaction file: session settings, reset when it ends.
+  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
   const record = async (dirty: boolean) => {
     const ms = Math.round(performance.now() - started);
     if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
@@ -58,22 +59,45 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   if (sql.noTransaction) {
     await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
   } else {
-    await withRetry(o, schema, m, async () => {
-      // Asynchronous commit: the migration and its state row still commit together or not at all;
-      // only the wait for the disk is deferred, to one flush at the end of the run (see flushCommits).
-      // BEGIN and COMMIT fail as the file's failure, named like its statements' failures.
-      const guarded = { query: (text: string) => guard(sql, undefined, () => client.query(text)) };
-      await withTransaction(
-        guarded,
-        async () => {
-          for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
-          await guard(sql, undefined, () => record(false));
-        },
-        { setup: `SET LOCAL ${settings}; SET LOCAL synchronous_commit = off` },
-      );
-    });
+    await withRetry(o, schema, m, () => runInTransaction(client, m, schema, direction, o));
   }
   return Math.round(performance.now() - started);
+}
+
+/**
+ * The file and its state row in one transaction, in two round trips (batch.ts): BEGIN, the
+ * settings, the statements and the state row in one; COMMIT in the other. The commit waits for the
+ * answer to the first, as every statement used to wait for the one before: a client that died or
+ * was cut off never commits, its session ends idle in the transaction and the server rolls it back.
+ * Asynchronous commit: only the wait for the disk is deferred, to one flush at the end of the run
+ * (flushCommits in api.ts). On a failure the transaction is rolled back before the error is named.
+ */
+async function runInTransaction(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved): Promise<void> {
+  const sql = direction === 'up' ? m.up : m.down!;
+  const parts = [
+    'BEGIN',
+    `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`,
+    `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
+    'SET LOCAL synchronous_commit = off',
+  ];
+  /** The statement each part belongs to; a flush mark stands for the statement after it. */
+  const owner: Array<Statement | undefined> = parts.map(() => undefined);
+  for (const st of sql.statements) {
+    parts.push(FLUSH_MARK, st.text);
+    owner.push(st, st);
+  }
+  parts.push(FLUSH_MARK, stateRowSql(direction, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum }));
+  owner.push(undefined, undefined);
+  try {
+    await sendBatch(client, parts);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {}); // a failed COMMIT has already ended it: harmless
+    if (!(error instanceof BatchError)) throw describeFailure(error as PgError, sql, undefined);
+    // BEGIN, the settings, the state row and COMMIT fail as the file's failure, named like a statement's.
+    const st = owner[error.part];
+    throw describeFailure(error.error, sql, st, st ? error.offsets[error.part] : 0);
+  }
 }
 
 async function runOutsideTransaction(
@@ -189,7 +213,8 @@ async function guard<T>(sql: MigrationSql, st: Statement | undefined, fn: () => 
 
 type PgError = Error & { position?: string; code?: string; detail?: string; hint?: string };
 
-function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined): MigrationFailure {
+/** `offset`: where the statement starts in the text sent, when it was sent with others (a position counts from there). */
+function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined, offset = 0): MigrationFailure {
   // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
   const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
   // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
@@ -203,7 +228,7 @@ function describeFailure(error: PgError, sql: MigrationSql, st: Statement | unde
   if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
   let line = st.line;
   if (error.position) {
-    const upTo = st.text.slice(0, Number(error.position) - 1);
+    const upTo = st.text.slice(0, Math.max(0, Number(error.position) - 1 - offset));
     line += upTo.split('\n').length - 1;
   }
   const statement = st.text
