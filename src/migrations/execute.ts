@@ -5,43 +5,14 @@
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
 import pg from 'pg';
-import { sleep } from '../util/sleep';
+export { MigrationFailure, type FailureInfo } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
-import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
+import { runChain } from './chain';
+import { guard, MigrationFailure, withRetry } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
-
-const LOCK_NOT_AVAILABLE = '55P03';
-
-/** What PostgreSQL said beyond the message, and whether the failure left the schema dirty. */
-export interface FailureInfo {
-  detail?: string;
-  hint?: string;
-  /** A no-transaction file failed after its dirty mark was written: the mark stays. */
-  dirty?: true;
-}
-
-export class MigrationFailure extends Error {
-  readonly detail?: string;
-  readonly hint?: string;
-  readonly dirty?: true;
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly statement: string | undefined,
-    /** The connection is gone: the worker needs a new one. */
-    readonly connectionLost: boolean,
-    options?: ErrorOptions & FailureInfo,
-  ) {
-    super(message, options);
-    this.detail = options?.detail;
-    this.hint = options?.hint;
-    this.dirty = options?.dirty;
-  }
-}
 
 /** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
 export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
@@ -59,45 +30,9 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   if (sql.noTransaction) {
     await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
   } else {
-    await withRetry(o, schema, m, () => runInTransaction(client, m, schema, direction, o));
+    await runChain(client, [m], schema, direction, o);
   }
   return Math.round(performance.now() - started);
-}
-
-/**
- * The file and its state row in one transaction, in two round trips (batch.ts): BEGIN, the
- * settings, the statements and the state row in one; COMMIT in the other. The commit waits for the
- * answer to the first, as every statement used to wait for the one before: a client that died or
- * was cut off never commits, its session ends idle in the transaction and the server rolls it back.
- * Asynchronous commit: only the wait for the disk is deferred, to one flush at the end of the run
- * (flushCommits in api.ts). On a failure the transaction is rolled back before the error is named.
- */
-async function runInTransaction(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved): Promise<void> {
-  const sql = direction === 'up' ? m.up : m.down!;
-  const parts = [
-    'BEGIN',
-    `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`,
-    `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
-    'SET LOCAL synchronous_commit = off',
-  ];
-  /** The statement each part belongs to; a flush mark stands for the statement after it. */
-  const owner: Array<Statement | undefined> = parts.map(() => undefined);
-  for (const st of sql.statements) {
-    parts.push(FLUSH_MARK, st.text);
-    owner.push(st, st);
-  }
-  parts.push(FLUSH_MARK, stateRowSql(direction, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum }));
-  owner.push(undefined, undefined);
-  try {
-    await sendBatch(client, parts);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {}); // a failed COMMIT has already ended it: harmless
-    if (!(error instanceof BatchError)) throw describeFailure(error as PgError, sql, undefined);
-    // BEGIN, the settings, the state row and COMMIT fail as the file's failure, named like a statement's.
-    const st = owner[error.part];
-    throw describeFailure(error.error, sql, st, st ? error.offsets[error.part] : 0);
-  }
 }
 
 async function runOutsideTransaction(
@@ -149,7 +84,7 @@ async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: 
   await withRetry(
     o,
     schema,
-    m,
+    () => m.version,
     async () => {
       seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
       return guard(sql, st, () => client.query(st.text));
@@ -181,61 +116,4 @@ function leftoverFailure(error: Error, file: string, m: Migration, schema: strin
     false,
     { cause: error },
   );
-}
-
-/**
- * Retries `fn` when it failed on lock_timeout, waiting 0.5 s, 1 s, 2 s, ... between tries.
- * `cleanUp` runs before each retry and says what it did, for the retry event.
- */
-async function withRetry<T>(o: Resolved, schema: string, m: Migration, fn: () => Promise<T>, cleanUp?: () => Promise<string | undefined>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      const cause = (error as Error).cause as { code?: string } | undefined;
-      if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > o.lockRetries || o.signal?.aborted) throw error;
-      const cleaned = await cleanUp?.();
-      const delayMs = Math.min(500 * 2 ** (attempt - 1), 8_000);
-      o.emit({ type: 'retry', schema, version: m.version, attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
-      await sleep(delayMs, o.signal);
-    }
-  }
-}
-
-/** Runs one query and turns its failure into a MigrationFailure naming file, line and statement. */
-async function guard<T>(sql: MigrationSql, st: Statement | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw describeFailure(error as PgError, sql, st);
-  }
-}
-
-type PgError = Error & { position?: string; code?: string; detail?: string; hint?: string };
-
-/** `offset`: where the statement starts in the text sent, when it was sent with others (a position counts from there). */
-function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined, offset = 0): MigrationFailure {
-  // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
-  const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
-  // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
-  // A statement of a no-transaction file runs after the schema was marked dirty, so a failure there leaves it dirty.
-  const info: ErrorOptions & FailureInfo = {
-    cause: error,
-    ...(error.detail ? { detail: error.detail } : {}),
-    ...(error.hint ? { hint: error.hint } : {}),
-    ...(sql.noTransaction && st ? { dirty: true as const } : {}),
-  };
-  if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
-  let line = st.line;
-  if (error.position) {
-    const upTo = st.text.slice(0, Math.max(0, Number(error.position) - 1 - offset));
-    line += upTo.split('\n').length - 1;
-  }
-  const statement = st.text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' ');
-  const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
-  return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, info);
 }
