@@ -29,7 +29,9 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 export async function createDatabase(adminUrl: string, name: string, template?: string, strategy?: 'FILE_COPY'): Promise<string> {
   await withClient(adminUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-    await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}${template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''}${strategy ? ` STRATEGY ${strategy}` : ''}`);
+    await c.query(
+      `CREATE DATABASE ${pg.escapeIdentifier(name)}${template ? ` TEMPLATE ${pg.escapeIdentifier(template)}` : ''}${strategy ? ` STRATEGY ${strategy}` : ''}`,
+    );
   });
   return urlFor(adminUrl, name);
 }
