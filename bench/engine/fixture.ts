@@ -131,20 +131,33 @@ export async function writeDbmateDir(dir: string, migrations: FixtureMigration[]
 
 /** The operations guide's method: one DO block per migration, looping over the tenant schemas. */
 export function doLoopScript(migrations: FixtureMigration[]): string {
-  return migrations
-    .map(
-      (m) => `DO $do$
+  return migrations.map((m) => loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`)).join('\n');
+}
+
+/**
+ * The same in chunks: one DO block, hence one transaction, per migration and `chunk` schemas, which
+ * keeps each transaction's locks within a default server's lock table (max_locks_per_transaction).
+ */
+export function chunkedDoLoopScript(migrations: FixtureMigration[], schemas: number, chunk = 500): string {
+  const blocks: string[] = [];
+  for (const m of migrations)
+    for (let from = 0; from < schemas; from += chunk)
+      blocks.push(loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`, { offset: from, limit: chunk }));
+  return blocks.join('\n');
+}
+
+/** One DO block running `body` for each tenant schema `s` (or for a slice of them, in name order). */
+function loopBlock(body: string, slice?: { offset: number; limit: number }): string {
+  const range = slice ? ` LIMIT ${slice.limit} OFFSET ${slice.offset}` : '';
+  return `DO $do$
 DECLARE s text;
 BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE '${TENANT_LIKE}' ORDER BY nspname LOOP
-    PERFORM set_config('search_path', quote_ident(s), true);
-    EXECUTE $sql$${m.up}$sql$;
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE '${TENANT_LIKE}' ORDER BY nspname${range} LOOP
+    ${body}
   END LOOP;
 END
 $do$;
-`,
-    )
-    .join('\n');
+`;
 }
 
 /**
@@ -171,22 +184,18 @@ export function createSchemasScript(count: number): string {
   return `DO $do$
 BEGIN
   FOR i IN 1..${count} LOOP
-    EXECUTE format('CREATE SCHEMA %I', '${TENANT_PREFIX}' || lpad(i::text, 4, '0'));
+    EXECUTE format('CREATE SCHEMA %I', '${TENANT_PREFIX}' || lpad(i::text, ${Math.max(4, String(count).length)}, '0'));
   END LOOP;
 END
 $do$;
 `;
 }
 
-export function seedScript(): string {
-  return `DO $do$
-DECLARE s text;
-BEGIN
-  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE '${TENANT_LIKE}' LOOP
-    PERFORM set_config('search_path', quote_ident(s), true);
-    EXECUTE $sql$${SEED_SQL}$sql$;
-  END LOOP;
-END
-$do$;
-`;
+/** The seed rows in every tenant schema, `chunk` schemas per transaction. */
+export function seedScript(schemas = Infinity, chunk = 500): string {
+  const body = `PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${SEED_SQL}$sql$;`;
+  if (!Number.isFinite(schemas)) return loopBlock(body);
+  const blocks: string[] = [];
+  for (let from = 0; from < schemas; from += chunk) blocks.push(loopBlock(body, { offset: from, limit: chunk }));
+  return blocks.join('\n');
 }

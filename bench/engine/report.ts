@@ -25,7 +25,7 @@ export interface EngineReport {
   reads: Array<{ label: string; ms: number[] }>;
 }
 
-export const TARGET = { floorRatio: 2, peakRssMb: 150 };
+export const TARGET = { floorRatio: 0.6, peakRssMb: 150 };
 
 /** The figure for all schemas: measured when the contender ran on all of them, else scaled and labelled. */
 export function scaled(r: Result, schemas: number): Result {

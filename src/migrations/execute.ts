@@ -5,49 +5,21 @@
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
 import pg from 'pg';
-import { withTransaction } from '../db/transaction';
-import { sleep } from '../util/sleep';
+export { MigrationFailure, type FailureInfo } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
+import { runChain } from './chain';
+import { guard, MigrationFailure, withRetry } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
-
-const LOCK_NOT_AVAILABLE = '55P03';
-
-/** What PostgreSQL said beyond the message, and whether the failure left the schema dirty. */
-export interface FailureInfo {
-  detail?: string;
-  hint?: string;
-  /** A no-transaction file failed after its dirty mark was written: the mark stays. */
-  dirty?: true;
-}
-
-export class MigrationFailure extends Error {
-  readonly detail?: string;
-  readonly hint?: string;
-  readonly dirty?: true;
-  constructor(
-    message: string,
-    readonly file: string,
-    readonly line: number | undefined,
-    readonly statement: string | undefined,
-    /** The connection is gone: the worker needs a new one. */
-    readonly connectionLost: boolean,
-    options?: ErrorOptions & FailureInfo,
-  ) {
-    super(message, options);
-    this.detail = options?.detail;
-    this.hint = options?.hint;
-    this.dirty = options?.dirty;
-  }
-}
 
 /** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
 export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
   const sql = direction === 'up' ? m.up : m.down!;
   const started = performance.now();
-  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET${sql.noTransaction ? '' : ' LOCAL'} lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
+  // For a no-transaction file: session settings, reset when it ends.
+  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
   const record = async (dirty: boolean) => {
     const ms = Math.round(performance.now() - started);
     if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
@@ -58,20 +30,7 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   if (sql.noTransaction) {
     await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
   } else {
-    await withRetry(o, schema, m, async () => {
-      // Asynchronous commit: the migration and its state row still commit together or not at all;
-      // only the wait for the disk is deferred, to one flush at the end of the run (see flushCommits).
-      // BEGIN and COMMIT fail as the file's failure, named like its statements' failures.
-      const guarded = { query: (text: string) => guard(sql, undefined, () => client.query(text)) };
-      await withTransaction(
-        guarded,
-        async () => {
-          for (const st of sql.statements) await guard(sql, st, () => client.query(st.text));
-          await guard(sql, undefined, () => record(false));
-        },
-        { setup: `SET LOCAL ${settings}; SET LOCAL synchronous_commit = off` },
-      );
-    });
+    await runChain(client, [m], schema, direction, o);
   }
   return Math.round(performance.now() - started);
 }
@@ -125,7 +84,7 @@ async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: 
   await withRetry(
     o,
     schema,
-    m,
+    () => m.version,
     async () => {
       seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
       return guard(sql, st, () => client.query(st.text));
@@ -157,60 +116,4 @@ function leftoverFailure(error: Error, file: string, m: Migration, schema: strin
     false,
     { cause: error },
   );
-}
-
-/**
- * Retries `fn` when it failed on lock_timeout, waiting 0.5 s, 1 s, 2 s, ... between tries.
- * `cleanUp` runs before each retry and says what it did, for the retry event.
- */
-async function withRetry<T>(o: Resolved, schema: string, m: Migration, fn: () => Promise<T>, cleanUp?: () => Promise<string | undefined>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (error) {
-      const cause = (error as Error).cause as { code?: string } | undefined;
-      if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > o.lockRetries || o.signal?.aborted) throw error;
-      const cleaned = await cleanUp?.();
-      const delayMs = Math.min(500 * 2 ** (attempt - 1), 8_000);
-      o.emit({ type: 'retry', schema, version: m.version, attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
-      await sleep(delayMs, o.signal);
-    }
-  }
-}
-
-/** Runs one query and turns its failure into a MigrationFailure naming file, line and statement. */
-async function guard<T>(sql: MigrationSql, st: Statement | undefined, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw describeFailure(error as PgError, sql, st);
-  }
-}
-
-type PgError = Error & { position?: string; code?: string; detail?: string; hint?: string };
-
-function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined): MigrationFailure {
-  // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
-  const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
-  // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
-  // A statement of a no-transaction file runs after the schema was marked dirty, so a failure there leaves it dirty.
-  const info: ErrorOptions & FailureInfo = {
-    cause: error,
-    ...(error.detail ? { detail: error.detail } : {}),
-    ...(error.hint ? { hint: error.hint } : {}),
-    ...(sql.noTransaction && st ? { dirty: true as const } : {}),
-  };
-  if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
-  let line = st.line;
-  if (error.position) {
-    const upTo = st.text.slice(0, Number(error.position) - 1);
-    line += upTo.split('\n').length - 1;
-  }
-  const statement = st.text
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    .join(' ');
-  const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
-  return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, info);
 }

@@ -1,5 +1,7 @@
 // Carries out a plan. Global migrations run in public one by one; a run of consecutive tenant
-// migrations is fanned out, each schema taking its chain in order with bounded concurrency.
+// migrations is fanned out, each schema taking its chain in order with bounded concurrency. In a
+// schema's chain, consecutive transactional migrations run as one unit, in one transaction
+// (chain.ts); a no-transaction migration is a unit of its own.
 // A failing global migration stops the run. A failing tenant schema gets nothing more in this
 // run, in this segment or any later one, so its history stays in order (unless fail-fast is set,
 // the other schemas go on). The fan-out (tenants/fanout.ts) returns one result set per schema;
@@ -7,6 +9,7 @@
 import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
+import { MAX_SAVEPOINTS, runChain } from './chain';
 import { MigrationFailure, runMigration } from './execute';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult } from './options';
@@ -26,14 +29,16 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
       if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
     }
-    const chains = chainsBySchema(seg).filter(({ schema, items }) => {
-      if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
-      return !failedIn.has(schema);
-    });
+    const chains = chainsBySchema(seg)
+      .filter(({ schema, items }) => {
+        if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
+        return !failedIn.has(schema);
+      })
+      .map(({ schema, items }) => ({ schema, items: units(items) }));
     let finished = 0;
     const perTenant = await runPerTenant(chains, {
       concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
-      runOne: (schema, step: PlanStep) => runOne(schema, step, plan, o, workers),
+      runOne: (schema, unit: PlanStep[]) => runOne(schema, unit, plan, o, workers),
       signal: o.signal,
       failFast: o.failFast,
       onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
@@ -54,33 +59,72 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
   return result;
 }
 
-/** One migration in one schema on a worker connection; its events are emitted as it ends. */
-async function runOne(schema: string, step: PlanStep, plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number> {
-  const m = step.migration;
+/**
+ * One unit of a schema's chain on a worker connection: a no-transaction migration, or consecutive
+ * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
+ * (a unit's migrations share its transaction, so each gets the transaction's time).
+ */
+async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number[]> {
+  const first = unit[0]!.migration;
+  const transactional = !(plan.direction === 'up' ? first.up : first.down!).noTransaction;
   let client: pg.Client | undefined;
   let broken = false;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-    const ms = await runMigration(client, m, schema, plan.direction, o, step.previous);
-    o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
-    return ms;
+    const ms = transactional
+      ? await runChain(
+          client,
+          unit.map((s) => s.migration),
+          schema,
+          plan.direction,
+          o,
+        )
+      : await runMigration(client, first, schema, plan.direction, o, unit[0]!.previous);
+    for (const { migration: m } of unit) o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
+    return unit.map(() => ms);
   } catch (error) {
     broken = !(error instanceof MigrationFailure) || error.connectionLost;
-    o.emit({ type: 'schema:failed', direction: plan.direction, schema, version: m.version, error: toFailed(schema, m, error, step.previous).error });
+    const f = error instanceof MigrationFailure ? error : undefined;
+    for (const { migration: m } of unit.slice(0, f?.kept ?? 0))
+      o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms: f!.keptMs });
+    const step = unit[f?.at ?? 0]!;
+    o.emit({
+      type: 'schema:failed',
+      direction: plan.direction,
+      schema,
+      version: step.migration.version,
+      error: toFailed(schema, step.migration, error, step.previous).error,
+    });
     throw error;
   } finally {
     if (client) workers.release(client, broken);
   }
 }
 
-/** One schema's result set, into the run's done, failed and skipped lists. */
-function collect(result: RunResult, { schema, results }: TenantResult<PlanStep, number>): void {
-  const failedAt = results.find((r) => r.status === 'Error')?.item.migration.version;
+/** One schema's result set, into the run's done, failed and skipped lists, migration by migration. */
+function collect(result: RunResult, { schema, results }: TenantResult<PlanStep[], number[]>): void {
+  const failedUnit = results.find((r) => r.status === 'Error');
+  const failure = failedUnit?.error instanceof MigrationFailure ? failedUnit.error : undefined;
+  const [at, kept] = [failure?.at ?? 0, failure?.kept ?? 0];
+  const failedAt = failedUnit?.item[at]!.migration.version;
   for (const r of results) {
-    const m = r.item.migration;
-    if (r.status === 'Success') result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms: r.value! });
-    else if (r.status === 'Error') result.failed.push(toFailed(schema, m, r.error, r.item.previous));
-    else result.skipped.push({ schema, version: m.version, reason: r.reason === 'earlier-error' ? `version ${failedAt} failed in this schema` : r.reason! });
+    for (const [k, step] of r.item.entries()) {
+      const m = step.migration;
+      const done = (ms: number) => result.done.push({ version: m.version, name: m.name, scope: m.scope, schema, ms });
+      if (r.status === 'Success') done(r.value![k]!);
+      else if (r.status === 'Error' && k < kept) done(failure!.keptMs);
+      else if (r.status === 'Error' && k === at) result.failed.push(toFailed(schema, m, r.error, step.previous));
+      else if (r.status === 'Error' && k < at)
+        result.skipped.push({
+          schema,
+          version: m.version,
+          reason: `rolled back: it shared a transaction with version ${failedAt}, which failed before it committed`,
+        });
+      else {
+        const reason = r.status === 'Error' || r.reason === 'earlier-error' ? `version ${failedAt} failed in this schema` : r.reason!;
+        result.skipped.push({ schema, version: m.version, reason });
+      }
+    }
   }
 }
 
@@ -95,6 +139,18 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
 
 function skip(result: RunResult, schema: string, steps: PlanStep[], reason: string) {
   for (const { migration } of steps) result.skipped.push({ schema, version: migration.version, reason });
+}
+
+/** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
+function units(steps: PlanStep[]): PlanStep[][] {
+  const out: PlanStep[][] = [];
+  const alone = (s: PlanStep) => s.migration.up.noTransaction || Boolean(s.migration.down?.noTransaction);
+  for (const step of steps) {
+    const last = out.at(-1);
+    if (last && !alone(step) && !alone(last[0]!) && last.length <= MAX_SAVEPOINTS) last.push(step);
+    else out.push([step]);
+  }
+  return out;
 }
 
 /** Consecutive steps of the same tenant scope form one segment; each global step is its own. */

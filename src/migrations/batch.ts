@@ -1,0 +1,80 @@
+// A migration file's whole transaction in one round trip. The parts (BEGIN, the settings, the
+// file's statements, the state row, COMMIT) are joined into one simple query: PostgreSQL runs
+// them in order and, at the first error, skips the rest of the string and leaves the transaction
+// aborted, so the caller rolls it back. Nothing is parameterised (the simple protocol takes no
+// parameters): the values in the state row are escaped literals.
+//
+// Which part failed is known exactly, not guessed: the server sends one CommandComplete per part
+// that finished, and they are counted as they arrive. An error's `position` counts from the start
+// of the whole string; `offsets` lets the caller turn it into a position in the failing part.
+// The server holds those CommandCompletes in its output buffer until the whole string is done,
+// unless something flushes it: FLUSH_MARK, a notice, does (every notice is sent at once). With one
+// before each statement, a connection lost in the middle still names the statement that was running.
+import pg from 'pg';
+import type { Direction } from './options';
+import { STATE_TABLE } from './state';
+
+export class BatchError extends Error {
+  constructor(
+    /** What the server (or the socket) said. */
+    readonly error: Error & { position?: string; code?: string },
+    /** The part that failed: every part before it completed. */
+    readonly part: number,
+    /** Where each part starts in the string sent (for `position`). */
+    readonly offsets: number[],
+  ) {
+    super(error.message, { cause: error });
+  }
+}
+
+/** A part that only makes the server send what it holds; no lock, no catalog, no event trigger. */
+export const FLUSH_MARK = `DO $$BEGIN RAISE NOTICE 'migrate-tool: next statement'; END$$`;
+
+/** Sends `parts` as one simple query; rejects with a BatchError naming the part that failed. */
+export function sendBatch(client: pg.ClientBase, parts: string[]): Promise<void> {
+  // A part may end in a line comment: the separator goes on a line of its own.
+  const offsets: number[] = [];
+  let text = '';
+  for (const p of parts) {
+    offsets.push(text.length);
+    text += `${p}\n;\n`;
+  }
+  const query = new pg.Query(text) as pg.Query & { handleCommandComplete(msg: unknown, con: unknown): void };
+  let completed = 0;
+  const handle = query.handleCommandComplete.bind(query);
+  query.handleCommandComplete = (msg, con) => {
+    completed++;
+    handle(msg, con);
+  };
+  return new Promise((resolve, reject) => {
+    query.on('end', () => resolve());
+    query.on('error', (error: Error) => {
+      const part = Math.min(completed, parts.length - 1);
+      reject(new BatchError(error, part, offsets));
+    });
+    void client.query(query);
+  });
+}
+
+export interface StateRow {
+  schema: string;
+  version: string;
+  name: string;
+  scope: string;
+  checksum: string;
+}
+
+/**
+ * The state row's change as literal SQL, for the batch: what recordApplied (up) and deleteApplied
+ * (down) in state.ts do with parameters. The duration is the server's time since BEGIN.
+ */
+export function stateRowSql(direction: Direction, r: StateRow): string {
+  const lit = pg.escapeLiteral;
+  if (direction === 'down') return `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${lit(r.schema)} AND version = ${lit(r.version)}`;
+  return `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
+     VALUES (${[r.schema, r.version, r.name, r.scope, r.checksum].map(lit).join(', ')}, now(),
+             round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, false, false)
+     ON CONFLICT (schema_name, version) DO UPDATE
+       SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
+           duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`;
+}
