@@ -52,6 +52,9 @@ function run(file: string): Promise<number | null> {
 /** Splits `[flags] [name [flags]]...` into the benchmarks to run and the flags each one gets. */
 function parseCommandLine(args: string[]) {
   const fileOf = (name: string) => available.find((f) => f === name || f === `${name}.bench.ts`);
+  // `scale` is the scale of issue-sized figures: `up` at 1,000 to 10,000 schemas, then the
+  // read-only commands and a new tenant on 10,000 schemas (readonly.bench.ts).
+  const groups: Record<string, string[]> = { scale: ['scale.bench.ts', 'readonly.bench.ts'] };
   const common: string[] = [];
   const own = new Map<string, string[]>();
   const unknown: string[] = [];
@@ -59,17 +62,19 @@ function parseCommandLine(args: string[]) {
   for (const [i, arg] of args.entries()) {
     const prev = args[i - 1];
     const isValue = prev !== undefined && prev.startsWith('--') && !prev.includes('=');
-    if (arg.startsWith('-') || (isValue && !fileOf(arg))) {
+    if (arg.startsWith('-') || (isValue && !fileOf(arg) && !groups[arg])) {
       current.push(arg);
       continue;
     }
-    const file = fileOf(arg);
-    if (!file) {
+    const files = groups[arg] ?? (fileOf(arg) ? [fileOf(arg)!] : []);
+    if (files.length === 0) {
       unknown.push(arg);
       continue;
     }
-    current = own.get(file) ?? [];
-    own.set(file, current);
+    // Flags after a group's name go to its first benchmark.
+    for (const file of files.slice(1)) if (!own.has(file)) own.set(file, []);
+    current = own.get(files[0]!) ?? [];
+    own.set(files[0]!, current);
   }
   const chosen = own.size > 0 ? [...own.keys()] : available;
   return { chosen, unknown, flagsFor: (file: string) => [...common, ...(own.get(file) ?? [])] };
