@@ -147,4 +147,30 @@ describe('a command over a fleet', () => {
     expect(doc.targets[1]).toMatchObject({ name: 'us-1', error: { message: expect.stringContaining('not started') } });
     expect(await tables(dbUrl(servers[1]!, us), 'public')).toEqual([]);
   });
+  test('drift over the fleet: none on a clean fleet (exit 0); an extra index on one target is found there alone (exit 3, --json per target)', async ({
+    dir,
+  }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b']);
+    const us = await freshDatabase(servers[1]!, ['company_c']);
+    const file = await writeTargets(dir, [
+      { name: 'eu-1', port: servers[0]!.port, database: eu },
+      { name: 'us-1', port: servers[1]!.port, database: us },
+    ]);
+    expect((await fleetCli(['up', '--targets', file], migrations)).code).toBe(0);
+    const clean = await fleetCli(['drift', '--targets', file], migrations);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain('drift over 2 targets: 2 ok');
+
+    await query(dbUrl(servers[1]!, us), 'CREATE INDEX stray_idx ON company_c.employees (name)');
+    const found = await fleetCli(['drift', '--targets', file], migrations);
+    expect(found.code, found.stderr).toBe(3);
+    expect(found.stdout).toMatch(/== us-1: [\s\S]*company_c[\s\S]*stray_idx/);
+    expect(found.stdout).toContain('drift over 2 targets: 1 ok, 1 with findings (us-1)');
+    const json = await fleetCli(['drift', '--json', '--targets', file], migrations);
+    const doc = fleetDoc(json.stdout) as { targets: Array<{ name: string } & Record<string, unknown>> };
+    expect(doc.targets.map((t) => t.name)).toEqual(['eu-1', 'us-1']);
+    expect(JSON.stringify(doc.targets[1])).toContain('company_c');
+    expect(JSON.stringify(doc.targets[0])).not.toContain('stray_idx');
+  });
 });
