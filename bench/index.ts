@@ -71,10 +71,10 @@ function parseCommandLine(args: string[]) {
       unknown.push(arg);
       continue;
     }
-    // Flags after a group's name go to its first benchmark.
-    for (const file of files.slice(1)) if (!own.has(file)) own.set(file, []);
+    // Flags after a group's name go to its first benchmark; the group runs in its own order.
     current = own.get(files[0]!) ?? [];
     own.set(files[0]!, current);
+    for (const file of files.slice(1)) if (!own.has(file)) own.set(file, []);
   }
   const chosen = own.size > 0 ? [...own.keys()] : available;
   return { chosen, unknown, flagsFor: (file: string) => [...common, ...(own.get(file) ?? [])] };
