@@ -23,6 +23,19 @@ async function fleetCli(args: string[], migrations: string, extraEnv: Record<str
   return result;
 }
 
+/** Two targets (company_a, company_b on eu-1; company_c on us-1), every migration applied. */
+async function migratedFleet(dir: string) {
+  const migrations = await writeMigrations(dir, BASIC);
+  const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b']);
+  const us = await freshDatabase(servers[1]!, ['company_c']);
+  const file = await writeTargets(dir, [
+    { name: 'eu-1', port: servers[0]!.port, database: eu },
+    { name: 'us-1', port: servers[1]!.port, database: us },
+  ]);
+  expect((await fleetCli(['up', '--targets', file], migrations)).code).toBe(0);
+  return { migrations, eu, us, file };
+}
+
 describe('a command over a fleet', () => {
   test('up runs on every target; an unreachable one fails alone (exit 1); a re-run finishes what is missing', async ({ dir }) => {
     const migrations = await writeMigrations(dir, BASIC);
@@ -110,14 +123,7 @@ describe('a command over a fleet', () => {
   });
 
   test('backup writes one file per target, in a folder named after it; down in prod is confirmed once for the fleet', async ({ dir }) => {
-    const migrations = await writeMigrations(dir, BASIC);
-    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b']);
-    const us = await freshDatabase(servers[1]!, ['company_c']);
-    const file = await writeTargets(dir, [
-      { name: 'eu-1', port: servers[0]!.port, database: eu },
-      { name: 'us-1', port: servers[1]!.port, database: us },
-    ]);
-    expect((await fleetCli(['up', '--targets', file], migrations)).code).toBe(0);
+    const { migrations, eu, us, file } = await migratedFleet(dir);
 
     const backup = await fleetCli(['backup', '--targets', file], migrations, { BACKUP_DIR: join(dir, 'backups') });
     expect(backup.code).toBe(0);
@@ -150,14 +156,7 @@ describe('a command over a fleet', () => {
   test('drift over the fleet: none on a clean fleet (exit 0); an extra index on one target is found there alone (exit 3, --json per target)', async ({
     dir,
   }) => {
-    const migrations = await writeMigrations(dir, BASIC);
-    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b']);
-    const us = await freshDatabase(servers[1]!, ['company_c']);
-    const file = await writeTargets(dir, [
-      { name: 'eu-1', port: servers[0]!.port, database: eu },
-      { name: 'us-1', port: servers[1]!.port, database: us },
-    ]);
-    expect((await fleetCli(['up', '--targets', file], migrations)).code).toBe(0);
+    const { migrations, us, file } = await migratedFleet(dir);
     const clean = await fleetCli(['drift', '--targets', file], migrations);
     expect(clean.code, clean.stderr).toBe(0);
     expect(clean.stdout).toContain('drift over 2 targets: 2 ok');
