@@ -12,7 +12,7 @@
 // before each statement, a connection lost in the middle still names the statement that was running.
 import pg from 'pg';
 import type { Direction } from './options';
-import { STATE_TABLE } from './state';
+import { deleteAppliedSql, recordAppliedSql } from './state';
 
 export class BatchError extends Error {
   constructor(
@@ -69,12 +69,6 @@ export interface StateRow {
  * (down) in state.ts do with parameters. The duration is the server's time since BEGIN.
  */
 export function stateRowSql(direction: Direction, r: StateRow): string {
-  const lit = pg.escapeLiteral;
-  if (direction === 'down') return `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${lit(r.schema)} AND version = ${lit(r.version)}`;
-  return `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
-     VALUES (${[r.schema, r.version, r.name, r.scope, r.checksum].map(lit).join(', ')}, now(),
-             round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int, false, false)
-     ON CONFLICT (schema_name, version) DO UPDATE
-       SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
-           duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`;
+  if (direction === 'down') return deleteAppliedSql(r.schema, r.version);
+  return recordAppliedSql(r, { appliedAt: 'now()', durationMs: 'round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int' });
 }

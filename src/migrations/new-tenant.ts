@@ -19,7 +19,7 @@ import type { MigrationFolder } from './files';
 import { invalidIndexesIn } from './invalid-indexes';
 import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
-import { addRows, emptySchema, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
+import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -65,12 +65,14 @@ export function oneChain(plan: Plan, schema: string): boolean {
   );
 }
 
+/** A file's duration: since the clock its settings started (migrate_tool.started). */
+const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrate_tool.started')::timestamptz) * 1000)::int`;
+
 /**
  * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
  * it failed and was rolled back: the caller then runs the plan file by file.
  */
 export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
-  const lit = (s: string) => pg.escapeLiteral(s);
   const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
   const parts = ['BEGIN;'];
   for (const { migration: m } of plan.steps) {
@@ -78,15 +80,9 @@ export async function runChain(client: pg.ClientBase, plan: Plan, schema: string
     // timeout, and a clock for its duration.
     parts.push(settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true);`);
     for (const st of m.up.statements) parts.push(`${st.text}\n;`);
-    parts.push(
-      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
-       VALUES (${lit(schema)}, ${lit(m.version)}, ${lit(m.name)}, 'tenant', ${lit(m.up.checksum)}, clock_timestamp(),
-               (extract(epoch FROM clock_timestamp() - current_setting('migrate_tool.started')::timestamptz) * 1000)::int, false, false)
-       ON CONFLICT (schema_name, version) DO UPDATE
-         SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
-             duration_ms = EXCLUDED.duration_ms, dirty = false, forced = false
-       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`,
-    );
+    const row = { schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum };
+    const at = { appliedAt: 'clock_timestamp()', durationMs: FILE_MS };
+    parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`);
   }
   parts.push('COMMIT;');
   for (const step of plan.steps) {

@@ -194,17 +194,31 @@ export interface RecordInput {
   forced?: boolean;
 }
 
+// One row per (schema, version): recording a version again replaces its row.
+const RECORD = `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)`;
+const REPLACE = `ON CONFLICT (schema_name, version) DO UPDATE
+       SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
+           duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`;
+
 export async function recordApplied(db: Queryable, r: RecordInput): Promise<void> {
   // Named, so each connection parses it once, not once per schema and file.
   await db.query({
     name: 'migrate_tool_record_applied',
-    text: `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, applied_at, duration_ms, dirty, forced)
-     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)
-     ON CONFLICT (schema_name, version) DO UPDATE
-       SET name = EXCLUDED.name, scope = EXCLUDED.scope, checksum = EXCLUDED.checksum, applied_at = EXCLUDED.applied_at,
-           duration_ms = EXCLUDED.duration_ms, dirty = EXCLUDED.dirty, forced = EXCLUDED.forced`,
+    text: `${RECORD}\n     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)\n     ${REPLACE}`,
     values: [r.schema, r.version, r.name, r.scope, r.checksum, r.durationMs ?? null, r.dirty ?? false, r.forced ?? false],
   });
+}
+
+/**
+ * recordApplied's row (clean, not forced) as literal SQL, for statements sent together in one
+ * simple query, where there are no parameters: `appliedAt` and `durationMs` are SQL expressions.
+ */
+export function recordAppliedSql(
+  r: Pick<RecordInput, 'schema' | 'version' | 'name' | 'checksum'> & { scope: string },
+  at: { appliedAt: string; durationMs: string },
+): string {
+  const values = [r.schema, r.version, r.name, r.scope, r.checksum].map((v) => pg.escapeLiteral(v)).join(', ');
+  return `${RECORD}\n     VALUES (${values}, ${at.appliedAt}, ${at.durationMs}, false, false)\n     ${REPLACE}`;
 }
 
 export async function markDirty(db: Queryable, schema: string, version: string): Promise<void> {
@@ -213,4 +227,9 @@ export async function markDirty(db: Queryable, schema: string, version: string):
 
 export async function deleteApplied(db: Queryable, schema: string, version: string): Promise<void> {
   await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = $1 AND version = $2`, [schema, version]);
+}
+
+/** deleteApplied as literal SQL, as recordAppliedSql. */
+export function deleteAppliedSql(schema: string, version: string): string {
+  return `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(schema)} AND version = ${pg.escapeLiteral(version)}`;
 }
