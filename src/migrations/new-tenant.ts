@@ -69,22 +69,27 @@ export function oneChain(plan: Plan, schema: string): boolean {
 const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrate_tool.started')::timestamptz) * 1000)::int`;
 
 /**
- * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
- * it failed and was rolled back: the caller then runs the plan file by file.
+ * The chain's SQL without BEGIN and COMMIT: per file, the settings it would get in a transaction of
+ * its own, its statements and its state row (which returns its duration as `recorded`).
  */
-export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
   const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
-  const parts = ['BEGIN;'];
-  for (const { migration: m } of plan.steps) {
+  const parts: string[] = [];
+  for (const { migration: m, recordOnly } of plan.steps) {
     // Each file starts as it would in a transaction of its own: the schema's search_path, the lock
     // timeout, and a clock for its duration.
     parts.push(settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true);`);
-    for (const st of m.up.statements) parts.push(`${st.text}\n;`);
+    // A version a baseline replaced is recorded, not run: the baseline built what it builds.
+    if (recordOnly === undefined) for (const st of m.up.statements) parts.push(`${st.text}\n;`);
     const row = { schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum };
     const at = { appliedAt: 'clock_timestamp()', durationMs: FILE_MS };
     parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`);
   }
-  parts.push('COMMIT;');
+  return parts;
+}
+
+/** The events a chain's run sends before it starts. */
+export function emitChainStart(plan: Plan, o: Resolved): void {
   for (const step of plan.steps) {
     const m = step.migration;
     o.emit({
@@ -97,6 +102,23 @@ export async function runChain(client: pg.ClientBase, plan: Plan, schema: string
       ...(step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly }),
     });
   }
+}
+
+/** The run's result (and its events) once every file of the chain is in `schema`, each with its time. */
+export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o: Resolved): RunResult {
+  const done = plan.steps.map(({ migration: m }) => ({ version: m.version, name: m.name, scope: m.scope, schema, ms: ms.get(m.version) ?? 0 }));
+  for (const d of done) o.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
+  o.emit({ type: 'progress', done: 1, total: 1 });
+  return { direction: 'up', done, failed: [], skipped: [], interrupted: false };
+}
+
+/**
+ * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
+ * it failed and was rolled back: the caller then runs the plan file by file.
+ */
+export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+  const parts = ['BEGIN;', ...chainSql(plan, schema, o), 'COMMIT;'];
+  emitChainStart(plan, o);
   let results: pg.QueryResult[];
   try {
     const r = (await client.query(parts.join('\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
@@ -108,8 +130,5 @@ export async function runChain(client: pg.ClientBase, plan: Plan, schema: string
   }
   const ms = new Map<string, number>();
   for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
-  const done = plan.steps.map(({ migration: m }) => ({ version: m.version, name: m.name, scope: m.scope, schema, ms: ms.get(m.version) ?? 0 }));
-  for (const d of done) o.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
-  o.emit({ type: 'progress', done: 1, total: 1 });
-  return { direction: 'up', done, failed: [], skipped: [], interrupted: false };
+  return chainDone(plan, schema, ms, o);
 }
