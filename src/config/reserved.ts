@@ -4,3 +4,13 @@
 
 /** The schema that holds this tool's own tables (migrations/state.ts). */
 export const STATE_SCHEMA = 'migrate_tool';
+
+/**
+ * Spare tenant schemas (migrations/spares.ts) are named with this prefix. They are this tool's,
+ * not tenants: discovery, the catalog reads and the invalid-index checks leave them out whatever
+ * the tenant pattern.
+ */
+export const SPARE_PREFIX = 'migrate_tool_spare_';
+/** SQL that is true when the name in `column` is not one of this tool's schemas (nor a system one). */
+export const notReserved = (column: string) =>
+  `${column} NOT LIKE 'pg\\_%' AND ${column} NOT IN ('public', 'information_schema', '${STATE_SCHEMA}') AND ${column} NOT LIKE 'migrate\\_tool\\_spare\\_%'`;

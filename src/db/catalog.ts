@@ -5,7 +5,7 @@
 // schema) compare alike. Columns are compared by name, not position: a down that re-adds a
 // dropped column puts it last, which changes no query that names its columns. Objects that belong
 // to an extension are the extension's, not the migrations': they are left out.
-import { STATE_SCHEMA } from '../config/reserved';
+import { notReserved } from '../config/reserved';
 
 /** schema → (object key → definition). */
 export type Snapshot = Map<string, Map<string, string>>;
@@ -24,7 +24,8 @@ export interface CatalogOptions {
 }
 
 function schemaFilter(scope: CatalogScope): { where: string; values: unknown[] } {
-  const base = `n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT IN ('information_schema', '${STATE_SCHEMA}')`;
+  // public is an application schema here: notReserved(...) leaves it out, so it is let back in.
+  const base = `(n.nspname = 'public' OR ${notReserved('n.nspname')})`;
   if ('names' in scope) return { where: `${base} AND n.nspname = ANY($1::text[])`, values: [scope.names] };
   if ('pattern' in scope) return { where: `${base} AND (n.nspname = 'public' OR n.nspname LIKE $1)`, values: [scope.pattern] };
   return { where: base, values: [] };

@@ -4,6 +4,7 @@
 // `IF NOT EXISTS` skips it as if it were built. So the engine never records a migration as
 // applied over one, and the read-only views name them.
 import pg from 'pg';
+import { notReserved } from '../config/reserved';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -30,7 +31,7 @@ export async function invalidIndexesIn(db: Queryable, schema: string): Promise<I
 
 /** Invalid indexes in public and every schema matching the tenant pattern, in one query. */
 export async function invalidIndexesMatching(db: Queryable, tenantPattern: string): Promise<InvalidIndex[]> {
-  const r = await db.query<InvalidIndex>(`${SELECT} AND (n.nspname = 'public' OR n.nspname LIKE $1) ORDER BY n.nspname, c.relname`, [tenantPattern]);
+  const r = await db.query<InvalidIndex>(`${SELECT} AND (n.nspname = 'public' OR (n.nspname LIKE $1 AND ${notReserved('n.nspname')})) ORDER BY n.nspname, c.relname`, [tenantPattern]);
   return r.rows;
 }
 

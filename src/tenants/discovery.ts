@@ -2,7 +2,7 @@
 // this tool's own state schema, whatever the pattern (the pattern is also checked up front, in
 // config/tenant-pattern.ts). Every room that needs the list of tenants asks here.
 import type pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
+import { notReserved } from '../config/reserved';
 
 /** Anything that runs a query with parameters: a pg client or pool, or a caller's own wrapper. */
 export interface Queryable {
@@ -12,7 +12,7 @@ export interface Queryable {
 export async function listTenantSchemas(db: Queryable, tenantPattern: string): Promise<string[]> {
   // One array, not a row per schema: 10,000 rows cost more to parse (and collect) than to find.
   const r = await db.query<{ names: string[] }>(
-    `SELECT coalesce(array_agg(nspname::text ORDER BY nspname), '{}') AS names FROM pg_namespace WHERE nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema', '${STATE_SCHEMA}')`,
+    `SELECT coalesce(array_agg(nspname::text ORDER BY nspname), '{}') AS names FROM pg_namespace WHERE nspname LIKE $1 AND ${notReserved('nspname')}`,
     [tenantPattern],
   );
   return r.rows[0]?.names ?? [];
@@ -21,7 +21,7 @@ export async function listTenantSchemas(db: Queryable, tenantPattern: string): P
 /** Whether `schema` exists and is a tenant schema, without listing the others. */
 export async function isTenantSchema(db: Queryable, tenantPattern: string, schema: string): Promise<boolean> {
   const r = await db.query(
-    `SELECT 1 FROM pg_namespace WHERE nspname = $2 AND nspname LIKE $1 AND nspname NOT LIKE 'pg\\_%' AND nspname NOT IN ('public', 'information_schema', '${STATE_SCHEMA}')`,
+    `SELECT 1 FROM pg_namespace WHERE nspname = $2 AND nspname LIKE $1 AND ${notReserved('nspname')}`,
     [tenantPattern, schema],
   );
   return (r.rowCount ?? 0) > 0;
