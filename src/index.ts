@@ -4,6 +4,7 @@
 //   const options = { connection: 'postgres://app@db/maindb', migrationsDir: './migrations' };
 //   await migrateTenant(options, 'company_3f2a...'); // right after creating a company's schema
 export { migrate, rollback, migrateTenant, status, version, tenants, force, PartialRunError, type Outcome, type RunOptions } from './migrations/api';
+export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
 export { createMigration, rewriteSum, checkMigrationName, type Created } from './migrations/create';
 export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';
@@ -20,7 +21,7 @@ export {
 } from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
 export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';
-export { loadConfig, type Config, type AppEnv, type LoadOptions } from './config/env';
+export { loadConfig, MAX_SPARES, type Config, type AppEnv, type LoadOptions } from './config/env';
 export { describeTarget, redact, urlPasswords, type Connection } from './config/connection';
 export type { ConnectionInput } from './db/borrowed';
 export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT, isMigrateToolError, type ExitCode } from './errors';

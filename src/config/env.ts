@@ -16,6 +16,8 @@ export interface Config {
   seedsDir: string;
   backupDir: string;
   backupRetentionDays: number;
+  /** Spare tenant schemas `up` keeps ready for migrateTenant (0: none). */
+  tenantSpares: number;
   /** Present when the command touches a database. */
   connection?: Connection;
 }
@@ -28,6 +30,9 @@ export interface LoadOptions {
 }
 
 const optional = { default: undefined } as const;
+
+/** Spare tenant schemas are built by every `up` that lacks them: a few cover the sign-ups between two runs. */
+export const MAX_SPARES = 100;
 
 const specs = {
   POSTGRES_HOST: str({ default: 'localhost', desc: 'database server host' }),
@@ -44,6 +49,7 @@ const specs = {
   SEEDS_DIR: str({ default: './seeds' }),
   BACKUP_DIR: str({ default: './backups' }),
   BACKUP_RETENTION_DAYS: num({ default: 2 }),
+  TENANT_SPARES: num({ default: 0 }),
 };
 
 export function loadConfig(env: Record<string, string | undefined>, options: LoadOptions): Config {
@@ -65,6 +71,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   });
   // envalid's result throws on access to a variable that failed; check the rest only.
   if (!failed.has('BACKUP_RETENTION_DAYS') && clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
+  if (!failed.has('TENANT_SPARES') && !(Number.isInteger(clean.TENANT_SPARES) && clean.TENANT_SPARES >= 0 && clean.TENANT_SPARES <= MAX_SPARES))
+    problems.push(`TENANT_SPARES must be a whole number from 0 to ${MAX_SPARES} (got "${merged.TENANT_SPARES}")`);
   // A backslash escapes the next character, as in LIKE itself (company\_% matches a literal _).
   if (!/^(?:[A-Za-z0-9_%]|\\[A-Za-z0-9_%])+$/.test(clean.TENANT_SCHEMA_PATTERN)) {
     problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and %, with \\ escaping _ or % (e.g. company_%)');
@@ -98,6 +106,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     seedsDir: clean.SEEDS_DIR,
     backupDir: clean.BACKUP_DIR,
     backupRetentionDays: clean.BACKUP_RETENTION_DAYS,
+    tenantSpares: failed.has('TENANT_SPARES') ? 0 : clean.TENANT_SPARES,
     connection,
   };
 }

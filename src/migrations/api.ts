@@ -10,6 +10,7 @@ import { WorkerConnections } from '../db/workers';
 import { isMigrateToolError, OperationError, type MigrateToolError } from '../errors';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
+import { loadCheckedFolder } from './folder-cache';
 import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
@@ -18,6 +19,7 @@ import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from '.
 import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
 import { oneChain, readTenantState, runChain } from './new-tenant';
+import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
 import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
@@ -35,6 +37,8 @@ export interface Outcome {
   result?: RunResult;
   /** Versions the database has and the folder lacks (an older release runs against a newer database). */
   unknownVersions: string[];
+  /** The spare tenant schemas `migrate` kept (tenantSpares), when there are or were any. */
+  spares?: SparesReport;
 }
 
 /** Applies pending migrations: global ones in public, tenant ones in every tenant schema. */
@@ -106,8 +110,9 @@ async function change(
   newTenant?: string,
 ): Promise<Outcome> {
   const o = resolved(options);
-  const folder = await loadMigrations(o.migrationsDir);
-  await verifySum(o.migrationsDir, folder.checksums);
+  // An application calls migrateTenant again and again: it reads the folder again only when it changed.
+  const folder = newTenant ? await loadCheckedFolder(o.migrationsDir) : await loadMigrations(o.migrationsDir);
+  if (!newTenant) await verifySum(o.migrationsDir, folder.checksums);
   if (run.dryRun) {
     const { state } = await readOnly(options, folder);
     return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
@@ -123,7 +128,11 @@ async function change(
     check,
     async (lockClient, { p, unknown }, lo, unreachable) => {
       // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
-      const chain = newTenant && !lo.signal?.aborted && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined;
+      // A bare schema takes a spare when there is one that fits; otherwise its chain runs as one.
+      const fresh = newTenant && !lo.signal?.aborted && oneChain(p, newTenant);
+      const chain = fresh
+        ? ((wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, lo) : undefined) ?? (await runChain(lockClient, p, newTenant, lo)))
+        : undefined;
       if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
       const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
       const workers = new WorkerConnections(o.connection, {
@@ -139,7 +148,11 @@ async function change(
         const result = await executePlan(p, { ...lo, concurrency }, workers);
         finished = result;
         await flushCommits(lockClient);
-        return { plan: p, folder, result, unknownVersions: unknown };
+        // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
+        const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
+        const spares =
+          whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted ? await keepSpares(lockClient, folder, o.tenantSpares ?? 0, lo) : undefined;
+        return { plan: p, folder, result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
       } finally {
         o.hardSignal?.removeEventListener('abort', cancel);
         await workers.close();

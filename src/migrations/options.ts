@@ -41,6 +41,11 @@ export interface EngineOptions {
   hardSignal?: AbortSignal;
   /** What happens while it runs; every operation takes the same kind of handler (Event in src/index.ts). */
   onEvent?: (event: MigrationEvent) => void;
+  /**
+   * Spare tenant schemas that `migrate` keeps built to the folder's last tenant version, for
+   * migrateTenant to take (migrations/spares.ts). Default 0: any there are dropped.
+   */
+  tenantSpares?: number;
 }
 
 export const DEFAULTS = {
@@ -79,7 +84,11 @@ export type MigrationEvent =
       /** What was undone before the retry. */ cleaned?: string;
     }
   | { type: 'progress'; done: number; total: number }
-  | { type: 'interrupted' };
+  | { type: 'interrupted' }
+  /** migrateTenant took a spare schema: `spare` is now `schema`. */
+  | { type: 'tenant:spare'; schema: string; spare: string }
+  /** `migrate` kept its spares (tenantSpares): how many are ready, and why none could be built. */
+  | { type: 'spares'; ready: number; built: number; dropped: number; problem?: string };
 
 /** A connection attempt failed and is retried (waitMs): why. */
 export type WaitingEvent = Extract<MigrationEvent, { type: 'connect:waiting' }>;

@@ -16,18 +16,10 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 export const COUNTS_TABLE = `${STATE_SCHEMA}.schema_counts`;
 const TRIGGER = 'migrations_schema_counts';
 
-/** Creates the counts from the rows there are; run when the state table is created, or once on an older one. */
-export const COUNTS_DDL = `
-DROP TRIGGER IF EXISTS ${TRIGGER} ON ${STATE_TABLE};
-DROP TRIGGER IF EXISTS ${TRIGGER}_truncate ON ${STATE_TABLE};
-DROP TABLE IF EXISTS ${COUNTS_TABLE};
-CREATE TABLE ${COUNTS_TABLE} (
-  schema_name text    PRIMARY KEY,
-  versions    integer NOT NULL,
-  latest      text
-);
-COMMENT ON TABLE ${COUNTS_TABLE} IS 'migrate-tool: per schema, the number of rows in migrations and the highest version; kept by trigger ${TRIGGER}';
-INSERT INTO ${COUNTS_TABLE} SELECT schema_name, count(*), max(version) FROM ${STATE_TABLE} GROUP BY schema_name;
+/** Set (transaction-local) to the schema whose rows and count row the tool moves itself. */
+export const MOVING_SETTING = 'migrate_tool.moving_schema';
+
+const COUNT_FUNCTION = `
 CREATE OR REPLACE FUNCTION ${STATE_SCHEMA}.count_versions() RETURNS trigger
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -36,6 +28,12 @@ BEGIN
     RETURN NULL;
   END IF;
   IF TG_OP = 'UPDATE' AND OLD.schema_name = NEW.schema_name AND OLD.version = NEW.version THEN
+    RETURN NULL;
+  END IF;
+  -- A spare schema handed over (spares.ts) moves all its rows in one statement, and its count row
+  -- with them in the same transaction: row by row here, 200 rows would cost 200 upserts.
+  IF TG_OP = 'UPDATE' AND OLD.schema_name <> NEW.schema_name
+     AND OLD.schema_name = current_setting('${MOVING_SETTING}', true) THEN
     RETURN NULL;
   END IF;
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
@@ -52,7 +50,21 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER ${TRIGGER} AFTER INSERT OR DELETE OR UPDATE OF schema_name, version ON ${STATE_TABLE}
+`;
+
+/** Creates the counts from the rows there are; run when the state table is created, or once on an older one. */
+export const COUNTS_DDL = `
+DROP TRIGGER IF EXISTS ${TRIGGER} ON ${STATE_TABLE};
+DROP TRIGGER IF EXISTS ${TRIGGER}_truncate ON ${STATE_TABLE};
+DROP TABLE IF EXISTS ${COUNTS_TABLE};
+CREATE TABLE ${COUNTS_TABLE} (
+  schema_name text    PRIMARY KEY,
+  versions    integer NOT NULL,
+  latest      text
+);
+COMMENT ON TABLE ${COUNTS_TABLE} IS 'migrate-tool: per schema, the number of rows in migrations and the highest version; kept by trigger ${TRIGGER}';
+INSERT INTO ${COUNTS_TABLE} SELECT schema_name, count(*), max(version) FROM ${STATE_TABLE} GROUP BY schema_name;
+${COUNT_FUNCTION}CREATE TRIGGER ${TRIGGER} AFTER INSERT OR DELETE OR UPDATE OF schema_name, version ON ${STATE_TABLE}
   FOR EACH ROW EXECUTE FUNCTION ${STATE_SCHEMA}.count_versions();
 CREATE TRIGGER ${TRIGGER}_truncate AFTER TRUNCATE ON ${STATE_TABLE} FOR EACH STATEMENT EXECUTE FUNCTION ${STATE_SCHEMA}.count_versions();
 ALTER TABLE ${STATE_TABLE} ENABLE ALWAYS TRIGGER ${TRIGGER};
@@ -61,12 +73,18 @@ ALTER TABLE ${STATE_TABLE} ENABLE ALWAYS TRIGGER ${TRIGGER}_truncate;
 
 /** Whether both triggers exist and fire always, and this role may read the counts: only then are they used. */
 export async function countsKept(db: Queryable): Promise<boolean> {
-  const r = await db.query<{ ok: boolean }>(
+  return (await countsStatus(db)).kept;
+}
+
+/** countsKept, and whether the trigger's function is this release's (see COUNT_FUNCTION). */
+async function countsStatus(db: Queryable): Promise<{ kept: boolean; current: boolean }> {
+  const r = await db.query<{ kept: boolean; current: boolean }>(
     `SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname IN ($2, $3) AND tgenabled = 'A') = 2
-            AND coalesce(has_table_privilege(to_regclass($4), 'SELECT'), false) AS ok`,
-    [STATE_TABLE, TRIGGER, `${TRIGGER}_truncate`, COUNTS_TABLE],
+            AND coalesce(has_table_privilege(to_regclass($4), 'SELECT'), false) AS kept,
+            coalesce((SELECT prosrc LIKE '%' || $5 || '%' FROM pg_proc WHERE oid = to_regprocedure($6)), false) AS current`,
+    [STATE_TABLE, TRIGGER, `${TRIGGER}_truncate`, COUNTS_TABLE, MOVING_SETTING, `${STATE_SCHEMA}.count_versions()`],
   );
-  return r.rows[0]?.ok === true;
+  return { kept: r.rows[0]?.kept === true, current: r.rows[0]?.current === true };
 }
 
 /**
@@ -74,7 +92,12 @@ export async function countsKept(db: Queryable): Promise<boolean> {
  * while they are counted. Needs the table's owner; any other role leaves things as they are.
  */
 export async function ensureCounts(db: Queryable): Promise<void> {
-  if (await countsKept(db)) return;
+  const status = await countsStatus(db);
+  if (status.kept) {
+    // Kept by an earlier release's function, which moves a spare's rows one by one (correct, slower).
+    if (!status.current) await db.query(COUNT_FUNCTION).catch(() => {}); // only the owner may; anyone else leaves it
+    return;
+  }
   try {
     await db.query(`BEGIN; LOCK TABLE ${STATE_TABLE} IN SHARE ROW EXCLUSIVE MODE; ${COUNTS_DDL} COMMIT;`);
   } catch (error) {

@@ -1,0 +1,190 @@
+// Spare tenant schemas: a new tenant ready in milliseconds. A spare is a schema that the tool built
+// by running the folder's whole tenant chain in it (new-tenant.ts), recorded in the state like any
+// schema, under a name of its own (`migrate_tool_spare_<random>`). `migrateTenant(schema)` on a bare
+// new schema, when every tenant migration is pending there, takes one: the bare schema is dropped
+// and the spare renamed to its name, its state rows and count row moved with it, in one transaction.
+// A rename is a catalog update: it costs the same for 200 migrations as for 2.
+//
+// Equal to what the history builds, because it is what the history built: the very files, run by
+// the same chain code, in one transaction with their state rows. Checked, not trusted, at handover:
+// - the spare's state rows must be exactly this folder's tenant versions with these checksums, none
+//   dirty (so a spare built from other files is never used);
+// - it was built by this role (objects owned as the chain run by this caller would own them);
+// - the new schema must be bare: no object in it (the DROP SCHEMA refuses otherwise), no privileges,
+//   default privileges or comment on it that a rename would lose; its owner is kept.
+// Anything else, or any error in the handover (rolled back whole), and the chain runs as before.
+//
+// Histories whose migrations write rows are not kept as spares: such rows may depend on when they
+// are written (public data, now()), and a spare would carry the ones of its build.
+//
+// `up` keeps `tenantSpares` of them once a run has finished with nothing failed: stale ones (other
+// files, another role) are dropped, missing ones built, each in one transaction with its state rows.
+import { createHash, randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { SPARE_PREFIX } from '../config/reserved';
+import type { MigrationFolder } from './files';
+import type { Resolved, RunResult } from './options';
+import { planUp, type Plan } from './plan';
+import { chainDone, chainSql, emitChainStart } from './new-tenant';
+import { emptySchema, STATE_SCHEMA, STATE_TABLE } from './state';
+import { COUNTS_TABLE, MOVING_SETTING } from './state-counts';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+export const SPARES_TABLE = `${STATE_SCHEMA}.spares`;
+
+const SPARES_DDL = `CREATE TABLE IF NOT EXISTS ${SPARES_TABLE} (
+  schema_name text PRIMARY KEY,
+  versions    text NOT NULL,
+  built_by    name NOT NULL,
+  built_at    timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE ${SPARES_TABLE} IS 'migrate-tool: spare tenant schemas, built by up (tenantSpares) and taken by migrateTenant'`;
+
+/** `version=checksum` of every file a bare schema's chain records, in version order: what a spare must hold. */
+function expected(plan: Plan): string {
+  return plan.steps
+    .map((s) => `${s.migration.version}=${s.migration.up.checksum}`)
+    .sort()
+    .join(',');
+}
+
+const keyOf = (plan: Plan) => createHash('sha256').update(expected(plan)).digest('hex');
+
+/** Whether this plan is a bare schema's whole chain: every tenant migration of the folder, nothing else. */
+export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
+  return plan.steps.length === folder.migrations.filter((m) => m.scope === 'tenant').length;
+}
+
+/**
+ * Hands a spare over to `schema` (see above). Returns the run's result, or undefined when no spare
+ * could be used: nothing has changed then, and the caller runs the chain.
+ */
+export async function takeSpare(client: Queryable, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+  const pick = await client
+    .query<{ spare: string; owner: string; mine: boolean }>(
+      `SELECT s.schema_name AS spare, pg_get_userbyid(t.nspowner) AS owner, pg_get_userbyid(t.nspowner) = current_user AS mine
+         FROM pg_namespace t, ${SPARES_TABLE} s
+        WHERE t.nspname = $1 AND t.nspacl IS NULL
+          AND NOT EXISTS (SELECT 1 FROM pg_default_acl d WHERE d.defaclnamespace = t.oid)
+          AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_namespace'::regclass)
+          AND s.versions = $2 AND s.built_by = current_user
+          AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = s.schema_name)
+          AND (SELECT string_agg(m.version || '=' || m.checksum, ',' ORDER BY m.version) FROM ${STATE_TABLE} m
+                WHERE m.schema_name = s.schema_name AND NOT m.dirty) = $3
+        ORDER BY s.built_at, s.schema_name LIMIT 1`,
+      [schema, keyOf(plan), expected(plan)],
+    )
+    .catch(() => ({ rows: [] })); // no spares table: none was ever kept
+  const found = pick.rows[0];
+  if (!found) return undefined;
+  const [spare, target] = [pg.escapeIdentifier(found.spare), pg.escapeIdentifier(schema)];
+  const [spareText, targetText] = [pg.escapeLiteral(found.spare), pg.escapeLiteral(schema)];
+  emitChainStart(plan, o);
+  const sql = [
+    'BEGIN',
+    `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
+    `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${spareText}`,
+    // RESTRICT: refused if anything was created in the new schema since it was checked.
+    `DROP SCHEMA ${target} RESTRICT`,
+    `ALTER SCHEMA ${spare} RENAME TO ${target}`,
+    ...(found.mine ? [] : [`ALTER SCHEMA ${target} OWNER TO ${pg.escapeIdentifier(found.owner)}`]),
+    `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ${targetText}`,
+    `SELECT set_config('${MOVING_SETTING}', ${spareText}, true)`,
+    `UPDATE ${STATE_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText} RETURNING 'migrate_tool' AS recorded, version, duration_ms`,
+    // An earlier release's trigger has moved the count row already; then this changes nothing.
+    `UPDATE ${COUNTS_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText}`,
+    'COMMIT',
+  ];
+  let results: pg.QueryResult[];
+  try {
+    const r = (await client.query(sql.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    results = Array.isArray(r) ? r : [r];
+  } catch {
+    await client.query('ROLLBACK').catch(() => {});
+    return undefined;
+  }
+  const ms = new Map<string, number>();
+  for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
+  if (ms.size !== plan.steps.length) return undefined; // cannot happen: the pick checked every row
+  o.emit({ type: 'tenant:spare', schema, spare: found.spare });
+  return chainDone(plan, schema, ms, o);
+}
+
+export interface SparesReport {
+  /** Spares ready for migrateTenant after the run. */
+  ready: number;
+  built: number;
+  /** Stale spares dropped: built from other files or by another role, or more than wanted. */
+  dropped: number;
+  /** Why spares could not be built (the history's chain failed in a bare schema, or writes rows). */
+  problem?: string;
+}
+
+/** Keeps `want` spares that match this folder; see above. Runs under the run lock. */
+export async function keepSpares(client: Queryable, folder: MigrationFolder, want: number, o: Resolved): Promise<SparesReport | undefined> {
+  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [SPARES_TABLE]);
+  if (!exists.rows[0]?.t && want === 0) return undefined;
+  if (!exists.rows[0]?.t) await client.query(SPARES_DDL);
+  const plan = planUp(folder, { public: emptySchema('public'), tenants: [emptySchema(SPARE_PREFIX)] }, { tenant: SPARE_PREFIX, tenantOnly: true });
+  const key = keyOf(plan);
+  // Spare schemas without a row too: what an interrupted drop, or a hand, left.
+  const { rows } = await client.query<{ schema: string; fresh: boolean }>(
+    `SELECT coalesce(s.schema_name, n.nspname::text) AS schema,
+            coalesce(s.versions = $1 AND s.built_by = current_user AND n.oid IS NOT NULL, false) AS fresh
+       FROM ${SPARES_TABLE} s FULL JOIN (SELECT oid, nspname FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%') n
+         ON n.nspname = s.schema_name
+      ORDER BY s.built_at NULLS FIRST, 1`,
+    [key],
+  );
+  const keep = rows.filter((r) => r.fresh).slice(0, want);
+  const drop = rows.filter((r) => !keep.includes(r));
+  for (const r of drop)
+    await client.query(
+      `BEGIN; DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(r.schema)} CASCADE;
+       DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)};
+       DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}; COMMIT`,
+    );
+  const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
+  const usable = plan.steps.length > 0 && plan.steps.every((s) => !s.migration.up.noTransaction);
+  if (keep.length < want && !usable)
+    report.problem = plan.steps.length ? 'a tenant migration runs outside a transaction (-- migrate:no-transaction)' : 'there are no tenant migrations';
+  while (usable && report.ready < want) {
+    const problem = await buildSpare(client, plan, key, o);
+    if (problem) {
+      report.problem = problem;
+      break;
+    }
+    report.ready++;
+    report.built++;
+  }
+  o.emit({ type: 'spares', ...report });
+  return report;
+}
+
+/** One spare, built and recorded in one transaction; returns why it could not be, or undefined. */
+async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolved): Promise<string | undefined> {
+  const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
+  const schema = pg.escapeIdentifier(name);
+  const sql = [
+    'BEGIN;',
+    `CREATE SCHEMA ${schema};`,
+    ...chainSql(plan, name, o),
+    // Rows written by the history would be those of this moment, not of the tenant's sign-up.
+    `DO $spare$DECLARE t regclass; has boolean; BEGIN
+       FOR t IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = ${pg.escapeLiteral(name)}::regnamespace AND c.relkind IN ('r', 'p') LOOP
+         EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', t) INTO has;
+         IF has THEN RAISE EXCEPTION 'its tenant migrations write rows (into %), which would be those of the time the spare was built', t; END IF;
+       END LOOP;
+     END$spare$;`,
+    `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user);`,
+    'COMMIT;',
+  ];
+  try {
+    await client.query(sql.join('\n'));
+    return undefined;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    return (error as Error).message;
+  }
+}
