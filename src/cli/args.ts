@@ -124,10 +124,11 @@ export function boolFlag(args: ParsedArgs, name: string): boolean {
 }
 
 /** A whole number from a flag or positional, with a usage error that names it. */
-export function intArg(value: string | undefined, what: string, { min = 0 } = {}): number | undefined {
+export function intArg(value: string | undefined, what: string, { min = 0, max = Infinity } = {}): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min) {
-    throw new UsageError(`${what} must be a whole number${min > 0 ? ` of at least ${min}` : ''} (got "${value}")`);
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    const range = max < Infinity ? ` from ${min} to ${max}` : min > 0 ? ` of at least ${min}` : '';
+    throw new UsageError(`${what} must be a whole number${range} (got "${value}")`);
   }
   return Number(value);
 }

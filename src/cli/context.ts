@@ -1,6 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import type { Config, Connection, ExitCode, Event, EngineOptions } from '../index';
+import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions } from '../index';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -60,5 +60,6 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,
     onEvent,
+    tenantSpares: intArg(stringFlag(args, 'tenant-spares'), '--tenant-spares', { min: 0, max: MAX_SPARES }) ?? config.tenantSpares,
   };
 }

@@ -1,5 +1,5 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import { PartialRunError, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
+import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
@@ -52,6 +52,11 @@ export function eventPrinter(out: Output): (e: Event) => void {
       case 'note':
         out.note(e.message);
         break;
+      case 'spares':
+        // Said only when something changed or could not: spares ready as before are not news.
+        if (e.built || e.dropped) out.print(`Tenant spares: ${e.ready} ready (${e.built} built, ${e.dropped} dropped)`);
+        if (e.problem) out.note(`warning: tenant spares not built: ${e.problem}`);
+        break;
     }
   };
 }
@@ -91,7 +96,7 @@ function listSchemas(schemas: string[]): string {
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = []): void {
+export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport): void {
   const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
@@ -100,6 +105,7 @@ export function printRunResult(run: RunResult, o: Output, unknownVersions: strin
     failed: sortFailures(result.failed),
     skipped: result.skipped,
     ...(result.interrupted ? { interrupted: true } : {}),
+    ...(spares ? { spares } : {}),
   });
   if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return o.print('no change');
   if (result.failed.length > 0) {
@@ -138,6 +144,6 @@ export async function runAndReport(
     printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out, outcome.unknownVersions);
+  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }

@@ -10,7 +10,7 @@ import { takeBackup } from './backup';
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%]',
+  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--tenant-spares N]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -26,6 +26,11 @@ export const up: Command = {
     waves: { type: 'string', value: 'N|P%', desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded' },
     'failure-budget': { type: 'string', value: 'N|P%', desc: 'failed schemas a wave may have before the rollout stops (default 0)' },
     pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
+    'tenant-spares': {
+      type: 'string',
+      value: 'N',
+      desc: 'keep N spare tenant schemas built for migrateTenant() to take at sign-up (or set TENANT_SPARES; default 0)',
+    },
   },
   database: true,
   async run(ctx) {
