@@ -159,6 +159,7 @@ async function change(
       }
     },
     read,
+    { prune: !newTenant },
   ).catch((error: unknown) => {
     // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
     // caller still gets what happened in each, to report beside the error.
@@ -205,13 +206,16 @@ async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summar
  * lock, before the state table is created or pruned: a refusal leaves nothing behind. Reading
  * first is safe: readState skips the rows of dropped schemas that pruning deletes. If the lock's
  * connection dies, `fn` gets options whose signal aborts then (withRunLock), so no new work
- * starts, and the run ends as failed.
+ * starts, and the run ends as failed. `prune: false` (migrateTenant, which reads and changes one
+ * schema) leaves deleting the rows of dropped schemas to the next run: a sign-up does not scan
+ * every schema's count.
  */
 async function locked<P, T>(
   o: Resolved,
   check: (state: DatabaseState) => P,
   fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
   read: StateReader,
+  { prune = true } = {},
 ): Promise<T> {
   const opts = {
     ...connectOpts(o),
@@ -225,7 +229,7 @@ async function locked<P, T>(
     const checked = check(await read(client));
     await ensureStateTable(client);
     await ensureCounts(client);
-    await pruneDropped(client);
+    if (prune) await pruneDropped(client);
     return fn(client, checked, { ...o, signal }, unreachable);
   });
 }
