@@ -18,7 +18,7 @@ import { executePlan } from './runner';
 import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from './state';
 import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
-import { oneChain, readTenantState, runChain } from './new-tenant';
+import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
@@ -129,10 +129,9 @@ async function change(
     async (lockClient, { p, unknown }, lo, unreachable) => {
       // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
       // A bare schema takes a spare when there is one that fits; otherwise its chain runs as one.
-      const fresh = newTenant && !lo.signal?.aborted && oneChain(p, newTenant);
-      const chain = fresh
-        ? ((wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, lo) : undefined) ?? (await runChain(lockClient, p, newTenant, lo)))
-        : undefined;
+      const alone = newTenant !== undefined && !lo.signal?.aborted && onlyIn(p, newTenant);
+      const spare = alone && wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, lo) : undefined;
+      const chain = spare ?? (alone && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined);
       if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
       const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
       const workers = new WorkerConnections(o.connection, {

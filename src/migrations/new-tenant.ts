@@ -55,14 +55,19 @@ export async function readTenantState(db: Queryable, tenantPattern: string, fold
   return { ...state, unknownVersions: unknown.rows.map((r) => r.v) };
 }
 
-/** Whether the plan is one transactional chain of tenant migrations in `schema` alone. */
-export function oneChain(plan: Plan, schema: string): boolean {
+/** Whether the plan is tenant migrations in `schema` alone, nothing refused. */
+export function onlyIn(plan: Plan, schema: string): boolean {
   return (
     plan.direction === 'up' &&
     plan.refused.length === 0 &&
     plan.steps.length > 0 &&
-    plan.steps.every((s) => s.migration.scope === 'tenant' && !s.migration.up.noTransaction && s.schemas.length === 1 && s.schemas[0] === schema)
+    plan.steps.every((s) => s.migration.scope === 'tenant' && s.schemas.length === 1 && s.schemas[0] === schema)
   );
+}
+
+/** Whether the plan is one transactional chain of tenant migrations in `schema` alone. */
+export function oneChain(plan: Plan, schema: string): boolean {
+  return onlyIn(plan, schema) && plan.steps.every((s) => !s.migration.up.noTransaction);
 }
 
 /** A file's duration: since the clock its settings started (migrate_tool.started). */

@@ -26,7 +26,7 @@ import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
 import { chainDone, chainSql, emitChainStart } from './new-tenant';
-import { emptySchema, STATE_SCHEMA, STATE_TABLE } from './state';
+import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
 import { COUNTS_TABLE, MOVING_SETTING } from './state-counts';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -146,9 +146,8 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
        DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}; COMMIT`,
     );
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
-  const usable = plan.steps.length > 0 && plan.steps.every((s) => !s.migration.up.noTransaction);
-  if (keep.length < want && !usable)
-    report.problem = plan.steps.length ? 'a tenant migration runs outside a transaction (-- migrate:no-transaction)' : 'there are no tenant migrations';
+  const usable = plan.steps.length > 0;
+  if (keep.length < want && !usable) report.problem = 'there are no tenant migrations';
   while (usable && report.ready < want) {
     const problem = await buildSpare(client, plan, key, o);
     if (problem) {
@@ -162,14 +161,17 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
   return report;
 }
 
-/** One spare, built and recorded in one transaction; returns why it could not be, or undefined. */
+/**
+ * One spare, built and recorded; returns why it could not be, or undefined. A history of
+ * transactional files is one transaction, the spare's row in it. A `-- migrate:no-transaction`
+ * file runs as `up` runs it, statement by statement outside a transaction, between transactions
+ * for the files around it; the spare's row comes last, so a build that stops half-way is no spare:
+ * its schema and rows are dropped at once (or by the next keepSpares, as a schema without a row).
+ */
 async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolved): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
   const schema = pg.escapeIdentifier(name);
-  const sql = [
-    'BEGIN;',
-    `CREATE SCHEMA ${schema};`,
-    ...chainSql(plan, name, o),
+  const finish = [
     // Rows written by the history would be those of this moment, not of the tenant's sign-up.
     `DO $spare$DECLARE t regclass; has boolean; BEGIN
        FOR t IN SELECT c.oid FROM pg_class c WHERE c.relnamespace = ${pg.escapeLiteral(name)}::regnamespace AND c.relkind IN ('r', 'p') LOOP
@@ -178,13 +180,49 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
        END LOOP;
      END$spare$;`,
     `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user);`,
-    'COMMIT;',
   ];
+  const groups = stepGroups(plan);
+  const saved = await client.query<{ path: string; timeout: string }>(`SELECT current_setting('search_path') AS path, current_setting('lock_timeout') AS timeout`);
   try {
-    await client.query(sql.join('\n'));
+    if (groups.length === 1 && !groups[0]!.outside) {
+      await client.query(['BEGIN;', `CREATE SCHEMA ${schema};`, ...chainSql(plan, name, o), ...finish, 'COMMIT;'].join('\n'));
+      return undefined;
+    }
+    await client.query(`CREATE SCHEMA ${schema}`);
+    for (const g of groups) {
+      if (!g.outside) {
+        await client.query(['BEGIN;', ...chainSql({ ...plan, steps: g.steps }, name, o), 'COMMIT;'].join('\n'));
+        continue;
+      }
+      const m = g.steps[0]!.migration;
+      await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [schema, `${Math.round(o.ddlLockTimeoutMs)}`]);
+      const started = performance.now();
+      for (const st of m.up.statements) await client.query(st.text);
+      const ms = String(Math.round(performance.now() - started));
+      await client.query(recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }));
+    }
+    await client.query(['BEGIN;', ...finish, 'COMMIT;'].join('\n'));
     return undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
+    await client
+      .query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(name)}`)
+      .catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
+  } finally {
+    await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [saved.rows[0]!.path, saved.rows[0]!.timeout]);
   }
+}
+
+/** The plan's steps as runs of transactional files (one transaction each) and single no-transaction files. */
+function stepGroups(plan: Plan): Array<{ outside: boolean; steps: Plan['steps'] }> {
+  const groups: Array<{ outside: boolean; steps: Plan['steps'] }> = [];
+  for (const step of plan.steps) {
+    // A version a baseline replaced is only recorded: that goes in a transaction whatever its file says.
+    const outside = step.migration.up.noTransaction && step.recordOnly === undefined;
+    const last = groups.at(-1);
+    if (last && !last.outside && !outside) last.steps.push(step);
+    else groups.push({ outside, steps: [step] });
+  }
+  return groups;
 }

@@ -196,4 +196,38 @@ describe('spare tenant schemas', () => {
       await db.query(`DROP SCHEMA IF EXISTS company_owned CASCADE; DROP OWNED BY ${role}; DROP ROLE ${role}`);
     }
   });
+
+  test('a history with a no-transaction file: built file by file, taken the same way', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, {
+      ...HISTORY,
+      'tenant/20250101000300_shifts_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY shifts_employee_idx ON shifts (employee_id);',
+      'tenant/20250101000300_shifts_idx.down.sql': 'DROP INDEX shifts_employee_idx;',
+      'tenant/20250101000400_phone.up.sql': 'ALTER TABLE employees ADD COLUMN phone text;',
+      'tenant/20250101000400_phone.down.sql': 'ALTER TABLE employees DROP COLUMN phone;',
+    });
+    await createTenants(db, 'company_a');
+    expect((await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 })).spares).toEqual({ ready: 1, built: 1, dropped: 0 });
+    await createTenants(db, 'company_new');
+    const events: Event[] = [];
+    await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
+    expect(events.some((e) => e.type === 'tenant:spare')).toBe(true);
+    const hashes = await catalogHashes(db, { names: ['company_a', 'company_new'] });
+    expect(hashes.get('company_new')).toBe(hashes.get('company_a'));
+    expect(await stateOf(db, 'company_new')).toEqual(await stateOf(db, 'company_a'));
+    await countsAgree(db);
+  });
+
+  test('a no-transaction file that fails in a spare leaves no spare behind', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, {
+      ...HISTORY,
+      // No tenant schema yet, so `up` itself succeeds; building the spare fails at this file.
+      'tenant/20250101000300_bad_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY bad_idx ON no_such_table (id);',
+      'tenant/20250101000300_bad_idx.down.sql': 'DROP INDEX bad_idx;',
+    });
+    const out = await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
+    expect(out.spares).toMatchObject({ ready: 0, built: 0 });
+    expect(out.spares?.problem).toMatch(/no_such_table/);
+    expect(await spareSchemas(db)).toEqual([]);
+    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`)).rows[0].n).toBe(0);
+  });
 });
