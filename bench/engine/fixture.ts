@@ -146,6 +146,24 @@ export function chunkedDoLoopScript(migrations: FixtureMigration[], schemas: num
   return blocks.join('\n');
 }
 
+/**
+ * What a tool that tracks nothing would do with per-schema transactions on `sessions` connections:
+ * the same SQL, one transaction per schema (asynchronous commit, as migrate-tool's), the schemas
+ * dealt out in turn; one script per session. No state, no lock, no checks: the bound below which
+ * any tool keeping one transaction per schema cannot go on this machine with that many sessions.
+ */
+export function parallelFloorScripts(migrations: FixtureMigration[], schemas: number, sessions: number): string[] {
+  const width = Math.max(4, String(schemas).length);
+  return Array.from({ length: sessions }, (_, w) => {
+    const parts = ['SET synchronous_commit = off;'];
+    for (let i = 1 + w; i <= schemas; i += sessions) {
+      const name = `${TENANT_PREFIX}${String(i).padStart(width, '0')}`;
+      parts.push(`BEGIN; SET LOCAL search_path TO ${name};\n${migrations.map((m) => m.up).join('\n')}\nCOMMIT;`);
+    }
+    return parts.join('\n');
+  });
+}
+
 /** One DO block running `body` for each tenant schema `s` (or for a slice of them, in name order). */
 function loopBlock(body: string, slice?: { offset: number; limit: number }): string {
   const range = slice ? ` LIMIT ${slice.limit} OFFSET ${slice.offset}` : '';

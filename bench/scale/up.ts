@@ -1,13 +1,16 @@
 // The scale benchmark's `up` section: 3 pending tenant migrations over 1,000, 5,000 and 10,000
 // tenant schemas, `migrate-tool up` against the DO-loop floor (one transaction per migration over
 // every schema, which a default server cannot hold at 5,000: its lock table fills) and the chunked
-// floor (one transaction per migration and 500 schemas). Each run gets a fresh copy of the size's
-// template and is checked afterwards; the ratios compare medians taken in the same rounds.
+// floor (one transaction per migration and 500 schemas), and the parallel floor (the same SQL, one
+// transaction per schema, on as many sessions as up's default --concurrency, recording nothing:
+// what the design of one transaction per schema costs here before any bookkeeping). Each run gets
+// a fresh copy of the size's template and is checked afterwards; the ratios compare medians taken
+// in the same rounds.
 import { join } from 'node:path';
 import { migrateTool } from '../lib/cli';
 import { dropDatabase, psql, withClient } from '../lib/db';
 import { median, mustSucceed, ratio, runProcess, seconds, table } from '../lib/measure';
-import { BASELINE, chunkedDoLoopScript, doLoopScript, PENDING, writeMigrateToolDir } from '../engine/fixture';
+import { BASELINE, chunkedDoLoopScript, doLoopScript, parallelFloorScripts, PENDING, writeMigrateToolDir } from '../engine/fixture';
 import { buildTemplate } from '../engine/template';
 import { verifyApplied } from '../engine/verify';
 
@@ -30,6 +33,8 @@ interface SizeResult {
   schemas: number;
   floor: Run[];
   chunked: Run[];
+  /** The same SQL, one transaction per schema, on DEFAULT_CONCURRENCY sessions, nothing recorded. */
+  parallel: Run[];
   up: Run[];
 }
 
@@ -49,13 +54,22 @@ export async function upAtScale(o: UpScaleOptions): Promise<boolean> {
     const started = performance.now();
     const template = await buildTemplate(o.adminUrl, `mtbench_scale_${n}`, n, o.work, { peers: false, large: true });
     console.log(`${n} tenant schemas: template built in ${seconds(performance.now() - started)}`);
-    const r: SizeResult = { schemas: n, floor: [], chunked: [], up: [] };
+    const r: SizeResult = { schemas: n, floor: [], chunked: [], parallel: [], up: [] };
     try {
       for (let round = 1; round <= o.repeat; round++) {
         // The floor is run once more only while it works: where it fails, it fails the same way.
         if (!r.floor.some((x) => x.failed)) r.floor.push(await timed(o.adminUrl, template.copy, 'floor', runPsql(doLoopScript(PENDING)), n));
         r.chunked.push(
           await timed(o.adminUrl, template.copy, `chunked floor (${CHUNK} schemas per DO block)`, runPsql(chunkedDoLoopScript(PENDING, n, CHUNK)), n),
+        );
+        r.parallel.push(
+          await timed(
+            o.adminUrl,
+            template.copy,
+            `parallel floor (${DEFAULT_CONCURRENCY} sessions, a transaction per schema, nothing recorded)`,
+            runParallelPsql(parallelFloorScripts(PENDING, n, DEFAULT_CONCURRENCY)),
+            n,
+          ),
         );
         r.up.push(await timed(o.adminUrl, template.copy, 'migrate-tool up', (url) => runUp(url, dir, o.adminUrl, n), n));
       }
@@ -66,7 +80,7 @@ export async function upAtScale(o: UpScaleOptions): Promise<boolean> {
     results.push(r);
   }
   report(results);
-  return results.every((r) => r.up.every((x) => !x.failed) && r.chunked.every((x) => !x.failed));
+  return results.every((r) => r.up.every((x) => !x.failed) && r.chunked.every((x) => !x.failed) && r.parallel.every((x) => !x.failed));
 }
 
 /** One run on a fresh copy: timed, checked, and the copy dropped. */
@@ -81,6 +95,16 @@ async function timed(adminUrl: string, copy: (name: string) => Promise<string>, 
   } finally {
     await dropDatabase(adminUrl, COPY);
   }
+}
+
+/** The scripts on as many psql sessions at once, timed from the first start to the last end. */
+function runParallelPsql(scripts: string[]): (url: string) => Promise<Run> {
+  return async (url) => {
+    const started = performance.now();
+    const runs = await Promise.all(scripts.map((s) => runPsql(s)(url)));
+    const failed = runs.find((r) => r.failed);
+    return { ms: performance.now() - started, ...(failed ? { failed: failed.failed } : {}) };
+  };
 }
 
 function runPsql(script: string): (url: string) => Promise<Run> {
@@ -152,9 +176,12 @@ function report(results: SizeResult[]): void {
       'tenant schemas',
       'floor (one DO block per migration)',
       `chunked floor (${CHUNK} per block)`,
+      `parallel floor (${DEFAULT_CONCURRENCY} sessions)`,
       'migrate-tool up',
       'up / floor',
       'up / chunked',
+      'up / parallel',
+      'parallel / floor',
       'peak RSS',
       'connections',
     ],
@@ -163,15 +190,20 @@ function report(results: SizeResult[]): void {
     const up = med(r.up)!;
     const floor = med(r.floor);
     const chunked = med(r.chunked);
+    const parallel = med(r.parallel);
     const rss = Math.max(...r.up.map((x) => x.peakRssMb ?? 0));
     const conns = Math.max(...r.up.map((x) => x.connections ?? 0));
+    const single = floor ?? chunked;
     rows.push([
       String(r.schemas),
       show(r.floor),
       show(r.chunked),
+      show(r.parallel),
       show(r.up),
       floor ? ratio(up, floor) : '-',
       chunked ? ratio(up, chunked) : '-',
+      parallel ? ratio(up, parallel) : '-',
+      parallel && single ? ratio(parallel, single) : '-',
       `${rss.toFixed(0)} MB`,
       String(conns),
     ]);
@@ -201,5 +233,8 @@ function report(results: SizeResult[]): void {
       `  ${r.schemas} / ${first.schemas}: up took ${grew.toFixed(2)}× as long for ${k}× the schemas (≤ ${limit.toFixed(2)}×: ${verdict(grew <= limit)})`,
     );
   }
+  console.log(
+    `  parallel / floor is where a tool that keeps one transaction per schema on ${DEFAULT_CONCURRENCY} connections, and records nothing, lands: the lowest up / floor this machine allows that design`,
+  );
   console.log('  every run was checked afterwards: the new column, table and index in every schema, and `status --json` shows all three applied everywhere');
 }

@@ -1,5 +1,15 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, EXIT, type ExitCode } from '../index';
+import {
+  PartialRunError,
+  type SparesReport,
+  type Event,
+  type RunResult,
+  type Outcome,
+  type RunOptions,
+  type EngineOptions,
+  EXIT,
+  type ExitCode,
+} from '../index';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';

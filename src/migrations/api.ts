@@ -149,8 +149,8 @@ async function change(
         await flushCommits(lockClient);
         // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
         const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
-        const spares =
-          whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted ? await keepSpares(lockClient, folder, o.tenantSpares ?? 0, lo) : undefined;
+        const clean = whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted;
+        const spares = clean ? await keepSpares(lockClient, folder, o.tenantSpares ?? 0, lo) : undefined;
         return { plan: p, folder, result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
       } finally {
         o.hardSignal?.removeEventListener('abort', cancel);

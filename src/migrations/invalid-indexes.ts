@@ -31,7 +31,10 @@ export async function invalidIndexesIn(db: Queryable, schema: string): Promise<I
 
 /** Invalid indexes in public and every schema matching the tenant pattern, in one query. */
 export async function invalidIndexesMatching(db: Queryable, tenantPattern: string): Promise<InvalidIndex[]> {
-  const r = await db.query<InvalidIndex>(`${SELECT} AND (n.nspname = 'public' OR (n.nspname LIKE $1 AND ${notReserved('n.nspname')})) ORDER BY n.nspname, c.relname`, [tenantPattern]);
+  const r = await db.query<InvalidIndex>(
+    `${SELECT} AND (n.nspname = 'public' OR (n.nspname LIKE $1 AND ${notReserved('n.nspname')})) ORDER BY n.nspname, c.relname`,
+    [tenantPattern],
+  );
   return r.rows;
 }
 

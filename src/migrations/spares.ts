@@ -182,7 +182,9 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
     `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user);`,
   ];
   const groups = stepGroups(plan);
-  const saved = await client.query<{ path: string; timeout: string }>(`SELECT current_setting('search_path') AS path, current_setting('lock_timeout') AS timeout`);
+  const saved = await client.query<{ path: string; timeout: string }>(
+    `SELECT current_setting('search_path') AS path, current_setting('lock_timeout') AS timeout`,
+  );
   try {
     if (groups.length === 1 && !groups[0]!.outside) {
       await client.query(['BEGIN;', `CREATE SCHEMA ${schema};`, ...chainSql(plan, name, o), ...finish, 'COMMIT;'].join('\n'));
@@ -199,15 +201,15 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
       const started = performance.now();
       for (const st of m.up.statements) await client.query(st.text);
       const ms = String(Math.round(performance.now() - started));
-      await client.query(recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }));
+      await client.query(
+        recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
+      );
     }
     await client.query(['BEGIN;', ...finish, 'COMMIT;'].join('\n'));
     return undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    await client
-      .query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(name)}`)
-      .catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(name)}`).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
   } finally {
     await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [saved.rows[0]!.path, saved.rows[0]!.timeout]);

@@ -23,7 +23,8 @@ CREATE INDEX shifts_starts_at_idx ON shifts (starts_at);`,
 CREATE VIEW roster AS SELECT e.name, count(s.id) AS shifts FROM employees e LEFT JOIN shifts s ON s.employee_id = e.id GROUP BY e.name;
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.starts_at := coalesce(NEW.starts_at, now()); RETURN NEW; END$$;
 CREATE TRIGGER shifts_touch BEFORE INSERT ON shifts FOR EACH ROW EXECUTE FUNCTION touch();`,
-  'tenant/20250101000200_roster.down.sql': 'DROP TRIGGER shifts_touch ON shifts; DROP FUNCTION touch(); DROP VIEW roster; ALTER TABLE employees DROP COLUMN email;',
+  'tenant/20250101000200_roster.down.sql':
+    'DROP TRIGGER shifts_touch ON shifts; DROP FUNCTION touch(); DROP VIEW roster; ALTER TABLE employees DROP COLUMN email;',
 };
 const TENANT_VERSIONS = ['20250101000100', '20250101000200'];
 

@@ -10,7 +10,8 @@ import { takeBackup } from './backup';
 export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
-  usage: 'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--tenant-spares N]',
+  usage:
+    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--tenant-spares N]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
