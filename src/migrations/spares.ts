@@ -80,7 +80,6 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
   if (!found) return undefined;
   const [spare, target] = [pg.escapeIdentifier(found.spare), pg.escapeIdentifier(schema)];
   const [spareText, targetText] = [pg.escapeLiteral(found.spare), pg.escapeLiteral(schema)];
-  emitChainStart(plan, o);
   const sql = [
     'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
@@ -106,7 +105,8 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
   }
   const ms = new Map<string, number>();
   for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
-  if (ms.size !== plan.steps.length) return undefined; // cannot happen: the pick checked every row
+  // Said once it is done: a handover that fell through to the chain has started nothing.
+  emitChainStart(plan, o);
   o.emit({ type: 'tenant:spare', schema, spare: found.spare });
   return chainDone(plan, schema, ms, o);
 }
@@ -145,6 +145,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
        DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)};
        DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}; COMMIT`,
     );
+  if (want === 0 && drop.length === 0) return undefined; // none wanted, none there: nothing to say
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
   const usable = plan.steps.length > 0;
   if (keep.length < want && !usable) report.problem = 'there are no tenant migrations';
