@@ -19,6 +19,7 @@ import type { MigrationFolder } from './files';
 import { invalidIndexesIn } from './invalid-indexes';
 import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
+import { COUNTED_SETTING, recountSql } from './state-counts';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
@@ -79,7 +80,8 @@ const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrat
  */
 export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
   const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
-  const parts: string[] = [];
+  // Its rows are counted once, at the end, not one by one (state-counts.ts).
+  const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true);`];
   for (const { migration: m, recordOnly } of plan.steps) {
     // Each file starts as it would in a transaction of its own: the schema's search_path, the lock
     // timeout, and a clock for its duration.
@@ -90,6 +92,7 @@ export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
     const at = { appliedAt: 'clock_timestamp()', durationMs: FILE_MS };
     parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`);
   }
+  parts.push(recountSql(schema));
   return parts;
 }
 

@@ -27,7 +27,7 @@ import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
 import { chainDone, chainSql, emitChainStart } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
-import { COUNTS_TABLE, MOVING_SETTING } from './state-counts';
+import { COUNTED_SETTING, recountSql } from './state-counts';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -88,11 +88,11 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
     `DROP SCHEMA ${target} RESTRICT`,
     `ALTER SCHEMA ${spare} RENAME TO ${target}`,
     ...(found.mine ? [] : [`ALTER SCHEMA ${target} OWNER TO ${pg.escapeIdentifier(found.owner)}`]),
-    `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ${targetText}`,
-    `SELECT set_config('${MOVING_SETTING}', ${spareText}, true)`,
+    `SELECT set_config('${COUNTED_SETTING}', ${targetText}, true)`,
     `UPDATE ${STATE_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText} RETURNING 'migrate_tool' AS recorded, version, duration_ms`,
-    // An earlier release's trigger has moved the count row already; then this changes nothing.
-    `UPDATE ${COUNTS_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText}`,
+    // Both count rows from the rows themselves: right too after an earlier release's trigger counted the move row by row.
+    recountSql(found.spare),
+    recountSql(schema),
     'COMMIT',
   ];
   let results: pg.QueryResult[];

@@ -7,7 +7,7 @@
 // (ENABLE ALWAYS: also under session_replication_role = replica, as pg_restore --disable-triggers
 // sets it). Otherwise it counts the rows itself. The function runs as the table's owner (SECURITY
 // DEFINER, fixed search_path), so a role granted only the state table's rows keeps it up to date.
-import type pg from 'pg';
+import pg from 'pg';
 import { STATE_SCHEMA } from '../config/reserved';
 import { pruneDroppedSchemas, STATE_TABLE } from './state';
 
@@ -16,8 +16,20 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 export const COUNTS_TABLE = `${STATE_SCHEMA}.schema_counts`;
 const TRIGGER = 'migrations_schema_counts';
 
-/** Set (transaction-local) to the schema whose rows and count row the tool moves itself. */
-export const MOVING_SETTING = 'migrate_tool.moving_schema';
+/**
+ * Set (transaction-local) to a schema whose count row the tool writes itself, once, in the same
+ * transaction (recountSql): a new schema's chain writes 200 rows, a spare's handover moves them.
+ * Counted row by row, they would cost an upsert each and leave as many dead versions of the row.
+ */
+export const COUNTED_SETTING = 'migrate_tool.counted_schema';
+
+/** The count row of `schema` from its rows, whatever was there: after a write under COUNTED_SETTING. */
+export function recountSql(schema: string): string {
+  const name = pg.escapeLiteral(schema);
+  return `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ${name};
+INSERT INTO ${COUNTS_TABLE} (schema_name, versions, latest)
+  SELECT ${name}, count(*), max(version) FROM ${STATE_TABLE} WHERE schema_name = ${name} HAVING count(*) > 0;`;
+}
 
 const COUNT_FUNCTION = `
 CREATE OR REPLACE FUNCTION ${STATE_SCHEMA}.count_versions() RETURNS trigger
@@ -30,10 +42,9 @@ BEGIN
   IF TG_OP = 'UPDATE' AND OLD.schema_name = NEW.schema_name AND OLD.version = NEW.version THEN
     RETURN NULL;
   END IF;
-  -- A spare schema handed over (spares.ts) moves all its rows in one statement, and its count row
-  -- with them in the same transaction: row by row here, 200 rows would cost 200 upserts.
-  IF TG_OP = 'UPDATE' AND OLD.schema_name <> NEW.schema_name
-     AND OLD.schema_name = current_setting('${MOVING_SETTING}', true) THEN
+  -- Rows of the schema the tool counts itself in this transaction (COUNTED_SETTING, recountSql).
+  IF TG_OP IN ('INSERT', 'UPDATE') AND NEW.schema_name = current_setting('${COUNTED_SETTING}', true)
+     AND (TG_OP = 'INSERT' OR OLD.schema_name <> NEW.schema_name) THEN
     RETURN NULL;
   END IF;
   IF TG_OP IN ('DELETE', 'UPDATE') THEN
@@ -82,7 +93,7 @@ async function countsStatus(db: Queryable): Promise<{ kept: boolean; current: bo
     `SELECT (SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname IN ($2, $3) AND tgenabled = 'A') = 2
             AND coalesce(has_table_privilege(to_regclass($4), 'SELECT'), false) AS kept,
             coalesce((SELECT prosrc LIKE '%' || $5 || '%' FROM pg_proc WHERE oid = to_regprocedure($6)), false) AS current`,
-    [STATE_TABLE, TRIGGER, `${TRIGGER}_truncate`, COUNTS_TABLE, MOVING_SETTING, `${STATE_SCHEMA}.count_versions()`],
+    [STATE_TABLE, TRIGGER, `${TRIGGER}_truncate`, COUNTS_TABLE, COUNTED_SETTING, `${STATE_SCHEMA}.count_versions()`],
   );
   return { kept: r.rows[0]?.kept === true, current: r.rows[0]?.current === true };
 }
@@ -112,10 +123,13 @@ export async function ensureCounts(db: Queryable): Promise<void> {
  * 10,000 schemas come back as a few rows of name arrays, not 10,000 rows to parse.
  */
 export async function readCounts(db: Queryable, tenantPattern: string, versions: string[]): Promise<Array<{ k: number; names: string[] }>> {
+  // The position of each schema's highest version is found by a hash join with the numbered
+  // versions: array_position per row would scan the folder's list once per schema (10,000 x 200).
   const r = await db.query<{ k: number; names: string[] }>(
     `SELECT k, array_agg(schema_name) AS names
-       FROM (SELECT schema_name, CASE WHEN versions = coalesce(array_position($2::text[], latest), -1) THEN versions ELSE -1 END AS k
-               FROM ${COUNTS_TABLE} WHERE schema_name LIKE $1 AND versions > 0) c
+       FROM (SELECT c.schema_name, CASE WHEN c.versions = coalesce(f.pos, -1) THEN c.versions ELSE -1 END AS k
+               FROM ${COUNTS_TABLE} c LEFT JOIN unnest($2::text[]) WITH ORDINALITY AS f(v, pos) ON f.v = c.latest
+              WHERE c.schema_name LIKE $1 AND c.versions > 0) c
       GROUP BY k`,
     [tenantPattern, versions],
   );

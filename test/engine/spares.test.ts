@@ -231,4 +231,24 @@ describe('spare tenant schemas', () => {
     expect(await spareSchemas(db)).toEqual([]);
     expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`)).rows[0].n).toBe(0);
   });
+
+  test("an earlier release's count trigger: handover and chain still leave the counts right, and up brings the trigger up to date", async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, HISTORY);
+    await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
+    // The function as it was before it let the tool count a schema itself: every row counted one by one.
+    const src = (await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0].prosrc as string;
+    const older = src.replace(/ {2}-- Rows of the schema the tool counts itself[\s\S]*?END IF;\n/, '');
+    expect(older).not.toContain('counted_schema');
+    await db.query(
+      `CREATE OR REPLACE FUNCTION migrate_tool.count_versions() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$${older}$fn$`,
+    );
+    await createTenants(db, 'company_spare', 'company_chain');
+    const events: Event[] = [];
+    for (const schema of ['company_spare', 'company_chain']) await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
+    expect(events.filter((e) => e.type === 'tenant:spare')).toHaveLength(1);
+    await countsAgree(db);
+    await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
+    expect((await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0].prosrc).toContain('counted_schema');
+    await countsAgree(db);
+  });
 });
