@@ -25,7 +25,7 @@ SELECT n.nspname AS schema, c.relname AS index, t.relname AS "table", c.oid::int
 
 /** Invalid indexes in one schema. */
 export async function invalidIndexesIn(db: Queryable, schema: string): Promise<InvalidIndex[]> {
-  const r = await db.query<InvalidIndex>(`${SELECT} AND n.nspname = $1 ORDER BY c.relname`, [schema]);
+  const r = await db.query<InvalidIndex>(`${SELECT} AND n.nspname = $1::name ORDER BY c.relname`, [schema]);
   return r.rows;
 }
 

@@ -63,16 +63,20 @@ export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
 export async function takeSpare(client: Queryable, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
   const pick = await client
     .query<{ spare: string; owner: string; mine: boolean }>(
-      `SELECT s.schema_name AS spare, pg_get_userbyid(t.nspowner) AS owner, pg_get_userbyid(t.nspowner) = current_user AS mine
-         FROM pg_namespace t, ${SPARES_TABLE} s
-        WHERE t.nspname = $1 AND t.nspacl IS NULL
+      // Names compared as `name`, so both lookups of pg_namespace use its index (10,000 schemas). The
+      // spares are taken oldest first, and each one's rows are checked only until one passes.
+      `SELECT c.spare, pg_get_userbyid(t.nspowner) AS owner, pg_get_userbyid(t.nspowner) = current_user AS mine
+         FROM pg_namespace t,
+              LATERAL (SELECT o.schema_name AS spare
+                         FROM (SELECT s.schema_name FROM ${SPARES_TABLE} s WHERE s.versions = $2 AND s.built_by = current_user
+                                ORDER BY s.built_at, s.schema_name OFFSET 0) o
+                        WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = o.schema_name::name)
+                          AND (SELECT string_agg(m.version || '=' || m.checksum, ',' ORDER BY m.version) FROM ${STATE_TABLE} m
+                                WHERE m.schema_name = o.schema_name AND NOT m.dirty) = $3
+                        LIMIT 1) c
+        WHERE t.nspname = $1::name AND t.nspacl IS NULL
           AND NOT EXISTS (SELECT 1 FROM pg_default_acl d WHERE d.defaclnamespace = t.oid)
-          AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_namespace'::regclass)
-          AND s.versions = $2 AND s.built_by = current_user
-          AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = s.schema_name)
-          AND (SELECT string_agg(m.version || '=' || m.checksum, ',' ORDER BY m.version) FROM ${STATE_TABLE} m
-                WHERE m.schema_name = s.schema_name AND NOT m.dirty) = $3
-        ORDER BY s.built_at, s.schema_name LIMIT 1`,
+          AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_namespace'::regclass)`,
       [schema, keyOf(plan), expected(plan)],
     )
     .catch(() => ({ rows: [] })); // no spares table: none was ever kept

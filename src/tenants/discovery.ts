@@ -20,6 +20,6 @@ export async function listTenantSchemas(db: Queryable, tenantPattern: string): P
 
 /** Whether `schema` exists and is a tenant schema, without listing the others. */
 export async function isTenantSchema(db: Queryable, tenantPattern: string, schema: string): Promise<boolean> {
-  const r = await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $2 AND nspname LIKE $1 AND ${notReserved('nspname')}`, [tenantPattern, schema]);
+  const r = await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $2::name AND nspname LIKE $1 AND ${notReserved('nspname')}`, [tenantPattern, schema]);
   return (r.rowCount ?? 0) > 0;
 }
