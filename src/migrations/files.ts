@@ -1,7 +1,7 @@
 // Migration files on disk: `<14-digit version>_<name>.up.sql` and `.down.sql`, global ones at the
 // top of the folder, tenant ones in `tenant/`. Loading validates the whole folder and names every
 // bad file at once, before anything touches a database.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
@@ -92,17 +92,28 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
   return { dir, migrations, checksums };
 }
 
-/** Reads, checks and splits one file; undefined (with a problem) when it is not text to run. */
 /**
- * Every file's read, started at once: one after another, 400 small reads cost 30 to 140 ms on a
- * busy machine, most of what `version` spends outside the database. Failures are kept for readSql.
+ * Every file's bytes, read synchronously, before any is checked. 400 small files take 8 to 13 ms
+ * read one after another with readFileSync here, against 35 to 70 ms read all at once with
+ * readFile: each asynchronous read is an open, a stat, a read and a close queued in turn on
+ * libuv's four threads. The event loop waits those few milliseconds once per load. A failure is
+ * kept for readSql, which reports it in order.
  */
 function readAll(dir: string, rels: string[]): Map<string, Promise<Buffer>> {
-  const reads = new Map(rels.map((rel) => [rel, readFile(join(dir, rel))]));
-  for (const read of reads.values()) read.catch(() => {}); // seen by readSql, in order
+  const reads = new Map<string, Promise<Buffer>>();
+  for (const rel of rels) {
+    try {
+      reads.set(rel, Promise.resolve(readFileSync(join(dir, rel))));
+    } catch (error) {
+      const failed = Promise.reject(error as Error);
+      failed.catch(() => {}); // seen by readSql
+      reads.set(rel, failed);
+    }
+  }
   return reads;
 }
 
+/** Reads, checks and splits one file; undefined (with a problem) when it is not text to run. */
 async function readSql(
   files: Map<string, Promise<Buffer>>,
   rel: string,
