@@ -20,7 +20,7 @@ export const status: Command = {
     const unknown = report.migrations.filter((m) => m.missingFile).map((m) => m.version);
     ctx.out.data({ ...report, ...(unknown.length ? { unknownVersions: unknown } : {}) });
     const rows = report.migrations.map((m) => [m.version, m.name, m.scope, describe(m)]);
-    for (const line of table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows])) ctx.out.print(line);
+    ctx.out.print(table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows]).join('\n')); // one write, not one per migration
     ctx.out.print(tenantsLine(report.tenants));
     for (const line of invalidIndexLines(report.invalidIndexes)) ctx.out.print(line);
     for (const line of unknownVersionLines(unknown)) ctx.out.print(line);

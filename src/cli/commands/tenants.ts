@@ -18,7 +18,8 @@ export const tenants: Command = {
     const invalid = list.filter((t) => t.invalidIndexes).length;
     const head = ['SCHEMA', 'VERSION', 'DIRTY', 'BEHIND', ...(invalid ? ['INVALID INDEXES'] : [])];
     const rows = list.map((t) => [t.schema, t.version ?? 'none', String(t.dirty), String(t.behind), ...(invalid ? [t.invalidIndexes?.join(', ') ?? '-'] : [])]);
-    for (const line of table([head, ...rows])) ctx.out.print(line);
+    // One write for the whole table: 10,000 lines written one by one cost a system call each.
+    ctx.out.print(table([head, ...rows]).join('\n'));
     const withInvalid = invalid ? `, ${invalid} with invalid indexes (drop them with DROP INDEX CONCURRENTLY and re-run up)` : '';
     ctx.out.print(
       `${list.length} tenant schema${list.length === 1 ? '' : 's'}, ${list.filter((t) => t.behind > 0).length} behind, ${list.filter((t) => t.dirty).length} dirty${withInvalid}`,
