@@ -6,7 +6,8 @@
 // A rename is a catalog update: it costs the same for 200 migrations as for 2.
 //
 // Equal to what the history builds, because it is what the history built: the very files, run by
-// the same chain code, in one transaction with their state rows. Checked, not trusted, at handover:
+// the same chain code with their state rows (see buildSpare for no-transaction files). Checked, not
+// trusted, at handover:
 // - the spare's state rows must be exactly this folder's tenant versions with these checksums, none
 //   dirty (so a spare built from other files is never used);
 // - it was built by this role (objects owned as the chain run by this caller would own them);
