@@ -125,18 +125,27 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
  * it failed and was rolled back: the caller then runs the plan file by file.
  */
 export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
-  const parts = ['BEGIN;', ...chainSql(plan, schema, o), 'COMMIT;'];
   emitChainStart(plan, o);
+  // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
+  const ms = await oneTransaction(client, ['BEGIN;', ...chainSql(plan, schema, o), 'COMMIT;'].join('\n'));
+  return ms && chainDone(plan, schema, ms, o);
+}
+
+/**
+ * Sends `sql`, one transaction in one simple query; returns each version's time from the state
+ * rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or undefined when
+ * it failed and was rolled back.
+ */
+export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, sql: string): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
-    const r = (await client.query(parts.join('\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    const r = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
     results = Array.isArray(r) ? r : [r];
   } catch {
-    // Nothing of the chain is kept; the caller runs it file by file, which names what fails.
     await client.query('ROLLBACK').catch(() => {});
     return undefined;
   }
   const ms = new Map<string, number>();
   for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
-  return chainDone(plan, schema, ms, o);
+  return ms;
 }

@@ -26,7 +26,7 @@ import { SPARE_PREFIX } from '../config/reserved';
 import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
-import { chainDone, chainSql, emitChainStart } from './new-tenant';
+import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
 import { COUNTED_SETTING, recountSql } from './state-counts';
 
@@ -100,16 +100,8 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
     recountSql(schema),
     'COMMIT',
   ];
-  let results: pg.QueryResult[];
-  try {
-    const r = (await client.query(sql.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-    results = Array.isArray(r) ? r : [r];
-  } catch {
-    await client.query('ROLLBACK').catch(() => {});
-    return undefined;
-  }
-  const ms = new Map<string, number>();
-  for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
+  const ms = await oneTransaction(client, sql.join(';\n'));
+  if (!ms) return undefined;
   // Said once it is done: a handover that fell through to the chain has started nothing.
   emitChainStart(plan, o);
   o.emit({ type: 'tenant:spare', schema, spare: found.spare });

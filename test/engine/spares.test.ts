@@ -251,4 +251,26 @@ describe('spare tenant schemas', () => {
     expect((await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0].prosrc).toContain('counted_schema');
     await countsAgree(db);
   });
+
+  test('a history with a baseline: the spare runs the baseline and records what it replaces, as a new schema would', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, {
+      ...HISTORY,
+      'tenant/20250101000300_baseline.up.sql': `-- migrate:baseline replaces 20250101000100..20250101000200
+${HISTORY['tenant/20250101000100_employees.up.sql']}
+${HISTORY['tenant/20250101000200_roster.up.sql']}`,
+      'tenant/20250101000300_baseline.down.sql': '-- a baseline is rolled back by removing its record\nSELECT 1;',
+    });
+    await createTenants(db, 'company_new_db');
+    await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
+    await createTenants(db, 'company_spare', 'company_chain');
+    const events: Event[] = [];
+    for (const schema of ['company_spare', 'company_chain']) await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
+    expect(events.filter((e) => e.type === 'tenant:spare')).toHaveLength(1);
+    // The chain ran as one (one start per version, no file-by-file replay after a failure).
+    expect(events.filter((e) => e.type === 'migration:start')).toHaveLength(6);
+    const hashes = await catalogHashes(db, { names: ['company_new_db', 'company_spare', 'company_chain'] });
+    expect(new Set(hashes.values()).size).toBe(1);
+    for (const schema of ['company_spare', 'company_chain']) expect(await stateOf(db, schema)).toEqual(await stateOf(db, 'company_new_db'));
+    await countsAgree(db);
+  });
 });
