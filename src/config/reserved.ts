@@ -11,6 +11,8 @@ export const STATE_SCHEMA = 'migrate_tool';
  * the tenant pattern.
  */
 export const SPARE_PREFIX = 'migrate_tool_spare_';
+/** A LIKE pattern (as SQL text) that matches the spare schemas' names: the prefix, its `_` taken literally. */
+export const SPARE_LIKE = `'${SPARE_PREFIX.replaceAll('_', '\\_')}%'`;
 /** SQL that is true when the name in `column` is not one of this tool's schemas (nor a system one). */
 export const notReserved = (column: string) =>
-  `${column} NOT LIKE 'pg\\_%' AND ${column} NOT IN ('public', 'information_schema', '${STATE_SCHEMA}') AND ${column} NOT LIKE 'migrate\\_tool\\_spare\\_%'`;
+  `${column} NOT LIKE 'pg\\_%' AND ${column} NOT IN ('public', 'information_schema', '${STATE_SCHEMA}') AND ${column} NOT LIKE ${SPARE_LIKE}`;

@@ -82,12 +82,12 @@ export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
   const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
   // Its rows are counted once, at the end, not one by one (state-counts.ts).
   const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true);`];
-  for (const { migration: m, recordOnly } of plan.steps) {
+  // A version a baseline replaced carries no statements (baseline.ts): it is only recorded.
+  for (const { migration: m } of plan.steps) {
     // Each file starts as it would in a transaction of its own: the schema's search_path, the lock
     // timeout, and a clock for its duration.
     parts.push(settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true);`);
-    // A version a baseline replaced is recorded, not run: the baseline built what it builds.
-    if (recordOnly === undefined) for (const st of m.up.statements) parts.push(`${st.text}\n;`);
+    for (const st of m.up.statements) parts.push(`${st.text}\n;`);
     const row = { schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum };
     const at = { appliedAt: 'clock_timestamp()', durationMs: FILE_MS };
     parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`);

@@ -22,7 +22,7 @@
 // files, another role) are dropped, missing ones built, each in one transaction with its state rows.
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { SPARE_PREFIX } from '../config/reserved';
+import { SPARE_LIKE, SPARE_PREFIX } from '../config/reserved';
 import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
@@ -129,7 +129,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
   const { rows } = await client.query<{ schema: string; fresh: boolean }>(
     `SELECT coalesce(s.schema_name, n.nspname::text) AS schema,
             coalesce(s.versions = $1 AND s.built_by = current_user AND n.oid IS NOT NULL, false) AS fresh
-       FROM ${SPARES_TABLE} s FULL JOIN (SELECT oid, nspname FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%') n
+       FROM ${SPARES_TABLE} s FULL JOIN (SELECT oid, nspname FROM pg_namespace WHERE nspname LIKE ${SPARE_LIKE}) n
          ON n.nspname = s.schema_name
       ORDER BY s.built_at NULLS FIRST, 1`,
     [key],
@@ -218,8 +218,8 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
 function stepGroups(plan: Plan): Array<{ outside: boolean; steps: Plan['steps'] }> {
   const groups: Array<{ outside: boolean; steps: Plan['steps'] }> = [];
   for (const step of plan.steps) {
-    // A version a baseline replaced is only recorded: that goes in a transaction whatever its file says.
-    const outside = step.migration.up.noTransaction && step.recordOnly === undefined;
+    // A version a baseline replaced is only recorded: baseline.ts clears its no-transaction mark.
+    const outside = step.migration.up.noTransaction;
     const last = groups.at(-1);
     if (last && !last.outside && !outside) last.steps.push(step);
     else groups.push({ outside, steps: [step] });

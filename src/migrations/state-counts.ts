@@ -105,7 +105,7 @@ async function countsStatus(db: Queryable): Promise<{ kept: boolean; current: bo
 export async function ensureCounts(db: Queryable): Promise<void> {
   const status = await countsStatus(db);
   if (status.kept) {
-    // Kept by an earlier release's function, which moves a spare's rows one by one (correct, slower).
+    // Kept by an earlier release's function, which counts a new schema's rows one by one (right, slower).
     if (!status.current) await db.query(COUNT_FUNCTION).catch(() => {}); // only the owner may; anyone else leaves it
     return;
   }
@@ -123,13 +123,10 @@ export async function ensureCounts(db: Queryable): Promise<void> {
  * 10,000 schemas come back as a few rows of name arrays, not 10,000 rows to parse.
  */
 export async function readCounts(db: Queryable, tenantPattern: string, versions: string[]): Promise<Array<{ k: number; names: string[] }>> {
-  // The position of each schema's highest version is found by a hash join with the numbered
-  // versions: array_position per row would scan the folder's list once per schema (10,000 x 200).
   const r = await db.query<{ k: number; names: string[] }>(
     `SELECT k, array_agg(schema_name) AS names
-       FROM (SELECT c.schema_name, CASE WHEN c.versions = coalesce(f.pos, -1) THEN c.versions ELSE -1 END AS k
-               FROM ${COUNTS_TABLE} c LEFT JOIN unnest($2::text[]) WITH ORDINALITY AS f(v, pos) ON f.v = c.latest
-              WHERE c.schema_name LIKE $1 AND c.versions > 0) c
+       FROM (SELECT schema_name, CASE WHEN versions = coalesce(array_position($2::text[], latest), -1) THEN versions ELSE -1 END AS k
+               FROM ${COUNTS_TABLE} WHERE schema_name LIKE $1 AND versions > 0) c
       GROUP BY k`,
     [tenantPattern, versions],
   );
