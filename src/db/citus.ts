@@ -2,8 +2,10 @@
 // makes a distributed schema, placed on a worker; the tool's own state schema created that way
 // becomes one too, and a query joining its table with pg_namespace is then refused ("relation
 // pg_namespace is not distributed"). So on a Citus coordinator the state schema is created with
-// the setting off for that one transaction, and stays a local schema on the coordinator. On plain
-// PostgreSQL nothing here changes what is sent, apart from one catalog lookup.
+// the setting off for that one transaction, and stays a local schema on the coordinator. Citus also
+// forwards some DDL to the workers by the text of the query it came in (onCitus: the migrations
+// then send each statement as a query of its own). On plain PostgreSQL nothing here changes what is
+// sent, apart from one catalog lookup per connection.
 import pg from 'pg';
 import { OperationError } from '../errors';
 
@@ -16,13 +18,32 @@ export interface CitusInfo {
   distributed: boolean;
 }
 
+const HAS_CITUS = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus`;
+
+/** Per connection: does its database have the citus extension? Asked once, then remembered. */
+const known = new WeakMap<Queryable, Promise<boolean>>();
+
+/**
+ * Whether `db`'s database has the citus extension. Citus forwards some DDL (CREATE and DROP INDEX,
+ * ADD CONSTRAINT, RENAME, ...) to the workers by the text of the query it came in, and a worker
+ * refuses a text of several commands ("cannot insert multiple commands into a prepared
+ * statement"): where this is true, what runs a migration's statements sends each as its own query.
+ */
+export function onCitus(db: Queryable): Promise<boolean> {
+  let answer = known.get(db);
+  if (!answer) {
+    answer = db.query<{ citus: boolean }>(HAS_CITUS).then((r) => r.rows[0]!.citus);
+    answer.catch(() => known.delete(db)); // a failed look-up (a lost connection) is asked again next time
+    known.set(db, answer);
+  }
+  return answer;
+}
+
 /** Citus's details when the extension is installed in this database, undefined on plain PostgreSQL. */
 export async function citusInfo(db: Queryable, schema: string): Promise<CitusInfo | undefined> {
   // citus_version() exists only with the extension, so it is called only when the catalog says so.
-  const r = await db.query<{ citus: boolean; dist: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') AS citus,
-            to_regclass('pg_catalog.pg_dist_schema') IS NOT NULL AS dist`,
-  );
+  const r = await db.query<{ citus: boolean; dist: boolean }>(`${HAS_CITUS}, to_regclass('pg_catalog.pg_dist_schema') IS NOT NULL AS dist`);
+  known.set(db, Promise.resolve(Boolean(r.rows[0]?.citus)));
   if (!r.rows[0]?.citus) return undefined;
   const version = (await db.query<{ v: string }>('SELECT citus_version() AS v')).rows[0]!.v;
   const distributed = r.rows[0].dist

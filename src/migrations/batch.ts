@@ -10,7 +10,13 @@
 // The server holds those CommandCompletes in its output buffer until the whole string is done,
 // unless something flushes it: FLUSH_MARK, a notice, does (every notice is sent at once). With one
 // before each statement, a connection lost in the middle still names the statement that was running.
+//
+// On Citus (db/citus.ts) the parts go one by one instead, each a query of its own in the same
+// transaction: Citus forwards some DDL to its workers by the text of the query it came in, and a
+// worker refuses a text of several commands. This is the one place where the migrations' SQL is
+// sent several statements at a time; every such sender goes through sendBatch.
 import pg from 'pg';
+import { onCitus } from '../db/citus';
 import type { Direction } from './options';
 import { deleteAppliedSql, recordAppliedSql } from './state';
 
@@ -30,8 +36,33 @@ export class BatchError extends Error {
 /** A part that only makes the server send what it holds; no lock, no catalog, no event trigger. */
 export const FLUSH_MARK = `DO $$BEGIN RAISE NOTICE 'migrate-tool: next statement'; END$$`;
 
-/** Sends `parts` as one simple query; rejects with a BatchError naming the part that failed. */
-export function sendBatch(client: pg.ClientBase, parts: string[]): Promise<void> {
+/**
+ * Sends `parts` in order, as one simple query (on Citus, one query each); resolves with their
+ * results, rejects with a BatchError naming the part that failed.
+ */
+export async function sendBatch(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
+  return (await onCitus(client)) ? sendEach(client, parts) : sendJoined(client, parts);
+}
+
+/** One query per part; a flush mark is not needed, as the part that runs is always known. */
+async function sendEach(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
+  const results: pg.QueryResult[] = [];
+  for (const [part, text] of parts.entries()) {
+    if (text === FLUSH_MARK) continue;
+    try {
+      results.push(await client.query(text));
+    } catch (error) {
+      throw new BatchError(
+        error as Error,
+        part,
+        parts.map(() => 0),
+      ); // a position counts from the part's start
+    }
+  }
+  return results;
+}
+
+function sendJoined(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
   // A part may end in a line comment: the separator goes on a line of its own.
   const offsets: number[] = [];
   let text = '';
@@ -47,7 +78,7 @@ export function sendBatch(client: pg.ClientBase, parts: string[]): Promise<void>
     handle(msg, con);
   };
   return new Promise((resolve, reject) => {
-    query.on('end', () => resolve());
+    query.on('end', (r: pg.QueryResult | pg.QueryResult[]) => resolve(Array.isArray(r) ? r : [r]));
     query.on('error', (error: Error) => {
       const part = Math.min(completed, parts.length - 1);
       reject(new BatchError(error, part, offsets));

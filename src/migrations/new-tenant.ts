@@ -19,6 +19,7 @@ import type { MigrationFolder } from './files';
 import { invalidIndexesIn } from './invalid-indexes';
 import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
+import { sendBatch } from './batch';
 import { COUNTED_SETTING, recountSql } from './state-counts';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
 
@@ -75,24 +76,25 @@ export function oneChain(plan: Plan, schema: string): boolean {
 const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrate_tool.started')::timestamptz) * 1000)::int`;
 
 /**
- * The chain's SQL without BEGIN and COMMIT: per file, the settings it would get in a transaction of
- * its own, its statements and its state row (which returns its duration as `recorded`).
+ * The chain's SQL without BEGIN and COMMIT, one statement per part (sent by sendBatch): per file,
+ * the settings it would get in a transaction of its own, its statements and its state row (which
+ * returns its duration as `recorded`).
  */
 export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
-  const settings = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)};`;
+  const settings = [`SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`, `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`];
   // Its rows are counted once, at the end, not one by one (state-counts.ts).
-  const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true);`];
+  const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true)`];
   // A version a baseline replaced carries no statements (baseline.ts): it is only recorded.
   for (const { migration: m } of plan.steps) {
     // Each file starts as it would in a transaction of its own: the schema's search_path, the lock
     // timeout, and a clock for its duration.
-    parts.push(settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true);`);
-    for (const st of m.up.statements) parts.push(`${st.text}\n;`);
+    parts.push(...settings, `SELECT set_config('migrate_tool.started', clock_timestamp()::text, true)`);
+    for (const st of m.up.statements) parts.push(st.text);
     const row = { schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum };
     const at = { appliedAt: 'clock_timestamp()', durationMs: FILE_MS };
-    parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms;`);
+    parts.push(`${recordAppliedSql(row, at)}\n       RETURNING 'migrate_tool' AS recorded, version, duration_ms`);
   }
-  parts.push(recountSql(schema));
+  parts.push(...recountSql(schema));
   return parts;
 }
 
@@ -127,20 +129,19 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
 export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
   emitChainStart(plan, o);
   // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
-  const ms = await oneTransaction(client, ['BEGIN;', ...chainSql(plan, schema, o), 'COMMIT;'].join('\n'));
+  const ms = await oneTransaction(client, ['BEGIN', ...chainSql(plan, schema, o), 'COMMIT']);
   return ms && chainDone(plan, schema, ms, o);
 }
 
 /**
- * Sends `sql`, one transaction in one simple query; returns each version's time from the state
- * rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or undefined when
- * it failed and was rolled back.
+ * Sends `parts`, one transaction (BEGIN to COMMIT), through sendBatch; returns each version's time
+ * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
+ * undefined when it failed and was rolled back.
  */
-export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, sql: string): Promise<Map<string, number> | undefined> {
+export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
-    const r = (await client.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
-    results = Array.isArray(r) ? r : [r];
+    results = await sendBatch(client, parts);
   } catch {
     await client.query('ROLLBACK').catch(() => {});
     return undefined;

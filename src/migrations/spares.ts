@@ -26,6 +26,7 @@ import { SPARE_LIKE, SPARE_PREFIX } from '../config/reserved';
 import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
+import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
 import { COUNTED_SETTING, recountSql } from './state-counts';
@@ -96,11 +97,11 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
     `SELECT set_config('${COUNTED_SETTING}', ${targetText}, true)`,
     `UPDATE ${STATE_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText} RETURNING 'migrate_tool' AS recorded, version, duration_ms`,
     // Both count rows from the rows themselves: right too after an earlier release's trigger counted the move row by row.
-    recountSql(found.spare),
-    recountSql(schema),
+    ...recountSql(found.spare),
+    ...recountSql(schema),
     'COMMIT',
   ];
-  const ms = await oneTransaction(client, sql.join(';\n'));
+  const ms = await oneTransaction(client, sql);
   if (!ms) return undefined;
   // Said once it is done: a handover that fell through to the chain has started nothing.
   emitChainStart(plan, o);
@@ -137,11 +138,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
   const keep = rows.filter((r) => r.fresh).slice(0, want);
   const drop = rows.filter((r) => !keep.includes(r));
   for (const r of drop)
-    await client.query(
-      `BEGIN; DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(r.schema)} CASCADE;
-       DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)};
-       DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}; COMMIT`,
-    );
+    await sendBatch(client, ['BEGIN', ...dropSpareSql(r.schema), `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}`, 'COMMIT']);
   if (want === 0 && drop.length === 0) return undefined; // none wanted, none there: nothing to say
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
   const usable = plan.steps.length > 0;
@@ -176,8 +173,8 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
          EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s)', t) INTO has;
          IF has THEN RAISE EXCEPTION 'its tenant migrations write rows (into %), which would be those of the time the spare was built', t; END IF;
        END LOOP;
-     END$spare$;`,
-    `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user);`,
+     END$spare$`,
+    `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user)`,
   ];
   const groups = stepGroups(plan);
   const saved = await client.query<{ path: string; timeout: string }>(
@@ -185,13 +182,13 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
   );
   try {
     if (groups.length === 1 && !groups[0]!.outside) {
-      await client.query(['BEGIN;', `CREATE SCHEMA ${schema};`, ...chainSql(plan, name, o), ...finish, 'COMMIT;'].join('\n'));
+      await sendBatch(client, ['BEGIN', `CREATE SCHEMA ${schema}`, ...chainSql(plan, name, o), ...finish, 'COMMIT']);
       return undefined;
     }
     await client.query(`CREATE SCHEMA ${schema}`);
     for (const g of groups) {
       if (!g.outside) {
-        await client.query(['BEGIN;', ...chainSql({ ...plan, steps: g.steps }, name, o), 'COMMIT;'].join('\n'));
+        await sendBatch(client, ['BEGIN', ...chainSql({ ...plan, steps: g.steps }, name, o), 'COMMIT']);
         continue;
       }
       const m = g.steps[0]!.migration;
@@ -203,15 +200,20 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
         recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
       );
     }
-    await client.query(['BEGIN;', ...finish, 'COMMIT;'].join('\n'));
+    await sendBatch(client, ['BEGIN', ...finish, 'COMMIT']);
     return undefined;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(name)}`).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
+    await sendBatch(client, dropSpareSql(name)).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
   } finally {
     await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [saved.rows[0]!.path, saved.rows[0]!.timeout]);
   }
+}
+
+/** A spare's schema and its state rows gone (in the caller's transaction, if any). */
+function dropSpareSql(spare: string): string[] {
+  return [`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(spare)} CASCADE`, `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(spare)}`];
 }
 
 /** The plan's steps as runs of transactional files (one transaction each) and single no-transaction files. */

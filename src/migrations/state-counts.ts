@@ -24,11 +24,13 @@ const TRIGGER = 'migrations_schema_counts';
 export const COUNTED_SETTING = 'migrate_tool.counted_schema';
 
 /** The count row of `schema` from its rows, whatever was there: after a write under COUNTED_SETTING. */
-export function recountSql(schema: string): string {
+export function recountSql(schema: string): string[] {
   const name = pg.escapeLiteral(schema);
-  return `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ${name};
-INSERT INTO ${COUNTS_TABLE} (schema_name, versions, latest)
-  SELECT ${name}, count(*), max(version) FROM ${STATE_TABLE} WHERE schema_name = ${name} HAVING count(*) > 0;`;
+  return [
+    `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ${name}`,
+    `INSERT INTO ${COUNTS_TABLE} (schema_name, versions, latest)
+  SELECT ${name}, count(*), max(version) FROM ${STATE_TABLE} WHERE schema_name = ${name} HAVING count(*) > 0`,
+  ];
 }
 
 const COUNT_FUNCTION = `

@@ -37,7 +37,11 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 export async function createDatabase(prefix = 'mt'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-  const url = urlFor(name);
+  return testDatabase(name, urlFor(name), () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)));
+}
+
+/** A TestDatabase for a database made elsewhere: one connection opened at the first query, `dropDatabase` after it closes. */
+export function testDatabase(name: string, url: string, dropDatabase: () => Promise<unknown>): TestDatabase {
   let client: pg.Client | undefined;
   return {
     name,
@@ -52,7 +56,7 @@ export async function createDatabase(prefix = 'mt'): Promise<TestDatabase> {
     async drop() {
       await client?.end().catch(() => {});
       client = undefined;
-      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+      await dropDatabase();
     },
   };
 }
