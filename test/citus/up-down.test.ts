@@ -3,35 +3,11 @@
 // late tenant, and a failing file that must leave nothing behind, on the workers too.
 import { envFor, runCli } from '../support/cli';
 import { citusSchema, citusTitle, citusMissing, describe, expect, test } from '../support/citus';
-import { createTenants, writeMigrations, type Files } from '../support/migrations';
 import type { TestDatabase } from '../support/db';
-
-export const FORWARDED: Files = {
-  '20250101000000_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL);',
-  '20250101000000_init.down.sql': 'DROP TABLE companies;',
-  'tenant/20250101000100_items.up.sql': 'CREATE TABLE items (id bigserial PRIMARY KEY, name text NOT NULL);',
-  'tenant/20250101000100_items.down.sql': 'DROP TABLE items;',
-  'tenant/20250101000200_idx.up.sql':
-    'CREATE INDEX items_name_idx ON items (name);\nALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 20);',
-  'tenant/20250101000200_idx.down.sql': 'ALTER TABLE items DROP CONSTRAINT items_name_short;\nDROP INDEX items_name_idx;',
-  'tenant/20250101000300_rename.up.sql': 'ALTER TABLE items RENAME COLUMN name TO title;',
-  'tenant/20250101000300_rename.down.sql': 'ALTER TABLE items RENAME COLUMN title TO name;',
-  'tenant/20250101000400_concurrently.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_title_idx ON items (title);',
-  'tenant/20250101000400_concurrently.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY items_title_idx;',
-};
+import { createTenants, writeMigrations, type Files } from '../support/migrations';
+import { FORWARDED, indexOnWorkers } from './support';
 
 const TENANT_VERSIONS = 4;
-
-/** How many placements of `table`'s shards hold an index named `index` (the workers' view). */
-export async function indexOnWorkers(db: TestDatabase, table: string, index: string): Promise<number> {
-  const r = await db.query<{ result: string }>(
-    `SELECT result FROM run_command_on_placements($1, $$SELECT count(*) FROM pg_index WHERE indrelid = '%s'::regclass AND starts_with(indexrelid::regclass::text, '${schemaOf(table)}.${index}_')$$)`,
-    [table],
-  );
-  return r.rows.reduce((n, row) => n + Number(row.result), 0);
-}
-
-const schemaOf = (table: string) => table.split('.')[0]!;
 
 const rows = async (db: TestDatabase, schema: string) =>
   (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = $1`, [schema])).rows[0]!.n;
