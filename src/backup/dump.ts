@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
+import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { OperationError } from '../errors';
 import type { WaitingEvent } from '../migrations/options';
 import { sleep } from '../util/sleep';
@@ -62,8 +63,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };
   const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
-  const [server, dump] = await Promise.all([
-    withSession(target, { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait }, serverVersion),
+  const session = { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait };
+  const [{ server, citus }, dump] = await Promise.all([
+    withSession(target, session, async (db) => ({ server: await serverVersion(db), citus: await onCitus(db) })),
     toolVersion('pg_dump', tools),
   ]);
   checkDumpVersion(dump, server);
@@ -87,6 +89,7 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const entries = await verify(temp, tools);
     // A backup this installation cannot restore must be known now, not on the day it is needed.
     const restore = await restorability(server, tools);
+    if (citus) restore.problem = `${CITUS_DUMP}; ${CITUS_BACKUP_ADVICE}`;
     await publish(temp, file);
     const bytes = (await stat(file)).size;
     const pruned = options.keep ? { removed: [], failed: [] } : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);

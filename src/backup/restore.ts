@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
 import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
 import { DEFAULTS, type MigrationEvent } from '../migrations/options';
@@ -64,6 +65,12 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     onWaiting: (holder: string) => o.onEvent?.({ type: 'lock:waiting', holder }),
   };
   return withRunLock(c, lockOpts, async (lock) => {
+    if (await onCitus(lock.client))
+      throw new OperationError(
+        `Restore refused: ${c.database} is a Citus database, and ${CITUS_DUMP}; nothing was changed`,
+        'RESTORE_ON_CITUS',
+        CITUS_BACKUP_ADVICE,
+      );
     const server = await serverVersion(lock.client);
     const method = restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there

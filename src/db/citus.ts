@@ -76,3 +76,17 @@ export async function refuseDistributedState(db: Queryable, schema: string): Pro
   if (info?.distributed) throw distributedStateError(schema, info);
   return info;
 }
+
+/**
+ * What a pg_dump of a Citus coordinator holds: every table's definition and rows (a distributed
+ * table's rows read from the workers through the coordinator), but none of Citus's metadata (which
+ * schemas are distributed, colocation, placements, reference tables). pg_restore would create each
+ * schema as the session's schema-based sharding says, the state schema distributed too, and a
+ * reference table as a local one. So `backup` says so, and `restore` refuses a Citus database.
+ */
+export const CITUS_DUMP =
+  "a pg_dump of a Citus coordinator holds the tables' definitions and rows, but not Citus's metadata (distributed schemas, colocation, reference tables), so restore refuses a Citus database";
+
+/** How to back up and restore a Citus cluster instead. */
+export const CITUS_BACKUP_ADVICE =
+  "back up every node of the cluster with the server's own tools (pg_basebackup and WAL archiving), with a point across nodes made by SELECT citus_create_restore_point('name'), and restore the nodes to that point";
