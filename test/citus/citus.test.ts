@@ -1,6 +1,6 @@
-// Citus support, as far as plain PostgreSQL can test it: detection says "not Citus", the SQL sent on
-// a Citus coordinator is valid and changes nothing beyond its own transaction, a distributed state
-// schema is refused with the undistribute advice, and `up` on plain PostgreSQL sends none of it.
+// Citus support seen from plain PostgreSQL: detection says "not Citus", the local-schema SQL is valid
+// and changes nothing beyond its own transaction, the refusal's words, and `up` on plain PostgreSQL
+// sends none of it. The same on a real cluster: the other files of this folder.
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
