@@ -213,6 +213,12 @@ else printf '%s\n%s\n' "$out" "${out2:-}" >&2; fail "docker exec <app> ./migrate
 if out=$(docker exec "$app_container" sh -c './migrate-tool seed' 2>&1) && grep -q 'Seeding complete!' <<<"$out"; then
   pass "docker exec <app> sh -c './migrate-tool seed': $(tail -n 1 <<<"$out")"
 else printf '%s\n' "$out" >&2; fail "docker exec <app> ./migrate-tool seed (the Dokploy schedule)"; fi
+# The application's image has no pg_dump: backup there fails, and its advice is the migrate-tool
+# image's backup job, not a package to install into a running container.
+if out=$(docker exec "$app_container" ./migrate-tool backup 2>&1); then fail "docker exec <app> ./migrate-tool backup succeeded, in an image without pg_dump"
+elif grep -q 'pg_dump was not found on PATH' <<<"$out" && grep -q 'run --rm backup' <<<"$out" && ! grep -q 'apt-get' <<<"$out"; then
+  pass "docker exec <app> ./migrate-tool backup: $(grep -o 'fix: [^(]*' <<<"$out")(...)"
+else printf '%s\n' "$out" >&2; fail "docker exec <app> ./migrate-tool backup: the advice should be the image's backup job"; fi
 
 # ---- a Swarm replicated job, as Dokploy and `docker service create` run one-off jobs --------------
 # Swarm's default restart policy re-runs a job that exits non-zero every 5 s; --restart-condition none
