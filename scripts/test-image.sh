@@ -7,14 +7,20 @@
 #
 #   scripts/test-image.sh
 #
+# Needs, from a clone: `npm ci` run (it creates and drops the test databases through the project's
+# pg), a running Docker engine on Linux (containers use the host's network), `docker compose` (v2)
+# or `docker-compose` (1.28 or later), and the base image: pullable, or already on the engine.
+#
 # Environment (all optional):
 #   TEST_DATABASE_URL  an administrator's connection; fresh databases are created and dropped there
 #                      (default postgres://postgres@127.0.0.1:5432/postgres). Containers use the host's
 #                      network, so 127.0.0.1 means this machine.
-#   NODE_IMAGE         the base to build on (default: the Dockerfile's; when that cannot be pulled, the
-#                      local base from ../shared/tools/local-docker)
-#   IMAGE              the tag to build (default migrate-tool:test)
+#   NODE_IMAGE         the base to build on (default: the Dockerfile's, node:24-trixie-slim); any Node 20
+#                      or later on Debian trixie, e.g. one built locally where no registry is reachable
+#   IMAGE, APP_IMAGE   the tags to build (default migrate-tool:test, migrate-tool-example-app:test)
 #   COMPOSE            the compose command (default: `docker compose`, else `docker-compose`)
+#   DEV_POSTGRES_IMAGE the server of docker-compose.dev.yml (default postgres:17; without it, that part
+#                      is SKIPPED), DEV_POSTGRES_PORT the host port it gets (default 55432)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +28,6 @@ IMAGE=${IMAGE:-migrate-tool:test}
 APP_IMAGE=${APP_IMAGE:-migrate-tool-example-app:test}
 ADMIN_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 MAX_ADDED_MB=60
-LOCAL_DOCKER=../shared/tools/local-docker
 run_id="$$_$RANDOM"
 work=$(mktemp -d "${TMPDIR:-/tmp}/migrate-tool-image.XXXXXX")
 failures=0
@@ -41,11 +46,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 
 # ---- prerequisites -------------------------------------------------------------------------------
 command -v docker >/dev/null || die "no docker command on PATH"
-if ! docker info >/dev/null 2>&1; then
-  [[ -x $LOCAL_DOCKER ]] || die "no Docker engine answers, and $LOCAL_DOCKER is not there to start one"
-  say "no Docker engine answers: starting one with $LOCAL_DOCKER up"
-  "$LOCAL_DOCKER" up >/dev/null
-fi
+docker info >/dev/null 2>&1 || die "no Docker engine answers: start one (e.g. systemctl start docker), then run this again"
 if [[ -n ${COMPOSE:-} ]]; then read -ra compose <<<"$COMPOSE"
 elif docker compose version >/dev/null 2>&1; then compose=(docker compose)
 elif command -v docker-compose >/dev/null; then compose=(docker-compose)
@@ -96,12 +97,8 @@ fresh_database() {
 # ---- build ---------------------------------------------------------------------------------------
 default_base=$(sed -n 's/^ARG NODE_IMAGE=//p' Dockerfile)
 base=${NODE_IMAGE:-$default_base}
-if ! docker image inspect "$base" >/dev/null 2>&1 && ! docker pull "$base" >/dev/null 2>&1; then
-  [[ -z ${NODE_IMAGE:-} && -x $LOCAL_DOCKER ]] || die "cannot pull the base image $base"
-  say "cannot pull $base; using the local base image from $LOCAL_DOCKER"
-  base=$("$LOCAL_DOCKER" up | sed -n 's/^NODE_IMAGE=//p')
-  [[ -n $base ]] || die "$LOCAL_DOCKER printed no NODE_IMAGE"
-fi
+docker image inspect "$base" >/dev/null 2>&1 || docker pull "$base" >/dev/null 2>&1 \
+  || die "the base image $base is not on this engine and cannot be pulled: pull it, or set NODE_IMAGE to a Node 20+ image on Debian trixie that the engine has"
 say "building $IMAGE on $base"
 start=$(now)
 docker build --network host --build-arg "NODE_IMAGE=$base" -t "$IMAGE" . >"$work/build.log" 2>&1 \
@@ -127,16 +124,10 @@ fresh_database "$db"
 project="migratetooltest$$"
 mkdir -p "$work/backups"
 chown "$uid" "$work/backups" 2>/dev/null || chmod 0777 "$work/backups"
-# The database is on this machine: the jobs use the host's network (an override, as an operator whose
-# database runs on the Docker host would write one).
-cat >"$work/host-network.yml" <<'EOF'
-services:
-  migrate: { network_mode: host }
-  seed: { network_mode: host }
-  backup: { network_mode: host }
-EOF
+# The database is on this machine: the jobs use the host's network, through the override shipped for
+# a database on the Docker host.
 export MIGRATE_TOOL_IMAGE=$IMAGE POSTGRES_DB_PROD=$db BACKUP_VOLUME=$work/backups APP_ENV=prod
-job() { "${compose[@]}" -p "$project" -f docker-compose.prod.yml -f "$work/host-network.yml" run --rm -T "$@" 2>&1; }
+job() { "${compose[@]}" -p "$project" -f docker-compose.prod.yml -f docker-compose.host-network.yml run --rm -T "$@" 2>&1; }
 say "compose: ${compose[*]}; database $db on $POSTGRES_HOST:$POSTGRES_PORT"
 
 if out=$(job migrate) && grep -q 'Migration complete!' <<<"$out"; then pass "run --rm migrate: applied the migrations"
@@ -222,6 +213,12 @@ else printf '%s\n%s\n' "$out" "${out2:-}" >&2; fail "docker exec <app> ./migrate
 if out=$(docker exec "$app_container" sh -c './migrate-tool seed' 2>&1) && grep -q 'Seeding complete!' <<<"$out"; then
   pass "docker exec <app> sh -c './migrate-tool seed': $(tail -n 1 <<<"$out")"
 else printf '%s\n' "$out" >&2; fail "docker exec <app> ./migrate-tool seed (the Dokploy schedule)"; fi
+# The application's image has no pg_dump: backup there fails, and its advice is the migrate-tool
+# image's backup job, not a package to install into a running container.
+if out=$(docker exec "$app_container" ./migrate-tool backup 2>&1); then fail "docker exec <app> ./migrate-tool backup succeeded, in an image without pg_dump"
+elif grep -q 'pg_dump was not found on PATH' <<<"$out" && grep -q 'run --rm backup' <<<"$out" && ! grep -q 'apt-get' <<<"$out"; then
+  pass "docker exec <app> ./migrate-tool backup: $(grep -o 'fix: [^(]*' <<<"$out")(...)"
+else printf '%s\n' "$out" >&2; fail "docker exec <app> ./migrate-tool backup: the advice should be the image's backup job"; fi
 
 # ---- a Swarm replicated job, as Dokploy and `docker service create` run one-off jobs --------------
 # Swarm's default restart policy re-runs a job that exits non-zero every 5 s; --restart-condition none

@@ -127,6 +127,7 @@ export function toolNotFound(tool: Tool): OperationError {
     `${tool} was not found on PATH`,
     'TOOL_NOT_FOUND',
     `install the PostgreSQL client tools (Debian/Ubuntu: apt-get install postgresql-client-<server major version>) or add their bin folder to PATH`,
+    { facts: { tool } },
   );
 }
 

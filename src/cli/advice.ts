@@ -55,6 +55,18 @@ const words: Advise = (error) => (error.advice === undefined ? undefined : cliWo
 
 const fromUrl = (ctx: AdviceContext) => Boolean(ctx.connection?.fromUrl);
 
+/**
+ * In a container (an application's image that carries ./migrate-tool), installing packages into
+ * the running container is not the fix: the migrate-tool image carries pg_dump, pg_restore and psql.
+ */
+function fromTheImage(tool: string): string {
+  const job =
+    tool === 'pg_dump'
+      ? 'backup job (docker compose -f docker-compose.prod.yml run --rm backup)'
+      : 'migrate job (docker compose -f docker-compose.prod.yml run --rm migrate restore FILE --yes)';
+  return `this container's image has no ${tool}: run this with the migrate-tool image instead, whose ${job} carries the PostgreSQL 17 client; or add postgresql-client to this image`;
+}
+
 export const CLI_ADVICE: Record<string, Advise> = {
   // Connections: the variables the operator actually set (POSTGRES_* or DATABASE_URL).
   CONNECTION_REFUSED: (_, ctx) => {
@@ -107,6 +119,7 @@ export const CLI_ADVICE: Record<string, Advise> = {
   NO_BACKUP_FILE: words,
   BAD_BACKUP_FILE: words,
   RESTORE_FAILED: words,
+  TOOL_NOT_FOUND: ({ facts }, ctx) => (ctx.connection?.inContainer ? fromTheImage(String(facts?.tool)) : undefined),
   // force and baselines: the commands per schema, from the error's facts.
   FORCE_WIDENS: ({ facts }) => {
     if (!facts) return undefined;

@@ -2,12 +2,11 @@
 // This file and run.ts are the only places that know about the process.
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { parseEnv } from 'node:util';
 import { runCli } from './run';
 
-// .env fills in what the real environment does not set; the real environment wins. The file's own
-// values are kept too, so that the target line can say when the environment overrode them.
-const dotenv = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : undefined;
+// .env fills in what the real environment does not set; the real environment wins. runCli reads it
+// (strictly: a line it cannot read is an error) and says when the environment overrode it.
+const dotenvFile = existsSync('.env') ? readFileSync('.env') : undefined;
 
 const soft = new AbortController();
 const hard = new AbortController();
@@ -34,8 +33,8 @@ async function ask(question: string): Promise<string> {
 
 const code = await runCli({
   argv: process.argv.slice(2),
-  env: { ...dotenv, ...process.env },
-  dotenv,
+  env: process.env,
+  dotenvFile,
   streams: { stdout: process.stdout, stderr: process.stderr },
   signal: soft.signal,
   hardSignal: hard.signal,

@@ -3,6 +3,7 @@
 import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
 import { cliAdvice, type AdviceContext } from './advice';
+import { parseDotenv } from './dotenv';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
 import { runOverFleet, targetsFileOf } from './fleet';
@@ -13,9 +14,10 @@ import { asksForVersion, TOOL_VERSION } from './version';
 
 export interface Invocation {
   argv: string[];
+  /** The real environment. */
   env: Record<string, string | undefined>;
-  /** The .env file's own settings, when there is one (already merged into `env`, under the real environment). */
-  dotenv?: Record<string, string | undefined>;
+  /** The bytes of the .env file in the working directory, when there is one: its settings fill in what `env` does not set. */
+  dotenvFile?: Uint8Array;
   streams: Streams;
   signal: AbortSignal;
   hardSignal: AbortSignal;
@@ -28,10 +30,7 @@ export interface Invocation {
 export async function runCli(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
   const out = new Output(json, inv.streams);
-  for (const env of [inv.env, inv.dotenv ?? {}]) {
-    out.addSecret(env.POSTGRES_PASSWORD);
-    for (const secret of urlPasswords(env.DATABASE_URL)) out.addSecret(secret);
-  }
+  addSecrets(out, inv.env);
   const advice: AdviceContext = {};
   try {
     const name = findCommandName(inv.argv);
@@ -58,6 +57,12 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     if (command.noDryRun && args.flags['dry-run']) {
       throw new UsageError(`${command.name} has no --dry-run; nothing was changed`, 'run it without --dry-run', 'NO_DRY_RUN');
     }
+    // A .env line that cannot be read stops every command before its configuration is loaded.
+    const dotenv = inv.dotenvFile && parseDotenv(inv.dotenvFile);
+    if (dotenv) {
+      addSecrets(out, dotenv);
+      inv = { ...inv, env: { ...dotenv, ...inv.env } };
+    }
     const loadOptions = {
       needsDatabase: typeof command.database === 'function' ? command.database(args) : command.database,
       overrides: { appEnv: stringFlag(args, 'env'), migrationsDir: stringFlag(args, 'dir') },
@@ -67,13 +72,18 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     const config = inContainer(loadConfig(inv.env, loadOptions), inv.inContainer);
     out.addSecret(config.connection?.password);
     advice.connection = config.connection;
-    const target = targetLine(config, inv, loadOptions);
+    const target = targetLine(config, { env: inv.env, dotenv }, loadOptions);
     if (target) out.note(target);
     const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask, env: inv.env };
     return await command.run(ctx);
   } catch (error) {
     return report(error, out, advice);
   }
+}
+
+function addSecrets(out: Output, env: Record<string, string | undefined>) {
+  out.addSecret(env.POSTGRES_PASSWORD);
+  for (const secret of urlPasswords(env.DATABASE_URL)) out.addSecret(secret);
 }
 
 function inContainer(config: Config, yes: boolean | undefined): Config {

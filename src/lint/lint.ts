@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { migrate, type RunOptions } from '../migrations/api';
 import type { EngineOptions } from '../migrations/options';
+import { concurrentStatements } from '../migrations/file-checks';
 import { isNoTransaction, splitStatements } from '../migrations/sql-split';
 import { isMachineWritten, levelOf, TYPE_CHOICE_RULES, type Level } from './rules';
 import { runSquawk, type SquawkFinding } from './squawk';
@@ -61,26 +62,15 @@ export async function pendingFiles(options: EngineOptions, run: RunOptions = {})
 
 /**
  * squawk 2.61 does not flag CONCURRENTLY in a file it is told runs in a transaction, but
- * PostgreSQL refuses it there: the runner would fail on it.
+ * PostgreSQL refuses it there: the runner would fail on it (and loading the folder refuses it).
  */
 function concurrentlyInTransaction(file: string, text: string): SquawkFinding[] {
-  return splitStatements(text)
-    .filter((s) => /\bCONCURRENTLY\b/i.test(s.text.replace(/--[^\n]*/g, '')))
-    .map((s) => ({
-      file,
-      line: s.line + leadingCommentLines(s.text),
-      column: 1,
-      rule: 'ban-concurrent-index-creation-in-transaction',
-      message: 'CONCURRENTLY cannot run inside a transaction, and this file runs in one.',
-      help: 'put the statement in its own migration whose first line is -- migrate:no-transaction',
-    }));
-}
-
-function leadingCommentLines(text: string): number {
-  let n = 0;
-  for (const line of text.split('\n')) {
-    if (/^\s*--/.test(line) || !line.trim()) n++;
-    else break;
-  }
-  return n;
+  return concurrentStatements(splitStatements(text)).map((s) => ({
+    file,
+    line: s.line,
+    column: 1,
+    rule: 'ban-concurrent-index-creation-in-transaction',
+    message: 'CONCURRENTLY cannot run inside a transaction, and this file runs in one.',
+    help: 'put the statement in its own migration whose first line is -- migrate:no-transaction',
+  }));
 }

@@ -10,7 +10,7 @@ import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 import { runChain } from './chain';
-import { guard, MigrationFailure, withRetry } from './failure';
+import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
 
@@ -60,17 +60,34 @@ async function runOutsideTransaction(
     );
   }
   await guard(sql, undefined, () => record(true));
-  await guard(sql, undefined, () => client.query(`SET ${settings}`));
   try {
-    for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, o);
+    await guard(sql, undefined, () => client.query(`SET ${settings}`));
+    try {
+      for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, o);
+    } catch (error) {
+      throw await withLeftovers(client, m, schema, previous, before, error);
+    } finally {
+      await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
+    }
+    const left = appeared(before, await guard(sql, undefined, () => invalidIndexesIn(client, schema)));
+    if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, previous, left);
+    await guard(sql, undefined, () => record(false));
   } catch (error) {
-    throw await withLeftovers(client, m, schema, previous, before, error);
-  } finally {
-    await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
+    throw leftDirty(error, sql);
   }
-  const left = appeared(before, await guard(sql, undefined, () => invalidIndexesIn(client, schema)));
-  if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, previous, left);
-  await guard(sql, undefined, () => record(false));
+}
+
+/**
+ * The dirty mark is written: whatever fails after it (a statement, the check for invalid indexes,
+ * the final state write, its connection) leaves the mark there, so the failure says so and the
+ * report carries the dirty line and its advice. (The one case where the row may be clean after all,
+ * the final write committed and its reply lost with the connection, is reported dirty: `up` then
+ * finds the schema clean, while the other way round it would meet a dirty schema unannounced.)
+ */
+function leftDirty(error: unknown, sql: MigrationSql): MigrationFailure {
+  const failure = error instanceof MigrationFailure ? error : describeFailure(error as PgError, sql, undefined);
+  failure.dirty = true;
+  return failure;
 }
 
 /**
@@ -114,6 +131,7 @@ function leftoverFailure(error: Error, file: string, m: Migration, schema: strin
     e?.line,
     e?.statement,
     false,
-    { cause: error },
+    // PostgreSQL's DETAIL and HINT say why the build failed (which key is duplicated).
+    { cause: error, ...(e?.detail ? { detail: e.detail } : {}), ...(e?.hint ? { hint: e.hint } : {}) },
   );
 }

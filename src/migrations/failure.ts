@@ -19,7 +19,8 @@ export interface FailureInfo {
 export class MigrationFailure extends Error {
   readonly detail?: string;
   readonly hint?: string;
-  readonly dirty?: true;
+  /** Set by the code that wrote the dirty mark (execute.ts), which alone knows it is there. */
+  dirty?: true;
   /** Which migration of a chain (chain.ts) failed. */
   at = 0;
   /** How many migrations of the chain before `at` were committed (the others were rolled back with it). */
@@ -83,12 +84,10 @@ export function describeFailure(error: PgError, sql: MigrationSql, st: Statement
   // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
   const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
   // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
-  // A statement of a no-transaction file runs after the schema was marked dirty, so a failure there leaves it dirty.
   const info: ErrorOptions & FailureInfo = {
     cause: error,
     ...(error.detail ? { detail: error.detail } : {}),
     ...(error.hint ? { hint: error.hint } : {}),
-    ...(sql.noTransaction && st ? { dirty: true as const } : {}),
   };
   if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
   let line = st.line;

@@ -1,8 +1,8 @@
 // What one migration file must be before any of it is sent to a server: UTF-8 text, with its
-// -- migrate:no-transaction marker where it is read, no transaction control of its own in a
-// transactional file, and nothing database-wide in a tenant file.
+// -- migrate:no-transaction marker where it is read, no transaction control of its own and no
+// CONCURRENTLY in a transactional file (up or down alike), and nothing database-wide in a tenant file.
 import type { Scope } from './listing';
-import { leadingWords, transactionControl, type SplitSql } from './sql-split';
+import { leadingWords, transactionControl, type SplitSql, type Statement } from './sql-split';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -36,8 +36,42 @@ export function sqlProblems(rel: string, scope: Scope, sql: SplitSql): string[] 
       `${rel}:${control.line}: ${word}: the file already runs in a transaction of its own, and a COMMIT in it leaves the file half applied when a later statement fails; remove BEGIN/COMMIT, or put -- migrate:no-transaction at the top of the file`,
     );
   }
+  if (!noTransaction) {
+    for (const st of concurrentStatements(sql.statements)) {
+      problems.push(
+        `${rel}:${st.line}: ${concurrentHead(st)} cannot run inside a transaction, and this file runs in one; put -- migrate:no-transaction at the top of the file`,
+      );
+    }
+  }
   if (scope === 'tenant') problems.push(...extensionProblems(rel, sql));
   return problems;
+}
+
+// Statements that PostgreSQL refuses inside a transaction block because of CONCURRENTLY. (REFRESH
+// MATERIALIZED VIEW CONCURRENTLY runs in one, and the word in a string or a comment is no statement.)
+const CONCURRENT = [
+  /^create\s+(unique\s+)?index\s+concurrently\b/i,
+  /^drop\s+index\s+concurrently\b/i,
+  /^reindex\s*(\([^)]*\)\s*)?(index|table|schema|database|system)\s+concurrently\b/i,
+  /^alter\s+table\b[\s\S]*\bdetach\s+partition\b[\s\S]*\bconcurrently$/i,
+];
+
+/**
+ * The statements that cannot run in a transaction for their CONCURRENTLY. Found when the folder is
+ * loaded, so a `.down.sql` missing its marker is refused by `hash` and `up`, not discovered by the
+ * rollback that needs it.
+ */
+export function concurrentStatements(statements: Statement[]): Statement[] {
+  return statements.filter((s) => CONCURRENT.some((re) => re.test(s.text)));
+}
+
+/** `CREATE UNIQUE INDEX CONCURRENTLY`, `ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY`: the statement's kind. */
+function concurrentHead(st: Statement): string {
+  if (/^alter/i.test(st.text)) return 'ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY';
+  return CONCURRENT.map((re) => re.exec(st.text)?.[0])
+    .find(Boolean)!
+    .replace(/\s+/g, ' ')
+    .toUpperCase();
 }
 
 /**

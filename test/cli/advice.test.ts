@@ -68,6 +68,21 @@ describe('connection advice', () => {
   });
 });
 
+describe('client tools advice', () => {
+  test("inside a container without pg_dump, backup points at the migrate-tool image's backup job, not at apt-get", async ({ db, dir }) => {
+    // PATH holds node's folder only: no PostgreSQL client tools, as in an application image.
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC), BACKUP_DIR: `${dir}/backups`, PATH: `${dir}/empty-bin` };
+    const inside = await inProcess(['backup'], env, true);
+    expect(inside.code).toBe(1);
+    expect(inside.stderr).toContain(
+      "error: pg_dump was not found on PATH; fix: this container's image has no pg_dump: run this with the migrate-tool image instead, whose backup job (docker compose -f docker-compose.prod.yml run --rm backup) carries the PostgreSQL 17 client",
+    );
+    expect(inside.stderr).not.toContain('apt-get');
+    const outside = await inProcess(['backup'], env, false);
+    expect(outside.stderr).toContain('apt-get install postgresql-client');
+  });
+});
+
 describe('every --json error carries advice', () => {
   test.for([
     ['configuration error', ['version', '--json'], {}, 'CONFIG'],

@@ -97,6 +97,25 @@ describe('-- migrate:no-transaction', () => {
     const idx = await db.query<{ schemaname: string }>("SELECT schemaname FROM pg_indexes WHERE indexname = 'employees_name_idx' ORDER BY 1");
     expect(idx.rows.map((x) => x.schemaname)).toEqual(['company_a', 'company_b']);
   });
+
+  test('a .down.sql with CONCURRENTLY and no marker is refused by hash, up and lint, not found by the rollback', async ({ db, dir }) => {
+    const root = await writeMigrations(dir, BASIC);
+    await createTenants(db, 'company_a');
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
+    await writeFile(
+      join(root, 'tenant/20250101000300_idx.up.sql'),
+      '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n',
+    );
+    await writeFile(join(root, 'tenant/20250101000300_idx.down.sql'), 'DROP INDEX CONCURRENTLY employees_name_idx;\n');
+    for (const args of [['hash'], ['up'], ['lint']]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr).toContain(
+        'tenant/20250101000300_idx.down.sql:1: DROP INDEX CONCURRENTLY cannot run inside a transaction, and this file runs in one; put -- migrate:no-transaction at the top of the file',
+      );
+    }
+    expect(await stateSchemaExists(db)).toBe(false);
+  });
 });
 
 /** Writes a file and records it in migrate.sum, as a reviewed folder would have it. */

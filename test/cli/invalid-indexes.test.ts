@@ -88,6 +88,31 @@ describe('an index build that does not finish', () => {
     expect((await runCli(['up'], { env })).code).toBe(0);
     expect(await indexValidity(db, 'appointments_starts_at_idx')).toEqual({ company_a: true, company_b: true });
   });
+
+  test('a unique index over duplicates: the failure keeps PostgreSQL DETAIL (the duplicated key) and says the schema is dirty', async ({ db, dir }) => {
+    const unique = {
+      ...SAMPLE_LIKE,
+      'tenant/20250101000200_starts_at_index.up.sql':
+        '-- migrate:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY "appointments_starts_at_key" ON "appointments" ("starts_at");\n',
+    };
+    const env = await setup(db, dir, unique);
+    expect((await runCli(['up', '2'], { env })).code).toBe(0);
+    await db.query(`INSERT INTO company_b.appointments (starts_at) VALUES ('2026-01-01 09:00+00'), ('2026-01-01 09:00+00')`);
+    const detail = /^ {2}DETAIL: Key \(starts_at\)=\(.*2026-01-01.*\) is duplicated\.$/m;
+
+    const text = await runCli(['up'], { env });
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('could not create unique index "appointments_starts_at_key"');
+    expect(text.stdout).toMatch(detail);
+    expect(text.stdout).toContain('  company_b is now dirty at 20250101000200: up refuses it until it is repaired');
+
+    await db.query('DROP INDEX CONCURRENTLY company_b.appointments_starts_at_key');
+    expect((await runCli(['force', '20250101000100', '--tenant', 'company_b'], { env })).code).toBe(0);
+    const json = await runCli(['up', '--json'], { env });
+    expect(JSON.parse(json.stdout).failed).toEqual([
+      expect.objectContaining({ schema: 'company_b', detail: expect.stringMatching(/^Key \(starts_at\)=\(.*\) is duplicated\.$/), dirty: true }),
+    ]);
+  });
 });
 
 describe('status, version and tenants', () => {

@@ -136,6 +136,32 @@ describe('what loading refuses in the files themselves', () => {
     expect(error.message).toContain('move it to the top of the file');
   });
 
+  test('refuses CONCURRENTLY in a file without -- migrate:no-transaction, a .down.sql as much as an .up.sql', async ({ dir }) => {
+    const root = await writeMigrations(
+      dir,
+      {
+        'tenant/20250101000100_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
+        'tenant/20250101000100_idx.down.sql': '-- undo\nDROP INDEX CONCURRENTLY IF EXISTS t_a;\n',
+        'tenant/20250101000200_uniq.up.sql': 'CREATE TABLE u (a int);\n\ncreate  unique index\n  concurrently u_a ON u (a);\n',
+        'tenant/20250101000200_uniq.down.sql': 'DROP TABLE u;\n',
+        '20250101000300_parts.up.sql': 'REINDEX (VERBOSE) TABLE CONCURRENTLY companies;\nALTER TABLE m DETACH PARTITION "m_2024" CONCURRENTLY;\n',
+        // Neither of these is refused by PostgreSQL in a transaction.
+        '20250101000400_fine.up.sql': "REFRESH MATERIALIZED VIEW CONCURRENTLY totals;\nCOMMENT ON TABLE companies IS 'indexed CONCURRENTLY';\n",
+      },
+      { sum: false },
+    );
+    const error = await rejection(loadMigrations(root));
+    expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
+    // Global files are listed first.
+    const problems = error.message.replace(/^Invalid migration files: /, '').split('; put -- migrate:no-transaction at the top of the file');
+    expect(problems.filter(Boolean).map((p) => p.replace(/^; /, ''))).toEqual([
+      '20250101000300_parts.up.sql:1: REINDEX (VERBOSE) TABLE CONCURRENTLY cannot run inside a transaction, and this file runs in one',
+      '20250101000300_parts.up.sql:2: ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY cannot run inside a transaction, and this file runs in one',
+      'tenant/20250101000100_idx.down.sql:2: DROP INDEX CONCURRENTLY cannot run inside a transaction, and this file runs in one',
+      'tenant/20250101000200_uniq.up.sql:3: CREATE UNIQUE INDEX CONCURRENTLY cannot run inside a transaction, and this file runs in one',
+    ]);
+  });
+
   test('refuses binary and non-UTF-8 files instead of sending them to the server', async ({ dir }) => {
     const root = await writeMigrations(dir, BASIC, { sum: false });
     await writeFile(join(root, '20250101000300_latin1.up.sql'), Buffer.from("INSERT INTO companies (name) VALUES ('Caf\xe9');", 'latin1'));

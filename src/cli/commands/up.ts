@@ -1,6 +1,6 @@
-import { OperationError, UsageError, type MigrateToolError, migrate } from '../../index';
+import { OperationError, UsageError, type MigrateToolError, migrate, type RunOptions } from '../../index';
 import { boolFlag, intArg, stringFlag } from '../args';
-import type { Command, CommandContext } from '../context';
+import { engineOptions, type Command, type CommandContext } from '../context';
 import { driftBeforeUp } from '../drift-gate';
 import { rolloutFromArgs, rolloutUp } from '../fleet-waves';
 import { lintBeforeUp } from '../lint-gate';
@@ -44,7 +44,7 @@ export const up: Command = {
       throw new UsageError('--check-drift and --allow-drift cannot be combined with --canary or --waves yet', 'run `migrate-tool drift` before the rollout');
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
     const refuse = checkDrift ? await driftBeforeUp(ctx) : undefined;
-    if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx);
+    if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx, steps, refuse);
     if (spec) {
       const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
       return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
@@ -53,7 +53,19 @@ export const up: Command = {
   },
 };
 
-async function backupFirst(ctx: CommandContext): Promise<void> {
+/**
+ * The backup before a run, when the run will change something: a dump of a large database taken
+ * before `no change` costs its time and a slot in the retention for nothing. (What a run finds is
+ * planned again under its lock: a schema created in between is caught up without a backup, empty.)
+ */
+async function backupFirst(ctx: CommandContext, steps: number | undefined, refuse: RunOptions['refuse']): Promise<void> {
+  const { plan } = await migrate(engineOptions(ctx), { steps, tenant: stringFlag(ctx.args, 'tenant'), refuse, dryRun: true });
+  if (plan.steps.length === 0) {
+    const line = 'Nothing to migrate, so no backup was taken (--backup)';
+    if (ctx.out.json) ctx.out.note(line);
+    else ctx.out.print(line);
+    return;
+  }
   try {
     await takeBackup(ctx, { toStderr: ctx.out.json });
   } catch (error) {
