@@ -30,6 +30,7 @@ export type { SetResult, SeedChange } from './seed/apply';
 export { backup, type BackupOptions, type BackupResult, type BackupEvent } from './backup/dump';
 export { restore, type RestoreOptions, type RestoreResult, type RestoreEvent } from './backup/restore';
 export { inspectArchive, type ArchiveInfo } from './backup/archive';
+export { keptByRestore, type Kept } from './backup/kept';
 export { toolEnv } from './backup/tools';
 export type { DiffOptions, DiffResult, ScopeDiff, DiffEvent } from './diff/generate';
 export type { Written } from './diff/write';

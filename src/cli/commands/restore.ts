@@ -1,5 +1,15 @@
 import { basename, resolve } from 'node:path';
-import { inspectArchive, type ArchiveInfo, restore as runRestore, toolEnv, EXIT, UsageError, version as readVersion } from '../../index';
+import {
+  inspectArchive,
+  keptByRestore,
+  type ArchiveInfo,
+  type Kept,
+  restore as runRestore,
+  toolEnv,
+  EXIT,
+  UsageError,
+  version as readVersion,
+} from '../../index';
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
@@ -18,10 +28,13 @@ export const restore: Command = {
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {
+      const kept = await keptByRestore({ connection: c, archive, waitMs: engineOptions(ctx).waitMs, signal: ctx.signal });
       ctx.out.print(
         `Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
       );
+      if (kept.schemas.length) ctx.out.print(`  ${keptLine(kept, 'would keep')}`);
       ctx.out.data({
+        kept,
         dryRun: true,
         file: archive.file,
         bytes: archive.bytes,
@@ -49,15 +62,17 @@ export const restore: Command = {
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
     if (result.method === 'script') {
       const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
-      ctx.out.print(
-        `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`,
-      );
+      const why = newerThanServer(result.pgRestore, result.server)
+        ? `pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server})`
+        : "to put back the kept schemas' state and foreign keys in the same transaction";
+      ctx.out.print(`  ${why}: restored through its SQL script and psql, in one transaction${removed}`);
     }
+    if (result.kept.schemas.length) ctx.out.note(`note: ${keptLine(result.kept, 'kept')}`);
     if (result.leftovers.length) {
       const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
       ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);
       ctx.out.note(
-        '  they were probably created after the backup (a later migration, a new tenant); drop them before the next `up`, or restore into an empty database for an exact copy',
+        '  they were probably created after the backup (by a later migration); drop them before the next `up`, or restore into an empty database for an exact copy',
       );
     }
     const version = await restoredVersion(ctx);
@@ -65,6 +80,19 @@ export const restore: Command = {
     return EXIT.ok;
   },
 };
+
+/** `kept 2 schemas not in the backup, with their data and recorded state: company_late, company_new` */
+function keptLine(k: Kept, verb: string): string {
+  const n = k.schemas.length;
+  const shown = k.schemas.slice(0, 10).join(', ') + (n > 10 ? `, and ${n - 10} more` : '');
+  const keys = k.foreignKeys.length
+    ? ` (and ${k.foreignKeys.length} foreign key${k.foreignKeys.length === 1 ? '' : 's'} into restored tables, checked again)`
+    : '';
+  return `${verb} ${n} schema${n === 1 ? '' : 's'} not in the backup, with their data and recorded state: ${shown}${keys}`;
+}
+
+const major = (version: string) => Number(version.split('.')[0]);
+const newerThanServer = (pgRestore: string, server: string) => major(pgRestore) > major(server);
 
 function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
   const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`]
