@@ -31,6 +31,8 @@ export { backup, type BackupOptions, type BackupResult, type BackupEvent } from 
 export { restore, type RestoreOptions, type RestoreResult, type RestoreEvent } from './backup/restore';
 export { inspectArchive, type ArchiveInfo } from './backup/archive';
 export { keptByRestore, type Kept } from './backup/kept';
+export { listBackups, type BackupList, type BackupEntry, type ListBackupsOptions } from './backup/listing';
+export { latestBackup } from './backup/retention';
 export { toolEnv } from './backup/tools';
 export type { DiffOptions, DiffResult, ScopeDiff, DiffEvent } from './diff/generate';
 export type { Written } from './diff/write';

@@ -1,7 +1,8 @@
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import {
   inspectArchive,
   keptByRestore,
+  latestBackup,
   type ArchiveInfo,
   type Kept,
   restore as runRestore,
@@ -13,17 +14,19 @@ import {
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
-import { formatBytes, seconds, versionLines } from '../format';
+import { formatBytes, seconds, shortPath, versionLines } from '../format';
 
 export const restore: Command = {
   name: 'restore',
   summary: 'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction; then print the version',
-  usage: 'restore FILE [--dry-run] [--yes] [--json]',
+  usage: 'restore FILE | --latest [--dry-run] [--yes] [--json]',
+  flags: {
+    latest: { type: 'boolean', desc: 'the newest backup of the target database in BACKUP_DIR (as `backups` lists them)' },
+  },
   database: true,
   async run(ctx) {
-    const given = ctx.args.positionals[0];
-    if (!given) throw new UsageError('restore needs the backup FILE', 'e.g. migrate-tool restore backups/backup_maindb_20251212_101500.dump', 'NO_BACKUP_FILE');
     const c = connectionOf(ctx);
+    const given = await backupFile(ctx, c.database);
     const env = ctx.env; // pg_restore's own environment (PATH, locale, TLS files)
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
@@ -62,10 +65,11 @@ export const restore: Command = {
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
     if (result.method === 'script') {
       const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
-      const why = newerThanServer(result.pgRestore, result.server)
-        ? `pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server})`
-        : "to put back the kept schemas' state and foreign keys in the same transaction";
-      ctx.out.print(`  ${why}: restored through its SQL script and psql, in one transaction${removed}`);
+      ctx.out.print(
+        newerThanServer(result.pgRestore, result.server)
+          ? `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`
+          : `  restored through pg_restore's SQL script and psql, so that the kept schemas' state and foreign keys go back in the same transaction${removed}`,
+      );
     }
     if (result.kept.schemas.length) ctx.out.note(`note: ${keptLine(result.kept, 'kept')}`);
     if (result.leftovers.length) {
@@ -80,6 +84,30 @@ export const restore: Command = {
     return EXIT.ok;
   },
 };
+
+/** The FILE given, or with --latest the newest backup of this database; advice names BACKUP_DIR as it is here (/backups in the image). */
+async function backupFile(ctx: CommandContext, database: string): Promise<string> {
+  const given = ctx.args.positionals[0];
+  const dir = shortPath(resolve(ctx.config.backupDir));
+  const listed = `\`migrate-tool backups\` lists those in ${dir}`;
+  if (!boolFlag(ctx.args, 'latest')) {
+    if (given) return given;
+    throw new UsageError(
+      'restore needs the backup FILE, or --latest',
+      `e.g. migrate-tool restore ${join(dir, `backup_${database}_<YYYYMMDD_HHMMSS>.dump`)} (${listed})`,
+      'NO_BACKUP_FILE',
+    );
+  }
+  if (given) throw new UsageError(`restore takes a FILE or --latest, not both (${given})`, 'drop one of them');
+  const latest = await latestBackup(ctx.config.backupDir, database);
+  if (!latest)
+    throw new UsageError(
+      `No backup of ${database} in ${dir} (BACKUP_DIR)`,
+      `take one with \`migrate-tool backup\`, or give the FILE (${listed})`,
+      'NO_BACKUP_FILE',
+    );
+  return latest;
+}
 
 /** `kept 2 schemas not in the backup, with their data and recorded state: company_late, company_new` */
 function keptLine(k: Kept, verb: string): string {
