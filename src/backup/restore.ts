@@ -118,6 +118,9 @@ function restoreAdvice(stderr: string, kept: Kept): string {
   // A kept table's foreign key, added again after the restore, finds rows the backup lacks.
   if (kept.foreignKeys.length && /violates foreign key constraint/.test(stderr))
     return `rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run restore() again`;
+  // --clean drops what the archive holds, without CASCADE: something newer depends on it.
+  if (/cannot drop .* because other objects depend on it/.test(stderr))
+    return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); save and drop them, or restore into an empty database for an exact copy of the backup; then run restore() again';
   if (/max_locks_per_transaction/.test(stderr))
     return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.

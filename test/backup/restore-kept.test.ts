@@ -145,3 +145,16 @@ describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after t
     expect(await snapshot(db)).toEqual(before);
   });
 });
+
+describe.skipIf(Boolean(skip))(notRun('restore over objects newer than the backup', skip), () => {
+  test('a table added after the backup to a schema the backup holds fails the restore, whole, saying what to do', async ({ db, dir }) => {
+    const p = await grownAfterBackup(dir, db);
+    await db.query('CREATE TABLE company_a.added_later (id int)');
+    const before = await snapshot(db);
+    const r = await cli(p.env, 'restore', p.file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot drop schema company_a because other objects depend on it');
+    expect(r.stderr).toContain('fix: objects created after the backup depend on what it recreates');
+    expect(await snapshot(db)).toEqual(before);
+  });
+});
