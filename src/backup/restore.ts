@@ -95,7 +95,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       throw new OperationError(
         `${r.failed ?? 'pg_restore'} failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
         'RESTORE_FAILED',
-        restoreAdvice(r.stderr, kept),
+        restoreAdvice(r.stderr, kept, archive.entries),
       );
     }
     const { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries } = archive;
@@ -114,15 +114,18 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   });
 }
 
-function restoreAdvice(stderr: string, kept: Kept): string {
+function restoreAdvice(stderr: string, kept: Kept, entries: number): string {
   // A kept table's foreign key, added again after the restore, finds rows the backup lacks.
   if (kept.foreignKeys.length && /violates foreign key constraint/.test(stderr))
     return `rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run restore() again`;
   // --clean drops what the archive holds, without CASCADE: something newer depends on it.
   if (/cannot drop .* because other objects depend on it/.test(stderr))
     return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); save and drop them, or restore into an empty database for an exact copy of the backup; then run restore() again';
-  if (/max_locks_per_transaction/.test(stderr))
-    return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
+  if (/max_locks_per_transaction/.test(stderr)) {
+    const keys = kept.foreignKeys.length;
+    const what = `${entries} entries of the archive${keys ? ` and the ${keys} foreign keys of the kept schemas (each locks its table)` : ''}`;
+    return `raise max_locks_per_transaction on the server (the restore locks every object in one transaction: ${what}; the server has max_locks_per_transaction × max_connections lock slots in all), then run restore() again`;
+  }
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
   if (/unrecognized configuration parameter/.test(stderr))
     return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
