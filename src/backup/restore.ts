@@ -120,7 +120,7 @@ function restoreAdvice(stderr: string, kept: Kept, entries: number): string {
     return `rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run restore() again`;
   // --clean drops what the archive holds, without CASCADE: something newer depends on it.
   if (/cannot drop .* because other objects depend on it/.test(stderr))
-    return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); save and drop them, or restore into an empty database for an exact copy of the backup; then run restore() again';
+    return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); undo the migrations made after the backup with rollback() first, or save and drop those objects, or restore into an empty database for an exact copy of the backup; then run restore() again';
   if (/max_locks_per_transaction/.test(stderr)) {
     const keys = kept.foreignKeys.length;
     const what = `${entries} entries of the archive${keys ? ` and the ${keys} foreign keys of the kept schemas (each locks its table)` : ''}`;

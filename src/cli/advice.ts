@@ -34,6 +34,7 @@ const WORDS: Array<[RegExp, string | ((match: string, ...groups: string[]) => st
   [/\bgenerateBaseline\(\)/g, '`migrate-tool diff --baseline NAME`'],
   [/\brewriteSum\(\)/g, '`migrate-tool hash`'],
   [/\bmigrate\(\)/g, '`migrate-tool up`'],
+  [/\brollback\(\)/g, '`migrate-tool down`'],
   [/\b(backup|restore|seed|adopt|status|tenants)\(\)/g, '`migrate-tool $1`'],
 ];
 

@@ -155,6 +155,7 @@ describe.skipIf(Boolean(skip))(notRun('restore over objects newer than the backu
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('cannot drop schema company_a because other objects depend on it');
     expect(r.stderr).toContain('fix: objects created after the backup depend on what it recreates');
+    expect(r.stderr).toContain('undo the migrations made after the backup with `migrate-tool down` first');
     expect(await snapshot(db)).toEqual(before);
   });
 });
