@@ -18,7 +18,8 @@ import { formatBytes, seconds, shortPath, versionLines } from '../format';
 
 export const restore: Command = {
   name: 'restore',
-  summary: 'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction; then print the version',
+  summary:
+    'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction, keeping the schemas the backup lacks with their recorded state; then print the version',
   usage: 'restore FILE | --latest [--dry-run] [--yes] [--json]',
   flags: {
     latest: { type: 'boolean', desc: 'the newest backup of the target database in BACKUP_DIR (as `backups` lists them)' },
