@@ -10,7 +10,7 @@ import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
 import { project } from '../seed/support';
 import { notRun } from '../support/not-run';
-import { pgDumpSkipReason } from './support';
+import { breakPsql, pgDumpSkipReason, pgRestore17 } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 
@@ -88,6 +88,21 @@ describe.skipIf(Boolean(skip))(notRun('backups and restore --latest', skip), () 
     );
     expect(text.stdout).toContain(`  from-newer-server.dump: dumped from PostgreSQL ${major + 4}.`);
     expect(text.stdout).toContain(`The newest of ${db.name}: \`migrate-tool restore --latest\` restores ${second}`);
+  });
+
+  test('with a pg_restore newer than the server, a backup restores through psql, and not at all without psql', async ({ db, dir }) => {
+    const p = await migrated(dir, db);
+    const file = await takeBackup(p.env);
+    const w = await pgRestore17(dir);
+    const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
+    const r = await runCli(['backups', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ pgRestore: '17.6', backups: [{ file, restorable: true, method: 'script' }] });
+    expect((await runCli(['backups'], { env })).stdout).toMatch(/\s+yes, through psql$/m);
+
+    await breakPsql(w.bin);
+    const without = JSON.parse((await runCli(['backups', '--json'], { env })).stdout);
+    expect(without.backups).toEqual([expect.objectContaining({ file, restorable: false, problem: expect.stringContaining('restoring into it needs psql') })]);
   });
 
   test('restore --latest restores the newest backup of the target database, not a newer one of another', async ({ db, dir }) => {
