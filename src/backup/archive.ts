@@ -1,5 +1,6 @@
 // What a custom-format archive holds, read with `pg_restore --list`: its header (database,
 // time, versions) and the schemas and relations it restores.
+import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors';
 import { runTool, tail, type ToolEnv } from './tools';
@@ -12,6 +13,8 @@ export interface ArchiveInfo {
   createdAt?: string;
   serverVersion?: string;
   pgDumpVersion?: string;
+  /** The archive format's version (`1.14`): pg_restore reads the formats of its own release and older ones. */
+  format?: string;
   entries: number;
   /** `schema` names and `schema.relation` names (tables, views, sequences) it creates. */
   schemas: Set<string>;
@@ -48,12 +51,34 @@ export async function inspectArchive(file: string, tools: ToolEnv): Promise<Arch
   return info;
 }
 
+/**
+ * The archive's header only (database, time, versions, format): pg_restore --list is stopped once
+ * the header is read, so a listing of many large backups does not read their tables of contents.
+ * Throws pg_restore's message when it cannot read the file.
+ */
+export async function readHeader(file: string, bytes: number, tools: ToolEnv): Promise<ArchiveInfo> {
+  const info: ArchiveInfo = { file, bytes, entries: 0, schemas: new Set(), relations: new Set() };
+  let child: ChildProcess | undefined;
+  let read = false;
+  const onLine = (line: string) => {
+    if (read) return;
+    readLine(line, info);
+    if (!line.startsWith('; Selected TOC Entries')) return;
+    read = true;
+    child?.kill('SIGTERM');
+  };
+  const r = await runTool('pg_restore', ['--list', file], { ...tools, onLine, onSpawn: (c) => (child = c) });
+  if (!read && r.code !== 0) throw new Error(tail(r.stderr).replace(/^pg_restore: error: /, '') || `pg_restore exit ${r.code}`);
+  return info;
+}
+
 function readLine(line: string, info: ArchiveInfo): void {
   // `; Archive created at 2025-12-10 21:58:00 UTC`, `;     dbname: maindb`, ...
-  const header = /^;\s+(Archive created at|dbname:|Dumped from database version:|Dumped by pg_dump version:)\s*(.*)$/.exec(line);
+  const header = /^;\s+(Archive created at|dbname:|Dump Version:|Dumped from database version:|Dumped by pg_dump version:)\s*(.*)$/.exec(line);
   if (header) {
     const value = header[2]!.trim();
     if (header[1] === 'Archive created at') info.createdAt = value;
+    else if (header[1] === 'Dump Version:') info.format = value.split('-')[0];
     else if (header[1] === 'dbname:') info.database = value;
     else if (header[1]!.startsWith('Dumped from')) info.serverVersion = value.split(' ')[0];
     else info.pgDumpVersion = value.split(' ')[0];

@@ -1,7 +1,9 @@
 // `restore FILE`: pg_restore --clean --if-exists --no-owner into the target, as one transaction
 // (a failure leaves the database as it was), under the run lock so no migration runs meanwhile.
 // A pg_restore newer than the server goes through its SQL script and psql instead
-// (script-restore.ts). Afterwards it names what the archive does not hold and therefore still exists.
+// (script-restore.ts), and so does a restore that keeps schemas the archive does not hold (kept.ts):
+// their state rows and foreign keys are put back in the restore's own transaction. Afterwards it
+// names what the archive does not hold and therefore still exists.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
@@ -12,6 +14,7 @@ import { OperationError } from '../errors';
 import { DEFAULTS, type MigrationEvent } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
+import { readKept, type Kept } from './kept';
 import { restoreMethod, restoreThroughScript, type RestoreMethod } from './script-restore';
 import { runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv, type ToolRun } from './tools';
 
@@ -35,14 +38,19 @@ export interface RestoreResult {
   file: string;
   bytes: number;
   ms: number;
-  /** `direct`: pg_restore into the server; `script`: pg_restore's SQL script through psql (pg_restore newer than the server). */
+  /**
+   * `direct`: pg_restore into the server; `script`: pg_restore's SQL script through psql (pg_restore
+   * newer than the server, or kept schemas whose state or foreign keys the same transaction restores).
+   */
   method: RestoreMethod;
   pgRestore: string;
   server: string;
   /** Settings the script SET that the server lacks, left out (method `script`). */
   removedSettings: number;
   archive: Omit<ArchiveInfo, 'schemas' | 'relations' | 'file' | 'bytes'>;
-  /** Schemas and relations in the database that the archive does not hold: they were left as they were. */
+  /** Schemas the archive does not hold (created after the backup): kept with their data, state rows and foreign keys. */
+  kept: Kept;
+  /** Other schemas and relations in the database that the archive does not hold: they were left as they were. */
   leftovers: string[];
 }
 
@@ -72,7 +80,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         CITUS_BACKUP_ADVICE,
       );
     const server = await serverVersion(lock.client);
-    const method = restoreMethod(pgRestore, server);
+    const { before, after, ...kept } = await readKept(lock.client, archive);
+    const method = before || after ? 'script' : restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
     const report = async () => o.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
@@ -86,14 +95,14 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     const r: ToolRun & { failed?: string; removedSettings?: number } = await (
       method === 'direct'
         ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
-        : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn })
+        : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn, before, after })
     ).finally(() => clearInterval(timer));
     if (o.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
     if (r.code !== 0) {
       throw new OperationError(
         `${r.failed ?? 'pg_restore'} failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
         'RESTORE_FAILED',
-        restoreAdvice(r.stderr),
+        restoreAdvice(r.stderr, kept, archive.entries),
       );
     }
     const { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries } = archive;
@@ -106,14 +115,24 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
       server: server.text,
       removedSettings: r.removedSettings ?? 0,
       archive: { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, entries },
-      leftovers: await leftovers(lock.client, archive),
+      kept,
+      leftovers: await leftovers(lock.client, archive, new Set(kept.schemas)),
     };
   });
 }
 
-function restoreAdvice(stderr: string): string {
-  if (/max_locks_per_transaction/.test(stderr))
-    return 'raise max_locks_per_transaction on the server (the restore locks every object in one transaction), then run it again';
+function restoreAdvice(stderr: string, kept: Kept, entries: number): string {
+  // A kept table's foreign key, added again after the restore, finds rows the backup lacks.
+  if (kept.foreignKeys.length && /violates foreign key constraint/.test(stderr))
+    return `rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run restore() again`;
+  // --clean drops what the archive holds, without CASCADE: something newer depends on it.
+  if (/cannot drop .* because other objects depend on it/.test(stderr))
+    return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); undo the migrations made after the backup with rollback() first, or save and drop those objects, or restore into an empty database for an exact copy of the backup; then run restore() again';
+  if (/max_locks_per_transaction/.test(stderr)) {
+    const keys = kept.foreignKeys.length;
+    const what = `${entries} entries of the archive${keys ? ` and the ${keys} foreign keys of the kept schemas (each locks its table)` : ''}`;
+    return `raise max_locks_per_transaction on the server (the restore locks every object in one transaction: ${what}; the server has max_locks_per_transaction × max_connections lock slots in all), then run restore() again`;
+  }
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
   if (/unrecognized configuration parameter/.test(stderr))
     return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
@@ -131,7 +150,7 @@ async function bytesRead(pid: number): Promise<number> {
   return Number(/^rchar:\s*(\d+)/m.exec(io)?.[1] ?? 0);
 }
 
-async function leftovers(db: pg.Client, archive: ArchiveInfo): Promise<string[]> {
+async function leftovers(db: pg.Client, archive: ArchiveInfo, kept: Set<string>): Promise<string[]> {
   const user = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
   const schemas = await db.query<{ name: string }>(`SELECT n.nspname AS name FROM pg_namespace n WHERE ${user} AND n.nspname <> 'public' ORDER BY 1`);
   const extraSchemas = schemas.rows.map((r) => r.name).filter((s) => !archive.schemas.has(s));
@@ -146,5 +165,5 @@ async function leftovers(db: pg.Client, archive: ArchiveInfo): Promise<string[]>
     [extraSchemas],
   );
   const extraRelations = relations.rows.map((r) => `${r.schema}.${r.name}`).filter((r) => !archive.relations.has(r));
-  return [...extraSchemas.map((s) => `schema ${s}`), ...extraRelations];
+  return [...extraSchemas.filter((s) => !kept.has(s)).map((s) => `schema ${s}`), ...extraRelations];
 }

@@ -66,3 +66,14 @@ export async function pruneBackups(dir: string, database: string, days: number, 
   }
   return out;
 }
+
+/** The newest backup of this database in `dir` (by the time in its name), or undefined when there is none. */
+export async function latestBackup(dir: string, database: string): Promise<string | undefined> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  let latest: { file: string; at: number } | undefined;
+  for (const file of files) {
+    const at = file.startsWith('.') ? undefined : backupTime(file, database)?.getTime();
+    if (at !== undefined && (!latest || at > latest.at)) latest = { file, at };
+  }
+  return latest && join(dir, latest.file);
+}

@@ -49,6 +49,9 @@ export interface ScriptRestoreOptions extends ToolEnv {
   /** psql's --dbname value. */
   dbname: string;
   serverMajor: number;
+  /** SQL run in the same transaction before the script and after it (kept.ts). */
+  before?: string;
+  after?: string;
   onSpawn?: (pgRestore: ChildProcess) => void;
 }
 
@@ -67,7 +70,7 @@ export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<Scr
   o.onSpawn?.(dump.child);
   const filter = new SettingsFilter(unknownSettings(o.serverMajor));
   psql.child.stdin!.on('error', () => {}); // psql stopped at an error: its exit code says so
-  psql.child.stdin!.write('BEGIN;\n');
+  psql.child.stdin!.write(`BEGIN;\n${o.before ?? ''}`);
   dump.child.stdout!.pipe(filter).pipe(psql.child.stdin!, { end: false });
 
   // psql stops at the first error and reads no more: pg_restore, blocked on a full pipe, must stop too.
@@ -75,7 +78,7 @@ export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<Scr
   const finish = dump.done.then(async (r) => {
     if (r.code !== 0 || o.signal?.aborted) return void psql.child.kill('SIGTERM'); // never COMMIT a partial script
     if (!filter.readableEnded) await once(filter, 'end');
-    psql.child.stdin!.end('COMMIT;\n');
+    psql.child.stdin!.end(`${o.after ?? ''}COMMIT;\n`);
   });
   const abort = () => [dump.child, psql.child].forEach((c) => c.kill('SIGTERM'));
   o.signal?.addEventListener('abort', abort, { once: true });

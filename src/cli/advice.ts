@@ -3,6 +3,7 @@
 // and variables that set those. Each code whose engine advice names a library option or function
 // has an entry here (test/cli/advice-codes.unit.test.ts checks it against the engine's sources).
 import type { Connection, FailedEntry, MigrateToolError } from '../index';
+import { existsAdvice } from './failure-advice';
 
 export interface AdviceContext {
   /** The connection as the configuration built it: which variables the operator set, in a container or not. */
@@ -33,6 +34,7 @@ const WORDS: Array<[RegExp, string | ((match: string, ...groups: string[]) => st
   [/\bgenerateBaseline\(\)/g, '`migrate-tool diff --baseline NAME`'],
   [/\brewriteSum\(\)/g, '`migrate-tool hash`'],
   [/\bmigrate\(\)/g, '`migrate-tool up`'],
+  [/\brollback\(\)/g, '`migrate-tool down`'],
   [/\b(backup|restore|seed|adopt|status|tenants)\(\)/g, '`migrate-tool $1`'],
 ];
 
@@ -48,7 +50,8 @@ export function cliWords(advice: string): string {
  */
 export function cliFailure(f: FailedEntry): FailedEntry {
   const error = f.error.replace(FORCE_CALL, forceCommand);
-  return { ...f, error, ...(f.advice === undefined ? {} : { advice: cliWords(f.advice) }) };
+  const advice = f.advice === undefined ? existsAdvice(f) : cliWords(f.advice);
+  return { ...f, error, ...(advice === undefined ? {} : { advice }) };
 }
 
 const words: Advise = (error) => (error.advice === undefined ? undefined : cliWords(error.advice));

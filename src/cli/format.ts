@@ -1,5 +1,6 @@
 // Formatting shared by several commands: tables, sizes, durations, the version and tenants lines.
 // One module, so that commands never import each other to print alike.
+import { isAbsolute, relative } from 'node:path';
 import type { TenantsSummary, VersionReport } from '../index';
 
 export function table(rows: string[][]): string[] {
@@ -16,6 +17,12 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
+}
+
+/** Relative to the working directory when the file is below it (./backups), absolute otherwise (/backups in the image). */
+export function shortPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 export function seconds(ms: number): string {

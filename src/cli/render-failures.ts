@@ -55,6 +55,7 @@ export function printFailureGroups(failed: FailedEntry[], o: Output): void {
       o.print(`  first: ${g.schemas.slice(0, SHOWN).join(', ')}${rest}`);
     }
     if (g.dirty) o.print(`  ${dirtyLine(g)}`);
+    else if (g.advice) o.print(`  fix: ${g.advice}`);
   }
 }
 

@@ -15,6 +15,7 @@ import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
 import type { Output } from './output';
 import { cliFailure } from './advice';
+import { afterFailures } from './failure-advice';
 import { printFailureGroups, sortFailures } from './render-failures';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
@@ -121,7 +122,7 @@ export function printRunResult(run: RunResult, o: Output, unknownVersions: strin
   if (result.failed.length > 0) {
     // Failures first, grouped; the one-line summary last, where a long output ends.
     printFailureGroups(result.failed, o);
-    if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
+    if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
     const schemas = new Set(result.failed.map((f) => f.schema)).size;
     const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
     o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`);

@@ -8,6 +8,18 @@ import type { Statement } from './sql-split';
 
 const LOCK_NOT_AVAILABLE = '55P03';
 
+/**
+ * Failures that a later run may not meet again, with nothing changed: connection errors (08), a
+ * transaction rolled back by the server (40: serialization, deadlock), insufficient resources (53),
+ * a lock not available (55P03), a server shutting down (57P01-3), system errors (58). Every other
+ * class (a relation that exists, a syntax error, a violated constraint, and a statement_timeout,
+ * 57014, which the same statement on the same data meets again) fails the same way on every run
+ * until the file, the schema or a setting is changed.
+ */
+export function isTransient(sqlstate: string | undefined, connectionLost: boolean): boolean {
+  return connectionLost || /^(08|40|53|55P03|57P0[1-3]|58)/.test(sqlstate ?? '');
+}
+
 /** What PostgreSQL said beyond the message, and whether the failure left the schema dirty. */
 export interface FailureInfo {
   detail?: string;

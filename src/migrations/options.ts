@@ -117,6 +117,13 @@ export interface FailedEntry {
   dirty?: true;
   /** How to recover, where the engine knows more than the error says (a dirty schema). */
   advice?: string;
+  /** PostgreSQL's SQLSTATE, when the server gave one (`42P07`: the relation exists already). */
+  sqlstate?: string;
+  /**
+   * The same run can succeed later without any change: the connection was lost, a lock or a
+   * resource was not available, a deadlock or a serialization failure (failure.ts isTransient).
+   */
+  transient?: true;
 }
 
 export interface SkippedEntry {

@@ -11,6 +11,7 @@ import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
 import { MAX_SAVEPOINTS, runChain } from './chain';
 import { MigrationFailure, runMigration } from './execute';
+import { isTransient, type PgError } from './failure';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult } from './options';
 import { dirtyAdvice, type Plan, type PlanStep } from './plan';
@@ -132,7 +133,10 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
   if (error instanceof MigrationFailure) {
     const { detail, hint, dirty } = error;
     const advice = dirty ? dirtyAdvice(schema, m.version, previous) : undefined;
-    return { schema, version: m.version, error: error.message, file: error.file, line: error.line, statement: error.statement, detail, hint, dirty, advice };
+    const sqlstate = (error.cause as PgError | undefined)?.code;
+    const transient = isTransient(sqlstate, error.connectionLost) ? { transient: true as const } : {};
+    const { file, line, statement } = error;
+    return { schema, version: m.version, error: error.message, file, line, statement, detail, hint, dirty, advice, sqlstate, ...transient };
   }
   return { schema, version: m.version, error: (error as Error).message };
 }

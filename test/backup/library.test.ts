@@ -51,4 +51,27 @@ describe.skipIf(Boolean(skip))(`backup and restore from the library${skip ? ` (s
     expect(events.some((e) => e.type === 'backup:progress')).toBe(true);
     expect(events.some((e) => e.type === 'restore:progress')).toBe(true);
   });
+
+  test("on the application's client, a schema created after the backup is kept with its foreign key, and the client's search_path is left as it was", async ({
+    db,
+    dir,
+  }) => {
+    await db.query(`CREATE TABLE roles (id int PRIMARY KEY); INSERT INTO roles VALUES (1)`);
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const taken = await backup({ connection: client, backupDir: `${dir}/backups` });
+      await db.query(`CREATE SCHEMA company_new; CREATE TABLE company_new.t (role_id int REFERENCES public.roles (id)); INSERT INTO company_new.t VALUES (1)`);
+      await client.query(`SET search_path = company_new, public`);
+      const result = await restore({ connection: client, file: taken.file });
+      expect(result.kept).toEqual({ schemas: ['company_new'], rows: 0, foreignKeys: ['company_new.t.t_role_id_fkey'] });
+      expect(result.method).toBe('script');
+      expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('company_new, public');
+      expect((await client.query('SELECT role_id FROM t')).rows).toEqual([{ role_id: 1 }]);
+      const fk = await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 't_role_id_fkey'`);
+      expect(fk.rows).toEqual([{ def: 'FOREIGN KEY (role_id) REFERENCES roles(id)' }]);
+    } finally {
+      await client.end();
+    }
+  });
 });

@@ -104,3 +104,9 @@ rm -f "$out"
 exit ${opts.exitCode ?? 0}`;
   return wrappers(dir, { body: { pg_restore: body } });
 }
+
+/** A psql in `bin` that fails as a missing client would: restoring through the script is then impossible. */
+export async function breakPsql(bin: string): Promise<void> {
+  await writeFile(join(bin, 'psql'), '#!/bin/sh\necho "psql: simulated missing client" >&2\nexit 127\n');
+  await chmod(join(bin, 'psql'), 0o755);
+}

@@ -1,8 +1,7 @@
-import { isAbsolute, relative } from 'node:path';
 import { backup as runBackup, type BackupResult, EXIT } from '../../index';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
-import { formatBytes, seconds } from '../format';
+import { formatBytes, seconds, shortPath } from '../format';
 
 export const backup: Command = {
   name: 'backup',
@@ -50,10 +49,4 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
   }
   for (const f of result.notRemoved) ctx.out.note(`warning: could not remove old backup ${f}`);
   return result;
-}
-
-/** Relative to the working directory when the backup is below it (./backups), absolute otherwise (/backups). */
-function shortPath(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }

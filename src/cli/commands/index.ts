@@ -13,6 +13,7 @@ import { test } from './test';
 import { up } from './up';
 import { seed } from './seed';
 import { backup } from './backup';
+import { backups } from './backups';
 import { restore } from './restore';
 import { version } from './version';
 import { importCommand } from './import';
@@ -30,6 +31,7 @@ export const COMMANDS: Command[] = [
   hash,
   seed,
   backup,
+  backups,
   restore,
   diff,
   lint,

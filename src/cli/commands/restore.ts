@@ -1,27 +1,44 @@
-import { basename, resolve } from 'node:path';
-import { inspectArchive, type ArchiveInfo, restore as runRestore, toolEnv, EXIT, UsageError, version as readVersion } from '../../index';
+import { basename, join, resolve } from 'node:path';
+import {
+  inspectArchive,
+  keptByRestore,
+  latestBackup,
+  type ArchiveInfo,
+  type Kept,
+  restore as runRestore,
+  toolEnv,
+  EXIT,
+  UsageError,
+  version as readVersion,
+} from '../../index';
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
-import { formatBytes, seconds, versionLines } from '../format';
+import { formatBytes, seconds, shortPath, versionLines } from '../format';
 
 export const restore: Command = {
   name: 'restore',
-  summary: 'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction; then print the version',
-  usage: 'restore FILE [--dry-run] [--yes] [--json]',
+  summary:
+    'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction, keeping the schemas the backup lacks with their recorded state; then print the version',
+  usage: 'restore FILE | --latest [--dry-run] [--yes] [--json]',
+  flags: {
+    latest: { type: 'boolean', desc: 'the newest backup of the target database in BACKUP_DIR (as `backups` lists them)' },
+  },
   database: true,
   async run(ctx) {
-    const given = ctx.args.positionals[0];
-    if (!given) throw new UsageError('restore needs the backup FILE', 'e.g. migrate-tool restore backups/backup_maindb_20251212_101500.dump', 'NO_BACKUP_FILE');
     const c = connectionOf(ctx);
+    const given = await backupFile(ctx, c.database);
     const env = ctx.env; // pg_restore's own environment (PATH, locale, TLS files)
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {
+      const kept = await keptByRestore({ connection: c, archive, waitMs: engineOptions(ctx).waitMs, signal: ctx.signal });
       ctx.out.print(
         `Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
       );
+      if (kept.schemas.length) ctx.out.print(`  ${keptLine(kept, 'would keep')}`);
       ctx.out.data({
+        kept,
         dryRun: true,
         file: archive.file,
         bytes: archive.bytes,
@@ -50,14 +67,17 @@ export const restore: Command = {
     if (result.method === 'script') {
       const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
       ctx.out.print(
-        `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`,
+        newerThanServer(result.pgRestore, result.server)
+          ? `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`
+          : `  restored through pg_restore's SQL script and psql, so that the kept schemas' state and foreign keys go back in the same transaction${removed}`,
       );
     }
+    if (result.kept.schemas.length) ctx.out.note(`note: ${keptLine(result.kept, 'kept')}`);
     if (result.leftovers.length) {
       const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
       ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);
       ctx.out.note(
-        '  they were probably created after the backup (a later migration, a new tenant); drop them before the next `up`, or restore into an empty database for an exact copy',
+        '  they were probably created after the backup (by a later migration); drop them before the next `up`, or restore into an empty database for an exact copy',
       );
     }
     const version = await restoredVersion(ctx);
@@ -65,6 +85,43 @@ export const restore: Command = {
     return EXIT.ok;
   },
 };
+
+/** The FILE given, or with --latest the newest backup of this database; advice names BACKUP_DIR as it is here (/backups in the image). */
+async function backupFile(ctx: CommandContext, database: string): Promise<string> {
+  const given = ctx.args.positionals[0];
+  const dir = shortPath(resolve(ctx.config.backupDir));
+  const listed = `\`migrate-tool backups\` lists those in ${dir}`;
+  if (!boolFlag(ctx.args, 'latest')) {
+    if (given) return given;
+    throw new UsageError(
+      'restore needs the backup FILE, or --latest',
+      `e.g. migrate-tool restore ${join(dir, `backup_${database}_<YYYYMMDD_HHMMSS>.dump`)} (${listed})`,
+      'NO_BACKUP_FILE',
+    );
+  }
+  if (given) throw new UsageError(`restore takes a FILE or --latest, not both (${given})`, 'drop one of them');
+  const latest = await latestBackup(ctx.config.backupDir, database);
+  if (!latest)
+    throw new UsageError(
+      `No backup of ${database} in ${dir} (BACKUP_DIR)`,
+      `take one with \`migrate-tool backup\`, or give the FILE (${listed})`,
+      'NO_BACKUP_FILE',
+    );
+  return latest;
+}
+
+/** `kept 2 schemas not in the backup, with their data and recorded state: company_late, company_new` */
+function keptLine(k: Kept, verb: string): string {
+  const n = k.schemas.length;
+  const shown = k.schemas.slice(0, 10).join(', ') + (n > 10 ? `, and ${n - 10} more` : '');
+  const keys = k.foreignKeys.length
+    ? ` (and ${k.foreignKeys.length} foreign key${k.foreignKeys.length === 1 ? '' : 's'} into restored tables, checked again)`
+    : '';
+  return `${verb} ${n} schema${n === 1 ? '' : 's'} not in the backup, with their data and recorded state: ${shown}${keys}`;
+}
+
+const major = (version: string) => Number(version.split('.')[0]);
+const newerThanServer = (pgRestore: string, server: string) => major(pgRestore) > major(server);
 
 function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
   const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`]
