@@ -18,6 +18,8 @@ export {
   type AppliedEntry,
   type FailedEntry,
   type SkippedEntry,
+  type SchemaTiming,
+  type Direction,
 } from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
 export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';

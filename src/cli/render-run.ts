@@ -16,12 +16,17 @@ import { unknownVersionLines } from './format';
 import type { Output } from './output';
 import { cliFailure } from './advice';
 import { printFailureGroups, sortFailures } from './render-failures';
+import { RunProgress } from './progress';
+import { Tally } from './summary';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
 export function eventPrinter(out: Output): (e: Event) => void {
   let waitingShown = false;
-  let failed = 0;
+  const progress = new RunProgress();
   return (e) => {
+    const change = progress.onEvent(e);
+    if (change === 'changed') out.progress(() => progress.line());
+    if (change === 'ended') out.clearProgress();
     switch (e.type) {
       case 'migration:start': {
         const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
@@ -32,19 +37,12 @@ export function eventPrinter(out: Output): (e: Event) => void {
         else out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
         break;
       }
-      case 'schema:failed':
-        // Not printed one by one: the summary at the end groups them (1,000 schemas failing the
-        // same way are one entry there); the progress line counts them meanwhile.
-        failed++;
-        break;
+      // schema:failed is not printed one by one: the summary at the end groups them (1,000 schemas
+      // failing the same way are one entry there); the progress line counts them meanwhile.
       case 'retry':
         out.note(
           `  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`,
         );
-        break;
-      case 'progress':
-        if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}${failed ? `, ${failed} failed` : ''}`);
-        if (e.done === e.total) out.clearProgress();
         break;
       case 'lock:waiting':
         out.note(`Waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
@@ -138,6 +136,7 @@ export async function runAndReport(
   operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
   extra: Pick<RunOptions, 'refuse'> = {},
 ): Promise<ExitCode> {
+  const started = performance.now();
   const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
     ...extra,
     steps,
@@ -145,7 +144,10 @@ export async function runAndReport(
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
     // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
-    if (error instanceof PartialRunError) printRunResult(error.result, ctx.out);
+    if (error instanceof PartialRunError) {
+      printRunResult(error.result, ctx.out);
+      printSummary([{ result: error.result }], ctx.out, performance.now() - started);
+    }
     throw error;
   });
   // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
@@ -155,5 +157,13 @@ export async function runAndReport(
     return EXIT.ok;
   }
   printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares);
+  printSummary([{ result: outcome.result }], ctx.out, performance.now() - started);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
+}
+
+/** The closing summary of one run or of many (a fleet's targets): nothing when nothing was to do, where `no change` said it. */
+export function printSummary(runs: Array<{ result: RunResult; target?: string }>, out: Output, ms: number): void {
+  const tally = new Tally();
+  for (const r of runs) tally.add(r.result, r.target);
+  if (!tally.empty) for (const line of tally.lines(ms)) out.closing(line);
 }

@@ -132,6 +132,16 @@ export interface RunResult {
   failed: FailedEntry[];
   skipped: SkippedEntry[];
   interrupted: boolean;
+  /**
+   * Each schema that ran something, with the time its work took in this run (its transactions,
+   * summed; a chain's migrations share one): the slowest are named in the CLI's summary.
+   */
+  timings?: SchemaTiming[];
+}
+
+export interface SchemaTiming {
+  schema: string;
+  ms: number;
 }
 
 export function resolved(o: EngineOptions) {

@@ -18,6 +18,7 @@ import { dirtyAdvice, type Plan, type PlanStep } from './plan';
 export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
   const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false };
   const segments = segment(plan.steps);
+  const spent = new Map<string, number>();
   let stopReason: string | undefined;
 
   for (const [i, seg] of segments.entries()) {
@@ -36,9 +37,11 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       })
       .map(({ schema, items }) => ({ schema, items: units(items) }));
     let finished = 0;
+    // The total is known before the first schema ends: a log can say 0/2000 while the first ones run.
+    o.emit({ type: 'progress', done: 0, total: chains.length });
     const perTenant = await runPerTenant(chains, {
       concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
-      runOne: (schema, unit: PlanStep[]) => runOne(schema, unit, plan, o, workers),
+      runOne: (schema, unit: PlanStep[]) => runOne(schema, unit, plan, o, workers, spent),
       signal: o.signal,
       failFast: o.failFast,
       onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
@@ -55,6 +58,7 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
     }
   }
   result.interrupted = Boolean(o.signal?.aborted);
+  result.timings = [...spent].map(([schema, ms]) => ({ schema, ms }));
   if (result.interrupted) o.emit({ type: 'interrupted' });
   return result;
 }
@@ -64,13 +68,15 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
  * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
-async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number[]> {
+async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections, spent: Map<string, number>): Promise<number[]> {
   const first = unit[0]!.migration;
   const transactional = !(plan.direction === 'up' ? first.up : first.down!).noTransaction;
   let client: pg.Client | undefined;
   let broken = false;
+  let started: number | undefined;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
+    started = performance.now();
     const ms = transactional
       ? await runChain(
           client,
@@ -97,6 +103,7 @@ async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved,
     });
     throw error;
   } finally {
+    if (started !== undefined) spent.set(schema, (spent.get(schema) ?? 0) + Math.round(performance.now() - started));
     if (client) workers.release(client, broken);
   }
 }
