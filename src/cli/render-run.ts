@@ -104,7 +104,9 @@ function listSchemas(schemas: string[]): string {
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport): void {
+/** The result, with the run's summary (given its wall time) just before the closing line, which stays last. */
+export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport, elapsedMs?: number): void {
+  const summary = () => elapsedMs !== undefined && printSummary([{ result: run }], o, elapsedMs);
   const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
@@ -122,9 +124,11 @@ export function printRunResult(run: RunResult, o: Output, unknownVersions: strin
     if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; re-run to retry exactly what is missing`);
     const schemas = new Set(result.failed.map((f) => f.schema)).size;
     const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
+    summary();
     o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`);
     return;
   }
+  summary();
   if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
   o.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
 }
@@ -144,10 +148,7 @@ export async function runAndReport(
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
     // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
-    if (error instanceof PartialRunError) {
-      printRunResult(error.result, ctx.out);
-      printSummary([{ result: error.result }], ctx.out, performance.now() - started);
-    }
+    if (error instanceof PartialRunError) printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
     throw error;
   });
   // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
@@ -156,8 +157,7 @@ export async function runAndReport(
     printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares);
-  printSummary([{ result: outcome.result }], ctx.out, performance.now() - started);
+  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }
 
