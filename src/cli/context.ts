@@ -1,6 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions } from '../index';
+import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -17,6 +17,8 @@ export interface CommandContext {
   /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
   env: Record<string, string | undefined>;
   ask(question: string): Promise<string>;
+  /** Over a fleet: each target's `up`/`down` result, for the summary of the whole fleet. */
+  onResult?: (result: RunResult) => void;
 }
 
 export interface Command {

@@ -3,8 +3,9 @@
 // (redrawn on a terminal, a line every --progress-interval seconds in a log).
 import type { Event } from '../index';
 import { count, duration } from './format';
+import type { Output } from './output';
 
-export type ProgressChange = 'changed' | 'ended';
+type ProgressChange = 'changed' | 'ended';
 
 export class RunProgress {
   private versions: string[] = [];
@@ -19,6 +20,11 @@ export class RunProgress {
   private fresh = true;
 
   constructor(private readonly now: () => number = () => performance.now()) {}
+
+  /** A fan-out is under way. */
+  get active(): boolean {
+    return this.running;
+  }
 
   /** Takes an event; says whether the line changed, or the fan-out ended (the line goes away). */
   onEvent(e: Event): ProgressChange | undefined {
@@ -49,8 +55,8 @@ export class RunProgress {
   line(): string {
     const elapsed = this.now() - this.startedAt;
     const doing = `${this.direction === 'up' ? 'applying' : 'rolling back'} ${this.versionLabel()}`;
-    if (this.scope === 'global') return `  public: ${doing}, ${duration(elapsed)} so far`;
-    const parts = [`  tenant schemas: ${count(this.done)}/${count(this.total)} in ${duration(elapsed)}`];
+    if (this.scope === 'global') return `public: ${doing}, ${duration(elapsed)} so far`;
+    const parts = [`tenant schemas: ${count(this.done)}/${count(this.total)} in ${duration(elapsed)}`];
     if (this.failed) parts.push(`${count(this.failed)} failed`);
     // A rate needs something done; before that, the ETA would be a guess.
     if (this.done > 0 && elapsed > 0) {
@@ -66,5 +72,28 @@ export class RunProgress {
     if (!first) return 'migrations';
     if (this.versions.length === 1) return first;
     return `${first.split(' ')[0]}..${last!.split(' ')[0]} (${this.versions.length} versions)`;
+  }
+}
+
+/** The progress of one run, or of several at once (a rollout's targets: `[eu-1] ...`, side by side), on one Output. */
+export class ProgressBoard {
+  private readonly runs = new Map<string, RunProgress>();
+
+  constructor(
+    private readonly out: Output,
+    private readonly named = false,
+  ) {}
+
+  onEvent(e: Event, name = ''): void {
+    let run = this.runs.get(name);
+    if (!run) this.runs.set(name, (run = new RunProgress()));
+    if (!run.onEvent(e)) return;
+    if (![...this.runs.values()].some((r) => r.active)) return this.out.clearProgress();
+    this.out.progress(() =>
+      [...this.runs]
+        .filter(([, r]) => r.active)
+        .map(([n, r]) => `  ${this.named ? `[${n}] ` : ''}${r.line()}`)
+        .join(' | '),
+    );
   }
 }

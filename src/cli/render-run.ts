@@ -16,17 +16,15 @@ import { unknownVersionLines } from './format';
 import type { Output } from './output';
 import { cliFailure } from './advice';
 import { printFailureGroups, sortFailures } from './render-failures';
-import { RunProgress } from './progress';
+import { ProgressBoard } from './progress';
 import { Tally } from './summary';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
 export function eventPrinter(out: Output): (e: Event) => void {
   let waitingShown = false;
-  const progress = new RunProgress();
+  const progress = new ProgressBoard(out);
   return (e) => {
-    const change = progress.onEvent(e);
-    if (change === 'changed') out.progress(() => progress.line());
-    if (change === 'ended') out.clearProgress();
+    progress.onEvent(e);
     switch (e.type) {
       case 'migration:start': {
         const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
@@ -148,7 +146,10 @@ export async function runAndReport(
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
     // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
-    if (error instanceof PartialRunError) printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
+    if (error instanceof PartialRunError) {
+      printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
+      ctx.onResult?.(error.result);
+    }
     throw error;
   });
   // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
@@ -158,6 +159,7 @@ export async function runAndReport(
     return EXIT.ok;
   }
   printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started);
+  ctx.onResult?.(outcome.result);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }
 
