@@ -100,6 +100,17 @@ describe('progress in a log (no terminal)', () => {
     expect(none.stdout).toContain('Summary: 5 schemas migrated');
   });
 
+  test("a staged rollout's waves write their progress too", async ({ db, dir }) => {
+    const env = await slowProject(db, dir, eight);
+    const r = await runCli(['up', '--waves', '4', '--progress-interval', '0.1', '--concurrency', '1'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^ {2}tenant schemas: \d\/4 in [\d.]+ s, [\d.]+ schemas\/s, ETA [\d.]+ s, applying/m);
+    expect(r.stdout).not.toContain('tenant schemas:');
+    expect(r.stdout).toMatch(
+      /^Summary: 9 schemas migrated, 0 failed, 0 skipped; 17 migrations applied; [\d.]+ s in all\nSlowest schemas: .*\nRollout complete!/m,
+    );
+  });
+
   test.skipIf(Boolean(skip))(notRun("backup's progress goes to the log too", skip), async ({ db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
     const w = await wrappers(dir, { delay: 0.8 });
