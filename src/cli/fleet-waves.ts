@@ -76,7 +76,11 @@ export async function rolloutUp(
     );
   }
   if (spec.pause && !rc.interactive)
-    throw new UsageError('--pause needs a terminal to ask on; nothing was changed', 'run it on a terminal, or drop --pause', 'NO_TTY');
+    throw new UsageError(
+      '--pause needs a terminal to ask on; nothing was changed',
+      'run it on a terminal; without one (a job), use --soak and --gate instead of --pause',
+      'NO_TTY',
+    );
   const started = performance.now();
   const progress = new ProgressBoard(out, fleet);
   const gates = new Map<string, GateRecord>();
