@@ -18,7 +18,6 @@ export {
   type AppliedEntry,
   type FailedEntry,
   type SkippedEntry,
-  type SchemaTiming,
   type Direction,
 } from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';

@@ -32,7 +32,7 @@ export class Tally {
     for (const d of result.done) this.done.add(name(d.schema));
     for (const f of result.failed) this.failed.add(name(f.schema));
     for (const s of result.skipped) this.skipped.add(name(s.schema));
-    for (const t of result.timings ?? []) this.times.set(name(t.schema), (this.times.get(name(t.schema)) ?? 0) + t.ms);
+    for (const [schema, ms] of result.timing?.schemaMs ?? []) this.times.set(name(schema), (this.times.get(name(schema)) ?? 0) + ms);
   }
 
   get empty(): boolean {
@@ -46,7 +46,7 @@ export class Tally {
     const slowest = [...this.times]
       .sort((a, b) => b[1] - a[1])
       .slice(0, SLOWEST)
-      .map(([schema, t]) => ({ schema, ms: t }));
+      .map(([schema, t]) => ({ schema, ms: Math.round(t) }));
     return { migrated: migrated.length, failed: this.failed.size, skipped: skipped.length, applied: this.applied, ms: Math.round(ms), slowest };
   }
 

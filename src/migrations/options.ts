@@ -132,16 +132,24 @@ export interface RunResult {
   failed: FailedEntry[];
   skipped: SkippedEntry[];
   interrupted: boolean;
-  /**
-   * Each schema that ran something, with the time its work took in this run (its transactions,
-   * summed; a chain's migrations share one): the slowest are named in the CLI's summary.
-   */
-  timings?: SchemaTiming[];
+  /** How long each stage and each schema took (runner.ts); absent where no fan-out ran (a sign-up's chain). */
+  timing?: RunTiming;
 }
 
-export interface SchemaTiming {
-  schema: string;
+/** A stage is a global migration, or consecutive tenant migrations fanned out over the schemas. */
+export interface StageTiming {
+  scope: Scope;
+  versions: string[];
+  /** Schemas whose chain ran in this stage (started, whatever its end). */
+  schemas: number;
+  /** Wall time of the stage. */
   ms: number;
+}
+
+export interface RunTiming {
+  stages: StageTiming[];
+  /** Per schema: the time its chains took in this run, all stages together (wall time, ms). */
+  schemaMs: Map<string, number>;
 }
 
 export function resolved(o: EngineOptions) {

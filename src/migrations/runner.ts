@@ -12,13 +12,13 @@ import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fano
 import { MAX_SAVEPOINTS, runChain } from './chain';
 import { MigrationFailure, runMigration } from './execute';
 import type { Migration } from './files';
-import type { FailedEntry, Resolved, RunResult } from './options';
+import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
 import { dirtyAdvice, type Plan, type PlanStep } from './plan';
 
 export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
-  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false };
+  const timing: RunTiming = { stages: [], schemaMs: new Map() };
+  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
   const segments = segment(plan.steps);
-  const spent = new Map<string, number>();
   let stopReason: string | undefined;
 
   for (const [i, seg] of segments.entries()) {
@@ -36,17 +36,22 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
         return !failedIn.has(schema);
       })
       .map(({ schema, items }) => ({ schema, items: units(items) }));
-    let finished = 0;
     // The total is known before the first schema ends: a log can say 0/2000 while the first ones run.
     o.emit({ type: 'progress', done: 0, total: chains.length });
+
+    let finished = 0;
+    const started = performance.now();
     const perTenant = await runPerTenant(chains, {
       concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
-      runOne: (schema, unit: PlanStep[]) => runOne(schema, unit, plan, o, workers, spent),
+      runOne: (schema, unit: PlanStep[]) => timed(timing.schemaMs, schema, () => runOne(schema, unit, plan, o, workers)),
       signal: o.signal,
       failFast: o.failFast,
       onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
     });
     for (const tenant of perTenant) collect(result, tenant);
+    const ran = perTenant.filter((t) => t.results.some((r) => r.status !== 'NotExecuted')).length;
+    const scope = seg[0]!.migration.scope;
+    if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
 
     const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
     if (o.signal?.aborted) stopReason = 'interrupted';
@@ -58,7 +63,6 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
     }
   }
   result.interrupted = Boolean(o.signal?.aborted);
-  result.timings = [...spent].map(([schema, ms]) => ({ schema, ms }));
   if (result.interrupted) o.emit({ type: 'interrupted' });
   return result;
 }
@@ -68,15 +72,13 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
  * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
-async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections, spent: Map<string, number>): Promise<number[]> {
+async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number[]> {
   const first = unit[0]!.migration;
   const transactional = !(plan.direction === 'up' ? first.up : first.down!).noTransaction;
   let client: pg.Client | undefined;
   let broken = false;
-  let started: number | undefined;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-    started = performance.now();
     const ms = transactional
       ? await runChain(
           client,
@@ -103,7 +105,6 @@ async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved,
     });
     throw error;
   } finally {
-    if (started !== undefined) spent.set(schema, (spent.get(schema) ?? 0) + Math.round(performance.now() - started));
     if (client) workers.release(client, broken);
   }
 }
@@ -146,6 +147,16 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
 
 function skip(result: RunResult, schema: string, steps: PlanStep[], reason: string) {
   for (const { migration } of steps) result.skipped.push({ schema, version: migration.version, reason });
+}
+
+/** Runs `fn`, adding its wall time to `schema`'s total, whether it succeeds or throws. */
+async function timed<T>(totals: Map<string, number>, schema: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    totals.set(schema, (totals.get(schema) ?? 0) + performance.now() - started);
+  }
 }
 
 /** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
