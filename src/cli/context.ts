@@ -8,6 +8,8 @@ export interface CommandContext {
   args: ParsedArgs;
   config: Config;
   out: Output;
+  /** Over a fleet: each target's `up`/`down` result, for the summary of the whole fleet. */
+  onResult?: (result: RunResult) => void;
   /** Aborted by the first Ctrl-C/SIGTERM: start nothing new. */
   signal: AbortSignal;
   /** Aborted by the second: cancel what runs. */
@@ -17,8 +19,6 @@ export interface CommandContext {
   /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
   env: Record<string, string | undefined>;
   ask(question: string): Promise<string>;
-  /** Over a fleet: each target's `up`/`down` result, for the summary of the whole fleet. */
-  onResult?: (result: RunResult) => void;
 }
 
 export interface Command {
