@@ -12,7 +12,7 @@ import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { pgDumpSkipReason, wrappers } from '../backup/support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
-const hasScript = spawnSync('script', ['--version']).status === 0;
+const scriptMissing = spawnSync('script', ['--version']).status === 0 ? undefined : '`script` (a pseudo-terminal) is not installed: apt-get install bsdutils';
 
 /** BASIC with a tenant migration that takes a while in each schema, so that a run lasts long enough to report on. */
 const SLOW = { ...BASIC, 'tenant/20250101000100_employees.up.sql': `${BASIC['tenant/20250101000100_employees.up.sql']}\nSELECT pg_sleep(0.15);` };
@@ -123,8 +123,8 @@ describe('progress in a log (no terminal)', () => {
 });
 
 describe('progress on a terminal', () => {
-  test.skipIf(!hasScript)(
-    'is redrawn in place with the rate and the ETA (a pseudo-terminal from `script`; skipped where `script` is missing)',
+  test.skipIf(Boolean(scriptMissing))(
+    notRun('is redrawn in place with the rate and the ETA (a pseudo-terminal from `script`)', scriptMissing),
     async ({ db, dir }) => {
       const env = { PATH: process.env.PATH ?? '', ...(await slowProject(db, dir, ['company_a', 'company_b', 'company_c'])) };
       const r = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} up --concurrency 1`, '/dev/null'], { env, encoding: 'utf8' });
