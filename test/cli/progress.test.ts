@@ -10,6 +10,7 @@ import { BIN, envFor, runCli } from '../support/cli';
 import { notRun } from '../support/not-run';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { pgDumpSkipReason, wrappers } from '../backup/support';
+import { targetsFileFor } from '../fleet/support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 const scriptMissing = spawnSync('script', ['--version']).status === 0 ? undefined : '`script` (a pseudo-terminal) is not installed: apt-get install bsdutils';
@@ -109,6 +110,17 @@ describe('progress in a log (no terminal)', () => {
     expect(r.stdout).toMatch(
       /^Summary: 9 schemas migrated, 0 failed, 0 skipped; 17 migrations applied; [\d.]+ s in all\nSlowest schemas: .*\nRollout complete!/m,
     );
+  });
+
+  test("over a targets file each target's progress lines carry its name", async ({ db, dir }) => {
+    const env = await slowProject(db, dir, eight.slice(0, 4));
+    const { file, env: fleetEnv } = await targetsFileFor(dir, [['eu-1', db]]);
+    const r = await runCli(['up', '--targets', file, '--progress-interval', '0.1', '--concurrency', '1'], {
+      env: { ...fleetEnv, MIGRATIONS_DIR: env.MIGRATIONS_DIR },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^\[eu-1\] {3}tenant schemas: \d\/4 in [\d.]+ s, [\d.]+ schemas\/s, ETA/m);
+    expect(r.stdout).not.toContain('tenant schemas:');
   });
 
   test.skipIf(Boolean(skip))(notRun("backup's progress goes to the log too", skip), async ({ db, dir }) => {

@@ -3,11 +3,11 @@
 // summary that ends a rollout and a fleet run.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { envFor, runCli } from '../support/cli';
+import { collect, envFor, runCli, spawnCli } from '../support/cli';
 import { createDatabase, type TestDatabase } from '../support/db';
 import { describe, expect, test } from '../support/fixtures';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
-import { fleetDoc } from './support';
+import { fleetDoc, targetsFileFor } from './support';
 
 const SCHEMAS = ['company_1', 'company_2', 'company_3', 'company_4', 'company_5'];
 
@@ -19,19 +19,6 @@ async function project(db: TestDatabase, dir: string) {
 async function migrated(db: TestDatabase): Promise<string[]> {
   const r = await db.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'employees' ORDER BY 1");
   return (r as { rows: Array<{ table_schema: string }> }).rows.map((row) => row.table_schema);
-}
-
-/** A targets file naming these databases, the password (if any) only by reference. */
-async function targetsFile(dir: string, dbs: Array<[string, TestDatabase]>, rollout?: Record<string, unknown>) {
-  const file = join(dir, 'targets.json');
-  const targets = dbs.map(([name, db]) => {
-    const u = new URL(db.url);
-    if (u.password) u.password = 'PW_REF';
-    return { name, url: u.toString().replace('PW_REF', '${GATES_PW}') };
-  });
-  await writeFile(file, JSON.stringify({ targets, ...(rollout ? { rollout } : {}) }));
-  const password = new URL(dbs[0]![1].url).password;
-  return { file, env: { GATES_PW: password ? decodeURIComponent(password) : 'unused' } };
 }
 
 describe('a rollout gate', () => {
@@ -102,13 +89,29 @@ describe('a rollout gate', () => {
     expect(ms).toBeGreaterThanOrEqual(1200);
   });
 
+  test('SIGTERM during a soak stops the rollout there (exit 1, interrupted); the gate never runs', async ({ db, dir }) => {
+    const env = await project(db, dir);
+    const ran = join(dir, 'gate-ran');
+    const child = spawnCli(['up', '--canary', '1', '--soak', '1h', '--gate', `touch ${ran}`], { env });
+    let stdout = '';
+    child.stdout!.on('data', (d) => (stdout += d));
+    const done = collect(child);
+    while (!stdout.includes('Soaking 1 h 00 min after canary')) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const r = await done;
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Rollout stopped after canary (interrupted)');
+    await expect(readFile(ran)).rejects.toThrow();
+    expect(await migrated(db)).toEqual(['company_1']);
+  });
+
   test('a bad --soak is refused (exit 2) before anything runs; so is a bad soak or gate in the targets file', async ({ db, dir }) => {
     const env = await project(db, dir);
     const flag = await runCli(['up', '--canary', '1', '--soak', 'a while'], { env });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: --soak must be a duration like 30s, 10m or 1h (got "a while")');
 
-    const bad = await targetsFile(dir, [['one', db]], { soak: 'soon', gate: 7 });
+    const bad = await targetsFileFor(dir, [['one', db]], { soak: 'soon', gate: 7 });
     const file = await runCli(['up', '--targets', bad.file], { env: { ...bad.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR } });
     expect(file.code).toBe(2);
     expect(file.stderr).toContain('rollout: "soak" must be a duration like "30s", "10m" or "1h"');
@@ -121,7 +124,7 @@ describe('a rollout gate', () => {
     const other = await createDatabase();
     try {
       await createTenants(other, 'company_x');
-      const gated = await targetsFile(dir, [['one', db]], { canary: 1, soak: 0.1, gate: 'echo "stage $MIGRATE_ROLLOUT_STAGE refused"; exit 9' });
+      const gated = await targetsFileFor(dir, [['one', db]], { canary: 1, soak: 0.1, gate: 'echo "stage $MIGRATE_ROLLOUT_STAGE refused"; exit 9' });
       const r = await runCli(['up', '--targets', gated.file], { env: { ...gated.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR } });
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('Soaking 0.1 s after canary, then the gate...');
@@ -129,7 +132,7 @@ describe('a rollout gate', () => {
       expect(r.stdout).toContain('(its gate failed)');
       expect(r.stdout).toMatch(/^Summary: 2 schemas migrated, 0 failed, 0 skipped; 3 migrations applied/m);
 
-      const fleet = await targetsFile(dir, [
+      const fleet = await targetsFileFor(dir, [
         ['one', db],
         ['two', other],
       ]);
