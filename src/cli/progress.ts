@@ -61,7 +61,7 @@ export class RunProgress {
     // A rate needs something done; before that, the ETA would be a guess.
     if (this.done > 0 && elapsed > 0) {
       const perSecond = (this.done * 1000) / elapsed;
-      parts.push(`${perSecond >= 10 ? Math.round(perSecond) : perSecond.toFixed(1)} schemas/s`);
+      parts.push(rate(perSecond));
       parts.push(`ETA ${duration(((this.total - this.done) * 1000) / perSecond)}`);
     }
     return `${parts.join(', ')}, ${doing}`;
@@ -73,6 +73,13 @@ export class RunProgress {
     if (this.versions.length === 1) return first;
     return `${first.split(' ')[0]}..${last!.split(' ')[0]} (${this.versions.length} versions)`;
   }
+}
+
+/** Schemas per second, or per minute when slower than one a second (a stalled run reads 0.5/min, not 0.0/s). */
+function rate(perSecond: number): string {
+  if (perSecond >= 10) return `${Math.round(perSecond)} schemas/s`;
+  if (perSecond >= 1) return `${perSecond.toFixed(1)} schemas/s`;
+  return `${(perSecond * 60).toFixed(1)} schemas/min`;
 }
 
 /** The progress of one run, or of several at once (a rollout's targets: `[eu-1] ...`, side by side), on one Output. */

@@ -28,6 +28,8 @@ describe('the progress line', () => {
     p.onEvent({ type: 'schema:failed', direction: 'up', schema: 'company_x', version: '20250101000100', error: 'boom' });
     p.onEvent({ type: 'progress', done: 4, total: 10 });
     expect(p.line()).toBe('tenant schemas: 4/10 in 2.0 s, 1 failed, 2.0 schemas/s, ETA 3.0 s, applying 20250101000100..20250101000200 (2 versions)');
+    now = 62_000;
+    expect(p.line()).toContain('4/10 in 1 min 02 s, 1 failed, 3.9 schemas/min, ETA 1 min 33 s');
     expect(p.onEvent({ type: 'progress', done: 10, total: 10 })).toBe('ended');
     expect(p.active).toBe(false);
 
