@@ -58,8 +58,9 @@ export function tenantsLine(t: TenantsSummary): string {
 /** A time span as a log reads it: `4.2 s`, `34 s`, `2 min 05 s`, `1 h 02 min`. */
 export function duration(ms: number): string {
   const s = ms / 1000;
-  if (s < 10) return `${s.toFixed(1)} s`;
-  if (s < 60) return `${Math.round(s)} s`;
+  // Compared after rounding, so 9.98 s reads `10 s`, not `10.0 s`, and 59.7 s `1 min 00 s`.
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  if (Math.round(s) < 60) return `${Math.round(s)} s`;
   const two = (n: number) => String(n).padStart(2, '0');
   const whole = Math.round(s);
   if (whole < 3600) return `${Math.floor(whole / 60)} min ${two(whole % 60)} s`;

@@ -102,6 +102,6 @@ describe('durations', () => {
   });
 
   it('prints a span as a log reads it', () => {
-    expect([4200, 34_000, 125_000, 3_720_000].map(duration)).toEqual(['4.2 s', '34 s', '2 min 05 s', '1 h 02 min']);
+    expect([4200, 9980, 34_000, 59_700, 125_000, 3_720_000].map(duration)).toEqual(['4.2 s', '10 s', '34 s', '1 min 00 s', '2 min 05 s', '1 h 02 min']);
   });
 });
