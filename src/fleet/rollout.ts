@@ -52,6 +52,14 @@ export interface RolloutHooks extends FleetOptions {
   fleet?: boolean;
 }
 
+/** Why the rollout stops after this stage, if it does: the stage failed, or the gate after it did. */
+async function stopAfter(done: Stage, hooks: RolloutHooks): Promise<RolloutReport['stopped']> {
+  const passed = done.ok && (!hooks.afterStage || (await hooks.afterStage(done)));
+  if (hooks.signal?.aborted) return 'interrupted';
+  if (!passed) return done.ok ? 'gate' : 'failed';
+  return undefined;
+}
+
 export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: RolloutHooks = {}): Promise<RolloutReport> {
   const byName = new Map(all.map((t) => [t.target.name, t]));
   // The candidates are read first, from every target: the plan is made before anything runs.
@@ -90,14 +98,6 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
     if (stopped) return { ...report, stopped };
   }
   return report;
-}
-
-/** Why the rollout stops after this stage, if it does: the stage failed, or the gate after it did. */
-async function stopAfter(done: Stage, hooks: RolloutHooks): Promise<RolloutReport['stopped']> {
-  const passed = done.ok && (!hooks.afterStage || (await hooks.afterStage(done)));
-  if (hooks.signal?.aborted) return 'interrupted';
-  if (!passed) return done.ok ? 'gate' : 'failed';
-  return undefined;
 }
 
 async function stage(label: string, items: WaveItem[], targets: RolloutTarget[], hooks: RolloutHooks, allowed: number, tenantOnly: boolean): Promise<Stage> {
