@@ -18,6 +18,7 @@ export {
   type AppliedEntry,
   type FailedEntry,
   type SkippedEntry,
+  type Direction,
 } from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
 export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';
@@ -79,7 +80,7 @@ export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
 export { DriftError } from './drift/error';
 export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
 export { differenceLines } from './db/catalog-differences';
-export { loadTargetsFile, parseTargets, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
+export { loadTargetsFile, parseTargets, durationMs, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
 export { selectTargets, overFleet, DEFAULT_TARGETS_CONCURRENCY, type FleetOptions, type TargetOutcome } from './fleet/run';
 export { planRollout, parseCanary, type WaveItem, type RolloutPlan, type Candidates } from './fleet/waves';
 export { rollout, type RolloutTarget, type RolloutReport, type RolloutHooks, type Stage, type StageRun } from './fleet/rollout';

@@ -3,6 +3,7 @@
 //   migrate-tool -action=up -steps=2 -tenant=company_x
 // A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
 import { UsageError, DEFAULTS } from '../index';
+import { DEFAULT_PROGRESS_INTERVAL_S } from './output';
 
 export type FlagType = 'boolean' | 'string' | 'optional-string';
 
@@ -45,6 +46,11 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   targets: { type: 'string', value: 'FILE', desc: 'run over every database of a targets file (or set MIGRATE_TARGETS)' },
   target: { type: 'string', value: 'NAME', desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu' },
   'targets-concurrency': { type: 'string', value: 'N', desc: 'targets worked on at once (default 2; one at a time per server)' },
+  'progress-interval': {
+    type: 'string',
+    value: 'S',
+    desc: `without a terminal (a log), a progress line on stderr every S seconds (default ${DEFAULT_PROGRESS_INTERVAL_S}; 0: none)`,
+  },
 };
 
 /** The command named by the first positional or by --action, found before flags are checked. */
@@ -153,4 +159,16 @@ export function durationArg(value: string | undefined, what: string): number | u
     );
   }
   return ms;
+}
+
+/** `--progress-interval S` in ms: seconds, fractions allowed (tests and impatient logs), 0 for none. */
+export function progressIntervalArg(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_PROGRESS_INTERVAL_S * 1000;
+  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(value))
+    throw new UsageError(
+      `--progress-interval must be a number of seconds, like 5 or 0.5 (got "${value}")`,
+      'write e.g. --progress-interval=30, or --progress-interval=0 for no progress line',
+      'BAD_PROGRESS_INTERVAL',
+    );
+  return Math.ceil(Number(value) * 1000);
 }

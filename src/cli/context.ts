@@ -1,6 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions } from '../index';
+import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -8,6 +8,8 @@ export interface CommandContext {
   args: ParsedArgs;
   config: Config;
   out: Output;
+  /** Over a fleet: each target's `up`/`down` result, for the summary of the whole fleet. */
+  onResult?: (result: RunResult) => void;
   /** Aborted by the first Ctrl-C/SIGTERM: start nothing new. */
   signal: AbortSignal;
   /** Aborted by the second: cancel what runs. */

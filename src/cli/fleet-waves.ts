@@ -1,11 +1,28 @@
 // `up --canary LIST --waves N|P%` (or the targets file's `rollout`): a staged rollout, over a
 // fleet or one database, reported stage by stage. The plan is made and every refusal found
 // before the first stage starts.
-import { EXIT, parseCanary, rollout, UsageError, type EngineEvent, type ExitCode, type RolloutSpec, type RunResult, type Stage, type Target } from '../index';
+import {
+  durationMs,
+  EXIT,
+  parseCanary,
+  rollout,
+  UsageError,
+  type EngineEvent,
+  type ExitCode,
+  type RolloutReport,
+  type RolloutSpec,
+  type RunResult,
+  type Stage,
+  type Target,
+} from '../index';
 import { boolFlag, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { FleetOptions } from '../index';
+import { duration } from './format';
+import { soakAndGate, type GateRecord } from './gate';
 import type { Output } from './output';
+import { ProgressBoard } from './progress';
+import { printSummary } from './render-run';
 
 export interface RolloutContext {
   args: ParsedArgs;
@@ -13,6 +30,8 @@ export interface RolloutContext {
   interactive: boolean;
   ask(question: string): Promise<string>;
   signal: AbortSignal;
+  /** The environment the gate command runs with. */
+  env: Record<string, string | undefined>;
 }
 
 /** The rollout asked for by flags (which win) or the targets file; undefined for a plain `up`. */
@@ -21,13 +40,22 @@ export function rolloutFromArgs(args: ParsedArgs, fromFile?: RolloutSpec): Rollo
   const waves = stringFlag(args, 'waves');
   const budget = stringFlag(args, 'failure-budget');
   const pause = boolFlag(args, 'pause');
-  if (!fromFile && canary === undefined && waves === undefined && budget === undefined && !pause) return undefined;
+  const soak = stringFlag(args, 'soak');
+  const gate = stringFlag(args, 'gate');
+  if (!fromFile && [canary, waves, budget, soak, gate].every((v) => v === undefined) && !pause) return undefined;
+  const soakMs = soak === undefined ? undefined : durationMs(soak);
+  if (soak !== undefined && soakMs === undefined)
+    throw new UsageError(`--soak must be a duration like 30s, 10m or 1h (got "${soak}")`, 'write e.g. --soak=10m; nothing was changed', 'BAD_ROLLOUT');
+  if (gate !== undefined && !gate.trim())
+    throw new UsageError('--gate needs a shell command', 'write e.g. --gate "curl -fsS http://app/health"', 'BAD_ROLLOUT');
   return {
     ...fromFile,
     ...(canary !== undefined ? { canary: parseCanary(canary) } : {}),
     ...(waves !== undefined ? { waves } : {}),
     ...(budget !== undefined ? { failureBudget: budget } : {}),
     ...(pause ? { pause } : {}),
+    ...(soakMs !== undefined ? { soakMs } : {}),
+    ...(gate !== undefined ? { gate } : {}),
   };
 }
 
@@ -48,8 +76,16 @@ export async function rolloutUp(
     );
   }
   if (spec.pause && !rc.interactive)
-    throw new UsageError('--pause needs a terminal to ask on; nothing was changed', 'run it on a terminal, or drop --pause', 'NO_TTY');
+    throw new UsageError(
+      '--pause needs a terminal to ask on; nothing was changed',
+      'run it on a terminal; without one (a job), use --soak and --gate instead of --pause',
+      'NO_TTY',
+    );
+  const started = performance.now();
+  const progress = new ProgressBoard(out, fleet);
+  const gates = new Map<string, GateRecord>();
   const onEvent = (name: string) => (e: EngineEvent) => {
+    progress.onEvent(e, name);
     if (e.type === 'lock:waiting') out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
     if (e.type === 'concurrency:capped') out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
   };
@@ -61,6 +97,7 @@ export async function rolloutUp(
       fleet,
       dryRun: boolFlag(args, 'dry-run'),
       onStage: (s) => printStage(s, out, fleet),
+      afterStage: spec.soakMs || spec.gate ? soakAndGate(spec, { out, env: rc.env, signal: rc.signal }, gates) : undefined,
       beforeWave: spec.pause
         ? async (next) => /^y(es)?$/i.test((await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)).trim())
         : undefined,
@@ -73,6 +110,10 @@ export async function rolloutUp(
     out.data({ dryRun: true, rollout: plan, targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })) });
     out.print(`Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`);
     plan.waves.forEach((w, i) => out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`));
+    if (spec.soakMs || spec.gate)
+      out.print(
+        `  after each stage: ${[spec.soakMs ? `soak ${duration(spec.soakMs)}` : '', spec.gate ? 'run the gate (exit 0 goes on)' : ''].filter(Boolean).join(', then ')}`,
+      );
     return report.unreadable.length ? EXIT.failed : EXIT.ok;
   }
   const totals = new Map(targets.map((t) => [t.name, { name: t.name, applied: [] as unknown[], failed: [] as unknown[], errors: [] as string[] }]));
@@ -86,16 +127,25 @@ export async function rolloutUp(
   for (const u of report.unreadable) totals.get(u.target)!.errors.push((u.error as Error).message);
   out.data({
     rollout: plan,
-    stages: report.stages.map((s) => ({ label: s.label, ok: s.ok, failed: s.failed, allowed: s.allowed, schemas: s.schemas.map(where) })),
+    stages: report.stages.map((s) => ({
+      label: s.label,
+      ok: s.ok,
+      failed: s.failed,
+      allowed: s.allowed,
+      schemas: s.schemas.map(where),
+      ...(gates.has(s.label) ? { gate: gates.get(s.label) } : {}),
+    })),
     targets: [...totals.values()].map(({ errors, ...t }) => ({ ...t, ...(errors.length ? { error: errors.join('; ') } : {}) })),
     ...(report.stopped ? { stopped: report.stopped } : {}),
   });
   const schemas = report.stages.reduce((n, s) => n + s.schemas.length, 0);
   const failed = [...totals.values()].some((t) => t.failed.length || t.errors.length);
+  const runs = report.stages.flatMap((s) => s.runs.flatMap((r) => (r.result ? [{ result: r.result, ...(fleet ? { target: r.target } : {}) }] : [])));
+  printSummary(runs, out, performance.now() - started);
   if (report.stopped) {
     const at = report.stages.at(-1)?.label ?? 'the start';
-    const why = report.stopped === 'declined' ? 'not confirmed' : report.stopped === 'interrupted' ? 'interrupted' : 'it failed';
-    out.print(`Rollout stopped after ${at} (${why}); later waves were not started. Fix what failed and re-run \`migrate-tool up\` to resume.`);
+    // As the README says: the same command again; what is migrated is no longer pending, so it starts where it stopped.
+    out.print(`Rollout stopped after ${at} (${STOPPED[report.stopped]}); later waves were not started. Fix what failed and re-run the same command to resume.`);
     return EXIT.failed;
   }
   out.print(
@@ -103,6 +153,13 @@ export async function rolloutUp(
   );
   return failed ? EXIT.failed : EXIT.ok;
 }
+
+const STOPPED: Record<NonNullable<RolloutReport['stopped']>, string> = {
+  failed: 'it failed',
+  gate: 'its gate failed',
+  declined: 'not confirmed',
+  interrupted: 'interrupted',
+};
 
 function printStage(s: Stage, out: Output, fleet: boolean): void {
   const head =

@@ -16,12 +16,14 @@ import {
   type Config,
   type ExitCode,
   type LoadOptions,
+  type RunResult,
   type Target,
 } from '../index';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import type { Command, CommandContext } from './context';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';
 import { Output } from './output';
+import { printSummary } from './render-run';
 import type { Invocation } from './run';
 
 /** The commands that run over a fleet. */
@@ -76,13 +78,22 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     );
   }
   if (spec)
-    return rolloutUp({ args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal }, targets, (t) => base(t, out), spec, true, fleetOpts);
+    return rolloutUp(
+      { args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal, env: inv.env },
+      targets,
+      (t) => base(t, out),
+      spec,
+      true,
+      fleetOpts,
+    );
 
   const perTarget = await confirmFleet(command, args, config, targets, inv, (t, o, a) => base(t, o, a));
+  const started = performance.now();
+  const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
     targets,
     fleetOpts,
-    (t) => runOne(command, t, out, (o) => base(t, o, perTarget)),
+    (t) => runOne(command, t, out, (o) => ({ ...base(t, o, perTarget), onResult: (result) => results.push({ result, target: t.name }) })),
     (r) => r.code === EXIT.failed,
   );
   const reports = outcomes.map(
@@ -101,6 +112,8 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
   const found = outcomes.filter((o, i) => !failed.includes(o.target.name) && reports[i]!.code !== EXIT.ok).map((o) => o.target.name);
   const ok = targets.length - failed.length - found.length;
+  // up and down over the fleet: one summary of every target's schemas (`target:schema`).
+  printSummary(results, out, performance.now() - started);
   out.print(
     `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${ok} ok` +
       (found.length ? `, ${found.length} with findings (${found.join(', ')})` : '') +
@@ -121,6 +134,8 @@ async function runOne(command: Command, t: Target, main: Output, ctxFor: (o: Out
     // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
     error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
     code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
+  } finally {
+    cap.clearProgress();
   }
   return { code, text: cap.lines, data: Object.assign({}, ...cap.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
 }
@@ -138,6 +153,8 @@ class CapturedOutput extends Output {
     const stdout = new Writable({ write: (chunk, _enc, done) => (lines.push(...split(chunk)), done()) });
     const stderr = new Writable({ write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()) });
     super(json, { stdout, stderr });
+    // A target's progress reaches the job's log as the target's own lines, at the job's interval.
+    this.progressIntervalMs = main.progressIntervalMs;
   }
   override data(doc: unknown): void {
     if (this.json) this.docs.push(doc);

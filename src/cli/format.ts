@@ -61,3 +61,18 @@ export function tenantsLine(t: TenantsSummary): string {
   const list = (names: string[]) => (names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : '');
   return `tenants: ${t.count} matching ${t.pattern}, ${t.behind.length} behind${list(t.behind)}, ${t.dirty.length} dirty${list(t.dirty)}`;
 }
+
+/** A time span as a log reads it: `4.2 s`, `34 s`, `2 min 05 s`, `1 h 02 min`. */
+export function duration(ms: number): string {
+  const s = ms / 1000;
+  // Compared after rounding, so 9.98 s reads `10 s`, not `10.0 s`, and 59.7 s `1 min 00 s`.
+  if (s < 9.95) return `${s.toFixed(1)} s`;
+  if (Math.round(s) < 60) return `${Math.round(s)} s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const whole = Math.round(s);
+  if (whole < 3600) return `${Math.floor(whole / 60)} min ${two(whole % 60)} s`;
+  return `${Math.floor(whole / 3600)} h ${two(Math.floor((whole % 3600) / 60))} min`;
+}
+
+/** 2000 → `2,000`: counts in progress lines and summaries. */
+export const count = (n: number): string => n.toLocaleString('en-US');

@@ -17,12 +17,15 @@ import type { Output } from './output';
 import { cliFailure } from './advice';
 import { afterFailures } from './failure-advice';
 import { printFailureGroups, sortFailures } from './render-failures';
+import { ProgressBoard } from './progress';
+import { Tally } from './summary';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
 export function eventPrinter(out: Output): (e: Event) => void {
   let waitingShown = false;
-  let failed = 0;
+  const progress = new ProgressBoard(out);
   return (e) => {
+    progress.onEvent(e);
     switch (e.type) {
       case 'migration:start': {
         const where = e.scope === 'global' ? 'public' : `${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}`;
@@ -33,19 +36,12 @@ export function eventPrinter(out: Output): (e: Event) => void {
         else out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
         break;
       }
-      case 'schema:failed':
-        // Not printed one by one: the summary at the end groups them (1,000 schemas failing the
-        // same way are one entry there); the progress line counts them meanwhile.
-        failed++;
-        break;
+      // schema:failed is not printed one by one: the summary at the end groups them (1,000 schemas
+      // failing the same way are one entry there); the progress line counts them meanwhile.
       case 'retry':
         out.note(
           `  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`,
         );
-        break;
-      case 'progress':
-        if (e.total > 1) out.progress(`  tenant schemas: ${e.done}/${e.total}${failed ? `, ${failed} failed` : ''}`);
-        if (e.done === e.total) out.clearProgress();
         break;
       case 'lock:waiting':
         out.note(`Waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
@@ -107,7 +103,9 @@ function listSchemas(schemas: string[]): string {
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport): void {
+/** The result, with the run's summary (given its wall time) just before the closing line, which stays last. */
+export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport, elapsedMs?: number): void {
+  const summary = () => elapsedMs !== undefined && printSummary([{ result: run }], o, elapsedMs);
   const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   o.data({
@@ -125,9 +123,11 @@ export function printRunResult(run: RunResult, o: Output, unknownVersions: strin
     if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
     const schemas = new Set(result.failed.map((f) => f.schema)).size;
     const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
+    summary();
     o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`);
     return;
   }
+  summary();
   if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
   o.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
 }
@@ -139,6 +139,7 @@ export async function runAndReport(
   operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
   extra: Pick<RunOptions, 'refuse'> = {},
 ): Promise<ExitCode> {
+  const started = performance.now();
   const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
     ...extra,
     steps,
@@ -146,7 +147,10 @@ export async function runAndReport(
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
     // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
-    if (error instanceof PartialRunError) printRunResult(error.result, ctx.out);
+    if (error instanceof PartialRunError) {
+      printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
+      ctx.onResult?.(error.result);
+    }
     throw error;
   });
   // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
@@ -155,6 +159,14 @@ export async function runAndReport(
     printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares);
+  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started);
+  ctx.onResult?.(outcome.result);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
+}
+
+/** The closing summary of one run or of many (a fleet's targets): nothing when nothing was to do, where `no change` said it. */
+export function printSummary(runs: Array<{ result: RunResult; target?: string }>, out: Output, ms: number): void {
+  const tally = new Tally();
+  for (const r of runs) tally.add(r.result, r.target);
+  if (!tally.empty) for (const line of tally.lines(ms)) out.closing(line);
 }

@@ -1,7 +1,7 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
 import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
-import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, stringFlag } from './args';
+import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
 import { cliAdvice, type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';
 import { findCommand } from './commands/index';
@@ -54,6 +54,7 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
       inv.streams.stdout.write(`${commandUsage(command)}\n`);
       return EXIT.ok;
     }
+    out.progressIntervalMs = progressIntervalArg(stringFlag(args, 'progress-interval'));
     if (command.noDryRun && args.flags['dry-run']) {
       throw new UsageError(`${command.name} has no --dry-run; nothing was changed`, 'run it without --dry-run', 'NO_DRY_RUN');
     }
@@ -78,6 +79,8 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     return await command.run(ctx);
   } catch (error) {
     return report(error, out, advice);
+  } finally {
+    out.clearProgress(); // a command that failed half-way leaves no progress ticking behind it
   }
 }
 

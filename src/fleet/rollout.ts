@@ -36,11 +36,13 @@ export interface RolloutReport {
   /** Targets whose pending schemas could not be read: they take no part, and the run fails. */
   unreadable: StageRun[];
   stages: Stage[];
-  /** Why the rollout stopped before the end. */
-  stopped?: 'failed' | 'declined' | 'interrupted';
+  /** Why the rollout stopped before the end: a stage failed, its gate did, --pause was declined, Ctrl-C. */
+  stopped?: 'failed' | 'gate' | 'declined' | 'interrupted';
 }
 
 export interface RolloutHooks extends FleetOptions {
+  /** After each stage that succeeded, the last included (soak, then gate): false stops the rollout as a failed stage does. */
+  afterStage?: (done: Stage) => Promise<boolean>;
   /** Asked before each wave after the first stage (--pause); false stops the rollout. */
   beforeWave?: (next: { label: string; schemas: number }, done: Stage) => Promise<boolean>;
   onStage?: (stage: Stage) => void;
@@ -48,6 +50,14 @@ export interface RolloutHooks extends FleetOptions {
   dryRun?: boolean;
   /** Over a targets file: the canary may name `target:schema`. */
   fleet?: boolean;
+}
+
+/** Why the rollout stops after this stage, if it does: the stage failed, or the gate after it did. */
+async function stopAfter(done: Stage, hooks: RolloutHooks): Promise<RolloutReport['stopped']> {
+  const passed = done.ok && (!hooks.afterStage || (await hooks.afterStage(done)));
+  if (hooks.signal?.aborted) return 'interrupted';
+  if (!passed) return done.ok ? 'gate' : 'failed';
+  return undefined;
 }
 
 export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: RolloutHooks = {}): Promise<RolloutReport> {
@@ -72,7 +82,8 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
   const first = await stage('canary', plan.canary, reachable, hooks, 0, false);
   report.stages.push(first);
   hooks.onStage?.(first);
-  if (!first.ok) return { ...report, stopped: hooks.signal?.aborted ? 'interrupted' : 'failed' };
+  const stop = await stopAfter(first, hooks);
+  if (stop) return { ...report, stopped: stop };
   let previous = first;
   for (const [i, wave] of plan.waves.entries()) {
     const label = `wave ${i + 1}/${plan.waves.length}`;
@@ -83,7 +94,8 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
     previous = await stage(label, wave, targets, hooks, allowed, true);
     report.stages.push(previous);
     hooks.onStage?.(previous);
-    if (!previous.ok) return { ...report, stopped: hooks.signal?.aborted ? 'interrupted' : 'failed' };
+    const stopped = await stopAfter(previous, hooks);
+    if (stopped) return { ...report, stopped };
   }
   return report;
 }

@@ -24,6 +24,10 @@ export interface RolloutSpec {
   /** Failed schemas a wave may have before the rollout stops: `N` or `P%` of the wave (default 0). */
   failureBudget?: string;
   pause?: boolean;
+  /** Wait this long after each stage (the canary, every wave) before the gate and the next stage. */
+  soakMs?: number;
+  /** A shell command run after each stage (and its soak): exit 0 lets the next stage start. */
+  gate?: string;
 }
 
 export interface Fleet {
@@ -35,7 +39,7 @@ export interface Fleet {
 
 const TOP_KEYS = ['targets', 'rollout'];
 const TARGET_KEYS = ['name', 'url', 'labels', 'tenantPattern'];
-const ROLLOUT_KEYS = ['canary', 'waves', 'failureBudget', 'pause'];
+const ROLLOUT_KEYS = ['canary', 'waves', 'failureBudget', 'pause', 'soak', 'gate'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -152,7 +156,23 @@ function rolloutSpec(raw: unknown, file: string, problems: string[]): RolloutSpe
   }
   if (typeof pause === 'boolean') spec.pause = pause;
   else if (pause !== undefined) problems.push(`${at}: "pause" must be true or false`);
+  if (raw.soak !== undefined) {
+    const ms = durationMs(raw.soak);
+    if (ms === undefined) problems.push(`${at}: "soak" must be a duration like "30s", "10m" or "1h" (a number is seconds)`);
+    else spec.soakMs = ms;
+  }
+  if (typeof raw.gate === 'string' && raw.gate.trim()) spec.gate = raw.gate;
+  else if (raw.gate !== undefined) problems.push(`${at}: "gate" must be a shell command, like "curl -fsS http://app/health"`);
   return spec;
+}
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+
+/** `500ms`, `30s`, `10m`, `1h`, or a number of seconds (`90`, `0.5`); undefined when it is none of these. */
+export function durationMs(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.round(value * 1000) : undefined;
+  const m = typeof value === 'string' ? /^(\d+(?:\.\d+)?)\s*(ms|s|min|m|h)?$/.exec(value.trim()) : null;
+  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 's']!) : undefined;
 }
 
 function unknownKeys(obj: Record<string, unknown>, known: string[], at: string, problems: string[]): void {

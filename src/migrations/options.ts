@@ -139,6 +139,24 @@ export interface RunResult {
   failed: FailedEntry[];
   skipped: SkippedEntry[];
   interrupted: boolean;
+  /** How long each stage and each schema took (runner.ts); absent where no fan-out ran (a sign-up's chain). */
+  timing?: RunTiming;
+}
+
+/** A stage is a global migration, or consecutive tenant migrations fanned out over the schemas. */
+export interface StageTiming {
+  scope: Scope;
+  versions: string[];
+  /** Schemas whose chain ran in this stage (started, whatever its end). */
+  schemas: number;
+  /** Wall time of the stage. */
+  ms: number;
+}
+
+export interface RunTiming {
+  stages: StageTiming[];
+  /** Per schema: the time its chains took in this run, all stages together (wall time, ms). */
+  schemaMs: Map<string, number>;
 }
 
 export function resolved(o: EngineOptions) {

@@ -86,3 +86,16 @@ export function fleetDoc<T>(stdout: string): T {
   expect(validate(doc), `${JSON.stringify(validate.errors)}\n${stdout}`).toBe(true);
   return doc as T;
 }
+
+/** A targets file naming test databases (on the suite's server), the password (if any) only by reference to GATES_PW. */
+export async function targetsFileFor(dir: string, dbs: Array<[string, { url: string }]>, rollout?: Record<string, unknown>) {
+  const file = join(dir, 'targets.json');
+  const targets = dbs.map(([name, db]) => {
+    const u = new URL(db.url);
+    if (u.password) u.password = 'PW_REF';
+    return { name, url: u.toString().replace('PW_REF', '${GATES_PW}') };
+  });
+  await writeFile(file, JSON.stringify({ targets, ...(rollout ? { rollout } : {}) }));
+  const password = new URL(dbs[0]![1].url).password;
+  return { file, env: { GATES_PW: password ? decodeURIComponent(password) : 'unused' } };
+}

@@ -11,7 +11,7 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--tenant-spares N]',
+    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -27,6 +27,8 @@ export const up: Command = {
     waves: { type: 'string', value: 'N|P%', desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded' },
     'failure-budget': { type: 'string', value: 'N|P%', desc: 'failed schemas a wave may have before the rollout stops (default 0)' },
     pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
+    soak: { type: 'string', value: 'DURATION', desc: 'staged rollout: after the canary and each wave, wait this long (30s, 10m, 1h), then the gate' },
+    gate: { type: 'string', value: 'CMD', desc: 'staged rollout: after each stage (and its soak) run CMD in the shell; exit 0 lets the next stage start' },
     'tenant-spares': {
       type: 'string',
       value: 'N',
