@@ -34,6 +34,11 @@ export interface Command {
   /** Writes something and has no dry run: --dry-run is refused, not ignored, so it never does the real thing. */
   noDryRun?: true;
   run(ctx: CommandContext): Promise<ExitCode>;
+  /**
+   * Over a fleet, lines printed after every target's section, from each target's data (what its
+   * run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version table.
+   */
+  fleetLines?(targets: Array<{ name: string; data: Record<string, unknown> }>): string[];
 }
 
 export function connectionOf(ctx: CommandContext): Connection {

@@ -96,6 +96,8 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
   });
+  const extra = command.fleetLines?.(outcomes.map((o, i) => ({ name: o.target.name, data: reports[i]!.data }))) ?? [];
+  if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
@@ -139,8 +141,9 @@ class CapturedOutput extends Output {
     const stderr = new Writable({ write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()) });
     super(json, { stdout, stderr });
   }
+  /** Kept in both modes: a command's fleetLines read it after the run. */
   override data(doc: unknown): void {
-    if (this.json) this.docs.push(doc);
+    this.docs.push(doc);
   }
   override scrub(text: string): string {
     return this.main.scrub(text);

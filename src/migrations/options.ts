@@ -88,7 +88,8 @@ export type MigrationEvent =
   /** migrateTenant took a spare schema: `spare` is now `schema`. */
   | { type: 'tenant:spare'; schema: string; spare: string }
   /** `migrate` kept its spares (tenantSpares): how many are ready, and why none could be built. */
-  | { type: 'spares'; ready: number; built: number; dropped: number; problem?: string };
+  | { type: 'spares'; ready: number; built: number; dropped: number; problem?: string }
+  | NoteEvent;
 
 /** A connection attempt failed and is retried (waitMs): why. */
 export type WaitingEvent = Extract<MigrationEvent, { type: 'connect:waiting' }>;
@@ -132,6 +133,24 @@ export interface RunResult {
   failed: FailedEntry[];
   skipped: SkippedEntry[];
   interrupted: boolean;
+  /** How long each stage and each schema took (runner.ts); absent where no fan-out ran (a sign-up's chain). */
+  timing?: RunTiming;
+}
+
+/** A stage is a global migration, or consecutive tenant migrations fanned out over the schemas. */
+export interface StageTiming {
+  scope: Scope;
+  versions: string[];
+  /** Schemas whose chain ran in this stage (started, whatever its end). */
+  schemas: number;
+  /** Wall time of the stage. */
+  ms: number;
+}
+
+export interface RunTiming {
+  stages: StageTiming[];
+  /** Per schema: the time its chains took in this run, all stages together (wall time, ms). */
+  schemaMs: Map<string, number>;
 }
 
 export function resolved(o: EngineOptions) {

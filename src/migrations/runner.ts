@@ -12,11 +12,12 @@ import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fano
 import { MAX_SAVEPOINTS, runChain } from './chain';
 import { MigrationFailure, runMigration } from './execute';
 import type { Migration } from './files';
-import type { FailedEntry, Resolved, RunResult } from './options';
+import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
 import { dirtyAdvice, type Plan, type PlanStep } from './plan';
 
 export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
-  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false };
+  const timing: RunTiming = { stages: [], schemaMs: new Map() };
+  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
   const segments = segment(plan.steps);
   let stopReason: string | undefined;
 
@@ -36,14 +37,18 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       })
       .map(({ schema, items }) => ({ schema, items: units(items) }));
     let finished = 0;
+    const started = performance.now();
     const perTenant = await runPerTenant(chains, {
       concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
-      runOne: (schema, unit: PlanStep[]) => runOne(schema, unit, plan, o, workers),
+      runOne: (schema, unit: PlanStep[]) => timed(timing.schemaMs, schema, () => runOne(schema, unit, plan, o, workers)),
       signal: o.signal,
       failFast: o.failFast,
       onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
     });
     for (const tenant of perTenant) collect(result, tenant);
+    const ran = perTenant.filter((t) => t.results.some((r) => r.status !== 'NotExecuted')).length;
+    const scope = seg[0]!.migration.scope;
+    if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
 
     const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
     if (o.signal?.aborted) stopReason = 'interrupted';
@@ -139,6 +144,16 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
 
 function skip(result: RunResult, schema: string, steps: PlanStep[], reason: string) {
   for (const { migration } of steps) result.skipped.push({ schema, version: migration.version, reason });
+}
+
+/** Runs `fn`, adding its wall time to `schema`'s total, whether it succeeds or throws. */
+async function timed<T>(totals: Map<string, number>, schema: string, fn: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  try {
+    return await fn();
+  } finally {
+    totals.set(schema, (totals.get(schema) ?? 0) + performance.now() - started);
+  }
 }
 
 /** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
