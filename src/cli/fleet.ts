@@ -25,7 +25,7 @@ import { Output } from './output';
 import type { Invocation } from './run';
 
 /** The commands that run over a fleet. */
-export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift']);
+export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift', 'report']);
 
 /** The targets file named by --targets or MIGRATE_TARGETS, if any. */
 export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {
@@ -61,6 +61,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     interactive: false,
     ask: inv.ask,
     env: inv.env,
+    inFleet: true,
   });
   const fleetOpts = {
     concurrency: intArg(stringFlag(args, 'targets-concurrency'), '--targets-concurrency', { min: 1 }),
@@ -96,7 +97,13 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
   });
-  const extra = command.fleetLines?.(outcomes.map((o, i) => ({ name: o.target.name, data: reports[i]!.data }))) ?? [];
+  const sections = outcomes.map((o, i) => ({
+    name: o.target.name,
+    where: describeTarget(o.target.connection),
+    data: reports[i]!.data,
+    ...(reports[i]!.error ? { error: reports[i]!.error!.message } : {}),
+  }));
+  const extra = (await command.afterFleet?.(sections, args)) ?? [];
   if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);

@@ -20,7 +20,8 @@ import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
 import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
-import { currentFailures, readRuns, recordRun, runRecord } from './runs';
+import { currentFailures, readRuns, recordRun, runRecord, type RunRecord } from './runs';
+import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
 import {
@@ -79,9 +80,31 @@ export async function version(options: EngineOptions): Promise<VersionReport> {
 
 /** Every tenant schema's line; `failed` on those whose last recorded run failed them (runs.ts). */
 export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
-  const { folder, state, runs } = await readOnly(options, undefined, true, true);
+  return (await overview(options)).tenants;
+}
+
+export interface Overview {
+  version: VersionReport;
+  /** The latest version applied in public, or null. */
+  globalVersion: string | null;
+  /** The folder's newest tenant version, or null: a schema at it is up to date. */
+  latestTenantVersion: string | null;
+  tenants: TenantStatus[];
+  /** The newest recorded `up` or `down` run that had work, if any is kept. */
+  lastRun?: RunRecord;
+}
+
+/** What an operator looks at after a job (`report`): the state as `version` and `tenants` read it, and the last run. */
+export async function overview(options: EngineOptions): Promise<Overview> {
+  const { folder, state, runs, o } = await readOnly(options, undefined, true, true);
   const failures = currentFailures(runs, state, tenantVersions(folder));
-  return tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema)));
+  return {
+    version: versionReport(folder, state, o.tenantPattern),
+    globalVersion: latestVersion(state.public),
+    latestTenantVersion: tenantVersions(folder).at(-1) ?? null,
+    tenants: tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema))),
+    ...(runs[0] ? { lastRun: runs[0] } : {}),
+  };
 }
 
 /**

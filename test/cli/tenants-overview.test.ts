@@ -1,45 +1,16 @@
 // `tenants` as an overview: filters that keep only the schemas needing a look (behind, dirty,
 // failed, at a version), a count per version, and over a fleet a target × version table.
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor } from '../support/cli';
-import { createDatabase, type TestDatabase } from '../support/db';
 import { inProcess } from '../support/in-process';
-import { BASIC, createTenants, writeMigrations, type Files } from '../support/migrations';
-
-const [V2, V3, V4] = ['20250101000200', '20250101000300', '20250101000400'];
-
-/**
- * BASIC, then V3 (transactional) that fails where an `audit` table exists, then V4 (no
- * transaction) that fails, leaving the schema dirty, where a table takes its index's name.
- */
-const FILES: Files = {
-  ...BASIC,
-  'tenant/20250101000300_audit.up.sql': 'CREATE TABLE audit (id int);',
-  'tenant/20250101000300_audit.down.sql': 'DROP TABLE audit;',
-  'tenant/20250101000400_email_index.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_email_idx ON employees (email);\n',
-  'tenant/20250101000400_email_index.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY employees_email_idx;\n',
-};
-
-/**
- * company_a: up to date; company_b: failed at V3, left at V2; company_c: failed at V4, dirty;
- * company_d: created after the run, nothing applied.
- */
-async function mixedFleetOfTenants(db: TestDatabase, dir: string): Promise<Record<string, string>> {
-  const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FILES) };
-  await createTenants(db, 'company_a', 'company_b', 'company_c');
-  await db.query('CREATE TABLE company_b.audit (id int); CREATE TABLE company_c.employees_email_idx (x int)');
-  expect((await inProcess(['up'], env)).code).toBe(1);
-  await createTenants(db, 'company_d');
-  return env;
-}
+import { BASIC, writeMigrations } from '../support/migrations';
+import { mixedTenants, V2, V3, V4, versionCounts, withTwoTargets } from '../support/overview';
 
 const schemasOf = (stdout: string) => (JSON.parse(stdout) as { tenants: Array<{ schema: string }> }).tenants.map((t) => t.schema);
 
 describe('tenants filters', () => {
   test('--behind, --dirty, --failed and --version V keep only those schemas, and together all must hold', async ({ db, dir }) => {
-    const env = await mixedFleetOfTenants(db, dir);
+    const env = await mixedTenants(db, dir);
     const json = async (...flags: string[]) => {
       const r = await inProcess(['tenants', ...flags, '--json'], env);
       expect(r.code, r.stderr).toBe(0);
@@ -61,7 +32,7 @@ describe('tenants filters', () => {
   });
 
   test('a failure ends when a later run gets the schema past it', async ({ db, dir }) => {
-    const env = await mixedFleetOfTenants(db, dir);
+    const env = await mixedTenants(db, dir);
     await db.query('DROP TABLE company_b.audit');
     // company_c is still dirty: this run refuses it again, and it stays failed.
     expect((await inProcess(['up'], env)).code).toBe(1);
@@ -81,16 +52,11 @@ describe('tenants filters', () => {
 
 describe('tenants --summary', () => {
   test('counts schemas per version, newest first, as the database records them', async ({ db, dir }) => {
-    const env = await mixedFleetOfTenants(db, dir);
+    const env = await mixedTenants(db, dir);
     const r = await inProcess(['tenants', '--summary', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const { summary } = JSON.parse(r.stdout) as { summary: { count: number; behind: number; dirty: number; failed: number; versions: unknown[] } };
-    // What the state table says, counted by the server: each tenant's highest version, or none.
-    const expected = await db.query<{ version: string | null; schemas: number }>(
-      `SELECT m.version, count(*)::int AS schemas
-         FROM pg_namespace n LEFT JOIN LATERAL (SELECT max(version) AS version FROM migrate_tool.migrations WHERE schema_name = n.nspname) m ON true
-        WHERE n.nspname LIKE 'company\\_%' GROUP BY m.version ORDER BY m.version DESC NULLS LAST`,
-    );
+    const expected = { rows: await versionCounts(db) };
     expect(summary.versions).toEqual(expected.rows);
     expect(summary).toMatchObject({ count: 4, behind: 3, dirty: 1, failed: 2 });
 
@@ -102,23 +68,8 @@ describe('tenants --summary', () => {
   });
 
   test('over a fleet, one row per target and one column per version', async ({ db, dir }) => {
-    const env = await mixedFleetOfTenants(db, dir);
-    const other = await createDatabase();
-    try {
-      await createTenants(other, 'company_x', 'company_y');
-      const otherEnv = { ...envFor(other.url), MIGRATIONS_DIR: env.MIGRATIONS_DIR! };
-      expect((await inProcess(['up'], otherEnv)).code).toBe(0);
-      const targets = join(dir, 'targets.json');
-      await writeFile(
-        targets,
-        JSON.stringify({
-          targets: [
-            { name: 'eu', url: fleetUrl(db) },
-            { name: 'us', url: fleetUrl(other) },
-          ],
-        }),
-      );
-      const r = await inProcess(['tenants', '--summary', '--targets', targets], { ...env, FLEET_PW: env.POSTGRES_PASSWORD! });
+    await withTwoTargets(db, dir, async (targets, env) => {
+      const r = await inProcess(['tenants', '--summary', '--targets', targets], env);
       expect(r.code, r.stderr).toBe(0);
       const lines = r.stdout.split('\n');
       const at = lines.indexOf('Tenant schemas per target and version:');
@@ -128,15 +79,6 @@ describe('tenants --summary', () => {
         ['eu', '2', '1', '1', '4'],
         ['us', '2', '0', '0', '2'],
       ]);
-    } finally {
-      await other.drop();
-    }
+    });
   });
 });
-
-/** The database's URL with its password (if any) by reference, as a targets file must hold it. */
-function fleetUrl(db: TestDatabase): string {
-  const u = new URL(db.url);
-  if (u.password) u.password = '${FLEET_PW}';
-  return decodeURIComponent(u.toString());
-}

@@ -29,7 +29,7 @@ export const tenants: Command = {
     for (const line of unknownVersionLines(unknown)) ctx.out.print(line.replace('the database has', 'the tenant schemas have'));
     return EXIT.ok;
   },
-  fleetLines: (targets) => fleetSummaryLines(targets.map((t) => ({ name: t.name, summary: (t.data as { summary?: TenantsSummaryDoc }).summary }))),
+  afterFleet: (targets) => fleetSummaryLines(targets.map((t) => ({ name: t.name, summary: (t.data as { summary?: TenantsSummaryDoc }).summary }))),
 };
 
 function printTable(ctx: CommandContext, list: TenantStatus[]): void {

@@ -1,0 +1,96 @@
+// `report --html FILE`: one page, self-contained, that shows per target the tenant schemas per
+// version, the dirty, failed and drifted schemas, and the last run. Checked as written, and as a
+// real browser draws it: the bars exist, in the database's order, as long as their counts.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from '../support/fixtures';
+import { envFor } from '../support/cli';
+import { bars, NO_CHROMIUM, render } from '../support/chromium';
+import type { TestDatabase } from '../support/db';
+import { inProcess } from '../support/in-process';
+import { notRun } from '../support/not-run';
+import { mixedTenants, versionCounts, withTwoTargets } from '../support/overview';
+
+/** mixedTenants, and company_a changed by hand: a column no migration made. */
+async function setup(db: TestDatabase, dir: string) {
+  const env = await mixedTenants(db, dir);
+  await db.query('ALTER TABLE company_a.employees ADD COLUMN nickname text');
+  const file = join(dir, 'report.html');
+  const r = await inProcess(['report', '--html', file], env);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toBe(`Report written to ${file}\n`);
+  return { env, file, html: await readFile(file, 'utf8') };
+}
+
+/** `data-list="kind" data-count="N"`: how many the page says it lists. */
+const listed = (html: string, kind: string) => Number(new RegExp(`data-list="${kind}" data-count="(\\d+)"`).exec(html)?.[1]);
+const rowsOf = (html: string, kind: string) => {
+  const table = new RegExp(`<table data-list="${kind}"[^>]*>(.*?)</table>`, 's').exec(html)?.[1] ?? '';
+  return [...table.matchAll(/<tr><td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
+};
+const histogram = (html: string) => [...html.matchAll(/data-version="([^"]+)" data-count="(\d+)"/g)].map((m) => ({ version: m[1]!, schemas: Number(m[2]) }));
+const expectedBars = async (db: TestDatabase) => (await versionCounts(db)).map((v) => ({ version: v.version ?? 'none', schemas: v.schemas }));
+
+describe('report --html', () => {
+  test('writes one page that fetches nothing and shows what the database records', async ({ db, dir }) => {
+    const { env, html } = await setup(db, dir);
+    // Nothing to fetch: no script, no link, no image, no URL; and a policy that forbids fetching.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|src=|href=|url\(|@import|https?:/i);
+    expect(html).toContain(`content="default-src 'none'; style-src 'unsafe-inline'"`);
+
+    expect(histogram(html)).toEqual(await expectedBars(db));
+    expect(rowsOf(html, 'dirty')).toEqual(['company_c']);
+    expect(rowsOf(html, 'failed')).toEqual(['company_b', 'company_c']);
+    // The drifted schemas are the ones `drift` names.
+    const drift = JSON.parse((await inProcess(['drift', '--json'], env)).stdout) as { groups: Array<{ schemas: string[] }> };
+    expect(rowsOf(html, 'drifted').sort()).toEqual(drift.groups.flatMap((g) => g.schemas).sort());
+    expect(rowsOf(html, 'drifted')).toContain('company_a');
+
+    // The last run as recorded: its id, its stages (the global migration, then the tenant ones), its slowest schemas.
+    const run = await db.query<{ id: string; summary: { stages: unknown[] } }>('SELECT id, summary FROM migrate_tool.runs ORDER BY id DESC LIMIT 1');
+    expect(html).toContain(`data-run="${run.rows[0]!.id}"`);
+    expect(listed(html, 'stages')).toBe(run.rows[0]!.summary.stages.length);
+    expect(rowsOf(html, 'stages')).toEqual(['1', '2']); // the global migration, then the tenant ones
+    expect(rowsOf(html, 'slowest').sort()).toEqual(['company_a', 'company_b', 'company_c', 'public']);
+  });
+
+  test('a missing --html or a folder that does not exist is a usage error, before any connection', async ({ dir }) => {
+    const env = { ...envFor('postgres://nobody@127.0.0.1:1/none'), MIGRATIONS_DIR: dir };
+    const none = await inProcess(['report'], env);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('error: report needs --html FILE; fix: write e.g. migrate-tool report --html report.html');
+    const nowhere = await inProcess(['report', '--html', join(dir, 'no/such/report.html')], env);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain(`does not exist; fix: create ${join(dir, 'no/such')}`);
+  });
+
+  test('over a fleet, one page with a section and a histogram per target', async ({ db, dir }) => {
+    await withTwoTargets(db, dir, async (targets, env, us) => {
+      const file = join(dir, 'fleet.html');
+      const r = await inProcess(['report', '--html', file, '--no-drift', '--targets', targets], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`Report written to ${file} (2 targets)`);
+      const html = await readFile(file, 'utf8');
+      const sections = html.split('<section class="target"').slice(1);
+      expect(sections.map((s) => /data-target="([^"]+)"/.exec(s)?.[1])).toEqual(['eu', 'us']);
+      expect(histogram(sections[0]!)).toEqual(await expectedBars(db));
+      expect(histogram(sections[1]!)).toEqual(await expectedBars(us));
+    });
+  });
+
+  test.skipIf(Boolean(NO_CHROMIUM))(
+    notRun('renders in a real browser: the bars are drawn in order, in their colours, as long as their counts', NO_CHROMIUM),
+    async ({ db, dir }) => {
+      const { file } = await setup(db, dir);
+      const { dom, png } = await render(file);
+      const expected = await expectedBars(db);
+      expect(histogram(dom)).toEqual(expected); // the browser parsed the page as written
+
+      const drawn = bars(png, { latest: [0x2e, 0x7d, 0x32], older: [0xd9, 0x77, 0x06], none: [0x94, 0xa3, 0xb8] });
+      expect(drawn.map((b) => b.color)).toEqual(expected.map((e) => (e.version === 'none' ? 'none' : e.version === expected[0]!.version ? 'latest' : 'older')));
+      // The track is 480 px wide; the longest bar fills it and the others in proportion (a bar is at least 2 px).
+      const max = Math.max(...expected.map((e) => e.schemas));
+      drawn.forEach((b, i) => expect(Math.abs(b.width - Math.max(2, (480 * expected[i]!.schemas) / max))).toBeLessThanOrEqual(2));
+    },
+  );
+});
