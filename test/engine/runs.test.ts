@@ -4,6 +4,7 @@ import { describe, expect, test } from '../support/fixtures';
 import { migrate, rollback, tenants } from '../../src/index';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import type { TestDatabase } from '../support/db';
+import { withRowsOnlyRole } from '../support/roles';
 
 const runIds = async (db: TestDatabase) => (await db.query<{ id: string }>('SELECT id FROM migrate_tool.runs ORDER BY id')).rows.map((r) => Number(r.id));
 
@@ -44,22 +45,14 @@ describe('the record of runs', () => {
   test('a role that may not write the record still runs; nothing is recorded for it and nothing fails', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
-    const role = `rows_only_${db.name}`;
-    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD 'rows-only-pw'`);
-    try {
-      await db.query(`GRANT USAGE ON SCHEMA migrate_tool TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_tool.migrations TO ${role}`);
+    await withRowsOnlyRole(db, async (url, role) => {
       await db.query(`CREATE SCHEMA company_a AUTHORIZATION ${role}`);
-      const url = new URL(db.url);
-      url.username = role;
-      url.password = 'rows-only-pw';
-      const run = await migrate({ connection: url.toString(), migrationsDir });
+      const run = await migrate({ connection: url, migrationsDir });
       expect(run.result).toMatchObject({ failed: [] });
       expect(run.result?.done).toHaveLength(2);
       expect(await runIds(db)).toHaveLength(1); // the owner's first run only
       // Reading without the right to read the record: no failures known, no error.
-      expect((await tenants({ connection: url.toString(), migrationsDir })).map((t) => t.failed)).toEqual([undefined]);
-    } finally {
-      await db.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
-    }
+      expect((await tenants({ connection: url, migrationsDir })).map((t) => t.failed)).toEqual([undefined]);
+    });
   });
 });
