@@ -51,7 +51,7 @@ export function reportHtml(page: ReportPage): string {
     // Nothing may be fetched: the page carries all it shows.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">`,
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>`,
-    `<h1>Migration report</h1><p class="muted">Generated ${esc(page.generatedAt)} by migrate-tool ${esc(page.toolVersion)}, from each target's recorded state.</p>`,
+    `<h1>Migration report</h1><p class="muted">Generated ${esc(when(page.generatedAt))} by migrate-tool ${esc(page.toolVersion)}, from each target's recorded state (drift: from its live catalog).</p>`,
     ...page.targets.map(targetSection),
     '</body></html>',
     '',
@@ -79,7 +79,7 @@ function targetSection(t: ReportTarget): string {
     '<h3>Dirty schemas</h3>',
     list(t.dirty ?? [], 'dirty', ['schema', 'version'], (d) => [d.schema, d.version ?? 'none']),
     '<h3>Failed schemas</h3>',
-    list(t.failed ?? [], 'failed', ['schema', 'version', 'error', 'run ended'], (f) => [f.schema, f.version, f.error, f.at], 2),
+    list(t.failed ?? [], 'failed', ['schema', 'version', 'error', 'run ended'], (f) => [f.schema, f.version, f.error, when(f.at)], 2),
     '<h3>Drifted schemas</h3>',
     driftPart(t.drift),
     '<h3>Last run</h3>',
@@ -125,7 +125,7 @@ function driftPart(drift: ReportTarget['drift']): string {
 function lastRun(run: RunRecord | undefined): string {
   if (!run) return '<p class="muted">No run recorded (runs of up and down that had work are recorded, the newest 20).</p>';
   const c = run.counts;
-  const what = `${run.direction} started ${run.startedAt}, ${seconds(run.ms)}${run.interrupted ? ', interrupted' : ''}: `;
+  const what = `${run.direction} started ${when(run.startedAt)}, ${seconds(run.ms)}${run.interrupted ? ', interrupted' : ''}: `;
   const counts = `${n(c.migrated)} schema(s) migrated, ${n(c.failed)} failed, ${n(c.skipped)} skipped; ${n(c.migrations)} migration(s) ${run.direction === 'up' ? 'applied' : 'rolled back'}`;
   const stages = run.stages.map((s, i) => [String(i + 1), s.scope, versionsText(s.versions), n(s.schemas), n(s.done), n(s.failed), seconds(s.ms)]);
   const slowest = run.slowest.map((s) => [s.schema, seconds(s.ms)]);
@@ -147,6 +147,8 @@ function numeric(head: string[], rows: string[][], kind: string): string {
     .join('')}</table>`;
 }
 
+/** `2026-12-06 04:39:14Z`: an ISO time as people read it, to the second. */
+const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 const versionsText = (v: string[]) => (v.length <= 3 ? v.join(', ') : `${v[0]} … ${v.at(-1)} (${v.length})`);
 const n = (x: number) => x.toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;

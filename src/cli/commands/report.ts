@@ -51,7 +51,7 @@ function htmlFile(args: ParsedArgs): string {
 }
 
 async function writePage(file: string, targets: ReportTarget[]): Promise<void> {
-  await writeFile(file, reportHtml({ generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), toolVersion: TOOL_VERSION, targets }));
+  await writeFile(file, reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets }));
 }
 
 /** One database's part of the page, from its recorded state, its last recorded run and a drift check. */

@@ -56,8 +56,9 @@ function printTable(ctx: CommandContext, list: TenantStatus[]): void {
 
 /** With filters, how many of how many matched (also when none did); without, only an empty list is said. */
 function printMatched(ctx: CommandContext, flags: string[] | undefined, matched: number, total: number, pattern: string): void {
-  if (flags) ctx.out.print(`${matched} of ${total} tenant schema${total === 1 ? '' : 's'} match ${flags.join(' ')}`);
+  if (flags) ctx.out.print(`${n(matched)} of ${n(total)} tenant schema${total === 1 ? '' : 's'} match ${flags.join(' ')}`);
   else if (total === 0) ctx.out.print(`no tenant schemas match ${pattern}`);
 }
 
+const n = (x: number) => x.toLocaleString('en-US');
 const firstLine = (text: string) => text.split('\n')[0]!;
