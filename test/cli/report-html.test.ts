@@ -18,7 +18,7 @@ async function setup(db: TestDatabase, dir: string) {
   const file = join(dir, 'report.html');
   const r = await inProcess(['report', '--html', file], env);
   expect(r.code, r.stderr).toBe(0);
-  expect(r.stdout).toBe(`Report written to ${file}\n`);
+  expect(r.stdout).toBe(`4 tenant schemas, 3 behind, 1 dirty, 2 failed, 3 drifted\nReport written to ${file}\n`);
   return { env, file, html: await readFile(file, 'utf8') };
 }
 

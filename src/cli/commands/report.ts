@@ -21,6 +21,7 @@ export const report: Command = {
     const file = htmlFile(ctx.args); // refused before connecting, as every usage error
     const target = await readTarget(ctx);
     ctx.out.data({ report: target });
+    ctx.out.print(factsLine(target));
     // Over a fleet each target only reads; afterFleet writes the one page.
     if (ctx.inFleet) return EXIT.ok;
     await writePage(file, [target]);
@@ -38,16 +39,15 @@ export const report: Command = {
   },
 };
 
-/** --html FILE, resolved; its folder must exist, so that nothing is read for a page that cannot be written. */
+/** --html FILE as given (messages name it so); its folder must exist, so that nothing is read for a page that cannot be written. */
 function htmlFile(args: ParsedArgs): string {
   const file = stringFlag(args, 'html');
   if (!file) throw new UsageError('report needs --html FILE', 'write e.g. migrate-tool report --html report.html', 'NO_REPORT_FILE');
-  const path = resolve(file);
-  const folder = dirname(path);
+  const folder = dirname(resolve(file));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     throw new UsageError(`the folder of --html ${file} does not exist`, `create ${folder}, or name a file in an existing folder`, 'NO_REPORT_FOLDER');
   }
-  return path;
+  return file;
 }
 
 async function writePage(file: string, targets: ReportTarget[]): Promise<void> {
@@ -70,6 +70,14 @@ async function readTarget(ctx: CommandContext): Promise<ReportTarget> {
     drift: boolFlag(ctx.args, 'no-drift') ? { reason: 'left out (--no-drift)' } : await driftOf(() => checkDrift(options, {})),
     ...(o.lastRun ? { lastRun: o.lastRun } : {}),
   };
+}
+
+/** What the page will say of this target, in one line: `2,012 tenant schemas, 15 behind, 1 dirty, 3 failed, 4 drifted`. */
+function factsLine(t: ReportTarget): string {
+  const s = t.summary!;
+  const n = (x: number) => x.toLocaleString('en-US');
+  const drifted = t.drift && 'differ' in t.drift ? `${n(t.drift.differ.length)} drifted` : 'drift not checked';
+  return `${n(s.count)} tenant schema${s.count === 1 ? '' : 's'}, ${n(s.behind)} behind, ${n(s.dirty)} dirty, ${n(s.failed)} failed, ${drifted}`;
 }
 
 /** A drift check that cannot run (no right to create a scratch database, say) is said on the page, not fatal. */
