@@ -2,6 +2,7 @@
 // no font, image or link to fetch, and a Content-Security-Policy that forbids fetching anything,
 // so it opens the same from a CI artifact, a mail attachment or an air-gapped laptop.
 import type { RunRecord } from '../index';
+import { thousands as n } from './format';
 import type { TenantsSummaryDoc } from './tenant-filters';
 
 export interface ReportTarget {
@@ -150,7 +151,6 @@ function numeric(head: string[], rows: string[][], kind: string): string {
 /** `2026-12-06 04:39:14Z`: an ISO time as people read it, to the second. */
 const when = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 const versionsText = (v: string[]) => (v.length <= 3 ? v.join(', ') : `${v[0]} … ${v.at(-1)} (${v.length})`);
-const n = (x: number) => x.toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
 function esc(text: string): string {

@@ -2,7 +2,7 @@
 // The filters keep the schemas that need a look; the summary counts schemas per version.
 import { UsageError, type TenantStatus } from '../index';
 import { boolFlag, stringFlag, type FlagSpecs, type ParsedArgs } from './args';
-import { table } from './format';
+import { table, thousands as n } from './format';
 
 export const FILTER_FLAGS: FlagSpecs = {
   behind: { type: 'boolean', desc: 'only schemas that lack a tenant migration of the folder' },
@@ -77,8 +77,6 @@ export function newestFirst(a: string | null, b: string | null): number {
   if (a === null || b === null) return a === null ? 1 : -1;
   return a < b ? 1 : -1;
 }
-
-const n = (x: number) => x.toLocaleString('en-US');
 
 export function summaryLines(s: TenantsSummaryDoc): string[] {
   const rows = s.versions.map((v) => [v.version ?? 'none', n(v.schemas)]);

@@ -5,6 +5,7 @@ import { describeTarget, drift as checkDrift, EXIT, overview, UsageError, type D
 import { boolFlag, stringFlag, type ParsedArgs } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { reportHtml, type ReportTarget } from '../report-html';
+import { thousands as n } from '../format';
 import { summarize } from '../tenant-filters';
 import { TOOL_VERSION } from '../version';
 
@@ -75,7 +76,6 @@ async function readTarget(ctx: CommandContext): Promise<ReportTarget> {
 /** What the page will say of this target, in one line: `2,012 tenant schemas, 15 behind, 1 dirty, 3 failed, 4 drifted`. */
 function factsLine(t: ReportTarget): string {
   const s = t.summary!;
-  const n = (x: number) => x.toLocaleString('en-US');
   const drifted = t.drift && 'differ' in t.drift ? `${n(t.drift.differ.length)} drifted` : 'drift not checked';
   return `${n(s.count)} tenant schema${s.count === 1 ? '' : 's'}, ${n(s.behind)} behind, ${n(s.dirty)} dirty, ${n(s.failed)} failed, ${drifted}`;
 }

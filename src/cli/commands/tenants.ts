@@ -1,7 +1,7 @@
 import { EXIT, tenants as readTenants, type TenantStatus } from '../../index';
 import { boolFlag } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
-import { table, unknownVersionLines } from '../format';
+import { table, thousands as n, unknownVersionLines } from '../format';
 import { FILTER_FLAGS, fleetSummaryLines, summarize, summaryLines, tenantFilter, type TenantsSummaryDoc } from '../tenant-filters';
 
 export const tenants: Command = {
@@ -60,5 +60,4 @@ function printMatched(ctx: CommandContext, flags: string[] | undefined, matched:
   else if (total === 0) ctx.out.print(`no tenant schemas match ${pattern}`);
 }
 
-const n = (x: number) => x.toLocaleString('en-US');
 const firstLine = (text: string) => text.split('\n')[0]!;
