@@ -84,7 +84,6 @@ export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
 }
 
 export interface Overview {
-  version: VersionReport;
   /** The latest version applied in public, or null. */
   globalVersion: string | null;
   /** The folder's newest tenant version, or null: a schema at it is up to date. */
@@ -94,12 +93,11 @@ export interface Overview {
   lastRun?: RunRecord;
 }
 
-/** What an operator looks at after a job (`report`): the state as `version` and `tenants` read it, and the last run. */
+/** What an operator looks at after a job (`report`): the tenants as `tenants` reads them, and the last run. */
 export async function overview(options: EngineOptions): Promise<Overview> {
-  const { folder, state, runs, o } = await readOnly(options, undefined, true, true);
+  const { folder, state, runs } = await readOnly(options, undefined, true, true);
   const failures = currentFailures(runs, state, tenantVersions(folder));
   return {
-    version: versionReport(folder, state, o.tenantPattern),
     globalVersion: latestVersion(state.public),
     latestTenantVersion: tenantVersions(folder).at(-1) ?? null,
     tenants: tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema))),
