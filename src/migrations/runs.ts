@@ -128,22 +128,23 @@ export interface CurrentFailure {
 
 /**
  * Schemas whose newest recorded failure still holds: an `up` that failed at V while the schema
- * still lacks V (clean), a `down` that failed at V while the schema still has it. A later run
- * that got past it, or a `force` that recorded it, ends the failure.
+ * still lacks V (clean): a later run that got past it, or a `force` that recorded it, ends it. A
+ * `down` that failed at V only while the schema still has V and no run came after it: a schema
+ * left at V on purpose looks the same as one whose rollback failed, so the next run ends it.
  */
 export function currentFailures(runs: RunRecord[], state: DatabaseState, tenantVersions: string[]): Map<string, CurrentFailure> {
   const schemas = new Map<string, SchemaState>([state.public, ...state.tenants].map((s) => [s.schema, s]));
   const position = new Map(tenantVersions.map((v, i) => [v, i]));
   const seen = new Set<string>();
   const out = new Map<string, CurrentFailure>();
-  for (const run of runs) {
+  for (const [i, run] of runs.entries()) {
     for (const f of run.failed) {
       if (seen.has(f.schema)) continue;
       seen.add(f.schema);
       const s = schemas.get(f.schema);
       if (!s) continue; // dropped since
       const has = hasVersion(s, f.version, position);
-      if (run.direction === 'up' ? !has : has) out.set(f.schema, { ...f, direction: run.direction, at: run.finishedAt });
+      if (run.direction === 'up' ? !has : has && i === 0) out.set(f.schema, { ...f, direction: run.direction, at: run.finishedAt });
     }
   }
   return out;

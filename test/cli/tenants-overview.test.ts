@@ -3,7 +3,7 @@
 import { describe, expect, test } from '../support/fixtures';
 import { envFor } from '../support/cli';
 import { inProcess } from '../support/in-process';
-import { BASIC, writeMigrations } from '../support/migrations';
+import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { mixedTenants, V2, V3, V4, versionCounts, withTwoTargets } from '../support/overview';
 
 const schemasOf = (stdout: string) => (JSON.parse(stdout) as { tenants: Array<{ schema: string }> }).tenants.map((t) => t.schema);
@@ -40,6 +40,20 @@ describe('tenants filters', () => {
     expect(schemasOf(r.stdout)).toEqual(['company_c']);
     const c = (JSON.parse(r.stdout) as { tenants: Array<{ failed: { version: string } }> }).tenants[0]!;
     expect(c.failed.version).toBe(V4);
+  });
+
+  test('a failed rollback is failed until the next run', async ({ db, dir }) => {
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
+    await createTenants(db, 'company_a', 'company_b');
+    expect((await inProcess(['up'], env)).code).toBe(0);
+    await db.query('ALTER TABLE company_b.employees DROP COLUMN email'); // its down now fails there
+    expect((await inProcess(['down'], env)).code).toBe(1);
+    const failed = async () =>
+      (JSON.parse((await inProcess(['tenants', '--failed', '--json'], env)).stdout) as { tenants: Array<{ schema: string; failed: object }> }).tenants;
+    expect(await failed()).toMatchObject([{ schema: 'company_b', failed: { version: V2, direction: 'down' } }]);
+    // company_b keeps V2, as it would if the rollback had been given up: the next run ends the failure.
+    expect((await inProcess(['up'], env)).code).toBe(0);
+    expect(await failed()).toEqual([]);
   });
 
   test('a bad --version is a usage error naming the form, before any connection', async ({ dir }) => {
