@@ -148,7 +148,7 @@ class CapturedOutput extends Output {
     const stderr = new Writable({ write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()) });
     super(json, { stdout, stderr });
   }
-  /** Kept in both modes: a command's fleetLines read it after the run. */
+  /** Kept in both modes: a command's afterFleet reads it once every target has run. */
   override data(doc: unknown): void {
     this.docs.push(doc);
   }

@@ -207,7 +207,10 @@ async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun
   try {
     await recordRun(client, record);
   } catch (error) {
-    o.emit({ type: 'note', message: `this run's record (for tenants --failed and report) was not written: ${(error as Error).message}` });
+    o.emit({
+      type: 'note',
+      message: `this run's record (migrate_tool.runs, read for failed schemas and reports) was not written: ${(error as Error).message}`,
+    });
   }
 }
 
