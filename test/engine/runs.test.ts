@@ -42,6 +42,16 @@ describe('the record of runs', () => {
     expect(kept[0]).toBe(first! + 1);
   });
 
+  test('a record that cannot be written is a note, and the run that did its work succeeds', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, BASIC);
+    await migrate({ connection: db.url, migrationsDir });
+    await db.query('DROP TABLE migrate_tool.runs; CREATE TABLE migrate_tool.runs (id int)'); // not the shape it writes
+    const notes: string[] = [];
+    const back = await rollback({ connection: db.url, migrationsDir, onEvent: (e) => e.type === 'note' && notes.push(e.message) });
+    expect(back.result).toMatchObject({ failed: [], done: [{ version: '20250101000000' }] });
+    expect(notes).toEqual([expect.stringMatching(/^this run's record \(migrate_tool\.runs, .*\) was not written: column "started_at" .*does not exist/)]);
+  });
+
   test('a role that may not write the record still runs; nothing is recorded for it and nothing fails', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
