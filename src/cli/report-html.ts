@@ -20,6 +20,8 @@ export interface ReportTarget {
   /** Absent: drift not checked (`reason` says why). */
   drift?: { checked: number; differ: Array<{ schema: string; version: string | null; summary: string }>; unchecked: number } | { reason: string };
   lastRun?: RunRecord;
+  /** When the last run was a stage of a staged rollout: its kept stages, oldest first. */
+  rollout?: RunRecord[];
 }
 
 export interface ReportPage {
@@ -83,6 +85,7 @@ function targetSection(t: ReportTarget): string {
     list(t.failed ?? [], 'failed', ['schema', 'version', 'error', 'run ended'], (f) => [f.schema, f.version, f.error, when(f.at)], 2),
     '<h3>Drifted schemas</h3>',
     driftPart(t.drift),
+    ...(t.rollout ? ['<h3>Rollout</h3>', rolloutPart(t.rollout)] : []),
     '<h3>Last run</h3>',
     lastRun(t.lastRun),
     '</section>',
@@ -126,7 +129,8 @@ function driftPart(drift: ReportTarget['drift']): string {
 function lastRun(run: RunRecord | undefined): string {
   if (!run) return '<p class="muted">No run recorded (runs of up and down that had work are recorded, the newest 20).</p>';
   const c = run.counts;
-  const what = `${run.direction} started ${when(run.startedAt)}, ${seconds(run.ms)}${run.interrupted ? ', interrupted' : ''}: `;
+  const stage = run.rollout ? ` (${run.rollout.stage} of the rollout)` : '';
+  const what = `${run.direction}${stage} started ${when(run.startedAt)}, ${seconds(run.ms)}${run.interrupted ? ', interrupted' : ''}: `;
   const counts = `${n(c.migrated)} schema(s) migrated, ${n(c.failed)} failed, ${n(c.skipped)} skipped; ${n(c.migrations)} migration(s) ${run.direction === 'up' ? 'applied' : 'rolled back'}`;
   const stages = run.stages.map((s, i) => [String(i + 1), s.scope, versionsText(s.versions), n(s.schemas), n(s.done), n(s.failed), seconds(s.ms)]);
   const slowest = run.slowest.map((s) => [s.schema, seconds(s.ms)]);
@@ -139,6 +143,13 @@ function lastRun(run: RunRecord | undefined): string {
     '<h3>Slowest schemas</h3>',
     slowest.length ? numeric(['schema', 'time'], slowest, 'slowest') : '<p class="muted">None.</p>',
   ].join('\n');
+}
+
+/** A staged rollout's stages, one engine run each (a stage with nothing to do in this database is not recorded). */
+function rolloutPart(runs: RunRecord[]): string {
+  const rows = runs.map((r) => [r.rollout!.stage, when(r.startedAt), n(r.counts.migrated), n(r.counts.failed), n(r.counts.skipped), seconds(r.ms)]);
+  const started = `<p>Started ${esc(when(runs[0]!.rollout!.id))}; its stages as recorded here (the newest 20 runs are kept):</p>`;
+  return started + numeric(['stage', 'started', 'schemas migrated', 'failed', 'skipped', 'time'], rows, 'rollout');
 }
 
 function numeric(head: string[], rows: string[][], kind: string): string {

@@ -20,7 +20,7 @@ import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
 import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
-import { currentFailures, readRuns, recordRun, runRecord, type RunRecord } from './runs';
+import { currentFailures, readRuns, recordRun, runRecord, type RolloutStage, type RunRecord } from './runs';
 import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
@@ -40,6 +40,8 @@ import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type Fo
 export interface RunOptions extends PlanOptions {
   /** Plan only: nothing is locked or changed. */
   dryRun?: boolean;
+  /** This run is one stage of a staged rollout (fleet/rollout.ts): kept with its record (runs.ts). */
+  rolloutStage?: RolloutStage;
 }
 
 export interface Outcome {
@@ -91,6 +93,8 @@ export interface Overview {
   tenants: TenantStatus[];
   /** The newest recorded `up` or `down` run that had work, if any is kept. */
   lastRun?: RunRecord;
+  /** When the last run was a stage of a rollout: that rollout's kept stages, oldest first (the last run last). */
+  rollout?: RunRecord[];
 }
 
 /** What an operator looks at after a job (`report`): the tenants as `tenants` reads them, and the last run. */
@@ -102,6 +106,7 @@ export async function overview(options: EngineOptions): Promise<Overview> {
     latestTenantVersion: tenantVersions(folder).at(-1) ?? null,
     tenants: tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema))),
     ...(runs[0] ? { lastRun: runs[0] } : {}),
+    ...(runs[0]?.rollout ? { rollout: runs.filter((r) => r.rollout?.id === runs[0]!.rollout!.id).reverse() } : {}),
   };
 }
 
@@ -182,7 +187,7 @@ async function change(
         const result = await executePlan(p, { ...lo, concurrency }, workers);
         finished = result;
         await flushCommits(lockClient);
-        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date()), lo);
+        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), lo);
         // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
         const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
         const clean = whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted;

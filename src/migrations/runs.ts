@@ -29,8 +29,16 @@ export interface StageRecord extends StageTiming {
   failed: number;
 }
 
+/** Which staged rollout (its start time) and which of its stages (`canary`, `wave 2/5`) a run was. */
+export interface RolloutStage {
+  id: string;
+  stage: string;
+}
+
 export interface RunRecord {
   id: number;
+  /** Only when the run was a stage of a rollout. */
+  rollout?: RolloutStage;
   direction: Direction;
   startedAt: string;
   finishedAt: string;
@@ -47,7 +55,7 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** The record of a finished run, from its result and its start time. */
-export function runRecord(result: RunResult, started: Date, finished: Date): Omit<RunRecord, 'id'> {
+export function runRecord(result: RunResult, started: Date, finished: Date, rollout?: RolloutStage): Omit<RunRecord, 'id'> {
   const stages = (result.timing?.stages ?? []).map((s) => {
     const versions = new Set(s.versions);
     const count = (list: Array<{ version: string }>) => list.filter((e) => versions.has(e.version)).length;
@@ -70,6 +78,7 @@ export function runRecord(result: RunResult, started: Date, finished: Date): Omi
     stages,
     failed: result.failed.map((f) => ({ schema: f.schema, version: f.version, error: f.error.slice(0, ERROR_CHARS) })),
     slowest,
+    ...(rollout ? { rollout } : {}),
   };
 }
 

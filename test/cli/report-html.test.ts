@@ -8,6 +8,7 @@ import { envFor } from '../support/cli';
 import { bars, NO_CHROMIUM, render } from '../support/chromium';
 import type { TestDatabase } from '../support/db';
 import { inProcess } from '../support/in-process';
+import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { notRun } from '../support/not-run';
 import { mixedTenants, versionCounts, withTwoTargets } from '../support/overview';
 
@@ -52,6 +53,25 @@ describe('report --html', () => {
     expect(listed(html, 'stages')).toBe(run.rows[0]!.summary.stages.length);
     expect(rowsOf(html, 'stages')).toEqual(['1', '2']); // the global migration, then the tenant ones
     expect(rowsOf(html, 'slowest').sort()).toEqual(['company_a', 'company_b', 'company_c', 'public']);
+  });
+
+  test('after a staged rollout, its stages as recorded, the last run being its last wave', async ({ db, dir }) => {
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
+    await createTenants(db, 'company_a', 'company_b', 'company_c', 'company_d', 'company_e');
+    expect((await inProcess(['up', '--canary', 'company_a', '--waves', '2'], env)).code).toBe(0);
+    const file = join(dir, 'rollout.html');
+    expect((await inProcess(['report', '--html', file, '--no-drift'], env)).code).toBe(0);
+    const html = await readFile(file, 'utf8');
+    expect(rowsOf(html, 'rollout')).toEqual(['canary', 'wave 1/2', 'wave 2/2']);
+    const runs = await db.query<{ stage: string; migrated: number }>(
+      `SELECT summary->'rollout'->>'stage' AS stage, (summary->'counts'->>'migrated')::int AS migrated FROM migrate_tool.runs ORDER BY id`,
+    );
+    const migrated = [...html.matchAll(/<tr><td>(canary|wave [^<]+)<\/td><td>[^<]*<\/td><td class="num">(\d+)<\/td>/g)].map((m) => ({
+      stage: m[1],
+      migrated: Number(m[2]),
+    }));
+    expect(migrated).toEqual(runs.rows);
+    expect(html).toMatch(/<p data-run="\d+">up \(wave 2\/2 of the rollout\) started /);
   });
 
   test('a missing --html or a folder that does not exist is a usage error, before any connection', async ({ dir }) => {

@@ -70,6 +70,7 @@ async function readTarget(ctx: CommandContext): Promise<ReportTarget> {
     failed: o.tenants.flatMap((t) => (t.failed ? [{ schema: t.schema, version: t.failed.version, error: t.failed.error, at: t.failed.at }] : [])),
     drift: boolFlag(ctx.args, 'no-drift') ? { reason: 'left out (--no-drift)' } : await driftOf(() => checkDrift(options, {})),
     ...(o.lastRun ? { lastRun: o.lastRun } : {}),
+    ...(o.rollout ? { rollout: o.rollout } : {}),
   };
 }
 
