@@ -41,7 +41,7 @@ export interface Command {
    * its run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version
    * table, `report`'s one page for all targets.
    */
-  afterFleet?(targets: FleetTargetData[], args: ParsedArgs): string[] | Promise<string[]>;
+  afterFleet?(targets: FleetTargetData[], args: ParsedArgs, out: Output): string[] | Promise<string[]>;
 }
 
 export interface FleetTargetData {

@@ -103,7 +103,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     data: reports[i]!.data,
     ...(reports[i]!.error ? { error: reports[i]!.error!.message } : {}),
   }));
-  const extra = (await command.afterFleet?.(sections, args)) ?? [];
+  const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
   if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);

@@ -7,6 +7,7 @@ import { connectionOf, engineOptions, type Command, type CommandContext } from '
 import { reportHtml, type ReportTarget } from '../report-html';
 import { thousands as n } from '../format';
 import { summarize } from '../tenant-filters';
+import type { Output } from '../output';
 import { TOOL_VERSION } from '../version';
 
 export const report: Command = {
@@ -25,17 +26,17 @@ export const report: Command = {
     ctx.out.print(factsLine(target));
     // Over a fleet each target only reads; afterFleet writes the one page.
     if (ctx.inFleet) return EXIT.ok;
-    await writePage(file, [target]);
+    await writePage(file, [target], ctx.out);
     ctx.out.print(`Report written to ${file}`);
     return EXIT.ok;
   },
-  async afterFleet(targets, args) {
+  async afterFleet(targets, args, out) {
     const file = htmlFile(args);
     const pages = targets.map((t) => {
       const read = (t.data as { report?: ReportTarget }).report;
       return read ? { ...read, name: t.name } : { name: t.name, where: t.where, error: t.error ?? 'not read' };
     });
-    await writePage(file, pages);
+    await writePage(file, pages, out);
     return [`Report written to ${file} (${targets.length} target${targets.length === 1 ? '' : 's'})`];
   },
 };
@@ -51,8 +52,9 @@ function htmlFile(args: ParsedArgs): string {
   return file;
 }
 
-async function writePage(file: string, targets: ReportTarget[]): Promise<void> {
-  await writeFile(file, reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets }));
+/** The page goes through the output's scrubbing as every printed line does: no password in it, whatever an error quoted. */
+async function writePage(file: string, targets: ReportTarget[], out: Output): Promise<void> {
+  await writeFile(file, out.scrub(reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets })));
 }
 
 /** One database's part of the page, from its recorded state, its last recorded run and a drift check. */
