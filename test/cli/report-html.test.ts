@@ -1,7 +1,7 @@
 // `report --html FILE`: one page, self-contained, that shows per target the tenant schemas per
 // version, the dirty, failed and drifted schemas, and the last run. Checked as written, and as a
 // real browser draws it: the bars exist, in the database's order, as long as their counts.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor } from '../support/cli';
@@ -84,17 +84,22 @@ describe('report --html', () => {
     expect(nowhere.stderr).toContain(`does not exist; fix: create ${join(dir, 'no/such')}`);
   });
 
-  test('over a fleet, one page with a section and a histogram per target', async ({ db, dir }) => {
+  test('over a fleet, one page with a section and a histogram per target; a target not read says why', async ({ db, dir }) => {
     await withTwoTargets(db, dir, async (targets, env, us) => {
+      // A third target whose database does not exist: its section says so, the others are drawn.
+      const fleet = JSON.parse(await readFile(targets, 'utf8')) as { targets: Array<{ name: string; url: string }> };
+      fleet.targets.push({ name: 'gone', url: fleet.targets[0]!.url.replace(/\/[^/]+$/, '/no_such_database') });
+      await writeFile(targets, JSON.stringify(fleet));
       const file = join(dir, 'fleet.html');
       const r = await inProcess(['report', '--html', file, '--no-drift', '--targets', targets], env);
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toContain(`Report written to ${file} (2 targets)`);
+      expect(r.code).toBe(1); // a target failed: the fleet's exit code, the page written all the same
+      expect(r.stdout).toContain(`Report written to ${file} (3 targets)`);
       const html = await readFile(file, 'utf8');
       const sections = html.split('<section class="target"').slice(1);
-      expect(sections.map((s) => /data-target="([^"]+)"/.exec(s)?.[1])).toEqual(['eu', 'us']);
+      expect(sections.map((s) => /data-target="([^"]+)"/.exec(s)?.[1])).toEqual(['eu', 'us', 'gone']);
       expect(histogram(sections[0]!)).toEqual(await expectedBars(db));
       expect(histogram(sections[1]!)).toEqual(await expectedBars(us));
+      expect(sections[2]).toMatch(/<p class="error">Not read: .*no_such_database.* does not exist/);
     });
   });
 
