@@ -7,7 +7,7 @@ import { table, thousands as n } from './format';
 export const FILTER_FLAGS: FlagSpecs = {
   behind: { type: 'boolean', desc: 'only schemas that lack a tenant migration of the folder' },
   dirty: { type: 'boolean', desc: 'only dirty schemas (a no-transaction migration did not finish)' },
-  failed: { type: 'boolean', desc: 'only schemas the last recorded run failed, while still as it left them' },
+  failed: { type: 'boolean', desc: 'only schemas a recorded up or down failed, while still as it left them' },
   version: { type: 'string', value: 'V', desc: 'only schemas whose latest tenant version is V (`none`: nothing applied)' },
   summary: { type: 'boolean', desc: 'how many schemas are at each version, instead of one line per schema' },
 };
