@@ -71,7 +71,7 @@ function targetSection(t: ReportTarget): string {
     ['tenant schemas', n(s.count)],
     ['behind', n(s.behind)],
     ['dirty', n(s.dirty)],
-    ['failed', n(s.failed)],
+    ['failed', n((t.failed ?? []).length)], // public's too, when a global migration failed
     ['drifted', driftCount],
   ];
   return [

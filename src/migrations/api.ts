@@ -20,7 +20,7 @@ import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
 import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
-import { currentFailures, readRuns, recordRun, runRecord, type RolloutStage, type RunRecord } from './runs';
+import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './runs';
 import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
@@ -91,6 +91,8 @@ export interface Overview {
   /** The folder's newest tenant version, or null: a schema at it is up to date. */
   latestTenantVersion: string | null;
   tenants: TenantStatus[];
+  /** A global migration that a recorded run failed, while public still lacks it (runs.ts). */
+  publicFailed?: CurrentFailure;
   /** The newest recorded `up` or `down` run that had work, if any is kept. */
   lastRun?: RunRecord;
   /** When the last run was a stage of a rollout: that rollout's kept stages, oldest first (the last run last). */
@@ -105,6 +107,7 @@ export async function overview(options: EngineOptions): Promise<Overview> {
     globalVersion: latestVersion(state.public),
     latestTenantVersion: tenantVersions(folder).at(-1) ?? null,
     tenants: tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema))),
+    ...(failures.has('public') ? { publicFailed: failures.get('public')! } : {}),
     ...(runs[0] ? { lastRun: runs[0] } : {}),
     ...(runs[0]?.rollout ? { rollout: runs.filter((r) => r.rollout?.id === runs[0]!.rollout!.id).reverse() } : {}),
   };

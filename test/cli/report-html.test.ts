@@ -74,6 +74,18 @@ describe('report --html', () => {
     expect(html).toMatch(/<p data-run="\d+">up \(wave 2\/2 of the rollout\) started /);
   });
 
+  test('a global migration that failed is listed, as public', async ({ db, dir }) => {
+    const files = { ...BASIC, '20250101000500_broken.up.sql': 'SELECT 1/0;', '20250101000500_broken.down.sql': '' };
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, files) };
+    expect((await inProcess(['up'], env)).code).toBe(1);
+    const file = join(dir, 'public.html');
+    expect((await inProcess(['report', '--html', file, '--no-drift'], env)).code).toBe(0);
+    const html = await readFile(file, 'utf8');
+    expect(rowsOf(html, 'failed')).toEqual(['public']);
+    expect(html).toContain('failed <b data-fact="failed">1</b>');
+    expect(html).toContain('20250101000500_broken.up.sql:1: division by zero');
+  });
+
   test('a missing --html or a folder that does not exist is a usage error, before any connection', async ({ dir }) => {
     const env = { ...envFor('postgres://nobody@127.0.0.1:1/none'), MIGRATIONS_DIR: dir };
     const none = await inProcess(['report'], env);

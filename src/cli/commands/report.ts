@@ -69,18 +69,18 @@ async function readTarget(ctx: CommandContext): Promise<ReportTarget> {
     latest: o.latestTenantVersion,
     summary: summarize(o.tenants, ctx.config.tenantPattern),
     dirty: o.tenants.filter((t) => t.dirty).map((t) => ({ schema: t.schema, version: t.version })),
-    failed: o.tenants.flatMap((t) => (t.failed ? [{ schema: t.schema, version: t.failed.version, error: t.failed.error, at: t.failed.at }] : [])),
+    failed: [...(o.publicFailed ? [o.publicFailed] : []), ...o.tenants.flatMap((t) => (t.failed ? [{ schema: t.schema, ...t.failed }] : []))],
     drift: boolFlag(ctx.args, 'no-drift') ? { reason: 'left out (--no-drift)' } : await driftOf(() => checkDrift(options, {})),
     ...(o.lastRun ? { lastRun: o.lastRun } : {}),
     ...(o.rollout ? { rollout: o.rollout } : {}),
   };
 }
 
-/** What the page will say of this target, in one line: `2,012 tenant schemas, 15 behind, 1 dirty, 3 failed, 4 drifted`. */
+/** What the page will say of this target, in one line: `2,012 tenant schemas, 15 behind, 1 dirty, 3 failed, 4 drifted` (failed: public too). */
 function factsLine(t: ReportTarget): string {
   const s = t.summary!;
   const drifted = t.drift && 'differ' in t.drift ? `${n(t.drift.differ.length)} drifted` : 'drift not checked';
-  return `${n(s.count)} tenant schema${s.count === 1 ? '' : 's'}, ${n(s.behind)} behind, ${n(s.dirty)} dirty, ${n(s.failed)} failed, ${drifted}`;
+  return `${n(s.count)} tenant schema${s.count === 1 ? '' : 's'}, ${n(s.behind)} behind, ${n(s.dirty)} dirty, ${n(t.failed!.length)} failed, ${drifted}`;
 }
 
 /** A drift check that cannot run (no right to create a scratch database, say) is said on the page, not fatal. */
