@@ -3,7 +3,21 @@
 //   import { migrate, migrateTenant, status } from 'migrate-tool';
 //   const options = { connection: 'postgres://app@db/maindb', migrationsDir: './migrations' };
 //   await migrateTenant(options, 'company_3f2a...'); // right after creating a company's schema
-export { migrate, rollback, migrateTenant, status, version, tenants, force, PartialRunError, type Outcome, type RunOptions } from './migrations/api';
+export {
+  migrate,
+  rollback,
+  migrateTenant,
+  status,
+  version,
+  tenants,
+  overview,
+  force,
+  PartialRunError,
+  type Outcome,
+  type RunOptions,
+  type Overview,
+} from './migrations/api';
+export type { RunRecord, StageRecord } from './migrations/runs';
 export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
 export { createMigration, rewriteSum, checkMigrationName, type Created } from './migrations/create';

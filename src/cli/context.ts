@@ -19,6 +19,8 @@ export interface CommandContext {
   /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
   env: Record<string, string | undefined>;
   ask(question: string): Promise<string>;
+  /** One target of a fleet: a command that makes one thing of all targets (report) makes it in afterFleet. */
+  inFleet?: boolean;
 }
 
 export interface Command {
@@ -36,6 +38,21 @@ export interface Command {
   /** Writes something and has no dry run: --dry-run is refused, not ignored, so it never does the real thing. */
   noDryRun?: true;
   run(ctx: CommandContext): Promise<ExitCode>;
+  /**
+   * Over a fleet, after every target's section: lines to print, made from each target's data (what
+   * its run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version
+   * table, `report`'s one page for all targets.
+   */
+  afterFleet?(targets: FleetTargetData[], args: ParsedArgs, out: Output): string[] | Promise<string[]>;
+}
+
+export interface FleetTargetData {
+  name: string;
+  /** Where it is, as the target line names it (no password). */
+  where: string;
+  data: Record<string, unknown>;
+  /** Why its run failed, when it did. */
+  error?: string;
 }
 
 export function connectionOf(ctx: CommandContext): Connection {

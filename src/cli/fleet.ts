@@ -27,7 +27,7 @@ import { printSummary } from './render-run';
 import type { Invocation } from './run';
 
 /** The commands that run over a fleet. */
-export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift']);
+export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift', 'report']);
 
 /** The targets file named by --targets or MIGRATE_TARGETS, if any. */
 export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {
@@ -63,6 +63,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     interactive: false,
     ask: inv.ask,
     env: inv.env,
+    inFleet: true,
   });
   const fleetOpts = {
     concurrency: intArg(stringFlag(args, 'targets-concurrency'), '--targets-concurrency', { min: 1 }),
@@ -107,6 +108,14 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
   });
+  const sections = outcomes.map((o, i) => ({
+    name: o.target.name,
+    where: describeTarget(o.target.connection),
+    data: reports[i]!.data,
+    ...(reports[i]!.error ? { error: reports[i]!.error!.message } : {}),
+  }));
+  const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
+  if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
@@ -156,8 +165,9 @@ class CapturedOutput extends Output {
     // A target's progress reaches the job's log as the target's own lines, at the job's interval.
     this.progressIntervalMs = main.progressIntervalMs;
   }
+  /** Kept in both modes: a command's afterFleet reads it once every target has run. */
   override data(doc: unknown): void {
-    if (this.json) this.docs.push(doc);
+    this.docs.push(doc);
   }
   override scrub(text: string): string {
     return this.main.scrub(text);

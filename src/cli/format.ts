@@ -8,6 +8,9 @@ export function table(rows: string[][]): string[] {
   return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  '));
 }
 
+/** `2,012`: counts in messages and pages read alike everywhere. */
+export const thousands = (x: number): string => x.toLocaleString('en-US');
+
 export function formatBytes(n: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
   let i = 0;

@@ -4,6 +4,7 @@
 // rollout; nothing is kept between runs, so re-running resumes: what finished is no longer pending.
 import { migrate, tenants } from '../migrations/api';
 import type { EngineOptions, RunResult } from '../migrations/options';
+import type { RolloutStage } from '../migrations/runs';
 import { overFleet, type FleetOptions } from './run';
 import type { RolloutSpec, Target } from './targets';
 import { planRollout, share, type Candidates, type RolloutPlan, type WaveItem } from './waves';
@@ -77,9 +78,11 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
   const report: RolloutReport = { plan, unreadable, stages: [] };
   if (hooks.dryRun) return report;
   const reachable = all.filter((t) => candidates.some((c) => c.target === t.target.name));
+  // Each stage's engine run records which rollout it belongs to, so a report can show them together.
+  const id = new Date().toISOString();
 
   // The first stage runs on every target: it carries the global migrations, with the canary.
-  const first = await stage('canary', plan.canary, reachable, hooks, 0, false);
+  const first = await stage({ id, stage: 'canary' }, plan.canary, reachable, hooks, 0, false);
   report.stages.push(first);
   hooks.onStage?.(first);
   const stop = await stopAfter(first, hooks);
@@ -91,7 +94,7 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
     if (hooks.signal?.aborted) return { ...report, stopped: 'interrupted' };
     const allowed = spec.failureBudget === undefined ? 0 : share(spec.failureBudget, wave.length, '--failure-budget');
     const targets = reachable.filter((t) => wave.some((w) => w.target === t.target.name));
-    previous = await stage(label, wave, targets, hooks, allowed, true);
+    previous = await stage({ id, stage: label }, wave, targets, hooks, allowed, true);
     report.stages.push(previous);
     hooks.onStage?.(previous);
     const stopped = await stopAfter(previous, hooks);
@@ -100,14 +103,14 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
   return report;
 }
 
-async function stage(label: string, items: WaveItem[], targets: RolloutTarget[], hooks: RolloutHooks, allowed: number, tenantOnly: boolean): Promise<Stage> {
+async function stage(at: RolloutStage, items: WaveItem[], targets: RolloutTarget[], hooks: RolloutHooks, allowed: number, tenantOnly: boolean): Promise<Stage> {
   const schemasOf = (name: string) => items.filter((i) => i.target === name).map((i) => i.schema);
   const outcomes = await overFleet(
     targets.map((t) => t.target),
     hooks,
     async (t) => {
       const { options } = targets.find((r) => r.target === t)!;
-      const outcome = await migrate(options, { tenants: schemasOf(t.name), tenantOnly });
+      const outcome = await migrate(options, { tenants: schemasOf(t.name), tenantOnly, rolloutStage: at });
       return outcome.result!;
     },
     (r) => r.failed.length > 0,
@@ -123,5 +126,5 @@ async function stage(label: string, items: WaveItem[], targets: RolloutTarget[],
   const interrupted = runs.some((r) => r.result?.interrupted) || Boolean(hooks.signal?.aborted);
   // A target that cannot run at all (unreachable, its lock held) is never within a budget.
   const ok = !interrupted && failed <= allowed && !runs.some((r) => r.error);
-  return { label, schemas: items, runs, failed, allowed, ok };
+  return { label: at.stage, schemas: items, runs, failed, allowed, ok };
 }

@@ -20,14 +20,28 @@ import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
 import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
+import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './runs';
+import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
-import { statusReport, tenantStatuses, unknownVersions, versionReport, type StatusReport, type TenantStatus, type VersionReport } from './report';
+import {
+  statusReport,
+  tenantStatuses,
+  tenantVersions,
+  unknownVersions,
+  versionReport,
+  withFailure,
+  type StatusReport,
+  type TenantStatus,
+  type VersionReport,
+} from './report';
 import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
 
 export interface RunOptions extends PlanOptions {
   /** Plan only: nothing is locked or changed. */
   dryRun?: boolean;
+  /** This run is one stage of a staged rollout (fleet/rollout.ts): kept with its record (runs.ts). */
+  rolloutStage?: RolloutStage;
 }
 
 export interface Outcome {
@@ -66,9 +80,37 @@ export async function version(options: EngineOptions): Promise<VersionReport> {
   return versionReport(folder, state, o.tenantPattern);
 }
 
+/** Every tenant schema's line; `failed` on those whose last recorded run failed them (runs.ts). */
 export async function tenants(options: EngineOptions): Promise<TenantStatus[]> {
-  const { folder, state } = await readOnly(options);
-  return tenantStatuses(folder, state);
+  return (await overview(options)).tenants;
+}
+
+export interface Overview {
+  /** The latest version applied in public, or null. */
+  globalVersion: string | null;
+  /** The folder's newest tenant version, or null: a schema at it is up to date. */
+  latestTenantVersion: string | null;
+  tenants: TenantStatus[];
+  /** A global migration that a recorded run failed, while public still lacks it (runs.ts). */
+  publicFailed?: CurrentFailure;
+  /** The newest recorded `up` or `down` run that had work, if any is kept. */
+  lastRun?: RunRecord;
+  /** When the last run was a stage of a rollout: that rollout's kept stages, oldest first (the last run last). */
+  rollout?: RunRecord[];
+}
+
+/** What an operator looks at after a job (`report`): the tenants as `tenants` reads them, and the last run. */
+export async function overview(options: EngineOptions): Promise<Overview> {
+  const { folder, state, runs } = await readOnly(options, undefined, true, true);
+  const failures = currentFailures(runs, state, tenantVersions(folder));
+  return {
+    globalVersion: latestVersion(state.public),
+    latestTenantVersion: tenantVersions(folder).at(-1) ?? null,
+    tenants: tenantStatuses(folder, state).map((t) => withFailure(t, failures.get(t.schema))),
+    ...(failures.has('public') ? { publicFailed: failures.get('public')! } : {}),
+    ...(runs[0] ? { lastRun: runs[0] } : {}),
+    ...(runs[0]?.rollout ? { rollout: runs.filter((r) => r.rollout?.id === runs[0]!.rollout!.id).reverse() } : {}),
+  };
 }
 
 /**
@@ -144,9 +186,11 @@ async function change(
       const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
       o.hardSignal?.addEventListener('abort', cancel, { once: true });
       try {
+        const started = new Date();
         const result = await executePlan(p, { ...lo, concurrency }, workers);
         finished = result;
         await flushCommits(lockClient);
+        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), lo);
         // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
         const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
         const clean = whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted;
@@ -164,6 +208,18 @@ async function change(
     // caller still gets what happened in each, to report beside the error.
     throw finished && isMigrateToolError(error) ? new PartialRunError(error, finished) : error;
   });
+}
+
+/** The run's record is for reading later: failing to write it is said, and fails nothing that ran. */
+async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun>[1], o: Resolved): Promise<void> {
+  try {
+    await recordRun(client, record);
+  } catch (error) {
+    o.emit({
+      type: 'note',
+      message: `this run's record (migrate_tool.runs, read for failed schemas and reports) was not written: ${(error as Error).message}`,
+    });
+  }
 }
 
 /** A run that failed as a whole after it had done work: `result` says what finished and what failed. */
@@ -189,15 +245,16 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
   return workers;
 }
 
-/** `summary`: read the state as state-summary.ts does (reports and planning), else every row. */
-async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true) {
+/** `summary`: read the state as state-summary.ts does (reports and planning), else every row; `withRuns`: the kept runs too. */
+async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true, withRuns = false) {
   const o = resolved(options);
   const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const state = await withSession(o, connectOpts(o), async (c) => {
+  const { state, runs } = await withSession(o, connectOpts(o), async (c) => {
     await refuseDistributedState(c, STATE_SCHEMA); // Citus: before a read that would fail less clearly
-    return summary ? readStateFor(c, o.tenantPattern, folder) : readState(c, o.tenantPattern);
+    const state = summary ? await readStateFor(c, o.tenantPattern, folder) : await readState(c, o.tenantPattern);
+    return { state, runs: withRuns ? await readRuns(c) : [] };
   });
-  return { o, folder, state };
+  return { o, folder, state, runs };
 }
 
 /**

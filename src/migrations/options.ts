@@ -88,7 +88,8 @@ export type MigrationEvent =
   /** migrateTenant took a spare schema: `spare` is now `schema`. */
   | { type: 'tenant:spare'; schema: string; spare: string }
   /** `migrate` kept its spares (tenantSpares): how many are ready, and why none could be built. */
-  | { type: 'spares'; ready: number; built: number; dropped: number; problem?: string };
+  | { type: 'spares'; ready: number; built: number; dropped: number; problem?: string }
+  | NoteEvent;
 
 /** A connection attempt failed and is retried (waitMs): why. */
 export type WaitingEvent = Extract<MigrationEvent, { type: 'connect:waiting' }>;

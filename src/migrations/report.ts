@@ -100,7 +100,12 @@ export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): T
   );
 }
 
-function tenantVersions(folder: MigrationFolder): string[] {
+/** A tenant's line with the failure of its last recorded run, when that still holds (runs.ts). */
+export function withFailure(t: TenantStatus, f: { version: string; direction: 'up' | 'down'; error: string; at: string } | undefined): TenantStatus {
+  return f ? { ...t, failed: { version: f.version, direction: f.direction, error: f.error, at: f.at } } : t;
+}
+
+export function tenantVersions(folder: MigrationFolder): string[] {
   return folder.migrations.filter((m) => m.scope === 'tenant').map((m) => m.version);
 }
 

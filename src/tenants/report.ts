@@ -20,6 +20,8 @@ export interface TenantStatus {
   invalidIndexes?: string[];
   /** Versions recorded in this schema that the folder does not have (a newer release applied them); only when there are some. */
   unknownVersions?: string[];
+  /** The last recorded run failed this schema at `version`, and the schema is still as that left it; only then. */
+  failed?: { version: string; direction: 'up' | 'down'; error: string; at: string };
 }
 
 export interface TenantsSummary {

@@ -2,6 +2,7 @@
 import { describe, expect, test } from '../support/fixtures';
 import { migrate, migrateTenant, rollback, status, type EngineEvent } from '../../src/index';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
+import { withRowsOnlyRole } from '../support/roles';
 
 describe('library API', () => {
   test('migrate returns per-schema results and reports progress through events', async ({ db, dir }) => {
@@ -65,18 +66,10 @@ describe('library API', () => {
   test("a role granted only the state table's rows can run up once the table exists: a run creates nothing it finds", async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
-    const role = `rows_only_${db.name}`;
-    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD 'rows-only-pw'`);
-    try {
-      await db.query(`GRANT USAGE ON SCHEMA migrate_tool TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_tool.migrations TO ${role}`);
-      const url = new URL(db.url);
-      url.username = role;
-      url.password = 'rows-only-pw';
-      const again = await migrate({ connection: url.toString(), migrationsDir });
+    await withRowsOnlyRole(db, async (url) => {
+      const again = await migrate({ connection: url, migrationsDir });
       expect(again.result).toMatchObject({ done: [], failed: [] });
-    } finally {
-      await db.query(`DROP OWNED BY ${role}; DROP ROLE ${role}`);
-    }
+    });
   });
 
   test('rollback with a tenant limit touches only that schema', async ({ db, dir }) => {

@@ -70,7 +70,7 @@ export function collect(child: ChildProcess, opts: Pick<CliOptions, 'input' | 't
   });
 }
 
-function assertNoPassword(result: CliResult, env: CliOptions['env']) {
+export function assertNoPassword(result: Pick<CliResult, 'stdout' | 'stderr'>, env: CliOptions['env']) {
   const secrets = [SENTINEL_PASSWORD];
   if (env?.POSTGRES_PASSWORD) secrets.push(env.POSTGRES_PASSWORD);
   const url = env?.DATABASE_URL && URL.canParse(env.DATABASE_URL) ? new URL(env.DATABASE_URL) : undefined;

@@ -19,6 +19,7 @@ import { version } from './version';
 import { importCommand } from './import';
 import { adopt } from './adopt';
 import { drift } from './drift';
+import { report } from './report';
 
 export const COMMANDS: Command[] = [
   up,
@@ -39,6 +40,7 @@ export const COMMANDS: Command[] = [
   importCommand,
   adopt,
   drift,
+  report,
 ];
 
 export function findCommand(name: string): Command | undefined {
