@@ -29,6 +29,8 @@ export interface SchemaAdoption {
   adopt: Array<{ migration: Migration; original: string }>;
   /** Already recorded in this tool's state: left as they are. */
   alreadyRecorded: number;
+  /** Of `adopt`, the tenant parts converted from the global history's loops (a tenant schema). */
+  fromLoops?: number;
 }
 
 export interface AdoptResult {
@@ -75,12 +77,14 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
 interface Imported {
   migration: Migration;
   id: string;
+  /** Tenant SQL converted from a global file's loops: the other tool recorded it in public. */
+  tenantPart: boolean;
 }
 
 function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
   return folder.migrations.flatMap((migration) => {
     const origin = parseImportHeader(migration.up.text);
-    return origin?.tool === tool ? [{ migration, id: origin.id }] : [];
+    return origin?.tool === tool ? [{ migration, id: origin.id, tenantPart: origin.tenantPart }] : [];
   });
 }
 
@@ -88,15 +92,38 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   const problems: string[] = [];
   const schemas: SchemaAdoption[] = [];
   const withoutHistory: string[] = [];
+  // Public's history covers the global files and the tenant parts converted from them, in one timeline.
+  const fromPublic = imported.filter((i) => i.migration.scope === 'global' || i.tenantPart);
+  const perTenant = imported.filter((i) => i.migration.scope === 'tenant' && !i.tenantPart);
+  let publicApplied = new Set<string>();
+  let publicHistory = '';
   for (const s of [state.public, ...state.tenants]) {
     const history = await readHistory(db, tool, s.schema, problems);
-    if (!history) {
-      if (s.schema !== 'public') withoutHistory.push(s.schema);
+    if (s.schema === 'public') {
+      if (!history) continue;
+      const mapped = mapHistory(history, fromPublic, s, o.migrationsDir, problems);
+      if (!mapped) continue;
+      publicApplied = mapped.applied;
+      publicHistory = `${history.table} ${history.summary}`;
+      schemas.push({ ...mapped.adoption, adopt: mapped.adoption.adopt.filter((a) => a.migration.scope === 'global') });
       continue;
     }
-    const scoped = imported.filter((i) => (i.migration.scope === 'global') === (s.schema === 'public'));
-    const adoption = mapHistory(history, scoped, s, o.migrationsDir, problems);
-    if (adoption) schemas.push(adoption);
+    const parts = fromPublic.filter((i) => i.tenantPart && publicApplied.has(i.id));
+    const own = history && mapHistory(history, perTenant, s, o.migrationsDir, problems);
+    if (!own && parts.length === 0) {
+      if (!history) withoutHistory.push(s.schema);
+      continue;
+    }
+    const fromLoops = parts.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+    const adopt = [...fromLoops, ...(own?.adoption.adopt ?? [])].sort((a, b) => (a.migration.version < b.migration.version ? -1 : 1));
+    schemas.push({
+      schema: s.schema,
+      table: own?.adoption.table ?? publicHistory,
+      summary: own?.adoption.summary ?? '(its loops over the tenant schemas)',
+      adopt,
+      alreadyRecorded: parts.length - fromLoops.length + (own?.adoption.alreadyRecorded ?? 0),
+      fromLoops: fromLoops.length,
+    });
   }
   if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
   if (schemas.length === 0) {
@@ -110,9 +137,15 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
 }
 
 /** Applied identifiers to migrations, refusing unknown ones and gaps. */
-function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string, problems: string[]): SchemaAdoption | undefined {
-  const byId = new Map(scoped.map((i) => [i.id, i]));
-  const unknown = h.ids.filter((id) => !byId.has(id));
+function mapHistory(
+  h: History,
+  scoped: Imported[],
+  s: SchemaState,
+  dir: string,
+  problems: string[],
+): { adoption: SchemaAdoption; applied: Set<string> } | undefined {
+  const known = new Set(scoped.map((i) => i.id));
+  const unknown = h.ids.filter((id) => !known.has(id));
   if (unknown.length) {
     const where = s.schema === 'public' ? `the global migrations of ${dir}` : `${dir}/tenant`;
     problems.push(
@@ -128,8 +161,9 @@ function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string,
     problems.push(`${h.table}: ${gap.id} is not applied but ${scoped[last]!.id}, after it, is: a gap; apply the missing migration with the other tool first`);
     return undefined;
   }
-  const adopt = scoped.filter((i) => applied.has(i.id) && !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
-  return { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: applied.size - adopt.length };
+  const mine = scoped.filter((i) => applied.has(i.id));
+  const adopt = mine.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+  return { adoption: { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: mine.length - adopt.length }, applied };
 }
 
 async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {

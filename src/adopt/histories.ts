@@ -47,7 +47,7 @@ const dbmate: Reader = {
     if (columns.has('dirty'))
       return void problems.push(`${t.name} has a dirty column: that is golang-migrate's layout, not dbmate's; run \`migrate-tool adopt golang-migrate\``);
     const r = await db.query<{ version: string }>(`SELECT version FROM ${t.sql} ORDER BY version`);
-    return { ids: r.rows.map((x) => x.version), summary: `${r.rows.length} rows` };
+    return { ids: r.rows.map((x) => x.version), summary: rows(r.rows.length) };
   },
 };
 
@@ -63,7 +63,7 @@ const prisma: Reader = {
       return void problems.push(
         `${t.name}: ${failed.map((x) => x.migration_name).join(', ')} did not finish (failed or still running); resolve it with \`prisma migrate resolve\` first`,
       );
-    return { ids: r.rows.map((x) => x.migration_name), summary: `${r.rows.length} rows` };
+    return { ids: r.rows.map((x) => x.migration_name), summary: rows(r.rows.length) };
   },
 };
 
@@ -88,7 +88,7 @@ const atlas: Reader = {
     }
     // Type is a bit set: 1 baseline (everything up to it counts as applied), 2 executed, 4 resolved.
     const baseline = r.rows.filter((x) => (Number(x.type) & 1) !== 0).at(-1)?.version;
-    return { ids: r.rows.map((x) => x.version), upTo: baseline, summary: `${r.rows.length} rows${baseline ? `, baseline ${baseline}` : ''}` };
+    return { ids: r.rows.map((x) => x.version), upTo: baseline, summary: `${rows(r.rows.length)}${baseline ? `, baseline ${baseline}` : ''}` };
   },
 };
 
@@ -96,7 +96,7 @@ const nodePgMigrate: Reader = {
   tables: (s) => [[s, 'pgmigrations']],
   async read(db, t) {
     const r = await db.query<{ name: string }>(`SELECT name FROM ${t.sql} ORDER BY run_on, id`);
-    return { ids: r.rows.map((x) => x.name), summary: `${r.rows.length} rows` };
+    return { ids: r.rows.map((x) => x.name), summary: rows(r.rows.length) };
   },
 };
 
@@ -119,4 +119,8 @@ export async function readHistory(db: Queryable, tool: Tool, schema: string, pro
 export function historyTables(tool: Tool, tenantPattern: string): string {
   const where = [...READERS[tool].tables('public'), ...READERS[tool].tables(tenantPattern)].map(([s, t]) => `${s}.${t}`);
   return where.join(', ');
+}
+
+function rows(n: number): string {
+  return `${n} row${n === 1 ? '' : 's'}`;
 }

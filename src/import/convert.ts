@@ -81,6 +81,11 @@ function removeWrapper(text: string): string | undefined {
   return cut(cut(text, last), first);
 }
 
+/** Whether SQL must run outside a transaction here: the source ran it so, or PostgreSQL requires it. */
+export function needsNoTransaction(text: string, sourceNoTransaction: boolean): boolean {
+  return sourceNoTransaction || splitStatements(text).some((s) => OUTSIDE_TRANSACTION.some((re) => re.test(s.text)));
+}
+
 function firstWords(text: string): string {
   const words = text.split(/\s+/).slice(0, 4).join(' ');
   return words.length > 40 ? `${words.slice(0, 37)}...` : words;

@@ -6,14 +6,16 @@ import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { addToSum } from '../migrations/create';
 import { FILE_RE, loadMigrations, TENANT_DIR, type Scope } from '../migrations/files';
-import { convertSql, isEmptySql } from './convert';
+import { convertSql, isEmptySql, needsNoTransaction, type Converted } from './convert';
+import { loadParser } from './loops';
+import { downByScope, splitAtLoops } from './parts';
 import { importHeader } from './header';
 import { readAtlas } from './sources/atlas';
 import { readDbmate } from './sources/dbmate';
 import { readGolangMigrate } from './sources/golang-migrate';
 import { readNodePgMigrate } from './sources/node-pg-migrate';
 import { readPrisma } from './sources/prisma';
-import type { SourceFolder, SourceSql, Tool } from './types';
+import type { SourceFolder, SourceMigration, Tool } from './types';
 import { assignVersions } from './versions';
 
 const READERS: Record<Tool, (src: string) => Promise<SourceFolder>> = {
@@ -43,22 +45,40 @@ export interface ImportResult {
   dryRun: boolean;
 }
 
-export async function importFolder(tool: Tool, src: string, dir: string, opts: { tenant?: boolean; dryRun?: boolean } = {}): Promise<ImportResult> {
+export interface ImportOptions {
+  tenant?: boolean;
+  dryRun?: boolean;
+  /** The tenant schemas' LIKE pattern: loops over it in global files become tenant migrations. */
+  tenantPattern?: string;
+}
+
+export async function importFolder(tool: Tool, src: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   const source = await READERS[tool](src);
   const problems = [...source.problems];
   const files: ImportedFile[] = [];
-  for (const { source: m, version, renumbered } of assignVersions(source.migrations, problems)) {
-    const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${m.name}`;
+  if (scope === 'global' && source.migrations.some((m) => /^\s*do\b/im.test(m.up.text))) await loadParser();
+  const items = source.migrations.flatMap((m) => migrationParts(m, scope, opts.tenantPattern ?? DEFAULT_PATTERN, problems));
+  for (const item of assignVersions(items, problems)) {
+    const { m, version } = item;
+    const base = `${item.scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${m.name}`;
     if (!FILE_RE.test(`${version}_${m.name}.up.sql`)) {
       problems.push(`${m.up.file}: name "${m.name}" cannot be a file name on every platform (letters, digits, _, - and . only); rename it in the source first`);
       continue;
     }
-    const up = convertFile(tool, m.id, m.up, problems, true);
-    files.push({ from: m.up.file, to: `${base}.up.sql`, version, scope, changes: [...(renumbered ? [renumbered] : []), ...up.changes], text: up.text });
-    if (m.down) {
-      const down = convertFile(tool, m.id, m.down, problems, false);
-      files.push({ from: m.down.file, to: `${base}.down.sql`, version, scope, changes: down.changes, text: down.text });
+    const header = (file: string) => importHeader(tool, m.id, file.replace(/ \((up|down)\)$/, ''), item.tenantPart);
+    const up = fileText(tool, header(m.up.file), item.up, true);
+    files.push({
+      from: m.up.file,
+      to: `${base}.up.sql`,
+      version,
+      scope: item.scope,
+      changes: [...(item.renumbered ? [item.renumbered] : []), ...up.changes],
+      text: up.text,
+    });
+    if (m.down && item.down) {
+      const down = fileText(tool, header(m.down.file), item.down, false);
+      files.push({ from: m.down.file, to: `${base}.down.sql`, version, scope: item.scope, changes: down.changes, text: down.text });
     }
   }
   await checkOverlap(dir, files, problems);
@@ -73,8 +93,53 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: {
   return { tool, files, notes: source.notes, dryRun: Boolean(opts.dryRun) };
 }
 
-function convertFile(tool: Tool, id: string, sql: SourceSql, problems: string[], isUp: boolean): { text: string; changes: string[] } {
-  const converted = convertSql(sql.text, sql.file, Boolean(sql.noTransaction), problems);
+const DEFAULT_PATTERN = 'company_%';
+
+interface Item {
+  m: SourceMigration;
+  digits: string;
+  file: string;
+  part?: boolean;
+  scope: Scope;
+  tenantPart: boolean;
+  up: Converted;
+  down?: Converted;
+}
+
+/**
+ * One source migration as the migrations it becomes: itself, or, in a global import, the global and
+ * tenant parts of a file with loops over the tenant schemas (parts.ts), each with its share of the down.
+ */
+function migrationParts(m: SourceMigration, scope: Scope, pattern: string, problems: string[]): Item[] {
+  const up = convertSql(m.up.text, m.up.file, Boolean(m.up.noTransaction), problems);
+  const down = m.down && convertSql(m.down.text, m.down.file, Boolean(m.down.noTransaction), problems);
+  const one: Item = { m, digits: m.version, file: m.up.file, scope, tenantPart: false, up, down };
+  if (scope === 'tenant') return [one];
+  const upParts = splitAtLoops(up.body, m.up.file, pattern, problems);
+  if (!upParts) return [one];
+  const downs = down && downByScope(splitAtLoops(down.body, m.down!.file, pattern, problems), down.body);
+  const lastOf = (s: Scope) => upParts.findLastIndex((p) => p.scope === s);
+  return upParts.map((p, i) => {
+    const d = downs && lastOf(p.scope) === i ? downs.get(p.scope) : undefined;
+    const changes = [
+      ...(upParts.length > 1 ? [`part ${i + 1} of ${upParts.length} (${p.scope})`] : []),
+      ...(i === 0 ? up.changes.filter((c) => !c.startsWith('no-transaction')) : []),
+      ...p.changes,
+    ];
+    return {
+      m,
+      digits: m.version,
+      file: m.up.file,
+      part: i > 0,
+      scope: p.scope,
+      tenantPart: p.scope === 'tenant',
+      up: { body: p.text, noTransaction: p.scope === 'global' && needsNoTransaction(p.text, Boolean(m.up.noTransaction)), changes },
+      down: d && { body: d.text, noTransaction: false, changes: d.changes },
+    };
+  });
+}
+
+function fileText(tool: Tool, header: string, converted: Converted, isUp: boolean): { text: string; changes: string[] } {
   const changes = [...converted.changes];
   let body = converted.body.replace(/^\s*\n/, '');
   // This tool refuses an empty .up.sql; an empty one from elsewhere is a placeholder that the
@@ -83,7 +148,7 @@ function convertFile(tool: Tool, id: string, sql: SourceSql, problems: string[],
     body = `${body}SELECT 1; -- empty in ${tool}: kept so that its history maps one to one\n`;
     changes.push('empty: kept as SELECT 1');
   }
-  const lines = [...(converted.noTransaction ? ['-- migrate:no-transaction'] : []), importHeader(tool, id, sql.file.replace(/ \((up|down)\)$/, ''))];
+  const lines = [...(converted.noTransaction ? ['-- migrate:no-transaction'] : []), header];
   return { text: `${lines.join('\n')}\n${body}${body.endsWith('\n') ? '' : '\n'}`, changes };
 }
 

@@ -30,6 +30,11 @@ export const adopt: Command = {
       ctx.out.print(
         `  no ${tool} history in ${r.withoutHistory.length} tenant schema${r.withoutHistory.length === 1 ? '' : 's'} (${r.withoutHistory.join(', ')}): their tenant migrations stay pending`,
       );
+    const fromLoops = r.schemas.filter((s) => s.fromLoops).length;
+    if (fromLoops)
+      ctx.out.print(
+        `  ${fromLoops} tenant schema${fromLoops === 1 ? '' : 's'} recorded with the tenant parts of the global history (its loops over the tenant schemas reached every schema that existed then); \`migrate-tool drift\` compares each with what those files build`,
+      );
     const total = r.schemas.reduce((n, s) => n + s.adopt.length, 0);
     ctx.out.print(
       `${dryRun ? 'Would record' : 'Recorded'} ${total} version${total === 1 ? '' : 's'} in ${r.schemas.length} schema${r.schemas.length === 1 ? '' : 's'}; check with \`migrate-tool status\``,

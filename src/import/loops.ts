@@ -1,0 +1,295 @@
+// The operations guide writes tenant changes as global `DO $$ ... FOR s IN SELECT nspname FROM
+// pg_namespace WHERE nspname LIKE 'company_%' LOOP EXECUTE format('... %I.employees ...', s); ...`
+// blocks. Imported as they are, they touch only the schemas that existed when they ran, and a
+// company created later gets nothing. So each such loop becomes the SQL it runs per schema, for a
+// tenant file: `%I.` (the loop's schema as a qualifier) is dropped, since a tenant file runs with
+// search_path set to its schema. The block is read with PostgreSQL's own parsers (libpg-query:
+// the SQL grammar, and PL/pgSQL's for the block's body), not with patterns over its text.
+//
+// Converted: per schema, only `EXECUTE <string>` where the string is built from literals, the loop
+// variable, `quote_ident(...)`, `format(...)` and `||`; `RAISE` (a log line, dropped); and setting
+// the search_path to the loop's schema (then later EXECUTEs may name objects unqualified). Anything
+// else is refused, naming the line: a history that could not build a new tenant must not be left.
+import type * as Pg from 'libpg-query';
+
+type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- libpg-query's trees are untyped JSON
+
+let parser: typeof Pg | undefined;
+
+const parse = (sql: string): Node => parser!.parseSync(sql) as unknown as Node;
+
+/** Loads PostgreSQL's parser (WebAssembly, ~1.7 MB) on first use: only `import` needs it. */
+export async function loadParser(): Promise<void> {
+  if (parser) return;
+  const mod = await import('libpg-query');
+  await mod.loadModule();
+  parser = mod;
+}
+
+export type LoopResult =
+  /** Not a loop over the tenant schemas: the statement stays as it is. */
+  | { kind: 'global' }
+  /** The SQL the loop runs in each schema, unqualified; `line` is the block's first line. */
+  | { kind: 'tenant'; statements: string[]; dropped: string[] }
+  | { kind: 'refused'; line: number; why: string };
+
+const SCHEMA = Symbol('schema');
+type Piece = string | typeof SCHEMA;
+
+class Unconvertible extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Reads one statement of a global file. `line` is its first line in the file (for messages);
+ * `pattern` the tenant schemas' LIKE pattern: a loop over another pattern is refused.
+ */
+export function convertLoop(text: string, line: number, pattern: string): LoopResult {
+  if (!/^do\b/i.test(text) || !parser) return { kind: 'global' };
+  let body: string;
+  try {
+    const args: Node[] = parse(text).stmts[0]?.stmt?.DoStmt?.args ?? [];
+    const language = args.find((a) => a.DefElem?.defname === 'language')?.DefElem.arg.String.sval ?? 'plpgsql';
+    const code = args.find((a) => a.DefElem?.defname === 'as')?.DefElem.arg.String.sval;
+    if (language !== 'plpgsql' || typeof code !== 'string') return { kind: 'global' };
+    body = code;
+  } catch {
+    return { kind: 'global' }; // the server reports a syntax error with its line, as for any statement
+  }
+  const bodyLine = line + (text.slice(0, text.indexOf(body)).match(/\n/g)?.length ?? 0);
+  let fn: Node;
+  try {
+    const tag = uniqueTag(body);
+    fn = (parser.parsePlPgSQLSync(`CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`) as unknown as Node).plpgsql_funcs[0]
+      .PLpgSQL_function;
+  } catch {
+    return { kind: 'global' };
+  }
+  const top: Node[] = fn.action?.PLpgSQL_stmt_block?.body ?? [];
+  const loops = top.filter((s) => s.PLpgSQL_stmt_fors && loopVariable(s.PLpgSQL_stmt_fors, pattern) !== undefined);
+  if (loops.length === 0) return { kind: 'global' };
+  const at = (s: Node) => bodyLine - 1 + (Object.values(s)[0]?.lineno ?? 1);
+  try {
+    const statements: string[] = [];
+    const dropped: string[] = [];
+    for (const s of top) {
+      if (s.PLpgSQL_stmt_return && Object.keys(s.PLpgSQL_stmt_return).length === 0) continue; // the implicit one at the end
+      if (s.PLpgSQL_stmt_raise) {
+        dropped.push(`RAISE at line ${at(s)}`);
+        continue;
+      }
+      if (!s.PLpgSQL_stmt_fors) throw new Unconvertible(`${kindOf(s)} outside the loop over the tenant schemas`, at(s));
+      const variable = loopVariable(s.PLpgSQL_stmt_fors, pattern);
+      if (variable === undefined) throw new Unconvertible('a second loop that is not over the tenant schemas', at(s));
+      if (typeof variable === 'object') throw new Unconvertible(variable.why, at(s));
+      statements.push(...loopBody(s.PLpgSQL_stmt_fors.body ?? [], variable, at, dropped));
+    }
+    return { kind: 'tenant', statements, dropped };
+  } catch (error) {
+    if (!(error instanceof Unconvertible)) throw error;
+    return { kind: 'refused', line: error.line ?? line, why: error.message };
+  }
+}
+
+/**
+ * How the loop's variable is written in expressions (`s`, or `r.nspname` for a record), when the
+ * loop runs over schemas by name; `{ why }` when it does, but over another pattern or with more
+ * conditions; undefined when it is some other loop.
+ */
+function loopVariable(fors: Node, pattern: string): string | { why: string } | undefined {
+  const query: string | undefined = fors.query?.PLpgSQL_expr?.query;
+  if (!query) return undefined;
+  let select: Node;
+  try {
+    select = parse(query).stmts[0]?.stmt?.SelectStmt;
+  } catch {
+    return undefined;
+  }
+  const from: Node | undefined = select?.fromClause?.length === 1 ? select.fromClause[0].RangeVar : undefined;
+  const column = from && { pg_namespace: 'nspname', schemata: 'schema_name' }[from.relname as string];
+  if (!column || (from.relname === 'schemata' && from.schemaname !== 'information_schema')) return undefined;
+  const like: Node | undefined = select.whereClause?.A_Expr;
+  const likeColumn = like?.lexpr?.ColumnRef?.fields?.map((f: Node) => f.String?.sval).at(-1);
+  const likePattern = like?.rexpr?.A_Const?.sval?.sval;
+  if (like?.kind !== 'AEXPR_LIKE' || likeColumn !== column || typeof likePattern !== 'string')
+    return { why: `the loop's query (${query.trim()}) is not "SELECT ${column} FROM ${from.relname} WHERE ${column} LIKE '<pattern>'"` };
+  if (likePattern !== pattern) return { why: `the loop runs over schemas LIKE '${likePattern}', not the tenant pattern '${pattern}' (TENANT_SCHEMA_PATTERN)` };
+  const target: Node = fors.var ?? {};
+  if (target.PLpgSQL_row) return target.PLpgSQL_row.fields?.length === 1 ? target.PLpgSQL_row.fields[0].name : undefined;
+  if (target.PLpgSQL_rec) return `${target.PLpgSQL_rec.refname}.${column}`;
+  return undefined;
+}
+
+/** The SQL one iteration runs, with the schema's name taken out. */
+function loopBody(body: Node[], variable: string, at: (s: Node) => number, dropped: string[]): string[] {
+  const out: string[] = [];
+  let searchPathSet = false;
+  for (const s of body) {
+    if (s.PLpgSQL_stmt_raise) {
+      dropped.push(`RAISE at line ${at(s)}`);
+      continue;
+    }
+    if (s.PLpgSQL_stmt_perform && isSetSearchPath(s.PLpgSQL_stmt_perform.expr?.PLpgSQL_expr?.query, variable)) {
+      searchPathSet = true;
+      continue;
+    }
+    const exec = s.PLpgSQL_stmt_dynexecute;
+    if (!exec) throw new Unconvertible(`${kindOf(s)} inside the loop: only EXECUTE (and RAISE) per schema can become a tenant file`, at(s));
+    if (exec.into || exec.params) throw new Unconvertible('EXECUTE ... INTO/USING inside the loop', at(s));
+    let pieces: Piece[];
+    try {
+      pieces = evaluate(expression(exec.query.PLpgSQL_expr.query), variable);
+    } catch (error) {
+      throw new Unconvertible((error as Error).message, at(s));
+    }
+    if (pieces.length === 2 && /^\s*set\s+(local\s+)?search_path\s*(to|=)\s*$/i.test(String(pieces[0]))) {
+      searchPathSet = true;
+      continue;
+    }
+    const sql = unqualify(pieces, at(s));
+    if (!pieces.includes(SCHEMA) && !searchPathSet)
+      throw new Unconvertible("an EXECUTE that names no schema (it runs in public once per tenant): qualify its objects with format('%I.', ...)", at(s));
+    out.push(sql.trim().replace(/;\s*$/, ''));
+  }
+  return out;
+}
+
+function isSetSearchPath(query: string | undefined, variable: string): boolean {
+  if (!query) return false;
+  let call: Node | undefined;
+  try {
+    call = expression(query).FuncCall;
+  } catch {
+    return false;
+  }
+  if (call?.funcname?.at(-1)?.String?.sval !== 'set_config') return false;
+  const [name, value] = call.args ?? [];
+  if (name?.A_Const?.sval?.sval !== 'search_path') return false;
+  try {
+    const pieces = evaluate(value, variable);
+    return pieces.length === 1 && pieces[0] === SCHEMA;
+  } catch {
+    return false;
+  }
+}
+
+/** The one expression of `SELECT <expr>` (PERFORM's query already starts with SELECT), parsed. */
+function expression(text: string): Node {
+  const sql = /^\s*select\b/i.test(text) ? text : `SELECT ${text}`;
+  let target: Node[] | undefined;
+  try {
+    target = parse(sql).stmts[0]?.stmt?.SelectStmt?.targetList;
+  } catch {
+    target = undefined;
+  }
+  if (target?.length !== 1) throw new Unconvertible(`cannot read the expression ${text.trim()}`);
+  return target[0]!.ResTarget.val;
+}
+
+const ref = (n: Node): string | undefined => n.ColumnRef?.fields?.map((f: Node) => f.String?.sval).join('.');
+
+/** A string expression as literal text and the schema's name, or why it cannot be read so. */
+function evaluate(n: Node, variable: string): Piece[] {
+  if (n.A_Const) {
+    if (n.A_Const.sval) return [n.A_Const.sval.sval];
+    throw new Unconvertible('a non-string constant in the EXECUTEd string');
+  }
+  if (n.TypeCast) return evaluate(n.TypeCast.arg, variable);
+  if (ref(n) === variable) return [SCHEMA];
+  if (n.A_Expr?.kind === 'AEXPR_OP' && n.A_Expr.name?.[0]?.String?.sval === '||')
+    return [...evaluate(n.A_Expr.lexpr, variable), ...evaluate(n.A_Expr.rexpr, variable)];
+  const call = n.FuncCall;
+  const fname = call?.funcname?.at(-1)?.String?.sval;
+  if (fname === 'quote_ident' && call.args?.length === 1) {
+    const inner = evaluate(call.args[0], variable);
+    if (inner.length === 1 && inner[0] === SCHEMA) return [SCHEMA];
+    return [quoteIdent(inner.join(''))];
+  }
+  if (fname === 'format' && call.args?.length >= 1) {
+    const [fmt, ...rest] = call.args as Node[];
+    const template = evaluate(fmt!, variable);
+    if (template.includes(SCHEMA)) throw new Unconvertible("format()'s template holds the schema's name");
+    return format(template.join(''), rest, variable);
+  }
+  throw new Unconvertible(`the EXECUTEd string is built with something other than literals, the loop variable, quote_ident(), format() and ||`);
+}
+
+/** PostgreSQL's format(): %I, %s, %L and %%, with optional n$ positions (no widths). */
+function format(template: string, args: Node[], variable: string): Piece[] {
+  const out: Piece[] = [];
+  let next = 0;
+  let last = 0;
+  for (const m of template.matchAll(/%(?:(\d+)\$)?([-\d*]*)([IsL%])/g)) {
+    out.push(template.slice(last, m.index));
+    last = m.index + m[0].length;
+    if (m[3] === '%') {
+      out.push('%');
+      continue;
+    }
+    if (m[2]) throw new Unconvertible(`format() with a width (${m[0]})`);
+    const index = m[1] ? Number(m[1]) - 1 : next;
+    next = index + 1;
+    const arg = args[index];
+    if (!arg) throw new Unconvertible(`format()'s ${m[0]} has no argument`);
+    const value = evaluate(arg, variable);
+    if (value.includes(SCHEMA)) {
+      if (m[3] === 'L') throw new Unconvertible("the schema's name used as a literal (%L)");
+      if (value.length !== 1) throw new Unconvertible("the schema's name joined to other text inside one format() argument");
+      out.push(SCHEMA);
+    } else {
+      const text = value.join('');
+      out.push(m[3] === 'I' ? quoteIdent(text) : m[3] === 'L' ? quoteLiteral(text) : text);
+    }
+  }
+  out.push(template.slice(last));
+  return out;
+}
+
+/** The pieces as SQL for a tenant file: the schema's name may only stand as a qualifier (`%I.`). */
+function unqualify(pieces: Piece[], line: number): string {
+  let sql = '';
+  for (const [i, p] of pieces.entries()) {
+    if (p !== SCHEMA) {
+      sql += i > 0 && pieces[i - 1] === SCHEMA ? p.slice(1) : p;
+      continue;
+    }
+    const after = pieces[i + 1];
+    if (typeof after !== 'string' || !after.startsWith('.'))
+      throw new Unconvertible(
+        `the schema's name is used other than as a qualifier (${contextOf(pieces, i)}); a tenant file cannot name its own schema: write this step by hand in a tenant migration`,
+        line,
+      );
+  }
+  return sql;
+}
+
+function contextOf(pieces: Piece[], i: number): string {
+  const before = String(pieces[i - 1] ?? '').slice(-30);
+  const after = String(pieces[i + 1] ?? '').slice(0, 20);
+  return `${before}<schema>${after}`.replace(/\s+/g, ' ').trim();
+}
+
+function quoteIdent(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
+}
+
+function quoteLiteral(text: string): string {
+  const quoted = `'${text.replace(/'/g, "''")}'`;
+  return text.includes('\\') ? `E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+}
+
+function kindOf(s: Node): string {
+  const name = Object.keys(s)[0] ?? 'a statement';
+  return name.replace(/^PLpgSQL_stmt_/, '').toUpperCase();
+}
+
+function uniqueTag(body: string): string {
+  let tag = '$migrate_tool$';
+  while (body.includes(tag)) tag = `$migrate_tool${Math.random().toString(36).slice(2, 6)}$`;
+  return tag;
+}
