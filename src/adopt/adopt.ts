@@ -12,6 +12,7 @@ import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import { parseImportHeader } from '../import/header';
+import { convertLoop, loadParser } from '../import/loops';
 import type { Tool } from '../import/types';
 import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
@@ -55,6 +56,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
       'NOTHING_IMPORTED',
     );
   }
+  await refuseUnconvertedLoops(imported, o.tenantPattern);
   const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
   if (run.dryRun) {
     return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
@@ -79,6 +81,26 @@ interface Imported {
   id: string;
   /** Tenant SQL converted from a global file's loops: the other tool recorded it in public. */
   tenantPart: boolean;
+}
+
+/**
+ * A global file that still loops over the tenant schemas (imported by an earlier release, or edited
+ * since) would leave every company created after adoption without those objects: refused, with
+ * the way out, before anything is recorded.
+ */
+async function refuseUnconvertedLoops(imported: Imported[], pattern: string): Promise<void> {
+  const global = imported.filter((i) => i.migration.scope === 'global' && i.migration.up.statements.some((s) => /^do\b/i.test(s.text)));
+  if (global.length === 0) return;
+  await loadParser();
+  const found = global.flatMap(({ migration: m }) =>
+    m.up.statements.filter((s) => convertLoop(s.text, s.line, pattern).kind !== 'global').map((s) => `${m.up.file}:${s.line}`),
+  );
+  if (found.length === 0) return;
+  throw new UsageError(
+    `Cannot adopt: a global migration loops over the tenant schemas (${found.join(', ')}); a company created after adoption would never get what those loops create`,
+    'move those migrations out of the folder and import them again with this release, which turns such loops into tenant migrations',
+    'ADOPT_REFUSED',
+  );
 }
 
 function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
-import { createTenants } from '../support/migrations';
+import { createTenants, writeMigrations } from '../support/migrations';
 import { psql, psqlFiles, writeFiles } from '../import/support';
 import { migrateTenant } from '../../src/index';
 import { takeSnapshot } from '../../src/db/catalog';
@@ -144,6 +144,26 @@ END $$;`,
   );
   expect(r.stderr).toContain('migrate-tool create NAME --tenant');
   await expect(readFile(join(root, 'migrate.sum'), 'utf8')).rejects.toThrow();
+});
+
+test('adopt refuses a folder whose global migrations still loop over the tenant schemas (imported by an earlier release), recording nothing', async ({
+  db,
+  dir,
+}) => {
+  const loop = LOOP('CREATE TABLE %I.employees (id serial PRIMARY KEY)');
+  const root = await writeMigrations(dir, {
+    '00000000000001_employees.up.sql': `-- imported from golang-migrate 1: 000001_employees.up.sql\n${loop}\n`,
+  });
+  await createTenants(db, 'company_a');
+  await psql(
+    db.url,
+    `${loop}\nCREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (1, false)`,
+  );
+  const r = await runCli(['adopt', 'golang-migrate'], { cwd: dir, env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('a global migration loops over the tenant schemas (00000000000001_employees.up.sql:2)');
+  expect(r.stderr).toContain('import them again with this release');
+  expect((await db.query(`SELECT to_regclass('migrate_tool.migrations') AS t`)).rows[0].t).toBeNull();
 });
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
