@@ -61,11 +61,9 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
   const items = source.migrations.flatMap((m) => migrationParts(m, scope, opts.tenantPattern ?? DEFAULT_PATTERN, problems));
   for (const item of assignVersions(items, problems)) {
     const { m, version } = item;
-    const base = `${item.scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${m.name}`;
-    if (!FILE_RE.test(`${version}_${m.name}.up.sql`)) {
-      problems.push(`${m.up.file}: name "${m.name}" cannot be a file name on every platform (letters, digits, _, - and . only); rename it in the source first`);
-      continue;
-    }
+    const name = fileName(m.name);
+    const base = `${item.scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
+    if (name !== m.name) item.up.changes.unshift(`named ${name}: "${m.name}" is not a file name on every platform; adopt still matches "${m.id}"`);
     const header = (file: string) => importHeader(tool, m.id, file.replace(/ \((up|down)\)$/, ''), item.tenantPart);
     const up = fileText(tool, header(m.up.file), item.up, true);
     files.push({
@@ -95,11 +93,23 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
 
 const DEFAULT_PATTERN = 'company_%';
 
+/**
+ * A name that is a file name on every platform (FILE_RE): other characters (a space, `:`) become
+ * `_`. Only the file is renamed: the header keeps the tool's exact identifier for `adopt`.
+ */
+export function fileName(name: string): string {
+  const clean = name
+    .replace(/[^A-Za-z0-9_.-]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[.]+$/, '');
+  return FILE_RE.test(`00000000000000_${clean}.up.sql`) ? clean : 'migration';
+}
+
 interface Item {
   m: SourceMigration;
   digits: string;
   file: string;
-  part?: boolean;
+  placed?: boolean;
   scope: Scope;
   tenantPart: boolean;
   up: Converted;
@@ -113,7 +123,8 @@ interface Item {
 function migrationParts(m: SourceMigration, scope: Scope, pattern: string, problems: string[]): Item[] {
   const up = convertSql(m.up.text, m.up.file, Boolean(m.up.noTransaction), problems);
   const down = m.down && convertSql(m.down.text, m.down.file, Boolean(m.down.noTransaction), problems);
-  const one: Item = { m, digits: m.version, file: m.up.file, scope, tenantPart: false, up, down };
+  if (m.placed) up.changes.unshift(m.placed);
+  const one: Item = { m, digits: m.version, file: m.up.file, placed: Boolean(m.placed), scope, tenantPart: false, up, down };
   if (scope === 'tenant') return [one];
   const upParts = splitAtLoops(up.body, m.up.file, pattern, problems);
   if (!upParts) return [one];
@@ -130,7 +141,7 @@ function migrationParts(m: SourceMigration, scope: Scope, pattern: string, probl
       m,
       digits: m.version,
       file: m.up.file,
-      part: i > 0,
+      placed: i > 0 || Boolean(m.placed),
       scope: p.scope,
       tenantPart: p.scope === 'tenant',
       up: { body: p.text, noTransaction: p.scope === 'global' && needsNoTransaction(p.text, Boolean(m.up.noTransaction)), changes },

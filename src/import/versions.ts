@@ -8,8 +8,11 @@
 export interface Unversioned {
   digits: string;
   file: string;
-  /** A later part of the same source file (parts.ts): it takes the next free number, without a remark. */
-  part?: boolean;
+  /**
+   * The digits only say where it goes (a later part of the same source file, a Prisma folder without
+   * a timestamp): it takes the next free number, and whoever set this explains it.
+   */
+  placed?: boolean;
 }
 
 export type Versioned<T> = T & {
@@ -31,7 +34,7 @@ export function assignVersions<T extends Unversioned>(items: T[], problems: stri
     if (previous !== undefined && n <= previous) {
       const wanted = pad(n);
       n = previous + 1n;
-      if (!item.part) renumbered = `version ${wanted} is already taken by the migration before it in the tool's order; renumbered to ${pad(n)}`;
+      if (!item.placed) renumbered = `version ${wanted} is already taken by the migration before it in the tool's order; renumbered to ${pad(n)}`;
     }
     previous = n;
     out.push({ ...item, version: pad(n), renumbered });
