@@ -18,7 +18,7 @@ import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
-import { historyTables, readHistory, type History } from './histories';
+import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
 
 export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
 
@@ -44,7 +44,13 @@ export interface AdoptResult {
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
-export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: boolean } = {}): Promise<AdoptResult> {
+export interface AdoptRun {
+  dryRun?: boolean;
+  /** `SCHEMA.TABLE` (public's history) or `TABLE` (in public and every tenant schema): where the project keeps the tool's history. */
+  historyTable?: string;
+}
+
+export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = {}): Promise<AdoptResult> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   await verifySum(o.migrationsDir, folder.checksums);
@@ -57,7 +63,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
     );
   }
   await refuseUnconvertedLoops(imported, o.tenantPattern);
-  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
+  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o, historyPlaces(run.historyTable));
   if (run.dryRun) {
     return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }
@@ -110,7 +116,7 @@ function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
   });
 }
 
-async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved) {
+async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved, places: HistoryPlaces) {
   const problems: string[] = [];
   const schemas: SchemaAdoption[] = [];
   const withoutHistory: string[] = [];
@@ -119,18 +125,27 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   const perTenant = imported.filter((i) => i.migration.scope === 'tenant' && !i.tenantPart);
   let publicApplied = new Set<string>();
   let publicHistory = '';
-  for (const s of [state.public, ...state.tenants]) {
-    const history = await readHistory(db, tool, s.schema, problems);
+  let parts: Imported[] = [];
+  const all = [state.public, ...state.tenants];
+  const histories = await readHistories(
+    db,
+    tool,
+    all.map((s) => s.schema),
+    problems,
+    places,
+  );
+  for (const s of all) {
+    const history = histories.get(s.schema);
     if (s.schema === 'public') {
       if (!history) continue;
       const mapped = mapHistory(history, fromPublic, s, o.migrationsDir, problems);
       if (!mapped) continue;
       publicApplied = mapped.applied;
       publicHistory = `${history.table} ${history.summary}`;
+      parts = fromPublic.filter((i) => i.tenantPart && publicApplied.has(i.id));
       schemas.push({ ...mapped.adoption, adopt: mapped.adoption.adopt.filter((a) => a.migration.scope === 'global') });
       continue;
     }
-    const parts = fromPublic.filter((i) => i.tenantPart && publicApplied.has(i.id));
     const own = history && mapHistory(history, perTenant, s, o.migrationsDir, problems);
     if (!own && parts.length === 0) {
       if (!history) withoutHistory.push(s.schema);
@@ -150,7 +165,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
   if (schemas.length === 0) {
     throw new UsageError(
-      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern)})`,
+      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern, places)})`,
       "check the connection's database and tenantPattern",
       'NO_HISTORY',
     );

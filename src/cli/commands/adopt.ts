@@ -1,17 +1,24 @@
 import { adopt as adoptHistory, EXIT, TOOLS } from '../../index';
-import { boolFlag } from '../args';
+import { boolFlag, stringFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import { toolArg } from './import';
 
 export const adopt: Command = {
   name: 'adopt',
   summary: "record another tool's applied migrations as this tool's state, without running SQL",
-  usage: `adopt <${TOOLS.join('|')}> [--dry-run]`,
+  usage: `adopt <${TOOLS.join('|')}> [--history-table SCHEMA.TABLE] [--dry-run]`,
+  flags: {
+    'history-table': {
+      type: 'string',
+      value: 'SCHEMA.TABLE',
+      desc: "where the project keeps the tool's history (dbmate --migrations-table, golang-migrate x-migrations-table, ...); TABLE alone: in public and every tenant schema",
+    },
+  },
   database: true,
   async run(ctx) {
     const tool = toolArg(ctx.args.positionals[0], 'adopt');
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const r = await adoptHistory(engineOptions(ctx), tool, { dryRun });
+    const r = await adoptHistory(engineOptions(ctx), tool, { dryRun, historyTable: stringFlag(ctx.args, 'history-table') });
     const data = r.schemas.map((s) => ({
       schema: s.schema,
       table: s.table,
