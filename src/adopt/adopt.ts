@@ -13,6 +13,7 @@ import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import { parseImportHeader } from '../import/header';
 import { convertLoop, loadParser } from '../import/loops';
+import { firstSearchSchema } from '../import/search-path';
 import type { Tool } from '../import/types';
 import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
@@ -63,7 +64,9 @@ export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = 
     );
   }
   await refuseUnconvertedLoops(imported, o.tenantPattern);
-  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o, historyPlaces(run.historyTable));
+  const first = imported.map((i) => firstSearchSchema(i.migration.up.text)).find((s) => s !== undefined);
+  const places: HistoryPlaces = { ...historyPlaces(run.historyTable), ...(first ? { first } : {}) };
+  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o, places);
   if (run.dryRun) {
     return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }

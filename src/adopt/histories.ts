@@ -122,7 +122,12 @@ const BATCH = 1000;
  * `--migrations-schema`/`--migrations-table`): `SCHEMA.TABLE` is public's (the global) history,
  * a bare `TABLE` that name in public and in every tenant schema.
  */
-export type HistoryPlaces = { public?: [string, string]; table?: string };
+export type HistoryPlaces = {
+  public?: [string, string];
+  table?: string;
+  /** The first schema of the search_path given at import: where the tool created its table unqualified. */
+  first?: string;
+};
 
 export function historyPlaces(given: string | undefined): HistoryPlaces {
   if (given === undefined) return {};
@@ -138,7 +143,9 @@ export function historyPlaces(given: string | undefined): HistoryPlaces {
 
 function tablesOf(reader: Reader, schema: string, places: HistoryPlaces): Array<[string, string]> {
   if (schema === 'public' && places.public) return [places.public];
-  return places.table ? [[schema, places.table]] : reader.tables(schema);
+  const usual: Array<[string, string]> = places.table ? [[schema, places.table]] : reader.tables(schema);
+  if (schema !== 'public' || !places.first || places.first === 'public') return usual;
+  return [...usual.map(([, table]): [string, string] => [places.first!, table]), ...usual];
 }
 
 /** The tool's history of each schema that has one, read in bulk. */

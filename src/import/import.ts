@@ -10,6 +10,7 @@ import { convertSql, isEmptySql, needsNoTransaction, type Converted } from './co
 import { loadParser } from './loops';
 import { downByScope, splitAtLoops } from './parts';
 import { importHeader } from './header';
+import { parseSearchPath, withSearchPath } from './search-path';
 import { readAtlas } from './sources/atlas';
 import { readDbmate } from './sources/dbmate';
 import { readGolangMigrate } from './sources/golang-migrate';
@@ -50,10 +51,19 @@ export interface ImportOptions {
   dryRun?: boolean;
   /** The tenant schemas' LIKE pattern: loops over it in global files become tenant migrations. */
   tenantPattern?: string;
+  /** The search_path the source tool ran its files with (`a,b`); global imports only. */
+  searchPath?: string;
 }
 
 export async function importFolder(tool: Tool, src: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
+  const searchPath = opts.searchPath === undefined ? undefined : parseSearchPath(opts.searchPath);
+  if (searchPath && scope === 'tenant')
+    throw new UsageError(
+      'A search path cannot be given for tenant migrations',
+      'they run with search_path set to each tenant schema; import them without one',
+      'BAD_SEARCH_PATH',
+    );
   const source = await READERS[tool](src);
   const problems = [...source.problems];
   const files: ImportedFile[] = [];
@@ -65,7 +75,8 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
     const base = `${item.scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
     if (name !== m.name) item.up.changes.unshift(`named ${name}: "${m.name}" is not a file name on every platform; adopt still matches "${m.id}"`);
     const header = (file: string) => importHeader(tool, m.id, file.replace(/ \((up|down)\)$/, ''), item.tenantPart);
-    const up = fileText(tool, header(m.up.file), item.up, true);
+    const path = item.scope === 'global' ? searchPath : undefined;
+    const up = fileText(tool, header(m.up.file), item.up, true, path);
     files.push({
       from: m.up.file,
       to: `${base}.up.sql`,
@@ -75,7 +86,7 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
       text: up.text,
     });
     if (m.down && item.down) {
-      const down = fileText(tool, header(m.down.file), item.down, false);
+      const down = fileText(tool, header(m.down.file), item.down, false, path);
       files.push({ from: m.down.file, to: `${base}.down.sql`, version, scope: item.scope, changes: down.changes, text: down.text });
     }
   }
@@ -150,7 +161,7 @@ function migrationParts(m: SourceMigration, scope: Scope, pattern: string, probl
   });
 }
 
-function fileText(tool: Tool, header: string, converted: Converted, isUp: boolean): { text: string; changes: string[] } {
+function fileText(tool: Tool, header: string, converted: Converted, isUp: boolean, searchPath?: string[]): { text: string; changes: string[] } {
   const changes = [...converted.changes];
   let body = converted.body.replace(/^\s*\n/, '');
   // This tool refuses an empty .up.sql; an empty one from elsewhere is a placeholder that the
@@ -159,6 +170,7 @@ function fileText(tool: Tool, header: string, converted: Converted, isUp: boolea
     body = `${body}SELECT 1; -- empty in ${tool}: kept so that its history maps one to one\n`;
     changes.push('empty: kept as SELECT 1');
   }
+  if (searchPath) body = withSearchPath(body, searchPath, converted.noTransaction);
   const lines = [...(converted.noTransaction ? ['-- migrate:no-transaction'] : []), header];
   return { text: `${lines.join('\n')}\n${body}${body.endsWith('\n') ? '' : '\n'}`, changes };
 }

@@ -1,6 +1,7 @@
-// Where the source tool really kept its history: `adopt TOOL --history-table SCHEMA.TABLE` (dbmate's
+// Where the source tool really ran: `adopt TOOL --history-table SCHEMA.TABLE` (dbmate's
 // --migrations-table, built here by dbmate itself) or a bare TABLE (golang-migrate's
-// x-migrations-table), and a value that is neither refused before anything is read.
+// x-migrations-table), a value that is neither refused before anything is read; and `import
+// --search-path`, for a dbmate project whose URL carries ?search_path=.
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { promisify } from 'node:util';
 import { expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { psql, writeFiles } from '../import/support';
+import { takeOver } from './take-over';
 
 const run = promisify(execFile);
 
@@ -49,4 +51,31 @@ test('adopt --history-table TABLE reads golang-migrate x-migrations-table in pub
   const adopted = await runCli(['adopt', 'golang-migrate', '--history-table', 'gm_versions'], { cwd: dir, env });
   expect(adopted.code, adopted.stderr).toBe(0);
   expect(adopted.stdout).toContain('public: public.gm_versions version 1 -> 1 version');
+});
+
+test('import --search-path: dbmate files run with ?search_path=app,public build the same catalog here, and adopt finds the history in app', async ({
+  db,
+  dir,
+}) => {
+  const src = await writeFiles(join(dir, 'db', 'migrations'), {
+    '20240101120000_app_schema.sql': '-- migrate:up\nCREATE SCHEMA IF NOT EXISTS app;\n-- migrate:down\nDROP SCHEMA app;\n',
+    '20240101120100_companies.sql': '-- migrate:up\nCREATE TABLE companies (id serial PRIMARY KEY, name text);\n-- migrate:down\nDROP TABLE companies;\n',
+    '20240101120200_users.sql':
+      '-- migrate:up\nCREATE TABLE users (id serial PRIMARY KEY, company_id int REFERENCES companies);\nCREATE INDEX users_company_idx ON users (company_id);\n-- migrate:down\nDROP TABLE users;\n',
+    '20240101120300_name_index.sql':
+      '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY companies_name_idx ON companies (name);\n-- migrate:down\nDROP INDEX companies_name_idx;\n',
+  });
+  const bin = createRequire(import.meta.url).resolve(`@dbmate/${process.platform}-${process.arch}/bin/dbmate`);
+  const u = new URL(db.url);
+  u.searchParams.set('sslmode', 'disable');
+  u.searchParams.set('search_path', 'app,public');
+  await psql(db.url, 'CREATE SCHEMA app');
+  await run(bin, ['--url', u.toString(), '--migrations-dir', src, '--no-dump-schema', 'up']);
+  expect((await db.query(`SELECT to_regclass('app.schema_migrations') AS t`)).rows[0].t).not.toBeNull();
+
+  const bad = await runCli(['import', 'dbmate', src, '--search-path', 'app;drop'], { cwd: dir, env: { MIGRATIONS_DIR: join(dir, 'unused') } });
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toContain('Search path "app;drop" is not a comma-separated list of schema names');
+  const { adopted } = await takeOver('dbmate', src, db, dir, ['app.schema_migrations'], ['--search-path', 'app,public']);
+  expect(adopted).toContain('public: app.schema_migrations 4 rows -> 4 versions');
 });

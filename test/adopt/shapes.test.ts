@@ -5,30 +5,11 @@
 // imported folder gets the same catalog.
 import { join } from 'node:path';
 import { expect, test } from '../support/fixtures';
-import { createDatabase, type TestDatabase } from '../support/db';
-import { envFor, runCli } from '../support/cli';
-import { catalog, psql, psqlFiles, writeFiles, type Files } from '../import/support';
+import type { TestDatabase } from '../support/db';
+import { runCli } from '../support/cli';
+import { psql, psqlFiles, writeFiles, type Files } from '../import/support';
 import { recordPrisma } from './peers';
-
-/** import, adopt, `up` (nothing to do), and a fresh database built by `up` compared with `db`. */
-async function takeOver(tool: string, src: string, db: TestDatabase, dir: string, history: string[]): Promise<{ imported: string; adopted: string }> {
-  const root = join(dir, 'migrations');
-  const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
-  const imported = await runCli(['import', tool, src], { cwd: dir, env });
-  expect(imported.code, imported.stderr).toBe(0);
-  const adopted = await runCli(['adopt', tool], { cwd: dir, env });
-  expect(adopted.code, adopted.stderr).toBe(0);
-  expect((await runCli(['up'], { cwd: dir, env })).stdout).toContain('no change');
-  const fresh = await createDatabase();
-  try {
-    const built = await runCli(['up'], { cwd: dir, env: { ...envFor(fresh.url), MIGRATIONS_DIR: root } });
-    expect(built.code, built.stderr).toBe(0);
-    expect(await catalog(fresh.url, history)).toBe(await catalog(db.url, history));
-  } finally {
-    await fresh.drop();
-  }
-  return { imported: imported.stdout, adopted: adopted.stdout };
-}
+import { takeOver } from './take-over';
 
 async function golangMigrate(db: TestDatabase, src: string, files: Files, version: number): Promise<void> {
   const ups = Object.keys(files)
