@@ -10,6 +10,7 @@ import { convertSql, isEmptySql, needsNoTransaction, type Converted } from './co
 import { loadParser } from './loops';
 import { downByScope, splitAtLoops } from './parts';
 import { importHeader } from './header';
+import { ownTableNotes } from './own-table';
 import { parseSearchPath, withSearchPath } from './search-path';
 import { readAtlas } from './sources/atlas';
 import { readDbmate } from './sources/dbmate';
@@ -66,6 +67,7 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
     );
   const source = await READERS[tool](src);
   const problems = [...source.problems];
+  const notes = [...source.notes, ...source.migrations.flatMap((m) => ownTableNotes(tool, m.up))];
   const files: ImportedFile[] = [];
   if (scope === 'global' && source.migrations.some((m) => /^\s*do\b/im.test(m.up.text))) await loadParser();
   const items = source.migrations.flatMap((m) => migrationParts(m, scope, opts.tenantPattern ?? DEFAULT_PATTERN, problems));
@@ -99,7 +101,7 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
     );
   }
   if (!opts.dryRun) await writeAll(dir, files);
-  return { tool, files, notes: source.notes, dryRun: Boolean(opts.dryRun) };
+  return { tool, files, notes, dryRun: Boolean(opts.dryRun) };
 }
 
 const DEFAULT_PATTERN = 'company_%';

@@ -118,3 +118,18 @@ test("Prisma's newer folder format is refused by name", async ({ dir }) => {
   expect(r.code).toBe(2);
   expect(r.stderr).toContain("20240102000000_steps/: holds migration.json, Prisma's newer migration format (steps as JSON, no migration.sql)");
 });
+
+test("a golang-migrate file that alters golang-migrate's own schema_migrations is named at import, saying it fails on a new database", async ({ dir }) => {
+  const src = await writeFiles(join(dir, 'src'), {
+    '1_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY);',
+    '2_history_comment.up.sql':
+      "CREATE TABLE plans (id int);\nCOMMENT ON TABLE schema_migrations IS 'golang-migrate';\nALTER TABLE schema_migrations ADD COLUMN applied_at timestamptz;\n",
+  });
+  const r = await runCli(['import', 'golang-migrate', src], { cwd: dir, env: { MIGRATIONS_DIR: join(dir, 'migrations') } });
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain(
+    "note: 2_history_comment.up.sql:2: uses schema_migrations, golang-migrate's own history table: it runs on a database golang-migrate built, but on a new database this tool builds that table does not exist and the file fails there",
+  );
+  expect(r.stdout).toContain('note: 2_history_comment.up.sql:3: uses schema_migrations');
+  expect(r.stdout).not.toContain('1_init.up.sql:');
+});
