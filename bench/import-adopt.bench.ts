@@ -83,6 +83,17 @@ END $$;
 const createSchemas = (n: number) =>
   `DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA %I', 'company_' || lpad(i::text, 5, '0')); END LOOP; END $$;\n`;
 
+/** `body` for each tenant schema `s`, 500 schemas per DO block (one transaction each: a default lock table holds that). */
+function inChunks(schemas: number, body: string): string {
+  const blocks: string[] = [];
+  for (let from = 0; from < schemas; from += 500)
+    blocks.push(`DO $$ DECLARE s text; BEGIN
+      FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'company_%' ORDER BY nspname LIMIT 500 OFFSET ${from} LOOP
+        ${body}
+      END LOOP; END $$;\n`);
+  return blocks.join('');
+}
+
 function atScale(schemas: number): Record<string, { tool: string; files: Record<string, string>; setup: string; importArgs: string[] }> {
   const loops = [1, 2, 3, 4, 5].map((i) => `CREATE TABLE %I.t_${i} (id int PRIMARY KEY)`);
   return {
@@ -102,11 +113,11 @@ function atScale(schemas: number): Record<string, { tool: string; files: Record<
       files: Object.fromEntries(
         [1, 2, 3, 4, 5].map((i) => [`${ts(i)}_table_${i}.sql`, `-- migrate:up\nCREATE TABLE t_${i} (id int PRIMARY KEY);\n-- migrate:down\n`]),
       ),
-      setup: `${createSchemas(schemas)}DO $$ DECLARE s text; BEGIN
-        FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'company_%' LOOP
-          EXECUTE format('CREATE TABLE %I.schema_migrations (version varchar(128) PRIMARY KEY)', s);
-          EXECUTE format('INSERT INTO %I.schema_migrations SELECT (20240101000000 + i * 100)::text FROM generate_series(1, 5) i', s);
-        END LOOP; END $$;`,
+      setup: `${createSchemas(schemas)}${inChunks(
+        schemas,
+        `EXECUTE format('CREATE TABLE %I.schema_migrations (version varchar(128) PRIMARY KEY)', s);
+          EXECUTE format('INSERT INTO %I.schema_migrations SELECT (20240101000000 + i * 100)::text FROM generate_series(1, 5) i', s);`,
+      )}`,
       importArgs: ['--tenant'],
     },
   };

@@ -1,7 +1,7 @@
 // Reading another tool's history tables, the way that tool reads them, for every schema at once:
 // one catalog query finds which schemas have one (and its columns), then the tables are read in
-// batches of one UNION ALL query each, so 10,000 tenant histories are a dozen round trips rather
-// than 20,000. Each reader turns its table's rows into what the tool counts as applied, or a
+// batches of one UNION ALL query each, so 10,000 tenant histories are some twenty round trips
+// rather than 20,000. Each reader turns its table's rows into what the tool counts as applied, or a
 // problem that names the table and the row.
 import pg from 'pg';
 import { UsageError } from '../errors';
@@ -113,8 +113,12 @@ const nodePgMigrate: Reader = {
 
 const READERS: Record<Tool, Reader> = { 'golang-migrate': golangMigrate, dbmate, prisma, atlas, 'node-pg-migrate': nodePgMigrate };
 
-/** Tables per UNION ALL query: a few hundred KB of SQL, planned in milliseconds. */
-const BATCH = 1000;
+/**
+ * Tables per UNION ALL query: some 50 KB of SQL, planned in milliseconds. Each table read takes a
+ * lock until the query ends, and the server's lock table is shared (64 per connection by default):
+ * 500 leaves room for everyone else.
+ */
+const BATCH = 500;
 
 /**
  * Where the project keeps its history, when not where the tool keeps it by default (dbmate's

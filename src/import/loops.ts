@@ -71,9 +71,15 @@ export function convertLoop(text: string, line: number, pattern: string): LoopRe
     return { kind: 'global' };
   }
   const top: Node[] = fn.action?.PLpgSQL_stmt_block?.body ?? [];
-  const loops = top.filter((s) => s.PLpgSQL_stmt_fors && loopVariable(s.PLpgSQL_stmt_fors, pattern) !== undefined);
-  if (loops.length === 0) return { kind: 'global' };
   const at = (s: Node) => bodyLine - 1 + (Object.values(s)[0]?.lineno ?? 1);
+  const loops = top.filter((s) => s.PLpgSQL_stmt_fors && loopVariable(s.PLpgSQL_stmt_fors, pattern) !== undefined);
+  if (loops.length === 0) {
+    // Not one of the forms read here, yet about the tenant schemas: never left as a global file unsaid.
+    const nested = findNested(top, pattern);
+    if (nested) return { kind: 'refused', line: at(nested), why: 'the loop over the tenant schemas is inside another statement (a block, an IF)' };
+    if (body.includes(pattern)) return { kind: 'refused', line, why: `the block names the tenant pattern '${pattern}' but is not a loop that can be read` };
+    return { kind: 'global' };
+  }
   try {
     const statements: string[] = [];
     const dropped: string[] = [];
@@ -122,6 +128,20 @@ function loopVariable(fors: Node, pattern: string): string | { why: string } | u
   const target: Node = fors.var ?? {};
   if (target.PLpgSQL_row) return target.PLpgSQL_row.fields?.length === 1 ? target.PLpgSQL_row.fields[0].name : undefined;
   if (target.PLpgSQL_rec) return `${target.PLpgSQL_rec.refname}.${column}`;
+  return undefined;
+}
+
+/** A loop over the tenant schemas anywhere below these statements. */
+function findNested(statements: Node[], pattern: string): Node | undefined {
+  for (const s of statements) {
+    const inner = Object.values(s)[0] as Node | undefined;
+    if (s.PLpgSQL_stmt_fors && loopVariable(s.PLpgSQL_stmt_fors, pattern) !== undefined) return s;
+    const children = [inner?.body, inner?.then_body, inner?.else_body, ...(inner?.elsif_list ?? []).map((e: Node) => e.PLpgSQL_if_elsif?.stmts)];
+    for (const list of children) {
+      const found = Array.isArray(list) ? findNested(list as Node[], pattern) : undefined;
+      if (found) return found;
+    }
+  }
   return undefined;
 }
 

@@ -134,6 +134,15 @@ BEGIN
   END LOOP;
 END $$;`,
     '2_grant.up.sql': LOOP('GRANT USAGE ON SCHEMA %I TO PUBLIC'),
+    '3_nested.up.sql': `DO $$
+DECLARE s text;
+BEGIN
+  IF current_database() <> 'template1' THEN
+    FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'company_%' LOOP
+      EXECUTE format('CREATE TABLE %I.y (id int)', s);
+    END LOOP;
+  END IF;
+END $$;`,
   });
   const root = join(dir, 'migrations');
   const r = await runCli(['import', 'golang-migrate', src], { cwd: dir, env: { MIGRATIONS_DIR: root } });
@@ -141,6 +150,9 @@ END $$;`,
   expect(r.stderr).toContain('1_guarded.up.sql:6: a loop over the tenant schemas cannot become a tenant migration: IF inside the loop');
   expect(r.stderr).toContain(
     "2_grant.up.sql:5: a loop over the tenant schemas cannot become a tenant migration: the schema's name is used other than as a qualifier",
+  );
+  expect(r.stderr).toContain(
+    '3_nested.up.sql:5: a loop over the tenant schemas cannot become a tenant migration: the loop over the tenant schemas is inside another statement',
   );
   expect(r.stderr).toContain('migrate-tool create NAME --tenant');
   await expect(readFile(join(root, 'migrate.sum'), 'utf8')).rejects.toThrow();
