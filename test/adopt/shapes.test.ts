@@ -10,6 +10,7 @@ import { runCli } from '../support/cli';
 import { psql, psqlFiles, writeFiles, type Files } from '../import/support';
 import { recordPrisma } from './peers';
 import { takeOver } from './take-over';
+import { createTenants } from '../support/migrations';
 
 async function golangMigrate(db: TestDatabase, src: string, files: Files, version: number): Promise<void> {
   const ups = Object.keys(files)
@@ -132,4 +133,23 @@ test("a golang-migrate file that alters golang-migrate's own schema_migrations i
   );
   expect(r.stdout).toContain('note: 2_history_comment.up.sql:3: uses schema_migrations');
   expect(r.stdout).not.toContain('1_init.up.sql:');
+});
+
+test('adopt prints a run of tenant schemas that read alike as one line', async ({ db, dir }) => {
+  const loop = `DO $$
+DECLARE s text;
+BEGIN
+  FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'company_%' LOOP
+    EXECUTE format('CREATE TABLE %I.employees (id serial PRIMARY KEY)', s);
+  END LOOP;
+END $$;`;
+  const files = { '1_employees.up.sql': loop };
+  const src = await writeFiles(join(dir, 'src'), files);
+  const tenants = ['company_a', 'company_b', 'company_c', 'company_d'];
+  await createTenants(db, ...tenants);
+  await golangMigrate(db, src, files, 1);
+  const { adopted } = await takeOver('golang-migrate', src, db, dir, ['public.schema_migrations'], [], tenants);
+  expect(adopted).toContain(
+    '  4 tenant schemas (company_a ... company_d): public.schema_migrations version 1 (its loops over the tenant schemas) -> 1 version (00000000000001 ... 00000000000001)\n',
+  );
 });

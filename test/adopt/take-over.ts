@@ -6,6 +6,7 @@ import { expect } from '../support/fixtures';
 import { createDatabase, type TestDatabase } from '../support/db';
 import { envFor, runCli } from '../support/cli';
 import { catalog } from '../import/support';
+import { createTenants } from '../support/migrations';
 
 /** import, adopt, `up` (nothing to do), and a fresh database built by `up` compared with `db`. */
 export async function takeOver(
@@ -15,6 +16,7 @@ export async function takeOver(
   dir: string,
   history: string[],
   importArgs: string[] = [],
+  tenants: string[] = [],
 ): Promise<{ imported: string; adopted: string }> {
   const root = join(dir, 'migrations');
   const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
@@ -25,6 +27,7 @@ export async function takeOver(
   expect((await runCli(['up'], { cwd: dir, env })).stdout).toContain('no change');
   const fresh = await createDatabase();
   try {
+    await createTenants(fresh, ...tenants);
     const built = await runCli(['up'], { cwd: dir, env: { ...envFor(fresh.url), MIGRATIONS_DIR: root } });
     expect(built.code, built.stderr).toBe(0);
     expect(await catalog(fresh.url, history)).toBe(await catalog(db.url, history));
