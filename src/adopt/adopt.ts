@@ -19,6 +19,7 @@ import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
+import { tenantPrefixes, type Prefixes } from './probe';
 import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
 
 export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
@@ -40,6 +41,8 @@ export interface AdoptResult {
   schemas: SchemaAdoption[];
   /** Tenant schemas with no history of that tool: nothing is recorded for them. */
   withoutHistory: string[];
+  /** What the report should say beside the schemas: loops that did not reach every tenant schema. */
+  notes: string[];
   dryRun: boolean;
 }
 
@@ -129,6 +132,9 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   let publicApplied = new Set<string>();
   let publicHistory = '';
   let parts: Imported[] = [];
+  let prefixes: Prefixes | undefined;
+  const behind: string[] = [];
+  const unmatched: string[] = [];
   const all = [state.public, ...state.tenants];
   const histories = await readHistories(
     db,
@@ -150,18 +156,29 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
       continue;
     }
     const own = history && mapHistory(history, perTenant, s, o.migrationsDir, problems);
-    if (!own && parts.length === 0) {
-      if (!history) withoutHistory.push(s.schema);
+    if (parts.length && !prefixes)
+      prefixes = await tenantPrefixes(
+        db,
+        parts.map((i) => i.migration),
+        state.tenants.map((t) => t.schema),
+      );
+    // What the loops really reached in this schema (probe.ts); unknown: as public's history says.
+    const k = prefixes?.applied.get(s.schema);
+    const reached = k === undefined ? parts : parts.slice(0, k);
+    if (parts.length && k === undefined) unmatched.push(s.schema);
+    else if (k !== undefined && k < parts.length) behind.push(`${s.schema} (${k} of ${parts.length})`);
+    if (!own && reached.length === 0) {
+      if (!history && parts.length === 0) withoutHistory.push(s.schema);
       continue;
     }
-    const fromLoops = parts.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+    const fromLoops = reached.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
     const adopt = [...fromLoops, ...(own?.adoption.adopt ?? [])].sort((a, b) => (a.migration.version < b.migration.version ? -1 : 1));
     schemas.push({
       schema: s.schema,
       table: own?.adoption.table ?? publicHistory,
       summary: own?.adoption.summary ?? '(its loops over the tenant schemas)',
       adopt,
-      alreadyRecorded: parts.length - fromLoops.length + (own?.adoption.alreadyRecorded ?? 0),
+      alreadyRecorded: reached.length - fromLoops.length + (own?.adoption.alreadyRecorded ?? 0),
       fromLoops: fromLoops.length,
     });
   }
@@ -173,7 +190,24 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
       'NO_HISTORY',
     );
   }
-  return { schemas, withoutHistory };
+  const notes = [
+    ...(behind.length
+      ? [
+          `${behind.length} tenant schema${behind.length === 1 ? ' lacks' : 's lack'} what the global history's later loops create (created after they ran): only what each catalog shows is recorded, and \`up\` builds the rest: ${someOf(behind)}`,
+        ]
+      : []),
+    ...(unmatched.length
+      ? [
+          `${unmatched.length} tenant schema${unmatched.length === 1 ? ' matches' : 's match'} no point of the global history's loops (changed by hand?): recorded as public's history says; compare them with what the files build (drift): ${someOf(unmatched)}`,
+        ]
+      : []),
+    ...(prefixes?.error ? [`the tenant schemas could not be checked against the loops (${prefixes.error}); each is recorded as public's history says`] : []),
+  ];
+  return { schemas, withoutHistory, notes };
+}
+
+function someOf(names: string[]): string {
+  return names.length > 5 ? `${names.slice(0, 5).join(', ')}, ... and ${names.length - 5} more` : names.join(', ');
 }
 
 /** Applied identifiers to migrations, refusing unknown ones and gaps. */

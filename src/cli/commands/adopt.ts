@@ -54,7 +54,7 @@ export const adopt: Command = {
       versions: s.adopt.map((a) => ({ version: a.migration.version, original: a.original })),
       alreadyRecorded: s.alreadyRecorded,
     }));
-    ctx.out.data({ tool, dryRun, schemas: data, withoutHistory: r.withoutHistory });
+    ctx.out.data({ tool, dryRun, schemas: data, withoutHistory: r.withoutHistory, notes: r.notes });
     ctx.out.print(dryRun ? `Plan (dry run: nothing will be recorded), adopt from ${tool}:` : `Adopted from ${tool} (no SQL was run):`);
     for (const line of schemaLines(r.schemas)) ctx.out.print(`  ${line}`);
     if (r.withoutHistory.length)
@@ -64,8 +64,9 @@ export const adopt: Command = {
     const fromLoops = r.schemas.filter((s) => s.fromLoops).length;
     if (fromLoops)
       ctx.out.print(
-        `  ${fromLoops} tenant schema${fromLoops === 1 ? '' : 's'} recorded with the tenant parts of the global history (its loops over the tenant schemas reached every schema that existed then); \`migrate-tool drift\` compares each with what those files build`,
+        `  ${fromLoops} tenant schema${fromLoops === 1 ? '' : 's'} recorded with the tenant parts of the global history's loops, each as far as its catalog shows`,
       );
+    for (const n of r.notes) ctx.out.print(`  note: ${n}`);
     const total = r.schemas.reduce((n, s) => n + s.adopt.length, 0);
     ctx.out.print(
       `${dryRun ? 'Would record' : 'Recorded'} ${total} version${total === 1 ? '' : 's'} in ${r.schemas.length} schema${r.schemas.length === 1 ? '' : 's'}; check with \`migrate-tool status\``,
