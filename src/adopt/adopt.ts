@@ -12,12 +12,15 @@ import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import { parseImportHeader } from '../import/header';
+import { convertLoop, loadParser } from '../import/loops';
+import { firstSearchSchema } from '../import/search-path';
 import type { Tool } from '../import/types';
 import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
-import { historyTables, readHistory, type History } from './histories';
+import { tenantPrefixes, type Prefixes } from './probe';
+import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
 
 export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
 
@@ -29,6 +32,8 @@ export interface SchemaAdoption {
   adopt: Array<{ migration: Migration; original: string }>;
   /** Already recorded in this tool's state: left as they are. */
   alreadyRecorded: number;
+  /** Of `adopt`, the tenant parts converted from the global history's loops (a tenant schema). */
+  fromLoops?: number;
 }
 
 export interface AdoptResult {
@@ -36,12 +41,20 @@ export interface AdoptResult {
   schemas: SchemaAdoption[];
   /** Tenant schemas with no history of that tool: nothing is recorded for them. */
   withoutHistory: string[];
+  /** What the report should say beside the schemas: loops that did not reach every tenant schema. */
+  notes: string[];
   dryRun: boolean;
 }
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
-export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: boolean } = {}): Promise<AdoptResult> {
+export interface AdoptRun {
+  dryRun?: boolean;
+  /** `SCHEMA.TABLE` (public's history) or `TABLE` (in public and every tenant schema): where the project keeps the tool's history. */
+  historyTable?: string;
+}
+
+export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = {}): Promise<AdoptResult> {
   const o = resolved(options);
   const folder = await loadMigrations(o.migrationsDir);
   await verifySum(o.migrationsDir, folder.checksums);
@@ -53,7 +66,10 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
       'NOTHING_IMPORTED',
     );
   }
-  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o);
+  await refuseUnconvertedLoops(imported, o.tenantPattern);
+  const first = imported.map((i) => firstSearchSchema(i.migration.up.text)).find((s) => s !== undefined);
+  const places: HistoryPlaces = { ...historyPlaces(run.historyTable), ...(first ? { first } : {}) };
+  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o, places);
   if (run.dryRun) {
     return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
   }
@@ -75,44 +91,135 @@ export async function adopt(options: EngineOptions, tool: Tool, run: { dryRun?: 
 interface Imported {
   migration: Migration;
   id: string;
+  /** Tenant SQL converted from a global file's loops: the other tool recorded it in public. */
+  tenantPart: boolean;
+}
+
+/**
+ * A global file that still loops over the tenant schemas (imported by an earlier release, or edited
+ * since) would leave every company created after adoption without those objects: refused, with
+ * the way out, before anything is recorded.
+ */
+async function refuseUnconvertedLoops(imported: Imported[], pattern: string): Promise<void> {
+  const global = imported.filter((i) => i.migration.scope === 'global' && i.migration.up.statements.some((s) => /^do\b/i.test(s.text)));
+  if (global.length === 0) return;
+  await loadParser();
+  const found = global.flatMap(({ migration: m }) =>
+    m.up.statements.filter((s) => convertLoop(s.text, s.line, pattern).kind !== 'global').map((s) => `${m.up.file}:${s.line}`),
+  );
+  if (found.length === 0) return;
+  throw new UsageError(
+    `Cannot adopt: a global migration loops over the tenant schemas (${found.join(', ')}); a company created after adoption would never get what those loops create`,
+    'move those migrations out of the folder and import them again with this release, which turns such loops into tenant migrations',
+    'ADOPT_REFUSED',
+  );
 }
 
 function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
   return folder.migrations.flatMap((migration) => {
     const origin = parseImportHeader(migration.up.text);
-    return origin?.tool === tool ? [{ migration, id: origin.id }] : [];
+    return origin?.tool === tool ? [{ migration, id: origin.id, tenantPart: origin.tenantPart }] : [];
   });
 }
 
-async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved) {
+async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved, places: HistoryPlaces) {
   const problems: string[] = [];
   const schemas: SchemaAdoption[] = [];
   const withoutHistory: string[] = [];
-  for (const s of [state.public, ...state.tenants]) {
-    const history = await readHistory(db, tool, s.schema, problems);
-    if (!history) {
-      if (s.schema !== 'public') withoutHistory.push(s.schema);
+  // Public's history covers the global files and the tenant parts converted from them, in one timeline.
+  const fromPublic = imported.filter((i) => i.migration.scope === 'global' || i.tenantPart);
+  const perTenant = imported.filter((i) => i.migration.scope === 'tenant' && !i.tenantPart);
+  let publicApplied = new Set<string>();
+  let publicHistory = '';
+  let parts: Imported[] = [];
+  let prefixes: Prefixes | undefined;
+  const behind: string[] = [];
+  const unmatched: string[] = [];
+  const all = [state.public, ...state.tenants];
+  const histories = await readHistories(
+    db,
+    tool,
+    all.map((s) => s.schema),
+    problems,
+    places,
+  );
+  for (const s of all) {
+    const history = histories.get(s.schema);
+    if (s.schema === 'public') {
+      if (!history) continue;
+      const mapped = mapHistory(history, fromPublic, s, o.migrationsDir, problems);
+      if (!mapped) continue;
+      publicApplied = mapped.applied;
+      publicHistory = `${history.table} ${history.summary}`;
+      parts = fromPublic.filter((i) => i.tenantPart && publicApplied.has(i.id));
+      schemas.push({ ...mapped.adoption, adopt: mapped.adoption.adopt.filter((a) => a.migration.scope === 'global') });
       continue;
     }
-    const scoped = imported.filter((i) => (i.migration.scope === 'global') === (s.schema === 'public'));
-    const adoption = mapHistory(history, scoped, s, o.migrationsDir, problems);
-    if (adoption) schemas.push(adoption);
+    const own = history && mapHistory(history, perTenant, s, o.migrationsDir, problems);
+    if (parts.length && !prefixes)
+      prefixes = await tenantPrefixes(
+        db,
+        parts.map((i) => i.migration),
+        state.tenants.map((t) => t.schema),
+      );
+    // What the loops really reached in this schema (probe.ts); unknown: as public's history says.
+    const k = prefixes?.applied.get(s.schema);
+    const reached = k === undefined ? parts : parts.slice(0, k);
+    if (parts.length && k === undefined) unmatched.push(s.schema);
+    else if (k !== undefined && k < parts.length) behind.push(`${s.schema} (${k} of ${parts.length})`);
+    if (!own && reached.length === 0) {
+      if (!history && parts.length === 0) withoutHistory.push(s.schema);
+      continue;
+    }
+    const fromLoops = reached.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+    const adopt = [...fromLoops, ...(own?.adoption.adopt ?? [])].sort((a, b) => (a.migration.version < b.migration.version ? -1 : 1));
+    schemas.push({
+      schema: s.schema,
+      table: own?.adoption.table ?? publicHistory,
+      summary: own?.adoption.summary ?? '(its loops over the tenant schemas)',
+      adopt,
+      alreadyRecorded: reached.length - fromLoops.length + (own?.adoption.alreadyRecorded ?? 0),
+      fromLoops: fromLoops.length,
+    });
   }
   if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
   if (schemas.length === 0) {
     throw new UsageError(
-      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern)})`,
+      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern, places)})`,
       "check the connection's database and tenantPattern",
       'NO_HISTORY',
     );
   }
-  return { schemas, withoutHistory };
+  const notes = [
+    ...(behind.length
+      ? [
+          `${behind.length} tenant schema${behind.length === 1 ? ' lacks' : 's lack'} what the global history's later loops create (created after they ran): only what each catalog shows is recorded, and \`up\` builds the rest: ${someOf(behind)}`,
+        ]
+      : []),
+    ...(unmatched.length
+      ? [
+          `${unmatched.length} tenant schema${unmatched.length === 1 ? ' matches' : 's match'} no point of the global history's loops (changed by hand?): recorded as public's history says; compare them with what the files build (drift): ${someOf(unmatched)}`,
+        ]
+      : []),
+    ...(prefixes?.error ? [`the tenant schemas could not be checked against the loops (${prefixes.error}); each is recorded as public's history says`] : []),
+  ];
+  return { schemas, withoutHistory, notes };
+}
+
+function someOf(names: string[]): string {
+  return names.length > 5 ? `${names.slice(0, 5).join(', ')}, ... and ${names.length - 5} more` : names.join(', ');
 }
 
 /** Applied identifiers to migrations, refusing unknown ones and gaps. */
-function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string, problems: string[]): SchemaAdoption | undefined {
-  const byId = new Map(scoped.map((i) => [i.id, i]));
-  const unknown = h.ids.filter((id) => !byId.has(id));
+function mapHistory(
+  h: History,
+  scoped: Imported[],
+  s: SchemaState,
+  dir: string,
+  problems: string[],
+): { adoption: SchemaAdoption; applied: Set<string> } | undefined {
+  const known = new Set(scoped.map((i) => i.id));
+  const unknown = h.ids.filter((id) => !known.has(id));
   if (unknown.length) {
     const where = s.schema === 'public' ? `the global migrations of ${dir}` : `${dir}/tenant`;
     problems.push(
@@ -128,8 +235,9 @@ function mapHistory(h: History, scoped: Imported[], s: SchemaState, dir: string,
     problems.push(`${h.table}: ${gap.id} is not applied but ${scoped[last]!.id}, after it, is: a gap; apply the missing migration with the other tool first`);
     return undefined;
   }
-  const adopt = scoped.filter((i) => applied.has(i.id) && !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
-  return { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: applied.size - adopt.length };
+  const mine = scoped.filter((i) => applied.has(i.id));
+  const adopt = mine.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
+  return { adoption: { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: mine.length - adopt.length }, applied };
 }
 
 async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {

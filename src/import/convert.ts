@@ -41,16 +41,41 @@ export function convertSql(text: string, file: string, sourceNoTransaction: bool
     changes.push('outer BEGIN/COMMIT removed');
   }
   const statements = splitStatements(body);
-  const control = transactionControl(statements);
-  if (control) {
-    problems.push(
-      `${file}:${control.line}: ${control.text.split(/\s/)[0]!.toUpperCase()} inside the file (not an outer BEGIN;...COMMIT; wrapper) cannot be converted safely; split the file at it by hand`,
+  const outside = statements.find((s) => OUTSIDE_TRANSACTION.some((re) => re.test(s.text)));
+  const inner = innerBlocks(statements, file, outside ?? (sourceNoTransaction ? 'the source' : undefined), problems);
+  if (inner?.length) {
+    for (const st of [...inner].reverse()) body = cutStatement(body, st);
+    changes.push(
+      `inner BEGIN/COMMIT at line${inner.length === 1 ? '' : 's'} ${inner.map((st) => st.line).join(', ')} dropped: the whole file runs in one transaction here`,
     );
   }
-  const outside = statements.find((s) => OUTSIDE_TRANSACTION.some((re) => re.test(s.text)));
   if (outside) changes.push(`no-transaction: ${firstWords(outside.text)} cannot run in a transaction`);
   else if (sourceNoTransaction) changes.push('no-transaction, as in the source');
   return { body, noTransaction: sourceNoTransaction || outside !== undefined, changes };
+}
+
+const PLAIN_BEGIN = /^(begin(\s+(work|transaction))?|start\s+transaction)\s*$/i;
+const PLAIN_COMMIT = /^(commit|end)(\s+(work|transaction))?\s*$/i;
+
+/**
+ * A file's own transaction blocks after some statements (a real history changes ids to bigint that
+ * way). The source sent the file as one multi-statement query; here the whole file is one
+ * transaction, which is stronger, so plain BEGIN/COMMIT can go. Not when the file must run outside a
+ * transaction (its blocks then mean something), nor ROLLBACK or PREPARE TRANSACTION (they undo or
+ * hand over part of the file, which one transaction cannot reproduce): those are refused, saying why.
+ */
+function innerBlocks(statements: Statement[], file: string, outside: Statement | string | undefined, problems: string[]): Statement[] | undefined {
+  const control = statements.filter((s) => transactionControl([s]));
+  if (control.length === 0) return undefined;
+  const odd = control.find((s) => !PLAIN_BEGIN.test(s.text) && !PLAIN_COMMIT.test(s.text));
+  const why = odd
+    ? `${firstWords(odd.text).toUpperCase()} inside the file undoes or hands over part of it, which running the file in one transaction cannot reproduce`
+    : outside
+      ? `the file runs outside a transaction (${typeof outside === 'string' ? 'as in the source' : `${firstWords(outside.text)} at line ${outside.line}`}), so its own BEGIN/COMMIT blocks mean something and cannot be dropped`
+      : undefined;
+  if (!why) return control;
+  problems.push(`${file}:${(odd ?? control[0]!).line}: ${why}; split the file at it by hand`);
+  return undefined;
 }
 
 /** psql meta-commands and COPY from the client's input need psql itself; this tool sends SQL. */
@@ -70,15 +95,21 @@ function removeWrapper(text: string): string | undefined {
   const first = statements[0];
   const last = statements.at(-1);
   if (!first || !last || first === last) return undefined;
-  if (!/^(begin(\s+(work|transaction))?|start\s+transaction)\s*$/i.test(first.text)) return undefined;
-  if (!/^(commit|end)(\s+(work|transaction))?\s*$/i.test(last.text)) return undefined;
-  const cut = (s: string, st: Statement) => {
-    const semicolon = s.indexOf(';', st.offset + st.text.length);
-    const end = semicolon === -1 ? st.offset + st.text.length : semicolon + 1;
-    const rest = /^[ \t]*(\r?\n)?/.exec(s.slice(end))![0]; // the line it stood on goes with it
-    return s.slice(0, st.offset) + s.slice(end + rest.length);
-  };
-  return cut(cut(text, last), first);
+  if (!PLAIN_BEGIN.test(first.text) || !PLAIN_COMMIT.test(last.text)) return undefined;
+  return cutStatement(cutStatement(text, last), first);
+}
+
+/** The text without one statement, its semicolon and the rest of its line. */
+function cutStatement(text: string, st: Statement): string {
+  const semicolon = text.indexOf(';', st.offset + st.text.length);
+  const end = semicolon === -1 ? st.offset + st.text.length : semicolon + 1;
+  const rest = /^[ \t]*(\r?\n)?/.exec(text.slice(end))![0];
+  return text.slice(0, st.offset) + text.slice(end + rest.length);
+}
+
+/** Whether SQL must run outside a transaction here: the source ran it so, or PostgreSQL requires it. */
+export function needsNoTransaction(text: string, sourceNoTransaction: boolean): boolean {
+  return sourceNoTransaction || splitStatements(text).some((s) => OUTSIDE_TRANSACTION.some((re) => re.test(s.text)));
 }
 
 function firstWords(text: string): string {

@@ -12,11 +12,13 @@ export interface SourceSql {
 }
 
 export interface SourceMigration {
-  /** What the tool records as applied: a version, a folder name or a file stem. No whitespace. */
+  /** What the tool records as applied: a version, a folder name or a file stem, exactly. */
   id: string;
   /** Digits the new 14-digit version is made from (at most 14; padded with zeros on the left). */
   version: string;
   name: string;
+  /** Set when `version` only places it (the tool orders by name, and this name has no version): why, for the report. */
+  placed?: string;
   up: SourceSql;
   down?: SourceSql;
 }

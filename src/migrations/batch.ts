@@ -79,12 +79,24 @@ function sendJoined(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Prom
   };
   return new Promise((resolve, reject) => {
     query.on('end', (r: pg.QueryResult | pg.QueryResult[]) => resolve(Array.isArray(r) ? r : [r]));
-    query.on('error', (error: Error) => {
-      const part = Math.min(completed, parts.length - 1);
-      reject(new BatchError(error, part, offsets));
+    query.on('error', (error: Error & { position?: string; code?: string }) => {
+      reject(new BatchError(error, failingPart(error, completed, offsets), offsets));
     });
     void client.query(query);
   });
+}
+
+/**
+ * The part an error belongs to. The server parses the whole string before running any of it, so a
+ * syntax error (42601) arrives before any CommandComplete: its position, not the count, says where.
+ */
+function failingPart(error: { position?: string; code?: string }, completed: number, offsets: number[]): number {
+  if (error.code === '42601' && error.position) {
+    const at = Number(error.position) - 1;
+    const part = offsets.findLastIndex((o) => o <= at);
+    if (part >= 0) return part;
+  }
+  return Math.min(completed, offsets.length - 1);
 }
 
 export interface StateRow {

@@ -130,7 +130,7 @@ describe('adopt refuses, naming what is wrong, and records nothing', () => {
     );
     const dry = await runCli(['adopt', 'node-pg-migrate', '--dry-run'], { cwd: dir, env: { ...envFor(db.url), MIGRATIONS_DIR: join(dir, 'migrations') } });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('public: public.pgmigrations 1 rows -> 1 version (01700000000000 ... 01700000000000)');
+    expect(dry.stdout).toContain('public: public.pgmigrations 1 row -> 1 version (01700000000000 ... 01700000000000)');
     expect(dry.stdout).toContain('Would record 1 version in 1 schema');
     const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s`);
     expect(state.rows[0].s).toBeNull();

@@ -106,13 +106,7 @@ export const PEERS: Record<string, Peer> = {
         url,
         names.map((n) => join(dir, n, 'migration.sql')),
       );
-      // Prisma's schema engine creates this table and writes a finished row per migration.
-      await psql(
-        url,
-        `CREATE TABLE "_prisma_migrations" (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ,
-        migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0);
-        ${names.map((n) => `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('${randomUUID()}', '${createHash('sha256').update(n).digest('hex')}', now(), '${n}', 1);`).join('\n')}`,
-      );
+      await recordPrisma(url, names);
     },
   },
   atlas: {
@@ -150,4 +144,14 @@ export async function writePeer(tool: string, dir: string, files: Files): Promis
     await writeFiles(dir, { 'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))) });
   }
   return dir;
+}
+
+/** _prisma_migrations as Prisma's schema engine creates it, with a finished row per migration name. */
+export async function recordPrisma(url: string, names: string[]): Promise<void> {
+  await psql(
+    url,
+    `CREATE TABLE "_prisma_migrations" (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at TIMESTAMPTZ,
+    migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(), applied_steps_count INTEGER NOT NULL DEFAULT 0);
+    ${names.map((n) => `INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count) VALUES ('${randomUUID()}', '${createHash('sha256').update(n).digest('hex')}', now(), '${n}', 1);`).join('\n')}`,
+  );
 }

@@ -1,12 +1,17 @@
 import { EXIT, importFolder, isTool, TOOLS, UsageError, type Tool } from '../../index';
-import { boolFlag } from '../args';
+import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 
 export const importCommand: Command = {
   name: 'import',
   summary: `convert another tool's migration folder into this layout (${TOOLS.join(', ')})`,
-  usage: `import <${TOOLS.join('|')}> SRC [--tenant] [--dry-run]`,
+  usage: `import <${TOOLS.join('|')}> SRC [--tenant] [--search-path A,B] [--dry-run]`,
   flags: {
+    'search-path': {
+      type: 'string',
+      value: 'A,B',
+      desc: "the search_path the source tool ran its files with (dbmate's ?search_path=); the imported files run with it",
+    },
     tenant: { type: 'boolean', desc: 'write the migrations to tenant/ (they run in every tenant schema)' },
   },
   database: false,
@@ -15,7 +20,12 @@ export const importCommand: Command = {
     const tool = toolArg(toolName, 'import');
     if (!src) throw new UsageError('import needs the source folder', `write \`migrate-tool import ${tool} path/to/migrations\``);
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const r = await importFolder(tool, src, ctx.config.migrationsDir, { tenant: boolFlag(ctx.args, 'tenant'), dryRun });
+    const r = await importFolder(tool, src, ctx.config.migrationsDir, {
+      tenant: boolFlag(ctx.args, 'tenant'),
+      dryRun,
+      tenantPattern: ctx.config.tenantPattern,
+      searchPath: stringFlag(ctx.args, 'search-path'),
+    });
     ctx.out.data({ tool: r.tool, dryRun, files: r.files.map(({ text: _text, ...f }) => f), notes: r.notes });
     ctx.out.print(dryRun ? `Plan (dry run: nothing will be written), import from ${tool}:` : `Imported from ${tool}:`);
     for (const f of r.files) ctx.out.print(`  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`);

@@ -23,14 +23,13 @@ export async function readGolangMigrate(src: string): Promise<SourceFolder> {
     byVersion.set(id, entry);
   }
   const migrations: SourceMigration[] = [];
+  const notes: string[] = [];
   for (const [id, entry] of [...byVersion].sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : 1))) {
-    if (!entry.up) {
-      problems.push(`${entry.down}: has no matching .up.sql`);
-      continue;
-    }
-    const up = { file: entry.up, text: await readText(src, entry.up) };
+    // golang-migrate reads a missing up as an empty migration: it records the version and runs nothing.
+    if (!entry.up) notes.push(`${entry.down}: version ${id} has no .up.sql; golang-migrate treats its up as empty, so it is imported as an empty migration`);
+    const up = entry.up ? { file: entry.up, text: await readText(src, entry.up) } : { file: entry.down!.replace(/\.down\.sql$/, '.up.sql'), text: '' };
     const down = entry.down ? { file: entry.down, text: await readText(src, entry.down) } : undefined;
     migrations.push({ id, version: id, name: entry.name, up, down });
   }
-  return { migrations, problems, notes: [] };
+  return { migrations, problems, notes };
 }
