@@ -7,11 +7,12 @@ import { WorkerConnections } from '../../src/db/workers';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { BASIC, writeMigrations } from '../support/migrations';
+import { notRun } from '../support/not-run';
 import { ownServerMissing, startOwnServer, type OwnServer } from '../support/own-server';
 
 const TENANTS = Array.from({ length: 8 }, (_, i) => `company_${i + 1}`);
 
-describe.skipIf(ownServerMissing)(`a server with few free connections${ownServerMissing ? ` (skipped: ${ownServerMissing})` : ''}`, () => {
+describe.skipIf(Boolean(ownServerMissing))(notRun('a server with few free connections', ownServerMissing), () => {
   let server: OwnServer;
   let appUrl: string;
   beforeAll(async () => {

@@ -3,11 +3,11 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, test } from '../support/fixtures';
 import { BIN, envFor, runCli } from '../support/cli';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
-
-const hasScript = spawnSync('script', ['--version']).status === 0;
+import { notRun } from '../support/not-run';
+import { scriptMissing } from '../support/terminal';
 
 describe('fan-out progress', () => {
-  test.skipIf(!hasScript)('is drawn on a terminal (a pseudo-terminal from `script`; skipped where `script` is missing)', async ({ db, dir }) => {
+  test.skipIf(Boolean(scriptMissing))(notRun('is drawn on a terminal (a pseudo-terminal from `script`)', scriptMissing), async ({ db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b', 'company_c');
     const env = { PATH: process.env.PATH ?? '', ...envFor(db.url), MIGRATIONS_DIR: root };
