@@ -1,34 +1,14 @@
 // Advice that fits where the tool runs and how it was configured: DATABASE_URL rather than the
 // POSTGRES_* variables nobody set, a loopback host inside a container, and an `advice` on every
 // --json error, usage and configuration errors included.
-import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli, SENTINEL_PASSWORD } from '../support/cli';
 import { freePort } from '../support/server';
 import { urlFor } from '../support/db';
 import { BASIC, writeMigrations } from '../support/migrations';
-import { runCli as runInProcess } from '../../src/cli/run';
 
-/** The CLI in this process, with `inContainer` as main.ts would detect it. */
-async function inProcess(argv: string[], env: Record<string, string>, inContainer: boolean) {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += d));
-  stderr.on('data', (d) => (err += d));
-  const code = await runInProcess({
-    argv,
-    env,
-    inContainer,
-    streams: { stdout, stderr },
-    signal: new AbortController().signal,
-    hardSignal: new AbortController().signal,
-    interactive: false,
-    ask: async () => '',
-  });
-  return { code, stdout: out, stderr: err };
-}
+/** The CLI with `inContainer` as main.ts would detect it. */
+const inProcess = (argv: string[], env: Record<string, string>, inContainer: boolean) => runCli(argv, { env, inContainer });
 
 describe('connection advice', () => {
   test('inside a container, a refused 127.0.0.1 is explained as the container itself, not as --wait', async ({ dir }) => {
