@@ -19,9 +19,9 @@ describe.skipIf(Boolean(ownServerMissing))(notRun('a server with few free connec
     server = await startOwnServer({ max_connections: 10, superuser_reserved_connections: 3 });
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
-    await admin.query('CREATE ROLE app LOGIN');
-    await admin.end();
     const u = new URL(server.url);
+    await admin.query(`CREATE ROLE app LOGIN PASSWORD ${pg.escapeLiteral(decodeURIComponent(u.password))}`);
+    await admin.end();
     u.username = 'app';
     appUrl = u.toString();
   });
