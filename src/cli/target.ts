@@ -26,11 +26,21 @@ function ignoredDotenvTarget(config: Config, { env, dotenv }: Sources, options: 
   let wanted: string;
   try {
     // The same configuration with .env winning: the target the file asks for.
-    const alternative = loadConfig({ ...env, ...dotenv }, options).connection;
+    const alternative = loadConfig(dotenvWinning(env, dotenv), options).connection;
     wanted = alternative ? describeTarget(alternative) : '';
   } catch {
     wanted = ''; // .env's settings would not even load; that they were overridden is still worth saying
   }
   if (wanted === used) return undefined;
   return wanted ? `.env names ${wanted}` : '.env has other connection settings';
+}
+
+/**
+ * The environment with .env winning. A server that .env names (a host, a URL) is on .env's port or the
+ * default one: the environment's POSTGRES_PORT belongs to the environment's server.
+ */
+function dotenvWinning(env: Sources['env'], dotenv: NonNullable<Sources['dotenv']>): Sources['env'] {
+  const merged = { ...env, ...dotenv };
+  if ((dotenv.POSTGRES_HOST !== undefined || dotenv.DATABASE_URL !== undefined) && dotenv.POSTGRES_PORT === undefined) delete merged.POSTGRES_PORT;
+  return merged;
 }

@@ -69,7 +69,8 @@ export const PEERS: Record<string, Peer> = {
       const u = new URL(url);
       u.searchParams.set('sslmode', 'disable');
       u.searchParams.set('search_path', schema);
-      await run(bin, ['--url', u.toString(), '--migrations-dir', dir, '--no-dump-schema', 'up']);
+      // The URL (and its password) through dbmate's DATABASE_URL, not its command line.
+      await run(bin, ['--migrations-dir', dir, '--no-dump-schema', 'up'], { env: { PATH: process.env.PATH, DATABASE_URL: u.toString() } });
     },
   },
   'node-pg-migrate': {

@@ -10,6 +10,7 @@ import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
 import { project, snapshot } from '../seed/support';
 import { notRun } from '../support/not-run';
+import { scriptMissing } from '../support/terminal';
 import { breakPsql, commandLines, pgDumpSkipReason, pgRestore17, realPath, wrappers } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
@@ -356,8 +357,7 @@ exit 1`;
     expect(await readdir(p.backups)).toEqual([]);
   });
 
-  const hasScript = spawnSync('script', ['--version']).status === 0;
-  test.skipIf(!hasScript)('progress (elapsed, bytes) is drawn on a terminal only', async ({ db, dir }) => {
+  test.skipIf(Boolean(scriptMissing))(notRun('progress (elapsed, bytes) is drawn on a terminal only', scriptMissing), async ({ db, dir }) => {
     const p = await seeded(dir, db);
     const w = await wrappers(dir, { delay: 0.6 });
     const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };

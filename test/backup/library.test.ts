@@ -5,12 +5,12 @@ import { backup } from '../../src/backup/dump';
 import { restore } from '../../src/backup/restore';
 import type { Event } from '../../src/index';
 import { describe, expect, test } from '../support/fixtures';
+import { notRun } from '../support/not-run';
 import { pgDumpSkipReason, wrappers } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
-if (skip) console.warn(`library backup tests skipped: ${skip}`);
 
-describe.skipIf(Boolean(skip))(`backup and restore from the library${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(Boolean(skip))(notRun('backup and restore from the library', skip), () => {
   test("without env, pg_dump and pg_restore are found on this process's PATH, as any child process finds its tools", async ({ db, dir }) => {
     await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
     // Wrappers first on this process's PATH: a tool started without it would be found elsewhere, or not at all.

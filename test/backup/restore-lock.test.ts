@@ -6,12 +6,12 @@ import { backup } from '../../src/backup/dump';
 import { restore } from '../../src/backup/restore';
 import { LOCK_KEY } from '../../src/db/lock';
 import { describe, expect, test } from '../support/fixtures';
+import { notRun } from '../support/not-run';
 import { pgDumpSkipReason } from './support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
-if (skip) console.warn(`restore lock tests skipped: ${skip}`);
 
-describe.skipIf(Boolean(skip))(`restore under the run lock${skip ? ` (skipped: ${skip})` : ''}`, () => {
+describe.skipIf(Boolean(skip))(notRun('restore under the run lock', skip), () => {
   test('a restore whose lock connection dies is stopped, fails as a lost lock, and leaves the database as it was', async ({ db, dir }) => {
     await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
     const taken = await backup({ connection: db.url, backupDir: `${dir}/backups` });

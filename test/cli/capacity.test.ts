@@ -7,20 +7,21 @@ import { WorkerConnections } from '../../src/db/workers';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { BASIC, writeMigrations } from '../support/migrations';
+import { notRun } from '../support/not-run';
 import { ownServerMissing, startOwnServer, type OwnServer } from '../support/own-server';
 
 const TENANTS = Array.from({ length: 8 }, (_, i) => `company_${i + 1}`);
 
-describe.skipIf(ownServerMissing)(`a server with few free connections${ownServerMissing ? ` (skipped: ${ownServerMissing})` : ''}`, () => {
+describe.skipIf(Boolean(ownServerMissing))(notRun('a server with few free connections', ownServerMissing), () => {
   let server: OwnServer;
   let appUrl: string;
   beforeAll(async () => {
     server = await startOwnServer({ max_connections: 10, superuser_reserved_connections: 3 });
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
-    await admin.query('CREATE ROLE app LOGIN');
-    await admin.end();
     const u = new URL(server.url);
+    await admin.query(`CREATE ROLE app LOGIN PASSWORD ${pg.escapeLiteral(decodeURIComponent(u.password))}`);
+    await admin.end();
     u.username = 'app';
     appUrl = u.toString();
   });

@@ -1,12 +1,10 @@
 // force never widens the damage: it keeps each schema's history in order, leaves healthy schemas
 // alone unless told --all, never erases the record of a change in place unless told
 // --forget-applied, and says per schema what it changes (dry run and prod prompt included).
-import { PassThrough } from 'node:stream';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { BASIC, createTenants, writeMigrations, type Files } from '../support/migrations';
 import type { TestDatabase } from '../support/db';
-import { runCli as runInProcess } from '../../src/cli/run';
 
 const TENANTS = ['company_a', 'company_b', 'company_c'];
 
@@ -104,27 +102,18 @@ describe('force without --tenant while one tenant is dirty', () => {
     const env = await oneDirtyTenant(db, dir);
     const before = await history(db);
     const questions: string[] = [];
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    let errors = '';
-    stderr.on('data', (d) => (errors += d));
-    const code = await runInProcess({
-      argv: ['force', PREVIOUS, '--tenant', 'company_b', '--env', 'prod'],
+    const r = await runCli(['force', PREVIOUS, '--tenant', 'company_b', '--env', 'prod'], {
       env,
-      streams: { stdout, stderr },
-      signal: new AbortController().signal,
-      hardSignal: new AbortController().signal,
-      interactive: true,
       ask: async (q) => {
         questions.push(q);
         return 'not-the-database';
       },
     });
-    expect(code).toBe(2);
+    expect(r.code).toBe(2);
     expect(questions).toEqual([
       `About to force version ${PREVIOUS}, changing 1 of 1 schema (company_b), on ${db.name} (env: prod). Type the database name to go on: `,
     ]);
-    expect(errors).toContain('Not confirmed; nothing was changed');
+    expect(r.stderr).toContain('Not confirmed; nothing was changed');
     expect(await history(db)).toEqual(before);
   });
 });

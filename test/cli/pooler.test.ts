@@ -5,6 +5,7 @@ import { describe, expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { adminUrl } from '../support/db';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
+import { notRun } from '../support/not-run';
 import { pgbouncerMissing, startPgbouncer, type Pgbouncer } from '../support/pgbouncer';
 import type { TestDatabase } from '../support/db';
 
@@ -16,7 +17,7 @@ async function setup(db: TestDatabase, dir: string, bouncer: Pgbouncer) {
   return { ...envFor(db.url), POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(bouncer.port), MIGRATIONS_DIR: root };
 }
 
-describe.skipIf(pgbouncerMissing)(`through pgbouncer${pgbouncerMissing ? ` (skipped: ${pgbouncerMissing})` : ''}`, () => {
+describe.skipIf(Boolean(pgbouncerMissing))(notRun('through pgbouncer', pgbouncerMissing), () => {
   describe('pool_mode = transaction', () => {
     let bouncer: Pgbouncer;
     beforeAll(async () => void (bouncer = await startPgbouncer(adminUrl(), 'transaction')));

@@ -8,12 +8,12 @@ import { describe, expect, test } from '../support/fixtures';
 import type { TestDatabase } from '../support/db';
 import { BIN, envFor, runCli } from '../support/cli';
 import { notRun } from '../support/not-run';
+import { scriptMissing } from '../support/terminal';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { pgDumpSkipReason, wrappers } from '../backup/support';
 import { targetsFileFor } from '../fleet/support';
 
 const skip = await pgDumpSkipReason(inject('adminUrl'));
-const scriptMissing = spawnSync('script', ['--version']).status === 0 ? undefined : '`script` (a pseudo-terminal) is not installed: apt-get install bsdutils';
 
 /** BASIC with a tenant migration that takes a while in each schema, so that a run lasts long enough to report on. */
 const SLOW = { ...BASIC, 'tenant/20250101000100_employees.up.sql': `${BASIC['tenant/20250101000100_employees.up.sql']}\nSELECT pg_sleep(0.15);` };

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 import { chmod, copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, ROOT, runCli } from '../support/cli';
-import { adminUrl } from '../support/db';
 import { pgDumpSkipReason } from '../backup/support';
 import { BASIC, writeMigrations } from '../support/migrations';
 import { notRun } from '../support/not-run';
@@ -13,6 +13,8 @@ import { notRun } from '../support/not-run';
 const root = process.getuid?.() === 0;
 // Root writes anywhere, so as root the CLI runs as "nobody" through setpriv.
 const canDropPrivileges = root && spawnSync('setpriv', ['--version']).status === 0;
+// The backup needs a pg_dump that can dump the suite's server.
+const dumpSkip = await pgDumpSkipReason(inject('adminUrl'));
 
 /**
  * The CLI bundle copied into `dir`, where "nobody" can read it: the checkout may sit in a private
@@ -54,10 +56,8 @@ describe('a read-only migrations folder', () => {
 });
 
 describe('a backup folder this user cannot write', () => {
-  const skip = root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined;
-  test.skipIf(Boolean(skip))(notRun('backup names the uid it runs as and the chown to run, not just BACKUP_DIR', skip), async ({ db, dir, skip }) => {
-    const dumpSkip = await pgDumpSkipReason(adminUrl());
-    skip(Boolean(dumpSkip), dumpSkip); // pg_dump cannot dump this server: the backup tests name it under NOT RUN
+  const skip = (root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined) ?? dumpSkip;
+  test.skipIf(Boolean(skip))(notRun('backup names the uid it runs as and the chown to run, not just BACKUP_DIR', skip), async ({ db, dir }) => {
     const backups = join(dir, 'backups');
     await mkdir(backups, { mode: 0o755 });
     await chmod(dir, 0o755);

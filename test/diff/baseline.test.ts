@@ -1,18 +1,15 @@
 // `diff --baseline` end to end: the real CLI, pg_dump and a real PostgreSQL. A history of global
 // and tenant migrations (a tenant enum, a check constraint, a trigger, a row) is collapsed; existing
 // databases record the baseline without running it, new ones and new tenant schemas are built by it.
-import { execFile } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { takeSnapshot } from '../../src/roundtrip/snapshot';
+import { clientTool } from '../support/client-tools';
 import { createDatabase, type TestDatabase } from '../support/db';
 import { createTenants, writeMigrations } from '../support/migrations';
 import { describe, expect, test } from '../support/fixtures';
 import { baselined, HISTORY, sqlFiles } from './baseline-support';
 import { cli } from './support';
-
-const run = promisify(execFile);
 
 /** Every DDL command run in the database from now on lands in public.ddl_log. */
 async function logDdl(db: TestDatabase): Promise<void> {
@@ -23,7 +20,7 @@ async function logDdl(db: TestDatabase): Promise<void> {
 
 /** pg_dump of schema and rows, without migrate-tool's own state and pg_dump's per-run key. */
 async function dump(url: string): Promise<string> {
-  const { stdout } = await run('pg_dump', ['--no-owner', '--inserts', '--exclude-schema=migrate_tool', url]);
+  const stdout = await clientTool('pg_dump', url, ['--no-owner', '--inserts', '--exclude-schema=migrate_tool']);
   return stdout.replace(/^\\(un)?restrict .*$/gm, '');
 }
 

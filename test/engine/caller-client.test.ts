@@ -35,7 +35,13 @@ describe('a connected pg.Client as connection', () => {
       // Who holds the run lock while the run is under way, seen from another session.
       let holder: Promise<unknown> | undefined;
       const onEvent = (e: { type: string }) => {
-        holder ??= e.type === 'migration:start' ? db.query(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted`) : undefined;
+        // This database's only: other test files run at the same time on the same server.
+        holder ??=
+          e.type === 'migration:start'
+            ? db.query(
+                `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+              )
+            : undefined;
       };
       const run = await migrate({ connection: client, migrationsDir, onEvent });
       expect(((await holder) as pg.QueryResult).rows).toEqual([{ pid }]);

@@ -12,13 +12,13 @@ import { ROOT } from '../support/cli';
 import { startOwnServer, type OwnServer } from '../support/own-server';
 import { freePort } from '../support/server';
 
-/** The password the targets file refers to; the servers trust, so any value connects, and none may be printed. */
+/** The password the targets file refers to, every fleet server's superuser's; it may never be printed. */
 export const FLEET_PASSWORD = 'Fleet-Secret-9d41e';
 
 export async function startServers(n: number): Promise<OwnServer[]> {
   const servers: OwnServer[] = [];
   try {
-    for (let i = 0; i < n; i++) servers.push(await startOwnServer({ fsync: 'off', max_connections: 40 }));
+    for (let i = 0; i < n; i++) servers.push(await startOwnServer({ fsync: 'off', max_connections: 40 }, FLEET_PASSWORD));
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
@@ -27,7 +27,9 @@ export async function startServers(n: number): Promise<OwnServer[]> {
 }
 
 export function dbUrl(server: OwnServer, database: string): string {
-  return `postgres://postgres@127.0.0.1:${server.port}/${database}`;
+  const url = new URL(server.url);
+  url.pathname = `/${database}`;
+  return url.toString();
 }
 
 export async function query(url: string, sql: string): Promise<pg.QueryResult> {

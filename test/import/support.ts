@@ -1,11 +1,8 @@
 // Fixtures in each source tool's own format (written here, for these tests), and the two ways the
 // tests build a database: applying the original files with psql, and dumping a catalog to compare.
-import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { clientTool } from '../support/client-tools';
 
 export type Files = Record<string, string>;
 
@@ -20,12 +17,12 @@ export async function writeFiles(dir: string, files: Files): Promise<string> {
 /** Runs SQL files with psql, in order, each in `schema` (search_path), stopping at the first error. */
 export async function psqlFiles(url: string, paths: string[], schema = 'public'): Promise<void> {
   for (const path of paths) {
-    await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-f', path], { env: { ...process.env, PGOPTIONS: `-c search_path=${schema}` } });
+    await clientTool('psql', url, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], { PGOPTIONS: `-c search_path=${schema}` });
   }
 }
 
 export async function psql(url: string, sql: string): Promise<void> {
-  await run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql]);
+  await clientTool('psql', url, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
 }
 
 /**
@@ -34,7 +31,7 @@ export async function psql(url: string, sql: string): Promise<void> {
  */
 export async function catalog(url: string, historyTables: string[] = []): Promise<string> {
   const exclude = ['-N', 'migrate_tool', '-N', 'atlas_schema_revisions', ...historyTables.flatMap((t) => ['-T', t])];
-  const { stdout } = await run('pg_dump', ['--schema-only', '--no-owner', '--no-privileges', ...exclude, '-d', url], { maxBuffer: 64 * 1024 * 1024 });
+  const stdout = await clientTool('pg_dump', url, ['--schema-only', '--no-owner', '--no-privileges', ...exclude]);
   return stdout
     .split('\n')
     .filter((l) => !l.startsWith('--') && !/^\\(un)?restrict /.test(l))

@@ -20,6 +20,12 @@ export async function toolFolder(prefix: string): Promise<string> {
   return dir;
 }
 
+/** Gives a file written by this process to the tools' user (when running as root), so a 0600 file stays readable by them. */
+export async function handToTools(file: string): Promise<void> {
+  const user = postgresUser();
+  if (user) await chown(file, user.uid, user.gid);
+}
+
 export function spawnAsPostgres(command: string, args: string[], opts: SpawnOptions = {}): ChildProcess {
   return spawn(command, args, { stdio: 'pipe', ...opts, ...postgresUser() });
 }

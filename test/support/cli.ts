@@ -1,8 +1,16 @@
-// Spawns the real CLI (bin/migrate-tool.js) with a clean environment pointed at a test database,
-// and checks on every run that the password never shows up in what it printed.
+// The CLI for tests, two ways. runCli() runs an invocation in this process through the seam that
+// main.ts calls (src/cli/run.ts), as main.ts would: a clean environment, .env read from the working
+// folder, output collected; it costs no process start and no reload of the engine. runCliProcess()
+// and spawnCli() start the real bin/migrate-tool.js, for what only a process shows: signals, exit,
+// the process's own reading of .env and argv. Both check that the password never shows up.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
+import { runCli as runInvocation } from '../../src/cli/run';
+import { inFolder } from './in-folder';
 
 export const BIN = fileURLToPath(new URL('../../bin/migrate-tool.js', import.meta.url));
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,6 +30,10 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string;
   timeoutMs?: number;
+  /** In-process only: run as main.ts would in a container (it looks for /.dockerenv). */
+  inContainer?: boolean;
+  /** In-process only: a person at a terminal, who answers the CLI's questions with this. */
+  ask?: (question: string) => Promise<string>;
 }
 
 /** The POSTGRES_* variables that point the CLI at the database behind `url`. */
@@ -37,17 +49,49 @@ export function envFor(url: string): Record<string, string> {
 }
 
 export function spawnCli(args: string[], opts: CliOptions = {}): ChildProcess {
-  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
-  for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
-  return spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env, stdio: 'pipe' });
+  return spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: cleanEnv(opts), stdio: 'pipe' });
 }
 
-export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const child = spawnCli(args, opts);
-  return collect(child, opts).then((result) => {
-    assertNoPassword(result, opts.env);
-    return result;
+/** The CLI's environment in a test: only PATH, HOME and what the test gives, as spawnCli gives a process. */
+function cleanEnv(opts: CliOptions): Record<string, string> {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
+  for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) env[k] = v;
+  return env;
+}
+
+/** One invocation in this process, as main.ts makes it: no signal; no terminal and no container unless asked. */
+export async function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const result = await inFolder(opts.cwd ?? ROOT, async (cwd) => {
+    // As main.ts: the file's bytes, which run.ts reads strictly (a line it cannot read is an error).
+    const dotenvFile = existsSync(join(cwd, '.env')) ? readFileSync(join(cwd, '.env')) : undefined;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let out = '';
+    let err = '';
+    stdout.on('data', (d) => (out += d));
+    stderr.on('data', (d) => (err += d));
+    const code = await runInvocation({
+      argv: args,
+      env: cleanEnv(opts),
+      dotenvFile,
+      streams: { stdout, stderr },
+      signal: new AbortController().signal,
+      hardSignal: new AbortController().signal,
+      interactive: opts.ask !== undefined,
+      inContainer: opts.inContainer ?? false,
+      ask: opts.ask ?? (() => Promise.reject(new Error('the CLI asked a question without a terminal'))),
+    });
+    return { code: code as number, signal: null, stdout: out, stderr: err };
   });
+  assertNoPassword(result, opts.env);
+  return result;
+}
+
+/** One invocation as a process of its own (bin/migrate-tool.js), for what only a process shows. */
+export async function runCliProcess(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const result = await collect(spawnCli(args, opts), opts);
+  assertNoPassword(result, opts.env);
+  return result;
 }
 
 export function collect(child: ChildProcess, opts: Pick<CliOptions, 'input' | 'timeoutMs'> = {}): Promise<CliResult> {

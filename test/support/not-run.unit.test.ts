@@ -8,7 +8,7 @@ import { describe, expect, test } from './fixtures';
 const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
 
 describe('the not-run reporter', () => {
-  test('lists the skipped tests by reason after the summary; plain skips and passing tests stay out', async ({ dir }) => {
+  test('lists the skipped tests by reason after the summary, a skip without a reason too; passing tests stay out', async ({ dir }) => {
     const notRun = JSON.stringify(join(ROOT, 'test/support/not-run.ts'));
     await writeFile(
       join(dir, 'sample.test.ts'),
@@ -19,6 +19,7 @@ describe.skipIf(true)(notRun('dumps', 'pg_dump 15 cannot dump PostgreSQL 17: ins
 });
 test.skipIf(true)(notRun('as nobody', 'no setpriv: install util-linux'), () => {});
 test.skipIf(true)('skipped for no stated reason', () => {});
+test('skips itself', ({ skip }) => skip(true, 'the server offers SSL: run it against one without'));
 test(notRun('runs', undefined), () => expect(1).toBe(1));
 `,
     );
@@ -37,6 +38,8 @@ test(notRun('runs', undefined), () => expect(1).toBe(1));
     expect(lines).toEqual([
       'NOT RUN: 2 tests (dumps): pg_dump 15 cannot dump PostgreSQL 17: install postgresql-client-17',
       'NOT RUN: 1 test (as nobody): no setpriv: install util-linux',
+      'NOT RUN: 1 test (skips itself): the server offers SSL: run it against one without',
+      'NOT RUN: 1 test with no reason given (skipped for no stated reason): give each its reason with notRun()',
     ]);
     expect(r.stdout.indexOf('NOT RUN')).toBeGreaterThan(r.stdout.indexOf('Tests'));
   });

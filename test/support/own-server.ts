@@ -1,9 +1,11 @@
 // A throwaway PostgreSQL of a test's own, for what must not be done to the shared server: tiny
-// max_connections, filling it up. initdb + pg_ctl from the installed PostgreSQL, on a free port.
+// max_connections, filling it up. initdb + pg_ctl from the installed PostgreSQL, on a free port;
+// logins need a password (SCRAM), as on every server the suite uses.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runAsPostgres, toolFolder } from './as-postgres';
+import { handToTools, runAsPostgres, toolFolder } from './as-postgres';
 import { freePort } from './server';
 
 function binDir(): string | undefined {
@@ -16,22 +18,30 @@ function binDir(): string | undefined {
 export const ownServerMissing = binDir() ? undefined : 'no PostgreSQL server binaries under /usr/lib/postgresql';
 
 export interface OwnServer {
-  /** A superuser URL (trust auth) to the `postgres` database. */
+  /** A superuser URL, with its password, to the `postgres` database. */
   url: string;
   port: number;
   stop(): Promise<void>;
 }
 
-export async function startOwnServer(settings: Record<string, string | number>): Promise<OwnServer> {
+/** `password` is the superuser's; a random one by default. */
+export async function startOwnServer(settings: Record<string, string | number>, password = randomBytes(9).toString('base64url')): Promise<OwnServer> {
   const bin = binDir()!;
   const dir = await toolFolder('mt-own-pg-');
   const data = join(dir, 'data');
   const port = await freePort();
-  await runAsPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const pwfile = join(dir, 'pwfile');
+  await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
+  await handToTools(pwfile);
+  try {
+    await runAsPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+  } finally {
+    await rm(pwfile, { force: true });
+  }
   const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
   await runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
     port,
     async stop() {
       await runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { spawnAsPostgres, toolFolder, waitForPort } from './as-postgres';
+import { handToTools, spawnAsPostgres, toolFolder, waitForPort } from './as-postgres';
 import { freePort } from './server';
 
 const BINARY = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => existsSync(p));
@@ -21,7 +21,12 @@ export async function startPgbouncer(serverUrl: string, poolMode: 'session' | 't
   const port = await freePort();
   const dir = await toolFolder('mt-pgbouncer-');
   const user = decodeURIComponent(server.username);
-  await writeFile(join(dir, 'users.txt'), `"${user}" ""\n`);
+  const password = decodeURIComponent(server.password);
+  // With a password, clients authenticate to pgbouncer with it (SCRAM), and pgbouncer logs in to the
+  // server with the same one from its user list; without, both legs trust. The list is its user's alone.
+  const users = join(dir, 'users.txt');
+  await writeFile(users, `"${user}" "${password.replace(/"/g, '""')}"\n`, { mode: 0o600 });
+  await handToTools(users);
   await writeFile(
     join(dir, 'pgbouncer.ini'),
     [
@@ -31,8 +36,8 @@ export async function startPgbouncer(serverUrl: string, poolMode: 'session' | 't
       'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
       'unix_socket_dir =',
-      'auth_type = trust',
-      `auth_file = ${join(dir, 'users.txt')}`,
+      `auth_type = ${password ? 'scram-sha-256' : 'trust'}`,
+      `auth_file = ${users}`,
       `pool_mode = ${poolMode}`,
       '',
     ].join('\n'),

