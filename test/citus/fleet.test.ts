@@ -4,7 +4,9 @@ import { runCli } from '../support/cli';
 import { citusMissing, citusSchema, citusTitle, describe, expect, test } from '../support/citus';
 import { createDatabase } from '../support/db';
 import { createTenants, writeMigrations } from '../support/migrations';
-import { FLEET_PASSWORD, fleetDoc, writeTargets } from '../fleet/support';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FLEET_PASSWORD, fleetDoc } from '../fleet/support';
 import { FORWARDED, indexOnWorkers } from './support';
 
 interface RolloutDoc {
@@ -19,11 +21,24 @@ describe.skipIf(citusMissing)(citusTitle('a fleet with a Citus target'), () => {
       await createTenants(db, 'company_a', 'company_b');
       await createTenants(plain, 'company_c', 'company_d');
       const port = (url: string) => Number(new URL(url).port);
-      const file = await writeTargets(dir, [
-        { name: 'citus', port: port(db.url), database: db.name },
-        { name: 'plain', port: port(plain.url), database: plain.name },
-      ]);
-      const env = { FLEET_PW: FLEET_PASSWORD, MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED) };
+      // The plain target is the suite's server, which may ask for its own user's password (the
+      // embedded server does); the coordinator trusts postgres, so any password does there.
+      const plainUrl = new URL(plain.url);
+      const file = join(dir, 'targets.json');
+      await writeFile(
+        file,
+        JSON.stringify({
+          targets: [
+            { name: 'citus', url: `postgres://postgres:\${FLEET_PW}@127.0.0.1:${port(db.url)}/${db.name}` },
+            { name: 'plain', url: `postgres://${plainUrl.username}:\${PLAIN_PW}@127.0.0.1:${port(plain.url)}/${plain.name}` },
+          ],
+        }),
+      );
+      const env = {
+        FLEET_PW: FLEET_PASSWORD,
+        PLAIN_PW: decodeURIComponent(plainUrl.password) || FLEET_PASSWORD,
+        MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED),
+      };
       const up = await runCli(['up', '--targets', file, '--canary', 'citus:company_a', '--waves', '2', '--json'], { env });
       expect(up.stderr).not.toMatch(/error/i);
       expect(up.code).toBe(0);

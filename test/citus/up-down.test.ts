@@ -36,7 +36,7 @@ describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), 
     expect((await citusSchema(db, 'migrate_tool')).distributed).toBe(false);
 
     const down = await runCli(['down', String(TENANT_VERSIONS)], { env });
-    expect(down.stderr + down.stdout).not.toMatch(/error|failed/i);
+    expect(down.stderr + down.stdout).not.toMatch(/error|[1-9][\d,]* failed|Rollback failed/i);
     expect(down.code).toBe(0);
     for (const s of ['company_a', 'company_b', 'company_c']) {
       expect(await rows(db, s)).toBe(0);
