@@ -101,3 +101,17 @@ describe('README examples, run as shown', () => {
     },
   );
 });
+
+// Every `up`/`down` that did something ends with the summary's two lines just before its closing
+// line; an example written before they existed (or edited by hand) would lack them.
+test('every README example that ends a run shows the summary before its closing line', () => {
+  const closings = /^(Migration complete!|Rollback complete!|Migration failed in |Rollback failed in )/;
+  const missing: string[] = [];
+  for (const { command, output } of examples) {
+    for (const [i, line] of output.entries()) {
+      if (!closings.test(line)) continue;
+      if (!output[i - 2]?.startsWith('Summary: ') || !output[i - 1]?.startsWith('Slowest schemas: ')) missing.push(`$ ${command}: ${line}`);
+    }
+  }
+  expect(missing).toEqual([]);
+});
