@@ -3,22 +3,14 @@
 import { spawn } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import pg from 'pg';
+import { withClient } from '../../scripts/lib/pg-client';
+
+export { withClient };
 
 export function urlFor(base: string, database: string): string {
   const url = new URL(base);
   url.pathname = `/${database}`;
   return url.toString();
-}
-
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
 }
 
 export async function dropDatabase(adminUrl: string, name: string): Promise<void> {

@@ -3,6 +3,7 @@
 // coordinator and its workers registered in it, as `../shared/tools/citus up` does for the cluster's
 // own database. The cluster is found at CITUS_URL (default: the local one, coordinator 127.0.0.1:5441).
 import pg from 'pg';
+import { withClient as withOneClient } from './pg-client';
 
 export const CITUS_URL = process.env.CITUS_URL ?? 'postgres://postgres@127.0.0.1:5441/postgres';
 /** The one command that starts the local cluster (from the checkout's folder). */
@@ -15,15 +16,9 @@ export interface CitusCluster {
   workers: Array<{ host: string; port: number }>;
 }
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, options: Partial<pg.ClientConfig> = {}): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000, ...options });
-  client.on('error', () => {});
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end().catch(() => {});
-  }
+/** A cluster that is not up answers at once or not at all: three seconds, then say so. */
+function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, options: Partial<pg.ClientConfig> = {}): Promise<T> {
+  return withOneClient(url, fn, { connectionTimeoutMillis: 3_000, ...options });
 }
 
 function urlFor(base: string, database: string, node?: { host: string; port: number }): string {

@@ -6,13 +6,13 @@
 // apply in every company.
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import { expect, test } from '../support/fixtures';
 import { envFor, runCli } from '../support/cli';
 import { createTenants, writeMigrations } from '../support/migrations';
 import { psql, psqlFiles, writeFiles } from '../import/support';
 import { migrateTenant } from '../../src/index';
 import { takeSnapshot } from '../../src/db/catalog';
+import { withClient } from '../../scripts/lib/pg-client';
 
 /** The guide's loop: `schema_name` over pg_namespace, one EXECUTE format('... %I. ...') per statement. */
 const LOOP = (...sql: string[]) => `DO $$
@@ -208,13 +208,3 @@ test('adopt refuses a folder whose global migrations still loop over the tenant 
   expect(r.stderr).toContain('import them again with this release');
   expect((await db.query(`SELECT to_regclass('migrate_tool.migrations') AS t`)).rows[0].t).toBeNull();
 });
-
-async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
