@@ -6,6 +6,7 @@
 // probe's after k parts has exactly those k. Nothing of the probe is kept.
 import pg from 'pg';
 import { catalogHashes } from '../db/catalog';
+import { withTransaction } from '../db/transaction';
 import type { Migration } from '../migrations/files';
 
 const PROBE = 'migrate_tool_adopt_probe';
@@ -20,25 +21,29 @@ export interface Prefixes {
 export async function tenantPrefixes(db: Pick<pg.ClientBase, 'query'>, parts: Migration[], schemas: string[]): Promise<Prefixes> {
   const applied = new Map<string, number>();
   if (parts.length === 0 || schemas.length === 0) return { applied };
-  await db.query('BEGIN');
   try {
-    await db.query(`CREATE SCHEMA ${PROBE}`);
-    const byDigest = new Map<string, number>();
-    const digest = async () => (await catalogHashes(db, { names: [PROBE] })).get(PROBE)!;
-    byDigest.set(await digest(), 0);
-    for (const [k, m] of parts.entries()) {
-      await db.query(`SET LOCAL search_path TO ${PROBE}`);
-      for (const st of m.up.statements) await db.query(st.text);
-      byDigest.set(await digest(), k + 1); // a part that changes no catalog counts as applied with the one before
-    }
-    for (const [schema, hash] of await catalogHashes(db, { names: schemas })) {
-      const k = byDigest.get(hash);
-      if (k !== undefined) applied.set(schema, k);
-    }
+    // Everything the probe builds is rolled back, whether the parts ran or failed.
+    await withTransaction(
+      db,
+      async () => {
+        await db.query(`CREATE SCHEMA ${PROBE}`);
+        const byDigest = new Map<string, number>();
+        const digest = async () => (await catalogHashes(db, { names: [PROBE] })).get(PROBE)!;
+        byDigest.set(await digest(), 0);
+        for (const [k, m] of parts.entries()) {
+          await db.query(`SET LOCAL search_path TO ${PROBE}`);
+          for (const st of m.up.statements) await db.query(st.text);
+          byDigest.set(await digest(), k + 1); // a part that changes no catalog counts as applied with the one before
+        }
+        for (const [schema, hash] of await catalogHashes(db, { names: schemas })) {
+          const k = byDigest.get(hash);
+          if (k !== undefined) applied.set(schema, k);
+        }
+      },
+      { rollback: true },
+    );
     return { applied };
   } catch (error) {
     return { applied, error: (error as Error).message };
-  } finally {
-    await db.query('ROLLBACK').catch(() => {});
   }
 }
