@@ -12,6 +12,7 @@ import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
 import { restorability, type Restorability } from './script-restore';
 import { checkDumpVersion, runTool, serverVersion, tail, toolEnv, toolVersion, type ToolEnv } from './tools';
+import { settleBoth } from '../util/settle';
 
 export interface Progress {
   bytes: number;
@@ -64,10 +65,11 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const tools = { env, signal: options.signal };
   const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
   const session = { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait };
-  const [{ server, citus }, dump] = await Promise.all([
-    withSession(target, session, async (db) => ({ server: await serverVersion(db), citus: await onCitus(db) })),
+  // pg_dump missing is said first; the session is let finish either way.
+  const [dump, { server, citus }] = await settleBoth(
     toolVersion('pg_dump', tools),
-  ]);
+    withSession(target, session, async (db) => ({ server: await serverVersion(db), citus: await onCitus(db) })),
+  );
   checkDumpVersion(dump, server);
 
   const dir = resolve(options.backupDir);

@@ -8,6 +8,7 @@ import { withClient } from '../db/connect';
 import { checkDumpVersion, runTool, serverVersion, tail, toolEnv, toolVersion } from '../backup/tools';
 import { splitStatements } from '../migrations/sql-split';
 import { STATE_SCHEMA } from '../migrations/state';
+import { settleBoth } from '../util/settle';
 
 /**
  * The schema the tenant migrations are built in. pg_dump qualifies every name, also inside string
@@ -24,7 +25,7 @@ export type DumpScope = 'global' | 'tenant';
 /** The scope's objects and rows as one migration body; '' when the scope has none. */
 export async function dumpScope(scratch: Connection, scope: DumpScope, signal?: AbortSignal): Promise<string> {
   const tools = { env: toolEnv(scratch), signal };
-  const [server, dump] = await Promise.all([withClient(scratch, {}, serverVersion), toolVersion('pg_dump', tools)]);
+  const [dump, server] = await settleBoth(toolVersion('pg_dump', tools), withClient(scratch, {}, serverVersion));
   checkDumpVersion(dump, server);
   const only = scope === 'tenant' ? ['--schema', BASELINE_TENANT_SCHEMA] : ['--exclude-schema', BASELINE_TENANT_SCHEMA, '--exclude-schema', STATE_SCHEMA];
   // --inserts: rows as INSERT statements, which run like any other statement (COPY ... FROM stdin would not).

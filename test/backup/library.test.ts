@@ -75,3 +75,12 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore from the library', ski
     }
   });
 });
+
+test('a backup that fails (no pg_dump) holds no connection once it has returned', async ({ db, dir }) => {
+  // pg_dump's absence is known at once, the server's version a round trip later: the failure must
+  // not leave that session behind, still open, for an error of its own after the caller moved on.
+  const failed = backup({ connection: db.url, backupDir: `${dir}/backups`, env: { PATH: `${dir}/empty-bin` } });
+  await expect(failed).rejects.toThrow(/pg_dump was not found/);
+  const others = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  expect(others.rows[0].n).toBe(0);
+});
