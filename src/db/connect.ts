@@ -119,6 +119,15 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
     case '57P03':
       return fail(`The server at ${where} is starting up`, 'retry in a moment, or set waitMs', 'SERVER_STARTING');
   }
+  // The server asks for a password (SCRAM) and the connection has none: the driver stops before
+  // the server can say anything, with a message about its own SASL state.
+  if (/client password must be a string/i.test(server)) {
+    return fail(
+      `Authentication failed for user "${c.user}" on ${where} (the server asks for a password and none was given)`,
+      "check the connection's user and password",
+      'AUTH_FAILED',
+    );
+  }
   if (/does not support SSL/i.test(server)) {
     return fail(
       `The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`,
