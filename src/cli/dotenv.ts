@@ -25,9 +25,11 @@ export function parseDotenv(bytes: Uint8Array): Record<string, string> {
     if (problem) throw unreadable(index + 1, problem);
     const entry = ENTRY.exec(line);
     if (!entry) return;
-    // Each line is parsed on its own, so Node's rules for quotes, escapes and comments apply and no
-    // line can reach into the next.
-    settings[entry[1]!] = parseEnv(line)[entry[1]!] ?? '';
+    // Each line is parsed on its own, so no line can reach into the next. A quoted value follows
+    // Node's rules for quotes and escapes; an unquoted one is cut at a `#` only after a space, as
+    // compose reads its env files: `POSTGRES_PASSWORD=abc#123` is the password `abc#123`.
+    const value = entry[2]!;
+    settings[entry[1]!] = /^\s*["'`]/.test(value) ? (parseEnv(line)[entry[1]!] ?? '') : value.replace(/\s#.*$/, '').trim();
   });
   return settings;
 }

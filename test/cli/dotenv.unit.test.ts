@@ -37,6 +37,10 @@ describe('.env parsing', () => {
     });
   });
 
+  it('keeps a `#` inside an unquoted value: only a `#` after a space starts a comment', () => {
+    expect(parse('POSTGRES_PASSWORD=abc#123\nA=#x\nB=x #y\nC= #z\nD=a\t# tab\n')).toEqual({ POSTGRES_PASSWORD: 'abc#123', A: '#x', B: 'x', C: '', D: 'a' });
+  });
+
   it('refuses a line without "=" and names it, instead of joining it to the next line', () => {
     const error = failure('POSTGRES_HOST=db\nPOSTGRES_SSLMODE disable\nAPP_ENV=prod\n');
     expect(error.exitCode).toBe(2);
