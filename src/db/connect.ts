@@ -97,6 +97,8 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   const where = `${c.host}:${c.port}`;
   const server = (error as Error)?.message ?? String(error);
   const fail = (message: string, advice: string, tag: string) => new OperationError(message, tag, advice, { cause: error });
+  const authFailed = (why: string) =>
+    fail(`Authentication failed for user "${c.user}" on ${where} (${why})`, "check the connection's user and password", 'AUTH_FAILED');
   switch (code) {
     case 'ECONNREFUSED':
       return fail(
@@ -109,7 +111,7 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
       return fail(`Host not found: ${c.host}`, "check the connection's host (in compose, the database service name)", 'HOST_NOT_FOUND');
     case '28P01':
     case '28000':
-      return fail(`Authentication failed for user "${c.user}" on ${where} (${server})`, "check the connection's user and password", 'AUTH_FAILED');
+      return authFailed(server);
     case '3D000':
       return fail(
         `Database "${c.database}" does not exist on ${where}`,
@@ -121,13 +123,7 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   }
   // The server asks for a password (SCRAM) and the connection has none: the driver stops before
   // the server can say anything, with a message about its own SASL state.
-  if (/client password must be a string/i.test(server)) {
-    return fail(
-      `Authentication failed for user "${c.user}" on ${where} (the server asks for a password and none was given)`,
-      "check the connection's user and password",
-      'AUTH_FAILED',
-    );
-  }
+  if (/client password must be a string/i.test(server)) return authFailed('the server asks for a password and none was given');
   if (/does not support SSL/i.test(server)) {
     return fail(
       `The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`,

@@ -69,7 +69,7 @@ const find = (command: string) => {
 // run on the README's target (127.0.0.1:5432 as postgres), so the server's address and user in the
 // output are written as the README's before comparing; nothing else is touched.
 const admin = new URL(adminUrl());
-const SUITE_SERVER = { ...envFor(admin.toString()), POSTGRES_DB_PROD: 'maindb', MIGRATIONS_DIR: README_TARGET.MIGRATIONS_DIR };
+const SUITE_SERVER: Record<string, string> = { ...envFor(admin.toString()), POSTGRES_DB_PROD: 'maindb', MIGRATIONS_DIR: README_TARGET.MIGRATIONS_DIR };
 const asReadme = (lines: string[]) => {
   const where = `${SUITE_SERVER.POSTGRES_HOST}:${SUITE_SERVER.POSTGRES_PORT}`;
   const user = SUITE_SERVER.POSTGRES_USER;
