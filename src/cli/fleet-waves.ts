@@ -4,6 +4,7 @@
 import {
   durationMs,
   EXIT,
+  isMigrateToolError,
   parseCanary,
   rollout,
   UsageError,
@@ -15,6 +16,7 @@ import {
   type Stage,
   type Target,
 } from '../index';
+import { cliAdvice, cliFailure } from './advice';
 import { boolFlag, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { FleetOptions } from '../index';
@@ -96,7 +98,7 @@ export async function rolloutUp(
       ...fleetOpts,
       fleet,
       dryRun: boolFlag(args, 'dry-run'),
-      onStage: (s) => printStage(s, out, fleet),
+      onStage: (s) => printStage(s, out, fleet, (name) => targets.find((t) => t.name === name)),
       afterStage: spec.soakMs || spec.gate ? soakAndGate(spec, { out, env: rc.env, signal: rc.signal }, gates) : undefined,
       beforeWave: spec.pause
         ? async (next) => /^y(es)?$/i.test((await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)).trim())
@@ -161,7 +163,7 @@ const STOPPED: Record<NonNullable<RolloutReport['stopped']>, string> = {
   interrupted: 'interrupted',
 };
 
-function printStage(s: Stage, out: Output, fleet: boolean): void {
+function printStage(s: Stage, out: Output, fleet: boolean, targetOf: (name: string) => Target | undefined): void {
   const head =
     s.label === 'canary'
       ? `Canary: ${s.schemas.length ? `${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}` : 'none pending'}, with the global migrations`
@@ -169,9 +171,10 @@ function printStage(s: Stage, out: Output, fleet: boolean): void {
   out.print(head);
   for (const r of s.runs) {
     const who = fleet ? `  ${r.target}: ` : '  ';
-    if (r.error) out.print(`${who}error: ${(r.error as Error).message}${adviceOf(r.error)}`);
+    if (r.error) out.print(`${who}error: ${(r.error as Error).message}${adviceOf(r.error, targetOf(r.target))}`);
     else out.print(`${who}${summary(r.result!)}`);
-    for (const f of r.result?.failed ?? []) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
+    // In the CLI's words, as one database's run prints them (render-run.ts).
+    for (const f of (r.result?.failed ?? []).map(cliFailure)) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
   }
   out.print(`${cap(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
 }
@@ -182,6 +185,10 @@ function summary(r: RunResult): string {
 }
 
 const errorOf = (u?: { error?: unknown }) => (u ? { error: (u.error as Error).message } : {});
-const adviceOf = (e: unknown) => (typeof (e as { advice?: unknown }).advice === 'string' ? `; fix: ${(e as { advice: string }).advice}` : '');
+/** The error's remedy in the CLI's words, for the target's connection (which variables name it). */
+function adviceOf(e: unknown, target: Target | undefined): string {
+  const advice = isMigrateToolError(e) ? cliAdvice(e, { connection: target?.connection }) : undefined;
+  return advice ? `; fix: ${advice}` : '';
+}
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));

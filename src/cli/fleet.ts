@@ -19,6 +19,7 @@ import {
   type RunResult,
   type Target,
 } from '../index';
+import { cliAdvice } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import type { Command, CommandContext } from './context';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';
@@ -139,7 +140,7 @@ async function runOne(command: Command, t: Target, main: Output, ctxFor: (o: Out
   try {
     code = await command.run(ctxFor(cap));
   } catch (e) {
-    const doc = errorDoc(e);
+    const doc = errorDoc(e, t);
     // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
     error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
     code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
@@ -225,8 +226,11 @@ function targetConfig(config: Config, t: Target): Config {
 
 const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
 
-export function errorDoc(e: unknown): { code: string; message: string; advice: string } {
-  if (isMigrateToolError(e)) return { code: e.code, message: e.message, advice: e.advice ?? 'see the message; re-run once it is fixed' };
+/** An error as a target's report holds it, its remedy in the CLI's words for that target's connection. */
+export function errorDoc(e: unknown, t?: Target): { code: string; message: string; advice: string } {
+  if (isMigrateToolError(e)) {
+    return { code: e.code, message: e.message, advice: cliAdvice(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed' };
+  }
   return {
     code: 'INTERNAL',
     message: e instanceof Error ? e.message : String(e),

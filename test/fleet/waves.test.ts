@@ -99,6 +99,39 @@ describe('a staged rollout', () => {
     expect(await tables(dbUrl(servers[0]!, db), 'company_06')).toEqual(['employees']);
   });
 
+  test("a rollout's failures give the CLI's remedies, never the library's calls", async ({ dir }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    const db = await freshDatabase(servers[1]!, ['company_a', 'company_b']);
+    const env = { ...envFor(dbUrl(servers[1]!, db)), MIGRATIONS_DIR: migrations };
+    expect((await runCli(['up'], { env })).code).toBe(0);
+    const LIBRARY = /force\(options|\bmigrate\(\)|\b\w+Ms\b|\{ tenant:/;
+
+    // A dirty tenant schema is refused in its wave: its line says which command recovers it.
+    await query(dbUrl(servers[1]!, db), "UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND scope = 'tenant'");
+    await writeMigrations(dir, {
+      'tenant/20250601000000_more.up.sql': 'CREATE TABLE more (id int);',
+      'tenant/20250601000000_more.down.sql': 'DROP TABLE more;',
+    });
+    const tenant = await runCli(['up', '--waves', '2'], { env });
+    expect(tenant.code).toBe(1);
+    expect(tenant.stdout).toMatch(/company_b failed at \d+: .*migrate-tool force/);
+    expect(tenant.stdout).not.toMatch(LIBRARY);
+
+    // A dirty public fails the canary's run as a whole: the same.
+    await query(dbUrl(servers[1]!, db), "UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'public'");
+    const global = await runCli(['up', '--waves', '2'], { env });
+    expect(global.code).toBe(1);
+    expect(global.stdout).toMatch(/error: Schema public is dirty.*; fix: .*migrate-tool force/);
+    expect(global.stdout).not.toMatch(LIBRARY);
+
+    // Over a fleet, without a rollout: the target's error, the same.
+    const file = await writeTargets(dir, [{ name: 'eu-1', port: servers[1]!.port, database: db }]);
+    const fleet = await runCli(['up', '--targets', file, '--json'], { env: { FLEET_PW: FLEET_PASSWORD, MIGRATIONS_DIR: migrations } });
+    expect(fleet.code).toBe(1);
+    expect(fleet.stdout).toMatch(/migrate-tool force/);
+    expect(fleet.stdout).not.toMatch(LIBRARY);
+  });
+
   test('--pause without a terminal is refused before anything runs (exit 2)', async ({ dir }) => {
     const migrations = await writeMigrations(dir, BASIC);
     const db = await freshDatabase(servers[1]!, ['company_a']);
