@@ -12,6 +12,8 @@ export interface FlagSpec {
   desc: string;
   /** Placeholder shown in help, e.g. `S` in `--tenant S`. */
   value?: string;
+  /** The flag may be given more than once: every value is kept, in order, in `lists`. */
+  multiple?: boolean;
 }
 
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -20,6 +22,8 @@ export interface ParsedArgs {
   command?: string;
   positionals: string[];
   flags: Record<string, string | boolean>;
+  /** Every value of a flag that may be repeated (`multiple`), in the order given. */
+  lists: Record<string, string[]>;
 }
 
 /** `--wait` without a value. */
@@ -44,7 +48,7 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
   // A fleet (src/cli/fleet.ts): many databases in one job.
   targets: { type: 'string', value: 'FILE', desc: 'run over every database of a targets file (or set MIGRATE_TARGETS)' },
-  target: { type: 'string', value: 'NAME', desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu' },
+  target: { type: 'string', value: 'NAME', multiple: true, desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu' },
   'targets-concurrency': { type: 'string', value: 'N', desc: 'targets worked on at once (default 2; one at a time per server)' },
   'progress-interval': {
     type: 'string',
@@ -74,7 +78,12 @@ export function findCommand(argv: string[]): string | undefined {
 export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
   const tokens = normalize(argv);
   const flags: Record<string, string | boolean> = {};
+  const lists: Record<string, string[]> = {};
   const positionals: string[] = [];
+  const set = (name: string, value: string | boolean) => {
+    flags[name] = value;
+    if (specs[name]?.multiple && typeof value === 'string') (lists[name] ??= []).push(value);
+  };
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t === '--') {
@@ -93,23 +102,23 @@ export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
       if (eq !== -1 && !['true', 'false'].includes(t.slice(eq + 1))) {
         throw new UsageError(`--${name} takes no value`, `write --${name} alone`);
       }
-      flags[name] = eq === -1 || t.slice(eq + 1) === 'true';
+      set(name, eq === -1 || t.slice(eq + 1) === 'true');
     } else if (eq !== -1) {
-      flags[name] = t.slice(eq + 1);
+      set(name, t.slice(eq + 1));
     } else if (spec.type === 'optional-string') {
-      flags[name] = true;
+      set(name, true);
     } else {
       const value = tokens[++i];
       if (value === undefined || value.startsWith('--')) {
         throw new UsageError(`--${name} needs a value`, `write --${name}=${spec.value ?? 'VALUE'}`);
       }
-      flags[name] = value;
+      set(name, value);
     }
   }
   let command = typeof flags.action === 'string' ? flags.action : undefined;
   if (!command) command = positionals.shift();
   else delete flags.action;
-  return { command, positionals, flags };
+  return { command, positionals, flags, lists };
 }
 
 /** `-steps=2` → `--steps=2`; `-h` → `--help`; negative numbers and `-` stay as they are. */

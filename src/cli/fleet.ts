@@ -53,7 +53,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   const config = loadConfig(inv.env, { ...load, needsDatabase: false });
   const fleet = await loadTargetsFile(file, inv.env);
   for (const secret of fleet.secrets) out.addSecret(secret);
-  const targets = selectTargets(fleet.targets, targetSelectors(inv.argv));
+  const targets = selectTargets(fleet.targets, args.lists.target ?? []);
   out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
   const base = (t: Target, o: Output, a = args): CommandContext => ({
     args: a,
@@ -236,14 +236,4 @@ export function errorDoc(e: unknown, t?: Target): { code: string; message: strin
     message: e instanceof Error ? e.message : String(e),
     advice: 'this is a bug in migrate-tool: report it with the command that was run',
   };
-}
-
-/** Every --target value (the flag may be repeated; parseArgs keeps only the last). */
-function targetSelectors(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--?target(?:=(.*))?$/.exec(argv[i]!);
-    if (m) out.push(m[1] ?? argv[++i] ?? '');
-  }
-  return out;
 }
