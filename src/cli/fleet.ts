@@ -15,6 +15,7 @@ import {
   UsageError,
   type Config,
   type ExitCode,
+  type FleetOptions,
   type LoadOptions,
   type RunResult,
   type Target,
@@ -89,7 +90,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       fleetOpts,
     );
 
-  const perTarget = await confirmFleet(command, args, config, targets, inv, (t, o, a) => base(t, o, a));
+  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, o, a) => base(t, o, a));
   const started = performance.now();
   const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
@@ -187,20 +188,22 @@ async function confirmFleet(
   config: Config,
   targets: Target[],
   inv: Invocation,
+  fleetOpts: FleetOptions,
   ctxFor: (t: Target, o: Output, a: ParsedArgs) => CommandContext,
 ): Promise<ParsedArgs> {
   const confirmed = { ...args, flags: { ...args.flags, yes: true } };
   if (!['down', 'force'].includes(command.name) || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
   const dry = { ...args, flags: { ...args.flags, 'dry-run': true, json: true } };
-  const counts = await Promise.all(
-    targets.map(async (t) => {
-      const cap = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
-      await command.run(ctxFor(t, cap, dry));
-      const doc = Object.assign({}, ...cap.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
-      return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
-    }),
-  );
-  const schemas = counts.reduce((a, b) => a + b, 0);
+  // The dry runs go through the same scheduler as the run: one target per server at a time.
+  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, async (t) => {
+    const cap = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
+    await command.run(ctxFor(t, cap, dry));
+    const doc = Object.assign({}, ...cap.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
+    return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
+  });
+  const unknown = counted.find((o) => o.value === undefined);
+  if (unknown) throw unknown.error ?? new UsageError('Interrupted while counting what would change; nothing was changed', undefined, 'NOT_CONFIRMED');
+  const schemas = counted.reduce((sum, o) => sum + o.value!, 0);
   const action = `run ${command.name} on ${targets.length} target${targets.length === 1 ? '' : 's'}, changing ${schemas} schema${schemas === 1 ? '' : 's'},`;
   if (!inv.interactive)
     throw new UsageError(
