@@ -66,45 +66,11 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
     // advisory lock would land on a pooled backend that someone else gets next.
     await requireOwnSession(client, () => connect(c, { ...opts, waitMs: 0 }));
     await limitSession(client, { idleSessionMs: SESSION_LIMITS.lockIdleSessionMs });
-    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    // An overdue ping is checked from a short second connection: busy with a long statement, or gone.
-    const probe = async () => {
-      const other = await connect(c, { ...opts, waitMs: 0, connectTimeoutMs: PROBE_CONNECT_MS, signal: undefined });
-      try {
-        return await probeSession(other, pid);
-      } finally {
-        await other.end().catch(() => {});
-      }
-    };
-    watchdog = watch(
-      client,
-      (error) => {
-        silent = error;
-        sever(client);
-      },
-      WATCHDOG,
-      probe,
-    );
-    const deadline = Date.now() + opts.lockTimeoutMs;
-    for (let polls = 0; ; polls++) {
-      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
-      if (r.rows[0]?.ok) break;
-      if (opts.signal?.aborted) {
-        throw new OperationError(
-          `Interrupted while waiting for another migrate-tool run's lock on ${c.database} (${await describeHolder(client)}); nothing was changed`,
-          'INTERRUPTED',
-        );
-      }
-      if (Date.now() >= deadline) {
-        throw new OperationError(
-          `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
-          'LOCK_TIMEOUT',
-          'wait for it to finish, or raise lockTimeoutMs',
-        );
-      }
-      if (polls === 0) opts.onWaiting?.(await describeHolder(client));
-      await sleep(POLL_MS, opts.signal);
-    }
+    watchdog = await watchSession(client, c, opts, (error) => {
+      silent = error;
+      sever(client);
+    });
+    await waitForLock(client, c, opts);
   } catch (error) {
     releasing = true;
     watchdog?.stop();
@@ -127,6 +93,47 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
       await giveBack();
     },
   };
+}
+
+/**
+ * Pings the lock's session while it is held. An overdue ping is checked from a short second
+ * connection: the session is busy with a long statement, or gone (then `onSilent`).
+ */
+async function watchSession(client: pg.Client, c: Connection, opts: LockOptions, onSilent: (error: Error) => void): Promise<{ stop(): void }> {
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+  const probe = async () => {
+    const other = await connect(c, { ...opts, waitMs: 0, connectTimeoutMs: PROBE_CONNECT_MS, signal: undefined });
+    try {
+      return await probeSession(other, pid);
+    } finally {
+      await other.end().catch(() => {});
+    }
+  };
+  return watch(client, onSilent, WATCHDOG, probe);
+}
+
+/** Polls pg_try_advisory_lock until it is granted, the wait times out, or the run is interrupted. */
+async function waitForLock(client: pg.Client, c: Connection, opts: LockOptions): Promise<void> {
+  const deadline = Date.now() + opts.lockTimeoutMs;
+  for (let polls = 0; ; polls++) {
+    const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [LOCK_KEY]);
+    if (r.rows[0]?.ok) return;
+    if (opts.signal?.aborted) {
+      throw new OperationError(
+        `Interrupted while waiting for another migrate-tool run's lock on ${c.database} (${await describeHolder(client)}); nothing was changed`,
+        'INTERRUPTED',
+      );
+    }
+    if (Date.now() >= deadline) {
+      throw new OperationError(
+        `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
+        'LOCK_TIMEOUT',
+        'wait for it to finish, or raise lockTimeoutMs',
+      );
+    }
+    if (polls === 0) opts.onWaiting?.(await describeHolder(client));
+    await sleep(POLL_MS, opts.signal);
+  }
 }
 
 async function describeHolder(client: pg.Client): Promise<string> {
