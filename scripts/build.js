@@ -35,6 +35,7 @@ export async function buildAll({ types = false } = {}) {
     build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external }),
     build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
   ]);
+  // Types for the public API alone (tsconfig.build.json: src/index.ts and what it reaches), never the CLI's.
   if (types) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }
 

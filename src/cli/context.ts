@@ -1,6 +1,7 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
+import { type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
+import { MAX_SPARES, type Config } from '../internal';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 

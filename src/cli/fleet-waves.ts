@@ -1,20 +1,8 @@
 // `up --canary LIST --waves N|P%` (or the targets file's `rollout`): a staged rollout, over a
 // fleet or one database, reported stage by stage. The plan is made and every refusal found
 // before the first stage starts.
-import {
-  durationMs,
-  EXIT,
-  parseCanary,
-  rollout,
-  UsageError,
-  type EngineEvent,
-  type ExitCode,
-  type RolloutReport,
-  type RolloutSpec,
-  type RunResult,
-  type Stage,
-  type Target,
-} from '../index';
+import { rollout, UsageError, type Event, type ExitCode, type RolloutReport, type RolloutSpec, type RunResult, type Stage, type Target } from '../index';
+import { durationMs, EXIT, parseCanary } from '../internal';
 import { boolFlag, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { FleetOptions } from '../index';
@@ -84,7 +72,7 @@ export async function rolloutUp(
   const started = performance.now();
   const progress = new ProgressBoard(out, fleet);
   const gates = new Map<string, GateRecord>();
-  const onEvent = (name: string) => (e: EngineEvent) => {
+  const onEvent = (name: string) => (e: Event) => {
     progress.onEvent(e, name);
     if (e.type === 'lock:waiting') out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
     if (e.type === 'concurrency:capped') out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);

@@ -4,21 +4,8 @@
 // being named in FLEET_COMMANDS: nothing else of it changes.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import {
-  describeTarget,
-  EXIT,
-  isMigrateToolError,
-  loadConfig,
-  loadTargetsFile,
-  overFleet,
-  selectTargets,
-  UsageError,
-  type Config,
-  type ExitCode,
-  type LoadOptions,
-  type RunResult,
-  type Target,
-} from '../index';
+import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type RunResult, type Target } from '../index';
+import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import type { Command, CommandContext } from './context';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';

@@ -1,6 +1,6 @@
 // Everything the CLI prints goes through here: results on stdout (text, or one JSON document
 // with --json), notes and progress on stderr, and every line scrubbed of the password.
-import { redact } from '../index';
+import { redact } from '../internal';
 
 export interface Streams {
   stdout: NodeJS.WritableStream;

@@ -1,15 +1,6 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import {
-  PartialRunError,
-  type SparesReport,
-  type Event,
-  type RunResult,
-  type Outcome,
-  type RunOptions,
-  type EngineOptions,
-  EXIT,
-  type ExitCode,
-} from '../index';
+import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, type ExitCode } from '../index';
+import { EXIT } from '../internal';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';

@@ -1,6 +1,7 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
+import { isMigrateToolError, UsageError, type ExitCode } from '../index';
+import { urlPasswords, loadConfig, EXIT, type Config } from '../internal';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
 import { cliAdvice, type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';

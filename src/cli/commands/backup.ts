@@ -1,4 +1,5 @@
-import { backup as runBackup, type BackupResult, EXIT } from '../../index';
+import { backup as runBackup, type BackupResult } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { formatBytes, seconds, shortPath } from '../format';

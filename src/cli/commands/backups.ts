@@ -1,4 +1,5 @@
-import { EXIT, latestBackup, listBackups, type BackupEntry } from '../../index';
+import { latestBackup, listBackups, type BackupEntry } from '../../index';
+import { EXIT } from '../../internal';
 import { connectionOf, engineOptions, type Command } from '../context';
 import { formatBytes, shortPath, table } from '../format';
 

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { EXIT, UsageError, createMigration } from '../../index';
+import { UsageError, createMigration } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 

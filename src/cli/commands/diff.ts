@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
-import { type DiffResult, type Written, EXIT, UsageError, checkMigrationName, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
+import { type DiffResult, type Written, UsageError, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
+import { EXIT, checkMigrationName } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter } from '../render-run';

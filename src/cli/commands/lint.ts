@@ -1,4 +1,5 @@
-import { EXIT, lintFiles, pendingFiles } from '../../index';
+import { lintFiles, pendingFiles } from '../../index';
+import { EXIT } from '../../internal';
 import type { Command } from '../context';
 import { engineOptions } from '../context';
 import { findingLines, lintSummary } from '../render-lint';

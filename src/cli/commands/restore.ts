@@ -6,11 +6,10 @@ import {
   type ArchiveInfo,
   type Kept,
   restore as runRestore,
-  toolEnv,
-  EXIT,
   UsageError,
   version as readVersion,
 } from '../../index';
+import { toolEnv, EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';

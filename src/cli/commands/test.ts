@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { describeDifferences, EXIT, roundtrip, type StepResult } from '../../index';
+import { roundtrip, type StepResult } from '../../index';
+import { describeDifferences, EXIT } from '../../internal';
 import { stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';
