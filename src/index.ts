@@ -53,7 +53,7 @@ export type { Written } from './diff/write';
 export type { BaselineOptions, BaselineResult, BaselineFile } from './diff/baseline';
 export type { Finding, LintReport } from './lint/lint';
 export type { RoundtripOptions, RoundtripReport, StepResult, RoundtripEvent } from './roundtrip/roundtrip';
-export type { Difference } from './roundtrip/differences';
+export type { Difference } from './db/catalog-differences';
 export { DriftError } from './drift/error';
 export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
 

@@ -20,5 +20,5 @@ export { parseCanary } from './fleet/waves';
 
 // --- Client tools and the words of the output
 export { toolEnv } from './backup/tools';
-export { describeDifferences } from './roundtrip/differences';
+export { describeDifferences } from './db/catalog-differences';
 export { differenceLines } from './db/catalog-differences';

@@ -21,6 +21,7 @@ import { resolved, type EngineOptions, type Resolved } from '../migrations/optio
 import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
 import { tenantPrefixes, type Prefixes } from './probe';
 import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
+import type { Queryable } from '../db/queryable';
 
 export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
 
@@ -45,8 +46,6 @@ export interface AdoptResult {
   notes: string[];
   dryRun: boolean;
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 export interface AdoptRun {
   dryRun?: boolean;

@@ -15,6 +15,7 @@ import { withTransaction } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
 import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
 import type { ArchiveInfo } from './archive';
+import type { Queryable } from '../db/queryable';
 
 export interface Kept {
   /** Schemas in the database that the archive does not hold (this tool's own aside), sorted. */
@@ -30,8 +31,6 @@ export interface KeptPlan extends Kept {
   before: string;
   after: string;
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /**
  * Reads what the restore must keep, in one read-only snapshot, with an empty search_path so that

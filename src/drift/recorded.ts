@@ -1,13 +1,11 @@
 // What drift reads from the live database, in one read-only snapshot: the tenant schemas, the
 // versions recorded for each (aggregated by the server: one row per schema, not per migration),
 // and the digest of each schema's catalog. Three queries, however many tenants there are.
-import type pg from 'pg';
 import { catalogHashes, type CatalogScope } from '../db/catalog';
 import { STATE_TABLE } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
 import { tenantsInScope } from '../tenants/scope';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 export interface LiveSchema {
   schema: string;

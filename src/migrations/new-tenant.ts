@@ -22,8 +22,7 @@ import type { Plan } from './plan';
 import { sendBatch } from './batch';
 import { COUNTED_SETTING, recountSql } from './state-counts';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { BatchQueryable, Queryable } from '../db/queryable';
 
 /** The state of public and `schema` (when it is a tenant schema), and the folder's unknown versions anywhere. */
 export async function readTenantState(db: Queryable, tenantPattern: string, folder: MigrationFolder, schema: string): Promise<DatabaseState> {
@@ -138,7 +137,7 @@ export async function runChain(client: pg.ClientBase, plan: Plan, schema: string
  * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
  * undefined when it failed and was rolled back.
  */
-export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<Map<string, number> | undefined> {
+export async function oneTransaction(client: BatchQueryable, parts: string[]): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
     results = await sendBatch(client, parts);

@@ -30,8 +30,7 @@ import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
 import { COUNTED_SETTING, recountSql } from './state-counts';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { BatchQueryable } from '../db/queryable';
 
 export const SPARES_TABLE = `${STATE_SCHEMA}.spares`;
 
@@ -62,7 +61,7 @@ export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
  * Hands a spare over to `schema` (see above). Returns the run's result, or undefined when no spare
  * could be used: nothing has changed then, and the caller runs the chain.
  */
-export async function takeSpare(client: Queryable, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+export async function takeSpare(client: BatchQueryable, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
   const pick = await client
     .query<{ spare: string; owner: string; mine: boolean }>(
       // Names compared as `name`, so both lookups of pg_namespace use its index (10,000 schemas). The
@@ -120,7 +119,7 @@ export interface SparesReport {
 }
 
 /** Keeps `want` spares that match this folder; see above. Runs under the run lock. */
-export async function keepSpares(client: Queryable, folder: MigrationFolder, want: number, o: Resolved): Promise<SparesReport | undefined> {
+export async function keepSpares(client: BatchQueryable, folder: MigrationFolder, want: number, o: Resolved): Promise<SparesReport | undefined> {
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [SPARES_TABLE]);
   if (!exists.rows[0]?.t && want === 0) return undefined;
   if (!exists.rows[0]?.t) await client.query(SPARES_DDL);
@@ -163,7 +162,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
  * for the files around it; the spare's row comes last, so a build that stops half-way is no spare:
  * its schema and rows are dropped at once (or by the next keepSpares, as a schema without a row).
  */
-async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolved): Promise<string | undefined> {
+async function buildSpare(client: BatchQueryable, plan: Plan, key: string, o: Resolved): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
   const schema = pg.escapeIdentifier(name);
   const finish = [

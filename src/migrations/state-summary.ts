@@ -28,10 +28,8 @@ import {
   type SchemaState,
   type StateRow,
 } from './state';
-import type pg from 'pg';
 import { countsKept, readCounts } from './state-counts';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
 export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
