@@ -10,7 +10,7 @@
 //   they are checked against the restored rows.
 import pg from 'pg';
 import { notReserved } from '../config/reserved';
-import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
 import { withTransaction } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
 import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
@@ -130,13 +130,13 @@ async function crossingKeys(db: Queryable, archive: ArchiveInfo): Promise<Crossi
 }
 
 /** What a restore of `archive` would keep, read without the run lock and without changing anything (a dry run). */
-export async function keptByRestore(o: {
+export async function keptByRestore(options: {
   connection: ConnectionInput;
   archive: ArchiveInfo;
   connectTimeoutMs?: number;
   waitMs?: number;
   signal?: AbortSignal;
 }): Promise<Kept> {
-  const { before: _b, after: _a, ...kept } = await withSession(resolveTarget(o.connection), o, (client) => readKept(client, o.archive));
+  const { before: _b, after: _a, ...kept } = await withSession(resolveConnection(options.connection), options, (client) => readKept(client, options.archive));
   return kept;
 }

@@ -2,9 +2,9 @@
 // This file and run.ts are the only places that know about the process.
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { runCli } from './run';
+import { runInvocation } from './run';
 
-// .env fills in what the real environment does not set; the real environment wins. runCli reads it
+// .env fills in what the real environment does not set; the real environment wins. runInvocation reads it
 // (strictly: a line it cannot read is an error) and says when the environment overrode it.
 const dotenvFile = existsSync('.env') ? readFileSync('.env') : undefined;
 
@@ -31,7 +31,7 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-const code = await runCli({
+const code = await runInvocation({
   argv: process.argv.slice(2),
   env: process.env,
   dotenvFile,

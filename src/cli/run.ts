@@ -28,7 +28,7 @@ export interface Invocation {
   ask(question: string): Promise<string>;
 }
 
-export async function runCli(inv: Invocation): Promise<ExitCode> {
+export async function runInvocation(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
   const out = new Output(json, inv.streams);
   addSecrets(out, inv.env);
