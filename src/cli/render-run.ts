@@ -139,8 +139,10 @@ export async function runAndReport(
     tenant: stringFlag(ctx.args, 'tenant'),
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
-    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
+    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the
+    // error; with --json, in the error's document.
     if (error instanceof PartialRunError) {
+      ctx.out.keepForNextDocument();
       printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
       ctx.onResult?.(error.result);
     }
