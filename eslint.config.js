@@ -79,6 +79,17 @@ export default tseslint.config(
     },
   },
   {
+    // main.ts hands the process (argv, environment, working directory, streams, signals) to run.ts as an Invocation.
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/main.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'the CLI reads the process only in main.ts: take it from the Invocation or the CommandContext' },
+      ],
+    },
+  },
+  {
     // The two entries only re-export the engine; the published one never reaches the unpublished one.
     files: ['src/index.ts', 'src/internal.ts'],
     rules: {

@@ -19,6 +19,8 @@ export interface CommandContext {
   interactive: boolean;
   /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
   env: Record<string, string | undefined>;
+  /** The working directory: paths in the output are written relative to it. */
+  cwd: string;
   ask(question: string): Promise<string>;
   /** One target of a fleet: a command that makes one thing of all targets (report) makes it in afterFleet. */
   inFleet?: boolean;

@@ -50,6 +50,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     interactive: false,
     ask: inv.ask,
     env: inv.env,
+    cwd: inv.cwd,
     inFleet: true,
   });
   const fleetOpts = {

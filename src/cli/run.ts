@@ -17,6 +17,8 @@ export interface Invocation {
   argv: string[];
   /** The real environment. */
   env: Record<string, string | undefined>;
+  /** The working directory: paths in the output are written relative to it. */
+  cwd: string;
   /** The bytes of the .env file in the working directory, when there is one: its settings fill in what `env` does not set. */
   dotenvFile?: Uint8Array;
   streams: Streams;
@@ -76,7 +78,17 @@ export async function runInvocation(inv: Invocation): Promise<ExitCode> {
     advice.connection = config.connection;
     const target = targetLine(config, { env: inv.env, dotenv }, loadOptions);
     if (target) out.note(target);
-    const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask, env: inv.env };
+    const ctx: CommandContext = {
+      args,
+      config,
+      out,
+      signal: inv.signal,
+      hardSignal: inv.hardSignal,
+      interactive: inv.interactive,
+      cwd: inv.cwd,
+      ask: inv.ask,
+      env: inv.env,
+    };
     return await command.run(ctx);
   } catch (error) {
     return report(error, out, advice);

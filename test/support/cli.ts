@@ -73,6 +73,7 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
     const code = await runInvocation({
       argv: args,
       env: cleanEnv(opts),
+      cwd,
       dotenvFile,
       streams: { stdout, stderr },
       signal: new AbortController().signal,

@@ -19,7 +19,7 @@ export const lint: Command = {
     }
     const report = await lintFiles(files);
     ctx.out.data(report);
-    for (const line of findingLines(report)) ctx.out.print(line);
+    for (const line of findingLines(report, ctx.cwd)) ctx.out.print(line);
     ctx.out.print(lintSummary(report));
     return report.errors > 0 ? EXIT.failed : EXIT.ok;
   },

@@ -88,7 +88,7 @@ export const restore: Command = {
 /** The FILE given, or with --latest the newest backup of this database; advice names BACKUP_DIR as it is here (/backups in the image). */
 async function backupFile(ctx: CommandContext, database: string): Promise<string> {
   const given = ctx.args.positionals[0];
-  const dir = shortPath(resolve(ctx.config.backupDir));
+  const dir = shortPath(resolve(ctx.config.backupDir), ctx.cwd);
   const listed = `\`migrate-tool backups\` lists those in ${dir}`;
   if (!boolFlag(ctx.args, 'latest')) {
     if (given) return given;
