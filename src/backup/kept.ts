@@ -76,7 +76,7 @@ async function stateRows(db: Queryable, schemas: string[]): Promise<SchemaRows[]
 /**
  * The rows as they were read, whatever columns the table has (json_populate_recordset maps them by
  * name), after any stale rows of those names. Each schema's rows go in under COUNTED_SETTING, so the
- * count trigger lets them through (400,000 rows: 77 s counted one by one here, 17.5 s this way); the counts of
+ * count trigger lets them through (a quarter of the time of counting them one by one: docs/performance.md); the counts of
  * every kept schema are then written once from the rows, where the restored database has counts.
  */
 function writeBack(state: SchemaRows[], counts: boolean): string[] {

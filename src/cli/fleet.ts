@@ -1,7 +1,9 @@
 // A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
 // target, each with a context of its own (that target's connection, tenant pattern and backup
 // folder) and a captured output, then one report and one exit code. A command joins the fleet by
-// being named in FLEET_COMMANDS: nothing else of it changes.
+// being named in FLEET_COMMANDS; the fleet still knows a few commands by name: `up` chooses a staged
+// rollout (fleet-waves.ts), and in prod `down` and `force` are confirmed once for the whole fleet
+// after a dry run of each target, whose captured JSON documents are read back (confirmFleet).
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type RunResult, type Target } from '../index';

@@ -98,7 +98,7 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
 
 /**
  * The catalog queries look expensive to the planner on a large catalog, and JIT-compiling them takes
- * longer (1.7 s on 10,000 schemas) than running them; the search_path is the one every side uses.
+ * longer than running them (docs/performance.md, "Figures behind the code"); the search_path is the one every side uses.
  */
 async function catalogRead<T>(c: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
   await c.query('BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL search_path TO public');
