@@ -153,7 +153,7 @@ function printStage(s: Stage, out: Output, fleet: boolean): void {
   const head =
     s.label === 'canary'
       ? `Canary: ${s.schemas.length ? `${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}` : 'none pending'}, with the global migrations`
-      : `${cap(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
+      : `${capitalized(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
   out.print(head);
   for (const r of s.runs) {
     const who = fleet ? `  ${r.target}: ` : '  ';
@@ -161,7 +161,7 @@ function printStage(s: Stage, out: Output, fleet: boolean): void {
     else out.print(`${who}${summary(r.result!)}`);
     for (const f of r.result?.failed ?? []) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
   }
-  out.print(`${cap(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
+  out.print(`${capitalized(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
 }
 
 function summary(r: RunResult): string {
@@ -171,5 +171,5 @@ function summary(r: RunResult): string {
 
 const errorOf = (u?: { error?: unknown }) => (u ? { error: (u.error as Error).message } : {});
 const adviceOf = (e: unknown) => (typeof (e as { advice?: unknown }).advice === 'string' ? `; fix: ${(e as { advice: string }).advice}` : '');
-const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));

@@ -56,9 +56,9 @@ export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedRepo
     const catalog = await readCatalog(lock.client, sets, tenants);
     checkCatalog(sets, tenants, catalog);
     // A lost lock aborts the sets still to come, as Ctrl-C does.
-    const lo = { ...opts, signal: lock.signal };
-    const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) =>
-      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, options.onEvent),
+    const underLock = { ...opts, signal: lock.signal };
+    const results = await inTransaction(lock.client, underLock, Boolean(run.dryRun), (searchPath) =>
+      applyAll(lock.client, sets, tenants, catalog, searchPath, underLock, options.onEvent),
     );
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
     return {

@@ -48,15 +48,15 @@ export const restore: Command = {
       return EXIT.ok;
     }
     await confirmInProd(ctx, `restore ${basename(archive.file)}`);
-    const o = engineOptions(ctx);
+    const engine = engineOptions(ctx);
     const result = await runRestore({
       connection: c,
       file: archive.file,
       archive,
       env,
       signal: ctx.signal,
-      waitMs: o.waitMs,
-      lockTimeoutMs: o.lockTimeoutMs,
+      waitMs: engine.waitMs,
+      lockTimeoutMs: engine.lockTimeoutMs,
       onEvent: (e) => {
         if (e.type === 'restore:progress') ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(e.bytes)} read, ${seconds(e.elapsedMs)}`);
       },
