@@ -1,6 +1,7 @@
 // Lint: typescript-eslint's recommended rules, plus the import rules that keep the plan of the
-// code (docs/design.md): the CLI reaches the engine only through src/index.ts, no room of the
-// engine imports the CLI or the public API above it, and the engine's rooms import only downwards:
+// code (docs/design.md): the CLI reaches the engine only through src/index.ts (the public API) and
+// src/internal.ts (what only the CLI needs), no room of the engine imports the CLI or those entries,
+// the public API does not lean on the internal entry, and the engine's rooms import only downwards:
 // bottom (config, db, util, errors) <- tenants <- migrations <- the feature rooms.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -58,14 +59,46 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`, message: 'the CLI uses the engine only through src/index.ts' }] },
+        {
+          patterns: [
+            {
+              regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`,
+              message: 'the CLI uses the engine only through src/index.ts or src/internal.ts',
+            },
+          ],
+        },
       ],
       // A lazy import() is an import too: src/index.ts loads heavy modules lazily itself.
       'no-restricted-syntax': [
         'error',
         {
           selector: `ImportExpression[source.value=/^\\.\\.\\/(\\.\\.\\/)?(${engineRooms.join('|')}|errors)(\\/|$)/]`,
-          message: 'the CLI uses the engine only through src/index.ts',
+          message: 'the CLI uses the engine only through src/index.ts or src/internal.ts',
+        },
+      ],
+    },
+  },
+  {
+    // main.ts hands the process (argv, environment, working directory, streams, signals) to run.ts as an Invocation.
+    files: ['src/cli/**/*.ts'],
+    ignores: ['src/cli/main.ts'],
+    rules: {
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'the CLI reads the process only in main.ts: take it from the Invocation or the CommandContext' },
+      ],
+    },
+  },
+  {
+    // The two entries only re-export the engine; the published one never reaches the unpublished one.
+    files: ['src/index.ts', 'src/internal.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^\\./(cli|internal)(/|$)', message: 'src/index.ts is the published API: it re-exports the engine, never the CLI or src/internal.ts' },
+          ],
         },
       ],
     },
@@ -77,7 +110,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^(\\.\\./)+(cli|index)(/|$)', message: 'the engine never imports the CLI or the public API above it' },
+            { regex: '^(\\.\\./)+(cli|index|internal)(/|$)', message: 'the engine never imports the CLI, or the public or internal entry above it' },
             { regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`, message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)' },
           ],
         },

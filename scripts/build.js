@@ -2,7 +2,8 @@
 // than resolving a tree of TypeScript modules at run time, which is what `version` is judged on.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSingleFile as buildSingle } from './single-file.js';
 
@@ -35,7 +36,12 @@ export async function buildAll({ types = false } = {}) {
     build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external }),
     build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/index.js', packages: 'external' }),
   ]);
-  if (types) execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  // Types for the public API alone (tsconfig.build.json: src/index.ts and what it reaches), never the CLI's;
+  // the folder is emptied first, so that no declaration of an earlier build is published beside them.
+  if (types) {
+    rmSync(join(root, 'dist/types'), { recursive: true, force: true });
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  }
 }
 
 /** dist/migrate-tool: the CLI as one executable file, with the wasm engines beside it (`--single`). */

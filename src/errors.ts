@@ -11,7 +11,12 @@ export type ErrorFacts = Readonly<Record<string, string | boolean | readonly str
 export class MigrateToolError extends Error {
   readonly exitCode: ExitCode = EXIT.failed;
   readonly facts?: ErrorFacts;
-  /** `advice` is in the library's terms (options, functions); the CLI words it by `code` (cli/advice.ts). */
+  /**
+   * `advice` says what to do. The engine words it in the library's terms (options, functions) where
+   * it can; the CLI rewords it by `code` (cli/advice.ts), and its own errors name flags. Some engine
+   * messages and advice still name a CLI flag or variable (BACKUP_DIR, --target, --canary, test
+   * --from, --targets): docs/design.md, "Configuration and output", lists them.
+   */
   constructor(
     message: string,
     readonly code: string,

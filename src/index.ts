@@ -1,8 +1,11 @@
-// migrate-tool as a library. The CLI is built on exactly these functions.
+// migrate-tool as a library: the operations, their options, their results and their errors. This
+// file is the versioned surface; what only the CLI needs is in src/internal.ts, which is not published.
 //
 //   import { migrate, migrateTenant, status } from 'migrate-tool';
 //   const options = { connection: 'postgres://app@db/maindb', migrationsDir: './migrations' };
 //   await migrateTenant(options, 'company_3f2a...'); // right after creating a company's schema
+
+// --- Migrations: run, read, recover
 export {
   migrate,
   rollback,
@@ -20,26 +23,21 @@ export {
 export type { RunRecord, StageRecord } from './migrations/runs';
 export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
-export { createMigration, rewriteSum, checkMigrationName, type Created } from './migrations/create';
-export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';
-export { verifySum, checksum } from './migrations/checksum';
-export { splitStatements, type Statement } from './migrations/sql-split';
-export {
-  DEFAULTS,
-  type EngineOptions,
-  type MigrationEvent,
-  type RunResult,
-  type AppliedEntry,
-  type FailedEntry,
-  type SkippedEntry,
-  type Direction,
-} from './migrations/options';
+export type { EngineOptions, MigrationEvent, RunResult, AppliedEntry, FailedEntry, SkippedEntry, Direction } from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
-export { changes as forceChanges, type ForceResult, type SchemaChange } from './migrations/force';
-export { loadConfig, MAX_SPARES, type Config, type AppEnv, type LoadOptions } from './config/env';
-export { describeTarget, redact, urlPasswords, type Connection } from './config/connection';
+export type { ForceResult, SchemaChange } from './migrations/force';
+
+// --- Migration files
+export { createMigration, rewriteSum, type Created } from './migrations/create';
+export { loadMigrations, type Migration, type MigrationFolder, type Scope } from './migrations/files';
+export type { Statement } from './migrations/sql-split';
+
+// --- Connections and errors
+export type { Connection, SslMode } from './config/connection';
 export type { ConnectionInput } from './db/borrowed';
-export { MigrateToolError, UsageError, ConfigError, OperationError, EXIT, isMigrateToolError, type ExitCode } from './errors';
+export { MigrateToolError, UsageError, ConfigError, OperationError, isMigrateToolError, type ExitCode, type ErrorFacts } from './errors';
+
+// --- Seed, backup, restore
 export { seed, type SeedOptions, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';
 export type { SetResult, SeedChange } from './seed/apply';
 export { backup, type BackupOptions, type BackupResult, type BackupEvent } from './backup/dump';
@@ -48,14 +46,29 @@ export { inspectArchive, type ArchiveInfo } from './backup/archive';
 export { keptByRestore, type Kept } from './backup/kept';
 export { listBackups, type BackupList, type BackupEntry, type ListBackupsOptions } from './backup/listing';
 export { latestBackup } from './backup/retention';
-export { toolEnv } from './backup/tools';
+
+// --- Diff, lint, round-trip test, drift: loaded when called (below)
 export type { DiffOptions, DiffResult, ScopeDiff, DiffEvent } from './diff/generate';
 export type { Written } from './diff/write';
 export type { BaselineOptions, BaselineResult, BaselineFile } from './diff/baseline';
 export type { Finding, LintReport } from './lint/lint';
 export type { RoundtripOptions, RoundtripReport, StepResult, RoundtripEvent } from './roundtrip/roundtrip';
-export { describeDifferences, type Difference } from './roundtrip/differences';
+export type { Difference } from './db/catalog-differences';
+export { DriftError } from './drift/error';
+export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
 
+// --- Coming from another tool
+export { importFolder, type ImportResult, type ImportedFile } from './import/import';
+export type { Tool } from './import/types';
+export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
+
+// --- A fleet of databases
+export { loadTargetsFile, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
+export { overFleet, type FleetOptions, type TargetOutcome } from './fleet/run';
+export type { WaveItem, RolloutPlan, Candidates } from './fleet/waves';
+export { rollout, type RolloutTarget, type RolloutReport, type RolloutHooks, type Stage, type StageRun } from './fleet/rollout';
+
+// --- Events
 import type { MigrationEvent } from './migrations/options';
 import type { SeedEvent } from './seed/api';
 import type { BackupEvent } from './backup/dump';
@@ -68,11 +81,10 @@ import type { RoundtripEvent } from './roundtrip/roundtrip';
  * take `onEvent`, typed with the events it can send, so one `(event: Event) => void` serves them all.
  */
 export type Event = MigrationEvent | SeedEvent | BackupEvent | RestoreEvent | DiffEvent | RoundtripEvent;
-/** The former name of Event. */
-export type EngineEvent = Event;
 
-// The heavy operations load their modules (Prisma's schema engine, squawk, catalog snapshots, drift) only
-// when called, so that `version` and `up`, from the CLI or an application, never pay for them.
+// --- The heavy operations
+// They load their modules (Prisma's schema engine, squawk, catalog snapshots, drift) only when called,
+// so that `version` and `up`, from the CLI or an application, never pay for them.
 type Lazy<M, K extends keyof M> = M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 type DiffModule = typeof import('./diff/generate');
 type WriteModule = typeof import('./diff/write');
@@ -88,13 +100,3 @@ export const lintFiles: Lazy<LintModule, 'lintFiles'> = async (...a) => (await i
 export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) => (await import('./lint/lint')).pendingFiles(...a);
 export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (await import('./roundtrip/roundtrip')).roundtrip(...a);
 export const drift: Lazy<DriftModule, 'drift'> = async (...a) => (await import('./drift/drift')).drift(...a);
-export { importFolder, type ImportResult, type ImportedFile } from './import/import';
-export { TOOLS, isTool, type Tool } from './import/types';
-export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
-export { DriftError } from './drift/error';
-export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
-export { differenceLines } from './db/catalog-differences';
-export { loadTargetsFile, parseTargets, durationMs, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
-export { selectTargets, overFleet, DEFAULT_TARGETS_CONCURRENCY, type FleetOptions, type TargetOutcome } from './fleet/run';
-export { planRollout, parseCanary, type WaveItem, type RolloutPlan, type Candidates } from './fleet/waves';
-export { rollout, type RolloutTarget, type RolloutReport, type RolloutHooks, type Stage, type StageRun } from './fleet/rollout';

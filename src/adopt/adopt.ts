@@ -21,6 +21,7 @@ import { resolved, type EngineOptions, type Resolved } from '../migrations/optio
 import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
 import { tenantPrefixes, type Prefixes } from './probe';
 import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
+import type { Queryable } from '../db/queryable';
 
 export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
 
@@ -46,8 +47,6 @@ export interface AdoptResult {
   dryRun: boolean;
 }
 
-type Queryable = Pick<pg.ClientBase, 'query'>;
-
 export interface AdoptRun {
   dryRun?: boolean;
   /** `SCHEMA.TABLE` (public's history) or `TABLE` (in public and every tenant schema): where the project keeps the tool's history. */
@@ -55,33 +54,33 @@ export interface AdoptRun {
 }
 
 export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = {}): Promise<AdoptResult> {
-  const o = resolved(options);
-  const folder = await loadMigrations(o.migrationsDir);
-  await verifySum(o.migrationsDir, folder.checksums);
+  const opts = resolved(options);
+  const folder = await loadMigrations(opts.migrationsDir);
+  await verifySum(opts.migrationsDir, folder.checksums);
   const imported = importedFrom(folder, tool);
   if (imported.length === 0) {
     throw new UsageError(
-      `No migration in ${o.migrationsDir} was imported from ${tool}`,
+      `No migration in ${opts.migrationsDir} was imported from ${tool}`,
       `run importFolder('${tool}', SRC, migrationsDir) first, with the folder that built this database`,
       'NOTHING_IMPORTED',
     );
   }
-  await refuseUnconvertedLoops(imported, o.tenantPattern);
+  await refuseUnconvertedLoops(imported, opts.tenantPattern);
   const first = imported.map((i) => firstSearchSchema(i.migration.up.text)).find((s) => s !== undefined);
   const places: HistoryPlaces = { ...historyPlaces(run.historyTable), ...(first ? { first } : {}) };
-  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, o, places);
+  const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, opts, places);
   if (run.dryRun) {
-    return withSession(o, connectOpts(o), async (c) => ({ ...(await plan(c, await readState(c, o.tenantPattern))), tool, dryRun: true }));
+    return withSession(opts, connectOpts(opts), async (c) => ({ ...(await plan(c, await readState(c, opts.tenantPattern))), tool, dryRun: true }));
   }
   const lockOpts = {
-    ...connectOpts(o),
-    lockTimeoutMs: o.lockTimeoutMs,
+    ...connectOpts(opts),
+    lockTimeoutMs: opts.lockTimeoutMs,
     afterLoss: 're-run adopt(): its transaction was rolled back',
-    client: o.client,
+    client: opts.client,
   };
-  return withRunLock(o.connection, lockOpts, async ({ client }) => {
+  return withRunLock(opts.connection, lockOpts, async ({ client }) => {
     // Planned (and refused) before the state table is created: a refusal leaves no trace.
-    const result = await plan(client, await readState(client, o.tenantPattern));
+    const result = await plan(client, await readState(client, opts.tenantPattern));
     await ensureStateTable(client);
     await record(client, tool, result.schemas);
     return { ...result, tool, dryRun: false };
@@ -122,7 +121,7 @@ function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
   });
 }
 
-async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, o: Resolved, places: HistoryPlaces) {
+async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, opts: Resolved, places: HistoryPlaces) {
   const problems: string[] = [];
   const schemas: SchemaAdoption[] = [];
   const withoutHistory: string[] = [];
@@ -147,7 +146,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
     const history = histories.get(s.schema);
     if (s.schema === 'public') {
       if (!history) continue;
-      const mapped = mapHistory(history, fromPublic, s, o.migrationsDir, problems);
+      const mapped = mapHistory(history, fromPublic, s, opts.migrationsDir, problems);
       if (!mapped) continue;
       publicApplied = mapped.applied;
       publicHistory = `${history.table} ${history.summary}`;
@@ -155,7 +154,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
       schemas.push({ ...mapped.adoption, adopt: mapped.adoption.adopt.filter((a) => a.migration.scope === 'global') });
       continue;
     }
-    const own = history && mapHistory(history, perTenant, s, o.migrationsDir, problems);
+    const own = history && mapHistory(history, perTenant, s, opts.migrationsDir, problems);
     if (parts.length && !prefixes)
       prefixes = await tenantPrefixes(
         db,
@@ -185,7 +184,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
   if (schemas.length === 0) {
     throw new UsageError(
-      `No ${tool} history found in ${o.connection.database} (looked for ${historyTables(tool, o.tenantPattern, places)})`,
+      `No ${tool} history found in ${opts.connection.database} (looked for ${historyTables(tool, opts.tenantPattern, places)})`,
       "check the connection's database and tenantPattern",
       'NO_HISTORY',
     );
@@ -274,6 +273,6 @@ async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Pro
   });
 }
 
-function connectOpts(o: Resolved) {
-  return { connectTimeoutMs: o.connectTimeoutMs, waitMs: o.waitMs, signal: o.signal };
+function connectOpts(opts: Resolved) {
+  return { connectTimeoutMs: opts.connectTimeoutMs, waitMs: opts.waitMs, signal: opts.signal };
 }

@@ -6,8 +6,7 @@
 import pg from 'pg';
 import { UsageError } from '../errors';
 import type { Tool } from '../import/types';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 export interface History {
   /** The schema whose migrations it records (public or a tenant schema). */

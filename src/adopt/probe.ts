@@ -4,10 +4,10 @@
 // probe schema inside a transaction that is rolled back, and after each the probe's catalog digest
 // is taken (db/catalog.ts, the schema's own name left out); a tenant schema whose digest equals the
 // probe's after k parts has exactly those k. Nothing of the probe is kept.
-import pg from 'pg';
 import { catalogHashes } from '../db/catalog';
 import { withTransaction } from '../db/transaction';
 import type { Migration } from '../migrations/files';
+import type { Queryable } from '../db/queryable';
 
 const PROBE = 'migrate_tool_adopt_probe';
 
@@ -18,7 +18,7 @@ export interface Prefixes {
   error?: string;
 }
 
-export async function tenantPrefixes(db: Pick<pg.ClientBase, 'query'>, parts: Migration[], schemas: string[]): Promise<Prefixes> {
+export async function tenantPrefixes(db: Queryable, parts: Migration[], schemas: string[]): Promise<Prefixes> {
   const applied = new Map<string, number>();
   if (parts.length === 0 || schemas.length === 0) return { applied };
   try {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
 import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { OperationError } from '../errors';
 import type { WaitingEvent } from '../migrations/options';
@@ -59,7 +59,7 @@ export const PROGRESS_MS = 250;
 
 export async function backup(options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
-  const target = resolveTarget(options.connection);
+  const target = resolveConnection(options.connection);
   const c = target.connection;
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };

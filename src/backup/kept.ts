@@ -10,11 +10,12 @@
 //   they are checked against the restored rows.
 import pg from 'pg';
 import { notReserved } from '../config/reserved';
-import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
 import { withTransaction } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
 import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
 import type { ArchiveInfo } from './archive';
+import type { Queryable } from '../db/queryable';
 
 export interface Kept {
   /** Schemas in the database that the archive does not hold (this tool's own aside), sorted. */
@@ -30,8 +31,6 @@ export interface KeptPlan extends Kept {
   before: string;
   after: string;
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /**
  * Reads what the restore must keep, in one read-only snapshot, with an empty search_path so that
@@ -77,7 +76,7 @@ async function stateRows(db: Queryable, schemas: string[]): Promise<SchemaRows[]
 /**
  * The rows as they were read, whatever columns the table has (json_populate_recordset maps them by
  * name), after any stale rows of those names. Each schema's rows go in under COUNTED_SETTING, so the
- * count trigger lets them through (400,000 rows: 77 s counted one by one here, 17.5 s this way); the counts of
+ * count trigger lets them through (a quarter of the time of counting them one by one: docs/performance.md); the counts of
  * every kept schema are then written once from the rows, where the restored database has counts.
  */
 function writeBack(state: SchemaRows[], counts: boolean): string[] {
@@ -131,13 +130,13 @@ async function crossingKeys(db: Queryable, archive: ArchiveInfo): Promise<Crossi
 }
 
 /** What a restore of `archive` would keep, read without the run lock and without changing anything (a dry run). */
-export async function keptByRestore(o: {
+export async function keptByRestore(options: {
   connection: ConnectionInput;
   archive: ArchiveInfo;
   connectTimeoutMs?: number;
   waitMs?: number;
   signal?: AbortSignal;
 }): Promise<Kept> {
-  const { before: _b, after: _a, ...kept } = await withSession(resolveTarget(o.connection), o, (client) => readKept(client, o.archive));
+  const { before: _b, after: _a, ...kept } = await withSession(resolveConnection(options.connection), options, (client) => readKept(client, options.archive));
   return kept;
 }

@@ -4,7 +4,7 @@
 // and a pg_restore newer than the server needs psql (script-restore.ts).
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
 import { readHeader } from './archive';
 import { backupTime } from './retention';
 import { restorability, type Restorability, type RestoreMethod } from './script-restore';
@@ -46,20 +46,22 @@ export interface BackupList {
 }
 
 /** Every `.dump` in the folder, newest first; a folder that does not exist holds none. */
-export async function listBackups(o: ListBackupsOptions): Promise<BackupList> {
-  const dir = resolve(o.backupDir);
-  const target = o.connection === undefined ? undefined : resolveTarget(o.connection);
-  const tools = { env: target ? toolEnv(target.connection, o.env) : o.env, signal: o.signal };
+export async function listBackups(options: ListBackupsOptions): Promise<BackupList> {
+  const dir = resolve(options.backupDir);
+  const target = options.connection === undefined ? undefined : resolveConnection(options.connection);
+  const tools = { env: target ? toolEnv(target.connection, options.env) : options.env, signal: options.signal };
   const pgRestore = await toolVersion('pg_restore', tools);
   let server: Version | undefined;
   let serverUnknown: string | undefined;
   if (target) {
-    server = await withSession(target, { connectTimeoutMs: o.connectTimeoutMs ?? 5_000, waitMs: o.waitMs, signal: o.signal }, serverVersion).catch(
-      (error: Error) => {
-        serverUnknown = error.message;
-        return undefined;
-      },
-    );
+    server = await withSession(
+      target,
+      { connectTimeoutMs: options.connectTimeoutMs ?? 5_000, waitMs: options.waitMs, signal: options.signal },
+      serverVersion,
+    ).catch((error: Error) => {
+      serverUnknown = error.message;
+      return undefined;
+    });
   }
   const installation = server && (await restorability(server, tools));
   const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.dump') && !f.startsWith('.'));

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type pg from 'pg';
-import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
@@ -54,23 +54,23 @@ export interface RestoreResult {
   leftovers: string[];
 }
 
-export async function restore(o: RestoreOptions): Promise<RestoreResult> {
+export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   const started = performance.now();
-  const target = resolveTarget(o.connection);
+  const target = resolveConnection(options.connection);
   const c = target.connection;
-  const toolsOutside = { env: toolEnv(c, o.env), signal: o.signal };
-  const file = resolve(o.file);
-  const archive = o.archive ?? (await inspectArchive(file, toolsOutside));
+  const toolsOutside = { env: toolEnv(c, options.env), signal: options.signal };
+  const file = resolve(options.file);
+  const archive = options.archive ?? (await inspectArchive(file, toolsOutside));
   const pgRestore = await toolVersion('pg_restore', toolsOutside);
   const lockOpts = {
-    connectTimeoutMs: o.connectTimeoutMs,
-    waitMs: o.waitMs,
-    signal: o.signal,
-    lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    connectTimeoutMs: options.connectTimeoutMs,
+    waitMs: options.waitMs,
+    signal: options.signal,
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     afterLoss: 'run restore() again: its transaction was rolled back',
     client: target.client,
-    onWait: (message: string) => o.onEvent?.({ type: 'connect:waiting', message }),
-    onWaiting: (holder: string) => o.onEvent?.({ type: 'lock:waiting', holder }),
+    onWait: (message: string) => options.onEvent?.({ type: 'connect:waiting', message }),
+    onWaiting: (holder: string) => options.onEvent?.({ type: 'lock:waiting', holder }),
   };
   return withRunLock(c, lockOpts, async (lock) => {
     if (await onCitus(lock.client))
@@ -84,9 +84,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     const method = before || after ? 'script' : restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
-    const report = async () => o.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
+    const report = async () => options.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
     void report();
-    const timer = o.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+    const timer = options.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
     const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
     const dbname = conninfoDbname(c.database);
     const onSpawn = (child: { pid?: number }) => (pid = child.pid);
@@ -97,7 +97,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
         : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn, before, after })
     ).finally(() => clearInterval(timer));
-    if (o.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
+    if (options.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
     if (r.code !== 0) {
       throw new OperationError(
         `${r.failed ?? 'pg_restore'} failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,

@@ -64,24 +64,24 @@ export interface ScriptRestoreRun extends ToolRun {
 
 const KEEP_CHARS = 64 * 1024;
 
-export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<ScriptRestoreRun> {
-  const psql = start('psql', ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', `--dbname=${o.dbname}`], o, 'pipe');
-  const dump = start('pg_restore', [...o.restoreArgs, '--file=-', o.file], o, 'ignore');
-  o.onSpawn?.(dump.child);
-  const filter = new SettingsFilter(unknownSettings(o.serverMajor));
+export async function restoreThroughScript(options: ScriptRestoreOptions): Promise<ScriptRestoreRun> {
+  const psql = start('psql', ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', `--dbname=${options.dbname}`], options, 'pipe');
+  const dump = start('pg_restore', [...options.restoreArgs, '--file=-', options.file], options, 'ignore');
+  options.onSpawn?.(dump.child);
+  const filter = new SettingsFilter(unknownSettings(options.serverMajor));
   psql.child.stdin!.on('error', () => {}); // psql stopped at an error: its exit code says so
-  psql.child.stdin!.write(`BEGIN;\n${o.before ?? ''}`);
+  psql.child.stdin!.write(`BEGIN;\n${options.before ?? ''}`);
   dump.child.stdout!.pipe(filter).pipe(psql.child.stdin!, { end: false });
 
   // psql stops at the first error and reads no more: pg_restore, blocked on a full pipe, must stop too.
   psql.child.on('close', () => dump.child.kill('SIGTERM'));
   const finish = dump.done.then(async (r) => {
-    if (r.code !== 0 || o.signal?.aborted) return void psql.child.kill('SIGTERM'); // never COMMIT a partial script
+    if (r.code !== 0 || options.signal?.aborted) return void psql.child.kill('SIGTERM'); // never COMMIT a partial script
     if (!filter.readableEnded) await once(filter, 'end');
-    psql.child.stdin!.end(`${o.after ?? ''}COMMIT;\n`);
+    psql.child.stdin!.end(`${options.after ?? ''}COMMIT;\n`);
   });
   const abort = () => [dump.child, psql.child].forEach((c) => c.kill('SIGTERM'));
-  o.signal?.addEventListener('abort', abort, { once: true });
+  options.signal?.addEventListener('abort', abort, { once: true });
   try {
     const [restored, ran] = await Promise.all([dump.done, psql.done, finish]);
     const removedSettings = filter.removed;
@@ -90,14 +90,14 @@ export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<Scr
     if (restored.code !== 0) return { ...restored, failed: 'pg_restore', removedSettings };
     return { ...ran, removedSettings };
   } finally {
-    o.signal?.removeEventListener('abort', abort);
+    options.signal?.removeEventListener('abort', abort);
     for (const c of [dump.child, psql.child]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   }
 }
 
 /** Starts a tool whose stdout the caller reads or discards; stderr is kept for the error message. */
-function start(tool: Tool, args: string[], o: ToolEnv, stdin: 'pipe' | 'ignore') {
-  const child = spawn(tool, args, { env: o.env as NodeJS.ProcessEnv | undefined, stdio: [stdin, 'pipe', 'pipe'] });
+function start(tool: Tool, args: string[], tools: ToolEnv, stdin: 'pipe' | 'ignore') {
+  const child = spawn(tool, args, { env: tools.env as NodeJS.ProcessEnv | undefined, stdio: [stdin, 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-KEEP_CHARS)));
   // psql prints nothing of use on stdout with --quiet, but must never block on a full pipe.

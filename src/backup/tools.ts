@@ -2,9 +2,9 @@
 // connection and the password (never the argument list), their version, and one run with a
 // bounded capture of what they print.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
+import type { Queryable } from '../db/queryable';
 
 export type Tool = 'pg_dump' | 'pg_restore' | 'psql';
 
@@ -60,7 +60,7 @@ export async function toolVersion(tool: Tool, opts: ToolEnv): Promise<Version> {
   return v;
 }
 
-export async function serverVersion(client: Pick<pg.ClientBase, 'query'>): Promise<Version> {
+export async function serverVersion(client: Queryable): Promise<Version> {
   const r = await client.query<{ num: string; text: string }>(`SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text`);
   const num = Number(r.rows[0]!.num);
   return { text: r.rows[0]!.text.split(' ')[0]!, major: Math.floor(num / 10000) };

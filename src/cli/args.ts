@@ -2,7 +2,8 @@
 //   migrate-tool up 2 --tenant company_x --json
 //   migrate-tool -action=up -steps=2 -tenant=company_x
 // A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
-import { UsageError, DEFAULTS } from '../index';
+import { UsageError } from '../index';
+import { DEFAULTS } from '../internal';
 import { DEFAULT_PROGRESS_INTERVAL_S } from './output';
 
 export type FlagType = 'boolean' | 'string' | 'optional-string';

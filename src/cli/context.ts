@@ -1,6 +1,7 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { MAX_SPARES, type Config, type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
+import { type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
+import { MAX_SPARES, type Config } from '../internal';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
 
@@ -18,6 +19,8 @@ export interface CommandContext {
   interactive: boolean;
   /** The process's environment (with .env): what the PostgreSQL client tools start from (PATH, locale, TLS files). */
   env: Record<string, string | undefined>;
+  /** The working directory: paths in the output are written relative to it. */
+  cwd: string;
   ask(question: string): Promise<string>;
   /** One target of a fleet: a command that makes one thing of all targets (report) makes it in afterFleet. */
   inFleet?: boolean;

@@ -2,13 +2,10 @@
 // fleet or one database, reported stage by stage. The plan is made and every refusal found
 // before the first stage starts.
 import {
-  durationMs,
-  EXIT,
   isMigrateToolError,
-  parseCanary,
   rollout,
   UsageError,
-  type EngineEvent,
+  type Event,
   type ExitCode,
   type RolloutReport,
   type RolloutSpec,
@@ -16,6 +13,7 @@ import {
   type Stage,
   type Target,
 } from '../index';
+import { durationMs, EXIT, parseCanary } from '../internal';
 import { cliAdvice, cliFailure } from './advice';
 import { boolFlag, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
@@ -86,7 +84,7 @@ export async function rolloutUp(
   const started = performance.now();
   const progress = new ProgressBoard(out, fleet);
   const gates = new Map<string, GateRecord>();
-  const onEvent = (name: string) => (e: EngineEvent) => {
+  const onEvent = (name: string) => (e: Event) => {
     progress.onEvent(e, name);
     if (e.type === 'lock:waiting') out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
     if (e.type === 'concurrency:capped') out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
@@ -167,7 +165,7 @@ function printStage(s: Stage, out: Output, fleet: boolean, targetOf: (name: stri
   const head =
     s.label === 'canary'
       ? `Canary: ${s.schemas.length ? `${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}` : 'none pending'}, with the global migrations`
-      : `${cap(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
+      : `${capitalized(s.label)}: ${s.schemas.length} schema${s.schemas.length === 1 ? '' : 's'}`;
   out.print(head);
   for (const r of s.runs) {
     const who = fleet ? `  ${r.target}: ` : '  ';
@@ -176,7 +174,7 @@ function printStage(s: Stage, out: Output, fleet: boolean, targetOf: (name: stri
     // In the CLI's words, as one database's run prints them (render-run.ts).
     for (const f of (r.result?.failed ?? []).map(cliFailure)) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
   }
-  out.print(`${cap(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
+  out.print(`${capitalized(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
 }
 
 function summary(r: RunResult): string {
@@ -190,5 +188,5 @@ function adviceOf(e: unknown, target: Target | undefined): string {
   const advice = isMigrateToolError(e) ? cliAdvice(e, { connection: target?.connection }) : undefined;
   return advice ? `; fix: ${advice}` : '';
 }
-const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
+const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));

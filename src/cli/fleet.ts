@@ -1,25 +1,13 @@
 // A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
 // target, each with a context of its own (that target's connection, tenant pattern and backup
 // folder) and a captured output, then one report and one exit code. A command joins the fleet by
-// being named in FLEET_COMMANDS: nothing else of it changes.
+// being named in FLEET_COMMANDS; the fleet still knows a few commands by name: `up` chooses a staged
+// rollout (fleet-waves.ts), and in prod `down` and `force` are confirmed once for the whole fleet
+// after a dry run of each target, whose captured JSON documents are read back (confirmFleet).
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import {
-  describeTarget,
-  EXIT,
-  isMigrateToolError,
-  loadConfig,
-  loadTargetsFile,
-  overFleet,
-  selectTargets,
-  UsageError,
-  type Config,
-  type ExitCode,
-  type FleetOptions,
-  type LoadOptions,
-  type RunResult,
-  type Target,
-} from '../index';
+import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
+import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { cliAdvice } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import type { Command, CommandContext } from './context';
@@ -56,15 +44,16 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   for (const secret of fleet.secrets) out.addSecret(secret);
   const targets = selectTargets(fleet.targets, args.lists.target ?? []);
   out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
-  const base = (t: Target, o: Output, a = args): CommandContext => ({
+  const base = (t: Target, output: Output, a = args): CommandContext => ({
     args: a,
     config: targetConfig(config, t),
-    out: o,
+    out: output,
     signal: inv.signal,
     hardSignal: inv.hardSignal,
     interactive: false,
     ask: inv.ask,
     env: inv.env,
+    cwd: inv.cwd,
     inFleet: true,
   });
   const fleetOpts = {
@@ -90,38 +79,46 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       fleetOpts,
     );
 
-  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, o, a) => base(t, o, a));
+  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) => base(t, output, a));
   const started = performance.now();
   const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
     targets,
     fleetOpts,
-    (t) => runOne(command, t, out, (o) => ({ ...base(t, o, perTarget), onResult: (result) => results.push({ result, target: t.name }) })),
+    (t) => runOnTarget(command, t, out, (output) => ({ ...base(t, output, perTarget), onResult: (result) => results.push({ result, target: t.name }) })),
     (r) => r.code === EXIT.failed,
   );
   const reports = outcomes.map(
-    (o) => o.value ?? { code: EXIT.failed, text: [], data: {}, error: errorDoc(o.error ?? new Error('not started: --fail-fast after another target failed')) },
+    (output) =>
+      output.value ?? {
+        code: EXIT.failed,
+        text: [],
+        data: {},
+        error: errorDoc(output.error ?? new Error('not started: --fail-fast after another target failed')),
+      },
   );
-  out.data({ targets: outcomes.map((o, i) => ({ name: o.target.name, ...reports[i]!.data, ...(reports[i]!.error ? { error: reports[i]!.error } : {}) })) });
-  outcomes.forEach((o, i) => {
+  out.data({
+    targets: outcomes.map((output, i) => ({ name: output.target.name, ...reports[i]!.data, ...(reports[i]!.error ? { error: reports[i]!.error } : {}) })),
+  });
+  outcomes.forEach((output, i) => {
     const r = reports[i]!;
-    out.print(`== ${o.target.name}: ${describeTarget(o.target.connection)} ==`);
+    out.print(`== ${output.target.name}: ${describeTarget(output.target.connection)} ==`);
     for (const line of r.text) out.print(line);
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
   });
-  const sections = outcomes.map((o, i) => ({
-    name: o.target.name,
-    where: describeTarget(o.target.connection),
+  const sections = outcomes.map((output, i) => ({
+    name: output.target.name,
+    where: describeTarget(output.target.connection),
     data: reports[i]!.data,
     ...(reports[i]!.error ? { error: reports[i]!.error!.message } : {}),
   }));
   const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
   if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
-  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((o) => o.target.name);
+  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((output) => output.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
-  const found = outcomes.filter((o, i) => !failed.includes(o.target.name) && reports[i]!.code !== EXIT.ok).map((o) => o.target.name);
+  const found = outcomes.filter((output, i) => !failed.includes(output.target.name) && reports[i]!.code !== EXIT.ok).map((output) => output.target.name);
   const ok = targets.length - failed.length - found.length;
   // up and down over the fleet: one summary of every target's schemas (`target:schema`).
   printSummary(results, out, performance.now() - started);
@@ -134,21 +131,21 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
 }
 
 /** One target's run of the command, its output captured; its own errors become its report. */
-async function runOne(command: Command, t: Target, main: Output, ctxFor: (o: Output) => CommandContext): Promise<TargetReport> {
-  const cap = new CapturedOutput(main.json, t.name, main);
+async function runOnTarget(command: Command, t: Target, main: Output, ctxFor: (output: Output) => CommandContext): Promise<TargetReport> {
+  const captured = new CapturedOutput(main.json, t.name, main);
   let code: ExitCode;
   let error: TargetReport['error'];
   try {
-    code = await command.run(ctxFor(cap));
+    code = await command.run(ctxFor(captured));
   } catch (e) {
     const doc = errorDoc(e, t);
     // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
     error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
     code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
   } finally {
-    cap.clearProgress();
+    captured.clearProgress();
   }
-  return { code, text: cap.lines, data: Object.assign({}, ...cap.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
+  return { code, text: captured.lines, data: Object.assign({}, ...captured.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
 }
 
 /** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
@@ -189,16 +186,16 @@ async function confirmFleet(
   targets: Target[],
   inv: Invocation,
   fleetOpts: FleetOptions,
-  ctxFor: (t: Target, o: Output, a: ParsedArgs) => CommandContext,
+  ctxFor: (t: Target, output: Output, a: ParsedArgs) => CommandContext,
 ): Promise<ParsedArgs> {
   const confirmed = { ...args, flags: { ...args.flags, yes: true } };
   if (!['down', 'force'].includes(command.name) || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
   const dry = { ...args, flags: { ...args.flags, 'dry-run': true, json: true } };
   // The dry runs go through the same scheduler as the run: one target per server at a time.
   const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, async (t) => {
-    const cap = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
-    await command.run(ctxFor(t, cap, dry));
-    const doc = Object.assign({}, ...cap.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
+    const captured = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
+    await command.run(ctxFor(t, captured, dry));
+    const doc = Object.assign({}, ...captured.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
     return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
   });
   const unknown = counted.find((o) => o.value === undefined);

@@ -22,9 +22,9 @@ export function formatBytes(n: number): string {
   return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
 }
 
-/** Relative to the working directory when the file is below it (./backups), absolute otherwise (/backups in the image). */
-export function shortPath(file: string): string {
-  const rel = relative(process.cwd(), file);
+/** Relative to the working directory (`cwd`) when the file is below it (./backups), absolute otherwise (/backups in the image). */
+export function shortPath(file: string, cwd: string): string {
+  const rel = relative(cwd, file);
   return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 

@@ -9,7 +9,7 @@ export async function lintBeforeUp(ctx: CommandContext, run: PlanOptions): Promi
   if (files.length === 0) return;
   const report = await lintFiles(files);
   // On stderr: stdout stays the run's own output (or its JSON document).
-  for (const line of findingLines(report)) ctx.out.note(line);
+  for (const line of findingLines(report, ctx.cwd)) ctx.out.note(line);
   ctx.out.note(`Lint: ${lintSummary(report)}`);
   if (report.errors > 0) {
     throw new OperationError(

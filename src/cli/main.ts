@@ -1,10 +1,12 @@
-// The process around the CLI: argv, environment (with .env), signals, terminal, exit code.
-// This file and run.ts are the only places that know about the process.
+// The process around the CLI: argv, environment (with .env), working directory, signals, terminal,
+// exit code. This is the only file of the CLI that reads the process (ESLint holds the others to it):
+// run.ts and the commands get it as an Invocation and a CommandContext. (The engine, as a library,
+// starts pg_dump and pg_restore with this process's environment when a caller passes no `env`.)
 import { existsSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { runCli } from './run';
+import { runInvocation } from './run';
 
-// .env fills in what the real environment does not set; the real environment wins. runCli reads it
+// .env fills in what the real environment does not set; the real environment wins. runInvocation reads it
 // (strictly: a line it cannot read is an error) and says when the environment overrode it.
 const dotenvFile = existsSync('.env') ? readFileSync('.env') : undefined;
 
@@ -31,9 +33,10 @@ async function ask(question: string): Promise<string> {
   }
 }
 
-const code = await runCli({
+const code = await runInvocation({
   argv: process.argv.slice(2),
   env: process.env,
+  cwd: process.cwd(),
   dotenvFile,
   streams: { stdout: process.stdout, stderr: process.stderr },
   signal: soft.signal,

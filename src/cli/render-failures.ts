@@ -43,19 +43,19 @@ export function groupFailures(failed: FailedEntry[]): FailureGroup[] {
   return ordered.sort((a, b) => compare(a.version, b.version) || b.schemas.length - a.schemas.length || compare(a.schemas[0]!, b.schemas[0]!));
 }
 
-export function printFailureGroups(failed: FailedEntry[], o: Output): void {
+export function printFailureGroups(failed: FailedEntry[], output: Output): void {
   for (const g of groupFailures(failed)) {
     const [first] = g.schemas;
     const count = g.schemas.length;
-    o.print(count === 1 ? `${first} at ${g.version}: ${g.error}` : `same error in ${count.toLocaleString('en-US')} schemas at ${g.version}: ${g.error}`);
-    for (const line of detailLines(g)) o.print(`  DETAIL: ${line}`);
-    if (g.hint) o.print(`  HINT: ${g.hint}`);
+    output.print(count === 1 ? `${first} at ${g.version}: ${g.error}` : `same error in ${count.toLocaleString('en-US')} schemas at ${g.version}: ${g.error}`);
+    for (const line of detailLines(g)) output.print(`  DETAIL: ${line}`);
+    if (g.hint) output.print(`  HINT: ${g.hint}`);
     if (count > 1) {
       const rest = count > SHOWN ? ` (and ${(count - SHOWN).toLocaleString('en-US')} more; --json lists each)` : '';
-      o.print(`  first: ${g.schemas.slice(0, SHOWN).join(', ')}${rest}`);
+      output.print(`  first: ${g.schemas.slice(0, SHOWN).join(', ')}${rest}`);
     }
-    if (g.dirty) o.print(`  ${dirtyLine(g)}`);
-    else if (g.advice) o.print(`  fix: ${g.advice}`);
+    if (g.dirty) output.print(`  ${dirtyLine(g)}`);
+    else if (g.advice) output.print(`  fix: ${g.advice}`);
   }
 }
 

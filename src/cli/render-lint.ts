@@ -3,9 +3,9 @@ import { relative } from 'node:path';
 import type { LintReport } from '../index';
 
 /** One line per finding, `file:line:column: level rule: message`, then its help indented. */
-export function findingLines(report: LintReport): string[] {
+export function findingLines(report: LintReport, cwd: string): string[] {
   return report.findings.flatMap((f) => [
-    `${relative(process.cwd(), f.file) || f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`,
+    `${relative(cwd, f.file) || f.file}:${f.line}:${f.column}: ${f.level} ${f.rule}: ${f.message}`,
     ...(f.help ? [`  help: ${f.help}`] : []),
   ]);
 }

@@ -1,15 +1,6 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import {
-  PartialRunError,
-  type SparesReport,
-  type Event,
-  type RunResult,
-  type Outcome,
-  type RunOptions,
-  type EngineOptions,
-  EXIT,
-  type ExitCode,
-} from '../index';
+import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, type ExitCode } from '../index';
+import { EXIT } from '../internal';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
@@ -68,7 +59,7 @@ export function eventPrinter(out: Output): (e: Event) => void {
   };
 }
 
-export function printDryRun(out: Outcome, o: Output): void {
+export function printDryRun(out: Outcome, output: Output): void {
   const { plan } = out;
   const steps = plan.steps.map((s) => {
     const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
@@ -83,16 +74,16 @@ export function printDryRun(out: Outcome, o: Output): void {
       ...recordOnly,
     };
   });
-  o.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions) });
-  if (steps.length === 0) return o.print('no change');
-  o.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
+  output.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions) });
+  if (steps.length === 0) return output.print('no change');
+  output.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
   for (const s of steps)
-    o.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
-  for (const r of plan.refused) o.print(`  refused: ${r.schema}: ${r.error}`);
+    output.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
+  for (const r of plan.refused) output.print(`  refused: ${r.schema}: ${r.error}`);
   for (const s of steps.filter((step) => !step.recordOnly)) {
-    o.print();
-    o.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
-    o.print(s.sql.trimEnd());
+    output.print();
+    output.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
+    output.print(s.sql.trimEnd());
   }
 }
 
@@ -104,11 +95,11 @@ function listSchemas(schemas: string[]): string {
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
 /** The result, with the run's summary (given its wall time) just before the closing line, which stays last. */
-export function printRunResult(run: RunResult, o: Output, unknownVersions: string[] = [], spares?: SparesReport, elapsedMs?: number): void {
-  const summary = () => elapsedMs !== undefined && printSummary([{ result: run }], o, elapsedMs);
+export function printRunResult(run: RunResult, output: Output, unknownVersions: string[] = [], spares?: SparesReport, elapsedMs?: number): void {
+  const summary = () => elapsedMs !== undefined && printSummary([{ result: run }], output, elapsedMs);
   const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
-  o.data({
+  output.data({
     ...unknownField(unknownVersions),
     [doneKey]: result.done.map((d) => ({ version: d.version, name: d.name, scope: d.scope, schema: d.schema, ms: d.ms })),
     failed: sortFailures(result.failed),
@@ -116,20 +107,22 @@ export function printRunResult(run: RunResult, o: Output, unknownVersions: strin
     ...(result.interrupted ? { interrupted: true } : {}),
     ...(spares ? { spares } : {}),
   });
-  if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return o.print('no change');
+  if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return output.print('no change');
   if (result.failed.length > 0) {
     // Failures first, grouped; the one-line summary last, where a long output ends.
-    printFailureGroups(result.failed, o);
-    if (result.skipped.length) o.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
+    printFailureGroups(result.failed, output);
+    if (result.skipped.length) output.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
     const schemas = new Set(result.failed.map((f) => f.schema)).size;
     const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
     summary();
-    o.print(`${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`);
+    output.print(
+      `${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`,
+    );
     return;
   }
   summary();
-  if (result.interrupted) return o.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
-  o.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
+  if (result.interrupted) return output.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
+  output.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
 }
 
 /** `up` and `down`: run with the command's flags, print the plan (dry run) or the result, pick the exit code. */
@@ -146,8 +139,10 @@ export async function runAndReport(
     tenant: stringFlag(ctx.args, 'tenant'),
     dryRun: boolFlag(ctx.args, 'dry-run'),
   }).catch((error: unknown) => {
-    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
+    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the
+    // error; with --json, in the error's document.
     if (error instanceof PartialRunError) {
+      ctx.out.keepForNextDocument();
       printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
       ctx.onResult?.(error.result);
     }

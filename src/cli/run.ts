@@ -1,6 +1,7 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { urlPasswords, loadConfig, EXIT, isMigrateToolError, UsageError, type Config, type ExitCode } from '../index';
+import { isMigrateToolError, UsageError, type ExitCode } from '../index';
+import { urlPasswords, loadConfig, EXIT, type Config } from '../internal';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
 import { cliAdvice, type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';
@@ -16,6 +17,8 @@ export interface Invocation {
   argv: string[];
   /** The real environment. */
   env: Record<string, string | undefined>;
+  /** The working directory: paths in the output are written relative to it. */
+  cwd: string;
   /** The bytes of the .env file in the working directory, when there is one: its settings fill in what `env` does not set. */
   dotenvFile?: Uint8Array;
   streams: Streams;
@@ -27,7 +30,7 @@ export interface Invocation {
   ask(question: string): Promise<string>;
 }
 
-export async function runCli(inv: Invocation): Promise<ExitCode> {
+export async function runInvocation(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
   const out = new Output(json, inv.streams);
   addSecrets(out, inv.env);
@@ -75,7 +78,17 @@ export async function runCli(inv: Invocation): Promise<ExitCode> {
     advice.connection = config.connection;
     const target = targetLine(config, { env: inv.env, dotenv }, loadOptions);
     if (target) out.note(target);
-    const ctx: CommandContext = { args, config, out, signal: inv.signal, hardSignal: inv.hardSignal, interactive: inv.interactive, ask: inv.ask, env: inv.env };
+    const ctx: CommandContext = {
+      args,
+      config,
+      out,
+      signal: inv.signal,
+      hardSignal: inv.hardSignal,
+      interactive: inv.interactive,
+      cwd: inv.cwd,
+      ask: inv.ask,
+      env: inv.env,
+    };
     return await command.run(ctx);
   } catch (error) {
     return report(error, out, advice);

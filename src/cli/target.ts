@@ -1,7 +1,7 @@
 // The "Target database:" line. When a .env file names another target than the real environment,
 // the environment wins (the contract), and the line says so: an operator who edited .env must not
 // believe the run went where the file says.
-import { describeTarget, loadConfig, type Config, type LoadOptions } from '../index';
+import { describeTarget, loadConfig, type Config, type LoadOptions } from '../internal';
 
 const CONNECTION_KEYS = ['DATABASE_URL', 'POSTGRES_HOST', 'POSTGRES_PORT', 'POSTGRES_USER', 'POSTGRES_DB_PROD'];
 

@@ -11,7 +11,8 @@ import { withClient, type ConnectOptions } from './connect';
 /** A postgres:// URL, connection settings, or a connected pg.Client that the caller owns. */
 export type ConnectionInput = Connection | string | pg.Client;
 
-export interface Target {
+/** What a ConnectionInput resolves to: the settings to connect with, and the caller's client when one was given. */
+export interface ResolvedConnection {
   connection: Connection;
   /** The caller's client, when one was given. */
   client?: pg.Client;
@@ -21,7 +22,7 @@ export function isClient(input: unknown): input is pg.Client {
   return typeof (input as pg.Client | undefined)?.query === 'function' && typeof (input as pg.Client).connect === 'function';
 }
 
-export function resolveTarget(input: ConnectionInput): Target {
+export function resolveConnection(input: ConnectionInput): ResolvedConnection {
   if (typeof input === 'string') return { connection: connectionFromUrl(input) };
   if (isClient(input)) return { connection: connectionFromClient(input), client: input };
   return { connection: input };
@@ -68,7 +69,7 @@ export async function borrowSession(client: pg.Client): Promise<() => Promise<vo
 }
 
 /** `fn` on the caller's client (settings restored after) or on a connection of its own, closed after. */
-export async function withSession<T>(target: Target, opts: ConnectOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withSession<T>(target: ResolvedConnection, opts: ConnectOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   if (!target.client) return withClient(target.connection, opts, fn);
   const restore = await borrowSession(target.client);
   try {

@@ -6,14 +6,10 @@
 // dropped column puts it last, which changes no query that names its columns. Objects that belong
 // to an extension are the extension's, not the migrations': they are left out.
 import { notReserved } from '../config/reserved';
+import type { Queryable } from './queryable';
 
 /** schema → (object key → definition). */
 export type Snapshot = Map<string, Map<string, string>>;
-
-/** Anything that runs one SQL text with parameters: a pg client, or a test's connection. */
-export interface Queryable {
-  query(sql: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
-}
 
 /** Which schemas: every application schema, those named, or public and those matching a LIKE pattern. */
 export type CatalogScope = { all: true } | { names: string[] } | { pattern: string };

@@ -6,10 +6,8 @@
 // forwards some DDL to the workers by the text of the query it came in (onCitus: the migrations
 // then send each statement as a query of its own). On plain PostgreSQL nothing here changes what is
 // sent, apart from one catalog lookup per connection.
-import pg from 'pg';
 import { OperationError } from '../errors';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from './queryable';
 
 export interface CitusInfo {
   /** citus_version(), e.g. "Citus 13.2.0 on x86_64-pc-linux-gnu, ...". */

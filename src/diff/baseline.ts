@@ -5,7 +5,7 @@
 import { relative, sep } from 'node:path';
 import pg from 'pg';
 import type { Connection } from '../config/connection';
-import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError, UsageError } from '../errors';
 import { migrate } from '../migrations/api';
@@ -44,7 +44,7 @@ export interface BaselineResult {
 }
 
 export async function generateBaseline(options: BaselineOptions): Promise<BaselineResult> {
-  const connection = resolveTarget(options.connection).connection;
+  const connection = resolveConnection(options.connection).connection;
   const folder = await loadMigrations(options.migrationsDir);
   const from = folder.migrations[0]?.version;
   const to = folder.migrations.at(-1)?.version;

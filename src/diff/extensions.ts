@@ -2,8 +2,8 @@
 // migrations run with search_path set to the tenant schema alone, where an extension's types,
 // functions and operator classes (`citext`, `gin_trgm_ops`, `uuid_generate_v4()`) are not
 // found: tenant scripts name them qualified, with the schema they live in.
-import type pg from 'pg';
 import { closingQuote, skipOpaque } from './unqualify';
+import type { Queryable } from '../db/queryable';
 
 export interface ExtensionObjects {
   /** Lower-case type and operator-class name → its schema. */
@@ -11,8 +11,6 @@ export interface ExtensionObjects {
   /** Lower-case function name → its schema. */
   functions: Map<string, string>;
 }
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 /**
  * The objects of the installed extensions outside `except` (the tenant schema), leaving out those

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import type { Connection } from '../config/connection';
-import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { OperationError } from '../errors';
 import { migrate } from '../migrations/api';
@@ -53,7 +53,7 @@ export interface DiffResult {
 }
 
 export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
-  const connection = resolveTarget(options.connection).connection;
+  const connection = resolveConnection(options.connection).connection;
   const file = await readSchema(options.prismaSchema);
   const prisma = await readModels(file);
   const selected = selectModels(prisma.models, options.models);

@@ -1,11 +1,11 @@
 // Which tables and enums each scope's diff may touch. The engine sees public and the tenant
 // schema at once; everything outside the scope (and, with -models, outside the chosen models)
 // is declared "external" to it, so it neither creates nor drops it.
-import type pg from 'pg';
 import { UsageError } from '../errors';
 import type { Scope } from '../migrations/files';
 import type { Exclusions } from './engine';
 import { TENANT_SCHEMA, type ModelInfo, type PrismaModels } from './prisma-schema';
+import type { Queryable } from '../db/queryable';
 
 export interface DatabaseObjects {
   /** `schema.table` */
@@ -13,8 +13,6 @@ export interface DatabaseObjects {
   /** `schema.enum` */
   enums: string[];
 }
-
-type Queryable = Pick<pg.Pool, 'query'>;
 
 export async function databaseObjects(db: Queryable, schemas: string[]): Promise<DatabaseObjects> {
   const tables = await db.query<{ name: string }>(

@@ -17,7 +17,6 @@ export const ENGINE_PACKAGE_ENTRY = '@prisma/schema-engine-wasm/schema_engine_bg
 export const PARSER_PACKAGE_ENTRY = '@prisma/prisma-schema-wasm';
 export const ENGINE_WASM = 'schema_engine_bg.wasm';
 export const PARSER_JS = 'prisma_schema_build.js';
-export const PARSER_WASM = 'prisma_schema_build_bg.wasm';
 
 /** `file` beside the running bundle (or module) if it is there, else in the package of `entry`. */
 export function locate(file: string, entry: string, besideDir = dirname(fileURLToPath(import.meta.url))): string {

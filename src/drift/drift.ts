@@ -44,15 +44,15 @@ export interface DriftReport {
 }
 
 export async function drift(options: EngineOptions, run: DriftOptions = {}): Promise<DriftReport> {
-  const o = resolved(options);
-  const folder = await loadMigrations(o.migrationsDir, { allowEmpty: true });
+  const opts = resolved(options);
+  const folder = await loadMigrations(opts.migrationsDir, { allowEmpty: true });
   const connect = {
-    connectTimeoutMs: o.connectTimeoutMs,
-    waitMs: o.waitMs,
-    signal: o.signal,
-    onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
+    connectTimeoutMs: opts.connectTimeoutMs,
+    waitMs: opts.waitMs,
+    signal: opts.signal,
+    onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
   };
-  const live = await withClient(o.connection, connect, (c) => readLive(c, o.tenantPattern, run.tenant));
+  const live = await withClient(opts.connection, connect, (c) => readLive(c, opts.tenantPattern, run.tenant));
 
   const states = new Map<string, State>();
   const stateOf = new Map<string, State>();
@@ -67,7 +67,7 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
   if (!states.has(stateKey('global', publicVersions ?? []))) states.set('public', { versions: publicVersions ?? [], scope: 'global', scratchSchema: 'public' });
 
   return withScratchDatabase(
-    o.connection,
+    opts.connection,
     async (scratch) =>
       withClient(scratch.connection, {}, async (sc) => {
         await buildStates(sc, folder, [...states.values()]);
@@ -84,19 +84,21 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
         }
         const reps = [...fingerprints.values()].map((g) => g[0]!);
         const liveSnap = reps.length
-          ? await withClient(o.connection, connect, (c) => catalogRead(c, () => takeSnapshot(c, { names: reps.map((s) => s.schema) }, { extensions: false })))
+          ? await withClient(opts.connection, connect, (c) =>
+              catalogRead(c, () => takeSnapshot(c, { names: reps.map((s) => s.schema) }, { extensions: false })),
+            )
           : new Map();
         const expectedSnap = reps.length ? await takeSnapshot(sc, { names: built }, { extensions: false }) : new Map();
         const groups = [...fingerprints.values()].map((g) => group(g, stateOf.get(g[0]!.schema)!, liveSnap, expectedSnap));
         return report(live, stateOf, groups, states.size, run.tenant);
       }),
-    { signal: o.signal, waitMs: o.waitMs, onWait: (message) => o.emit({ type: 'connect:waiting', message }) },
+    { signal: opts.signal, waitMs: opts.waitMs, onWait: (message) => opts.emit({ type: 'connect:waiting', message }) },
   );
 }
 
 /**
  * The catalog queries look expensive to the planner on a large catalog, and JIT-compiling them takes
- * longer (1.7 s on 10,000 schemas) than running them; the search_path is the one every side uses.
+ * longer than running them (docs/performance.md, "Figures behind the code"); the search_path is the one every side uses.
  */
 async function catalogRead<T>(c: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
   await c.query('BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL search_path TO public');

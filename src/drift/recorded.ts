@@ -1,13 +1,11 @@
 // What drift reads from the live database, in one read-only snapshot: the tenant schemas, the
 // versions recorded for each (aggregated by the server: one row per schema, not per migration),
 // and the digest of each schema's catalog. Three queries, however many tenants there are.
-import type pg from 'pg';
 import { catalogHashes, type CatalogScope } from '../db/catalog';
 import { STATE_TABLE } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
 import { tenantsInScope } from '../tenants/scope';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 export interface LiveSchema {
   schema: string;
@@ -21,7 +19,7 @@ export interface LiveSchema {
 /** public (unless a tenant is named) and every tenant schema in scope, each with its record and digest. */
 export async function readLive(db: Queryable, tenantPattern: string, tenant?: string): Promise<LiveSchema[]> {
   // One snapshot for the three reads: a migration committing in between cannot split them.
-  // JIT compiling this large query costs more than it saves (1.7 s of 5.5 s over 10,000 schemas), and
+  // JIT compiling this large query costs more than it saves (docs/performance.md, "Figures behind the code"), and
   // the sort of 260,000 catalog rows spills to disk under the default work_mem.
   // search_path: definitions name what it does not reach, so it must be the same here and in the scratch database.
   await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`);

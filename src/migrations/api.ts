@@ -18,7 +18,7 @@ import { executePlan } from './runner';
 import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from './state';
 import { readStateFor } from './state-summary';
 import { ensureCounts, pruneDropped } from './state-counts';
-import { oneChain, onlyIn, readTenantState, runChain } from './new-tenant';
+import { oneChain, onlyIn, readTenantState, runInOneTransaction } from './new-tenant';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
 import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './runs';
 import { latestVersion } from '../tenants/report';
@@ -71,13 +71,13 @@ export function migrateTenant(options: EngineOptions, schema: string): Promise<O
 }
 
 export async function status(options: EngineOptions): Promise<StatusReport> {
-  const { folder, state, o } = await readOnly(options);
-  return statusReport(folder, state, o.tenantPattern);
+  const { folder, state, opts } = await readOnly(options);
+  return statusReport(folder, state, opts.tenantPattern);
 }
 
 export async function version(options: EngineOptions): Promise<VersionReport> {
-  const { folder, state, o } = await readOnly(options);
-  return versionReport(folder, state, o.tenantPattern);
+  const { folder, state, opts } = await readOnly(options);
+  return versionReport(folder, state, opts.tenantPattern);
 }
 
 /** Every tenant schema's line; `failed` on those whose last recorded run failed them (runs.ts). */
@@ -119,8 +119,8 @@ export async function overview(options: EngineOptions): Promise<Overview> {
  * same per-schema change and the same refusal.
  */
 export async function force(options: EngineOptions, target: string, run: Omit<ForceRequest, 'target'> & { dryRun?: boolean } = {}): Promise<ForceResult> {
-  const o = resolved(options);
-  const folder = await loadMigrations(o.migrationsDir);
+  const opts = resolved(options);
+  const folder = await loadMigrations(opts.migrationsDir);
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
   const req: ForceRequest = { ...run, target };
   const planned = (state: DatabaseState): ForceResult => {
@@ -134,13 +134,13 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
   if (run.dryRun) return planned((await readOnly(options, folder, false)).state);
   // Planned again under the lock (the state may have moved since a preview), and before anything is written.
   return locked(
-    o,
+    opts,
     planned,
     async (client, result) => {
       await applyForce(client, folder, result.changes, version);
       return result;
     },
-    (c) => readState(c, o.tenantPattern),
+    (c) => readState(c, opts.tenantPattern),
   );
 }
 
@@ -151,10 +151,10 @@ async function change(
   plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan,
   newTenant?: string,
 ): Promise<Outcome> {
-  const o = resolved(options);
+  const opts = resolved(options);
   // An application calls migrateTenant again and again: it reads the folder again only when it changed.
-  const folder = newTenant ? await loadCheckedFolder(o.migrationsDir) : await loadMigrations(o.migrationsDir);
-  if (!newTenant) await verifySum(o.migrationsDir, folder.checksums);
+  const folder = newTenant ? await loadCheckedFolder(opts.migrationsDir) : await loadMigrations(opts.migrationsDir);
+  if (!newTenant) await verifySum(opts.migrationsDir, folder.checksums);
   if (run.dryRun) {
     const { state } = await readOnly(options, folder);
     return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
@@ -164,40 +164,40 @@ async function change(
     p: plan(folder, state, run),
     unknown: state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]),
   });
-  const read: StateReader = newTenant ? (c) => readTenantState(c, o.tenantPattern, folder, newTenant) : (c) => readStateFor(c, o.tenantPattern, folder);
+  const read: StateReader = newTenant ? (c) => readTenantState(c, opts.tenantPattern, folder, newTenant) : (c) => readStateFor(c, opts.tenantPattern, folder);
   return locked(
-    o,
+    opts,
     check,
-    async (lockClient, { p, unknown }, lo, unreachable) => {
+    async (lockClient, { p, unknown }, underLock, unreachable) => {
       // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
       // A bare schema takes a spare when there is one that fits; otherwise its chain runs as one.
-      const alone = newTenant !== undefined && !lo.signal?.aborted && onlyIn(p, newTenant);
-      const spare = alone && wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, lo) : undefined;
-      const chain = spare ?? (alone && oneChain(p, newTenant) ? await runChain(lockClient, p, newTenant, lo) : undefined);
+      const alone = newTenant !== undefined && !underLock.signal?.aborted && onlyIn(p, newTenant);
+      const spare = alone && wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, underLock) : undefined;
+      const chain = spare ?? (alone && oneChain(p, newTenant) ? await runInOneTransaction(lockClient, p, newTenant, underLock) : undefined);
       if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
-      const concurrency = p.steps.length ? await capConcurrency(lockClient, lo) : lo.concurrency;
-      const workers = new WorkerConnections(o.connection, {
-        connectTimeoutMs: o.connectTimeoutMs,
-        onShrink: (size, reason) => o.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
+      const concurrency = p.steps.length ? await capConcurrency(lockClient, underLock) : underLock.concurrency;
+      const workers = new WorkerConnections(opts.connection, {
+        connectTimeoutMs: opts.connectTimeoutMs,
+        onShrink: (size, reason) => opts.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
       });
       // The server stopped answering: what the workers wait for will never come; the server rolls back.
       unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
       // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
       const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
-      o.hardSignal?.addEventListener('abort', cancel, { once: true });
+      opts.hardSignal?.addEventListener('abort', cancel, { once: true });
       try {
         const started = new Date();
-        const result = await executePlan(p, { ...lo, concurrency }, workers);
+        const result = await executePlan(p, { ...underLock, concurrency }, workers);
         finished = result;
         await flushCommits(lockClient);
-        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), lo);
+        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), underLock);
         // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
         const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
-        const clean = whole && !result.failed.length && !result.interrupted && !lo.signal?.aborted;
-        const spares = clean ? await keepSpares(lockClient, folder, o.tenantSpares ?? 0, lo) : undefined;
+        const clean = whole && !result.failed.length && !result.interrupted && !underLock.signal?.aborted;
+        const spares = clean ? await keepSpares(lockClient, folder, opts.tenantSpares ?? 0, underLock) : undefined;
         return { plan: p, folder, result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
       } finally {
-        o.hardSignal?.removeEventListener('abort', cancel);
+        opts.hardSignal?.removeEventListener('abort', cancel);
         await workers.close();
       }
     },
@@ -211,11 +211,11 @@ async function change(
 }
 
 /** The run's record is for reading later: failing to write it is said, and fails nothing that ran. */
-async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun>[1], o: Resolved): Promise<void> {
+async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun>[1], opts: Resolved): Promise<void> {
   try {
     await recordRun(client, record);
   } catch (error) {
-    o.emit({
+    opts.emit({
       type: 'note',
       message: `this run's record (migrate_tool.runs, read for failed schemas and reports) was not written: ${(error as Error).message}`,
     });
@@ -233,12 +233,12 @@ export class PartialRunError extends OperationError {
 }
 
 /** --concurrency, or fewer workers if the server cannot take that many more connections (said so). */
-async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
-  const { workers, capacity } = await fitWorkers(client, o.concurrency);
-  if (workers < o.concurrency)
-    o.emit({
+async function capConcurrency(client: pg.Client, opts: Resolved): Promise<number> {
+  const { workers, capacity } = await fitWorkers(client, opts.concurrency);
+  if (workers < opts.concurrency)
+    opts.emit({
       type: 'concurrency:capped',
-      requested: o.concurrency,
+      requested: opts.concurrency,
       allowed: workers,
       reason: `the server accepts ${capacity.free} more connection${capacity.free === 1 ? '' : 's'} (${capacity.limitedBy})`,
     });
@@ -247,14 +247,14 @@ async function capConcurrency(client: pg.Client, o: Resolved): Promise<number> {
 
 /** `summary`: read the state as state-summary.ts does (reports and planning), else every row; `withRuns`: the kept runs too. */
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true, withRuns = false) {
-  const o = resolved(options);
-  const folder = loaded ?? (await loadMigrations(o.migrationsDir));
-  const { state, runs } = await withSession(o, connectOpts(o), async (c) => {
+  const opts = resolved(options);
+  const folder = loaded ?? (await loadMigrations(opts.migrationsDir));
+  const { state, runs } = await withSession(opts, connectOpts(opts), async (c) => {
     await refuseDistributedState(c, STATE_SCHEMA); // Citus: before a read that would fail less clearly
-    const state = summary ? await readStateFor(c, o.tenantPattern, folder) : await readState(c, o.tenantPattern);
+    const state = summary ? await readStateFor(c, opts.tenantPattern, folder) : await readState(c, opts.tenantPattern);
     return { state, runs: withRuns ? await readRuns(c) : [] };
   });
-  return { o, folder, state, runs };
+  return { opts, folder, state, runs };
 }
 
 /**
@@ -267,26 +267,26 @@ async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summar
  * every schema's count.
  */
 async function locked<P, T>(
-  o: Resolved,
+  opts: Resolved,
   check: (state: DatabaseState) => P,
-  fn: (client: pg.Client, checked: P, lo: Resolved, unreachable: AbortSignal) => Promise<T>,
+  fn: (client: pg.Client, checked: P, underLock: Resolved, unreachable: AbortSignal) => Promise<T>,
   read: StateReader,
   { prune = true } = {},
 ): Promise<T> {
-  const opts = {
-    ...connectOpts(o),
-    lockTimeoutMs: o.lockTimeoutMs,
-    onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
+  const lockOptions = {
+    ...connectOpts(opts),
+    lockTimeoutMs: opts.lockTimeoutMs,
+    onWaiting: (holder: string) => opts.emit({ type: 'lock:waiting', holder }),
     afterLoss: 're-run migrate(): what finished is recorded',
-    client: o.client,
+    client: opts.client,
   };
-  return withRunLock(o.connection, opts, async ({ client, signal, unreachable }) => {
+  return withRunLock(opts.connection, lockOptions, async ({ client, signal, unreachable }) => {
     await refuseDistributedState(client, STATE_SCHEMA); // Citus: before a read that would fail less clearly
     const checked = check(await read(client));
     await ensureStateTable(client);
     await ensureCounts(client);
     if (prune) await pruneDropped(client);
-    return fn(client, checked, { ...o, signal }, unreachable);
+    return fn(client, checked, { ...opts, signal }, unreachable);
   });
 }
 
@@ -300,11 +300,11 @@ async function flushCommits(client: pg.Client): Promise<void> {
   await client.query(`SET synchronous_commit = on; SELECT txid_current()`);
 }
 
-function connectOpts(o: Resolved) {
+function connectOpts(opts: Resolved) {
   return {
-    connectTimeoutMs: o.connectTimeoutMs,
-    waitMs: o.waitMs,
-    signal: o.signal,
-    onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
+    connectTimeoutMs: opts.connectTimeoutMs,
+    waitMs: opts.waitMs,
+    signal: opts.signal,
+    onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
   };
 }

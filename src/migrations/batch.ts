@@ -17,6 +17,7 @@
 // sent several statements at a time; every such sender goes through sendBatch.
 import pg from 'pg';
 import { onCitus } from '../db/citus';
+import type { BatchQueryable } from '../db/queryable';
 import type { Direction } from './options';
 import { deleteAppliedSql, recordAppliedSql } from './state';
 
@@ -40,12 +41,12 @@ export const FLUSH_MARK = `DO $$BEGIN RAISE NOTICE 'migrate-tool: next statement
  * Sends `parts` in order, as one simple query (on Citus, one query each); resolves with their
  * results, rejects with a BatchError naming the part that failed.
  */
-export async function sendBatch(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
+export async function sendBatch(client: BatchQueryable, parts: string[]): Promise<pg.QueryResult[]> {
   return (await onCitus(client)) ? sendEach(client, parts) : sendJoined(client, parts);
 }
 
 /** One query per part; a flush mark is not needed, as the part that runs is always known. */
-async function sendEach(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
+async function sendEach(client: BatchQueryable, parts: string[]): Promise<pg.QueryResult[]> {
   const results: pg.QueryResult[] = [];
   for (const [part, text] of parts.entries()) {
     if (text === FLUSH_MARK) continue;
@@ -62,7 +63,7 @@ async function sendEach(client: Pick<pg.ClientBase, 'query'>, parts: string[]): 
   return results;
 }
 
-function sendJoined(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<pg.QueryResult[]> {
+function sendJoined(client: BatchQueryable, parts: string[]): Promise<pg.QueryResult[]> {
   // A part may end in a line comment: the separator goes on a line of its own.
   const offsets: number[] = [];
   let text = '';

@@ -31,13 +31,13 @@ interface Owner {
 }
 
 /** Runs `chain` (transactional migrations, in order, at most MAX_SAVEPOINTS + 1) in `schema`; returns its time in ms. */
-export async function runChain(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, o: Resolved): Promise<number> {
+export async function runWithSavepoints(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, opts: Resolved): Promise<number> {
   const started = performance.now();
   let from = 0;
   const versionOf = (error: unknown) => chain[error instanceof MigrationFailure ? error.at : from]!.version;
-  await withRetry(o, schema, versionOf, async () => {
+  await withRetry(opts, schema, versionOf, async () => {
     try {
-      await attempt(client, chain.slice(from), schema, direction, o);
+      await attempt(client, chain.slice(from), schema, direction, opts);
     } catch (error) {
       if (error instanceof MigrationFailure) {
         error.at += from;
@@ -51,10 +51,10 @@ export async function runChain(client: pg.ClientBase, chain: Migration[], schema
   return Math.round(performance.now() - started);
 }
 
-async function attempt(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, o: Resolved): Promise<void> {
+async function attempt(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, opts: Resolved): Promise<void> {
   const parts = [
     'BEGIN',
-    `SELECT set_config('search_path', ${pg.escapeLiteral(pg.escapeIdentifier(schema))}, true), set_config('lock_timeout', '${Math.round(o.ddlLockTimeoutMs)}', true), set_config('synchronous_commit', 'off', true)`,
+    `SELECT set_config('search_path', ${pg.escapeLiteral(pg.escapeIdentifier(schema))}, true), set_config('lock_timeout', '${Math.round(opts.ddlLockTimeoutMs)}', true), set_config('synchronous_commit', 'off', true)`,
   ];
   // A flush mark stands for the statement after it: while that one runs, the client has seen the mark.
   const owners: Owner[] = [{ at: 0 }, { at: 0 }];

@@ -9,17 +9,24 @@ export { MigrationFailure, type FailureInfo } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
-import { runChain } from './chain';
+import { runWithSavepoints } from './chain';
 import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
 
 /** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
-export async function runMigration(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, o: Resolved, previous: string): Promise<number> {
+export async function runMigration(
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  direction: Direction,
+  opts: Resolved,
+  previous: string,
+): Promise<number> {
   const sql = direction === 'up' ? m.up : m.down!;
   const started = performance.now();
   // For a no-transaction file: session settings, reset when it ends.
-  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`;
+  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`;
   const record = async (dirty: boolean) => {
     const ms = Math.round(performance.now() - started);
     if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
@@ -28,9 +35,9 @@ export async function runMigration(client: pg.ClientBase, m: Migration, schema: 
   };
 
   if (sql.noTransaction) {
-    await runOutsideTransaction(client, m, schema, direction, previous, settings, o, record);
+    await runOutsideTransaction(client, m, schema, direction, previous, settings, opts, record);
   } else {
-    await runChain(client, [m], schema, direction, o);
+    await runWithSavepoints(client, [m], schema, direction, opts);
   }
   return Math.round(performance.now() - started);
 }
@@ -42,7 +49,7 @@ async function runOutsideTransaction(
   direction: Direction,
   previous: string,
   settings: string,
-  o: Resolved,
+  opts: Resolved,
   record: (dirty: boolean) => Promise<void>,
 ): Promise<void> {
   const sql = direction === 'up' ? m.up : m.down!;
@@ -63,7 +70,7 @@ async function runOutsideTransaction(
   try {
     await guard(sql, undefined, () => client.query(`SET ${settings}`));
     try {
-      for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, o);
+      for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, opts);
     } catch (error) {
       throw await withLeftovers(client, m, schema, previous, before, error);
     } finally {
@@ -96,10 +103,10 @@ function leftDirty(error: unknown, sql: MigrationSql): MigrationFailure {
  * drops that one, and only that one (compared with a snapshot taken just before the attempt), so that
  * it builds the index again instead of skipping it or failing on "already exists".
  */
-async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: string, sql: MigrationSql, st: Statement, o: Resolved): Promise<void> {
+async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: string, sql: MigrationSql, st: Statement, opts: Resolved): Promise<void> {
   let seen: InvalidIndex[] = [];
   await withRetry(
-    o,
+    opts,
     schema,
     () => m.version,
     async () => {

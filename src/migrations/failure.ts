@@ -60,7 +60,7 @@ export class MigrationFailure extends Error {
  * `cleanUp` runs before each retry and says what it did, for the retry event.
  */
 export async function withRetry<T>(
-  o: Resolved,
+  opts: Resolved,
   schema: string,
   versionOf: (error: unknown) => string,
   fn: () => Promise<T>,
@@ -71,11 +71,11 @@ export async function withRetry<T>(
       return await fn();
     } catch (error) {
       const cause = (error as Error).cause as { code?: string } | undefined;
-      if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > o.lockRetries || o.signal?.aborted) throw error;
+      if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > opts.lockRetries || opts.signal?.aborted) throw error;
       const cleaned = await cleanUp?.();
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 8_000);
-      o.emit({ type: 'retry', schema, version: versionOf(error), attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
-      await sleep(delayMs, o.signal);
+      opts.emit({ type: 'retry', schema, version: versionOf(error), attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
+      await sleep(delayMs, opts.signal);
     }
   }
 }

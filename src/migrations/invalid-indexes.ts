@@ -5,8 +5,7 @@
 // applied over one, and the read-only views name them.
 import pg from 'pg';
 import { notReserved } from '../config/reserved';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 export interface InvalidIndex {
   schema: string;

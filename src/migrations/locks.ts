@@ -92,7 +92,7 @@ function locksOf(stmt: Node): TableLock[] {
     case 'ClusterStmt':
       return rel(n.relation, 'AccessExclusiveLock', true);
     case 'VacuumStmt': {
-      const full = (n.options ?? []).some((o: Node) => o.DefElem?.defname === 'full');
+      const full = (n.options ?? []).some((option: Node) => option.DefElem?.defname === 'full');
       return (n.rels ?? []).flatMap((r: Node) => rel(r.VacuumRelation?.relation, full ? 'AccessExclusiveLock' : 'ShareUpdateExclusiveLock', full, !full));
     }
     case 'RefreshMatViewStmt':

@@ -22,8 +22,7 @@ import type { Plan } from './plan';
 import { sendBatch } from './batch';
 import { COUNTED_SETTING, recountSql } from './state-counts';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { BatchQueryable, Queryable } from '../db/queryable';
 
 /** The state of public and `schema` (when it is a tenant schema), and the folder's unknown versions anywhere. */
 export async function readTenantState(db: Queryable, tenantPattern: string, folder: MigrationFolder, schema: string): Promise<DatabaseState> {
@@ -80,8 +79,8 @@ const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrat
  * the settings it would get in a transaction of its own, its statements and its state row (which
  * returns its duration as `recorded`).
  */
-export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
-  const settings = [`SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`, `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`];
+export function chainSql(plan: Plan, schema: string, opts: Resolved): string[] {
+  const settings = [`SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`, `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`];
   // Its rows are counted once, at the end, not one by one (state-counts.ts).
   const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true)`];
   // A version a baseline replaced carries no statements (baseline.ts): it is only recorded.
@@ -99,10 +98,10 @@ export function chainSql(plan: Plan, schema: string, o: Resolved): string[] {
 }
 
 /** The events a chain's run sends before it starts. */
-export function emitChainStart(plan: Plan, o: Resolved): void {
+export function emitChainStart(plan: Plan, opts: Resolved): void {
   for (const step of plan.steps) {
     const m = step.migration;
-    o.emit({
+    opts.emit({
       type: 'migration:start',
       direction: 'up',
       version: m.version,
@@ -115,10 +114,10 @@ export function emitChainStart(plan: Plan, o: Resolved): void {
 }
 
 /** The run's result (and its events) once every file of the chain is in `schema`, each with its time. */
-export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o: Resolved): RunResult {
+export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, opts: Resolved): RunResult {
   const done = plan.steps.map(({ migration: m }) => ({ version: m.version, name: m.name, scope: m.scope, schema, ms: ms.get(m.version) ?? 0 }));
-  for (const d of done) o.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
-  o.emit({ type: 'progress', done: 1, total: 1 });
+  for (const d of done) opts.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
+  opts.emit({ type: 'progress', done: 1, total: 1 });
   return { direction: 'up', done, failed: [], skipped: [], interrupted: false };
 }
 
@@ -126,11 +125,11 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
  * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
  * it failed and was rolled back: the caller then runs the plan file by file.
  */
-export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
-  emitChainStart(plan, o);
+export async function runInOneTransaction(client: pg.ClientBase, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
+  emitChainStart(plan, opts);
   // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
-  const ms = await oneTransaction(client, ['BEGIN', ...chainSql(plan, schema, o), 'COMMIT']);
-  return ms && chainDone(plan, schema, ms, o);
+  const ms = await oneTransaction(client, ['BEGIN', ...chainSql(plan, schema, opts), 'COMMIT']);
+  return ms && chainDone(plan, schema, ms, opts);
 }
 
 /**
@@ -138,7 +137,7 @@ export async function runChain(client: pg.ClientBase, plan: Plan, schema: string
  * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
  * undefined when it failed and was rolled back.
  */
-export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<Map<string, number> | undefined> {
+export async function oneTransaction(client: BatchQueryable, parts: string[]): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
     results = await sendBatch(client, parts);

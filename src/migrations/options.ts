@@ -1,7 +1,7 @@
 // What the engine needs to run, and what it reports while it runs. The CLI builds these from
 // flags and environment; an application builds them itself (see src/index.ts).
 import { tenantPatternProblem } from '../config/tenant-pattern';
-import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
 import type { Scope } from './files';
 
@@ -160,19 +160,19 @@ export interface RunTiming {
   schemaMs: Map<string, number>;
 }
 
-export function resolved(o: EngineOptions) {
-  const tenantPattern = o.tenantPattern ?? DEFAULTS.tenantPattern;
-  const ddlLockTimeoutMs = Math.round(o.ddlLockTimeoutMs ?? DEFAULTS.ddlLockTimeoutMs);
+export function resolved(options: EngineOptions) {
+  const tenantPattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
+  const ddlLockTimeoutMs = Math.round(options.ddlLockTimeoutMs ?? DEFAULTS.ddlLockTimeoutMs);
   refuseUnsafe(tenantPattern, ddlLockTimeoutMs);
   return {
-    ...o,
-    ...resolveTarget(o.connection),
+    ...options,
+    ...resolveConnection(options.connection),
     tenantPattern,
-    concurrency: Math.max(1, o.concurrency ?? DEFAULTS.concurrency),
-    lockTimeoutMs: o.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
+    concurrency: Math.max(1, options.concurrency ?? DEFAULTS.concurrency),
+    lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     ddlLockTimeoutMs,
-    lockRetries: o.lockRetries ?? DEFAULTS.lockRetries,
-    emit: o.onEvent ?? (() => {}),
+    lockRetries: options.lockRetries ?? DEFAULTS.lockRetries,
+    emit: options.onEvent ?? (() => {}),
   };
 }
 export type Resolved = ReturnType<typeof resolved>;

@@ -9,14 +9,14 @@
 import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
-import { MAX_SAVEPOINTS, runChain } from './chain';
+import { MAX_SAVEPOINTS, runWithSavepoints } from './chain';
 import { MigrationFailure, runMigration } from './execute';
 import { isTransient, type PgError } from './failure';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
 import { dirtyAdvice, type Plan, type PlanStep } from './plan';
 
-export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnections): Promise<RunResult> {
+export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<RunResult> {
   const timing: RunTiming = { stages: [], schemaMs: new Map() };
   const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
   const segments = segment(plan.steps);
@@ -29,7 +29,7 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       const m = step.migration;
       const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
       const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
-      if (schemas) o.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
+      if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
     }
     const chains = chainsBySchema(seg)
       .filter(({ schema, items }) => {
@@ -38,16 +38,16 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
       })
       .map(({ schema, items }) => ({ schema, items: units(items) }));
     // The total is known before the first schema ends: a log can say 0/2000 while the first ones run.
-    o.emit({ type: 'progress', done: 0, total: chains.length });
+    opts.emit({ type: 'progress', done: 0, total: chains.length });
 
     let finished = 0;
     const started = performance.now();
     const perTenant = await runPerTenant(chains, {
-      concurrency: seg[0]!.migration.scope === 'global' ? 1 : o.concurrency,
-      runOne: (schema, unit: PlanStep[]) => timed(timing.schemaMs, schema, () => runOne(schema, unit, plan, o, workers)),
-      signal: o.signal,
-      failFast: o.failFast,
-      onTenantDone: () => o.emit({ type: 'progress', done: ++finished, total: chains.length }),
+      concurrency: seg[0]!.migration.scope === 'global' ? 1 : opts.concurrency,
+      runOne: (schema, unit: PlanStep[]) => timed(timing.schemaMs, schema, () => runSchemaUnit(schema, unit, plan, opts, workers)),
+      signal: opts.signal,
+      failFast: opts.failFast,
+      onTenantDone: () => opts.emit({ type: 'progress', done: ++finished, total: chains.length }),
     });
     for (const tenant of perTenant) collect(result, tenant);
     const ran = perTenant.filter((t) => t.results.some((r) => r.status !== 'NotExecuted')).length;
@@ -55,16 +55,16 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
     if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
 
     const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
-    if (o.signal?.aborted) stopReason = 'interrupted';
+    if (opts.signal?.aborted) stopReason = 'interrupted';
     else if (globalFailed) stopReason = 'an earlier global migration failed';
-    else if (o.failFast && result.failed.length > plan.refused.length) stopReason = 'fail-fast';
+    else if (opts.failFast && result.failed.length > plan.refused.length) stopReason = 'fail-fast';
     if (stopReason) {
       for (const rest of segments.slice(i + 1)) for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
       break;
     }
   }
-  result.interrupted = Boolean(o.signal?.aborted);
-  if (result.interrupted) o.emit({ type: 'interrupted' });
+  result.interrupted = Boolean(opts.signal?.aborted);
+  if (result.interrupted) opts.emit({ type: 'interrupted' });
   return result;
 }
 
@@ -73,7 +73,7 @@ export async function executePlan(plan: Plan, o: Resolved, workers: WorkerConnec
  * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
-async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved, workers: WorkerConnections): Promise<number[]> {
+async function runSchemaUnit(schema: string, unit: PlanStep[], plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<number[]> {
   const first = unit[0]!.migration;
   const transactional = !(plan.direction === 'up' ? first.up : first.down!).noTransaction;
   let client: pg.Client | undefined;
@@ -81,23 +81,23 @@ async function runOne(schema: string, unit: PlanStep[], plan: Plan, o: Resolved,
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
     const ms = transactional
-      ? await runChain(
+      ? await runWithSavepoints(
           client,
           unit.map((s) => s.migration),
           schema,
           plan.direction,
-          o,
+          opts,
         )
-      : await runMigration(client, first, schema, plan.direction, o, unit[0]!.previous);
-    for (const { migration: m } of unit) o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
+      : await runMigration(client, first, schema, plan.direction, opts, unit[0]!.previous);
+    for (const { migration: m } of unit) opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     return unit.map(() => ms);
   } catch (error) {
     broken = !(error instanceof MigrationFailure) || error.connectionLost;
     const f = error instanceof MigrationFailure ? error : undefined;
     for (const { migration: m } of unit.slice(0, f?.kept ?? 0))
-      o.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms: f!.keptMs });
+      opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms: f!.keptMs });
     const step = unit[f?.at ?? 0]!;
-    o.emit({
+    opts.emit({
       type: 'schema:failed',
       direction: plan.direction,
       schema,

@@ -30,8 +30,7 @@ import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
 import { COUNTED_SETTING, recountSql } from './state-counts';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { BatchQueryable } from '../db/queryable';
 
 export const SPARES_TABLE = `${STATE_SCHEMA}.spares`;
 
@@ -62,7 +61,7 @@ export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
  * Hands a spare over to `schema` (see above). Returns the run's result, or undefined when no spare
  * could be used: nothing has changed then, and the caller runs the chain.
  */
-export async function takeSpare(client: Queryable, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
+export async function takeSpare(client: BatchQueryable, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
   const pick = await client
     .query<{ spare: string; owner: string; mine: boolean }>(
       // Names compared as `name`, so both lookups of pg_namespace use its index (10,000 schemas). The
@@ -88,7 +87,7 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
   const [spareText, targetText] = [pg.escapeLiteral(found.spare), pg.escapeLiteral(schema)];
   const sql = [
     'BEGIN',
-    `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
+    `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`,
     `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${spareText}`,
     // RESTRICT: refused if anything was created in the new schema since it was checked.
     `DROP SCHEMA ${target} RESTRICT`,
@@ -104,9 +103,9 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
   const ms = await oneTransaction(client, sql);
   if (!ms) return undefined;
   // Said once it is done: a handover that fell through to the chain has started nothing.
-  emitChainStart(plan, o);
-  o.emit({ type: 'tenant:spare', schema, spare: found.spare });
-  return chainDone(plan, schema, ms, o);
+  emitChainStart(plan, opts);
+  opts.emit({ type: 'tenant:spare', schema, spare: found.spare });
+  return chainDone(plan, schema, ms, opts);
 }
 
 export interface SparesReport {
@@ -120,7 +119,7 @@ export interface SparesReport {
 }
 
 /** Keeps `want` spares that match this folder; see above. Runs under the run lock. */
-export async function keepSpares(client: Queryable, folder: MigrationFolder, want: number, o: Resolved): Promise<SparesReport | undefined> {
+export async function keepSpares(client: BatchQueryable, folder: MigrationFolder, want: number, opts: Resolved): Promise<SparesReport | undefined> {
   const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [SPARES_TABLE]);
   if (!exists.rows[0]?.t && want === 0) return undefined;
   if (!exists.rows[0]?.t) await client.query(SPARES_DDL);
@@ -144,7 +143,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
   const usable = plan.steps.length > 0;
   if (keep.length < want && !usable) report.problem = 'there are no tenant migrations';
   while (usable && report.ready < want) {
-    const problem = await buildSpare(client, plan, key, o);
+    const problem = await buildSpare(client, plan, key, opts);
     if (problem) {
       report.problem = problem;
       break;
@@ -152,7 +151,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
     report.ready++;
     report.built++;
   }
-  o.emit({ type: 'spares', ...report });
+  opts.emit({ type: 'spares', ...report });
   return report;
 }
 
@@ -163,7 +162,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
  * for the files around it; the spare's row comes last, so a build that stops half-way is no spare:
  * its schema and rows are dropped at once (or by the next keepSpares, as a schema without a row).
  */
-async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolved): Promise<string | undefined> {
+async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts: Resolved): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
   const schema = pg.escapeIdentifier(name);
   const finish = [
@@ -182,17 +181,20 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
   );
   try {
     if (groups.length === 1 && !groups[0]!.outside) {
-      await sendBatch(client, ['BEGIN', `CREATE SCHEMA ${schema}`, ...chainSql(plan, name, o), ...finish, 'COMMIT']);
+      await sendBatch(client, ['BEGIN', `CREATE SCHEMA ${schema}`, ...chainSql(plan, name, opts), ...finish, 'COMMIT']);
       return undefined;
     }
     await client.query(`CREATE SCHEMA ${schema}`);
     for (const g of groups) {
       if (!g.outside) {
-        await sendBatch(client, ['BEGIN', ...chainSql({ ...plan, steps: g.steps }, name, o), 'COMMIT']);
+        await sendBatch(client, ['BEGIN', ...chainSql({ ...plan, steps: g.steps }, name, opts), 'COMMIT']);
         continue;
       }
       const m = g.steps[0]!.migration;
-      await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [schema, `${Math.round(o.ddlLockTimeoutMs)}`]);
+      await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [
+        schema,
+        `${Math.round(opts.ddlLockTimeoutMs)}`,
+      ]);
       const started = performance.now();
       for (const st of m.up.statements) await client.query(st.text);
       const ms = String(Math.round(performance.now() - started));

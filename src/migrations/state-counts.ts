@@ -10,8 +10,7 @@
 import pg from 'pg';
 import { STATE_SCHEMA } from '../config/reserved';
 import { pruneDroppedSchemas, STATE_TABLE } from './state';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 export const COUNTS_TABLE = `${STATE_SCHEMA}.schema_counts`;
 const TRIGGER = 'migrations_schema_counts';

@@ -1,6 +1,6 @@
 // The state as status, version, tenants and a planning `up` need it, without reading every row.
-// On 10,000 tenant schemas with 200 versions each, reading the 2,000,000 rows into the process took
-// 12 s. Most schemas hold exactly the folder's first k tenant versions, clean, with the folder's
+// Reading every row of 10,000 tenant schemas with 200 versions each into the process takes seconds
+// (docs/performance.md, "Figures behind the code"). Most schemas hold exactly the folder's first k tenant versions, clean, with the folder's
 // checksums: for those the server returns k, and only the schemas that differ are read row by row.
 //
 // A schema is taken as such a prefix only when each of these holds, which together make it exact:
@@ -28,10 +28,8 @@ import {
   type SchemaState,
   type StateRow,
 } from './state';
-import type pg from 'pg';
 import { countsKept, readCounts } from './state-counts';
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
+import type { Queryable } from '../db/queryable';
 
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
 export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {

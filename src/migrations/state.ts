@@ -7,6 +7,7 @@ import { localSchemaDdl, refuseDistributedState } from '../db/citus';
 import { listTenantSchemas } from '../tenants/discovery';
 import type { Scope } from './files';
 import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
+import type { Queryable } from '../db/queryable';
 
 export { STATE_SCHEMA };
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
@@ -77,8 +78,6 @@ export interface DatabaseState {
   /** A read of one tenant's state: the versions the folder lacks, found in any schema (the others are not listed). */
   unknownVersions?: string[];
 }
-
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /**
  * Creates the state table on the first run. Called under the run lock, so nothing creates it

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Connection } from '../config/connection';
-import { resolveTarget, type ConnectionInput } from '../db/borrowed';
+import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
 import { OperationError, UsageError } from '../errors';
@@ -61,7 +61,7 @@ export interface RoundtripReport {
 }
 
 export async function roundtrip(options: RoundtripOptions): Promise<RoundtripReport> {
-  const connection = resolveTarget(options.connection).connection;
+  const connection = resolveConnection(options.connection).connection;
   const folder = await loadMigrations(options.migrationsDir);
   const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
   const tenants = tenantNames(pattern);

@@ -37,32 +37,32 @@ export interface SeedReport {
 }
 
 export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedReport> {
-  const o = resolved(options);
+  const opts = resolved(options);
   const sets = await loadSeeds(run.seedsDir);
-  const folder = run.force ? undefined : await migrationsFor(o.migrationsDir);
+  const folder = run.force ? undefined : await migrationsFor(opts.migrationsDir);
   const lockOpts = {
-    connectTimeoutMs: o.connectTimeoutMs,
-    waitMs: o.waitMs,
-    signal: o.signal,
-    lockTimeoutMs: o.lockTimeoutMs,
-    onWait: (message: string) => o.emit({ type: 'connect:waiting', message }),
-    onWaiting: (holder: string) => o.emit({ type: 'lock:waiting', holder }),
+    connectTimeoutMs: opts.connectTimeoutMs,
+    waitMs: opts.waitMs,
+    signal: opts.signal,
+    lockTimeoutMs: opts.lockTimeoutMs,
+    onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
+    onWaiting: (holder: string) => opts.emit({ type: 'lock:waiting', holder }),
     afterLoss: 're-run seed(): the transaction was rolled back',
-    client: o.client,
+    client: opts.client,
   };
-  return withRunLock(o.connection, lockOpts, async (lock) => {
-    if (folder) refuseUnlessReady(folder, await readState(lock.client, o.tenantPattern), o.tenantPattern);
-    const tenants = await listTenantSchemas(lock.client, o.tenantPattern);
+  return withRunLock(opts.connection, lockOpts, async (lock) => {
+    if (folder) refuseUnlessReady(folder, await readState(lock.client, opts.tenantPattern), opts.tenantPattern);
+    const tenants = await listTenantSchemas(lock.client, opts.tenantPattern);
     const catalog = await readCatalog(lock.client, sets, tenants);
     checkCatalog(sets, tenants, catalog);
     // A lost lock aborts the sets still to come, as Ctrl-C does.
-    const lo = { ...o, signal: lock.signal };
-    const results = await inTransaction(lock.client, lo, Boolean(run.dryRun), (searchPath) =>
-      applyAll(lock.client, sets, tenants, catalog, searchPath, lo, options.onEvent),
+    const underLock = { ...opts, signal: lock.signal };
+    const results = await inTransaction(lock.client, underLock, Boolean(run.dryRun), (searchPath) =>
+      applyAll(lock.client, sets, tenants, catalog, searchPath, underLock, options.onEvent),
     );
     const sum = (k: 'inserted' | 'updated' | 'unchanged') => results.reduce((n, r) => n + r[k], 0);
     return {
-      database: o.connection.database,
+      database: opts.connection.database,
       dryRun: Boolean(run.dryRun),
       sets: results,
       totals: { inserted: sum('inserted'), updated: sum('updated'), unchanged: sum('unchanged') },
@@ -76,12 +76,12 @@ async function applyAll(
   tenants: string[],
   catalog: Catalog,
   searchPath: string,
-  o: Resolved,
+  opts: Resolved,
   emit: SeedOptions['onEvent'],
 ): Promise<SetResult[]> {
   const results: SetResult[] = [];
   for (const set of sets) {
-    if (o.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
+    if (opts.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
     const schemas = schemasOf(set, tenants);
     emit?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
     const result = set.kind === 'data' ? await applyDataSet(db, set, schemas, catalog) : await applySqlSet(db, set, schemas, searchPath);
@@ -92,11 +92,11 @@ async function applyAll(
 }
 
 /** Runs `fn` in one transaction, committed (or, on a dry run, rolled back) only if all of it worked. */
-async function inTransaction<T>(db: pg.Client, o: Resolved, dryRun: boolean, fn: (searchPath: string) => Promise<T>): Promise<T> {
+async function inTransaction<T>(db: pg.Client, opts: Resolved, dryRun: boolean, fn: (searchPath: string) => Promise<T>): Promise<T> {
   const searchPath = (await db.query<{ search_path: string }>('SHOW search_path')).rows[0]!.search_path;
   // Seeds touch rows the application uses: wait a bounded time for their locks, never queue traffic for long.
   try {
-    return await withTransaction(db, () => fn(searchPath), { setup: `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`, rollback: dryRun });
+    return await withTransaction(db, () => fn(searchPath), { setup: `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`, rollback: dryRun });
   } catch (error) {
     if (isMigrateToolError(error)) throw error;
     const e = error as Error & { code?: string };

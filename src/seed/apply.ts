@@ -7,6 +7,7 @@ import type { Catalog } from './catalog';
 import { describeKey, qualified, type DataSet } from './data-set';
 import type { SqlSet } from './files';
 import { prepareRows, RowFailure, upsertRows } from './upsert';
+import type { Queryable } from '../db/queryable';
 
 export interface SeedChange {
   action: 'insert' | 'update';
@@ -35,10 +36,9 @@ export interface SetResult {
   changes: SeedChange[];
 }
 
-type Db = Pick<pg.ClientBase, 'query'>;
 const WRITES = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'];
 
-export async function applyDataSet(db: Db, set: DataSet, schemas: string[], catalog: Catalog): Promise<SetResult> {
+export async function applyDataSet(db: Queryable, set: DataSet, schemas: string[], catalog: Catalog): Promise<SetResult> {
   const result = emptyResult(set, schemas);
   result.table = set.tenant ? set.table.name : qualified(set.table, 'public');
   for (const schema of schemas) {
@@ -74,7 +74,7 @@ export async function applyDataSet(db: Db, set: DataSet, schemas: string[], cata
   return result;
 }
 
-export async function applySqlSet(db: Db, set: SqlSet, schemas: string[], searchPath: string): Promise<SetResult> {
+export async function applySqlSet(db: Queryable, set: SqlSet, schemas: string[], searchPath: string): Promise<SetResult> {
   const result = emptyResult(set, schemas);
   result.statements = set.statements.length;
   result.rowsAffected = 0;

@@ -1,9 +1,9 @@
 // Read-only checks of the seed sets against the database, before the seed writes anything:
 // every table, column and referenced column must exist, in public and in every tenant schema.
-import type pg from 'pg';
 import { UsageError } from '../errors';
 import { qualified, type DataSet, type TableRef } from './data-set';
 import type { SeedSet } from './files';
+import type { Queryable } from '../db/queryable';
 
 /** Column name -> SQL type (`format_type`), per `schema.table`. */
 export type Catalog = Map<string, Map<string, string>>;
@@ -19,7 +19,7 @@ export function referencedSchema(t: TableRef, set: DataSet, schema: string): str
   return t.schema ?? (set.tenant ? schema : 'public');
 }
 
-export async function readCatalog(db: Pick<pg.ClientBase, 'query'>, sets: SeedSet[], tenants: string[]): Promise<Catalog> {
+export async function readCatalog(db: Queryable, sets: SeedSet[], tenants: string[]): Promise<Catalog> {
   const wanted = new Set<string>();
   for (const set of sets) {
     if (set.kind !== 'data') continue;

@@ -4,6 +4,7 @@
 import pg from 'pg';
 import type { DataSet, Reference } from './data-set';
 import { referencedSchema } from './catalog';
+import type { Queryable } from '../db/queryable';
 
 const q = (name: string) => pg.escapeIdentifier(name);
 const table = (schema: string, name: string) => `${q(schema)}.${q(name)}`;
@@ -32,10 +33,8 @@ export class RowFailure extends Error {
   }
 }
 
-type Db = Pick<pg.ClientBase, 'query'>;
-
 /** Replaces each reference field by its column, looked up in the referenced table. */
-export async function prepareRows(db: Db, set: DataSet, schema: string): Promise<Prepared[]> {
+export async function prepareRows(db: Queryable, set: DataSet, schema: string): Promise<Prepared[]> {
   const prepared: Prepared[] = set.rows.map((row, index) => ({ index, values: { ...row } }));
   for (const ref of set.references) {
     for (const p of prepared) {
@@ -66,7 +65,7 @@ export async function prepareRows(db: Db, set: DataSet, schema: string): Promise
 
 const AMBIGUOUS = Symbol('ambiguous');
 
-async function lookUp(db: Db, ref: Reference, schema: string, values: unknown[]): Promise<Map<string, string | null | typeof AMBIGUOUS>> {
+async function lookUp(db: Queryable, ref: Reference, schema: string, values: unknown[]): Promise<Map<string, string | null | typeof AMBIGUOUS>> {
   const distinct = [...new Map(values.map((v) => [lookupKey(ref, v), v])).values()];
   const asRecords = distinct.map((v) => (ref.by.length === 1 ? { [ref.by[0]!]: v } : v));
   const target = table(schema, ref.table.name);
@@ -123,7 +122,7 @@ export function upsertSql(schema: string, tableName: string, columns: string[], 
 }
 
 /** Applies prepared rows, grouped by the columns they give (an absent column keeps its default or value). */
-export async function upsertRows(db: Db, schema: string, set: DataSet, rows: Prepared[], types: Map<string, string>): Promise<RowChange[]> {
+export async function upsertRows(db: Queryable, schema: string, set: DataSet, rows: Prepared[], types: Map<string, string>): Promise<RowChange[]> {
   const refColumns = new Map(set.references.map((r) => [r.field, r.column]));
   const keyColumns = set.key.map((f) => refColumns.get(f) ?? f);
   const groups = new Map<string, Prepared[]>();
@@ -146,7 +145,7 @@ type ChangeRow = { action: 'insert' | 'update'; n: number; columns: string[] | n
  * Runs the statement for the whole group; if the database refuses it, replays the rows one by
  * one (inside the same transaction, which is rolled back anyway) to name the row at fault.
  */
-async function runGuarded(db: Db, sql: string, group: Prepared[]): Promise<ChangeRow[]> {
+async function runGuarded(db: Queryable, sql: string, group: Prepared[]): Promise<ChangeRow[]> {
   await db.query('SAVEPOINT seed_group');
   try {
     const r = await db.query<ChangeRow>(sql, [JSON.stringify(group.map((p) => p.values))]);

@@ -1,13 +1,8 @@
 // Which schemas are tenants: those matching the tenant pattern, never a system schema, public or
 // this tool's own state schema, whatever the pattern (the pattern is also checked up front, in
 // config/tenant-pattern.ts). Every room that needs the list of tenants asks here.
-import type pg from 'pg';
 import { notReserved } from '../config/reserved';
-
-/** Anything that runs a query with parameters: a pg client or pool, or a caller's own wrapper. */
-export interface Queryable {
-  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
-}
+import type { Queryable } from '../db/queryable';
 
 export async function listTenantSchemas(db: Queryable, tenantPattern: string): Promise<string[]> {
   // One array, not a row per schema: 10,000 rows cost more to parse (and collect) than to find.

@@ -50,7 +50,7 @@ export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenan
   const stopReason = (): NotExecutedReason => (interrupted() ? 'interrupted' : 'fail-fast');
   const byChain = new Map<Chain<I>, TenantResult<I, R>>();
 
-  const runChain = async ({ schema, items }: Chain<I>): Promise<TenantResult<I, R>> => {
+  const runSchemaItems = async ({ schema, items }: Chain<I>): Promise<TenantResult<I, R>> => {
     const results: Array<ItemResult<I, R>> = [];
     const rest = (from: number, reason: NotExecutedReason) => items.slice(from).forEach((item) => results.push({ item, status: 'NotExecuted', reason }));
     for (const [k, item] of items.entries()) {
@@ -75,7 +75,7 @@ export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenan
     chains,
     opts.concurrency,
     async (chain) => {
-      const result = await runChain(chain);
+      const result = await runSchemaItems(chain);
       byChain.set(chain, result);
       opts.onTenantDone?.(result);
     },

@@ -1,7 +1,10 @@
 // Runs that meet other runs, locks, killed connections and killed processes.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import pg from 'pg';
 import { describe, expect, test } from '../support/fixtures';
-import { collect, envFor, runCli, spawnCli } from '../support/cli';
+import { collect, envFor, ROOT, runCli, spawnCli } from '../support/cli';
 import { createTenants, writeMigrations, type Files } from '../support/migrations';
 import type { TestDatabase } from '../support/db';
 
@@ -142,6 +145,21 @@ describe('interrupted runs', () => {
     const again = await runCli(['up'], { env });
     expect(again.code).toBe(0);
     expect(await expectNothingHalfApplied(db)).toBe(TENANTS.length);
+  });
+
+  test("with --json, a run whose lock is lost writes one JSON document: each schema's outcome and the error", async ({ db, dir }) => {
+    const env = await setup(db, dir, SLOW);
+    const child = spawnCli(['up', '--concurrency', '2', '--json'], { env });
+    const done = collect(child);
+    await waitFor(db, RUNNING_SLEEP);
+    await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`);
+    const r = await done;
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout); // throws on two documents
+    expect(doc.error).toMatchObject({ code: 'LOCK_LOST' });
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    const upSchema = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/up.schema.json'), 'utf8')));
+    expect(upSchema(doc), ajv.errorsText(upSchema.errors)).toBe(true);
   });
 
   test('kill -9 of the CLI mid-run leaves nothing half-applied, and a re-run completes', async ({ db, dir }) => {

@@ -2,7 +2,7 @@
 // from .env's own settings, so a port set for the environment's server is never shown for .env's host.
 import { describe, expect, test } from 'vitest';
 import { targetLine } from '../../src/cli/target';
-import { loadConfig } from '../../src/index';
+import { loadConfig } from '../../src/internal';
 
 const options = { needsDatabase: true };
 const line = (env: Record<string, string>, dotenv: Record<string, string>) => {

@@ -3,7 +3,7 @@
 // databases record the baseline without running it, new ones and new tenant schemas are built by it.
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { takeSnapshot } from '../../src/roundtrip/snapshot';
+import { takeSnapshot } from '../../src/db/catalog';
 import { clientTool } from '../support/client-tools';
 import { createDatabase, type TestDatabase } from '../support/db';
 import { createTenants, writeMigrations } from '../support/migrations';
@@ -74,7 +74,7 @@ describe('diff --baseline', () => {
     const tenants = await cli(['tenants', '--json'], { url: db.url, dir });
     expect(JSON.parse(tenants.stdout).tenants).toContainEqual(expect.objectContaining({ schema: 'company_c', behind: 0, dirty: false }));
     // The snapshot hashes a function's whole definition, schema name included: bodies are compared apart.
-    const snapshot = await takeSnapshot({ query: (sql) => db.query(sql) });
+    const snapshot = await takeSnapshot({ query: (sql: string) => db.query(sql) });
     const objects = (schema: string) => [...snapshot.get(schema)!].filter(([key]) => !key.startsWith('function ')).sort();
     expect(objects('company_c')).toEqual(objects('company_a'));
     const bodies = await db.query(

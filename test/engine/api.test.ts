@@ -1,6 +1,6 @@
 // The engine as a library: what an application calls, with results returned instead of exits.
 import { describe, expect, test } from '../support/fixtures';
-import { migrate, migrateTenant, rollback, status, type EngineEvent } from '../../src/index';
+import { migrate, migrateTenant, rollback, status, type Event } from '../../src/index';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { withRowsOnlyRole } from '../support/roles';
 
@@ -8,7 +8,7 @@ describe('library API', () => {
   test('migrate returns per-schema results and reports progress through events', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b', 'company_c');
-    const events: EngineEvent[] = [];
+    const events: Event[] = [];
     const { result } = await migrate({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) });
     expect(result?.failed).toEqual([]);
     expect(result?.done.map((d) => `${d.schema}@${d.version}`).sort()).toEqual([

@@ -1,7 +1,7 @@
 // The catalog snapshot: what it sees, what it leaves out, and how differences read.
 import { describe, expect, test } from '../support/fixtures';
-import { takeSnapshot } from '../../src/roundtrip/snapshot';
-import { compareSnapshots, describeDifferences } from '../../src/roundtrip/differences';
+import { takeSnapshot } from '../../src/db/catalog';
+import { compareSnapshots, describeDifferences } from '../../src/db/catalog-differences';
 
 describe('snapshot', () => {
   test('covers tables, columns, defaults, constraints, indexes, enums, sequences and functions, not the state schema', async ({ db }) => {

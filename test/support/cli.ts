@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { runCli as runInvocation } from '../../src/cli/run';
+import { runInvocation } from '../../src/cli/run';
 import { inFolder } from './in-folder';
 
 export const BIN = fileURLToPath(new URL('../../bin/migrate-tool.js', import.meta.url));
@@ -73,6 +73,7 @@ export async function runCli(args: string[], opts: CliOptions = {}): Promise<Cli
     const code = await runInvocation({
       argv: args,
       env: cleanEnv(opts),
+      cwd,
       dotenvFile,
       streams: { stdout, stderr },
       signal: new AbortController().signal,

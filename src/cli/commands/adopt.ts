@@ -1,4 +1,5 @@
-import { adopt as adoptHistory, EXIT, TOOLS, type SchemaAdoption } from '../../index';
+import { adopt as adoptHistory, type SchemaAdoption } from '../../index';
+import { EXIT, TOOLS } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import { toolArg } from './import';

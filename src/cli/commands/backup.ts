@@ -1,4 +1,5 @@
-import { backup as runBackup, type BackupResult, EXIT } from '../../index';
+import { backup as runBackup, type BackupResult } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { formatBytes, seconds, shortPath } from '../format';
@@ -37,7 +38,7 @@ export async function takeBackup(ctx: CommandContext, opts: { keep?: boolean; to
     },
   });
   ctx.out.clearProgress();
-  say(`Backup written: ${shortPath(result.file)}`);
+  say(`Backup written: ${shortPath(result.file, ctx.cwd)}`);
   say(`  ${formatBytes(result.bytes)} (${result.bytes} bytes) in ${seconds(result.ms)}, ${result.entries} entries verified with pg_restore --list, mode 0600`);
   say(`  pg_dump ${result.pgDump}, server PostgreSQL ${result.server}`);
   if (result.restore.problem) ctx.out.note(`warning: this installation cannot restore this backup into this server: ${result.restore.problem}`);

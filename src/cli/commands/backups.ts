@@ -1,4 +1,5 @@
-import { EXIT, latestBackup, listBackups, type BackupEntry } from '../../index';
+import { latestBackup, listBackups, type BackupEntry } from '../../index';
+import { EXIT } from '../../internal';
 import { connectionOf, engineOptions, type Command } from '../context';
 import { formatBytes, shortPath, table } from '../format';
 
@@ -11,7 +12,7 @@ export const backups: Command = {
     const c = connectionOf(ctx);
     const list = await listBackups({ backupDir: ctx.config.backupDir, connection: c, env: ctx.env, signal: ctx.signal, waitMs: engineOptions(ctx).waitMs });
     ctx.out.data(list);
-    const dir = shortPath(list.dir);
+    const dir = shortPath(list.dir, ctx.cwd);
     const against = list.server ? `PostgreSQL ${list.server} (${c.database})` : 'a server that did not answer';
     if (list.serverUnknown) ctx.out.note(`warning: the server did not answer (${list.serverUnknown}): only checked that pg_restore reads each file`);
     if (!list.backups.length) {
@@ -32,8 +33,8 @@ export const backups: Command = {
     // The one `restore --latest` takes: the newest named as backup names this database's files.
     const file = await latestBackup(list.dir, c.database);
     const latest = list.backups.find((b) => b.file === file);
-    if (latest?.restorable) ctx.out.print(`The newest of ${c.database}: \`migrate-tool restore --latest\` restores ${shortPath(latest.file)}`);
-    else if (latest) ctx.out.print(`The newest of ${c.database}, ${shortPath(latest.file)}, cannot be restored here (see above)`);
+    if (latest?.restorable) ctx.out.print(`The newest of ${c.database}: \`migrate-tool restore --latest\` restores ${shortPath(latest.file, ctx.cwd)}`);
+    else if (latest) ctx.out.print(`The newest of ${c.database}, ${shortPath(latest.file, ctx.cwd)}, cannot be restored here (see above)`);
     return EXIT.ok;
   },
 };

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { EXIT, UsageError, createMigration } from '../../index';
+import { UsageError, createMigration } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 
@@ -18,8 +19,8 @@ export const create: Command = {
     if (!name) throw new UsageError('create needs a name', 'write `migrate-tool create add_employee_bio` or -action=create -name=add_employee_bio');
     const created = await createMigration(ctx.config.migrationsDir, name, { tenant: boolFlag(ctx.args, 'tenant') });
     ctx.out.data(created);
-    ctx.out.print(`Created ${relative(process.cwd(), created.up)}`);
-    ctx.out.print(`Created ${relative(process.cwd(), created.down)}`);
+    ctx.out.print(`Created ${relative(ctx.cwd, created.up)}`);
+    ctx.out.print(`Created ${relative(ctx.cwd, created.down)}`);
     // migrate.sum now holds the empty files' checksums: without this, the first `up` after editing
     // them refuses the folder, and the operator learns about `hash` from an error.
     ctx.out.print('Write the SQL, then run `migrate-tool hash` to record the edited files in migrate.sum');

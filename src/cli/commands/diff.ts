@@ -1,5 +1,6 @@
 import { join, relative } from 'node:path';
-import { type DiffResult, type Written, EXIT, UsageError, checkMigrationName, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
+import { type DiffResult, type Written, UsageError, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
+import { EXIT, checkMigrationName } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { eventPrinter } from '../render-run';
@@ -62,13 +63,8 @@ export const diff: Command = {
       ctx.out.data({ changes: result.scopes, written: [] });
       return EXIT.ok;
     }
-    const written = await writeDiff(
-      ctx.config.migrationsDir,
-      name!,
-      result.scopes,
-      relative(process.cwd(), ctx.config.prismaSchema) || ctx.config.prismaSchema,
-    );
-    for (const w of written) ctx.out.print(`Wrote ${shown(w.up)} and ${shown(w.down)}`);
+    const written = await writeDiff(ctx.config.migrationsDir, name!, result.scopes, relative(ctx.cwd, ctx.config.prismaSchema) || ctx.config.prismaSchema);
+    for (const w of written) ctx.out.print(`Wrote ${shown(w.up, ctx.cwd)} and ${shown(w.down, ctx.cwd)}`);
     const lint = await lintWritten(ctx, written);
     ctx.out.data({ changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint });
     ctx.out.print('Review the files, then run `migrate-tool test` before committing them.');
@@ -96,7 +92,7 @@ async function runBaseline(ctx: CommandContext, name: string) {
   for (const f of result.files) {
     const s = f.statements;
     ctx.out.print(
-      `Wrote ${shown(join(ctx.config.migrationsDir, f.upFile))}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`,
+      `Wrote ${shown(join(ctx.config.migrationsDir, f.upFile), ctx.cwd)}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`,
     );
   }
   ctx.out.print(
@@ -118,7 +114,7 @@ async function lintWritten(ctx: CommandContext, written: Written[]) {
     const report = await lintFiles(written.map((w) => w.up));
     if (report.findings.length) {
       ctx.out.print('Lint findings in what was generated (see `migrate-tool lint`):');
-      for (const line of findingLines(report)) ctx.out.print(`  ${line}`);
+      for (const line of findingLines(report, ctx.cwd)) ctx.out.print(`  ${line}`);
     }
     ctx.out.print(lintSummary(report));
     return report;
@@ -128,6 +124,6 @@ async function lintWritten(ctx: CommandContext, written: Written[]) {
   }
 }
 
-function shown(path: string): string {
-  return relative(process.cwd(), path) || join('.', path);
+function shown(path: string, cwd: string): string {
+  return relative(cwd, path) || join('.', path);
 }

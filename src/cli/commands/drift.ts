@@ -1,4 +1,5 @@
-import { differenceLines, drift as checkDrift, EXIT, type DriftReport } from '../../index';
+import { drift as checkDrift, type DriftReport } from '../../index';
+import { differenceLines, EXIT } from '../../internal';
 import { stringFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import type { Output } from '../output';

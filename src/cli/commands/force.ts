@@ -1,4 +1,5 @@
-import { EXIT, UsageError, force as forceVersion, forceChanges as changed, type ForceResult, type SchemaChange } from '../../index';
+import { UsageError, force as forceVersion, type ForceResult, type SchemaChange } from '../../index';
+import { EXIT, forceChanges as changed } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { engineOptions, type Command } from '../context';

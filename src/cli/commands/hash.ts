@@ -1,4 +1,5 @@
-import { EXIT, rewriteSum } from '../../index';
+import { rewriteSum } from '../../index';
+import { EXIT } from '../../internal';
 import type { Command } from '../context';
 
 export const hash: Command = {

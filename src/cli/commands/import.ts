@@ -1,4 +1,5 @@
-import { EXIT, importFolder, isTool, TOOLS, UsageError, type Tool } from '../../index';
+import { importFolder, UsageError, type Tool } from '../../index';
+import { EXIT, isTool, TOOLS } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 

@@ -1,4 +1,5 @@
-import { EXIT, lintFiles, pendingFiles } from '../../index';
+import { lintFiles, pendingFiles } from '../../index';
+import { EXIT } from '../../internal';
 import type { Command } from '../context';
 import { engineOptions } from '../context';
 import { findingLines, lintSummary } from '../render-lint';
@@ -18,7 +19,7 @@ export const lint: Command = {
     }
     const report = await lintFiles(files);
     ctx.out.data(report);
-    for (const line of findingLines(report)) ctx.out.print(line);
+    for (const line of findingLines(report, ctx.cwd)) ctx.out.print(line);
     ctx.out.print(lintSummary(report));
     return report.errors > 0 ? EXIT.failed : EXIT.ok;
   },

@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { describeTarget, drift as checkDrift, EXIT, overview, UsageError, type DriftReport } from '../../index';
+import { drift as checkDrift, overview, UsageError, type DriftReport } from '../../index';
+import { describeTarget, EXIT } from '../../internal';
 import { boolFlag, stringFlag, type ParsedArgs } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { reportHtml, type ReportTarget } from '../report-html';

@@ -6,11 +6,10 @@ import {
   type ArchiveInfo,
   type Kept,
   restore as runRestore,
-  toolEnv,
-  EXIT,
   UsageError,
   version as readVersion,
 } from '../../index';
+import { toolEnv, EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
@@ -49,15 +48,15 @@ export const restore: Command = {
       return EXIT.ok;
     }
     await confirmInProd(ctx, `restore ${basename(archive.file)}`);
-    const o = engineOptions(ctx);
+    const engine = engineOptions(ctx);
     const result = await runRestore({
       connection: c,
       file: archive.file,
       archive,
       env,
       signal: ctx.signal,
-      waitMs: o.waitMs,
-      lockTimeoutMs: o.lockTimeoutMs,
+      waitMs: engine.waitMs,
+      lockTimeoutMs: engine.lockTimeoutMs,
       onEvent: (e) => {
         if (e.type === 'restore:progress') ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(e.bytes)} read, ${seconds(e.elapsedMs)}`);
       },
@@ -89,7 +88,7 @@ export const restore: Command = {
 /** The FILE given, or with --latest the newest backup of this database; advice names BACKUP_DIR as it is here (/backups in the image). */
 async function backupFile(ctx: CommandContext, database: string): Promise<string> {
   const given = ctx.args.positionals[0];
-  const dir = shortPath(resolve(ctx.config.backupDir));
+  const dir = shortPath(resolve(ctx.config.backupDir), ctx.cwd);
   const listed = `\`migrate-tool backups\` lists those in ${dir}`;
   if (!boolFlag(ctx.args, 'latest')) {
     if (given) return given;

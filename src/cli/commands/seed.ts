@@ -1,4 +1,5 @@
-import { EXIT, seed as runSeed, type Event, type SeedEvent, type SetResult } from '../../index';
+import { seed as runSeed, type Event, type SeedEvent, type SetResult } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';

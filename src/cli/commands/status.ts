@@ -1,4 +1,5 @@
-import { EXIT, status as readStatus, type MigrationStatus } from '../../index';
+import { status as readStatus, type MigrationStatus } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import { invalidIndexLines, table, tenantsLine, unknownVersionLines } from '../format';

@@ -1,4 +1,5 @@
-import { EXIT, tenants as readTenants, type TenantStatus } from '../../index';
+import { tenants as readTenants, type TenantStatus } from '../../index';
+import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
 import { table, thousands as n, unknownVersionLines } from '../format';

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { describeDifferences, EXIT, roundtrip, type StepResult } from '../../index';
+import { roundtrip, type StepResult } from '../../index';
+import { describeDifferences, EXIT } from '../../internal';
 import { stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command } from '../context';
 import type { Output } from '../output';
@@ -36,7 +37,7 @@ export const test: Command = {
     }
     const f = report.failure!;
     ctx.out.print(`FAILED: ${f.message}`);
-    if (f.migration?.file) ctx.out.print(`  file: ${relative(process.cwd(), f.migration.file)}`);
+    if (f.migration?.file) ctx.out.print(`  file: ${relative(ctx.cwd, f.migration.file)}`);
     if (f.differences.length) {
       ctx.out.print('  difference (+ there but should not be, - missing, ~ changed):');
       for (const line of describeDifferences(f.differences)) ctx.out.print(`    ${line}`);

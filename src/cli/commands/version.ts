@@ -1,4 +1,5 @@
-import { EXIT, loadMigrations, version as readVersion } from '../../index';
+import { loadMigrations, version as readVersion } from '../../index';
+import { EXIT } from '../../internal';
 import { engineOptions, type Command } from '../context';
 import { versionLines } from '../format';
 
