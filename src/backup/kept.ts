@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { notReserved } from '../config/reserved';
 import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
-import { withTransaction } from '../db/transaction';
+import { withSnapshot } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
 import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
 import type { ArchiveInfo } from './archive';
@@ -39,9 +39,7 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
  * search_path too, and `after` runs behind it.
  */
 export async function readKept(db: Queryable, archive: ArchiveInfo): Promise<KeptPlan> {
-  return withTransaction(db, () => readInSnapshot(db, archive), {
-    setup: `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''`,
-  });
+  return withSnapshot(db, () => readInSnapshot(db, archive), { setup: `SET LOCAL search_path = ''` });
 }
 
 async function readInSnapshot(db: Queryable, archive: ArchiveInfo): Promise<KeptPlan> {

@@ -9,6 +9,7 @@
 // input (or is stopped) without a COMMIT and the server rolls everything back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { scriptClosing, scriptOpening } from '../db/transaction';
 import { SettingsFilter, unknownSettings } from './settings-filter';
 import { toolNotFound, toolVersion, type Tool, type ToolEnv, type ToolRun, type Version } from './tools';
 
@@ -70,7 +71,7 @@ export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<Scr
   o.onSpawn?.(dump.child);
   const filter = new SettingsFilter(unknownSettings(o.serverMajor));
   psql.child.stdin!.on('error', () => {}); // psql stopped at an error: its exit code says so
-  psql.child.stdin!.write(`BEGIN;\n${o.before ?? ''}`);
+  psql.child.stdin!.write(scriptOpening(o.before));
   dump.child.stdout!.pipe(filter).pipe(psql.child.stdin!, { end: false });
 
   // psql stops at the first error and reads no more: pg_restore, blocked on a full pipe, must stop too.
@@ -78,7 +79,7 @@ export async function restoreThroughScript(o: ScriptRestoreOptions): Promise<Scr
   const finish = dump.done.then(async (r) => {
     if (r.code !== 0 || o.signal?.aborted) return void psql.child.kill('SIGTERM'); // never COMMIT a partial script
     if (!filter.readableEnded) await once(filter, 'end');
-    psql.child.stdin!.end(`${o.after ?? ''}COMMIT;\n`);
+    psql.child.stdin!.end(scriptClosing(o.after));
   });
   const abort = () => [dump.child, psql.child].forEach((c) => c.kill('SIGTERM'));
   o.signal?.addEventListener('abort', abort, { once: true });

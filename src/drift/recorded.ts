@@ -3,6 +3,7 @@
 // and the digest of each schema's catalog. Three queries, however many tenants there are.
 import type pg from 'pg';
 import { catalogHashes, type CatalogScope } from '../db/catalog';
+import { withSnapshot } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
 import { tenantsInScope } from '../tenants/scope';
@@ -24,22 +25,21 @@ export async function readLive(db: Queryable, tenantPattern: string, tenant?: st
   // JIT compiling this large query costs more than it saves (1.7 s of 5.5 s over 10,000 schemas), and
   // the sort of 260,000 catalog rows spills to disk under the default work_mem.
   // search_path: definitions name what it does not reach, so it must be the same here and in the scratch database.
-  await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`);
-  try {
-    const tenants = tenantsInScope(
-      (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
-      tenant,
-    ).map((t) => t.schema);
-    const schemas = tenant ? tenants : ['public', ...tenants];
-    const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
-    const hashes = await catalogHashes(db, scope, { extensions: false });
-    const recorded = await readRecorded(db, schemas);
-    await db.query('COMMIT');
-    return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  return withSnapshot(db, () => readInSnapshot(db, tenantPattern, tenant), {
+    setup: `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`,
+  });
+}
+
+async function readInSnapshot(db: Queryable, tenantPattern: string, tenant?: string): Promise<LiveSchema[]> {
+  const tenants = tenantsInScope(
+    (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
+    tenant,
+  ).map((t) => t.schema);
+  const schemas = tenant ? tenants : ['public', ...tenants];
+  const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
+  const hashes = await catalogHashes(db, scope, { extensions: false });
+  const recorded = await readRecorded(db, schemas);
+  return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
 }
 
 async function readRecorded(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {

@@ -19,6 +19,7 @@ import type { MigrationFolder } from './files';
 import { invalidIndexesIn } from './invalid-indexes';
 import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
+import { inOneRoundTrip } from '../db/transaction';
 import { sendBatch } from './batch';
 import { COUNTED_SETTING, recountSql } from './state-counts';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
@@ -129,21 +130,20 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
 export async function runChain(client: pg.ClientBase, plan: Plan, schema: string, o: Resolved): Promise<RunResult | undefined> {
   emitChainStart(plan, o);
   // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
-  const ms = await oneTransaction(client, ['BEGIN', ...chainSql(plan, schema, o), 'COMMIT']);
+  const ms = await oneTransaction(client, chainSql(plan, schema, o));
   return ms && chainDone(plan, schema, ms, o);
 }
 
 /**
- * Sends `parts`, one transaction (BEGIN to COMMIT), through sendBatch; returns each version's time
+ * Sends `parts` as one transaction in one round trip, through sendBatch; returns each version's time
  * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
  * undefined when it failed and was rolled back.
  */
 export async function oneTransaction(client: Pick<pg.ClientBase, 'query'>, parts: string[]): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
-    results = await sendBatch(client, parts);
+    results = await inOneRoundTrip(client, parts, sendBatch);
   } catch {
-    await client.query('ROLLBACK').catch(() => {});
     return undefined;
   }
   const ms = new Map<string, number>();

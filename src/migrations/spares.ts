@@ -26,6 +26,7 @@ import { SPARE_LIKE, SPARE_PREFIX } from '../config/reserved';
 import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
+import { inOneRoundTrip, rollback } from '../db/transaction';
 import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
@@ -87,7 +88,6 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
   const [spare, target] = [pg.escapeIdentifier(found.spare), pg.escapeIdentifier(schema)];
   const [spareText, targetText] = [pg.escapeLiteral(found.spare), pg.escapeLiteral(schema)];
   const sql = [
-    'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(o.ddlLockTimeoutMs)}`,
     `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${spareText}`,
     // RESTRICT: refused if anything was created in the new schema since it was checked.
@@ -99,7 +99,6 @@ export async function takeSpare(client: Queryable, plan: Plan, schema: string, o
     // Both count rows from the rows themselves: right too after an earlier release's trigger counted the move row by row.
     ...recountSql(found.spare),
     ...recountSql(schema),
-    'COMMIT',
   ];
   const ms = await oneTransaction(client, sql);
   if (!ms) return undefined;
@@ -138,7 +137,7 @@ export async function keepSpares(client: Queryable, folder: MigrationFolder, wan
   const keep = rows.filter((r) => r.fresh).slice(0, want);
   const drop = rows.filter((r) => !keep.includes(r));
   for (const r of drop)
-    await sendBatch(client, ['BEGIN', ...dropSpareSql(r.schema), `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}`, 'COMMIT']);
+    await inOneRoundTrip(client, [...dropSpareSql(r.schema), `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}`], sendBatch);
   if (want === 0 && drop.length === 0) return undefined; // none wanted, none there: nothing to say
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
   const usable = plan.steps.length > 0;
@@ -182,13 +181,13 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
   );
   try {
     if (groups.length === 1 && !groups[0]!.outside) {
-      await sendBatch(client, ['BEGIN', `CREATE SCHEMA ${schema}`, ...chainSql(plan, name, o), ...finish, 'COMMIT']);
+      await inOneRoundTrip(client, [`CREATE SCHEMA ${schema}`, ...chainSql(plan, name, o), ...finish], sendBatch);
       return undefined;
     }
     await client.query(`CREATE SCHEMA ${schema}`);
     for (const g of groups) {
       if (!g.outside) {
-        await sendBatch(client, ['BEGIN', ...chainSql({ ...plan, steps: g.steps }, name, o), 'COMMIT']);
+        await inOneRoundTrip(client, chainSql({ ...plan, steps: g.steps }, name, o), sendBatch);
         continue;
       }
       const m = g.steps[0]!.migration;
@@ -200,10 +199,10 @@ async function buildSpare(client: Queryable, plan: Plan, key: string, o: Resolve
         recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
       );
     }
-    await sendBatch(client, ['BEGIN', ...finish, 'COMMIT']);
+    await inOneRoundTrip(client, finish, sendBatch);
     return undefined;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await rollback(client); // whatever a no-transaction file left open; inOneRoundTrip rolled its own back
     await sendBatch(client, dropSpareSql(name)).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
   } finally {

@@ -14,6 +14,7 @@
 // owner), every row is read as before: slower, and the same answer.
 import type { MigrationFolder } from './files';
 import { listTenantSchemas } from '../tenants/discovery';
+import { withSnapshot } from '../db/transaction';
 import { invalidIndexesMatching } from './invalid-indexes';
 import {
   addRows,
@@ -36,17 +37,15 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
 export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
   // JIT would compile the probes below (their estimates look large) for longer than they run.
-  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off');
-  try {
-    const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-    const summary = exists.rows[0]?.t && (await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length;
-    const state = summary ? await readSummary(db, tenantPattern, folder) : await readState(db, tenantPattern);
-    await db.query('COMMIT');
-    return state;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  return withSnapshot(
+    db,
+    async () => {
+      const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+      const summary = exists.rows[0]?.t && (await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length;
+      return summary ? await readSummary(db, tenantPattern, folder) : await readState(db, tenantPattern);
+    },
+    { setup: 'SET LOCAL jit = off' },
+  );
 }
 
 async function readSummary(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
