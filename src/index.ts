@@ -17,7 +17,7 @@ export {
   type RunOptions,
   type Overview,
 } from './migrations/api';
-export type { RunRecord, StageRecord } from './migrations/runs';
+export type { RunRecord, StageRecord } from './migrations/state';
 export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
 export { createMigration, rewriteSum, checkMigrationName, type Created } from './migrations/create';

@@ -13,7 +13,7 @@ import { notReserved } from '../config/reserved';
 import { resolveTarget, withSession, type ConnectionInput } from '../db/borrowed';
 import { withSnapshot } from '../db/transaction';
 import { STATE_TABLE } from '../migrations/state';
-import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
+import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state';
 import type { ArchiveInfo } from './archive';
 
 export interface Kept {

@@ -21,7 +21,7 @@ import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
 import { inOneRoundTrip } from '../db/transaction';
 import { sendBatch } from './batch';
-import { COUNTED_SETTING, recountSql } from './state-counts';
+import { COUNTED_SETTING, recountSql } from './state';
 import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;

@@ -30,7 +30,7 @@ import { inOneRoundTrip, rollback } from '../db/transaction';
 import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
 import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
-import { COUNTED_SETTING, recountSql } from './state-counts';
+import { COUNTED_SETTING, recountSql } from './state';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 

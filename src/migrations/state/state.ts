@@ -2,11 +2,11 @@
 // for public and every tenant schema. One table means the state of 1,000 schemas is one query,
 // and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
 import pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
-import { localSchemaDdl, refuseDistributedState } from '../db/citus';
-import { listTenantSchemas } from '../tenants/discovery';
-import type { Scope } from './files';
-import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
+import { STATE_SCHEMA } from '../../config/reserved';
+import { localSchemaDdl, refuseDistributedState } from '../../db/citus';
+import { listTenantSchemas } from '../../tenants/discovery';
+import type { Scope } from '../files';
+import { invalidIndexesMatching, type InvalidIndex } from '../invalid-indexes';
 
 export { STATE_SCHEMA };
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;

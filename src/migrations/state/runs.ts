@@ -3,8 +3,8 @@
 // says what a run tried and how it went (its stages, which schemas failed and why, the slowest),
 // which the state cannot: a failed transactional migration leaves no row behind.
 import type pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
-import type { Direction, RunResult, StageTiming } from './options';
+import { STATE_SCHEMA } from '../../config/reserved';
+import type { Direction, RunResult, StageTiming } from '../options';
 import type { DatabaseState, SchemaState } from './state';
 
 export const RUNS_TABLE = `${STATE_SCHEMA}.runs`;

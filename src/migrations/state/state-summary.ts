@@ -12,10 +12,10 @@
 //
 // Without the indexes (a table made by an earlier release, not yet upgraded by an `up` run by its
 // owner), every row is read as before: slower, and the same answer.
-import type { MigrationFolder } from './files';
-import { listTenantSchemas } from '../tenants/discovery';
-import { withSnapshot } from '../db/transaction';
-import { invalidIndexesMatching } from './invalid-indexes';
+import type { MigrationFolder } from '../files';
+import { listTenantSchemas } from '../../tenants/discovery';
+import { withSnapshot } from '../../db/transaction';
+import { invalidIndexesMatching } from '../invalid-indexes';
 import {
   addRows,
   emptySchema,

@@ -8,8 +8,8 @@
 // sets it). Otherwise it counts the rows itself. The function runs as the table's owner (SECURITY
 // DEFINER, fixed search_path), so a role granted only the state table's rows keeps it up to date.
 import pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
-import { inOneRoundTrip, oneQueryText } from '../db/transaction';
+import { STATE_SCHEMA } from '../../config/reserved';
+import { inOneRoundTrip, oneQueryText } from '../../db/transaction';
 import { pruneDroppedSchemas, STATE_TABLE } from './state';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
