@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { catalogHashes, type CatalogScope } from '../db/catalog';
 import { withSnapshot } from '../db/transaction';
-import { STATE_TABLE } from '../migrations/state';
+import { readRecordedVersions } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
 import { tenantsInScope } from '../tenants/scope';
 
@@ -38,17 +38,6 @@ async function readInSnapshot(db: Queryable, tenantPattern: string, tenant?: str
   const schemas = tenant ? tenants : ['public', ...tenants];
   const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
   const hashes = await catalogHashes(db, scope, { extensions: false });
-  const recorded = await readRecorded(db, schemas);
+  const recorded = await readRecordedVersions(db, schemas);
   return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
-}
-
-async function readRecorded(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-  if (!exists.rows[0]?.t) return new Map();
-  const r = await db.query<{ schema_name: string; versions: string[]; dirty: boolean }>(
-    `SELECT schema_name, array_agg(version ORDER BY version) AS versions, bool_or(dirty) AS dirty
-       FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) GROUP BY schema_name`,
-    [schemas],
-  );
-  return new Map(r.rows.map((row) => [row.schema_name, { versions: row.versions, dirty: row.dirty }]));
 }

@@ -5,3 +5,4 @@ export * from './state';
 export * from './state-summary';
 export * from './state-counts';
 export * from './runs';
+export * from './one-tenant';

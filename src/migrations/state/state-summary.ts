@@ -13,11 +13,12 @@
 // Without the indexes (a table made by an earlier release, not yet upgraded by an `up` run by its
 // owner), every row is read as before: slower, and the same answer.
 import type { MigrationFolder } from '../files';
-import { listTenantSchemas } from '../../tenants/discovery';
+import { isTenantSchemaSql, listTenantSchemas } from '../../tenants/discovery';
 import { withSnapshot } from '../../db/transaction';
 import { invalidIndexesMatching } from '../invalid-indexes';
 import {
   addRows,
+  DISTINCT_VERSIONS,
   emptySchema,
   readState,
   ROW_COLUMNS,
@@ -66,10 +67,7 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   );
   // The distinct versions, one probe each (a loose index scan); those outside the tenant list, and where.
   const others = await db.query<{ s: string }>(
-    `WITH RECURSIVE d(v) AS (
-       (SELECT version FROM ${STATE_TABLE} ORDER BY version LIMIT 1)
-       UNION ALL
-       SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)
+    `${DISTINCT_VERSIONS}
      SELECT DISTINCT m.schema_name AS s FROM d JOIN ${STATE_TABLE} m ON m.version = d.v
       WHERE d.v IS NOT NULL AND NOT (d.v = ANY($1::text[])) AND m.schema_name <> 'public'`,
     [versions],
@@ -103,8 +101,7 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   // pg_*, information_schema or the state schema: options.ts) and a schema that exists.
   const latest = await db.query<{ v: string; at: Date | null }>(
     `SELECT f.v, (SELECT m.applied_at FROM ${STATE_TABLE} m
-                   WHERE m.version = f.v AND NOT m.dirty AND m.schema_name LIKE $2
-                     AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name::name)
+                   WHERE m.version = f.v AND NOT m.dirty AND ${isTenantSchemaSql('m.schema_name', '$2')}
                    ORDER BY m.applied_at DESC LIMIT 1) AS at
        FROM unnest($1::text[]) AS f(v)`,
     [versions, tenantPattern],
