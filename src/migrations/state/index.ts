@@ -6,3 +6,5 @@ export * from './state-summary';
 export * from './state-counts';
 export * from './runs';
 export * from './one-tenant';
+export * from './adopted';
+export * from './kept-rows';
