@@ -8,3 +8,4 @@ export * from './runs';
 export * from './one-tenant';
 export * from './adopted';
 export * from './kept-rows';
+export * from './spares-table';
