@@ -20,6 +20,13 @@ const forbidden = [
   ...features.map((r) => ({ files: [`src/${r}/**/*.ts`], rooms: features.filter((f) => f !== r && !(featureUses[r] ?? []).includes(f)) })),
 ];
 
+/** db/ owns the transactions (db/transaction.ts): a transaction statement written anywhere else is refused. */
+const TRANSACTION_TEXT = '/^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\\b/i';
+const transactionText = [
+  { selector: `Literal[value=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },
+  { selector: `TemplateElement[value.raw=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/'] },
   js.configs.recommended,
@@ -102,6 +109,12 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    // The CLI sends no SQL (it reaches the engine through src/index.ts) and prints words like "Rollback complete!".
+    ignores: ['src/db/**', 'src/cli/**'],
+    rules: { 'no-restricted-syntax': ['error', ...transactionText] },
   },
   ...forbidden.map(({ files, rooms }) => ({
     files,

@@ -20,7 +20,7 @@ export {
   type RunOptions,
   type Overview,
 } from './migrations/api';
-export type { RunRecord, StageRecord } from './migrations/runs';
+export type { RunRecord, StageRecord } from './migrations/state';
 export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
 export type { EngineOptions, MigrationEvent, RunResult, AppliedEntry, FailedEntry, SkippedEntry, Direction } from './migrations/options';

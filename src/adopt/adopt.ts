@@ -18,12 +18,10 @@ import type { Tool } from '../import/types';
 import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
-import { ensureStateTable, readState, STATE_SCHEMA, STATE_TABLE, type DatabaseState, type SchemaState } from '../migrations/state';
+import { ensureStateTable, readState, recordAdopted, type DatabaseState, type SchemaState } from '../migrations/state';
 import { tenantPrefixes, type Prefixes } from './probe';
 import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
 import type { Queryable } from '../db/queryable';
-
-export const ADOPTED_TABLE = `${STATE_SCHEMA}.adopted`;
 
 export interface SchemaAdoption {
   schema: string;
@@ -242,35 +240,15 @@ function mapHistory(
 async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {
   const rows = schemas.flatMap((s) => s.adopt.map((a) => ({ schema: s.schema, ...a })));
   const col = <T>(f: (r: (typeof rows)[number]) => T) => rows.map(f);
-  await withTransaction(db, async () => {
-    const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [ADOPTED_TABLE]);
-    if (!exists.rows[0]?.t) {
-      await db.query(`CREATE TABLE ${ADOPTED_TABLE} (
-        schema_name text NOT NULL, version text NOT NULL, tool text NOT NULL, original text NOT NULL,
-        adopted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))`);
-      await db.query(`COMMENT ON TABLE ${ADOPTED_TABLE} IS 'migrate-tool: state rows recorded by adopt from another tool''s history, without running SQL'`);
-    }
-    const values = [
-      col((r) => r.schema),
-      col((r) => r.migration.version),
-      col((r) => r.migration.name),
-      col((r) => r.migration.scope),
-      col((r) => r.migration.up.checksum),
-      col((r) => r.original),
-    ];
-    await db.query(
-      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
-       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)
-       ON CONFLICT (schema_name, version) DO NOTHING`,
-      values.slice(0, 5),
-    );
-    await db.query(
-      `INSERT INTO ${ADOPTED_TABLE} (schema_name, version, tool, original)
-       SELECT s, v, $3, o FROM unnest($1::text[], $2::text[], $4::text[]) AS u(s, v, o)
-       ON CONFLICT (schema_name, version) DO UPDATE SET tool = EXCLUDED.tool, original = EXCLUDED.original, adopted_at = now()`,
-      [values[0], values[1], tool, values[5]],
-    );
-  });
+  const values = {
+    schema: col((r) => r.schema),
+    version: col((r) => r.migration.version),
+    name: col((r) => r.migration.name),
+    scope: col((r) => r.migration.scope as string),
+    checksum: col((r) => r.migration.up.checksum),
+    original: col((r) => r.original),
+  };
+  await withTransaction(db, () => recordAdopted(db, tool, values));
 }
 
 function connectOpts(opts: Resolved) {

@@ -8,12 +8,10 @@
 //   `REFERENCES public.roles`): PostgreSQL refuses to drop a key that another table's foreign key
 //   uses, which would fail the whole restore. They are dropped first and added again after, so
 //   they are checked against the restored rows.
-import pg from 'pg';
 import { notReserved } from '../config/reserved';
 import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
-import { withTransaction } from '../db/transaction';
-import { STATE_TABLE } from '../migrations/state';
-import { COUNTED_SETTING, COUNTS_TABLE } from '../migrations/state-counts';
+import { withSnapshot } from '../db/transaction';
+import { countsAfterRestore, readKeptRows, writeBackSql } from '../migrations/state';
 import type { ArchiveInfo } from './archive';
 import type { Queryable } from '../db/queryable';
 
@@ -38,71 +36,20 @@ export interface KeptPlan extends Kept {
  * search_path too, and `after` runs behind it.
  */
 export async function readKept(db: Queryable, archive: ArchiveInfo): Promise<KeptPlan> {
-  return withTransaction(db, () => readInSnapshot(db, archive), {
-    setup: `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL search_path = ''`,
-  });
+  return withSnapshot(db, () => readInSnapshot(db, archive), { setup: `SET LOCAL search_path = ''` });
 }
 
 async function readInSnapshot(db: Queryable, archive: ArchiveInfo): Promise<KeptPlan> {
   const all = await db.query<{ name: string }>(`SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE ${notReserved('nspname')} ORDER BY 1`);
   const schemas = all.rows.map((r) => r.name).filter((s) => !archive.schemas.has(s));
-  const state = await stateRows(db, schemas);
+  const state = await readKeptRows(db, schemas);
   const keys = await crossingKeys(db, archive);
   const before = keys.map((k) => `ALTER TABLE ${k.tbl} DROP CONSTRAINT ${k.name};\n`).join('');
   const after = [
-    ...(state.length ? writeBack(state, await countsAfter(db, archive)) : []),
+    ...(state.length ? writeBackSql(state, await countsAfterRestore(db, archive.relations)) : []),
     ...keys.map((k) => `ALTER TABLE ${k.tbl} ADD CONSTRAINT ${k.name} ${k.def};\n`),
   ];
   return { schemas, rows: state.reduce((n, s) => n + s.rows, 0), foreignKeys: keys.map((k) => k.label), before, after: after.join('') };
-}
-
-interface SchemaRows {
-  schema: string;
-  rows: number;
-  /** The rows as json_agg wrote them: every column, by name. */
-  json: string;
-}
-
-async function stateRows(db: Queryable, schemas: string[]): Promise<SchemaRows[]> {
-  if (!schemas.length || !(await tableExists(db, STATE_TABLE))) return [];
-  const r = await db.query<SchemaRows>(
-    `SELECT m.schema_name AS schema, count(*)::int AS rows, pg_catalog.json_agg(m ORDER BY m.version)::text AS json
-       FROM ${STATE_TABLE} m WHERE m.schema_name = ANY($1::text[]) GROUP BY 1 ORDER BY 1`,
-    [schemas],
-  );
-  return r.rows;
-}
-
-/**
- * The rows as they were read, whatever columns the table has (json_populate_recordset maps them by
- * name), after any stale rows of those names. Each schema's rows go in under COUNTED_SETTING, so the
- * count trigger lets them through (a quarter of the time of counting them one by one: docs/performance.md); the counts of
- * every kept schema are then written once from the rows, where the restored database has counts.
- */
-function writeBack(state: SchemaRows[], counts: boolean): string[] {
-  const names = `ARRAY[${state.map((s) => pg.escapeLiteral(s.schema)).join(', ')}]::text[]`;
-  const out = [`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY(${names});\n`];
-  for (const s of state) {
-    out.push(`SELECT pg_catalog.set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(s.schema)}, true);\n`);
-    out.push(`INSERT INTO ${STATE_TABLE} SELECT * FROM pg_catalog.json_populate_recordset(NULL::${STATE_TABLE}, ${pg.escapeLiteral(s.json)});\n`);
-  }
-  out.push(`SELECT pg_catalog.set_config('${COUNTED_SETTING}', '', true);\n`);
-  if (counts)
-    out.push(
-      `DELETE FROM ${COUNTS_TABLE} WHERE schema_name = ANY(${names});\n`,
-      `INSERT INTO ${COUNTS_TABLE} (schema_name, versions, latest) SELECT schema_name, count(*), max(version) FROM ${STATE_TABLE} WHERE schema_name = ANY(${names}) GROUP BY 1;\n`,
-    );
-  return out;
-}
-
-/** Whether the counts table exists once the archive is restored: the archive's, if it holds the state table, else the one there is. */
-async function countsAfter(db: Queryable, archive: ArchiveInfo): Promise<boolean> {
-  return archive.relations.has(STATE_TABLE) ? archive.relations.has(COUNTS_TABLE) : tableExists(db, COUNTS_TABLE);
-}
-
-async function tableExists(db: Queryable, name: string): Promise<boolean> {
-  const r = await db.query<{ t: string | null }>(`SELECT pg_catalog.to_regclass($1)::text AS t`, [name]);
-  return Boolean(r.rows[0]?.t);
 }
 
 interface CrossingKey {

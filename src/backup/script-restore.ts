@@ -9,6 +9,7 @@
 // input (or is stopped) without a COMMIT and the server rolls everything back.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { scriptClosing, scriptOpening } from '../db/transaction';
 import { SettingsFilter, unknownSettings } from './settings-filter';
 import { toolNotFound, toolVersion, type Tool, type ToolEnv, type ToolRun, type Version } from './tools';
 
@@ -70,7 +71,7 @@ export async function restoreThroughScript(options: ScriptRestoreOptions): Promi
   options.onSpawn?.(dump.child);
   const filter = new SettingsFilter(unknownSettings(options.serverMajor));
   psql.child.stdin!.on('error', () => {}); // psql stopped at an error: its exit code says so
-  psql.child.stdin!.write(`BEGIN;\n${options.before ?? ''}`);
+  psql.child.stdin!.write(scriptOpening(options.before));
   dump.child.stdout!.pipe(filter).pipe(psql.child.stdin!, { end: false });
 
   // psql stops at the first error and reads no more: pg_restore, blocked on a full pipe, must stop too.
@@ -78,7 +79,7 @@ export async function restoreThroughScript(options: ScriptRestoreOptions): Promi
   const finish = dump.done.then(async (r) => {
     if (r.code !== 0 || options.signal?.aborted) return void psql.child.kill('SIGTERM'); // never COMMIT a partial script
     if (!filter.readableEnded) await once(filter, 'end');
-    psql.child.stdin!.end(`${options.after ?? ''}COMMIT;\n`);
+    psql.child.stdin!.end(scriptClosing(options.after));
   });
   const abort = () => [dump.child, psql.child].forEach((c) => c.kill('SIGTERM'));
   options.signal?.addEventListener('abort', abort, { once: true });

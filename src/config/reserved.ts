@@ -2,7 +2,7 @@
 // pattern check (config) and tenant discovery (tenants/) must both leave it out, and neither may
 // import the migrations room that owns the table inside it.
 
-/** The schema that holds this tool's own tables (migrations/state.ts). */
+/** The schema that holds this tool's own tables (migrations/state/). */
 export const STATE_SCHEMA = 'migrate_tool';
 
 /**

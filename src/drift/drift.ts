@@ -8,6 +8,7 @@ import { compareSnapshots, type Difference } from '../db/catalog-differences';
 import { catalogHashes, takeSnapshot, type Snapshot } from '../db/catalog';
 import { withClient } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
+import { withTransaction } from '../db/transaction';
 import { loadMigrations } from '../migrations/files';
 import { resolved, type EngineOptions } from '../migrations/options';
 import { buildStates, stateKey, type State } from './expected';
@@ -100,13 +101,8 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
  * The catalog queries look expensive to the planner on a large catalog, and JIT-compiling them takes
  * longer than running them (docs/performance.md, "Figures behind the code"); the search_path is the one every side uses.
  */
-async function catalogRead<T>(c: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await c.query('BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL search_path TO public');
-  try {
-    return await fn();
-  } finally {
-    await c.query('COMMIT').catch(() => {});
-  }
+export async function catalogRead<T>(c: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
+  return withTransaction(c, fn, { readOnly: true, setup: 'SET LOCAL jit = off; SET LOCAL search_path TO public' }); // a failure rolls back
 }
 
 function group(schemas: LiveSchema[], state: State, live: Snapshot, expected: Snapshot): DriftGroup {

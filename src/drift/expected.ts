@@ -3,6 +3,7 @@
 // so a tenant migration sees public as it was when it ran. 10,000 tenants at the same version
 // are one build.
 import pg from 'pg';
+import { withTransaction } from '../db/transaction';
 import { baselinesOf } from '../migrations/baseline';
 import type { Migration, MigrationFolder } from '../migrations/files';
 
@@ -59,12 +60,7 @@ async function runFile(db: pg.ClientBase, m: Migration, schema: string): Promise
     for (const st of m.up.statements) await db.query(st.text);
     return;
   }
-  await db.query('BEGIN');
-  try {
+  await withTransaction(db, async () => {
     for (const st of m.up.statements) await db.query(st.text);
-    await db.query('COMMIT');
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  });
 }

@@ -2,7 +2,8 @@
 // versions recorded for each (aggregated by the server: one row per schema, not per migration),
 // and the digest of each schema's catalog. Three queries, however many tenants there are.
 import { catalogHashes, type CatalogScope } from '../db/catalog';
-import { STATE_TABLE } from '../migrations/state';
+import { withSnapshot } from '../db/transaction';
+import { readRecordedVersions } from '../migrations/state';
 import { listTenantSchemas } from '../tenants/discovery';
 import { tenantsInScope } from '../tenants/scope';
 import type { Queryable } from '../db/queryable';
@@ -22,31 +23,19 @@ export async function readLive(db: Queryable, tenantPattern: string, tenant?: st
   // JIT compiling this large query costs more than it saves (docs/performance.md, "Figures behind the code"), and
   // the sort of 260,000 catalog rows spills to disk under the default work_mem.
   // search_path: definitions name what it does not reach, so it must be the same here and in the scratch database.
-  await db.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`);
-  try {
-    const tenants = tenantsInScope(
-      (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
-      tenant,
-    ).map((t) => t.schema);
-    const schemas = tenant ? tenants : ['public', ...tenants];
-    const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
-    const hashes = await catalogHashes(db, scope, { extensions: false });
-    const recorded = await readRecorded(db, schemas);
-    await db.query('COMMIT');
-    return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  return withSnapshot(db, () => readInSnapshot(db, tenantPattern, tenant), {
+    setup: `SET LOCAL jit = off; SET LOCAL work_mem = '64MB'; SET LOCAL search_path TO public`,
+  });
 }
 
-async function readRecorded(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-  if (!exists.rows[0]?.t) return new Map();
-  const r = await db.query<{ schema_name: string; versions: string[]; dirty: boolean }>(
-    `SELECT schema_name, array_agg(version ORDER BY version) AS versions, bool_or(dirty) AS dirty
-       FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) GROUP BY schema_name`,
-    [schemas],
-  );
-  return new Map(r.rows.map((row) => [row.schema_name, { versions: row.versions, dirty: row.dirty }]));
+async function readInSnapshot(db: Queryable, tenantPattern: string, tenant?: string): Promise<LiveSchema[]> {
+  const tenants = tenantsInScope(
+    (await listTenantSchemas(db, tenantPattern)).map((schema) => ({ schema })),
+    tenant,
+  ).map((t) => t.schema);
+  const schemas = tenant ? tenants : ['public', ...tenants];
+  const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
+  const hashes = await catalogHashes(db, scope, { extensions: false });
+  const recorded = await readRecordedVersions(db, schemas);
+  return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
 }

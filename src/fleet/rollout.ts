@@ -4,7 +4,7 @@
 // rollout; nothing is kept between runs, so re-running resumes: what finished is no longer pending.
 import { migrate, tenants } from '../migrations/api';
 import type { EngineOptions, RunResult } from '../migrations/options';
-import type { RolloutStage } from '../migrations/runs';
+import type { RolloutStage } from '../migrations/state';
 import { overFleet, type FleetOptions } from './run';
 import type { RolloutSpec, Target } from './targets';
 import { planRollout, share, type Candidates, type RolloutPlan, type WaveItem } from './waves';

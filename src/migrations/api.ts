@@ -16,11 +16,12 @@ import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { executePlan } from './runner';
 import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from './state';
-import { readStateFor } from './state-summary';
-import { ensureCounts, pruneDropped } from './state-counts';
-import { oneChain, onlyIn, readTenantState, runInOneTransaction } from './new-tenant';
+import { readStateFor } from './state';
+import { ensureCounts, pruneDropped } from './state';
+import { oneChain, onlyIn, runInOneTransaction } from './new-tenant';
+import { readTenantState } from './state';
 import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
-import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './runs';
+import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './state';
 import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;

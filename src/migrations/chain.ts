@@ -19,6 +19,7 @@ import pg from 'pg';
 import type { Migration } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
+import { begunWith, commit, commitBefore, rollback } from '../db/transaction';
 import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
 import { describeFailure, MigrationFailure, withRetry, type PgError } from './failure';
 
@@ -53,11 +54,10 @@ export async function runWithSavepoints(client: pg.ClientBase, chain: Migration[
 
 async function attempt(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, opts: Resolved): Promise<void> {
   const parts = [
-    'BEGIN',
     `SELECT set_config('search_path', ${pg.escapeLiteral(pg.escapeIdentifier(schema))}, true), set_config('lock_timeout', '${Math.round(opts.ddlLockTimeoutMs)}', true), set_config('synchronous_commit', 'off', true)`,
   ];
   // A flush mark stands for the statement after it: while that one runs, the client has seen the mark.
-  const owners: Owner[] = [{ at: 0 }, { at: 0 }];
+  const owners: Owner[] = [{ at: 0 }, { at: 0 }]; // the BEGIN begunWith puts first, and the settings
   for (const [at, m] of chain.entries()) {
     const sql = direction === 'up' ? m.up : m.down!;
     if (at > 0) {
@@ -73,24 +73,19 @@ async function attempt(client: pg.ClientBase, chain: Migration[], schema: string
   }
   let owner: Owner = { at: chain.length - 1 };
   try {
-    await sendBatch(client, parts);
+    await sendBatch(client, begunWith(parts));
   } catch (error) {
     if (!(error instanceof BatchError)) throw named(error as PgError, chain, direction, owner, 0);
     owner = owners[error.part]!;
     // Keep the files before the failing one, as their own transactions would have been kept.
     let kept = 0;
-    if (owner.at > 0)
-      kept = await client.query(`ROLLBACK TO SAVEPOINT migrate_tool_${owner.at}; COMMIT`).then(
-        () => owner.at,
-        () => 0,
-      );
-    if (kept === 0) await client.query('ROLLBACK').catch(() => {});
+    if (owner.at > 0) kept = (await commitBefore(client, `migrate_tool_${owner.at}`)) ? owner.at : 0;
+    if (kept === 0) await rollback(client);
     throw named(error.error, chain, direction, owner, kept, owner.st ? error.offsets[error.part] : 0);
   }
   try {
-    await client.query('COMMIT');
+    await commit(client); // rolled back if it fails
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {}); // a failed COMMIT has ended the transaction: harmless
     throw named(error as PgError, chain, direction, owner, 0); // which file's deferred check failed is not known: the last is named
   }
 }

@@ -10,7 +10,7 @@ import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
 import type { MigrationFolder } from './files';
-import { STATE_TABLE, type SchemaState } from './state';
+import { writeForced, type SchemaState } from './state';
 
 /** What force does to one schema's recorded history. */
 export interface SchemaChange {
@@ -124,25 +124,9 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
     }
   }
   const cleared = plan.filter((c) => c.cleared);
-  await withTransaction(client, async () => {
-    await client.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [
-      plan.map((c) => c.schema),
-      version,
-    ]);
-    await client.query(
-      `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
-       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)`,
-      [cols.schema, cols.version, cols.name, cols.scope, cols.checksum],
-    );
-    // A dirty row kept is recorded as forced, with the checksum of the file as it is now.
-    for (const c of cleared) {
-      await client.query(`UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`, [
-        c.schema,
-        c.cleared,
-        byVersion.get(c.cleared!)?.up.checksum,
-      ]);
-    }
-  });
+  // A dirty row kept is recorded as forced, with the checksum of the file as it is now.
+  const clearedRows = cleared.map((c) => ({ schema: c.schema, version: c.cleared!, checksum: byVersion.get(c.cleared!)?.up.checksum }));
+  await withTransaction(client, () => writeForced(client, { schemas: plan.map((c) => c.schema), version, rows: cols, cleared: clearedRows }));
 }
 
 function count(n: number, what: string): string {

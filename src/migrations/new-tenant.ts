@@ -10,51 +10,15 @@
 // does. So the fast path changes how many round trips a success costs, and nothing else: a chain
 // with a no-transaction file, a dirty schema, or anything but this one schema never takes it.
 //
-// Its state is read for this schema alone (public, this schema, and the versions unknown to the
-// folder anywhere), not for every tenant. A tenant schema "anywhere" is one that matches the pattern
-// (which options.ts checks never matches public, pg_*, information_schema or the state schema) and exists.
+// Its state is read for this schema alone (state/one-tenant.ts), not for every tenant.
 import pg from 'pg';
-import { isTenantSchema } from '../tenants/discovery';
-import type { MigrationFolder } from './files';
-import { invalidIndexesIn } from './invalid-indexes';
 import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
+import { inOneRoundTrip } from '../db/transaction';
 import { sendBatch } from './batch';
-import { COUNTED_SETTING, recountSql } from './state-counts';
-import { addRows, emptySchema, recordAppliedSql, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
-import type { BatchQueryable, Queryable } from '../db/queryable';
-
-/** The state of public and `schema` (when it is a tenant schema), and the folder's unknown versions anywhere. */
-export async function readTenantState(db: Queryable, tenantPattern: string, folder: MigrationFolder, schema: string): Promise<DatabaseState> {
-  const state: DatabaseState = { public: emptySchema('public'), tenants: [] };
-  const byName = new Map<string, SchemaState>([['public', state.public]]);
-  if (await isTenantSchema(db, tenantPattern, schema)) {
-    const s = emptySchema(schema);
-    state.tenants.push(s);
-    byName.set(schema, s);
-  }
-  for (const s of byName.values()) s.invalidIndexes.push(...(await invalidIndexesIn(db, s.schema)));
-  const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-  if (!exists.rows[0]?.t) return { ...state, unknownVersions: [] };
-  const rows = await db.query<StateRow>(`SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`, [
-    [...byName.keys()],
-  ]);
-  addRows(byName, rows.rows);
-  // Versions the folder lacks, in public or any tenant schema there is: the distinct versions are
-  // found by one index probe each (a loose index scan), then each unknown one is looked up.
-  const unknown = await db.query<{ v: string }>(
-    `WITH RECURSIVE d(v) AS (
-       (SELECT version FROM ${STATE_TABLE} ORDER BY version LIMIT 1)
-       UNION ALL
-       SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)
-     SELECT d.v FROM d WHERE d.v IS NOT NULL AND NOT (d.v = ANY($1::text[]))
-        AND EXISTS (SELECT 1 FROM ${STATE_TABLE} m WHERE m.version = d.v AND (m.schema_name = 'public'
-                    OR (m.schema_name LIKE $2 AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name::name))))
-      ORDER BY d.v`,
-    [folder.migrations.map((m) => m.version), tenantPattern],
-  );
-  return { ...state, unknownVersions: unknown.rows.map((r) => r.v) };
-}
+import { COUNTED_SETTING, recountSql } from './state';
+import { recordAppliedSql } from './state';
+import type { BatchQueryable } from '../db/queryable';
 
 /** Whether the plan is tenant migrations in `schema` alone, nothing refused. */
 export function onlyIn(plan: Plan, schema: string): boolean {
@@ -128,21 +92,20 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
 export async function runInOneTransaction(client: pg.ClientBase, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
   emitChainStart(plan, opts);
   // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
-  const ms = await oneTransaction(client, ['BEGIN', ...chainSql(plan, schema, opts), 'COMMIT']);
+  const ms = await oneTransaction(client, chainSql(plan, schema, opts));
   return ms && chainDone(plan, schema, ms, opts);
 }
 
 /**
- * Sends `parts`, one transaction (BEGIN to COMMIT), through sendBatch; returns each version's time
+ * Sends `parts` as one transaction in one round trip, through sendBatch; returns each version's time
  * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
  * undefined when it failed and was rolled back.
  */
 export async function oneTransaction(client: BatchQueryable, parts: string[]): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
-    results = await sendBatch(client, parts);
+    results = await inOneRoundTrip(client, parts, sendBatch);
   } catch {
-    await client.query('ROLLBACK').catch(() => {});
     return undefined;
   }
   const ms = new Map<string, number>();

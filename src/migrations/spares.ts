@@ -22,25 +22,27 @@
 // files, another role) are dropped, missing ones built, each in one transaction with its state rows.
 import { createHash, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { SPARE_LIKE, SPARE_PREFIX } from '../config/reserved';
+import { SPARE_PREFIX } from '../config/reserved';
 import type { MigrationFolder } from './files';
 import type { Resolved, RunResult } from './options';
 import { planUp, type Plan } from './plan';
+import { inOneRoundTrip, rollback } from '../db/transaction';
 import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
-import { emptySchema, recordAppliedSql, STATE_SCHEMA, STATE_TABLE } from './state';
-import { COUNTED_SETTING, recountSql } from './state-counts';
+import {
+  createSparesTable,
+  deleteSchemaRowsSql,
+  deleteSpareRowSql,
+  emptySchema,
+  listSpares,
+  pickSpare,
+  recordAppliedSql,
+  recordSpareSql,
+  renameSchemaRowsSql,
+  sparesTableExists,
+} from './state';
+import { COUNTED_SETTING, recountSql } from './state';
 import type { BatchQueryable } from '../db/queryable';
-
-export const SPARES_TABLE = `${STATE_SCHEMA}.spares`;
-
-const SPARES_DDL = `CREATE TABLE IF NOT EXISTS ${SPARES_TABLE} (
-  schema_name text PRIMARY KEY,
-  versions    text NOT NULL,
-  built_by    name NOT NULL,
-  built_at    timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE ${SPARES_TABLE} IS 'migrate-tool: spare tenant schemas, built by up (tenantSpares) and taken by migrateTenant'`;
 
 /** `version=checksum` of every file a bare schema's chain records, in version order: what a spare must hold. */
 function expected(plan: Plan): string {
@@ -62,43 +64,22 @@ export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
  * could be used: nothing has changed then, and the caller runs the chain.
  */
 export async function takeSpare(client: BatchQueryable, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
-  const pick = await client
-    .query<{ spare: string; owner: string; mine: boolean }>(
-      // Names compared as `name`, so both lookups of pg_namespace use its index (10,000 schemas). The
-      // spares are taken oldest first, and each one's rows are checked only until one passes.
-      `SELECT c.spare, pg_get_userbyid(t.nspowner) AS owner, pg_get_userbyid(t.nspowner) = current_user AS mine
-         FROM pg_namespace t,
-              LATERAL (SELECT o.schema_name AS spare
-                         FROM (SELECT s.schema_name FROM ${SPARES_TABLE} s WHERE s.versions = $2 AND s.built_by = current_user
-                                ORDER BY s.built_at, s.schema_name OFFSET 0) o
-                        WHERE EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = o.schema_name::name)
-                          AND (SELECT string_agg(m.version || '=' || m.checksum, ',' ORDER BY m.version) FROM ${STATE_TABLE} m
-                                WHERE m.schema_name = o.schema_name AND NOT m.dirty) = $3
-                        LIMIT 1) c
-        WHERE t.nspname = $1::name AND t.nspacl IS NULL
-          AND NOT EXISTS (SELECT 1 FROM pg_default_acl d WHERE d.defaclnamespace = t.oid)
-          AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_namespace'::regclass)`,
-      [schema, keyOf(plan), expected(plan)],
-    )
-    .catch(() => ({ rows: [] })); // no spares table: none was ever kept
-  const found = pick.rows[0];
+  const found = await pickSpare(client, schema, keyOf(plan), expected(plan));
   if (!found) return undefined;
   const [spare, target] = [pg.escapeIdentifier(found.spare), pg.escapeIdentifier(schema)];
-  const [spareText, targetText] = [pg.escapeLiteral(found.spare), pg.escapeLiteral(schema)];
+  const targetText = pg.escapeLiteral(schema);
   const sql = [
-    'BEGIN',
     `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`,
-    `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${spareText}`,
+    deleteSpareRowSql(found.spare),
     // RESTRICT: refused if anything was created in the new schema since it was checked.
     `DROP SCHEMA ${target} RESTRICT`,
     `ALTER SCHEMA ${spare} RENAME TO ${target}`,
     ...(found.mine ? [] : [`ALTER SCHEMA ${target} OWNER TO ${pg.escapeIdentifier(found.owner)}`]),
     `SELECT set_config('${COUNTED_SETTING}', ${targetText}, true)`,
-    `UPDATE ${STATE_TABLE} SET schema_name = ${targetText} WHERE schema_name = ${spareText} RETURNING 'migrate_tool' AS recorded, version, duration_ms`,
+    renameSchemaRowsSql(found.spare, schema),
     // Both count rows from the rows themselves: right too after an earlier release's trigger counted the move row by row.
     ...recountSql(found.spare),
     ...recountSql(schema),
-    'COMMIT',
   ];
   const ms = await oneTransaction(client, sql);
   if (!ms) return undefined;
@@ -120,24 +101,16 @@ export interface SparesReport {
 
 /** Keeps `want` spares that match this folder; see above. Runs under the run lock. */
 export async function keepSpares(client: BatchQueryable, folder: MigrationFolder, want: number, opts: Resolved): Promise<SparesReport | undefined> {
-  const exists = await client.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [SPARES_TABLE]);
-  if (!exists.rows[0]?.t && want === 0) return undefined;
-  if (!exists.rows[0]?.t) await client.query(SPARES_DDL);
+  const exists = await sparesTableExists(client);
+  if (!exists && want === 0) return undefined;
+  if (!exists) await createSparesTable(client);
   const plan = planUp(folder, { public: emptySchema('public'), tenants: [emptySchema(SPARE_PREFIX)] }, { tenant: SPARE_PREFIX, tenantOnly: true });
   const key = keyOf(plan);
   // Spare schemas without a row too: what an interrupted drop, or a hand, left.
-  const { rows } = await client.query<{ schema: string; fresh: boolean }>(
-    `SELECT coalesce(s.schema_name, n.nspname::text) AS schema,
-            coalesce(s.versions = $1 AND s.built_by = current_user AND n.oid IS NOT NULL, false) AS fresh
-       FROM ${SPARES_TABLE} s FULL JOIN (SELECT oid, nspname FROM pg_namespace WHERE nspname LIKE ${SPARE_LIKE}) n
-         ON n.nspname = s.schema_name
-      ORDER BY s.built_at NULLS FIRST, 1`,
-    [key],
-  );
+  const rows = await listSpares(client, key);
   const keep = rows.filter((r) => r.fresh).slice(0, want);
   const drop = rows.filter((r) => !keep.includes(r));
-  for (const r of drop)
-    await sendBatch(client, ['BEGIN', ...dropSpareSql(r.schema), `DELETE FROM ${SPARES_TABLE} WHERE schema_name = ${pg.escapeLiteral(r.schema)}`, 'COMMIT']);
+  for (const r of drop) await inOneRoundTrip(client, [...dropSpareSql(r.schema), deleteSpareRowSql(r.schema)], sendBatch);
   if (want === 0 && drop.length === 0) return undefined; // none wanted, none there: nothing to say
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
   const usable = plan.steps.length > 0;
@@ -173,7 +146,7 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
          IF has THEN RAISE EXCEPTION 'its tenant migrations write rows (into %), which would be those of the time the spare was built', t; END IF;
        END LOOP;
      END$spare$`,
-    `INSERT INTO ${SPARES_TABLE} (schema_name, versions, built_by) VALUES (${pg.escapeLiteral(name)}, ${pg.escapeLiteral(key)}, current_user)`,
+    recordSpareSql(name, key),
   ];
   const groups = stepGroups(plan);
   const saved = await client.query<{ path: string; timeout: string }>(
@@ -181,13 +154,13 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
   );
   try {
     if (groups.length === 1 && !groups[0]!.outside) {
-      await sendBatch(client, ['BEGIN', `CREATE SCHEMA ${schema}`, ...chainSql(plan, name, opts), ...finish, 'COMMIT']);
+      await inOneRoundTrip(client, [`CREATE SCHEMA ${schema}`, ...chainSql(plan, name, opts), ...finish], sendBatch);
       return undefined;
     }
     await client.query(`CREATE SCHEMA ${schema}`);
     for (const g of groups) {
       if (!g.outside) {
-        await sendBatch(client, ['BEGIN', ...chainSql({ ...plan, steps: g.steps }, name, opts), 'COMMIT']);
+        await inOneRoundTrip(client, chainSql({ ...plan, steps: g.steps }, name, opts), sendBatch);
         continue;
       }
       const m = g.steps[0]!.migration;
@@ -202,10 +175,10 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
         recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
       );
     }
-    await sendBatch(client, ['BEGIN', ...finish, 'COMMIT']);
+    await inOneRoundTrip(client, finish, sendBatch);
     return undefined;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    await rollback(client); // whatever a no-transaction file left open; inOneRoundTrip rolled its own back
     await sendBatch(client, dropSpareSql(name)).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
   } finally {
@@ -215,7 +188,7 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
 
 /** A spare's schema and its state rows gone (in the caller's transaction, if any). */
 function dropSpareSql(spare: string): string[] {
-  return [`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(spare)} CASCADE`, `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(spare)}`];
+  return [`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(spare)} CASCADE`, deleteSchemaRowsSql(spare)];
 }
 
 /** The plan's steps as runs of transactional files (one transaction each) and single no-transaction files. */

@@ -2,6 +2,7 @@
 // group of rows that inserts what is absent, updates what differs and reports both. Identifiers
 // are quoted, values travel as one JSON parameter.
 import pg from 'pg';
+import { rollbackToSavepoint } from '../db/transaction';
 import type { DataSet, Reference } from './data-set';
 import { referencedSchema } from './catalog';
 import type { Queryable } from '../db/queryable';
@@ -153,7 +154,7 @@ async function runGuarded(db: Queryable, sql: string, group: Prepared[]): Promis
     return r.rows;
   } catch (error) {
     if (!(error as { code?: string }).code) throw error; // the connection, not the data
-    await db.query('ROLLBACK TO SAVEPOINT seed_group');
+    await rollbackToSavepoint(db, 'seed_group');
     for (const p of group) {
       try {
         await db.query(sql, [JSON.stringify([p.values])]);

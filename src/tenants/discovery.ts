@@ -13,6 +13,16 @@ export async function listTenantSchemas(db: Queryable, tenantPattern: string): P
   return r.rows[0]?.names ?? [];
 }
 
+/**
+ * SQL true when the schema named in `column` (a text column, e.g. of the state table) is a tenant
+ * schema: it matches the pattern (`pattern`: SQL text, a parameter) and exists. The pattern is
+ * checked never to match public, pg_*, information_schema or the state schema (config/tenant-pattern.ts),
+ * so this is listTenantSchemas's rule, asked of a name rather than of pg_namespace.
+ */
+export function isTenantSchemaSql(column: string, pattern: string): string {
+  return `${column} LIKE ${pattern} AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = ${column}::name)`;
+}
+
 /** Whether `schema` exists and is a tenant schema, without listing the others. */
 export async function isTenantSchema(db: Queryable, tenantPattern: string, schema: string): Promise<boolean> {
   const r = await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $2::name AND nspname LIKE $1 AND ${notReserved('nspname')}`, [tenantPattern, schema]);

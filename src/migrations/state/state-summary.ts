@@ -12,11 +12,13 @@
 //
 // Without the indexes (a table made by an earlier release, not yet upgraded by an `up` run by its
 // owner), every row is read as before: slower, and the same answer.
-import type { MigrationFolder } from './files';
-import { listTenantSchemas } from '../tenants/discovery';
-import { invalidIndexesMatching } from './invalid-indexes';
+import type { MigrationFolder } from '../files';
+import { isTenantSchemaSql, listTenantSchemas } from '../../tenants/discovery';
+import { withSnapshot } from '../../db/transaction';
+import { invalidIndexesMatching } from '../invalid-indexes';
 import {
   addRows,
+  DISTINCT_VERSIONS,
   emptySchema,
   readState,
   ROW_COLUMNS,
@@ -29,22 +31,20 @@ import {
   type StateRow,
 } from './state';
 import { countsKept, readCounts } from './state-counts';
-import type { Queryable } from '../db/queryable';
+import type { Queryable } from '../../db/queryable';
 
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
 export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
   // JIT would compile the probes below (their estimates look large) for longer than they run.
-  await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL jit = off');
-  try {
-    const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
-    const summary = exists.rows[0]?.t && (await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length;
-    const state = summary ? await readSummary(db, tenantPattern, folder) : await readState(db, tenantPattern);
-    await db.query('COMMIT');
-    return state;
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
-    throw error;
-  }
+  return withSnapshot(
+    db,
+    async () => {
+      const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
+      const summary = exists.rows[0]?.t && (await summaryIndexes(db)) === SUMMARY_INDEX_NAMES.length;
+      return summary ? await readSummary(db, tenantPattern, folder) : await readState(db, tenantPattern);
+    },
+    { setup: 'SET LOCAL jit = off' },
+  );
 }
 
 async function readSummary(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
@@ -65,10 +65,7 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   );
   // The distinct versions, one probe each (a loose index scan); those outside the tenant list, and where.
   const others = await db.query<{ s: string }>(
-    `WITH RECURSIVE d(v) AS (
-       (SELECT version FROM ${STATE_TABLE} ORDER BY version LIMIT 1)
-       UNION ALL
-       SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)
+    `${DISTINCT_VERSIONS}
      SELECT DISTINCT m.schema_name AS s FROM d JOIN ${STATE_TABLE} m ON m.version = d.v
       WHERE d.v IS NOT NULL AND NOT (d.v = ANY($1::text[])) AND m.schema_name <> 'public'`,
     [versions],
@@ -102,8 +99,7 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   // pg_*, information_schema or the state schema: options.ts) and a schema that exists.
   const latest = await db.query<{ v: string; at: Date | null }>(
     `SELECT f.v, (SELECT m.applied_at FROM ${STATE_TABLE} m
-                   WHERE m.version = f.v AND NOT m.dirty AND m.schema_name LIKE $2
-                     AND EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = m.schema_name::name)
+                   WHERE m.version = f.v AND NOT m.dirty AND ${isTenantSchemaSql('m.schema_name', '$2')}
                    ORDER BY m.applied_at DESC LIMIT 1) AS at
        FROM unnest($1::text[]) AS f(v)`,
     [versions, tenantPattern],

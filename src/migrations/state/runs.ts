@@ -2,10 +2,10 @@
 // written under the run lock once the run ends. The state table says what each schema has; this
 // says what a run tried and how it went (its stages, which schemas failed and why, the slowest),
 // which the state cannot: a failed transactional migration leaves no row behind.
-import { STATE_SCHEMA } from '../config/reserved';
-import type { Direction, RunResult, StageTiming } from './options';
+import { STATE_SCHEMA } from '../../config/reserved';
+import type { Direction, RunResult, StageTiming } from '../options';
 import type { DatabaseState, SchemaState } from './state';
-import type { Queryable } from '../db/queryable';
+import type { Queryable } from '../../db/queryable';
 
 export const RUNS_TABLE = `${STATE_SCHEMA}.runs`;
 /** Runs kept: enough to find a schema's last failure after a few retries, small enough to read at once. */

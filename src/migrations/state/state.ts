@@ -2,12 +2,12 @@
 // for public and every tenant schema. One table means the state of 1,000 schemas is one query,
 // and it stays out of the schemas that the application (and Prisma) owns. See docs/design.md.
 import pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
-import { localSchemaDdl, refuseDistributedState } from '../db/citus';
-import { listTenantSchemas } from '../tenants/discovery';
-import type { Scope } from './files';
-import { invalidIndexesMatching, type InvalidIndex } from './invalid-indexes';
-import type { Queryable } from '../db/queryable';
+import { STATE_SCHEMA } from '../../config/reserved';
+import { localSchemaDdl, refuseDistributedState } from '../../db/citus';
+import { listTenantSchemas } from '../../tenants/discovery';
+import type { Scope } from '../files';
+import { invalidIndexesMatching, type InvalidIndex } from '../invalid-indexes';
+import type { Queryable } from '../../db/queryable';
 
 export { STATE_SCHEMA };
 export const STATE_TABLE = `${STATE_SCHEMA}.migrations`;
@@ -137,6 +137,26 @@ export async function readState(db: Queryable, tenantPattern: string): Promise<D
   return state;
 }
 
+/**
+ * The distinct versions recorded anywhere, as `d(v)` (its last row NULL), found by one index probe
+ * each (a loose index scan) rather than by reading every row: the start of a WITH query.
+ */
+export const DISTINCT_VERSIONS = `WITH RECURSIVE d(v) AS (
+       (SELECT version FROM ${STATE_TABLE} ORDER BY version LIMIT 1)
+       UNION ALL
+       SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)`;
+
+/** Per schema of `schemas`, its recorded versions in order and whether one is dirty (drift). */
+export async function readRecordedVersions(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
+  if (!(await stateTableExists(db))) return new Map();
+  const r = await db.query<{ schema_name: string; versions: string[]; dirty: boolean }>(
+    `SELECT schema_name, array_agg(version ORDER BY version) AS versions, bool_or(dirty) AS dirty
+       FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) GROUP BY schema_name`,
+    [schemas],
+  );
+  return new Map(r.rows.map((row) => [row.schema_name, { versions: row.versions, dirty: row.dirty }]));
+}
+
 export const ROW_COLUMNS = 'schema_name, version, name, checksum, applied_at, duration_ms, dirty, forced';
 
 export interface StateRow {
@@ -231,4 +251,31 @@ export async function deleteApplied(db: Queryable, schema: string, version: stri
 /** deleteApplied as literal SQL, as recordAppliedSql. */
 export function deleteAppliedSql(schema: string, version: string): string {
   return `DELETE FROM ${STATE_TABLE} WHERE schema_name = ${pg.escapeLiteral(schema)} AND version = ${pg.escapeLiteral(version)}`;
+}
+
+/** What `force` writes, in the caller's transaction: each schema's rows above `version` replaced by `rows`, forced. */
+export interface ForcedRows {
+  schemas: string[];
+  /** The version forced to: rows above it go (null: every row). */
+  version: string | null;
+  /** The rows recorded as forced, column by column. */
+  rows: { schema: string[]; version: string[]; name: string[]; scope: string[]; checksum: string[] };
+  /** Dirty rows kept, recorded as forced with the checksum of the file as it is now (when there is one). */
+  cleared: Array<{ schema: string; version: string; checksum: string | undefined }>;
+}
+
+export async function writeForced(db: Queryable, f: ForcedRows): Promise<void> {
+  await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [f.schemas, f.version]);
+  await db.query(
+    `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
+       SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)`,
+    [f.rows.schema, f.rows.version, f.rows.name, f.rows.scope, f.rows.checksum],
+  );
+  for (const c of f.cleared) {
+    await db.query(`UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`, [
+      c.schema,
+      c.version,
+      c.checksum,
+    ]);
+  }
 }

@@ -8,9 +8,10 @@
 // sets it). Otherwise it counts the rows itself. The function runs as the table's owner (SECURITY
 // DEFINER, fixed search_path), so a role granted only the state table's rows keeps it up to date.
 import pg from 'pg';
-import { STATE_SCHEMA } from '../config/reserved';
+import { STATE_SCHEMA } from '../../config/reserved';
+import { inOneRoundTrip, oneQueryText } from '../../db/transaction';
 import { pruneDroppedSchemas, STATE_TABLE } from './state';
-import type { Queryable } from '../db/queryable';
+import type { Queryable } from '../../db/queryable';
 
 export const COUNTS_TABLE = `${STATE_SCHEMA}.schema_counts`;
 const TRIGGER = 'migrations_schema_counts';
@@ -111,9 +112,8 @@ export async function ensureCounts(db: Queryable): Promise<void> {
     return;
   }
   try {
-    await db.query(`BEGIN; LOCK TABLE ${STATE_TABLE} IN SHARE ROW EXCLUSIVE MODE; ${COUNTS_DDL} COMMIT;`);
+    await inOneRoundTrip(db, [`LOCK TABLE ${STATE_TABLE} IN SHARE ROW EXCLUSIVE MODE`, COUNTS_DDL], oneQueryText);
   } catch (error) {
-    await db.query('ROLLBACK').catch(() => {});
     if ((error as { code?: string }).code !== '42501') throw error;
   }
 }
