@@ -9,6 +9,7 @@ import { alterTable, type ColumnTypeLookup } from './locks-alter';
 
 export { LOCK_MODES, conflictingModes, blocksReads, blocksWrites, needsBlockerCheck, type LockMode, type TableLock } from './lock-modes';
 export type { ColumnTypeLookup } from './locks-alter';
+export { catalogColumnTypes, resolveIndexTables, type Queryable } from './locks-catalog';
 
 export interface LockOptions {
   /** The current type of a column: lets ALTER COLUMN TYPE tell a binary-coercible change (no rewrite) from a rewrite. */
@@ -94,6 +95,12 @@ async function locksOf(kind: string, n: Node, options: LockOptions): Promise<Tab
     case 'UpdateStmt':
     case 'DeleteStmt':
       return dml(kind, n);
+    case 'CreateTableAsStmt':
+      // Without a WHERE, the new table is filled from every row of what it reads.
+      return reads(n.query, 'AccessShareLock', `read by CREATE ${n.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE'} AS`).map((l) => ({
+        ...l,
+        scan: !n.query?.SelectStmt?.whereClause,
+      }));
     case 'SelectStmt':
       return reads(n, n.lockingClause ? 'RowShareLock' : 'AccessShareLock', n.lockingClause ? 'SELECT ... FOR UPDATE/SHARE' : 'SELECT');
     default:

@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, withAdmin, type TestDatabase } from '../support/db';
-import { describeLocks, LOCK_MODES, statementLocks, type TableLock } from '../../src/migrations/locks';
+import { catalogColumnTypes, describeLocks, LOCK_MODES, resolveIndexTables, statementLocks, type TableLock } from '../../src/migrations/locks';
 
 // Committed once; every transactional case rolls back, so each sees it as it is here.
 const SETUP = `
@@ -126,6 +126,7 @@ const IN_TRANSACTION: string[] = [
   'DELETE FROM t',
   'SELECT * FROM t JOIN parent ON parent.id = t.id',
   'SELECT * FROM t FOR UPDATE',
+  'CREATE TABLE copy AS SELECT * FROM t JOIN parent USING (id)',
   // nothing on data
   "COMMENT ON TABLE t IS 'x'",
   "COMMENT ON COLUMN t.a IS 'x'",
@@ -186,17 +187,8 @@ async function seen(c: pg.Client, oid: number): Promise<Seen> {
   return { lock: modes.sort((a, b) => rank(b) - rank(a))[0], file: rows[0].file, scans: Number(rows[0].scans) };
 }
 
-/** The model for `sql`, with the catalog's column types, as `plan` would ask. */
-const model = (sql: string) =>
-  statementLocks(sql, {
-    columnType: async (t, column) =>
-      (
-        await client.query(
-          'SELECT format_type(atttypid, atttypmod) AS type FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped',
-          [`${pg.escapeIdentifier(t.schema ?? 's')}.${pg.escapeIdentifier(t.table)}`, column],
-        )
-      ).rows[0]?.type,
-  });
+/** The model for `sql`, with the catalog's column types, as `plan` would ask (the client's search_path is s). */
+const model = (sql: string) => statementLocks(sql, { columnType: catalogColumnTypes(client) });
 
 describe('the lock model against pg_locks, in a transaction', () => {
   it.each(IN_TRANSACTION)('%s', async (template) => {
@@ -324,5 +316,17 @@ describe('what the model cannot read', () => {
       expect((await statementLocks(sql))[0]).toMatchObject({ rewrite: true });
       expect((await model(sql))[0]).toMatchObject({ rewrite: false });
     }
+  });
+});
+
+describe('reading the catalog for the model', () => {
+  it('resolves DROP INDEX and REINDEX INDEX to the table their index belongs to', async () => {
+    for (const sql of ['DROP INDEX t_a_idx', 'DROP INDEX s.t_a_idx', 'REINDEX INDEX t_a_idx']) {
+      const [l] = await resolveIndexTables(client, await statementLocks(sql));
+      expect(l).toMatchObject({ schema: 's', table: 't' });
+      expect(l!.index).toBeUndefined();
+    }
+    const [missing] = await resolveIndexTables(client, await statementLocks('DROP INDEX no_such_idx'));
+    expect(missing).toMatchObject({ table: 'no_such_idx', index: true });
   });
 });
