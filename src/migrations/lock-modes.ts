@@ -23,7 +23,10 @@ export interface TableLock {
   rewrite: boolean;
   /** The table is read in full under the lock (time grows with its size), without a rewrite. */
   scan: boolean;
-  /** What the statement does to this table, in words: `ADD COLUMN with a volatile default (random())`. */
+  /**
+   * What the statement does to this table, in words, beginning with the command as SQL spells it
+   * (ALTER TABLE: its subcommands, joined by ", "): `ADD COLUMN x with a volatile default (random(): rewrites the table)`.
+   */
   what: string;
   /**
    * `table` names an index, not a table: the statement (DROP INDEX, REINDEX INDEX) does not name

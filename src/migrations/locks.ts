@@ -18,6 +18,8 @@ export interface LockOptions {
 
 export interface StatementLocks {
   locks: TableLock[];
+  /** Tables the statement creates (CREATE TABLE, CREATE TABLE AS): new and empty, so no later statement of the file waits on them. */
+  creates: { schema?: string; table: string }[];
   /** Set when the statement runs code the model cannot read (a DO block, CALL): it may lock anything. */
   unknown?: string;
 }
@@ -45,16 +47,19 @@ export async function describeLocks(sql: string, options: LockOptions = {}): Pro
   try {
     stmts = (pg.parseSync(sql) as unknown as Node).stmts ?? [];
   } catch {
-    return { locks: [] };
+    return { locks: [], creates: [] };
   }
   const locks: TableLock[] = [];
+  const creates: StatementLocks['creates'] = [];
   let unknown: string | undefined;
   for (const s of stmts) {
     const [kind] = Object.keys(s.stmt ?? {});
     if (kind === 'DoStmt' || kind === 'CallStmt') unknown ??= `${kind === 'DoStmt' ? 'a DO block' : 'CALL'} runs code the lock model cannot read`;
     else if (kind) locks.push(...(await locksOf(kind, s.stmt[kind], options)));
+    const made = kind === 'CreateStmt' ? s.stmt[kind].relation : kind === 'CreateTableAsStmt' ? s.stmt[kind].into?.rel : undefined;
+    if (made?.relname) creates.push({ ...(made.schemaname ? { schema: made.schemaname } : {}), table: made.relname });
   }
-  return unknown ? { locks, unknown } : { locks };
+  return unknown ? { locks, creates, unknown } : { locks, creates };
 }
 
 async function locksOf(kind: string, n: Node, options: LockOptions): Promise<TableLock[]> {
