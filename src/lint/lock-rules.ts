@@ -18,9 +18,11 @@ export const MODEL_RULES = [
   'disallowed-unique-constraint',
 ];
 
+type Described = TableLock & { what: string };
+
 interface Rule {
   rule: string;
-  applies: (l: TableLock) => boolean;
+  applies: (l: Described) => boolean;
   help: string;
 }
 
@@ -82,7 +84,7 @@ export async function lockFindings(file: string, text: string): Promise<SquawkFi
   for (const s of splitStatements(text)) {
     const { locks, creates } = await describeLocks(s.text);
     const said = new Set<string>(); // one finding per rule and statement (a foreign key locks two tables)
-    for (const l of locks) {
+    for (const l of locks.map((x) => ({ ...x, what: x.what ?? '' }))) {
       if (created.has(l.table) || !(blocksReads(l.lock) || blocksWrites(l.lock))) continue;
       const rule = RULES.find((r) => r.applies(l));
       if (!rule || said.has(rule.rule)) continue;

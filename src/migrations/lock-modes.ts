@@ -26,8 +26,9 @@ export interface TableLock {
   /**
    * What the statement does to this table, in words, beginning with the command as SQL spells it
    * (ALTER TABLE: its subcommands, joined by ", "): `ADD COLUMN x with a volatile default (random(): rewrites the table)`.
+   * statementLocks always sets it; optional so that a TableLock written by hand (a test's) needs none.
    */
-  what: string;
+  what?: string;
   /**
    * `table` names an index, not a table: the statement (DROP INDEX, REINDEX INDEX) does not name
    * the table the index belongs to, and `lock` is taken on that table. `resolveIndexTables` looks
