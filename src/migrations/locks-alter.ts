@@ -2,10 +2,17 @@
 // AlterTableGetLockLevel in its source), whether it rewrites or scans the table; the statement
 // takes the strongest mode of its subcommands.
 import { LOCK_MODES, rel, stronger, type LockMode, type Node, type TableLock } from './lock-modes';
-import { isSerial, keepsValues, typeOfNode, typeOfText, volatileCall } from './locks-types';
+import { functionCalls, isSerial, keepsValues, typeOfNode, typeOfText, volatileCall, type Volatility } from './locks-types';
 
 /** The current type of a column (format_type's text), when the caller can read the catalog. */
 export type ColumnTypeLookup = (table: { schema?: string; table: string }, column: string) => string | undefined | Promise<string | undefined>;
+/** A function's volatility (pg_proc.provolatile; the most volatile of its overloads), when the caller can read the catalog. */
+export type VolatilityLookup = (name: string[]) => Volatility | undefined | Promise<Volatility | undefined>;
+
+export interface CatalogLookups {
+  columnType?: ColumnTypeLookup;
+  functionVolatility?: VolatilityLookup;
+}
 
 const LIGHT: Record<string, LockMode> = {
   AT_SetStatistics: 'ShareUpdateExclusiveLock',
@@ -46,9 +53,9 @@ interface Effect {
   others?: TableLock[];
 }
 
-export async function alterTable(n: Node, columnType?: ColumnTypeLookup): Promise<TableLock[]> {
+export async function alterTable(n: Node, lookups: CatalogLookups = {}): Promise<TableLock[]> {
   const effects: Effect[] = [];
-  for (const { AlterTableCmd: c } of (n.cmds ?? []) as Node[]) if (c) effects.push(await subcommand(c, n.relation, columnType));
+  for (const { AlterTableCmd: c } of (n.cmds ?? []) as Node[]) if (c) effects.push(await subcommand(c, n.relation, lookups));
   if (effects.length === 0) return [];
   const lock = effects.map((e) => e.lock).reduce(stronger, LOCK_MODES[0]);
   const rewrite = effects.some((e) => e.rewrite);
@@ -56,14 +63,14 @@ export async function alterTable(n: Node, columnType?: ColumnTypeLookup): Promis
   return [...rel(n.relation, lock, effects.map((e) => e.what).join(', '), { rewrite, scan }), ...effects.flatMap((e) => e.others ?? [])];
 }
 
-async function subcommand(c: Node, table: Node, columnType?: ColumnTypeLookup): Promise<Effect> {
+async function subcommand(c: Node, table: Node, lookups: CatalogLookups): Promise<Effect> {
   switch (c.subtype) {
     case 'AT_AddColumn':
-      return addColumn(c.def?.ColumnDef ?? {});
+      return addColumn(c.def?.ColumnDef ?? {}, lookups.functionVolatility);
     case 'AT_AddConstraint':
       return addConstraint(c.def?.Constraint ?? {});
     case 'AT_AlterColumnType':
-      return alterType(c, table, columnType);
+      return alterType(c, table, lookups.columnType);
     case 'AT_SetNotNull':
       return { lock: 'AccessExclusiveLock', scan: true, what: `SET NOT NULL on ${c.name} (scans the table)` };
     case 'AT_ValidateConstraint':
@@ -100,7 +107,7 @@ function words(c: Node): string {
   return c.name ? `${spaced} ${c.name}` : spaced;
 }
 
-function addColumn(col: Node): Effect {
+async function addColumn(col: Node, functionVolatility?: VolatilityLookup): Promise<Effect> {
   const name = `ADD COLUMN ${col.colname}`;
   const cons: Node[] = (col.constraints ?? []).map((x: Node) => x.Constraint ?? {});
   const has = (t: string) => cons.find((x) => x.contype === t);
@@ -111,7 +118,13 @@ function addColumn(col: Node): Effect {
   if (isSerial(col.typeName)) return { lock, rewrite: true, what: `${name} ${typeOfNode(col.typeName).base} (nextval() default: rewrites the table)`, others };
   if (has('CONSTR_IDENTITY')) return { lock, rewrite: true, what: `${name} as an identity column (rewrites the table)`, others };
   if (has('CONSTR_GENERATED')) return { lock, rewrite: true, what: `${name} GENERATED ... STORED (rewrites the table)`, others };
-  const volatile = volatileCall(has('CONSTR_DEFAULT')?.raw_expr);
+  const expr = has('CONSTR_DEFAULT')?.raw_expr;
+  const known = new Map<string, Volatility>();
+  for (const names of functionVolatility ? functionCalls(expr) : []) {
+    const v = await functionVolatility!(names);
+    if (v) known.set(names.join('.'), v);
+  }
+  const volatile = volatileCall(expr, known);
   if (volatile) return { lock, rewrite: true, what: `${name} with a volatile default (${volatile}: rewrites the table)`, others };
   const index = cons.find((x) => x.contype === 'CONSTR_PRIMARY' || x.contype === 'CONSTR_UNIQUE');
   if (index) return { lock, scan: true, what: `${name} ${index.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE'} (builds an index)`, others };

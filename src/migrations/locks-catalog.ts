@@ -4,7 +4,7 @@
 // connection's search_path, as the migration's statements will.
 import pg from 'pg';
 import type { TableLock } from './lock-modes';
-import type { ColumnTypeLookup } from './locks-alter';
+import type { ColumnTypeLookup, VolatilityLookup } from './locks-alter';
 
 export interface Queryable {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's rows are untyped
@@ -22,6 +22,20 @@ export function catalogColumnTypes(client: Queryable): ColumnTypeLookup {
         [qualified(t), column],
       )
     ).rows[0]?.type ?? undefined;
+}
+
+/** A VolatilityLookup answered by the catalog: the most volatile of the function's overloads visible by that name. */
+export function catalogFunctionVolatility(client: Queryable): VolatilityLookup {
+  return async (names) => {
+    const name = names[names.length - 1];
+    const schema = names.length > 1 ? names[names.length - 2] : undefined;
+    const { rows } = await client.query(
+      `SELECT max(p.provolatile) AS v FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.proname = $1 AND (CASE WHEN $2::text IS NULL THEN pg_function_is_visible(p.oid) ELSE n.nspname = $2 END)`,
+      [name, schema ?? null],
+    );
+    return rows[0]?.v ?? undefined;
+  };
 }
 
 /** The locks with each index-flagged entry replaced by the table its index belongs to; an index not found stays as it is. */

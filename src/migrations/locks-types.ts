@@ -105,24 +105,32 @@ const VOLATILE = new Set([
   'nextval',
 ]);
 
-/** The first function in a default expression that makes it volatile (or is not known to be otherwise), as `name()`. */
-export function volatileCall(expr: Node | undefined): string | undefined {
-  if (expr == null || typeof expr !== 'object') return undefined;
-  if (Array.isArray(expr)) {
-    for (const e of expr) {
-      const found = volatileCall(e);
-      if (found) return found;
-    }
-    return undefined;
+/** provolatile: immutable, stable or volatile. */
+export type Volatility = 'i' | 's' | 'v';
+
+/** Every function a default expression calls, as its name parts (`['public', 'next_code']`). */
+export function functionCalls(expr: unknown, found: string[][] = []): string[][] {
+  if (Array.isArray(expr)) expr.forEach((e) => functionCalls(e, found));
+  else if (expr != null && typeof expr === 'object') {
+    const o = expr as Node;
+    if (o.FuncCall) found.push((o.FuncCall.funcname ?? []).map((n: Node) => n.String?.sval as string));
+    Object.values(o).forEach((v) => functionCalls(v, found));
   }
-  if (expr.FuncCall) {
-    const names: string[] = (expr.FuncCall.funcname ?? []).map((n: Node) => n.String?.sval);
+  return found;
+}
+
+/**
+ * The first function in a default expression that makes it volatile, as `name()`: by the catalog's
+ * word when the caller read it (`known`, keyed by the dotted name), else by the lists above, and a
+ * function in neither is guessed volatile.
+ */
+export function volatileCall(expr: unknown, known: Map<string, Volatility> = new Map()): string | undefined {
+  for (const names of functionCalls(expr)) {
     const name = names[names.length - 1] ?? '';
-    if (!NOT_VOLATILE.has(name)) return `${names.join('.')}()${VOLATILE.has(name) ? '' : ', guessed volatile'}`;
-  }
-  for (const v of Object.values(expr)) {
-    const found = typeof v === 'object' ? volatileCall(v as Node) : undefined;
-    if (found) return found;
+    const catalog = known.get(names.join('.'));
+    if (catalog) {
+      if (catalog === 'v') return `${names.join('.')}()`;
+    } else if (!NOT_VOLATILE.has(name)) return `${names.join('.')}()${VOLATILE.has(name) ? '' : ', guessed volatile'}`;
   }
   return undefined;
 }

@@ -5,15 +5,17 @@
 // cannot know is in docs/design.md, "The lock model".
 import type * as Pg from 'libpg-query';
 import { LOCK_MODES, rangeVar, rel, type LockMode, type Node, type TableLock } from './lock-modes';
-import { alterTable, type ColumnTypeLookup } from './locks-alter';
+import { alterTable, type ColumnTypeLookup, type VolatilityLookup } from './locks-alter';
 
 export { LOCK_MODES, conflictingModes, blocksReads, blocksWrites, needsBlockerCheck, type LockMode, type TableLock } from './lock-modes';
-export type { ColumnTypeLookup } from './locks-alter';
-export { catalogColumnTypes, resolveIndexTables, type Queryable } from './locks-catalog';
+export type { ColumnTypeLookup, VolatilityLookup } from './locks-alter';
+export { catalogColumnTypes, catalogFunctionVolatility, resolveIndexTables, type Queryable } from './locks-catalog';
 
 export interface LockOptions {
   /** The current type of a column: lets ALTER COLUMN TYPE tell a binary-coercible change (no rewrite) from a rewrite. */
   columnType?: ColumnTypeLookup;
+  /** A function's volatility: a default calling a function the catalog calls immutable or stable is no rewrite. */
+  functionVolatility?: VolatilityLookup;
 }
 
 export interface StatementLocks {
@@ -65,7 +67,7 @@ export async function describeLocks(sql: string, options: LockOptions = {}): Pro
 async function locksOf(kind: string, n: Node, options: LockOptions): Promise<TableLock[]> {
   switch (kind) {
     case 'AlterTableStmt':
-      return n.objtype === 'OBJECT_TABLE' ? alterTable(n, options.columnType) : [];
+      return n.objtype === 'OBJECT_TABLE' ? alterTable(n, options) : [];
     case 'IndexStmt': {
       const what = `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX${n.concurrent ? ' CONCURRENTLY' : ''} (builds the index from the table)`;
       return rel(n.relation, n.concurrent ? 'ShareUpdateExclusiveLock' : 'ShareLock', what, { scan: true });

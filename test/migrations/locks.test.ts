@@ -7,7 +7,15 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, withAdmin, type TestDatabase } from '../support/db';
-import { catalogColumnTypes, describeLocks, LOCK_MODES, resolveIndexTables, statementLocks, type TableLock } from '../../src/migrations/locks';
+import {
+  catalogColumnTypes,
+  catalogFunctionVolatility,
+  describeLocks,
+  LOCK_MODES,
+  resolveIndexTables,
+  statementLocks,
+  type TableLock,
+} from '../../src/migrations/locks';
 
 // Committed once; every transactional case rolls back, so each sees it as it is here.
 const SETUP = `
@@ -28,6 +36,8 @@ CREATE UNIQUE INDEX mv_id ON mv (id);
 CREATE FUNCTION trg() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER t_trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION trg();
 CREATE POLICY t_pol ON t USING (true);
+CREATE FUNCTION fixed() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 7';
+CREATE FUNCTION rolled() RETURNS float8 VOLATILE LANGUAGE sql AS 'SELECT random()';
 CREATE TABLE loose (id int, parent_id int);
 INSERT INTO loose VALUES (-1, 99), (NULL, NULL);
 ALTER TABLE loose ADD CONSTRAINT loose_pos CHECK (id > 0) NOT VALID;
@@ -42,6 +52,10 @@ const IN_TRANSACTION: string[] = [
   "ALTER TABLE t ADD COLUMN x jsonb NOT NULL DEFAULT '{}'::jsonb",
   'ALTER TABLE t ADD COLUMN x timestamptz DEFAULT now()',
   'ALTER TABLE t ADD COLUMN x float8 DEFAULT random()',
+  'ALTER TABLE t ADD COLUMN x int DEFAULT fixed()',
+  'ALTER TABLE t ADD COLUMN x int DEFAULT s.fixed() + 1',
+  'ALTER TABLE t ADD COLUMN x float8 DEFAULT rolled()',
+  "ALTER TABLE t ADD COLUMN x text DEFAULT lower('A')",
   'ALTER TABLE t ADD COLUMN x timestamptz DEFAULT clock_timestamp()',
   'ALTER TABLE t ADD COLUMN x uuid DEFAULT gen_random_uuid()',
   'ALTER TABLE t ADD COLUMN x bigserial',
@@ -188,7 +202,7 @@ async function seen(c: pg.Client, oid: number): Promise<Seen> {
 }
 
 /** The model for `sql`, with the catalog's column types, as `plan` would ask (the client's search_path is s). */
-const model = (sql: string) => statementLocks(sql, { columnType: catalogColumnTypes(client) });
+const model = (sql: string) => statementLocks(sql, { columnType: catalogColumnTypes(client), functionVolatility: catalogFunctionVolatility(client) });
 
 describe('the lock model against pg_locks, in a transaction', () => {
   it.each(IN_TRANSACTION)('%s', async (template) => {
@@ -305,6 +319,12 @@ describe('what the model cannot read', () => {
     } finally {
       await client.query('ROLLBACK');
     }
+  });
+
+  it("without the catalog, a function the model does not know is guessed volatile, and says so; with it, the catalog's word", async () => {
+    const sql = 'ALTER TABLE t ADD COLUMN x int DEFAULT fixed()';
+    expect((await statementLocks(sql))[0]).toMatchObject({ rewrite: true, what: expect.stringContaining('guessed volatile') });
+    expect((await model(sql))[0]).toMatchObject({ rewrite: false });
   });
 
   it('without the column types, ALTER COLUMN TYPE is taken as a rewrite; with them, a binary-coercible change is not', async () => {
