@@ -90,7 +90,8 @@ export async function lockFindings(file: string, text: string): Promise<SquawkFi
       if (!rule || said.has(rule.rule)) continue;
       said.add(rule.rule);
       const stops = blocksReads(l.lock) ? 'reads and writes' : 'writes';
-      const message = `${l.schema ? `${l.schema}.` : ''}${l.table}: ${l.what}, under ${l.lock}, which stops the application's ${stops} while it runs.`;
+      const name = `${l.schema ? `${l.schema}.` : ''}${l.table}`;
+      const message = `${l.index ? `the table of index ${name}` : name}: ${l.what}, under ${l.lock}, which stops the application's ${stops} while it runs.`;
       findings.push({ file, line: s.line, column: 1, rule: rule.rule, message, help: rule.help });
     }
     // A table made earlier in the file is new and empty: nothing of the application waits on it.
