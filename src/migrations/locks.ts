@@ -56,12 +56,23 @@ export async function describeLocks(sql: string, options: LockOptions = {}): Pro
   let unknown: string | undefined;
   for (const s of stmts) {
     const [kind] = Object.keys(s.stmt ?? {});
-    if (kind === 'DoStmt' || kind === 'CallStmt') unknown ??= `${kind === 'DoStmt' ? 'a DO block' : 'CALL'} runs code the lock model cannot read`;
+    const hidden = kind ? hides(kind, s.stmt[kind]) : undefined;
+    if (hidden) unknown ??= hidden;
     else if (kind) locks.push(...(await locksOf(kind, s.stmt[kind], options)));
     const made = kind === 'CreateStmt' ? s.stmt[kind].relation : kind === 'CreateTableAsStmt' ? s.stmt[kind].into?.rel : undefined;
     if (made?.relname) creates.push({ ...(made.schemaname ? { schema: made.schemaname } : {}), table: made.relname });
   }
   return unknown ? { locks, creates, unknown } : { locks, creates };
+}
+
+/** Why the statement's tables cannot be read from it: code it runs, or every table of a schema or database. */
+function hides(kind: string, n: Node): string | undefined {
+  if (kind === 'DoStmt') return 'a DO block runs code the lock model cannot read';
+  if (kind === 'CallStmt') return 'CALL runs code the lock model cannot read';
+  if (kind === 'VacuumStmt' && !(n.rels ?? []).length) return `${n.is_vacuumcmd ? 'VACUUM' : 'ANALYZE'} without a table works on every table of the database`;
+  if (kind === 'ClusterStmt' && !n.relation) return 'CLUSTER without a table rewrites every table clustered before';
+  if (kind === 'ReindexStmt' && !n.relation) return 'REINDEX SCHEMA, DATABASE or SYSTEM rebuilds the indexes of every table in it';
+  return undefined;
 }
 
 async function locksOf(kind: string, n: Node, options: LockOptions): Promise<TableLock[]> {

@@ -333,6 +333,15 @@ describe('what the model cannot read', () => {
     }
   });
 
+  it('a statement over every table of a schema or database is named unknown, not read as locking nothing', async () => {
+    for (const sql of ['VACUUM', 'ANALYZE', 'CLUSTER', 'REINDEX SCHEMA s', 'CALL p()']) {
+      const described = await describeLocks(sql);
+      expect(described.locks).toEqual([]);
+      expect(described.unknown, sql).toBeDefined();
+    }
+    expect((await describeLocks('VACUUM t')).unknown).toBeUndefined();
+  });
+
   it("without the catalog, a function the model does not know is guessed volatile, and says so; with it, the catalog's word", async () => {
     const sql = 'ALTER TABLE t ADD COLUMN x int DEFAULT fixed()';
     expect((await statementLocks(sql))[0]).toMatchObject({ rewrite: true, what: expect.stringContaining('guessed volatile') });
