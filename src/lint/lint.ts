@@ -9,6 +9,7 @@ import { concurrentStatements } from '../migrations/file-checks';
 import { isNoTransaction, splitStatements } from '../migrations/sql-split';
 import { isMachineWritten, levelOf, TYPE_CHOICE_RULES, type Level } from './rules';
 import { runSquawk, type SquawkFinding } from './squawk';
+import { lockFindings } from './lock-rules';
 
 export interface Finding extends SquawkFinding {
   level: Level;
@@ -34,6 +35,7 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
       throw new UsageError(`Cannot read ${file}`, 'name existing .sql files, or run lint without files for the pending migrations', 'LINT_NO_FILE');
     }
     if (isMachineWritten(text)) machineWritten.add(file);
+    own.push(...(await lockFindings(file, text)));
     if (isNoTransaction(text)) outside.push(file);
     else {
       transactional.push(file);

@@ -1,4 +1,4 @@
-// Which of squawk's findings stop a run. squawk reports everything as a warning; this tool
+// Which findings (squawk's, and lint's own from the lock model) stop a run. squawk reports everything as a warning; this tool
 // decides. Errors are what fails or blocks writes on a table that has rows, or breaks the way the
 // tool runs files; everything else is a warning to read. See docs/diff-lint-test.md.
 
@@ -13,6 +13,8 @@ export const ERROR_RULES: Record<string, string> = {
   'changing-column-type': 'rewrites the table under an exclusive lock',
   'adding-field-with-default': 'a volatile default rewrites the table under an exclusive lock',
   'adding-serial-primary-key-field': 'rewrites the table and builds the key while blocking writes',
+  'table-rewrite': 'rewrites the whole table under a lock that stops reads and writes (CLUSTER, VACUUM FULL, SET TABLESPACE, REFRESH MATERIALIZED VIEW)',
+  'table-scan-under-lock': 'reads the whole table under a lock that stops writes (REINDEX, ATTACH PARTITION, a new column with a constraint)',
   'ban-concurrent-index-creation-in-transaction': 'CONCURRENTLY cannot run in a transaction: mark the file -- migrate:no-transaction',
   'transaction-nesting': 'the tool runs each file in its own transaction: remove BEGIN/COMMIT',
   'ban-uncommitted-transaction': 'the tool runs each file in its own transaction: remove BEGIN',

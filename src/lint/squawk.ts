@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OperationError } from '../errors';
 import { EXCLUDED_RULES } from './rules';
+import { MODEL_RULES } from './lock-rules';
 
 export interface SquawkFinding {
   file: string;
@@ -46,7 +47,7 @@ export async function runSquawk(files: string[], opts: { inTransaction: boolean 
   const args = [
     '--reporter',
     'json',
-    `--exclude=${EXCLUDED_RULES.join(',')}`,
+    `--exclude=${[...EXCLUDED_RULES, ...MODEL_RULES].join(',')}`,
     opts.inTransaction ? '--assume-in-transaction' : '--no-assume-in-transaction',
     ...files,
   ];
