@@ -21,7 +21,7 @@ const forbidden = [
 ];
 
 /** db/ owns the transactions (db/transaction.ts): a transaction statement written anywhere else is refused. */
-const TRANSACTION_TEXT = '/^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)\\b/i';
+const TRANSACTION_TEXT = '/^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE)\\b/i';
 const transactionText = [
   { selector: `Literal[value=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },
   { selector: `TemplateElement[value.raw=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },

@@ -92,6 +92,25 @@ export async function commitBefore(client: TransactionClient, savepoint: string)
   );
 }
 
+/** A savepoint's statement, for a part sent with others in one round trip (migrations/chain.ts). */
+export function savepointSql(savepoint: string): string {
+  return `SAVEPOINT ${savepoint}`;
+}
+
+/**
+ * Runs `fn` behind `savepoint`: released when it succeeds; when it throws, the transaction goes back
+ * to the savepoint (if it still can: a lost connection cannot) and the error is rethrown as it was.
+ */
+export async function withSavepoint<T>(client: TransactionClient, savepoint: string, fn: () => Promise<T>): Promise<T> {
+  await client.query(savepointSql(savepoint));
+  const value = await fn().catch(async (error: unknown) => {
+    await rollbackToSavepoint(client, savepoint).catch(() => {});
+    throw error;
+  });
+  await client.query(`RELEASE SAVEPOINT ${savepoint}`);
+  return value;
+}
+
 /** Undoes what ran since `savepoint`, in a transaction that goes on. */
 export async function rollbackToSavepoint(client: TransactionClient, savepoint: string): Promise<void> {
   await client.query(`ROLLBACK TO SAVEPOINT ${savepoint}`);

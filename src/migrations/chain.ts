@@ -19,7 +19,7 @@ import pg from 'pg';
 import type { Migration } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
-import { begunWith, commit, commitBefore, rollback } from '../db/transaction';
+import { begunWith, commit, commitBefore, rollback, savepointSql } from '../db/transaction';
 import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
 import { describeFailure, MigrationFailure, withRetry, type PgError } from './failure';
 
@@ -61,7 +61,7 @@ async function attempt(client: pg.ClientBase, chain: Migration[], schema: string
   for (const [at, m] of chain.entries()) {
     const sql = direction === 'up' ? m.up : m.down!;
     if (at > 0) {
-      parts.push(`SAVEPOINT migrate_tool_${at}`);
+      parts.push(savepointSql(`migrate_tool_${at}`));
       owners.push({ at });
     }
     for (const st of sql.statements) {

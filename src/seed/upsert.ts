@@ -2,7 +2,7 @@
 // group of rows that inserts what is absent, updates what differs and reports both. Identifiers
 // are quoted, values travel as one JSON parameter.
 import pg from 'pg';
-import { rollbackToSavepoint } from '../db/transaction';
+import { withSavepoint } from '../db/transaction';
 import type { DataSet, Reference } from './data-set';
 import { referencedSchema } from './catalog';
 import type { Queryable } from '../db/queryable';
@@ -147,14 +147,11 @@ type ChangeRow = { action: 'insert' | 'update'; n: number; columns: string[] | n
  * one (inside the same transaction, which is rolled back anyway) to name the row at fault.
  */
 async function runGuarded(db: Queryable, sql: string, group: Prepared[]): Promise<ChangeRow[]> {
-  await db.query('SAVEPOINT seed_group');
   try {
-    const r = await db.query<ChangeRow>(sql, [JSON.stringify(group.map((p) => p.values))]);
-    await db.query('RELEASE SAVEPOINT seed_group');
+    const r = await withSavepoint(db, 'seed_group', () => db.query<ChangeRow>(sql, [JSON.stringify(group.map((p) => p.values))]));
     return r.rows;
   } catch (error) {
     if (!(error as { code?: string }).code) throw error; // the connection, not the data
-    await rollbackToSavepoint(db, 'seed_group');
     for (const p of group) {
       try {
         await db.query(sql, [JSON.stringify([p.values])]);
