@@ -25,7 +25,8 @@ const PROBE_EVERY_MS = 50;
 const BLOCKED = 'company_0001';
 
 const FILES: Record<string, string> = {
-  'tenant/20250101000100_items.up.sql': 'CREATE TABLE items (id int PRIMARY KEY, name text);\nINSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 1000) i;',
+  'tenant/20250101000100_items.up.sql':
+    'CREATE TABLE items (id int PRIMARY KEY, name text);\nINSERT INTO items SELECT i, md5(i::text) FROM generate_series(1, 1000) i;',
   'tenant/20250101000200_items_note.up.sql': 'ALTER TABLE items ADD COLUMN note text;',
 };
 
