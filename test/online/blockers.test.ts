@@ -172,6 +172,31 @@ describe('a session holding a tenant table', () => {
     }
   });
 
+  test('a no-transaction file waits before its dirty mark: giving up leaves the schema clean, and a re-run finishes it', async ({ db, dir }) => {
+    const files: Files = {
+      ...BASE,
+      'tenant/20250101000200_outside.up.sql': '-- migrate:no-transaction\nALTER TABLE t ADD COLUMN x int;\nALTER TABLE t ADD COLUMN y int;',
+    };
+    const { options } = await setUp(db, dir, files, ['company_a']);
+    const app = await appSession(db);
+    try {
+      await app.query('BEGIN; LOCK TABLE company_a.t IN ROW SHARE MODE'); // as SELECT ... FOR UPDATE takes
+      const { result } = await migrate({ ...options, blockerTimeoutMs: 1_000 });
+      expect(result!.failed).toHaveLength(1);
+      expect(result!.failed[0]!.error).toContain(`pid ${app.pid} (billing-app, idle in transaction`);
+      expect(result!.failed[0]!.dirty).toBeUndefined();
+      const rows = await db.query(`SELECT version, dirty FROM migrate_tool.migrations WHERE schema_name = 'company_a' ORDER BY version`);
+      expect(rows.rows).toEqual([{ version: '20250101000100', dirty: false }]);
+      expect(await columns(db, 'company_a', 't')).toEqual(['id']);
+    } finally {
+      await app.query('COMMIT').catch(() => {});
+      await app.end();
+    }
+    const again = await migrate({ ...options, blockerTimeoutMs: 1_000 });
+    expect(again.result!.failed).toEqual([]);
+    expect(await columns(db, 'company_a', 't')).toEqual(['id', 'x', 'y']);
+  });
+
   test('up --blocker-timeout: the log says who it waits for, and the failure says what to do', async ({ db, dir }) => {
     const { options } = await setUp(db, dir, ALTER, ['company_a', 'company_b']);
     const app = await appSession(db);
