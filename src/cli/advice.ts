@@ -30,6 +30,7 @@ const WORDS: Array<[RegExp, string | ((match: string, ...groups: string[]) => st
   [/\bseedsDir\b/g, 'SEEDS_DIR'],
   [/\bprismaSchema\b/g, 'PRISMA_SCHEMA'],
   [/\bddlLockTimeoutMs\b/g, '--ddl-lock-timeout'],
+  [/\bblockerTimeoutMs\b/g, '--blocker-timeout'],
   [/\blockTimeoutMs\b/g, '--lock-timeout'],
   [/\bgenerateBaseline\(\)/g, '`migrate-tool diff --baseline NAME`'],
   [/\brewriteSum\(\)/g, '`migrate-tool hash`'],

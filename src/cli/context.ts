@@ -78,6 +78,7 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
     failFast: boolFlag(args, 'fail-fast'),
     lockTimeoutMs: seconds('lock-timeout'),
     ddlLockTimeoutMs: durationArg(stringFlag(args, 'ddl-lock-timeout'), '--ddl-lock-timeout'),
+    blockerTimeoutMs: seconds('blocker-timeout'),
     waitMs: wait === true ? DEFAULT_WAIT_S * 1000 : typeof wait === 'string' ? (intArg(wait, '--wait') ?? 0) * 1000 : 0,
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,

@@ -34,6 +34,12 @@ export function eventPrinter(out: Output): (e: Event) => void {
           `  ${e.schema}: could not get a lock in time (${e.reason.replace(/^.*?: /, '')}); ${e.cleaned ? `${e.cleaned}; ` : ''}retry ${e.attempt} in ${e.delayMs / 1000} s`,
         );
         break;
+      case 'blocker:waiting': {
+        const b = e.blocker;
+        const age = b.xactMs === null ? '' : ` ${Math.round(b.xactMs / 1000)} s`;
+        out.note(`  ${e.schema}: waiting for pid ${b.pid} (${b.app || 'no application name'}, ${b.state}${age}) on ${e.table}`);
+        break;
+      }
       case 'lock:waiting':
         out.note(`Waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
         break;

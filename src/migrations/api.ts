@@ -188,7 +188,10 @@ async function change(
       opts.hardSignal?.addEventListener('abort', cancel, { once: true });
       try {
         const started = new Date();
-        const result = await executePlan(p, { ...underLock, concurrency }, workers);
+        // The run's own sessions are never blockers of its statements.
+        const lockPid = underLock.blockerTimeoutMs && p.steps.length ? await backendPid(lockClient) : undefined;
+        const ownPids = () => [...(lockPid === undefined ? [] : [lockPid]), ...workers.busyPids()];
+        const result = await executePlan(p, { ...underLock, concurrency, ownPids }, workers);
         finished = result;
         await flushCommits(lockClient);
         if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), underLock);
@@ -221,6 +224,10 @@ async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun
       message: `this run's record (migrate_tool.runs, read for failed schemas and reports) was not written: ${(error as Error).message}`,
     });
   }
+}
+
+async function backendPid(client: pg.Client): Promise<number> {
+  return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 }
 
 /** A run that failed as a whole after it had done work: `result` says what finished and what failed. */

@@ -39,9 +39,11 @@ export const FLUSH_MARK = `DO $$BEGIN RAISE NOTICE 'migrate-tool: next statement
 
 /**
  * Sends `parts` in order, as one simple query (on Citus, one query each); resolves with their
- * results, rejects with a BatchError naming the part that failed.
+ * results, rejects with a BatchError naming the part that failed. `check` runs first, before
+ * anything is sent (the blocker check, blocker-check.ts): if it throws, nothing is sent.
  */
-export async function sendBatch(client: BatchQueryable, parts: string[]): Promise<pg.QueryResult[]> {
+export async function sendBatch(client: BatchQueryable, parts: string[], check?: () => Promise<void>): Promise<pg.QueryResult[]> {
+  await check?.();
   return (await onCitus(client)) ? sendEach(client, parts) : sendJoined(client, parts);
 }
 

@@ -11,6 +11,9 @@
 //   the server rolls it back, as it did when each statement waited for the one before.
 // - lock_timeout: the files before the one that timed out are committed, and the chain is retried
 //   from that file with backoff.
+// - Before anything is sent, the blocker check (blocker-check.ts) waits while another session holds
+//   a lock that a statement of the chain would queue behind; if it gives up, nothing was sent, and
+//   the files before the blocked one are run and committed without it.
 // At most MAX_SAVEPOINTS files share a transaction: more subtransactions would overflow the
 // server's per-backend cache of them and slow down every other session's snapshots.
 // Asynchronous commit: only the wait for the disk is deferred, to one flush at the end of the run
@@ -21,6 +24,7 @@ import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 import { begunWith, commit, commitBefore, rollback, savepointSql } from '../db/transaction';
 import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
+import { BlockerFailure, tablesToCheck, waitForNoBlocker } from './blocker-check';
 import { describeFailure, MigrationFailure, withRetry, type PgError } from './failure';
 
 export const MAX_SAVEPOINTS = 32;
@@ -72,9 +76,15 @@ async function attempt(client: pg.ClientBase, chain: Migration[], schema: string
     owners.push({ at }, { at });
   }
   let owner: Owner = { at: chain.length - 1 };
+  const sqls = chain.map((m) => (direction === 'up' ? m.up : m.down!));
+  const check = async () => {
+    const targets = opts.blockerTimeoutMs ? await tablesToCheck(client, schema, sqls) : [];
+    await waitForNoBlocker(client, { schema, direction, targets, versionOf: (at) => chain[at]!.version }, opts);
+  };
   try {
-    await sendBatch(client, begunWith(parts));
+    await sendBatch(client, begunWith(parts), check);
   } catch (error) {
+    if (error instanceof BlockerFailure) throw await keepBefore(client, chain, schema, direction, opts, error);
     if (!(error instanceof BatchError)) throw named(error as PgError, chain, direction, owner, 0);
     owner = owners[error.part]!;
     // Keep the files before the failing one, as their own transactions would have been kept.
@@ -88,6 +98,24 @@ async function attempt(client: pg.ClientBase, chain: Migration[], schema: string
   } catch (error) {
     throw named(error as PgError, chain, direction, owner, 0); // which file's deferred check failed is not known: the last is named
   }
+}
+
+/**
+ * Nothing was sent: the files before the blocked one run on their own (checked again), as they
+ * would have been kept had the blocked file failed on lock_timeout instead; then the failure stands.
+ */
+async function keepBefore(
+  client: pg.ClientBase,
+  chain: Migration[],
+  schema: string,
+  direction: Direction,
+  opts: Resolved,
+  failure: BlockerFailure,
+): Promise<BlockerFailure> {
+  if (failure.at === 0) return failure;
+  await attempt(client, chain.slice(0, failure.at), schema, direction, opts);
+  failure.kept = failure.at;
+  return failure;
 }
 
 /** The failure named against its file, line and statement; BEGIN, settings, state rows and COMMIT fail as the file's failure. */

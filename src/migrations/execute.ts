@@ -9,6 +9,7 @@ export { MigrationFailure, type FailureInfo } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
+import { tablesToCheck, waitForNoBlocker } from './blocker-check';
 import { runWithSavepoints } from './chain';
 import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
@@ -66,11 +67,18 @@ async function runOutsideTransaction(
       false,
     );
   }
+  // Blockers are waited for before the dirty mark: a file that gives up on one leaves its schema clean.
+  await guard(sql, undefined, () => client.query(`SET ${settings}`));
+  try {
+    await checkBlockers(client, m, schema, direction, sql, sql.statements, opts, false);
+  } finally {
+    await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
+  }
   await guard(sql, undefined, () => record(true));
   try {
     await guard(sql, undefined, () => client.query(`SET ${settings}`));
     try {
-      for (const st of sql.statements) await runStatementOutside(client, m, schema, sql, st, opts);
+      for (const st of sql.statements) await runStatementOutside(client, m, schema, direction, sql, st, opts);
     } catch (error) {
       throw await withLeftovers(client, m, schema, previous, before, error);
     } finally {
@@ -103,13 +111,22 @@ function leftDirty(error: unknown, sql: MigrationSql): MigrationFailure {
  * drops that one, and only that one (compared with a snapshot taken just before the attempt), so that
  * it builds the index again instead of skipping it or failing on "already exists".
  */
-async function runStatementOutside(client: pg.ClientBase, m: Migration, schema: string, sql: MigrationSql, st: Statement, opts: Resolved): Promise<void> {
+async function runStatementOutside(
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  direction: Direction,
+  sql: MigrationSql,
+  st: Statement,
+  opts: Resolved,
+): Promise<void> {
   let seen: InvalidIndex[] = [];
   await withRetry(
     opts,
     schema,
     () => m.version,
     async () => {
+      await checkBlockers(client, m, schema, direction, sql, [st], opts, st !== sql.statements[0]);
       seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
       return guard(sql, st, () => client.query(st.text));
     },
@@ -141,4 +158,24 @@ function leftoverFailure(error: Error, file: string, m: Migration, schema: strin
     // PostgreSQL's DETAIL and HINT say why the build failed (which key is duplicated).
     { cause: error, ...(e?.detail ? { detail: e.detail } : {}), ...(e?.hint ? { hint: e.hint } : {}) },
   );
+}
+
+/** The blocker check for `statements` of a no-transaction file, run on its own session (search_path set). */
+async function checkBlockers(
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  direction: Direction,
+  sql: MigrationSql,
+  statements: Statement[],
+  opts: Resolved,
+  midFile: boolean,
+): Promise<void> {
+  if (!opts.blockerTimeoutMs) return;
+  try {
+    const targets = await tablesToCheck(client, schema, [{ ...sql, statements }]);
+    await waitForNoBlocker(client, { schema, direction, targets, versionOf: () => m.version, midFile }, opts);
+  } catch (error) {
+    throw error instanceof MigrationFailure ? error : describeFailure(error as PgError, sql, undefined);
+  }
 }

@@ -3,7 +3,9 @@
 import { tenantPatternProblem } from '../config/tenant-pattern';
 import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
+import type { Blocker } from '../db/blockers';
 import type { Scope } from './files';
+import type { LockMode } from './lock-modes';
 
 export interface EngineOptions {
   /**
@@ -30,6 +32,13 @@ export interface EngineOptions {
    * 1 ms: 0 would mean "wait forever".
    */
   ddlLockTimeoutMs?: number;
+  /**
+   * Before a statement that needs a lock stronger than RowExclusiveLock on an existing table, wait
+   * while another session holds or waits for a conflicting lock on it, without sending the statement
+   * (so the application's queries do not queue behind it); after this long the schema fails, clean,
+   * naming that session. Default 60 s; 0: no check (lock_timeout and its retries alone).
+   */
+  blockerTimeoutMs?: number;
   /** How many times a statement that hit lock_timeout is retried, with backoff (0.5 s, 1 s, 2 s, ... 8 s). Default 8. */
   lockRetries?: number;
   connectTimeoutMs?: number;
@@ -54,6 +63,7 @@ export const DEFAULTS = {
   lockTimeoutMs: 60_000,
   ddlLockTimeoutMs: 2_000,
   lockRetries: 8,
+  blockerTimeoutMs: 60_000,
 } as const;
 
 export type Direction = 'up' | 'down';
@@ -83,6 +93,8 @@ export type MigrationEvent =
       reason: string;
       /** What was undone before the retry. */ cleaned?: string;
     }
+  /** A statement is held back: `blocker` holds or waits for a lock on `table` that conflicts with `lock` (blockerTimeoutMs). */
+  | { type: 'blocker:waiting'; schema: string; version: string; table: string; lock: LockMode; blocker: Blocker; waitedMs: number }
   | { type: 'progress'; done: number; total: number }
   | { type: 'interrupted' }
   /** migrateTenant took a spare schema: `spare` is now `schema`. */
@@ -172,6 +184,9 @@ export function resolved(options: EngineOptions) {
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     ddlLockTimeoutMs,
     lockRetries: options.lockRetries ?? DEFAULTS.lockRetries,
+    blockerTimeoutMs: Math.max(0, options.blockerTimeoutMs ?? DEFAULTS.blockerTimeoutMs),
+    /** The run's own sessions (its lock's, its workers'): never counted as blockers. Set by the run (api.ts). */
+    ownPids: (): number[] => [],
     emit: options.onEvent ?? (() => {}),
   };
 }

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
+import { BlockerFailure } from './blocker-check';
 import { MAX_SAVEPOINTS, runWithSavepoints } from './chain';
 import { MigrationFailure, runMigration } from './execute';
 import { isTransient, type PgError } from './failure';
@@ -140,9 +141,10 @@ function collect(result: RunResult, { schema, results }: TenantResult<PlanStep[]
 function toFailed(schema: string, m: Migration, error: unknown, previous: string): FailedEntry {
   if (error instanceof MigrationFailure) {
     const { detail, hint, dirty } = error;
-    const advice = dirty ? dirtyAdvice(schema, m.version, previous) : undefined;
+    const advice = dirty ? dirtyAdvice(schema, m.version, previous) : error instanceof BlockerFailure ? error.advice : undefined;
     const sqlstate = (error.cause as PgError | undefined)?.code;
-    const transient = isTransient(sqlstate, error.connectionLost) ? { transient: true as const } : {};
+    // A blocker's session ends, and a re-run goes through: as transient as a lock_timeout.
+    const transient = isTransient(sqlstate, error.connectionLost) || error instanceof BlockerFailure ? { transient: true as const } : {};
     const { file, line, statement } = error;
     return { schema, version: m.version, error: error.message, file, line, statement, detail, hint, dirty, advice, sqlstate, ...transient };
   }

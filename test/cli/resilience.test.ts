@@ -114,7 +114,8 @@ describe('concurrent runs', () => {
     try {
       await app.query('BEGIN');
       await app.query('LOCK TABLE companies IN ACCESS SHARE MODE'); // a long read, as an app would hold
-      const child = spawnCli(['up', '--ddl-lock-timeout', '1'], { env });
+      // The blocker check off (it would wait for the lock instead): what is tested is lock_timeout's retry.
+      const child = spawnCli(['up', '--ddl-lock-timeout', '1', '--blocker-timeout', '0'], { env });
       const done = collect(child);
       // Release the lock once a try has timed out, however long the CLI took to start.
       await new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes('retry 1') && resolve()));

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../internal';
 import { rollback } from '../../index';
 import { intArg, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
@@ -7,10 +8,15 @@ import { runAndReport } from '../render-run';
 export const down: Command = {
   name: 'down',
   summary: 'roll back the N (default 1) most recent versions, in every schema that has them',
-  usage: 'down [N] [--tenant S] [--dry-run] [--yes]',
+  usage: 'down [N] [--tenant S] [--dry-run] [--yes] [--blocker-timeout S]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'how many versions to roll back (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'roll back only tenant schema S' },
+    'blocker-timeout': {
+      type: 'string',
+      value: 'S',
+      desc: `wait at most S seconds while another session holds a table a statement must lock, sending nothing meanwhile; then that schema fails, clean (default ${DEFAULTS.blockerTimeoutMs / 1000}; 0: no check)`,
+    },
   },
   database: true,
   async run(ctx) {

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../internal';
 import { OperationError, UsageError, type MigrateToolError, migrate, type RunOptions } from '../../index';
 import { boolFlag, intArg, stringFlag } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
@@ -11,7 +12,7 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N]',
+    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -29,6 +30,11 @@ export const up: Command = {
     pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
     soak: { type: 'string', value: 'DURATION', desc: 'staged rollout: after the canary and each wave, wait this long (30s, 10m, 1h), then the gate' },
     gate: { type: 'string', value: 'CMD', desc: 'staged rollout: after each stage (and its soak) run CMD in the shell; exit 0 lets the next stage start' },
+    'blocker-timeout': {
+      type: 'string',
+      value: 'S',
+      desc: `wait at most S seconds while another session holds a table a statement must lock, sending nothing meanwhile; then that schema fails, clean (default ${DEFAULTS.blockerTimeoutMs / 1000}; 0: no check)`,
+    },
     'tenant-spares': {
       type: 'string',
       value: 'N',
