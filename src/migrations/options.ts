@@ -3,6 +3,7 @@
 import { tenantPatternProblem } from '../config/tenant-pattern';
 import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
+import { Semaphore } from '../util/semaphore';
 import type { Scope } from './files';
 
 export interface EngineOptions {
@@ -46,6 +47,14 @@ export interface EngineOptions {
    * migrateTenant to take (migrations/spares.ts). Default 0: any there are dropped.
    */
   tenantSpares?: number;
+  /** `-- migrate:backfill` files (backfill.ts): rows per batch, each batch its own transaction. Default 1000. */
+  backfillBatch?: number;
+  /** Wait between a schema's batches, in ms. Default 0. */
+  backfillPauseMs?: number;
+  /** Before each batch, wait while any replica (pg_stat_replication) replays more than this many ms behind. Default: not checked. */
+  maxReplicaLagMs?: number;
+  /** Backfill batches running at once over all tenant schemas: many schemas backfilling are one load on the server. Default 1. */
+  backfillConcurrency?: number;
 }
 
 export const DEFAULTS = {
@@ -54,6 +63,8 @@ export const DEFAULTS = {
   lockTimeoutMs: 60_000,
   ddlLockTimeoutMs: 2_000,
   lockRetries: 8,
+  backfillBatch: 1000,
+  backfillConcurrency: 1,
 } as const;
 
 export type Direction = 'up' | 'down';
@@ -84,6 +95,8 @@ export type MigrationEvent =
       /** What was undone before the retry. */ cleaned?: string;
     }
   | { type: 'progress'; done: number; total: number }
+  /** A backfill's batch committed: rows updated so far in this schema, and the estimate of all it updates. */
+  | { type: 'backfill'; schema: string; version: string; rowsDone: number; rowsEstimated: number }
   | { type: 'interrupted' }
   /** migrateTenant took a spare schema: `spare` is now `schema`. */
   | { type: 'tenant:spare'; schema: string; spare: string }
@@ -172,6 +185,10 @@ export function resolved(options: EngineOptions) {
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
     ddlLockTimeoutMs,
     lockRetries: options.lockRetries ?? DEFAULTS.lockRetries,
+    backfillBatch: Math.max(1, Math.floor(options.backfillBatch ?? DEFAULTS.backfillBatch)),
+    backfillPauseMs: Math.max(0, options.backfillPauseMs ?? 0),
+    // One per operation, so every tenant worker's batches share it.
+    backfillSlots: new Semaphore(Math.max(1, options.backfillConcurrency ?? DEFAULTS.backfillConcurrency)),
     emit: options.onEvent ?? (() => {}),
   };
 }
