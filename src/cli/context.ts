@@ -83,5 +83,8 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
     hardSignal: ctx.hardSignal,
     onEvent,
     tenantSpares: intArg(stringFlag(args, 'tenant-spares'), '--tenant-spares', { min: 0, max: MAX_SPARES }) ?? config.tenantSpares,
+    backfillBatch: intArg(stringFlag(args, 'backfill-batch'), '--backfill-batch', { min: 1 }),
+    backfillPauseMs: intArg(stringFlag(args, 'backfill-pause'), '--backfill-pause'),
+    maxReplicaLagMs: durationArg(stringFlag(args, 'max-replica-lag'), '--max-replica-lag'),
   };
 }

@@ -55,7 +55,10 @@ export async function parseBackfill(sql: string): Promise<BackfillUpdate | strin
     ...(u.relation.schemaname ? { schema: u.relation.schemaname as string } : {}),
     table: u.relation.relname as string,
     set: sql.slice(cut.set + 3, cut.where).trim(),
-    predicate: sql.slice(cut.where + 5).trim().replace(/;\s*$/, ''),
+    predicate: sql
+      .slice(cut.where + 5)
+      .trim()
+      .replace(/;\s*$/, ''),
   };
 }
 
@@ -121,6 +124,11 @@ SELECT (SELECT count(*) FROM done)::bigint AS updated,
 /** Whether any row still matches: the backfill is recorded as applied only when none does. */
 export function remainingSql(u: BackfillUpdate): string {
   return `SELECT EXISTS (SELECT 1 FROM ${u.target} WHERE (${u.predicate})) AS left`;
+}
+
+/** The matching rows, counted. */
+export function countSql(u: BackfillUpdate): string {
+  return `SELECT count(*) AS n FROM ${u.target} WHERE (${u.predicate})`;
 }
 
 /** The planner's estimate of the matching rows: no scan of the table. */

@@ -9,7 +9,7 @@
 import pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { sleep } from '../util/sleep';
-import { batchSql, estimateSql, PRIMARY_KEY_SQL, remainingSql, type BackfillUpdate, type KeyColumn } from './backfill-sql';
+import { batchSql, countSql, estimateSql, PRIMARY_KEY_SQL, remainingSql, type BackfillUpdate, type KeyColumn } from './backfill-sql';
 import { guard, MigrationFailure, withRetry } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Resolved } from './options';
@@ -38,18 +38,28 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
     progress: await readBackfill(client, schema, m.version),
   }));
   if (!key.length)
-    throw failure(sql, `${u.table} has no primary key in ${schema}, and a backfill runs in batches by primary key; add one, or remove -- migrate:backfill to run the UPDATE in one transaction`);
+    throw failure(
+      sql,
+      `${u.table} has no primary key in ${schema}, and a backfill runs in batches by primary key; add one, or remove -- migrate:backfill to run the UPDATE in one transaction`,
+    );
   const total = progress.rowsDone + estimate;
-  const report = (p: BackfillProgress) => opts.emit({ type: 'backfill', schema, version: m.version, rowsDone: p.rowsDone, rowsEstimated: Math.max(total, p.rowsDone) });
+  const report = (p: BackfillProgress) =>
+    opts.emit({ type: 'backfill', schema, version: m.version, rowsDone: p.rowsDone, rowsEstimated: Math.max(total, p.rowsDone) });
   report(progress);
 
   let p = progress;
   for (;;) {
-    if (opts.signal?.aborted) throw failure(sql, `interrupted in ${schema} after ${p.rowsDone} rows; the progress is kept: re-run \`migrate-tool up\` to go on`);
+    if (opts.signal?.aborted)
+      throw failure(sql, `interrupted in ${schema} after ${p.rowsDone} rows; the progress is kept: re-run \`migrate-tool up\` to go on`);
     await replicaCaughtUp(client, opts);
     const text = batchSql(u, key, opts.backfillBatch, p.pass === 1);
     const next = await opts.backfillSlots.run(() =>
-      withRetry(opts, schema, () => m.version, () => tx(() => oneBatch(client, text, schema, m.version, p))),
+      withRetry(
+        opts,
+        schema,
+        () => m.version,
+        () => tx(() => oneBatch(client, text, schema, m.version, p)),
+      ),
     );
     if (next) {
       p = next;
@@ -61,7 +71,10 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
     const left = await tx(async () => (await client.query<{ left: boolean }>(remainingSql(u))).rows[0]!.left);
     if (!left) break;
     if (p.pass >= MAX_PASSES)
-      throw failure(sql, `rows in ${schema} still match the backfill's WHERE after ${p.pass} passes: something keeps writing them; update the application to write the new values, then re-run \`migrate-tool up\``);
+      throw failure(
+        sql,
+        `rows in ${schema} still match the backfill's WHERE after ${p.pass} passes: something keeps writing them; update the application to write the new values, then re-run \`migrate-tool up\``,
+      );
     p = { lastKey: null, rowsDone: p.rowsDone, pass: p.pass + 1 };
     const restart = p;
     await tx(() => saveBackfill(client, schema, m.version, restart));
@@ -84,11 +97,19 @@ async function oneBatch(client: pg.ClientBase, text: string, schema: string, ver
 }
 
 async function primaryKey(client: pg.ClientBase, u: BackfillUpdate): Promise<KeyColumn[]> {
-  const name = u.schema ? `${pg.escapeIdentifier(u.schema)}.${pg.escapeIdentifier(u.table)}` : pg.escapeIdentifier(u.table);
-  return (await client.query<KeyColumn>(PRIMARY_KEY_SQL, [name])).rows;
+  return (await client.query<KeyColumn>(PRIMARY_KEY_SQL, [tableName(u)])).rows;
 }
 
+/**
+ * The rows the backfill will update: the planner's estimate where the table has statistics (no scan),
+ * else a count (a table filled since its last ANALYZE would read as nearly empty).
+ */
 async function estimated(client: pg.ClientBase, u: BackfillUpdate): Promise<number> {
+  const stats = await client.query<{ analyzed: boolean }>(
+    `SELECT coalesce(last_analyze, last_autoanalyze) IS NOT NULL AS analyzed FROM pg_catalog.pg_stat_all_tables WHERE relid = $1::regclass`,
+    [tableName(u)],
+  );
+  if (!stats.rows[0]?.analyzed) return Number((await client.query<{ n: string }>(countSql(u))).rows[0]!.n);
   const r = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(estimateSql(u));
   return Math.round(r.rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
 }
@@ -103,11 +124,15 @@ async function replicaCaughtUp(client: pg.ClientBase, opts: Resolved): Promise<v
     );
     const lag = r.rows[0]!.ms;
     if (lag <= opts.maxReplicaLagMs || opts.signal?.aborted) return;
-    if (!told) opts.emit({ type: 'note', message: `backfill paused: a replica replays ${Math.round(lag)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)` });
+    if (!told)
+      opts.emit({ type: 'note', message: `backfill paused: a replica replays ${Math.round(lag)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)` });
     told = true;
     await sleep(LAG_POLL_MS, opts.signal);
   }
 }
+
+/** The table as regclass input (unqualified: found on the schema's search_path). */
+const tableName = (u: BackfillUpdate) => (u.schema ? `${pg.escapeIdentifier(u.schema)}.` : '') + pg.escapeIdentifier(u.table);
 
 function failure(sql: MigrationSql, message: string): MigrationFailure {
   return new MigrationFailure(`${sql.file}: ${message}`, sql.file, sql.statements[0]?.line, undefined, false);

@@ -144,6 +144,7 @@ async function readSql(
   // The parser is loaded only for a folder that has a backfill.
   const backfill = await parseBackfill(text);
   if (typeof backfill === 'string') problems.push(`${rel}: ${backfill}`);
-  else if (noTransaction) problems.push(`${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`);
+  else if (noTransaction)
+    problems.push(`${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`);
   return { file: rel, text, checksum: sum, noTransaction, statements: split.statements, ...(typeof backfill === 'string' ? {} : { backfill }) };
 }

@@ -13,7 +13,13 @@ describe('backfill files', () => {
     const u = (await parseBackfill(
       "-- migrate:backfill\nUPDATE ONLY app.items AS i SET c = (SELECT 'x' WHERE true), d = i.b\n WHERE i.c IS NULL AND b > 0;\n",
     )) as BackfillUpdate;
-    expect(u).toEqual({ target: 'ONLY app.items AS i', schema: 'app', table: 'items', set: "c = (SELECT 'x' WHERE true), d = i.b", predicate: 'i.c IS NULL AND b > 0' });
+    expect(u).toEqual({
+      target: 'ONLY app.items AS i',
+      schema: 'app',
+      table: 'items',
+      set: "c = (SELECT 'x' WHERE true), d = i.b",
+      predicate: 'i.c IS NULL AND b > 0',
+    });
   });
 
   test.each([
@@ -30,7 +36,15 @@ describe('backfill files', () => {
 
   test('a batch locks the next rows after the kept key, in key order, and returns the count and last key', () => {
     const u = { target: 't', table: 't', set: 'c = 1', predicate: 'c IS NULL' };
-    const sql = batchSql(u, [{ name: 'a', type: 'integer' }, { name: 'b', type: 'uuid' }], 500, true);
+    const sql = batchSql(
+      u,
+      [
+        { name: 'a', type: 'integer' },
+        { name: 'b', type: 'uuid' },
+      ],
+      500,
+      true,
+    );
     expect(sql).toContain('("a", "b") > (($1::text[])[1]::integer, ($1::text[])[2]::uuid)');
     expect(sql).toContain('ORDER BY "a", "b" LIMIT 500 FOR UPDATE SKIP LOCKED');
     expect(batchSql(u, [{ name: 'a', type: 'integer' }], 10, false)).not.toContain('SKIP LOCKED');
