@@ -86,8 +86,12 @@ describe('batched backfills', () => {
     expect(done).toEqual({ n: kept.n, last: kept.last_key[0] });
     expect((await db.query(`SELECT 1 FROM migrate_tool.migrations WHERE version = '20250101000200'`)).rowCount).toBe(0);
 
-    const again = await inProcess(['up', '--dir', migrationsDir, '--backfill-batch', '1000'], envFor(db.url));
+    const again = await inProcess(['up', '--dir', migrationsDir, '--backfill-batch', '1000', '--progress-interval', '0.1'], envFor(db.url));
     expect(again.code).toBe(0);
+    // The job log's progress line carries the rows done, from the kept count on, over the estimate.
+    const shown = [...again.stderr.matchAll(/backfill ([\d,]+)\/([\d,]+) rows/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
+    expect(shown.length, again.stderr).toBeGreaterThan(0);
+    expect(shown[0]).toBeGreaterThanOrEqual(kept.n);
     expect((await rowsPerTransaction(db)).reduce((s, b) => s + b.n, 0)).toBe(200_000); // the done batches were not redone
     expect((await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL`)).rows[0].n).toBe(0);
     expect((await db.query(`SELECT 1 FROM migrate_tool.migrations WHERE version = '20250101000200'`)).rowCount).toBe(1);
