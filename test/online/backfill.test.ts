@@ -49,7 +49,10 @@ async function tableOnly(db: TestDatabase, dir: string, schemas: string[]): Prom
 }
 
 const rowsPerTransaction = async (db: TestDatabase) =>
-  (await db.query(`SELECT txid, sum(n)::int AS n FROM public.batch_log GROUP BY txid HAVING sum(n) > 0`)).rows as { txid: string; n: number }[];
+  (await db.query(`SELECT txid, sum(n)::int AS n FROM public.batch_log GROUP BY txid HAVING sum(n) > 0 ORDER BY min(at)`)).rows as {
+    txid: string;
+    n: number;
+  }[];
 
 describe('batched backfills', () => {
   test('200,000 rows: no transaction updates more than --backfill-batch rows, every row is updated, the file is recorded', async ({ db, dir }) => {
@@ -126,6 +129,28 @@ describe('batched backfills', () => {
     }
     expect(latencies.length).toBeGreaterThan(5);
     expect(Math.max(...latencies)).toBeLessThan(500);
+  });
+
+  test('a row the application holds is passed over, then taken by a second pass once it is free', async ({ db, dir }) => {
+    const migrationsDir = await tableOnly(db, dir, ['company_a']);
+    await seed(db, 'company_a', 20_000);
+    const app = new pg.Client({ connectionString: db.url });
+    await app.connect();
+    try {
+      await app.query('BEGIN');
+      await app.query('SELECT 1 FROM company_a.items WHERE id = 10 FOR UPDATE');
+      const running = migrate({ connection: db.url, migrationsDir, backfillBatch: 1000 });
+      await waitForRows(db, `SELECT 1 FROM migrate_tool.backfills WHERE rows_done >= 19999`);
+      await app.query('COMMIT');
+      const { result } = await running;
+      expect(result?.failed).toEqual([]);
+    } finally {
+      await app.end();
+    }
+    const batches = (await rowsPerTransaction(db)).map((b) => b.n);
+    expect(batches.at(-1)).toBe(1); // the held row, alone, after every other batch
+    expect(batches.reduce((s, n) => s + n, 0)).toBe(20_000);
+    expect((await db.query(`SELECT c FROM company_a.items WHERE id = 10`)).rows[0].c).toBe('v10');
   });
 
   test.for([
