@@ -131,6 +131,23 @@ describe('batched backfills', () => {
     expect(Math.max(...latencies)).toBeLessThan(500);
   });
 
+  test('a composite primary key of text and uuid: batches follow the key, every row once', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, {
+      [TABLE]: 'CREATE TABLE items (region text, id uuid DEFAULT gen_random_uuid(), b int NOT NULL, c text, PRIMARY KEY (region, id));',
+      [BACKFILL]: FILES[BACKFILL],
+    });
+    await createTenants(db, 'company_a');
+    await migrate({ connection: db.url, migrationsDir }, { steps: 1 });
+    await db.query(`INSERT INTO company_a.items (region, b) SELECT 'r' || (g % 7), g FROM generate_series(1, 5000) g`);
+    await seed(db, 'company_a', 0);
+    const { result } = await migrate({ connection: db.url, migrationsDir, backfillBatch: 700 });
+    expect(result?.failed).toEqual([]);
+    const batches = (await rowsPerTransaction(db)).map((b) => b.n);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(700);
+    expect(batches.reduce((s, n) => s + n, 0)).toBe(5000);
+    expect((await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL`)).rows[0].n).toBe(0);
+  });
+
   test('a row the application holds is passed over, then taken by a second pass once it is free', async ({ db, dir }) => {
     const migrationsDir = await tableOnly(db, dir, ['company_a']);
     await seed(db, 'company_a', 20_000);
