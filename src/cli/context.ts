@@ -84,5 +84,13 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
     hardSignal: ctx.hardSignal,
     onEvent,
     tenantSpares: intArg(stringFlag(args, 'tenant-spares'), '--tenant-spares', { min: 0, max: MAX_SPARES }) ?? config.tenantSpares,
+    backfillBatch: intArg(stringFlag(args, 'backfill-batch'), '--backfill-batch', { min: 1 }),
+    backfillPauseMs: intArg(stringFlag(args, 'backfill-pause'), '--backfill-pause'),
+    maxReplicaLagMs: replicaLagArg(stringFlag(args, 'max-replica-lag')),
   };
+}
+
+/** `--max-replica-lag T`: a duration, where 0 is allowed (pause whenever a replica is behind at all). */
+function replicaLagArg(value: string | undefined): number | undefined {
+  return value !== undefined && /^0*(\.0*)?(ms|s)?$/.test(value) && /0/.test(value) ? 0 : durationArg(value, '--max-replica-lag');
 }

@@ -18,6 +18,8 @@ export class RunProgress {
   private running = false;
   /** The next migration:start begins a new segment's list of versions. */
   private fresh = true;
+  /** `-- migrate:backfill` files of this fan-out: rows done and estimated, per schema. */
+  private backfills = new Map<string, { done: number; estimated: number }>();
 
   constructor(private readonly now: () => number = () => performance.now()) {}
 
@@ -40,8 +42,12 @@ export class RunProgress {
       case 'schema:failed':
         this.failed++;
         return this.running ? 'changed' : undefined;
+      case 'backfill':
+        this.backfills.set(e.schema, { done: e.rowsDone, estimated: e.rowsEstimated });
+        return this.running ? 'changed' : undefined;
       case 'progress':
         this.fresh = true;
+        if (e.done === 0) this.backfills.clear();
         if (e.done === 0 || !this.running) this.startedAt = this.now();
         this.done = e.done;
         this.total = e.total;
@@ -54,7 +60,7 @@ export class RunProgress {
 
   line(): string {
     const elapsed = this.now() - this.startedAt;
-    const doing = `${this.direction === 'up' ? 'applying' : 'rolling back'} ${this.versionLabel()}`;
+    const doing = `${this.direction === 'up' ? 'applying' : 'rolling back'} ${this.versionLabel()}${this.backfillLabel()}`;
     if (this.scope === 'global') return `public: ${doing}, ${duration(elapsed)} so far`;
     const parts = [`tenant schemas: ${count(this.done)}/${count(this.total)} in ${duration(elapsed)}`];
     if (this.failed) parts.push(`${count(this.failed)} failed`);
@@ -65,6 +71,14 @@ export class RunProgress {
       parts.push(`ETA ${duration(((this.total - this.done) * 1000) / perSecond)}`);
     }
     return `${parts.join(', ')}, ${doing}`;
+  }
+
+  /** Rows of the backfills so far, over every schema: `, backfill 12,000/200,000 rows`. */
+  private backfillLabel(): string {
+    if (!this.backfills.size) return '';
+    let [done, estimated] = [0, 0];
+    for (const b of this.backfills.values()) [done, estimated] = [done + b.done, estimated + b.estimated];
+    return `, backfill ${count(done)}/${count(estimated)} rows`;
   }
 
   private versionLabel(): string {

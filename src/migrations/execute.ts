@@ -4,12 +4,14 @@
 // is retried with backoff when it could not get its lock: DDL must not queue the app's traffic.
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
+// A `-- migrate:backfill` file runs in batches, each its own transaction (backfill.ts).
 import pg from 'pg';
 export { MigrationFailure, type FailureInfo } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 import { tablesToCheck, waitForNoBlocker } from './blocker-check';
+import { runBackfill } from './backfill';
 import { runWithSavepoints } from './chain';
 import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
@@ -35,7 +37,9 @@ export async function runMigration(
     return recordApplied(client, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum, durationMs: dirty ? null : ms, dirty });
   };
 
-  if (sql.noTransaction) {
+  if (direction === 'up' && sql.backfill) {
+    await runBackfill(client, m, schema, opts);
+  } else if (sql.noTransaction) {
     await runOutsideTransaction(client, m, schema, direction, previous, settings, opts, record);
   } else {
     await runWithSavepoints(client, [m], schema, direction, opts);

@@ -7,6 +7,7 @@ import { UsageError } from '../errors';
 import { checksum } from './checksum';
 import { decodeSql, sqlProblems } from './file-checks';
 import { listMigrationFiles, TENANT_DIR, type Scope } from './listing';
+import { parseBackfill, type BackfillUpdate } from './backfill-sql';
 import { splitSql, type Statement } from './sql-split';
 
 export { TENANT_DIR, type Scope };
@@ -24,6 +25,8 @@ export interface MigrationSql {
   text: string;
   checksum: string;
   noTransaction: boolean;
+  /** `-- migrate:backfill` at the top: the file's one UPDATE runs in batches (backfill.ts). */
+  backfill?: BackfillUpdate;
   statements: Statement[];
 }
 
@@ -136,5 +139,12 @@ async function readSql(
   checksums.set(rel, sum);
   const split = splitSql(text);
   problems.push(...sqlProblems(rel, scope, split));
-  return { file: rel, text, checksum: sum, noTransaction: split.noTransactionMarkers.leading.length > 0, statements: split.statements };
+  const noTransaction = split.noTransactionMarkers.leading.length > 0;
+  if (!split.backfillMarkers.length) return { file: rel, text, checksum: sum, noTransaction, statements: split.statements };
+  // The parser is loaded only for a folder that has a backfill.
+  const backfill = await parseBackfill(text);
+  if (typeof backfill === 'string') problems.push(`${rel}: ${backfill}`);
+  else if (noTransaction)
+    problems.push(`${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`);
+  return { file: rel, text, checksum: sum, noTransaction, statements: split.statements, ...(typeof backfill === 'string' ? {} : { backfill }) };
 }

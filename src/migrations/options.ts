@@ -4,6 +4,7 @@ import { tenantPatternProblem } from '../config/tenant-pattern';
 import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
 import type { Blocker } from '../db/blockers';
+import { Semaphore } from '../util/semaphore';
 import type { Scope } from './files';
 import type { LockMode } from './lock-modes';
 
@@ -55,6 +56,14 @@ export interface EngineOptions {
    * migrateTenant to take (migrations/spares.ts). Default 0: any there are dropped.
    */
   tenantSpares?: number;
+  /** `-- migrate:backfill` files (backfill.ts): rows per batch, each batch its own transaction. Default 1000. */
+  backfillBatch?: number;
+  /** Wait between a schema's batches, in ms. Default 0. */
+  backfillPauseMs?: number;
+  /** Before each batch, wait while any replica (pg_stat_replication) replays more than this many ms behind. Default: not checked. */
+  maxReplicaLagMs?: number;
+  /** Backfill batches running at once over all tenant schemas: many schemas backfilling are one load on the server. Default 1. */
+  backfillConcurrency?: number;
 }
 
 export const DEFAULTS = {
@@ -64,6 +73,8 @@ export const DEFAULTS = {
   ddlLockTimeoutMs: 2_000,
   lockRetries: 8,
   blockerTimeoutMs: 60_000,
+  backfillBatch: 1000,
+  backfillConcurrency: 1,
 } as const;
 
 export type Direction = 'up' | 'down';
@@ -96,6 +107,8 @@ export type MigrationEvent =
   /** A statement is held back: `blocker` holds or waits for a lock on `table` that conflicts with `lock` (blockerTimeoutMs). */
   | { type: 'blocker:waiting'; schema: string; version: string; table: string; lock: LockMode; blocker: Blocker; waitedMs: number }
   | { type: 'progress'; done: number; total: number }
+  /** A backfill's batch committed: rows updated so far in this schema, and the estimate of all it updates. */
+  | { type: 'backfill'; schema: string; version: string; rowsDone: number; rowsEstimated: number }
   | { type: 'interrupted' }
   /** migrateTenant took a spare schema: `spare` is now `schema`. */
   | { type: 'tenant:spare'; schema: string; spare: string }
@@ -187,6 +200,10 @@ export function resolved(options: EngineOptions) {
     blockerTimeoutMs: Math.max(0, options.blockerTimeoutMs ?? DEFAULTS.blockerTimeoutMs),
     /** The run's own sessions (its lock's, its workers'): never counted as blockers. Set by the run (api.ts). */
     ownPids: (): number[] => [],
+    backfillBatch: Math.max(1, Math.floor(options.backfillBatch ?? DEFAULTS.backfillBatch)),
+    backfillPauseMs: Math.max(0, options.backfillPauseMs ?? 0),
+    // One per operation, so every tenant worker's batches share it.
+    backfillSlots: new Semaphore(Math.max(1, options.backfillConcurrency ?? DEFAULTS.backfillConcurrency)),
     emit: options.onEvent ?? (() => {}),
   };
 }

@@ -76,7 +76,8 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
  */
 async function runSchemaUnit(schema: string, unit: PlanStep[], plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<number[]> {
   const first = unit[0]!.migration;
-  const transactional = !(plan.direction === 'up' ? first.up : first.down!).noTransaction;
+  const sql = plan.direction === 'up' ? first.up : first.down!;
+  const transactional = !sql.noTransaction && !(plan.direction === 'up' && sql.backfill);
   let client: pg.Client | undefined;
   let broken = false;
   try {
@@ -168,7 +169,7 @@ async function timed<T>(totals: Map<string, number>, schema: string, fn: () => P
 /** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
 function units(steps: PlanStep[]): PlanStep[][] {
   const out: PlanStep[][] = [];
-  const alone = (s: PlanStep) => s.migration.up.noTransaction || Boolean(s.migration.down?.noTransaction);
+  const alone = (s: PlanStep) => s.migration.up.noTransaction || Boolean(s.migration.up.backfill) || Boolean(s.migration.down?.noTransaction);
   for (const step of steps) {
     const last = out.at(-1);
     if (last && !alone(step) && !alone(last[0]!) && last.length <= MAX_SAVEPOINTS) last.push(step);

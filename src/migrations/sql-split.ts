@@ -15,9 +15,12 @@ export interface SplitSql {
   statements: Statement[];
   /** 1-based lines of `-- migrate:no-transaction` comments, before any SQL and after SQL began. */
   noTransactionMarkers: { leading: number[]; late: number[] };
+  /** 1-based lines of `-- migrate:backfill` comments in the file's leading comment block. */
+  backfillMarkers: number[];
 }
 
 const NO_TRANSACTION_MARKER = /^--\s*migrate:no-transaction\s*$/;
+const BACKFILL_MARKER = /^--\s*migrate:backfill\s*$/;
 /** How many leading words the scan keeps per statement: enough for CREATE OR REPLACE FUNCTION. */
 const HEAD_WORDS = 4;
 
@@ -32,6 +35,7 @@ export function splitStatements(sql: string): Statement[] {
 export function splitSql(sql: string): SplitSql {
   const out: Statement[] = [];
   const markers: SplitSql['noTransactionMarkers'] = { leading: [], late: [] };
+  const backfill: number[] = [];
   const lineOf = lineCounter(sql);
   let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
@@ -56,7 +60,7 @@ export function splitSql(sql: string): SplitSql {
       if (NO_TRANSACTION_MARKER.test(sql.slice(i, end))) {
         // Only comments and blank lines before it: the file's header, where the marker is read.
         (out.length === 0 && start === -1 ? markers.leading : markers.late).push(lineOf(i));
-      }
+      } else if (out.length === 0 && start === -1 && BACKFILL_MARKER.test(sql.slice(i, end))) backfill.push(lineOf(i));
       i = end + 1;
       continue;
     }
@@ -109,7 +113,7 @@ export function splitSql(sql: string): SplitSql {
     i++;
   }
   flush(sql.length);
-  return { statements: out, noTransactionMarkers: markers };
+  return { statements: out, noTransactionMarkers: markers, backfillMarkers: backfill };
 }
 
 function isRoutine([w0, w1, w2, w3]: string[]): boolean {

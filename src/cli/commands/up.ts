@@ -12,7 +12,7 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S]',
+    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S] [--backfill-batch N] [--backfill-pause MS] [--max-replica-lag T]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -40,6 +40,9 @@ export const up: Command = {
       value: 'N',
       desc: 'keep N spare tenant schemas built for migrateTenant() to take at sign-up (or set TENANT_SPARES; default 0)',
     },
+    'backfill-batch': { type: 'string', value: 'N', desc: '-- migrate:backfill files: rows per batch, each batch its own transaction (default 1000)' },
+    'backfill-pause': { type: 'string', value: 'MS', desc: '-- migrate:backfill files: wait MS milliseconds between batches (default 0)' },
+    'max-replica-lag': { type: 'string', value: 'T', desc: '-- migrate:backfill files: pause while a replica replays more than T behind (500ms, 2s)' },
   },
   database: true,
   async run(ctx) {

@@ -9,3 +9,4 @@ export * from './one-tenant';
 export * from './adopted';
 export * from './kept-rows';
 export * from './spares-table';
+export * from './backfills';
