@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
+import { contractMarker } from './contract';
 import { decodeSql, sqlProblems } from './file-checks';
 import { listMigrationFiles, TENANT_DIR, type Scope } from './listing';
 import { splitSql, type Statement } from './sql-split';
@@ -24,6 +25,8 @@ export interface MigrationSql {
   text: string;
   checksum: string;
   noTransaction: boolean;
+  /** `-- migrate:contract` in its leading comments: it removes what the previous application uses (contract.ts). */
+  contract?: boolean;
   statements: Statement[];
 }
 
@@ -136,5 +139,8 @@ async function readSql(
   checksums.set(rel, sum);
   const split = splitSql(text);
   problems.push(...sqlProblems(rel, scope, split));
-  return { file: rel, text, checksum: sum, noTransaction: split.noTransactionMarkers.leading.length > 0, statements: split.statements };
+  const { contract, lateLines } = contractMarker(text, split.statements);
+  for (const line of lateLines)
+    problems.push(`${rel}:${line}: -- migrate:contract after SQL is not read; move it to the top of the file, before the first statement`);
+  return { file: rel, text, checksum: sum, noTransaction: split.noTransactionMarkers.leading.length > 0, contract, statements: split.statements };
 }
