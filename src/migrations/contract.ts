@@ -45,7 +45,8 @@ export interface ContractGate {
  */
 export function contractGate(folder: MigrationFolder, state: DatabaseState, allow: boolean): ContractGate {
   const schemas = [state.public, ...state.tenants];
-  if (schemas.every((s) => s.applied.size === 0)) return { waiting: [] };
+  // A read of one tenant's state (contractsRun set) does not see the other schemas: it never takes this shortcut.
+  if (!state.contractsRun && schemas.every((s) => s.applied.size === 0)) return { waiting: [] };
   const pending = folder.migrations.filter((m) => m.up.contract && !hasRun(m, state));
   const passed = new Set<string>();
   for (const [i, m] of pending.entries()) {
@@ -92,10 +93,11 @@ export function listFew(names: string[], few = 5): string {
   return names.length > few ? `${shown} and ${names.length - few} more` : shown;
 }
 
-/** Global: public holds it; tenant: some tenant schema does (or there is none to run it in). */
+/** Global: public holds it; tenant: some tenant schema does (or there is none to run it in); or a one-tenant read saw it elsewhere. */
 function hasRun(m: Migration, state: DatabaseState): boolean {
+  if (state.contractsRun?.has(m.version)) return true;
   if (m.scope === 'global') return state.public.applied.has(m.version);
-  return state.tenants.length === 0 || state.tenants.some((t) => t.applied.has(m.version));
+  return (!state.contractsRun && state.tenants.length === 0) || state.tenants.some((t) => t.applied.has(m.version));
 }
 
 const waitingOf = (m: Migration): WaitingContract => ({ version: m.version, name: m.name, file: m.up.file, scope: m.scope });

@@ -73,8 +73,7 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
     if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
-  // A schema catching up alone (migrateTenant) is new: no previous application uses what a contract removes.
-  const gate = opts.tenantOnly ? { waiting: [] } : contractGate(folder, state, opts.contract === true);
+  const gate = contractGate(folder, state, opts.contract === true);
   const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]).filter((s) => !gate.stopAt || s.migration.version < gate.stopAt);
   const waiting = gate.waiting.length ? { contractsWaiting: gate.waiting } : {};
   return { direction: 'up', steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps), refused, ...waiting };

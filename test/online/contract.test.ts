@@ -100,9 +100,15 @@ describe('-- migrate:contract', () => {
     expect(doc.contracts).toEqual([{ version: '20250102000100', name: 'drop_name', file: DROP_NAME, scope: 'tenant', ready: 2, schemas: 3 }]);
   });
 
-  test('a tenant created after the contract ran gets the whole chain (up and migrateTenant)', async ({ db, dir }) => {
+  test('a tenant created before the contract ran waits with the others; one created after gets the whole chain (up and migrateTenant)', async ({ db, dir }) => {
     const env = await released(db, dir);
     expect((await runCli(['up'], { env })).code).toBe(0);
+    // Before the contract ran, a schema created by the application waits as the others do.
+    await createTenants(db, 'company_early');
+    const early = await migrateTenant({ connection: db.url, migrationsDir: env.MIGRATIONS_DIR! }, 'company_early');
+    expect(early.plan.contractsWaiting?.map((c) => c.file)).toEqual([DROP_NAME]);
+    expect(await columns(db, 'company_early')).toBe('id,name,full_name');
+
     expect((await runCli(['up', '--contract'], { env })).code).toBe(0);
     await createTenants(db, 'company_c', 'company_d');
     const r = await runCli(['up'], { env });
