@@ -120,11 +120,17 @@ describe('-- migrate:contract', () => {
     expect((await runCli(['status'], { env })).stdout).not.toContain('waits');
   });
 
-  test('a database never migrated runs the whole chain: no previous application uses it', async ({ db, dir }) => {
+  test('a database never migrated runs the whole chain (no previous application uses it); the next contract file waits', async ({ db, dir }) => {
     await createTenants(db, 'company_a');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, RELEASE_2) };
     const r = await runCli(['up'], { env });
     expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('wait');
+    expect(await columns(db, 'company_a')).toBe('id,full_name,phone');
+
+    await writeMigrations(dir, { ...RELEASE_2, 'tenant/20250103000000_drop_phone.up.sql': '-- migrate:contract\nALTER TABLE employees DROP COLUMN phone;' });
+    const next = await runCli(['up'], { env });
+    expect(next.stdout).toContain('1 contract file(s) wait');
     expect(await columns(db, 'company_a')).toBe('id,full_name,phone');
   });
 
