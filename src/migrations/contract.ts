@@ -7,7 +7,7 @@ import type { Migration, MigrationFolder } from './files';
 import type { Statement } from './sql-split';
 import type { DatabaseState, SchemaState } from './state';
 
-const CONTRACT_MARKER = /^--\s*migrate:contract\s*$/gm;
+const CONTRACT_MARKER = /^[ \t]*--[ \t]*migrate:contract[ \t]*\r?$/gm;
 
 /** Where `-- migrate:contract` is: in the file's leading comments (read), and after SQL began (not read: a problem). */
 export function contractMarker(text: string, statements: Statement[]): { contract: boolean; lateLines: number[] } {
