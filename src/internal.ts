@@ -13,8 +13,10 @@ export { EXIT } from './errors';
 export { DEFAULTS } from './migrations/options';
 export { checkMigrationName } from './migrations/create';
 export { changes as forceChanges } from './migrations/force';
+export type { WaitingContract } from './migrations/contract';
 export { TOOLS, isTool } from './import/types';
 export { selectTargets } from './fleet/run';
+export { checkContractsOverFleet } from './fleet/contract';
 export { durationMs } from './fleet/targets';
 export { parseCanary } from './fleet/waves';
 

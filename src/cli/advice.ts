@@ -106,6 +106,10 @@ export const CLI_ADVICE: Record<string, Advise> = {
   BAD_CANARY: words,
   // Seeding (DIRTY is also up's refusal of a dirty schema, whose advice still names the CLI's force).
   DIRTY: words,
+  CONTRACT_LAGGING: () =>
+    'bring them up to date first (`migrate-tool up`; a dirty one: repair it, then `migrate-tool force`), let every instance run the new application, then run `migrate-tool up --contract` again',
+  FLEET_CONTRACT_LAGGING: () =>
+    'bring every schema named up to date first (`migrate-tool up --targets ...`; make every target reachable), let every instance run the new application, then run `migrate-tool up --contract` again',
   PENDING_MIGRATIONS: words,
   SEED_FAILED: words,
   CONNECTION_LOST: words,

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
-import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
+import { checkContractsOverFleet, describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { cliAdvice } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
-import type { Command, CommandContext } from './context';
+import { engineOptions, type Command, type CommandContext } from './context';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';
 import { Output } from './output';
 import { printSummary } from './render-run';
@@ -69,6 +69,11 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       'BAD_ROLLOUT',
     );
   }
+  const contract = command.name === 'up' && boolFlag(args, 'contract');
+  if (spec && contract)
+    throw new UsageError('--contract is not combined with a rollout', 'finish the rollout, then run `migrate-tool up --contract`', 'BAD_ROLLOUT');
+  // Every target is read before a contract file runs anywhere (fleet/contract.ts).
+  if (contract && !boolFlag(args, 'dry-run')) await checkContractsOverFleet(targets, fleetOpts, (t) => engineOptions(base(t, out)));
   if (spec)
     return rolloutUp(
       { args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal, env: inv.env },

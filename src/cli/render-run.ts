@@ -1,6 +1,6 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
 import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, type ExitCode } from '../index';
-import { EXIT } from '../internal';
+import { EXIT, type WaitingContract } from '../internal';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
 import { unknownVersionLines } from './format';
@@ -80,7 +80,9 @@ export function printDryRun(out: Outcome, output: Output): void {
       ...recordOnly,
     };
   });
-  output.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions) });
+  const waiting = plan.contractsWaiting ?? [];
+  output.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions), ...contractsField(waiting) });
+  if (waiting.length) output.print(contractsWaitingLine(waiting));
   if (steps.length === 0) return output.print('no change');
   output.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
   for (const s of steps)
@@ -98,11 +100,29 @@ function listSchemas(schemas: string[]): string {
   return schemas.length > 5 ? `${shown} and ${schemas.length - 5} more` : shown;
 }
 
+/** `up` stopped before contract files (migrations/contract.ts): how many wait, and what lets them run. */
+export function contractsWaitingLine(waiting: WaitingContract[]): string {
+  const files = listSchemas(waiting.map((w) => w.file));
+  return `${waiting.length} contract file(s) wait: run \`migrate-tool up --contract\` once every instance runs the new application (${files})`;
+}
+
+const contractsField = (waiting: WaitingContract[]) => (waiting.length ? { contractsWaiting: waiting } : {});
+
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
 /** The result, with the run's summary (given its wall time) just before the closing line, which stays last. */
-export function printRunResult(run: RunResult, output: Output, unknownVersions: string[] = [], spares?: SparesReport, elapsedMs?: number): void {
-  const summary = () => elapsedMs !== undefined && printSummary([{ result: run }], output, elapsedMs);
+export function printRunResult(
+  run: RunResult,
+  output: Output,
+  unknownVersions: string[] = [],
+  spares?: SparesReport,
+  elapsedMs?: number,
+  waiting: WaitingContract[] = [],
+): void {
+  const summary = () => {
+    if (waiting.length) output.print(contractsWaitingLine(waiting));
+    if (elapsedMs !== undefined) printSummary([{ result: run }], output, elapsedMs);
+  };
   const result = { ...run, failed: run.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   output.data({
@@ -112,8 +132,12 @@ export function printRunResult(run: RunResult, output: Output, unknownVersions: 
     skipped: result.skipped,
     ...(result.interrupted ? { interrupted: true } : {}),
     ...(spares ? { spares } : {}),
+    ...contractsField(waiting),
   });
-  if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) return output.print('no change');
+  if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) {
+    if (waiting.length) output.print(contractsWaitingLine(waiting));
+    return output.print('no change');
+  }
   if (result.failed.length > 0) {
     // Failures first, grouped; the one-line summary last, where a long output ends.
     printFailureGroups(result.failed, output);
@@ -136,7 +160,7 @@ export async function runAndReport(
   ctx: CommandContext,
   steps: number | undefined,
   operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
-  extra: Pick<RunOptions, 'refuse'> = {},
+  extra: Pick<RunOptions, 'refuse' | 'contract'> = {},
 ): Promise<ExitCode> {
   const started = performance.now();
   const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
@@ -160,7 +184,7 @@ export async function runAndReport(
     printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started);
+  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started, outcome.plan.contractsWaiting);
   ctx.onResult?.(outcome.result);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }

@@ -197,7 +197,8 @@ async function change(
         if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), underLock);
         // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
         const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
-        const clean = whole && !result.failed.length && !result.interrupted && !underLock.signal?.aborted;
+        // While contract files wait, spares built to the folder's end would hand a new schema the contract early.
+        const clean = whole && !p.contractsWaiting && !result.failed.length && !result.interrupted && !underLock.signal?.aborted;
         const spares = clean ? await keepSpares(lockClient, folder, opts.tenantSpares ?? 0, underLock) : undefined;
         return { plan: p, folder, result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
       } finally {

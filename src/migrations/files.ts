@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
+import { contractMarker } from './contract';
 import { decodeSql, sqlProblems } from './file-checks';
 import { listMigrationFiles, TENANT_DIR, type Scope } from './listing';
 import { parseBackfill, type BackfillUpdate } from './backfill-sql';
@@ -27,6 +28,8 @@ export interface MigrationSql {
   noTransaction: boolean;
   /** `-- migrate:backfill` at the top: the file's one UPDATE runs in batches (backfill.ts). */
   backfill?: BackfillUpdate;
+  /** `-- migrate:contract` in its leading comments: it removes what the previous application uses (contract.ts). */
+  contract?: boolean;
   statements: Statement[];
 }
 
@@ -140,11 +143,15 @@ async function readSql(
   const split = splitSql(text);
   problems.push(...sqlProblems(rel, scope, split));
   const noTransaction = split.noTransactionMarkers.leading.length > 0;
-  if (!split.backfillMarkers.length) return { file: rel, text, checksum: sum, noTransaction, statements: split.statements };
+  const { contract, lateLines } = contractMarker(text, split.statements);
+  for (const line of lateLines)
+    problems.push(`${rel}:${line}: -- migrate:contract after SQL is not read; move it to the top of the file, before the first statement`);
+  const read = { file: rel, text, checksum: sum, noTransaction, contract, statements: split.statements };
+  if (!split.backfillMarkers.length) return read;
   // The parser is loaded only for a folder that has a backfill.
   const backfill = await parseBackfill(text);
   if (typeof backfill === 'string') problems.push(`${rel}: ${backfill}`);
   else if (noTransaction)
     problems.push(`${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`);
-  return { file: rel, text, checksum: sum, noTransaction, statements: split.statements, ...(typeof backfill === 'string' ? {} : { backfill }) };
+  return typeof backfill === 'string' ? read : { ...read, backfill };
 }

@@ -7,6 +7,7 @@ import type { FailedEntry, Direction } from './options';
 import type { DatabaseState, SchemaState } from './state';
 import { dropStatements, names, type InvalidIndex } from './invalid-indexes';
 import { withBaselinesDown, withBaselinesUp } from './baseline';
+import { contractGate, type WaitingContract } from './contract';
 
 export interface PlanStep {
   migration: Migration;
@@ -22,6 +23,8 @@ export interface Plan {
   steps: PlanStep[];
   /** Tenant schemas left out because they are dirty (up only). */
   refused: FailedEntry[];
+  /** Contract files not run yet, from the first one the plan stops before (up only; contract.ts). */
+  contractsWaiting?: WaitingContract[];
 }
 
 export interface PlanOptions {
@@ -35,6 +38,8 @@ export interface PlanOptions {
   tenantOnly?: boolean;
   /** Tenant schemas the caller refuses, and why (`up --check-drift`): reported as failed, like dirty ones (up only). */
   refuse?: Array<{ schema: string; reason: string }>;
+  /** Run contract files too, once every schema has every version before them; refused (throws) otherwise (up only). */
+  contract?: boolean;
 }
 
 export function planUp(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
@@ -68,8 +73,10 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     const schemas = candidates.filter((s) => !s.applied.has(m.version)).map((s) => s.schema);
     if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
-  const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]);
-  return { direction: 'up', steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps), refused };
+  const gate = contractGate(folder, state, opts.contract === true);
+  const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]).filter((s) => !gate.stopAt || s.migration.version < gate.stopAt);
+  const waiting = gate.waiting.length ? { contractsWaiting: gate.waiting } : {};
+  return { direction: 'up', steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps), refused, ...waiting };
 }
 
 export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {

@@ -3,6 +3,7 @@
 import type { MigrationFolder, Scope } from './files';
 import { latestVersion, tenantStatuses as statusesOf, tenantsSummary as summaryOf, type TenantStatus, type TenantsSummary } from '../tenants/report';
 import type { DatabaseState, SchemaState } from './state';
+import { contractProgress } from './contract';
 
 export type { TenantStatus, TenantsSummary };
 
@@ -25,7 +26,11 @@ export interface StatusReport {
   tenants: TenantsSummary;
   /** `schema.index` of every invalid index in public and the tenant schemas; only when there are some. */
   invalidIndexes?: string[];
+  /** Contract files that wait for `up --contract`, and how many schemas have every version before each; only when some wait. */
+  contracts?: ContractProgress[];
 }
+
+export type ContractProgress = ReturnType<typeof contractProgress>[number];
 
 export interface VersionReport {
   version: string | null;
@@ -79,7 +84,8 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   }
   for (const [version, o] of orphans) migrations.push({ version, name: o.name, scope: o.scope, applied: true, missingFile: true });
   migrations.sort((a, b) => (a.version < b.version ? -1 : 1));
-  return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state) };
+  const contracts = contractProgress(folder, state);
+  return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state), ...(contracts.length ? { contracts } : {}) };
 }
 
 /** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */

@@ -23,6 +23,8 @@ export const status: Command = {
     const rows = report.migrations.map((m) => [m.version, m.name, m.scope, describe(m)]);
     ctx.out.print(table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows]).join('\n')); // one write, not one per migration
     ctx.out.print(tenantsLine(report.tenants));
+    for (const c of report.contracts ?? [])
+      ctx.out.print(`Contract ${c.file} waits: ${c.ready}/${c.schemas} schemas have every version before it; then \`migrate-tool up --contract\``);
     for (const line of invalidIndexLines(report.invalidIndexes)) ctx.out.print(line);
     for (const line of unknownVersionLines(unknown)) ctx.out.print(line);
     if (!boolFlag(ctx.args, 'exit-code')) return EXIT.ok;

@@ -12,10 +12,14 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S] [--backfill-batch N] [--backfill-pause MS] [--max-replica-lag T]',
+    'up [N] [--contract] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S] [--backfill-batch N] [--backfill-pause MS] [--max-replica-lag T]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
+    contract: {
+      type: 'boolean',
+      desc: 'also run -- migrate:contract files, once every schema (every target) has every version before them; refused otherwise',
+    },
     backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
     lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
     'check-drift': { type: 'boolean', desc: 'check drift first: drifted tenant schemas are refused (failed), drifted public stops the run (exit 3)' },
@@ -51,6 +55,9 @@ export const up: Command = {
     // --allow-drift alone still checks: it asks for the report, just not for the refusal.
     const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
     // A rollout plans its own waves of schemas; drift refusals are not threaded through it yet.
+    const contract = boolFlag(ctx.args, 'contract');
+    if (spec && contract)
+      throw new UsageError('--contract cannot be combined with --canary or --waves', 'finish the rollout, then run `migrate-tool up --contract`');
     if (spec && checkDrift)
       throw new UsageError('--check-drift and --allow-drift cannot be combined with --canary or --waves yet', 'run `migrate-tool drift` before the rollout');
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
@@ -60,7 +67,7 @@ export const up: Command = {
       const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
       return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
     }
-    return runAndReport(ctx, steps, migrate, { refuse });
+    return runAndReport(ctx, steps, migrate, { refuse, contract });
   },
 };
 

@@ -24,6 +24,16 @@ export async function readTenantState(db: Queryable, tenantPattern: string, fold
     [...byName.keys()],
   ]);
   addRows(byName, rows.rows);
+  // Whether each contract file has run in another schema (contract.ts): one index probe per contract version.
+  const contracts = folder.migrations.filter((m) => m.up.contract).map((m) => m.version);
+  const ran = contracts.length
+    ? await db.query<{ v: string }>(
+        `SELECT DISTINCT version AS v FROM ${STATE_TABLE} m WHERE m.version = ANY($1::text[]) AND NOT m.dirty AND m.schema_name <> $2
+            AND (m.schema_name = 'public' OR (${isTenantSchemaSql('m.schema_name', '$3')}))`,
+        [contracts, schema, tenantPattern],
+      )
+    : { rows: [] };
+  state.contractsRun = new Set(ran.rows.map((r) => r.v));
   // Versions the folder lacks, in public or any tenant schema there is: the distinct versions are
   // found by one index probe each (a loose index scan), then each unknown one is looked up.
   const unknown = await db.query<{ v: string }>(

@@ -77,6 +77,8 @@ export interface DatabaseState {
   latestApplied?: ReadonlyMap<string, Date>;
   /** A read of one tenant's state: the versions the folder lacks, found in any schema (the others are not listed). */
   unknownVersions?: string[];
+  /** A read of one tenant's state: the folder's contract versions that another schema holds (contract.ts). */
+  contractsRun?: ReadonlySet<string>;
 }
 
 /**
