@@ -103,7 +103,8 @@ export function libraryWords(r: Remedy): string {
 
 function libraryCall(r: Extract<Remedy, { kind: 'operation' }>): string {
   if (r.operation === 'importFolder') return `importFolder('${r.tool ?? 'TOOL'}', SRC, migrationsDir)`;
-  if (r.operation === 'force' && r.version) return `force(options, '${r.version}')`;
-  if (r.schema !== undefined) return `${r.operation}(options${r.schema === 'public' ? '' : `, { tenant: '${r.schema}' }`})`;
+  const tenant = r.schema === undefined || r.schema === 'public' ? '' : `, { tenant: '${r.schema}' }`;
+  if (r.operation === 'force' && r.version) return `force(options, '${r.version}'${tenant})`;
+  if (r.schema !== undefined) return `${r.operation}(options${tenant})`;
   return `${r.operation}()`;
 }

@@ -33,7 +33,7 @@ type OperationRemedy = Extract<Remedy, { kind: 'operation' }>;
 const COMMANDS: Record<RemedyOperation, (r: OperationRemedy) => string> = {
   migrate: (r) => `up${tenantFlag(r.schema)}`,
   rollback: () => 'down',
-  force: (r) => `force ${r.version ?? 'VERSION'}`,
+  force: (r) => `force ${r.version ?? 'VERSION'}${tenantFlag(r.schema)}`,
   rewriteSum: () => 'hash',
   generateBaseline: () => 'diff --baseline NAME',
   createMigration: () => 'create NAME',

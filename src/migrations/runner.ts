@@ -141,7 +141,7 @@ function collect(result: RunResult, { schema, results }: TenantResult<PlanStep[]
 function toFailed(schema: string, m: Migration, error: unknown, previous: string): FailedEntry {
   if (error instanceof MigrationFailure) {
     const { detail, hint, dirty } = error;
-    const remedy = dirty ? dirtyRemedy(schema, m.version, previous) : undefined;
+    const remedy = error.remedy ?? (dirty ? dirtyRemedy(schema, m.version, previous) : undefined);
     const advice = remedy && libraryWords(remedy);
     const sqlstate = (error.cause as PgError | undefined)?.code;
     const transient = isTransient(sqlstate, error.connectionLost) ? { transient: true as const } : {};
