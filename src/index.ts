@@ -36,6 +36,7 @@ export type { Statement } from './migrations/sql-split';
 export type { Connection, SslMode } from './config/connection';
 export type { ConnectionInput } from './db/borrowed';
 export { MigrateToolError, UsageError, ConfigError, OperationError, isMigrateToolError, type ExitCode, type ErrorFacts } from './errors';
+export type { Remedy, RemedyOption, RemedyOperation } from './remedy';
 
 // --- Seed, backup, restore
 export { seed, type SeedOptions, type SeedRun, type SeedEvent, type SeedReport } from './seed/api';

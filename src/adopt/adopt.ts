@@ -11,6 +11,7 @@ import { withSession } from '../db/borrowed';
 import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
+import { option, operation, remedy } from '../remedy';
 import { parseImportHeader } from '../import/header';
 import { convertLoop, loadParser } from '../import/loops';
 import { firstSearchSchema } from '../import/search-path';
@@ -59,7 +60,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = 
   if (imported.length === 0) {
     throw new UsageError(
       `No migration in ${opts.migrationsDir} was imported from ${tool}`,
-      `run importFolder('${tool}', SRC, migrationsDir) first, with the folder that built this database`,
+      remedy`run ${operation('importFolder', { tool })} first, with the folder that built this database`,
       'NOTHING_IMPORTED',
     );
   }
@@ -73,7 +74,7 @@ export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = 
   const lockOpts = {
     ...connectOpts(opts),
     lockTimeoutMs: opts.lockTimeoutMs,
-    afterLoss: 're-run adopt(): its transaction was rolled back',
+    afterLoss: remedy`re-run ${operation('adopt')}: its transaction was rolled back`,
     client: opts.client,
   };
   return withRunLock(opts.connection, lockOpts, async ({ client }) => {
@@ -183,7 +184,7 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
   if (schemas.length === 0) {
     throw new UsageError(
       `No ${tool} history found in ${opts.connection.database} (looked for ${historyTables(tool, opts.tenantPattern, places)})`,
-      "check the connection's database and tenantPattern",
+      remedy`check ${option('database')} and ${option('tenantPattern')}`,
       'NO_HISTORY',
     );
   }

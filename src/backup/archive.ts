@@ -3,6 +3,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 import { runTool, tail, type ToolEnv } from './tools';
 
 export interface ArchiveInfo {
@@ -38,13 +39,14 @@ const RELATIONS = new Set(['MATERIALIZED VIEW', 'FOREIGN TABLE', 'SEQUENCE', 'TA
 
 export async function inspectArchive(file: string, tools: ToolEnv): Promise<ArchiveInfo> {
   const st = await stat(file).catch(() => undefined);
-  if (!st?.isFile()) throw new UsageError(`Backup file ${file} does not exist`, 'give the path of a file written by backup()', 'NO_BACKUP_FILE');
+  if (!st?.isFile())
+    throw new UsageError(`Backup file ${file} does not exist`, remedy`give the path of a file written by ${operation('backup')}`, 'NO_BACKUP_FILE');
   const info: ArchiveInfo = { file, bytes: st.size, entries: 0, schemas: new Set(), relations: new Set() };
   const r = await runTool('pg_restore', ['--list', file], { ...tools, onLine: (line) => readLine(line, info) });
   if (r.code !== 0) {
     throw new UsageError(
       `${file} is not a backup pg_restore can read: ${tail(r.stderr) || `exit ${r.code}`}`,
-      'give a file written by backup() (pg_dump -F c), read by a pg_restore at least as new as the pg_dump that wrote it',
+      remedy`give a file written by ${operation('backup')} (pg_dump -F c), read by a pg_restore at least as new as the pg_dump that wrote it`,
       'BAD_BACKUP_FILE',
     );
   }

@@ -7,6 +7,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { resolveConnection, withSession, type ConnectionInput } from '../db/borrowed';
 import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { OperationError } from '../errors';
+import { option, operation, remedy } from '../remedy';
 import type { WaitingEvent } from '../migrations/options';
 import { sleep } from '../util/sleep';
 import { backupName, pruneBackups } from './retention';
@@ -76,7 +77,11 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   await ensureDir(dir).catch((error: NodeJS.ErrnoException) => {
     throw (
       notWritable(dir, error) ??
-      new OperationError(`Cannot create the backup folder ${dir}: ${error.message}`, 'BACKUP_DIR', 'set backupDir to a folder this user can write')
+      new OperationError(
+        `Cannot create the backup folder ${dir}: ${error.message}`,
+        'BACKUP_DIR',
+        remedy`set ${option('backupDir')} to a folder this user can write`,
+      )
     );
   });
   const { at, file } = await freeName(dir, c.database);
@@ -112,9 +117,14 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     const denied = notWritable(dir, error as NodeJS.ErrnoException);
     if (denied) throw denied;
     if ((error as NodeJS.ErrnoException).code && !(error instanceof OperationError)) {
-      throw new OperationError(`Backup failed: ${(error as Error).message}`, 'BACKUP_FAILED', 'check backupDir (space, permissions) and run backup() again', {
-        cause: error,
-      });
+      throw new OperationError(
+        `Backup failed: ${(error as Error).message}`,
+        'BACKUP_FAILED',
+        remedy`check ${option('backupDir')} (space, permissions) and run ${operation('backup')} again`,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }
@@ -140,7 +150,7 @@ function notWritable(dir: string, error: NodeJS.ErrnoException): OperationError 
   return new OperationError(
     `The backup folder ${dir} (BACKUP_DIR) is not writable by ${who}, the user migrate-tool runs as`,
     'BACKUP_DIR_NOT_WRITABLE',
-    `give the folder mounted at ${dir} to ${who}: on the host, chown ${uid ?? '<uid>'}:${process.getgid?.() ?? '<gid>'} <that folder> (the image runs as uid 10001), or set backupDir to a folder ${who} can write`,
+    remedy`give the folder mounted at ${dir} to ${who}: on the host, chown ${String(uid ?? '<uid>')}:${String(process.getgid?.() ?? '<gid>')} <that folder> (the image runs as uid 10001), or set ${option('backupDir')} to a folder ${who} can write`,
     { cause: error },
   );
 }
@@ -185,7 +195,7 @@ async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?
       throw new OperationError(
         `pg_dump failed (${r.signal ?? `exit ${r.code}`}): ${tail(r.stderr) || 'no message'}`,
         'PG_DUMP_FAILED',
-        'fix the cause above and run backup() again; no backup was written',
+        remedy`fix the cause above and run ${operation('backup')} again; no backup was written`,
       );
     }
   } finally {
@@ -201,7 +211,7 @@ async function verify(temp: string, tools: ToolEnv): Promise<number> {
     throw new OperationError(
       `The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`,
       'BACKUP_UNREADABLE',
-      'no backup was written; check the disk and run backup() again',
+      remedy`no backup was written; check the disk and run ${operation('backup')} again`,
     );
   }
   return entries;
@@ -215,7 +225,7 @@ async function publish(temp: string, file: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || existsSync(file))
-      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', 'run backup() again');
+      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', remedy`run ${operation('backup')} again`);
     await rename(temp, file); // filesystems without hard links
   }
   // Best effort: the backup is complete either way; a synced folder also survives a power cut.

@@ -11,6 +11,7 @@ import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { CITUS_BACKUP_ADVICE, CITUS_DUMP, onCitus } from '../db/citus';
 import { withRunLock } from '../db/run-lock';
 import { OperationError } from '../errors';
+import { operation, remedy, type Remedy } from '../remedy';
 import { DEFAULTS, type MigrationEvent } from '../migrations/options';
 import { inspectArchive, type ArchiveInfo } from './archive';
 import { PROGRESS_MS, type Progress } from './dump';
@@ -67,7 +68,7 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     waitMs: options.waitMs,
     signal: options.signal,
     lockTimeoutMs: options.lockTimeoutMs ?? DEFAULTS.lockTimeoutMs,
-    afterLoss: 'run restore() again: its transaction was rolled back',
+    afterLoss: remedy`run ${operation('restore')} again: its transaction was rolled back`,
     client: target.client,
     onWait: (message: string) => options.onEvent?.({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => options.onEvent?.({ type: 'lock:waiting', holder }),
@@ -121,22 +122,27 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
   });
 }
 
-function restoreAdvice(stderr: string, kept: Kept, entries: number): string {
+/** Each remedy ends in running restore again. */
+const again = remedy`${operation('restore')} again`;
+// eslint-disable-next-line no-restricted-syntax -- the operation rollback(), not a statement it sends
+const rollBack = operation('rollback');
+
+function restoreAdvice(stderr: string, kept: Kept, entries: number): Remedy | string {
   // A kept table's foreign key, added again after the restore, finds rows the backup lacks.
   if (kept.foreignKeys.length && /violates foreign key constraint/.test(stderr))
-    return `rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run restore() again`;
+    return remedy`rows in the schemas created after the backup (${kept.schemas.slice(0, 5).join(', ')}${kept.schemas.length > 5 ? ', ...' : ''}) reference rows the backup does not hold (see the DETAIL): change or delete those rows, or restore into an empty database for an exact copy of the backup; then run ${again}`;
   // --clean drops what the archive holds, without CASCADE: something newer depends on it.
   if (/cannot drop .* because other objects depend on it/.test(stderr))
-    return 'objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); undo the migrations made after the backup with rollback() first, or save and drop those objects, or restore into an empty database for an exact copy of the backup; then run restore() again';
+    return remedy`objects created after the backup depend on what it recreates (see the DETAIL: e.g. a table a later migration added to a schema the backup holds); undo the migrations made after the backup with ${rollBack} first, or save and drop those objects, or restore into an empty database for an exact copy of the backup; then run ${again}`;
   if (/max_locks_per_transaction/.test(stderr)) {
     const keys = kept.foreignKeys.length;
     const what = `${entries} entries of the archive${keys ? ` and the ${keys} foreign keys of the kept schemas (each locks its table)` : ''}`;
-    return `raise max_locks_per_transaction on the server (the restore locks every object in one transaction: ${what}; the server has max_locks_per_transaction × max_connections lock slots in all), then run restore() again`;
+    return remedy`raise max_locks_per_transaction on the server (the restore locks every object in one transaction: ${what}; the server has max_locks_per_transaction × max_connections lock slots in all), then run ${again}`;
   }
   // A setting that neither this server nor settings-filter.ts knows: a pg_restore newer than this tool expects.
   if (/unrecognized configuration parameter/.test(stderr))
     return "restore with the pg_restore of the server's major version (e.g. PATH=/usr/lib/postgresql/<major>/bin:$PATH), and report the setting as a migrate-tool bug";
-  return 'fix the cause above and run restore() again';
+  return remedy`fix the cause above and run ${again}`;
 }
 
 /** libpq reads a --dbname holding `=` as a connection string: always give it one, quoted. */

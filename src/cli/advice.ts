@@ -1,8 +1,9 @@
-// The CLI's advice, by error code. The engine advises in the library's terms (options such as
-// lockTimeoutMs, functions such as rewriteSum()); an operator at the CLI needs the flags, commands
-// and variables that set those. Each code whose engine advice names a library option or function
-// has an entry here (test/cli/advice-codes.unit.test.ts checks it against the engine's sources).
-import type { Connection, FailedEntry, MigrateToolError } from '../index';
+// What the CLI tells an operator to do. The engine's errors and failed entries carry a remedy as
+// data (src/remedy.ts): options to set, operations to run, a schema to force. cliRemedy words each
+// kind with the CLI's flags, commands and variables; its switch is exhaustive, so a new kind does
+// not compile until it is worded here. A few codes depend on where the CLI runs (which connection
+// variables the operator set, in a container or not): CLI_ADVICE words those from the context.
+import type { Connection, FailedEntry, MigrateToolError, Remedy, RemedyOperation, RemedyOption } from '../index';
 import { existsAdvice } from './failure-advice';
 
 export interface AdviceContext {
@@ -12,50 +13,80 @@ export interface AdviceContext {
 
 type Advise = (error: MigrateToolError, ctx: AdviceContext) => string | undefined;
 
-/** How to recover a dirty schema (migrations/plan.ts dirtyAdvice): force, per schema. */
-const FORCE_CALL = /\bcall force\(options, '<version>'(?:, \{ tenant: '([^']+)' \})?\)/;
-const forceCommand = (_: string, tenant?: string) => `run \`migrate-tool force <version>${tenant ? ` --tenant ${tenant}` : ''}\``;
+/** The variable or flag that sets each option. */
+const OPTIONS: Record<RemedyOption, (ctx: AdviceContext) => string> = {
+  migrationsDir: () => 'MIGRATIONS_DIR (or --dir)',
+  seedsDir: () => 'SEEDS_DIR',
+  backupDir: () => 'BACKUP_DIR',
+  prismaSchema: () => 'PRISMA_SCHEMA',
+  tenantPattern: () => 'TENANT_SCHEMA_PATTERN',
+  lockTimeoutMs: () => '--lock-timeout',
+  ddlLockTimeoutMs: () => '--ddl-lock-timeout',
+  blockerTimeoutMs: () => '--blocker-timeout',
+  database: (ctx) => (fromUrl(ctx) ? 'the database name in DATABASE_URL' : 'POSTGRES_DB_PROD'),
+  force: () => '--force',
+  forgetApplied: () => '--forget-applied',
+};
 
-/** Library words and the CLI's words for them, in the engine's advice. */
-const WORDS: Array<[RegExp, string | ((match: string, ...groups: string[]) => string)]> = [
-  [FORCE_CALL, forceCommand],
-  [/\bset migrationsDir, or create its first migration with createMigration\(\)/, 'set MIGRATIONS_DIR or pass --dir, or run `migrate-tool create NAME`'],
-  [/\bset migrationsDir, or seed with force: true to skip that check/, 'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check'],
-  [/\bpoint migrationsDir\b/, 'point MIGRATIONS_DIR (or --dir)'],
-  [/\bimportFolder\('([^']+)', SRC, migrationsDir\)/, '`migrate-tool import $1 SRC`'],
-  [/\bcall force\(\) with its version, then migrate\(\)/, 'run `migrate-tool force VERSION`, then `migrate-tool up`'],
-  [/\bseed with force: true anyway/, 'pass --force to seed anyway'],
-  [/\bpass forgetApplied: true/, 'add --forget-applied'],
-  [/\bbackupDir\b/g, 'BACKUP_DIR'],
-  [/\bseedsDir\b/g, 'SEEDS_DIR'],
-  [/\bprismaSchema\b/g, 'PRISMA_SCHEMA'],
-  [/\bddlLockTimeoutMs\b/g, '--ddl-lock-timeout'],
-  [/\bblockerTimeoutMs\b/g, '--blocker-timeout'],
-  [/\blockTimeoutMs\b/g, '--lock-timeout'],
-  [/\bgenerateBaseline\(\)/g, '`migrate-tool diff --baseline NAME`'],
-  [/\brewriteSum\(\)/g, '`migrate-tool hash`'],
-  [/\bmigrate\(\)/g, '`migrate-tool up`'],
-  [/\brollback\(\)/g, '`migrate-tool down`'],
-  [/\b(backup|restore|seed|adopt|status|tenants)\(\)/g, '`migrate-tool $1`'],
-];
+type OperationRemedy = Extract<Remedy, { kind: 'operation' }>;
 
-/** A text of the engine's advice in the CLI's words (also the advice in a run's results: a dirty schema's). */
-export function cliWords(advice: string): string {
-  for (const [library, cli] of WORDS) advice = typeof cli === 'string' ? advice.replace(library, cli) : advice.replace(library, cli);
-  return advice;
+/** The command that runs each operation. */
+const COMMANDS: Record<RemedyOperation, (r: OperationRemedy) => string> = {
+  migrate: (r) => `up${tenantFlag(r.schema)}`,
+  rollback: () => 'down',
+  force: (r) => `force ${r.version ?? 'VERSION'}${tenantFlag(r.schema)}`,
+  rewriteSum: () => 'hash',
+  generateBaseline: () => 'diff --baseline NAME',
+  createMigration: () => 'create NAME',
+  importFolder: (r) => `import ${r.tool ?? 'TOOL'} SRC`,
+  backup: () => 'backup',
+  restore: () => 'restore',
+  seed: () => 'seed',
+  adopt: () => 'adopt',
+  status: () => 'status',
+  tenants: () => 'tenants',
+};
+
+const tenantFlag = (schema: string | undefined) => (schema === undefined || schema === 'public' ? '' : ` --tenant ${schema}`);
+
+/** A remedy in the CLI's words. */
+export function cliRemedy(r: Remedy, ctx: AdviceContext = {}): string {
+  switch (r.kind) {
+    case 'text':
+      return r.text;
+    case 'option':
+      return OPTIONS[r.option](ctx);
+    case 'operation':
+      return `\`migrate-tool ${COMMANDS[r.operation](r)}\``;
+    case 'force':
+      return `check what it left in ${r.schema}, repair it by hand${r.drop ? ` (${r.drop})` : ''}, then run \`migrate-tool force <version>${tenantFlag(r.schema)}\` (${r.version} if its change is in place, ${r.previous} if not)`;
+    case 'forceEach': {
+      // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
+      const commands = r.dirty.map((s) =>
+        s === 'public'
+          ? `public: \`migrate-tool force ${r.version} --all --dry-run\`, then without --dry-run`
+          : `\`migrate-tool force ${r.version} --tenant ${s}\``,
+      );
+      const recover = r.dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : '';
+      return `${recover}to rewrite every schema's history anyway, add --all${r.forgetApplied ? ' --forget-applied' : ''}`;
+    }
+    case 'steps':
+      return r.steps.map((step) => cliRemedy(step, ctx)).join('');
+    default:
+      return unknownKind(r);
+  }
 }
 
-/**
- * A run's failure in the CLI's words: its advice, and the dirty-schema advice that a refused
- * schema's error carries. Nothing else of the error is touched: it is the server's text.
- */
+function unknownKind(r: never): never {
+  throw new Error(`remedy of unknown kind ${JSON.stringify(r)}`);
+}
+
+/** A run's failure with its remedy in the CLI's words. Nothing else of it is touched: the error is the server's text. */
 export function cliFailure(f: FailedEntry): FailedEntry {
-  const error = f.error.replace(FORCE_CALL, forceCommand);
-  const advice = f.advice === undefined ? existsAdvice(f) : cliWords(f.advice);
-  return { ...f, error, ...(advice === undefined ? {} : { advice }) };
+  const advice = f.remedy ? cliRemedy(f.remedy) : f.advice === undefined ? existsAdvice(f) : f.advice;
+  const { remedy: _, ...rest } = f;
+  return { ...rest, ...(advice === undefined ? {} : { advice }) };
 }
-
-const words: Advise = (error) => (error.advice === undefined ? undefined : cliWords(error.advice));
 
 const fromUrl = (ctx: AdviceContext) => Boolean(ctx.connection?.fromUrl);
 
@@ -84,75 +115,26 @@ export const CLI_ADVICE: Record<string, Advise> = {
   },
   HOST_NOT_FOUND: (_, ctx) => `check ${fromUrl(ctx) ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`,
   AUTH_FAILED: (_, ctx) => `check ${fromUrl(ctx) ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`,
-  DATABASE_NOT_FOUND: (e, ctx) => e.advice?.replace("the connection's database", fromUrl(ctx) ? 'the database name in DATABASE_URL' : 'POSTGRES_DB_PROD'),
   SERVER_STARTING: () => 'retry in a moment, or pass --wait',
   SSL_UNSUPPORTED: () => 'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered',
   CONNECT_FAILED: () => 'check the POSTGRES_* settings',
   POOLER_TRANSACTION_MODE: () =>
     "connect directly to PostgreSQL (point POSTGRES_HOST/POSTGRES_PORT or DATABASE_URL at the server, as Prisma's directUrl does), or through a pool in session mode",
-  // The run lock.
-  LOCK_TIMEOUT: words,
-  LOCK_LOST: words,
-  // Folders and files.
-  NO_MIGRATIONS_DIR: words,
-  UNREADABLE_MIGRATIONS_DIR: words,
-  BAD_SUM: words,
-  SUM_MISMATCH: words,
-  NO_DOWN_FILE: words,
-  BAD_BASELINE: words,
-  NO_PRISMA_SCHEMA: words,
-  UNKNOWN_VERSION: words,
-  UNKNOWN_TENANT: words,
-  BAD_CANARY: words,
-  // Seeding (DIRTY is also up's refusal of a dirty schema, whose advice still names the CLI's force).
-  DIRTY: words,
+  // up --contract: the schemas named lag behind it.
   CONTRACT_LAGGING: () =>
     'bring them up to date first (`migrate-tool up`; a dirty one: repair it, then `migrate-tool force`), let every instance run the new application, then run `migrate-tool up --contract` again',
   FLEET_CONTRACT_LAGGING: () =>
     'bring every schema named up to date first (`migrate-tool up --targets ...`; make every target reachable), let every instance run the new application, then run `migrate-tool up --contract` again',
-  PENDING_MIGRATIONS: words,
-  SEED_FAILED: words,
-  CONNECTION_LOST: words,
-  SEED_SCHEMA_MISMATCH: words,
-  BAD_SEED_FILES: words,
-  NO_SEEDS_DIR: words,
-  NO_SEEDS: words,
-  // Backup and restore (BACKUP_FAILED also wraps the failure of `up --backup`'s backup, whatever it was).
-  BACKUP_DIR: words,
-  BACKUP_DIR_NOT_WRITABLE: words,
-  BACKUP_FAILED: words,
-  PG_DUMP_FAILED: words,
-  BACKUP_UNREADABLE: words,
-  BACKUP_EXISTS: words,
-  NO_BACKUP_FILE: words,
-  BAD_BACKUP_FILE: words,
-  RESTORE_FAILED: words,
+  // Backup and restore: in a container, the fix is the image that carries the client tools.
   TOOL_NOT_FOUND: ({ facts }, ctx) => (ctx.connection?.inContainer ? fromTheImage(String(facts?.tool)) : undefined),
-  // force and baselines: the commands per schema, from the error's facts.
-  FORCE_WIDENS: ({ facts }) => {
-    if (!facts) return undefined;
-    const target = String(facts.target);
-    const dirty = (facts.dirty ?? []) as readonly string[];
-    // public has no one-schema form (--tenant names tenant schemas): it takes --all, checked with --dry-run first.
-    const commands = dirty.map((s) =>
-      s === 'public' ? `public: \`migrate-tool force ${target} --all --dry-run\`, then without --dry-run` : `\`migrate-tool force ${target} --tenant ${s}\``,
-    );
-    const recover = dirty.length ? `recover each dirty schema on its own: ${commands.join(', ')}; ` : '';
-    return `${recover}to rewrite every schema's history anyway, add --all${facts.forgetApplied ? ' --forget-applied' : ''}`;
-  },
-  FORCE_ERASES_APPLIED: words,
-  BASELINE_GAP: ({ facts }) => {
-    if (typeof facts?.schema !== 'string') return undefined;
-    const tenant = facts.schema === 'public' ? '' : ` --tenant ${facts.schema}`;
-    return `record them first: \`migrate-tool up${tenant}\` records them without running SQL`;
-  },
-  // adopt.
-  NOTHING_IMPORTED: words,
-  NO_HISTORY: () => 'check POSTGRES_DB_PROD and TENANT_SCHEMA_PATTERN',
 };
 
-/** What the CLI tells an operator to do about `error`: its entry here, or the engine's advice as it is. */
-export function cliAdvice(error: MigrateToolError, ctx: AdviceContext): string | undefined {
-  const advise = CLI_ADVICE[error.code];
-  return advise ? (advise(error, ctx) ?? error.advice) : error.advice;
+/**
+ * What the CLI tells an operator to do about `error`: its entry here where the words depend on the
+ * context, else its remedy in the CLI's words; every output path (text, --json, fleet, rollout) uses it.
+ */
+export function describeError(error: MigrateToolError, ctx: AdviceContext): string | undefined {
+  const advise = CLI_ADVICE[error.code]?.(error, ctx);
+  if (advise !== undefined) return advise;
+  return error.remedy ? cliRemedy(error.remedy, ctx) : error.advice;
 }

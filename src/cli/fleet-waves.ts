@@ -14,7 +14,7 @@ import {
   type Target,
 } from '../index';
 import { durationMs, EXIT, parseCanary } from '../internal';
-import { cliAdvice, cliFailure } from './advice';
+import { describeError, cliFailure } from './advice';
 import { boolFlag, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { FleetOptions } from '../index';
@@ -121,7 +121,7 @@ export async function rolloutUp(
     for (const r of stage.runs) {
       const t = totals.get(r.target)!;
       t.applied.push(...(r.result?.done ?? []).map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })));
-      t.failed.push(...(r.result?.failed ?? []));
+      t.failed.push(...(r.result?.failed ?? []).map(cliFailure));
       if (r.error) t.errors.push((r.error as Error).message);
     }
   for (const u of report.unreadable) totals.get(u.target)!.errors.push((u.error as Error).message);
@@ -172,7 +172,8 @@ function printStage(s: Stage, out: Output, fleet: boolean, targetOf: (name: stri
     if (r.error) out.print(`${who}error: ${(r.error as Error).message}${adviceOf(r.error, targetOf(r.target))}`);
     else out.print(`${who}${summary(r.result!)}`);
     // In the CLI's words, as one database's run prints them (render-run.ts).
-    for (const f of (r.result?.failed ?? []).map(cliFailure)) out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}`);
+    for (const f of (r.result?.failed ?? []).map(cliFailure))
+      out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}${f.advice ? `; fix: ${f.advice}` : ''}`);
   }
   out.print(`${capitalized(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
 }
@@ -185,7 +186,7 @@ function summary(r: RunResult): string {
 const errorOf = (u?: { error?: unknown }) => (u ? { error: (u.error as Error).message } : {});
 /** The error's remedy in the CLI's words, for the target's connection (which variables name it). */
 function adviceOf(e: unknown, target: Target | undefined): string {
-  const advice = isMigrateToolError(e) ? cliAdvice(e, { connection: target?.connection }) : undefined;
+  const advice = isMigrateToolError(e) ? describeError(e, { connection: target?.connection }) : undefined;
   return advice ? `; fix: ${advice}` : '';
 }
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
 import { checkContractsOverFleet, describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
-import { cliAdvice } from './advice';
+import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type Command, type CommandContext } from './context';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';
@@ -234,7 +234,7 @@ const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
 /** An error as a target's report holds it, its remedy in the CLI's words for that target's connection. */
 export function errorDoc(e: unknown, t?: Target): { code: string; message: string; advice: string } {
   if (isMigrateToolError(e)) {
-    return { code: e.code, message: e.message, advice: cliAdvice(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed' };
+    return { code: e.code, message: e.message, advice: describeError(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed' };
   }
   return {
     code: 'INTERNAL',

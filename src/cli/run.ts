@@ -3,7 +3,7 @@
 import { isMigrateToolError, UsageError, type ExitCode } from '../index';
 import { urlPasswords, loadConfig, EXIT, type Config } from '../internal';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
-import { cliAdvice, type AdviceContext } from './advice';
+import { describeError, type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';
 import { findCommand } from './commands/index';
 import type { CommandContext } from './context';
@@ -121,7 +121,7 @@ function report(error: unknown, out: Output, ctx: AdviceContext): ExitCode {
   if (isMigrateToolError(error)) {
     // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
     const advice =
-      cliAdvice(error, ctx) ??
+      describeError(error, ctx) ??
       (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
     out.note(`error: ${error.message}; fix: ${advice}`);
     out.data({ error: { code: error.code, message: error.message, advice } });

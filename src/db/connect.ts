@@ -3,6 +3,7 @@
 import pg from 'pg';
 import { describeTarget, type Connection } from '../config/connection';
 import { OperationError } from '../errors';
+import { option, remedy, type Remedy } from '../remedy';
 import { sleep } from '../util/sleep';
 
 export interface ConnectOptions {
@@ -96,7 +97,7 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   const code = codeOf(error);
   const where = `${c.host}:${c.port}`;
   const server = (error as Error)?.message ?? String(error);
-  const fail = (message: string, advice: string, tag: string) => new OperationError(message, tag, advice, { cause: error });
+  const fail = (message: string, advice: string | Remedy, tag: string) => new OperationError(message, tag, advice, { cause: error });
   const authFailed = (why: string) =>
     fail(`Authentication failed for user "${c.user}" on ${where} (${why})`, "check the connection's user and password", 'AUTH_FAILED');
   switch (code) {
@@ -115,7 +116,7 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
     case '3D000':
       return fail(
         `Database "${c.database}" does not exist on ${where}`,
-        `create it (createdb ${c.database}) or fix the connection's database`,
+        remedy`create it (createdb ${c.database}) or fix ${option('database')}`,
         'DATABASE_NOT_FOUND',
       );
     case '57P03':

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
+import { option, remedy } from '../remedy';
 import { sleep } from '../util/sleep';
 import { borrowSession } from './borrowed';
 import { connect, type ConnectOptions } from './connect';
@@ -128,7 +129,7 @@ async function waitForLock(client: pg.Client, c: Connection, opts: LockOptions):
       throw new OperationError(
         `Another migrate-tool run holds the lock on ${c.database} (${await describeHolder(client)}) and did not finish within ${Math.round(opts.lockTimeoutMs / 1000)} s`,
         'LOCK_TIMEOUT',
-        'wait for it to finish, or raise lockTimeoutMs',
+        remedy`wait for it to finish, or raise ${option('lockTimeoutMs')}`,
       );
     }
     if (polls === 0) opts.onWaiting?.(await describeHolder(client));

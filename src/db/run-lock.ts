@@ -5,11 +5,12 @@
 import type pg from 'pg';
 import type { Connection } from '../config/connection';
 import { OperationError } from '../errors';
+import type { Remedy } from '../remedy';
 import { acquireLock, type LockOptions } from './lock';
 
 export interface RunLockOptions extends Omit<LockOptions, 'onLost'> {
   /** What to do after a lost lock, for the error's advice. */
-  afterLoss?: string;
+  afterLoss?: string | Remedy;
 }
 
 export interface HeldRunLock {

@@ -3,6 +3,7 @@
 // table and database schema.
 import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors';
+import { option, remedy } from '../remedy';
 import { loadPrismaSchema, type PrismaSchemaModule } from './wasm';
 
 /** The database schema that stands for every tenant in schema.prisma: `@@schema("tenant")`. */
@@ -46,7 +47,7 @@ export async function readSchema(path: string): Promise<SchemaFile> {
     return acceptPreviewFeatures(file, await loadPrismaSchema());
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`Prisma schema ${path} does not exist`, 'set prismaSchema to your schema.prisma', 'NO_PRISMA_SCHEMA');
+    throw new UsageError(`Prisma schema ${path} does not exist`, remedy`set ${option('prismaSchema')} to your schema.prisma`, 'NO_PRISMA_SCHEMA');
   }
 }
 

@@ -4,6 +4,7 @@
 // a wave spreads over the servers), so a re-run that finds fewer schemas pending resumes the same
 // sequence where it stopped.
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 
 export interface WaveItem {
   target: string;
@@ -65,7 +66,7 @@ function pickCanary(candidates: Candidates[], ordered: WaveItem[], spec: string[
     if (where.length === 0) {
       throw new UsageError(
         `--canary ${entry}: no ${target ? `target ${target} with ` : ''}tenant schema ${schema}`,
-        'run tenants() to list them; nothing was changed',
+        remedy`run ${operation('tenants')} to list them; nothing was changed`,
         'BAD_CANARY',
       );
     }

@@ -8,6 +8,7 @@ import { fitWorkers } from '../db/capacity';
 import { withRunLock } from '../db/run-lock';
 import { WorkerConnections } from '../db/workers';
 import { isMigrateToolError, OperationError, type MigrateToolError } from '../errors';
+import { operation, remedy } from '../remedy';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
 import { loadCheckedFolder } from './folder-cache';
@@ -237,7 +238,7 @@ export class PartialRunError extends OperationError {
     from: MigrateToolError,
     readonly result: RunResult,
   ) {
-    super(from.message, from.code, from.advice, { cause: from });
+    super(from.message, from.code, from.remedy, { cause: from });
   }
 }
 
@@ -286,7 +287,7 @@ async function locked<P, T>(
     ...connectOpts(opts),
     lockTimeoutMs: opts.lockTimeoutMs,
     onWaiting: (holder: string) => opts.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run migrate(): what finished is recorded',
+    afterLoss: remedy`re-run ${operation('migrate')}: what finished is recorded`,
     client: opts.client,
   };
   return withRunLock(opts.connection, lockOptions, async ({ client, signal, unreachable }) => {

@@ -11,6 +11,7 @@
 // - rolling a baseline back removes its record only: the replaced versions, still recorded,
 //   describe the very same schema.
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 import type { Migration } from './files';
 import type { PlanStep } from './plan';
 import type { SchemaState } from './state';
@@ -48,7 +49,7 @@ export function baselinesOf(migrations: Migration[]): Baseline[] {
     if (range.to >= m.version || replaced.length === 0) {
       throw new UsageError(
         `${m.up.file} is a baseline of ${range.from}..${range.to}, but ${range.to >= m.version ? 'its own version is not after that range' : `no ${m.scope} migration of that range is in the folder`}`,
-        'keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with generateBaseline()',
+        remedy`keep the files a baseline replaces in the folder (existing databases were built with them), or regenerate it with ${operation('generateBaseline')}`,
         'BAD_BASELINE',
       );
     }
@@ -118,7 +119,7 @@ export function withBaselinesDown(migrations: Migration[], steps: PlanStep[], sc
     if (gap) {
       throw new UsageError(
         `Version ${b.migration.version} is a baseline and the versions it replaces are not all recorded in schema ${gap}, so rolling it back there would leave no record of what the schema holds; nothing was rolled back`,
-        `record them first: migrate(options${gap === 'public' ? '' : `, { tenant: '${gap}' }`}) records them without running SQL`,
+        remedy`record them first: ${operation('migrate', { schema: gap })} records them without running SQL`,
         'BASELINE_GAP',
         { schema: gap },
       );

@@ -9,6 +9,7 @@
 // except the ones an earlier statement of the same batch creates (new, nobody else has them).
 // A table that does not exist yet is skipped by the query itself. Statements whose tables the
 // model cannot read (DO, CALL) are not checked: lock_timeout alone guards them.
+import { operation, option, remedy, type Remedy } from '../remedy';
 import { describeBlocker, findBlockers, type Blocker, type BlockerQuery } from '../db/blockers';
 import type { Queryable } from '../db/queryable';
 import { sleep } from '../util/sleep';
@@ -132,10 +133,10 @@ export class BlockerFailure extends MigrationFailure {
     message: string,
     target: CheckTarget,
     readonly blocker: Blocker,
-    /** What to do, in the library's words (the CLI puts it in its own): FailedEntry.advice. */
-    readonly advice: string,
+    /** What to do: end that session or wait, then re-run (FailedEntry.remedy). */
+    remedy: Remedy,
   ) {
-    super(message, target.sql.file, target.st.line, oneLine(target.st.text), false);
+    super(message, target.sql.file, target.st.line, oneLine(target.st.text), false, { remedy });
     this.at = target.at;
   }
 }
@@ -150,14 +151,14 @@ function blockedFailure(
   const statement = oneLine(target.st.text);
   const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
   const since = blocker.queryStart ? `, its query started ${blocker.queryStart}` : '';
-  const rerun = direction === 'up' ? 'migrate()' : `the same down for ${schema}`;
+  const rerun = direction === 'up' ? operation('migrate') : `the same down for ${schema}`;
   const why = interrupted ? 'interrupted while waiting for it' : `waited ${Math.round(waitedMs / 1000)} s`;
   return new BlockerFailure(
     `${target.sql.file}:${target.st.line}: not sent: ${describeBlocker(blocker)}${since} ${blocker.granted ? 'holds' : 'waits for'} ${blocker.mode} on ${target.schema}.${target.table}, ` +
       `and ${target.lock} would queue behind it (in: ${short}); ${why}; ${req.midFile ? 'this statement was not sent' : `nothing was changed in ${schema}`}`,
     target,
     blocker,
-    `end that session (SELECT pg_terminate_backend(${blocker.pid})) or let it finish, then re-run ${rerun}; blockerTimeoutMs sets how long a run waits for it`,
+    remedy`end that session (SELECT pg_terminate_backend(${String(blocker.pid)})) or let it finish, then re-run ${rerun}; ${option('blockerTimeoutMs')} sets how long a run waits for it`,
   );
 }
 

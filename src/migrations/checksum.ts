@@ -4,6 +4,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 
 export const SUM_FILE = 'migrate.sum';
 
@@ -45,7 +46,7 @@ export async function readSum(dir: string): Promise<Map<string, string> | undefi
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const m = /^(\S+)\s+(sha256:[0-9a-f]{64})$/.exec(line);
-    if (!m) throw new UsageError(`${SUM_FILE} line ${n + 1} is malformed`, 'run rewriteSum() to rewrite it', 'BAD_SUM');
+    if (!m) throw new UsageError(`${SUM_FILE} line ${n + 1} is malformed`, remedy`run ${operation('rewriteSum')} to rewrite it`, 'BAD_SUM');
     sums.set(m[1]!, m[2]!);
   }
   return sums;
@@ -56,7 +57,7 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
   const recorded = await readSum(dir);
   if (!recorded) {
     if (actual.size === 0) return;
-    throw new UsageError(`${SUM_FILE} is missing from ${dir}`, 'review the migrations, then run rewriteSum() to write it', 'SUM_MISMATCH');
+    throw new UsageError(`${SUM_FILE} is missing from ${dir}`, remedy`review the migrations, then run ${operation('rewriteSum')} to write it`, 'SUM_MISMATCH');
   }
   const problems: string[] = [];
   for (const [file, sum] of actual) {
@@ -68,7 +69,7 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
   if (problems.length) {
     throw new UsageError(
       `Migrations folder and ${SUM_FILE} disagree: ${problems.join('; ')}`,
-      'if two branches both added migrations, rebase and re-version yours; once the folder is right, run rewriteSum()',
+      remedy`if two branches both added migrations, rebase and re-version yours; once the folder is right, run ${operation('rewriteSum')}`,
       'SUM_MISMATCH',
     );
   }

@@ -3,6 +3,7 @@
 // it only when every schema has every version before it (the expand steps are everywhere, so the
 // new application can run everywhere), and refuses otherwise, naming the schemas that lag.
 import { OperationError } from '../errors';
+import { operation, remedy } from '../remedy';
 import type { Migration, MigrationFolder } from './files';
 import type { Statement } from './sql-split';
 import type { DatabaseState, SchemaState } from './state';
@@ -83,7 +84,7 @@ function contractRefusal(m: Migration, lag: string[]): OperationError {
   return new OperationError(
     `Contract file ${m.up.file} not run: ${lag.length} schema${lag.length === 1 ? ' lacks' : 's lack'} a version before it (${listFew(lag)}); nothing was run`,
     'CONTRACT_LAGGING',
-    'bring them up to date first (migrate(); a dirty one: repair it, then force()), let every instance run the new application, then run the contract again',
+    remedy`bring them up to date first (${operation('migrate')}; a dirty one: repair it, then ${operation('force')}), let every instance run the new application, then run the contract again`,
     { facts: { version: m.version, file: m.up.file, lagging: lag } },
   );
 }

@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
+import { option, remedy } from '../remedy';
 import { checksum, readSum, writeSum } from './checksum';
 import { loadMigrations, TENANT_DIR, type Scope } from './files';
 
@@ -95,7 +96,7 @@ async function writable<T>(dir: string, fn: () => Promise<T>): Promise<T> {
     if (code === 'ENOTDIR')
       throw new UsageError(
         `Migrations folder ${dir} is not a folder`,
-        'point migrationsDir at the folder that holds the .up.sql/.down.sql files',
+        remedy`point ${option('migrationsDir')} at the folder that holds the .up.sql/.down.sql files`,
         'NO_MIGRATIONS_DIR',
       );
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;

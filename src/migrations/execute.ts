@@ -7,6 +7,7 @@
 // A `-- migrate:backfill` file runs in batches, each its own transaction (backfill.ts).
 import pg from 'pg';
 export { MigrationFailure, type FailureInfo } from './failure';
+import { operation, remedy } from '../remedy';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
@@ -64,11 +65,12 @@ async function runOutsideTransaction(
   // (A down may well be what drops it.)
   if (direction === 'up' && before.length) {
     throw new MigrationFailure(
-      `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}; fix: run ${dropStatements(before)} then re-run \`migrate-tool up\``,
+      `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}`,
       sql.file,
       undefined,
       undefined,
       false,
+      { remedy: remedy`run ${dropStatements(before)} then re-run ${operation('migrate')}` },
     );
   }
   // Blockers are waited for before the dirty mark: a file that gives up on one leaves its schema clean.
@@ -152,15 +154,20 @@ async function withLeftovers(client: pg.ClientBase, m: Migration, schema: string
 
 function leftoverFailure(error: Error, file: string, m: Migration, schema: string, previous: string, left: InvalidIndex[]): MigrationFailure {
   const e = error instanceof MigrationFailure ? error : undefined;
-  const force = `migrate-tool force ${previous}${schema === 'public' ? '' : ` --tenant ${schema}`}`;
+  const force = operation('force', { version: previous, schema });
   return new MigrationFailure(
-    `${error.message}; it left invalid index ${names(left)} (not usable, so ${m.version} is not recorded as applied); fix: run ${dropStatements(left)} then \`${force}\` and re-run \`migrate-tool up\``,
+    `${error.message}; it left invalid index ${names(left)} (not usable, so ${m.version} is not recorded as applied)`,
     file,
     e?.line,
     e?.statement,
     false,
     // PostgreSQL's DETAIL and HINT say why the build failed (which key is duplicated).
-    { cause: error, ...(e?.detail ? { detail: e.detail } : {}), ...(e?.hint ? { hint: e.hint } : {}) },
+    {
+      cause: error,
+      ...(e?.detail ? { detail: e.detail } : {}),
+      ...(e?.hint ? { hint: e.hint } : {}),
+      remedy: remedy`run ${dropStatements(left)} then ${force} and re-run ${operation('migrate')}`,
+    },
   );
 }
 

@@ -2,6 +2,7 @@
 // beyond the message, whether the schema was left dirty, and whether the connection is gone.
 // Also the lock_timeout retry that every way of running a migration shares.
 import { sleep } from '../util/sleep';
+import type { Remedy } from '../remedy';
 import type { MigrationSql } from './files';
 import type { Resolved } from './options';
 import type { Statement } from './sql-split';
@@ -26,6 +27,8 @@ export interface FailureInfo {
   hint?: string;
   /** A no-transaction file failed after its dirty mark was written: the mark stays. */
   dirty?: true;
+  /** What to do, where the failure knows more than a dirty schema's force (an invalid index left). */
+  remedy?: Remedy;
 }
 
 export class MigrationFailure extends Error {
@@ -33,6 +36,7 @@ export class MigrationFailure extends Error {
   readonly hint?: string;
   /** Set by the code that wrote the dirty mark (execute.ts), which alone knows it is there. */
   dirty?: true;
+  readonly remedy?: Remedy;
   /** Which migration of a chain (chain.ts) failed. */
   at = 0;
   /** How many migrations of the chain before `at` were committed (the others were rolled back with it). */
@@ -52,6 +56,7 @@ export class MigrationFailure extends Error {
     this.detail = options?.detail;
     this.hint = options?.hint;
     this.dirty = options?.dirty;
+    this.remedy = options?.remedy;
   }
 }
 

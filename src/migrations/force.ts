@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
+import { option, remedy } from '../remedy';
 import type { MigrationFolder } from './files';
 import { writeForced, type SchemaState } from './state';
 
@@ -83,26 +84,24 @@ export function changes(c: SchemaChange): boolean {
 /** Why force must not go ahead as asked, or undefined. */
 export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageError | undefined {
   const erased = plan.flatMap((c) => c.removed.filter((r) => r.applied).map((r) => `${c.schema} ${r.version}`));
-  const forget = erased.length && !req.forgetApplied ? ', forgetApplied: true' : '';
+  const forget = erased.length > 0 && !req.forgetApplied;
   if (!req.tenant && !req.all) {
     const dirty = plan.filter((c) => c.dirty);
     // Healthy schemas moved backwards, or touched at all while force is there for a dirty one.
     const healthy = plan.filter((c) => !c.dirty && changes(c) && (dirty.length > 0 || c.removed.some((r) => r.applied)));
     if (healthy.length) {
-      // public has no one-schema form (`tenant` names tenant schemas): it takes `all`, checked with a dry run first.
-      const calls = dirty.map((c) => (c.schema === 'public' ? `public: { all: true, dryRun: true }, then without dryRun` : `{ tenant: '${c.schema}' }`));
       return new UsageError(
         `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
-        `${dirty.length ? `recover each dirty schema on its own, with force(options, '${req.target}', ...): ${calls.join(', ')}; ` : ''}to rewrite every schema's history anyway, pass all: true${forget}`,
+        { kind: 'forceEach', version: req.target, dirty: dirty.map((c) => c.schema), forgetApplied: forget },
         'FORCE_WIDENS',
-        { target: req.target, dirty: dirty.map((c) => c.schema), forgetApplied: Boolean(forget) },
+        { target: req.target, dirty: dirty.map((c) => c.schema), forgetApplied: forget },
       );
     }
   }
   if (forget) {
     return new UsageError(
       `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${list(erased)}); the next up would run ${erased.length === 1 ? 'it' : 'them'} again over ${erased.length === 1 ? 'it' : 'them'}; nothing was changed`,
-      `force a version at or after them, or undo their changes by hand (their .down.sql) and pass forgetApplied: true`,
+      remedy`force a version at or after them, or undo their changes by hand (their .down.sql) and add ${option('forgetApplied')}`,
       'FORCE_ERASES_APPLIED',
     );
   }

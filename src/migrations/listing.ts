@@ -7,6 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Dirent } from 'node:fs';
 import { UsageError } from '../errors';
+import { option, operation, remedy } from '../remedy';
 
 export type Scope = 'global' | 'tenant';
 export const TENANT_DIR = 'tenant';
@@ -98,17 +99,21 @@ async function entries(path: string, rel: string): Promise<Dirent[]> {
 /** What an operator can fix about the folder gets exit 2 and advice; anything else stays as it is. */
 function folderError(path: string, rel: string, code: string | undefined): UsageError | undefined {
   const what = rel ? `Migrations subfolder ${path}` : `Migrations folder ${path}`;
-  const set = 'point migrationsDir';
+  const set = remedy`point ${option('migrationsDir')}`;
   switch (code) {
     case 'ENOENT':
-      return new UsageError(`${what} does not exist`, 'set migrationsDir, or create its first migration with createMigration()', 'NO_MIGRATIONS_DIR');
+      return new UsageError(
+        `${what} does not exist`,
+        remedy`set ${option('migrationsDir')}, or create its first migration with ${operation('createMigration')}`,
+        'NO_MIGRATIONS_DIR',
+      );
     case 'ENOTDIR':
-      return new UsageError(`${what} is not a folder`, `${set} at the folder that holds the .up.sql/.down.sql files`, 'NO_MIGRATIONS_DIR');
+      return new UsageError(`${what} is not a folder`, remedy`${set} at the folder that holds the .up.sql/.down.sql files`, 'NO_MIGRATIONS_DIR');
     case 'EACCES':
     case 'EPERM':
       return new UsageError(
         `${what} cannot be read (${code}: permission denied)`,
-        `let the user that runs migrate-tool read and enter it, or ${set} at a readable copy`,
+        remedy`let the user that runs migrate-tool read and enter it, or ${set} at a readable copy`,
         'UNREADABLE_MIGRATIONS_DIR',
       );
     default:

@@ -5,6 +5,7 @@ import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { UsageError } from '../errors';
 import type { Blocker } from '../db/blockers';
 import { Semaphore } from '../util/semaphore';
+import type { Remedy } from '../remedy';
 import type { Scope } from './files';
 import type { LockMode } from './lock-modes';
 
@@ -141,7 +142,9 @@ export interface FailedEntry {
   hint?: string;
   /** The failed migration ran outside a transaction and left the schema dirty: `up` refuses it until `force`. */
   dirty?: true;
-  /** How to recover, where the engine knows more than the error says (a dirty schema). */
+  /** How to recover, where the engine knows more than the error says (a dirty schema), as data. */
+  remedy?: Remedy;
+  /** The remedy in the library's words (libraryWords). */
   advice?: string;
   /** PostgreSQL's SQLSTATE, when the server gave one (`42P07`: the relation exists already). */
   sqlstate?: string;

@@ -1,6 +1,7 @@
 // Planning: which migration runs in which schemas, from the files and the recorded state.
 // Everything that would refuse the run is checked here, before anything is touched.
 import { OperationError, UsageError } from '../errors';
+import { operation, remedy, type Remedy } from '../remedy';
 import { tenantsInScope } from '../tenants/scope';
 import type { Migration, MigrationFolder } from './files';
 import type { FailedEntry, Direction } from './options';
@@ -51,7 +52,7 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     .filter((t) => t.dirtyAt)
     .map((t) => {
       const e = dirtyError(t, folder);
-      return { schema: t.schema, version: t.dirtyAt!, error: `${e.message}; fix: ${e.advice}` };
+      return { schema: t.schema, version: t.dirtyAt!, error: e.message, remedy: e.remedy, advice: e.advice };
     });
   const refuse = new Map((opts.refuse ?? []).map((r) => [r.schema, r.reason]));
   for (const t of tenants.filter((s) => !s.dirtyAt && refuse.has(s.schema))) {
@@ -109,7 +110,7 @@ export function planDown(folder: MigrationFolder, state: DatabaseState, opts: Pl
     if (!m.down) {
       throw new UsageError(
         `${m.up.file.replace(/\.up\.sql$/, '.down.sql')} does not exist, so version ${version} cannot be rolled back; nothing was rolled back`,
-        'write the .down.sql, run rewriteSum(), and try again',
+        remedy`write the .down.sql, run ${operation('rewriteSum')}, and try again`,
         'NO_DOWN_FILE',
       );
     }
@@ -152,13 +153,11 @@ export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationEr
   return new OperationError(
     `Schema ${schema} is dirty at version ${version}: a no-transaction migration did not finish${left}`,
     'DIRTY',
-    dirtyAdvice(schema, version!, versionBefore(folder, version!), invalidIndexes),
+    dirtyRemedy(schema, version!, versionBefore(folder, version!), invalidIndexes),
   );
 }
 
 /** How to recover a schema left dirty at `version`, whose predecessor in the timeline is `previous`. */
-export function dirtyAdvice(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): string {
-  const drop = invalidIndexes.length ? ` (${dropStatements(invalidIndexes)})` : '';
-  const tenant = schema === 'public' ? '' : `, { tenant: '${schema}' }`;
-  return `check what it left in ${schema}, repair it by hand${drop}, then call force(options, '<version>'${tenant}) (${version} if its change is in place, ${previous} if not)`;
+export function dirtyRemedy(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): Remedy {
+  return { kind: 'force', schema, version, previous, ...(invalidIndexes.length ? { drop: dropStatements(invalidIndexes) } : {}) };
 }

@@ -15,7 +15,8 @@ import { MigrationFailure, runMigration } from './execute';
 import { isTransient, type PgError } from './failure';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
-import { dirtyAdvice, type Plan, type PlanStep } from './plan';
+import { libraryWords } from '../remedy';
+import { dirtyRemedy, type Plan, type PlanStep } from './plan';
 
 export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<RunResult> {
   const timing: RunTiming = { stages: [], schemaMs: new Map() };
@@ -142,12 +143,13 @@ function collect(result: RunResult, { schema, results }: TenantResult<PlanStep[]
 function toFailed(schema: string, m: Migration, error: unknown, previous: string): FailedEntry {
   if (error instanceof MigrationFailure) {
     const { detail, hint, dirty } = error;
-    const advice = dirty ? dirtyAdvice(schema, m.version, previous) : error instanceof BlockerFailure ? error.advice : undefined;
+    const remedy = error.remedy ?? (dirty ? dirtyRemedy(schema, m.version, previous) : undefined);
+    const advice = remedy && libraryWords(remedy);
     const sqlstate = (error.cause as PgError | undefined)?.code;
     // A blocker's session ends, and a re-run goes through: as transient as a lock_timeout.
     const transient = isTransient(sqlstate, error.connectionLost) || error instanceof BlockerFailure ? { transient: true as const } : {};
     const { file, line, statement } = error;
-    return { schema, version: m.version, error: error.message, file, line, statement, detail, hint, dirty, advice, sqlstate, ...transient };
+    return { schema, version: m.version, error: error.message, file, line, statement, detail, hint, dirty, remedy, advice, sqlstate, ...transient };
   }
   return { schema, version: m.version, error: (error as Error).message };
 }

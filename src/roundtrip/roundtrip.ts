@@ -8,6 +8,7 @@ import { resolveConnection, type ConnectionInput } from '../db/borrowed';
 import { withClient, type ConnectOptions } from '../db/connect';
 import { withScratchDatabase } from '../db/scratch';
 import { OperationError, UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 import { migrate, rollback } from '../migrations/api';
 import { baselinesOf } from '../migrations/baseline';
 import { loadMigrations, type Migration } from '../migrations/files';
@@ -120,7 +121,7 @@ function splitAt(migrations: Migration[], from: string | undefined): { base: Mig
   if (!migrations.some((m) => m.version === from)) {
     throw new UsageError(
       `test --from ${from}: no migration has that version`,
-      'give the version of a migration in the folder (see status())',
+      remedy`give the version of a migration in the folder (see ${operation('status')})`,
       'UNKNOWN_VERSION',
     );
   }

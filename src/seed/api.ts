@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
 import { isMigrateToolError, OperationError, UsageError } from '../errors';
+import { option, operation, remedy } from '../remedy';
 import { loadMigrations, type MigrationFolder } from '../migrations/files';
 import { resolved, type EngineOptions, type MigrationEvent, type Resolved } from '../migrations/options';
 import { statusReport } from '../migrations/report';
@@ -47,7 +48,7 @@ export async function seed(options: SeedOptions, run: SeedRun): Promise<SeedRepo
     lockTimeoutMs: opts.lockTimeoutMs,
     onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
     onWaiting: (holder: string) => opts.emit({ type: 'lock:waiting', holder }),
-    afterLoss: 're-run seed(): the transaction was rolled back',
+    afterLoss: remedy`re-run ${operation('seed')}: the transaction was rolled back`,
     client: opts.client,
   };
   return withRunLock(opts.connection, lockOpts, async (lock) => {
@@ -104,13 +105,13 @@ async function inTransaction<T>(db: pg.Client, opts: Resolved, dryRun: boolean, 
       throw new OperationError(
         `Seeding waited too long for a row lock (${e.message}); nothing was changed`,
         'LOCK_TIMEOUT',
-        'run seed() again when the application is less busy, or raise ddlLockTimeoutMs',
+        remedy`run ${operation('seed')} again when the application is less busy, or raise ${option('ddlLockTimeoutMs')}`,
         { cause: e },
       );
     throw new OperationError(
       `Seeding failed: ${e.message}; nothing was changed`,
       e.code ? 'SEED_FAILED' : 'CONNECTION_LOST',
-      're-run seed(): the transaction was rolled back',
+      remedy`re-run ${operation('seed')}: the transaction was rolled back`,
       { cause: e },
     );
   }
@@ -123,7 +124,7 @@ async function migrationsFor(dir: string): Promise<MigrationFolder> {
     if (!isMigrateToolError(error) || error.code !== 'NO_MIGRATIONS_DIR') throw error;
     throw new UsageError(
       `Cannot tell whether migrations are pending: the migrations folder ${dir} does not exist`,
-      'set migrationsDir, or seed with force: true to skip that check',
+      remedy`set ${option('migrationsDir')}, or pass ${option('force')} to seed without that check`,
       'NO_MIGRATIONS_DIR',
     );
   }
@@ -136,7 +137,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `The database is dirty (${list(dirty)}): a no-transaction migration did not finish; seeding refused`,
       'DIRTY',
-      'finish or undo that migration by hand, call force() with its version, then migrate() (or seed with force: true anyway)',
+      remedy`finish or undo that migration by hand, run ${operation('force', { version: 'VERSION' })}, then ${operation('migrate')} (or pass ${option('force')} to seed anyway)`,
     );
   }
   const pending = statusReport(folder, state, pattern).migrations.filter((m) => !m.applied && !m.missingFile);
@@ -144,7 +145,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
     throw new OperationError(
       `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${list(pending.map((m) => `${m.version} ${m.name}`))}); seeding refused`,
       'PENDING_MIGRATIONS',
-      'run migrate() first (or seed with force: true anyway)',
+      remedy`run ${operation('migrate')} first (or pass ${option('force')} to seed anyway)`,
     );
   }
 }

@@ -2,6 +2,7 @@
 // what it did. A failure names the file, the row (or line) and the schema.
 import pg from 'pg';
 import { OperationError } from '../errors';
+import { operation, remedy } from '../remedy';
 import type { Statement } from '../migrations/sql-split';
 import type { Catalog } from './catalog';
 import { describeKey, qualified, type DataSet } from './data-set';
@@ -66,7 +67,7 @@ export async function applyDataSet(db: Queryable, set: DataSet, schemas: string[
       throw new OperationError(
         `Seeding failed at ${set.file}${row}${where}: ${error.message}; nothing was changed`,
         'SEED_FAILED',
-        'fix that row, then run seed() again',
+        remedy`fix that row, then run ${operation('seed')} again`,
         { cause: error },
       );
     }
@@ -90,7 +91,7 @@ export async function applySqlSet(db: Queryable, set: SqlSet, schemas: string[],
         throw new OperationError(
           `Seeding failed at ${set.file}:${lineOf(st, error)}${where}: ${(error as Error).message}; nothing was changed`,
           'SEED_FAILED',
-          'fix that statement, then run seed() again',
+          remedy`fix that statement, then run ${operation('seed')} again`,
           { cause: error },
         );
       }

@@ -1,6 +1,7 @@
 // Read-only checks of the seed sets against the database, before the seed writes anything:
 // every table, column and referenced column must exist, in public and in every tenant schema.
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 import { qualified, type DataSet, type TableRef } from './data-set';
 import type { SeedSet } from './files';
 import type { Queryable } from '../db/queryable';
@@ -60,7 +61,7 @@ export function checkCatalog(sets: SeedSet[], tenants: string[], catalog: Catalo
   if (problems.length) {
     throw new UsageError(
       `Seed files do not match the database, nothing was changed: ${problems.join('; ')}`,
-      'run migrate() if migrations are missing, otherwise fix the files named',
+      remedy`run ${operation('migrate')} if migrations are missing, otherwise fix the files named`,
       'SEED_SCHEMA_MISMATCH',
     );
   }

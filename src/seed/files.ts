@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
+import { option, operation, remedy } from '../remedy';
 import { splitStatements, type Statement } from '../migrations/sql-split';
 import { parseDataSet, type DataSet } from './data-set';
 
@@ -33,7 +34,7 @@ export async function loadSeeds(dir: string): Promise<SeedSet[]> {
   if (problems.length) {
     throw new UsageError(
       `Invalid seed files, nothing was changed: ${problems.join('; ')}`,
-      'fix the files and rows named, then run seed() again',
+      remedy`fix the files and rows named, then run ${operation('seed')} again`,
       'BAD_SEED_FILES',
     );
   }
@@ -47,10 +48,10 @@ async function listSeedFiles(dir: string): Promise<string[]> {
     names = entries.filter((e) => e.isFile() && /\.(json|sql)$/.test(e.name)).map((e) => e.name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`Seeds folder ${dir} does not exist`, 'set seedsDir to the folder of seed files', 'NO_SEEDS_DIR');
+    throw new UsageError(`Seeds folder ${dir} does not exist`, remedy`set ${option('seedsDir')} to the folder of seed files`, 'NO_SEEDS_DIR');
   }
   if (names.length === 0) {
-    throw new UsageError(`Seeds folder ${dir} holds no seed files (*.json, *.sql)`, 'set seedsDir to the folder of seed files', 'NO_SEEDS');
+    throw new UsageError(`Seeds folder ${dir} holds no seed files (*.json, *.sql)`, remedy`set ${option('seedsDir')} to the folder of seed files`, 'NO_SEEDS');
   }
   // Code-point order, like migrations: 01_ < 02_ < 10_ whatever the locale.
   return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -1,6 +1,7 @@
 // `--tenant`: limiting work to one tenant schema (or a list: a rollout's wave), which must exist
 // and match the pattern.
 import { UsageError } from '../errors';
+import { operation, remedy } from '../remedy';
 
 export function tenantsInScope<T extends { schema: string }>(tenants: T[], tenant?: string | string[]): T[] {
   if (Array.isArray(tenant)) {
@@ -18,7 +19,11 @@ export function tenantsInScope<T extends { schema: string }>(tenants: T[], tenan
   if (!tenant) return tenants;
   const found = tenants.find((t) => t.schema === tenant);
   if (!found) {
-    throw new UsageError(`Tenant schema "${tenant}" does not exist or does not match the tenant pattern`, 'run tenants() to list them', 'UNKNOWN_TENANT');
+    throw new UsageError(
+      `Tenant schema "${tenant}" does not exist or does not match the tenant pattern`,
+      remedy`run ${operation('tenants')} to list them`,
+      'UNKNOWN_TENANT',
+    );
   }
   return [found];
 }

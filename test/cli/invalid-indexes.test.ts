@@ -79,7 +79,7 @@ describe('an index build that does not finish', () => {
     expect(out.applied.map((a: { schema: string }) => a.schema)).toEqual(['company_a']);
     expect(out.failed).toEqual([expect.objectContaining({ schema: 'company_b', version: '20250101000200' })]);
     expect(out.failed[0].error).toContain('company_b has invalid index company_b.appointments_starts_at_idx');
-    expect(out.failed[0].error).toContain('fix: run DROP INDEX CONCURRENTLY IF EXISTS "company_b"."appointments_starts_at_idx";');
+    expect(out.failed[0].advice).toBe('run DROP INDEX CONCURRENTLY IF EXISTS "company_b"."appointments_starts_at_idx"; then re-run `migrate-tool up`');
     const rows = await db.query(`SELECT version, dirty FROM migrate_tool.migrations WHERE schema_name = 'company_b' ORDER BY version`);
     expect(rows.rows).toEqual([{ version: '20250101000100', dirty: false }]); // not dirty: nothing ran there
 
@@ -105,6 +105,10 @@ describe('an index build that does not finish', () => {
     expect(text.stdout).toContain('could not create unique index "appointments_starts_at_key"');
     expect(text.stdout).toMatch(detail);
     expect(text.stdout).toContain('  company_b is now dirty at 20250101000200: up refuses it until it is repaired');
+    // Its remedy names the index it left and the version before it, in the CLI's commands.
+    expect(text.stdout).toContain(
+      'repaired; fix: run DROP INDEX CONCURRENTLY IF EXISTS "company_b"."appointments_starts_at_key"; then `migrate-tool force 20250101000100 --tenant company_b` and re-run `migrate-tool up`',
+    );
 
     await db.query('DROP INDEX CONCURRENTLY company_b.appointments_starts_at_key');
     expect((await runCli(['force', '20250101000100', '--tenant', 'company_b'], { env })).code).toBe(0);

@@ -116,6 +116,15 @@ describe('a staged rollout', () => {
     expect(tenant.code).toBe(1);
     expect(tenant.stdout).toMatch(/company_b failed at \d+: .*migrate-tool force/);
     expect(tenant.stdout).not.toMatch(LIBRARY);
+    // And in its JSON document: each failure's advice, the same command.
+    const json = await runCli(['up', '--waves', '2', '--json'], { env });
+    const failed = (JSON.parse(json.stdout) as { targets: Array<{ failed: Array<{ schema: string; error: string; advice?: string }> }> }).targets.flatMap(
+      (t) => t.failed,
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({ schema: 'company_b', advice: expect.stringContaining('`migrate-tool force <version> --tenant company_b`') }),
+    ]);
+    expect(json.stdout).not.toMatch(/force\(options|\{ tenant:/);
 
     // A dirty public fails the canary's run as a whole: the same.
     await query(dbUrl(servers[1]!, db), "UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'public'");

@@ -88,6 +88,6 @@ async function backupFirst(ctx: CommandContext, steps: number | undefined, refus
     await takeBackup(ctx, { toStderr: ctx.out.json });
   } catch (error) {
     const e = error as Partial<MigrateToolError> & Error;
-    throw new OperationError(`Backup failed, so nothing was migrated: ${e.message}`, 'BACKUP_FAILED', e.advice, { cause: error });
+    throw new OperationError(`Backup failed, so nothing was migrated: ${e.message}`, 'BACKUP_FAILED', e.remedy, { cause: error });
   }
 }
