@@ -1,7 +1,8 @@
 // `plan`'s text: per statement and table, the lock and what it does under it, then the schemas
 // grouped by size (10,000 alike tenants are one line; a large one stands apart), and the estimates
 // over --max-lock-ms.
-import type { LockPlan, LockPlanSchema, LockPlanStep } from '../index';
+import type { LockPlan, LockPlanSchema, LockPlanStep, Statement } from '../index';
+import { blocksReads, blocksWrites, describeLocks } from '../internal';
 import { count, duration, formatBytes } from './format';
 import type { Output } from './output';
 
@@ -20,7 +21,10 @@ export function printPlan(plan: LockPlan, out: Output): void {
   }
 }
 
-function lockWords(s: LockPlanStep): string {
+type LockFacts = Pick<LockPlanStep, 'lock' | 'rewrite' | 'scan' | 'blocksReads' | 'blocksWrites'>;
+
+/** `AccessExclusiveLock (stops reads and writes), rewrites the table`: plan's words, and up --dry-run's. */
+export function lockWords(s: LockFacts): string {
   const stops = s.blocksReads ? 'stops reads and writes' : s.blocksWrites ? 'stops writes' : 'stops neither reads nor writes';
   const does = s.rewrite ? ', rewrites the table' : s.scan ? ', reads the whole table' : '';
   return `${s.lock} (${stops})${does}`;
@@ -70,4 +74,24 @@ export function overLimitLine(over: OverLimit[], maxMs: number): string {
     .map((o) => `${o.step.file}:${o.step.line} (${firstLine(o.step.statement)}) in ${o.schema.schema}: ~${estimate(o.schema.estimateMs)}`);
   const more = over.length > 5 ? `; and ${count(over.length - 5)} more` : '';
   return `over --max-lock-ms ${maxMs}: ${named.join('; ')}${more}`;
+}
+
+/**
+ * `up --dry-run`'s lock lines: per statement, each table and its lock, from the statement alone (a
+ * dry run reads no catalog, so a binary-coercible type change reads as a rewrite; `plan` asks the
+ * catalog, and adds the sizes and times). A table the file creates earlier is left out, as in `plan`.
+ */
+export async function dryRunLockLines(statements: Statement[]): Promise<string[]> {
+  const lines: string[] = [];
+  const created = new Set<string>();
+  for (const s of statements) {
+    const { locks, creates, unknown } = await describeLocks(s.text);
+    if (unknown) lines.push(`line ${s.line}: may lock any table: ${unknown}`);
+    for (const l of locks.filter((x) => x.schema || !created.has(x.table))) {
+      const facts = { ...l, blocksReads: blocksReads(l.lock), blocksWrites: blocksWrites(l.lock) };
+      lines.push(`line ${s.line}: ${l.schema ? `${l.schema}.` : ''}${l.table}${l.index ? ' (an index: its table)' : ''}: ${lockWords(facts)}`);
+    }
+    for (const c of creates) if (!c.schema) created.add(c.table);
+  }
+  return lines;
 }
