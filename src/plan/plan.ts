@@ -149,3 +149,10 @@ async function sizes(client: Client, schemas: string[], l: TableLock, scope: Sco
     return { schema, bytes, rows: Number(rows[i].rows), estimateMs: estimateMs(l, bytes, c) };
   });
 }
+
+/** The tenant schemas where some pending statement's lock is estimated over `maxMs`: `--largest-last` runs them last. */
+export async function schemasOver(options: EngineOptions, maxMs: number): Promise<string[]> {
+  const { steps } = await plan(options);
+  const over = steps.filter((s) => s.scope === 'tenant').flatMap((s) => s.schemas.filter((x) => (x.estimateMs ?? 0) > maxMs).map((x) => x.schema));
+  return [...new Set(over)];
+}

@@ -142,5 +142,11 @@ describe('plan', () => {
     expect(dry.stdout).toContain('--   line 4: orders: ShareLock (stops writes), reads the whole table\n');
     expect(dry.stdout).toContain('--   line 6: customers: ShareRowExclusiveLock (stops writes), reads the whole table\n');
     expect(dry.stdout).toContain('--   line 2: orders: ShareUpdateExclusiveLock (stops neither reads nor writes), reads the whole table\n');
+
+    // --largest-last: company_big (its rewrite estimated over 100 ms) goes last, alone.
+    const waves = await runCli(['up', '--waves', '2', '--largest-last', '100', '--dry-run'], { env });
+    expect(waves.code, waves.stderr).toBe(0);
+    expect(waves.stdout).toContain('  wave 1/4: 2 schemas: company_a, company_b\n');
+    expect(waves.stdout).toContain('  wave 4/4: 1 schema: company_big\n');
   }, 120_000);
 });

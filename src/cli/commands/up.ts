@@ -11,7 +11,7 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N]',
+    'up [N] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--largest-last MS] [--tenant-spares N]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -29,6 +29,11 @@ export const up: Command = {
     pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
     soak: { type: 'string', value: 'DURATION', desc: 'staged rollout: after the canary and each wave, wait this long (30s, 10m, 1h), then the gate' },
     gate: { type: 'string', value: 'CMD', desc: 'staged rollout: after each stage (and its soak) run CMD in the shell; exit 0 lets the next stage start' },
+    'largest-last': {
+      type: 'string',
+      value: 'MS',
+      desc: 'staged rollout: the schemas where `plan` estimates a lock held over MS ms go last, in a wave of their own',
+    },
     'tenant-spares': {
       type: 'string',
       value: 'N',
