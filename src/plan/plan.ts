@@ -96,13 +96,13 @@ async function calibrateOrDefault(client: Client, emit: (e: { type: 'note'; mess
 
 /**
  * The steps of one pending migration. The catalog questions are asked in its first schema, under
- * the search_path the run would set; tables an earlier pending statement creates (`created`, by
+ * the search_path the run sets (that schema alone, public for a global migration); tables an earlier pending statement creates (`created`, by
  * scope) are new and empty, so nothing waits on them and they are left out.
  */
 async function stepsOf(client: Client, p: PlanStep, c: Calibration, created: Set<string>): Promise<LockPlanStep[]> {
   const m = p.migration;
   const first = p.schemas[0]!;
-  await client.query(m.scope === 'tenant' ? `SET search_path TO ${pg.escapeIdentifier(first)}` : 'RESET search_path');
+  await client.query(`SET search_path TO ${pg.escapeIdentifier(first)}`);
   const lookups = { columnType: catalogColumnTypes(client), functionVolatility: catalogFunctionVolatility(client) };
   const steps: LockPlanStep[] = [];
   for (const s of m.up.statements) {
@@ -114,7 +114,7 @@ async function stepsOf(client: Client, p: PlanStep, c: Calibration, created: Set
     }
     for (const l of await resolveIndexTables(client, described.locks)) {
       if (!l.schema && created.has(`${m.scope}:${l.table}`)) continue;
-      steps.push({ ...base, ...lockFields(l), schemas: await sizes(client, p.schemas, l, m.scope, c) });
+      steps.push({ ...base, ...lockFields(l), schemas: await sizes(client, p.schemas, l, c) });
     }
     for (const t of described.creates) if (!t.schema) created.add(`${m.scope}:${t.table}`);
   }
@@ -133,13 +133,12 @@ function lockFields(l: TableLock) {
 }
 
 /** The table's size in each schema (in its own schema when the statement names one), in one query. */
-async function sizes(client: Client, schemas: string[], l: TableLock, scope: Scope, c: Calibration): Promise<LockPlanSchema[]> {
-  // A global migration runs under the default search_path: an unqualified table is looked up by it.
-  const where = schemas.map((s) => l.schema ?? (scope === 'global' ? null : s));
+async function sizes(client: Client, schemas: string[], l: TableLock, c: Calibration): Promise<LockPlanSchema[]> {
+  const where = schemas.map((s) => l.schema ?? s);
   const { rows } = await client.query(
     `SELECT coalesce(pg_table_size(r.oid), 0)::bigint AS bytes, greatest(coalesce(c.reltuples, 0), 0)::bigint AS rows
        FROM unnest($1::text[]) WITH ORDINALITY AS s(nsp, i)
-       LEFT JOIN LATERAL (SELECT to_regclass(CASE WHEN s.nsp IS NULL THEN '' ELSE quote_ident(s.nsp) || '.' END || quote_ident($2)) AS oid) r ON true
+       LEFT JOIN LATERAL (SELECT to_regclass(quote_ident(s.nsp) || '.' || quote_ident($2)) AS oid) r ON true
        LEFT JOIN pg_class c ON c.oid = r.oid
       ORDER BY s.i`,
     [where, l.table],

@@ -13,6 +13,10 @@ import { migrate, plan, type LockPlanStep } from '../../src/index';
 const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/plan.schema.json'), 'utf8')));
 
 const FILES = {
+  '20250101000000_companies.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text);',
+  '20250101000000_companies.down.sql': 'DROP TABLE companies;',
+  '20250101000400_active.up.sql': 'ALTER TABLE companies ADD COLUMN active boolean NOT NULL DEFAULT true;',
+  '20250101000400_active.down.sql': 'ALTER TABLE companies DROP COLUMN active;',
   'tenant/20250101000100_init.up.sql': `CREATE TABLE customers (id bigserial PRIMARY KEY, name text);
 CREATE TABLE orders (id bigserial PRIMARY KEY, total integer, note varchar(20), customer_id bigint);`,
   'tenant/20250101000100_init.down.sql': 'DROP TABLE orders; DROP TABLE customers;',
@@ -30,12 +34,12 @@ ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) R
 const SMALL = ['company_a', 'company_b', 'company_c', 'company_d', 'company_e'];
 const BIG_ROWS = 300_000;
 
-/** Five small tenants and company_big with BIG_ROWS orders, the first migration applied, ANALYZEd. */
+/** Five small tenants and company_big with BIG_ROWS orders, the first two migrations applied, ANALYZEd. */
 async function setUp(db: TestDatabase, dir: string) {
   const migrationsDir = await writeMigrations(dir, FILES);
   await createTenants(db, ...SMALL, 'company_big');
   const options = { connection: db.url, migrationsDir, tenantPattern: 'company_%' };
-  await migrate(options, { steps: 1 });
+  await migrate(options, { steps: 2 });
   await db.query(`INSERT INTO company_big.customers (name) SELECT 'c' || g FROM generate_series(1, 1000) g`);
   await db.query(`INSERT INTO company_big.orders (total, note, customer_id) SELECT g, 'n' || (g % 100), 1 + g % 1000 FROM generate_series(1, ${BIG_ROWS}) g`);
   for (const s of SMALL) await db.query(`INSERT INTO ${s}.orders (total, note) SELECT g, 'x' FROM generate_series(1, 100) g`);
@@ -73,6 +77,15 @@ describe('plan', () => {
     expect(at(steps, 5)).toMatchObject({ lock: 'AccessExclusiveLock', rewrite: true });
     expect(at(steps, 6)).toMatchObject({ lock: 'ShareRowExclusiveLock', scan: true, blocksReads: false });
     expect(at(steps, 6, 'customers')).toMatchObject({ lock: 'ShareRowExclusiveLock', rewrite: false });
+    // A global migration: in public, whose table it looks up there; a constant default is no rewrite.
+    const companies = Number((await db.query(`SELECT pg_table_size('public.companies') AS b`)).rows[0].b);
+    expect(steps.find((s) => s.scope === 'global')).toMatchObject({
+      table: 'companies',
+      lock: 'AccessExclusiveLock',
+      rewrite: false,
+      scan: false,
+      schemas: [{ schema: 'public', bytes: companies, rows: 0, estimateMs: expect.any(Number) }],
+    });
     expect(steps.find((s) => s.file.endsWith('_concurrent.up.sql'))).toMatchObject({
       line: 2,
       lock: 'ShareUpdateExclusiveLock',
