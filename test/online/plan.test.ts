@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import { describe, expect, test } from '../support/fixtures';
 import { envFor, ROOT, runCli } from '../support/cli';
 import { createTenants, writeMigrations } from '../support/migrations';
+import { targetsFileFor } from '../fleet/support';
 import type { TestDatabase } from '../support/db';
 import { migrate, plan, type LockPlanStep } from '../../src/index';
 
@@ -147,6 +148,14 @@ describe('plan', () => {
     expect(block[2]).toMatch(/^ {4}company_big: [\d.]+ MB, 300,000 rows, ~[\d.]+ (ms|s)$/);
     expect(block[3]).toMatch(/^ {4}5 schemas, the largest company_\w: [\d.]+ kB, 100 rows, ~\d+ ms$/);
     expect((await plan(options)).steps.length).toBeGreaterThan(0);
+
+    // Over a targets file: each target's plan, one exit code for the gate.
+    const fleet = await targetsFileFor(dir, [['eu-1', db]]);
+    const overFleet = await runCli(['plan', '--targets', fleet.file, '--max-lock-ms', '1'], { env: { ...env, ...fleet.env } });
+    expect(overFleet.code, overFleet.stderr).toBe(3);
+    expect(overFleet.stdout).toContain('== eu-1: ');
+    expect(overFleet.stdout).toMatch(/over --max-lock-ms 1: .* in company_big: ~/);
+    expect(overFleet.stdout).toContain('plan over 1 target: 0 ok, 1 with findings (eu-1)');
 
     // up --dry-run: the same lock lines after each file's SQL, from the statements alone.
     const dry = await runCli(['up', '--dry-run'], { env });
