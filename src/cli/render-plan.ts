@@ -12,7 +12,8 @@ const FACTOR = 2;
 const SMALL_BYTES = 1_000_000;
 
 export function printPlan(plan: LockPlan, out: Output): void {
-  if (plan.steps.length === 0) return out.print('no change');
+  // Pending migrations may still be there: ones that only create tables, or work on tables they create.
+  if (plan.steps.length === 0) return out.print('no pending statement locks an existing table');
   for (const s of plan.steps) {
     out.print(`${s.file}:${s.line} ${firstLine(s.statement)}`);
     out.print(`  ${s.table === null ? 'may lock any table: the statement runs code the lock model cannot read' : `${s.table}: ${lockWords(s)}`}`);

@@ -170,5 +170,10 @@ describe('plan', () => {
     expect(waves.code, waves.stderr).toBe(0);
     expect(waves.stdout).toContain('  wave 1/4: 2 schemas: company_a, company_b\n');
     expect(waves.stdout).toContain('  wave 4/4: 1 schema: company_big\n');
+
+    // Nothing pending: nothing locked, exit 0 whatever the limit.
+    await migrate(options);
+    const none = await runCli(['plan', '--max-lock-ms', '0'], { env });
+    expect([none.code, none.stdout]).toEqual([0, 'no pending statement locks an existing table\n']);
   }, 120_000);
 });
