@@ -18,6 +18,8 @@ const FILES = {
   '20250101000000_companies.down.sql': 'DROP TABLE companies;',
   '20250101000400_active.up.sql': 'ALTER TABLE companies ADD COLUMN active boolean NOT NULL DEFAULT true;',
   '20250101000400_active.down.sql': 'ALTER TABLE companies DROP COLUMN active;',
+  '20250101000500_touch.up.sql': 'DO $$ BEGIN UPDATE companies SET name = name; END $$;',
+  '20250101000500_touch.down.sql': 'SELECT 1;',
   'tenant/20250101000100_init.up.sql': `CREATE TABLE customers (id bigserial PRIMARY KEY, name text);
 CREATE TABLE orders (id bigserial PRIMARY KEY, total integer, note varchar(20), customer_id bigint);`,
   'tenant/20250101000100_init.down.sql': 'DROP TABLE orders; DROP TABLE customers;',
@@ -87,6 +89,13 @@ describe('plan', () => {
       scan: false,
       schemas: [{ schema: 'public', bytes: companies, rows: 0, estimateMs: expect.any(Number) }],
     });
+    // A DO block may lock anything: said, with no table, no lock and no estimate.
+    expect(steps.find((s) => s.version === '20250101000500')).toMatchObject({
+      table: null,
+      lock: null,
+      blocksReads: true,
+      schemas: [{ schema: 'public', estimateMs: null }],
+    });
     expect(steps.find((s) => s.file.endsWith('_concurrent.up.sql'))).toMatchObject({
       line: 2,
       lock: 'ShareUpdateExclusiveLock',
@@ -147,6 +156,9 @@ describe('plan', () => {
     expect(block[1]).toBe('  orders: AccessExclusiveLock (stops reads and writes), rewrites the table');
     expect(block[2]).toMatch(/^ {4}company_big: [\d.]+ MB, 300,000 rows, ~[\d.]+ (ms|s)$/);
     expect(block[3]).toMatch(/^ {4}5 schemas, the largest company_\w: [\d.]+ kB, 100 rows, ~\d+ ms$/);
+    expect(under.stdout).toContain(
+      '20250101000500_touch.up.sql:1 DO $$ BEGIN UPDATE companies SET name = name; END $$\n  may lock any table: the statement runs code the lock model cannot read\n',
+    );
     expect((await plan(options)).steps.length).toBeGreaterThan(0);
 
     // Over a targets file: each target's plan, one exit code for the gate.
