@@ -57,6 +57,7 @@ export type { RoundtripOptions, RoundtripReport, StepResult, RoundtripEvent } fr
 export type { Difference } from './db/catalog-differences';
 export { DriftError } from './drift/error';
 export type { DriftOptions, DriftReport, DriftGroup } from './drift/drift';
+export type { LockPlan, LockPlanStep, LockPlanSchema, LockPlanOptions } from './plan/plan';
 
 // --- Coming from another tool
 export { importFolder, type ImportResult, type ImportedFile } from './import/import';
@@ -93,6 +94,7 @@ type BaselineModule = typeof import('./diff/baseline');
 type LintModule = typeof import('./lint/lint');
 type RoundtripModule = typeof import('./roundtrip/roundtrip');
 type DriftModule = typeof import('./drift/drift');
+type PlanModule = typeof import('./plan/plan');
 
 export const computeDiff: Lazy<DiffModule, 'computeDiff'> = async (...a) => (await import('./diff/generate')).computeDiff(...a);
 export const writeDiff: Lazy<WriteModule, 'writeDiff'> = async (...a) => (await import('./diff/write')).writeDiff(...a);
@@ -101,3 +103,4 @@ export const lintFiles: Lazy<LintModule, 'lintFiles'> = async (...a) => (await i
 export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) => (await import('./lint/lint')).pendingFiles(...a);
 export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (await import('./roundtrip/roundtrip')).roundtrip(...a);
 export const drift: Lazy<DriftModule, 'drift'> = async (...a) => (await import('./drift/drift')).drift(...a);
+export const plan: Lazy<PlanModule, 'plan'> = async (...a) => (await import('./plan/plan')).plan(...a);

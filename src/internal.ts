@@ -21,6 +21,7 @@ export { durationMs } from './fleet/targets';
 export { parseCanary } from './fleet/waves';
 
 // --- Client tools and the words of the output
+export { describeLocks, blocksReads, blocksWrites } from './migrations/locks';
 export { toolEnv } from './backup/tools';
 export { describeDifferences } from './db/catalog-differences';
 export { differenceLines } from './db/catalog-differences';

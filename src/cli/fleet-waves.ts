@@ -15,7 +15,7 @@ import {
 } from '../index';
 import { durationMs, EXIT, parseCanary } from '../internal';
 import { describeError, cliFailure } from './advice';
-import { boolFlag, stringFlag, type ParsedArgs } from './args';
+import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type CommandContext } from './context';
 import type { FleetOptions } from '../index';
 import { duration } from './format';
@@ -42,7 +42,8 @@ export function rolloutFromArgs(args: ParsedArgs, fromFile?: RolloutSpec): Rollo
   const pause = boolFlag(args, 'pause');
   const soak = stringFlag(args, 'soak');
   const gate = stringFlag(args, 'gate');
-  if (!fromFile && [canary, waves, budget, soak, gate].every((v) => v === undefined) && !pause) return undefined;
+  const largestLast = intArg(stringFlag(args, 'largest-last'), '--largest-last');
+  if (!fromFile && [canary, waves, budget, soak, gate, largestLast].every((v) => v === undefined) && !pause) return undefined;
   const soakMs = soak === undefined ? undefined : durationMs(soak);
   if (soak !== undefined && soakMs === undefined)
     throw new UsageError(`--soak must be a duration like 30s, 10m or 1h (got "${soak}")`, 'write e.g. --soak=10m; nothing was changed', 'BAD_ROLLOUT');
@@ -56,6 +57,7 @@ export function rolloutFromArgs(args: ParsedArgs, fromFile?: RolloutSpec): Rollo
     ...(pause ? { pause } : {}),
     ...(soakMs !== undefined ? { soakMs } : {}),
     ...(gate !== undefined ? { gate } : {}),
+    ...(largestLast !== undefined ? { largestLastMs: largestLast } : {}),
   };
 }
 

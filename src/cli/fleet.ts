@@ -17,7 +17,7 @@ import { printSummary } from './render-run';
 import type { Invocation } from './run';
 
 /** The commands that run over a fleet. */
-export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift', 'report']);
+export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift', 'report', 'plan']);
 
 /** The targets file named by --targets or MIGRATE_TARGETS, if any. */
 export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {

@@ -10,6 +10,7 @@ import { afterFailures } from './failure-advice';
 import { printFailureGroups, sortFailures } from './render-failures';
 import { ProgressBoard } from './progress';
 import { Tally } from './summary';
+import { dryRunLockLines } from './render-plan';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
 export function eventPrinter(out: Output): (e: Event) => void {
@@ -65,10 +66,11 @@ export function eventPrinter(out: Output): (e: Event) => void {
   };
 }
 
-export function printDryRun(out: Outcome, output: Output): void {
+export async function printDryRun(out: Outcome, output: Output): Promise<void> {
   const { plan } = out;
   const steps = plan.steps.map((s) => {
     const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
+    const statements = sql.statements;
     const recordOnly = s.recordOnly === undefined ? {} : { recordOnly: s.recordOnly };
     return {
       version: s.migration.version,
@@ -78,10 +80,18 @@ export function printDryRun(out: Outcome, output: Output): void {
       file: sql.file,
       sql: s.recordOnly ? '' : sql.text,
       ...recordOnly,
+      statements,
     };
   });
   const waiting = plan.contractsWaiting ?? [];
-  output.data({ dryRun: true, direction: plan.direction, steps, refused: plan.refused, ...unknownField(out.unknownVersions), ...contractsField(waiting) });
+  output.data({
+    dryRun: true,
+    direction: plan.direction,
+    steps: steps.map(({ statements: _statements, ...step }) => step),
+    refused: plan.refused,
+    ...unknownField(out.unknownVersions),
+    ...contractsField(waiting),
+  });
   if (waiting.length) output.print(contractsWaitingLine(waiting));
   if (steps.length === 0) return output.print('no change');
   output.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
@@ -92,6 +102,9 @@ export function printDryRun(out: Outcome, output: Output): void {
     output.print();
     output.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
     output.print(s.sql.trimEnd());
+    const locks = output.json ? [] : await dryRunLockLines(s.statements);
+    if (locks.length) output.print(`-- locks (\`migrate-tool plan\` adds each table's size and an estimate of the time):`);
+    for (const line of locks) output.print(`--   ${line}`);
   }
 }
 
@@ -181,7 +194,7 @@ export async function runAndReport(
   // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
   for (const line of unknownVersionLines(outcome.unknownVersions)) ctx.out.note(`warning: ${line}`);
   if (!outcome.result) {
-    printDryRun(outcome, ctx.out);
+    await printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
   printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started, outcome.plan.contractsWaiting);

@@ -21,9 +21,9 @@ export function generalUsage(): string {
     ...flagLines(GLOBAL_FLAGS, ['action', 'help']),
     '',
     'The target is always POSTGRES_DB_PROD (or DATABASE_URL), or every database of a targets file',
-    '(--targets FILE or MIGRATE_TARGETS; up, down, version, status, tenants, force, seed, backup, drift, report). Exit codes: 0 done, 1 failed,',
+    '(--targets FILE or MIGRATE_TARGETS; up, down, version, status, tenants, force, seed, backup, drift, report, plan). Exit codes: 0 done, 1 failed,',
     '2 usage or configuration error (nothing touched), 3 status --exit-code found pending or dirty,',
-    'or drift found a schema that differs from its recorded migrations.',
+    'or drift found a schema that differs from its recorded migrations, or plan found a lock held over --max-lock-ms.',
   ].join('\n');
 }
 

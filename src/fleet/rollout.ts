@@ -68,8 +68,12 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
     all.map((t) => t.target),
     { ...hooks, failFast: false },
     async (t) => {
-      const list = await tenants(byName.get(t.name)!.options);
-      return { target: t.name, all: list.map((s) => s.schema), pending: list.filter((s) => s.behind > 0 || s.dirty).map((s) => s.schema) };
+      const options = byName.get(t.name)!.options;
+      const list = await tenants(options);
+      const pending = list.filter((s) => s.behind > 0 || s.dirty).map((s) => s.schema);
+      // Planned only when asked: it reads the lock model and times the server (plan/plan.ts).
+      const last = spec.largestLastMs === undefined || !pending.length ? [] : await (await import('../plan/plan')).schemasOver(options, spec.largestLastMs);
+      return { target: t.name, all: list.map((s) => s.schema), pending, last };
     },
   );
   const candidates = read.filter((o) => o.value).map((o) => o.value as Candidates);

@@ -28,6 +28,8 @@ export interface RolloutSpec {
   soakMs?: number;
   /** A shell command run after each stage (and its soak): exit 0 lets the next stage start. */
   gate?: string;
+  /** The schemas where `plan` estimates a lock held longer than this (ms) go last, in a wave of their own. */
+  largestLastMs?: number;
 }
 
 export interface Fleet {

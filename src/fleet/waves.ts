@@ -21,18 +21,29 @@ export interface Candidates {
   target: string;
   all: string[];
   pending: string[];
+  /** Pending schemas that go last, in a wave of their own (`--largest-last`). */
+  last?: string[];
 }
 
 export function planRollout(candidates: Candidates[], spec: { canary?: string[] | number; waves?: string }, fleet: boolean): RolloutPlan {
   const ordered = roundRobin(candidates.map((c) => [...c.pending].sort().map((schema) => ({ target: c.target, schema }))));
-  const canary = pickCanary(candidates, ordered, spec.canary, fleet);
+  // `--largest-last`: kept out of the canary count and the waves, and run last in a wave of their own.
+  const last = new Set(candidates.flatMap((c) => (c.last ?? []).map((schema) => key({ target: c.target, schema }))));
+  const canary = pickCanary(
+    candidates,
+    ordered.filter((i) => !last.has(key(i))),
+    spec.canary,
+    fleet,
+  );
   const inCanary = new Set(canary.map(key));
-  const rest = ordered.filter((i) => !inCanary.has(key(i)));
+  const rest = ordered.filter((i) => !inCanary.has(key(i)) && !last.has(key(i)));
   const size = spec.waves === undefined ? rest.length : share(spec.waves, rest.length, '--waves', 1);
   const waves: WaveItem[][] = [];
   const rank = new Map(candidates.map((c, i) => [c.target, i]));
   const byTarget = (a: WaveItem, b: WaveItem) => rank.get(a.target)! - rank.get(b.target)! || (a.schema < b.schema ? -1 : 1);
   for (let i = 0; i < rest.length; i += Math.max(1, size)) waves.push(rest.slice(i, i + Math.max(1, size)).sort(byTarget));
+  const largest = ordered.filter((i) => !inCanary.has(key(i)) && last.has(key(i)));
+  if (largest.length) waves.push(largest.sort(byTarget));
   return { canary, waves };
 }
 

@@ -85,6 +85,15 @@ describe('the rollout plan', () => {
     expect(() => planRollout(candidates, { canary: ['us:c_zz'] }, true)).toThrow(/no target us with tenant schema c_zz/);
     expect(() => planRollout(candidates, { canary: ['eu:c_a'] }, false)).toThrow(/needs a targets file/);
   });
+  it('--largest-last: the schemas kept for last are out of the counted canary and the waves, and are the last wave, over the fleet', () => {
+    const withLarge = [
+      { ...candidates[0]!, last: ['c_a'] },
+      { ...candidates[1]!, last: ['c_e'] },
+    ];
+    const plan = planRollout(withLarge, { canary: 1, waves: '1' }, true);
+    expect(plan.canary).toEqual([{ target: 'eu', schema: 'c_b' }]);
+    expect(plan.waves.map((w) => w.map((i) => `${i.target}:${i.schema}`))).toEqual([['eu:c_c'], ['eu:c_a', 'us:c_e']]);
+  });
   it('rounds a wave up and a budget down', () => {
     expect(share('10%', 5, '--waves', 1)).toBe(1);
     expect(share('10%', 15, '--failure-budget')).toBe(1);

@@ -20,6 +20,7 @@ import { importCommand } from './import';
 import { adopt } from './adopt';
 import { drift } from './drift';
 import { report } from './report';
+import { plan } from './plan';
 
 export const COMMANDS: Command[] = [
   up,
@@ -40,6 +41,7 @@ export const COMMANDS: Command[] = [
   importCommand,
   adopt,
   drift,
+  plan,
   report,
 ];
 

@@ -12,7 +12,7 @@ export const up: Command = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
-    'up [N] [--contract] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--tenant-spares N] [--blocker-timeout S] [--backfill-batch N] [--backfill-pause MS] [--max-replica-lag T]',
+    'up [N] [--contract] [--tenant S] [--dry-run] [--backup] [--lint] [--check-drift [--allow-drift]] [--concurrency N] [--fail-fast] [--canary LIST] [--waves N|P%] [--soak DURATION] [--gate CMD] [--largest-last MS] [--tenant-spares N] [--blocker-timeout S] [--backfill-batch N] [--backfill-pause MS] [--max-replica-lag T]',
   flags: {
     steps: { type: 'string', value: 'N', desc: 'apply only the next N versions (same as the positional N)' },
     tenant: { type: 'string', value: 'S', desc: 'limit tenant work to schema S' },
@@ -38,6 +38,11 @@ export const up: Command = {
       type: 'string',
       value: 'S',
       desc: `wait at most S seconds while another session holds a table a statement must lock, sending nothing meanwhile; then that schema fails, clean (default ${DEFAULTS.blockerTimeoutMs / 1000}; 0: no check)`,
+    },
+    'largest-last': {
+      type: 'string',
+      value: 'MS',
+      desc: 'staged rollout: the schemas where `plan` estimates a lock held over MS ms go last, in a wave of their own',
     },
     'tenant-spares': {
       type: 'string',
