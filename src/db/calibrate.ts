@@ -1,9 +1,12 @@
 // How fast this server rewrites, scans and indexes a table, measured once per `plan` on a scratch
-// temporary table of a few MB, in a transaction that is rolled back: nothing is kept, not even the
-// temporary table. `plan` scales these rates by each table's size for the time a lock is held.
-// What the figures are not: a temporary table skips the WAL and lives in the session's own buffers,
-// so a real table (WAL, shared buffers, a cold cache, more indexes) is usually slower; and a table
-// far larger than memory is read from disk. They give the order of magnitude, not a promise.
+// table of a few MB, in a transaction that is rolled back: nothing is kept, not even the table.
+// `plan` scales these rates by each table's size for the time a lock is held.
+// The scratch table is an ordinary one in the state schema where it can be, so that it writes the
+// WAL and goes through shared buffers as a real table does; where it cannot (no state schema yet, no
+// CREATE on it) it is a temporary table, which skips both and so measures a rewrite as faster than it
+// is. What the figures are not: a real table may have a cold cache, more indexes, or be far larger
+// than memory and read from disk. They give the order of magnitude, not a promise.
+import { STATE_SCHEMA } from '../config/reserved';
 import { withTransaction, type TransactionClient } from './transaction';
 
 export interface Calibration {
@@ -39,8 +42,7 @@ export async function calibrate(client: Client): Promise<Calibration> {
   const measured = await withTransaction(
     client,
     async () => {
-      const t = 'migrate_tool_calibration';
-      await client.query(`CREATE TEMP TABLE ${t} (id bigint PRIMARY KEY, n integer, s text) ON COMMIT DROP`);
+      const t = await scratchTable(client);
       await client.query(`INSERT INTO ${t} SELECT g, g, md5(g::text) FROM generate_series(1, ${SAMPLE_ROWS}) g`);
       const bytes = Number((await client.query(`SELECT pg_table_size('${t}'::regclass) AS b`)).rows[0].b);
       const catalogMs = await median(() => timed(client, `ALTER TABLE ${t} ALTER COLUMN c SET DEFAULT 0`), client, `ALTER TABLE ${t} ADD COLUMN c integer`);
@@ -61,6 +63,19 @@ export async function calibrate(client: Client): Promise<Calibration> {
   const commitMs = await timed(client, 'SELECT txid_current()');
   return { ...measured, catalogMs: measured.catalogMs + commitMs };
 }
+/** An ordinary table in the state schema if this session may create one there, else a temporary one. */
+async function scratchTable(client: Client): Promise<string> {
+  const columns = '(id bigint PRIMARY KEY, n integer, s text)';
+  const ordinary = `${STATE_SCHEMA}.calibration_scratch`;
+  const { rows } = await client.query(`SELECT has_schema_privilege(current_user, $1, 'CREATE') AS ok FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]);
+  if (rows[0]?.ok) {
+    await client.query(`CREATE TABLE ${ordinary} ${columns}`);
+    return ordinary;
+  }
+  await client.query(`CREATE TEMP TABLE calibration_scratch ${columns} ON COMMIT DROP`);
+  return 'calibration_scratch';
+}
+
 /** The median of three timings; `first` (when given) runs once before them, untimed. */
 async function median(time: () => Promise<number>, client?: Client, first?: string): Promise<number> {
   if (client && first) await client.query(first);

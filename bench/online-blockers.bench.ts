@@ -4,7 +4,7 @@
 // sent while the transaction is open; that schema fails after --blocker-timeout) and without it
 // (--blocker-timeout 0: the ALTER queues for its lock under lock_timeout, the probe queues behind it,
 // at each retry), in the same run, each on a database of its own built the same way.
-// Run: `npm run bench -- online` or `tsx bench/online.bench.ts`.
+// Run: `npm run bench -- online-blockers` (or `online`, with the backfill's) or `tsx bench/online-blockers.bench.ts`.
 //   --schemas N          tenant schemas (default 20)
 //   --blocker-timeout S  the check's timeout (default 5)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
