@@ -7,14 +7,14 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const bottom = ['config', 'db', 'util'];
-const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt', 'fleet', 'drift'];
+const features = ['diff', 'seed', 'backup', 'lint', 'roundtrip', 'import', 'adopt', 'fleet', 'drift', 'plan'];
 const engineRooms = ['migrations', 'tenants', ...features, ...bottom];
 /** Feature rooms that use another one, and why (docs/design.md). */
 const featureUses = { adopt: ['import'], diff: ['backup'] }; // adopt maps a history to the files `import` wrote, by their header; diff --baseline runs pg_dump through backup's client-tool runner
 
 /** What each room must not import, above it or beside it; the CLI and the public API for all of them. */
 const forbidden = [
-  { files: [...bottom.map((r) => `src/${r}/**/*.ts`), 'src/errors.ts'], rooms: ['tenants', 'migrations', ...features] },
+  { files: [...bottom.map((r) => `src/${r}/**/*.ts`), 'src/errors.ts', 'src/remedy.ts'], rooms: ['tenants', 'migrations', ...features] },
   { files: ['src/tenants/**/*.ts'], rooms: ['migrations', ...features] },
   { files: ['src/migrations/**/*.ts'], rooms: features },
   ...features.map((r) => ({ files: [`src/${r}/**/*.ts`], rooms: features.filter((f) => f !== r && !(featureUses[r] ?? []).includes(f)) })),
@@ -69,7 +69,7 @@ export default tseslint.config(
         {
           patterns: [
             {
-              regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors)(/|$)`,
+              regex: `^\\.\\./(\\.\\./)?(${engineRooms.join('|')}|errors|remedy)(/|$)`,
               message: 'the CLI uses the engine only through src/index.ts or src/internal.ts',
             },
           ],
@@ -79,7 +79,7 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: `ImportExpression[source.value=/^\\.\\.\\/(\\.\\.\\/)?(${engineRooms.join('|')}|errors)(\\/|$)/]`,
+          selector: `ImportExpression[source.value=/^\\.\\.\\/(\\.\\.\\/)?(${engineRooms.join('|')}|errors|remedy)(\\/|$)/]`,
           message: 'the CLI uses the engine only through src/index.ts or src/internal.ts',
         },
       ],
