@@ -11,6 +11,7 @@
 // the search_path to the loop's schema (then later EXECUTEs may name objects unqualified). Anything
 // else is refused, naming the line: a history that could not build a new tenant must not be left.
 import type * as Pg from 'libpg-query';
+import { loadPgParser } from '../util/pg-parser';
 import { evaluate, SCHEMA, unqualify, Unconvertible, type Piece } from './loop-strings';
 
 export type Node = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- libpg-query's trees are untyped JSON
@@ -19,12 +20,9 @@ let parser: typeof Pg | undefined;
 
 const parse = (sql: string): Node => parser!.parseSync(sql) as unknown as Node;
 
-/** Loads PostgreSQL's parser (WebAssembly, ~1.7 MB) on first use: only `import` needs it. */
+/** Loads PostgreSQL's parser on first use: only `import` needs it. */
 export async function loadParser(): Promise<void> {
-  if (parser) return;
-  const mod = await import('libpg-query');
-  await mod.loadModule();
-  parser = mod;
+  parser ??= await loadPgParser();
 }
 
 export type LoopResult =

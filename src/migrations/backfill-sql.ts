@@ -3,6 +3,7 @@
 // predicate must be false for updated rows, or the batches would never run out of rows: where that
 // is visible (the WHERE names no column the SET writes), the file is refused.
 import type * as Pg from 'libpg-query';
+import { loadPgParser } from '../util/pg-parser';
 import pg from 'pg';
 import type { Node } from './lock-modes';
 
@@ -18,22 +19,11 @@ export interface BackfillUpdate {
   predicate: string;
 }
 
-let parser: typeof Pg | undefined;
-
-async function load(): Promise<typeof Pg> {
-  if (!parser) {
-    const mod = await import('libpg-query');
-    await mod.loadModule();
-    parser = mod;
-  }
-  return parser;
-}
-
 const HOW = 'a backfill file holds one UPDATE table SET ... WHERE predicate, the predicate false for rows already updated';
 
 /** The file's UPDATE, or why it cannot run in batches (one line, with what to do). */
 export async function parseBackfill(sql: string): Promise<BackfillUpdate | string> {
-  const lib = await load();
+  const lib = await loadPgParser();
   let stmts: Node[];
   try {
     stmts = (lib.parseSync(sql) as unknown as Node).stmts ?? [];

@@ -3,7 +3,7 @@
 // Its rows come from PostgreSQL 15's documentation, "Explicit Locking" (13.3.1) and each command's
 // page; test/migrations/locks.test.ts checks them against pg_locks on a real server. What it
 // cannot know is in docs/design.md, "The lock model".
-import type * as Pg from 'libpg-query';
+import { loadPgParser } from '../util/pg-parser';
 import { LOCK_MODES, rangeVar, rel, type LockMode, type Node, type TableLock } from './lock-modes';
 import { alterTable, type ColumnTypeLookup, type VolatilityLookup } from './locks-alter';
 
@@ -26,17 +26,6 @@ export interface StatementLocks {
   unknown?: string;
 }
 
-let parser: typeof Pg | undefined;
-
-async function load(): Promise<typeof Pg> {
-  if (!parser) {
-    const mod = await import('libpg-query');
-    await mod.loadModule();
-    parser = mod;
-  }
-  return parser;
-}
-
 /** The tables one statement locks, with the mode. A statement the parser refuses locks nothing known. */
 export async function statementLocks(sql: string, options: LockOptions = {}): Promise<TableLock[]> {
   return (await describeLocks(sql, options)).locks;
@@ -44,7 +33,7 @@ export async function statementLocks(sql: string, options: LockOptions = {}): Pr
 
 /** statementLocks, and whether the statement hides what it locks (DO, CALL). */
 export async function describeLocks(sql: string, options: LockOptions = {}): Promise<StatementLocks> {
-  const pg = await load();
+  const pg = await loadPgParser();
   let stmts: Node[];
   try {
     stmts = (pg.parseSync(sql) as unknown as Node).stmts ?? [];
