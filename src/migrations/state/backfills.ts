@@ -2,6 +2,7 @@
 // key done and the rows done so far. Each batch writes its row in the batch's own transaction, so a
 // killed run keeps exactly the batches that committed and the next run goes on after the last one.
 // The row goes when the backfill is recorded as applied, in the same transaction.
+import { localSchemaDdl, refuseDistributedState } from '../../db/citus';
 import type { Queryable } from '../../db/queryable';
 import { STATE_SCHEMA } from './state';
 
@@ -30,10 +31,17 @@ export interface BackfillProgress {
   pass: number;
 }
 
-/** Creates the progress table when the first backfill runs; once it exists, no DDL (see ensureStateTable). */
+/**
+ * Creates the progress table when the first backfill runs; once it exists, no DDL (see ensureStateTable).
+ * On a Citus coordinator with schema-based sharding, DDL in the state schema would make it a
+ * distributed schema (and this table a distributed one, which refuses the progress upsert): it runs
+ * with sharding off, as the state table's does.
+ */
 export async function ensureBackfillsTable(db: Queryable): Promise<void> {
   const r = await db.query<{ t: string | null }>(`SELECT pg_catalog.to_regclass($1)::text AS t`, [BACKFILLS_TABLE]);
-  if (!r.rows[0]?.t) await db.query(DDL);
+  if (r.rows[0]?.t) return;
+  const citus = await refuseDistributedState(db, STATE_SCHEMA);
+  await db.query(citus ? localSchemaDdl(DDL) : DDL);
 }
 
 /** The kept progress of `version` in `schema`, or a fresh start. */
