@@ -42,6 +42,11 @@ export interface Command {
   noDryRun?: true;
   run(ctx: CommandContext): Promise<ExitCode>;
   /**
+   * How many schemas a run with these arguments would change, read from the library's dry run:
+   * a fleet in prod asks once for all targets and names this total (down, force).
+   */
+  preview?(ctx: CommandContext): Promise<number>;
+  /**
    * Over a fleet, after every target's section: lines to print, made from each target's data (what
    * its run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version
    * table, `report`'s one page for all targets.

@@ -1,9 +1,9 @@
 // A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
 // target, each with a context of its own (that target's connection, tenant pattern and backup
 // folder) and a captured output, then one report and one exit code. A command joins the fleet by
-// being named in FLEET_COMMANDS; the fleet still knows a few commands by name: `up` chooses a staged
-// rollout (fleet-waves.ts), and in prod `down` and `force` are confirmed once for the whole fleet
-// after a dry run of each target, whose captured JSON documents are read back (confirmFleet).
+// being named in FLEET_COMMANDS; `up` still chooses a staged rollout here (fleet-waves.ts). In prod
+// a command with a `preview` (down, force) is confirmed once for the whole fleet, naming the total
+// of each target's preview: a count from the library's dry run, not read from printed output.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
@@ -181,8 +181,9 @@ class CapturedOutput extends Output {
 const discard = () => new Writable({ write: (_c, _e, done) => done() });
 
 /**
- * down and force ask once for the whole fleet in prod, naming how many targets and schemas change
- * (each target's own dry run counts them); the targets then run as confirmed.
+ * A command with a preview (down, force) asks once for the whole fleet in prod, naming how many
+ * targets and schemas change (each target's preview counts them from the library's dry run); the
+ * targets then run as confirmed.
  */
 async function confirmFleet(
   command: Command,
@@ -194,15 +195,11 @@ async function confirmFleet(
   ctxFor: (t: Target, output: Output, a: ParsedArgs) => CommandContext,
 ): Promise<ParsedArgs> {
   const confirmed = { ...args, flags: { ...args.flags, yes: true } };
-  if (!['down', 'force'].includes(command.name) || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
-  const dry = { ...args, flags: { ...args.flags, 'dry-run': true, json: true } };
-  // The dry runs go through the same scheduler as the run: one target per server at a time.
-  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, async (t) => {
-    const captured = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
-    await command.run(ctxFor(t, captured, dry));
-    const doc = Object.assign({}, ...captured.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
-    return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
-  });
+  const { preview } = command;
+  if (!preview || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
+  const quiet = new Output(false, { stdout: discard(), stderr: discard() });
+  // The previews go through the same scheduler as the run: one target per server at a time.
+  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, (t) => preview.call(command, ctxFor(t, quiet, args)));
   const unknown = counted.find((o) => o.value === undefined);
   if (unknown) throw unknown.error ?? new UsageError('Interrupted while counting what would change; nothing was changed', undefined, 'NOT_CONFIRMED');
   const schemas = counted.reduce((sum, o) => sum + o.value!, 0);
