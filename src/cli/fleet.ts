@@ -1,6 +1,7 @@
 // A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
 // target, each with a context of its own (that target's connection, tenant pattern and backup
-// folder) and a captured output, then one report and one exit code. A command joins the fleet by
+// folder) and a captured output, then one report and one exit code; a target's JSON documents are
+// merged only when their keys do not collide (fleet-documents.ts). A command joins the fleet by
 // being named in FLEET_COMMANDS; `up` still chooses a staged rollout here (fleet-waves.ts). In prod
 // a command with a `preview` (down, force) is confirmed once for the whole fleet, naming the total
 // of each target's preview: a count from the library's dry run, not read from printed output.
@@ -11,6 +12,7 @@ import { checkContractsOverFleet, describeTarget, EXIT, loadConfig, selectTarget
 import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
 import { engineOptions, type Command, type CommandContext } from './context';
+import { mergeDocuments } from './fleet-documents';
 import { rolloutFromArgs, rolloutUp } from './fleet-waves';
 import { Output } from './output';
 import { printSummary } from './render-run';
@@ -27,6 +29,9 @@ export function targetsFileOf(args: ParsedArgs, env: Record<string, string | und
 export interface TargetReport {
   code: ExitCode;
   text: string[];
+  /** Every JSON document its run wrote, in order. */
+  docs: unknown[];
+  /** The documents merged: their keys never collide (mergeDocuments). */
   data: Record<string, unknown>;
   error?: { code: string; message: string; advice: string };
 }
@@ -98,6 +103,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       output.value ?? {
         code: EXIT.failed,
         text: [],
+        docs: [],
         data: {},
         error: errorDoc(output.error ?? new Error('not started: --fail-fast after another target failed')),
       },
@@ -150,7 +156,8 @@ async function runOnTarget(command: Command, t: Target, main: Output, ctxFor: (o
   } finally {
     captured.clearProgress();
   }
-  return { code, text: captured.lines, data: Object.assign({}, ...captured.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
+  // A collision throws: the target fails with an internal error rather than lose a document's key.
+  return { code, text: captured.lines, docs: captured.docs, data: mergeDocuments(captured.docs), ...(error ? { error } : {}) };
 }
 
 /** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
