@@ -2,18 +2,19 @@
 // target, each with a context of its own (that target's connection, tenant pattern and backup
 // folder) and a captured output, then one report and one exit code; a target's JSON documents are
 // merged only when their keys do not collide (fleet-documents.ts). A command joins the fleet by
-// being named in FLEET_COMMANDS; `up` still chooses a staged rollout here (fleet-waves.ts). In prod
-// a command with a `preview` (down, force) is confirmed once for the whole fleet, naming the total
-// of each target's preview: a count from the library's dry run, not read from printed output.
+// being named in FLEET_COMMANDS; the fleet knows no command otherwise. A command may take the whole
+// fleet at once in its `wholeFleet` (up's staged rollout, chosen only in up.ts, for a fleet or one
+// database). In prod a command with a `preview` (down, force) is confirmed once for the whole
+// fleet, naming the total of each target's preview: a count from the library's dry run, not read
+// from printed output.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
-import { checkContractsOverFleet, describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
+import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
-import { engineOptions, type Command, type CommandContext } from './context';
+import { type Command, type CommandContext } from './context';
 import { mergeDocuments } from './fleet-documents';
-import { rolloutFromArgs, rolloutUp } from './fleet-waves';
 import { Output } from './output';
 import { printSummary } from './render-run';
 import type { Invocation } from './run';
@@ -45,9 +46,9 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     );
   }
   const config = loadConfig(inv.env, { ...load, needsDatabase: false });
-  const fleet = await loadTargetsFile(file, inv.env);
-  for (const secret of fleet.secrets) out.addSecret(secret);
-  const targets = selectTargets(fleet.targets, args.lists.target ?? []);
+  const fleetFile = await loadTargetsFile(file, inv.env);
+  for (const secret of fleetFile.secrets) out.addSecret(secret);
+  const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
   out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
   const base = (t: Target, output: Output, a = args): CommandContext => ({
     args: a,
@@ -66,28 +67,10 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     failFast: boolFlag(args, 'fail-fast'),
     signal: inv.signal,
   };
-  const spec = command.name === 'up' ? rolloutFromArgs(args, fleet.rollout) : undefined;
-  if (spec && ['backup', 'lint', 'check-drift', 'allow-drift'].some((flag) => boolFlag(args, flag))) {
-    throw new UsageError(
-      '--backup, --lint and --check-drift are not combined with a rollout over a targets file',
-      'run `backup`, `lint` or `drift` over the fleet first, then the rollout',
-      'BAD_ROLLOUT',
-    );
-  }
-  const contract = command.name === 'up' && boolFlag(args, 'contract');
-  if (spec && contract)
-    throw new UsageError('--contract is not combined with a rollout', 'finish the rollout, then run `migrate-tool up --contract`', 'BAD_ROLLOUT');
-  // Every target is read before a contract file runs anywhere (fleet/contract.ts).
-  if (contract && !boolFlag(args, 'dry-run')) await checkContractsOverFleet(targets, fleetOpts, (t) => engineOptions(base(t, out)));
-  if (spec)
-    return rolloutUp(
-      { args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal, env: inv.env },
-      targets,
-      (t) => base(t, out),
-      spec,
-      true,
-      fleetOpts,
-    );
+  const fleet = { targets, rollout: fleetFile.rollout, options: fleetOpts, contextFor: (t: Target) => base(t, out) };
+  const { signal, hardSignal, interactive, ask, env, cwd } = inv;
+  const whole = await command.wholeFleet?.({ args, config, out, signal, hardSignal, interactive, ask, env, cwd, fleet });
+  if (whole !== undefined) return whole;
 
   const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) => base(t, output, a));
   const started = performance.now();

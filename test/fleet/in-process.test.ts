@@ -2,13 +2,14 @@
 // confirmation: one question for every target, naming how many schemas change, counted by each
 // command's preview (the library's dry run), not read back from printed output. A target's JSON
 // documents: merged only when their keys do not collide; a collision is a bug, the target fails.
+import { readdirSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { GLOBAL_FLAGS, parseArgs } from '../../src/cli/args';
 import { down } from '../../src/cli/commands/down';
 import type { Command } from '../../src/cli/context';
 import { runOverFleet } from '../../src/cli/fleet';
 import { Output } from '../../src/cli/output';
-import { runCli } from '../support/cli';
+import { envFor, runCli } from '../support/cli';
 import { createDatabase, type TestDatabase } from '../support/db';
 import { describe, expect, test } from '../support/fixtures';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
@@ -101,5 +102,31 @@ describe('a fleet in this process', () => {
     } finally {
       await other.drop();
     }
+  });
+
+  test('a rollout refuses --backup, --lint, --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({
+    db,
+    dir,
+  }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    await createTenants(db, 'company_1', 'company_2');
+    const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
+    const { file, env } = await targetsFileFor(dir, [['one', db]]);
+    const fleet = { ...env, MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
+    for (const flag of ['--backup', '--lint', '--check-drift', '--allow-drift', '--contract']) {
+      for (const [args, runEnv] of [
+        [['up', '--canary', '1', flag, '--json'], one],
+        [['up', '--targets', file, '--waves', '2', flag, '--json'], fleet],
+      ] as const) {
+        const r = await runCli([...args], { env: runEnv });
+        expect([r.code, JSON.parse(r.stdout).error], `${args.join(' ')}\n${r.stderr}`).toEqual([
+          2,
+          expect.objectContaining({ code: 'BAD_ROLLOUT', message: `${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout` }),
+        ]);
+      }
+    }
+    // Refused before anything ran: no state, no backup.
+    expect((await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`)).rows[0].n).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.dump'))).toEqual([]);
   });
 });
