@@ -1,6 +1,6 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { type Connection, type ExitCode, type Event, type EngineOptions, type RunResult } from '../index';
+import { type Connection, type ExitCode, type Event, type EngineOptions, type FleetOptions, type RolloutSpec, type RunResult, type Target } from '../index';
 import { MAX_SPARES, type Config } from '../internal';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
@@ -24,6 +24,18 @@ export interface CommandContext {
   ask(question: string): Promise<string>;
   /** One target of a fleet: a command that makes one thing of all targets (report) makes it in afterFleet. */
   inFleet?: boolean;
+  /** The whole fleet, given to a command's `wholeFleet` only. */
+  fleet?: FleetContext;
+}
+
+/** Every target of a fleet, and how one of them runs. */
+export interface FleetContext {
+  targets: Target[];
+  /** The targets file's `rollout`, if it has one. */
+  rollout?: RolloutSpec;
+  options: FleetOptions;
+  /** A target's own context (its connection, tenant pattern, backup folder), writing to the job's output. */
+  contextFor(t: Target): CommandContext;
 }
 
 export interface Command {
@@ -41,6 +53,16 @@ export interface Command {
   /** Writes something and has no dry run: --dry-run is refused, not ignored, so it never does the real thing. */
   noDryRun?: true;
   run(ctx: CommandContext): Promise<ExitCode>;
+  /**
+   * How many schemas a run with these arguments would change, read from the library's dry run:
+   * a fleet in prod asks once for all targets and names this total (down, force).
+   */
+  preview?(ctx: CommandContext): Promise<number>;
+  /**
+   * Over a fleet, before any target runs: a command that may take the whole fleet at once (up's
+   * staged rollout) does so here and returns its exit code; undefined lets each target run.
+   */
+  wholeFleet?(ctx: CommandContext & { fleet: FleetContext }): Promise<ExitCode | undefined>;
   /**
    * Over a fleet, after every target's section: lines to print, made from each target's data (what
    * its run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version

@@ -1,17 +1,20 @@
 // A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
 // target, each with a context of its own (that target's connection, tenant pattern and backup
-// folder) and a captured output, then one report and one exit code. A command joins the fleet by
-// being named in FLEET_COMMANDS; the fleet still knows a few commands by name: `up` chooses a staged
-// rollout (fleet-waves.ts), and in prod `down` and `force` are confirmed once for the whole fleet
-// after a dry run of each target, whose captured JSON documents are read back (confirmFleet).
+// folder) and a captured output, then one report and one exit code; a target's JSON documents are
+// merged only when their keys do not collide (fleet-documents.ts). A command joins the fleet by
+// being named in FLEET_COMMANDS; the fleet knows no command otherwise. A command may take the whole
+// fleet at once in its `wholeFleet` (up's staged rollout, chosen only in up.ts, for a fleet or one
+// database). In prod a command with a `preview` (down, force) is confirmed once for the whole
+// fleet, naming the total of each target's preview: a count from the library's dry run, not read
+// from printed output.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
-import { checkContractsOverFleet, describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
+import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
-import { engineOptions, type Command, type CommandContext } from './context';
-import { rolloutFromArgs, rolloutUp } from './fleet-waves';
+import { type Command, type CommandContext } from './context';
+import { mergeDocuments } from './fleet-documents';
 import { Output } from './output';
 import { printSummary } from './render-run';
 import type { Invocation } from './run';
@@ -27,6 +30,9 @@ export function targetsFileOf(args: ParsedArgs, env: Record<string, string | und
 export interface TargetReport {
   code: ExitCode;
   text: string[];
+  /** Every JSON document its run wrote, in order. */
+  docs: unknown[];
+  /** The documents merged: their keys never collide (mergeDocuments). */
   data: Record<string, unknown>;
   error?: { code: string; message: string; advice: string };
 }
@@ -40,9 +46,9 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     );
   }
   const config = loadConfig(inv.env, { ...load, needsDatabase: false });
-  const fleet = await loadTargetsFile(file, inv.env);
-  for (const secret of fleet.secrets) out.addSecret(secret);
-  const targets = selectTargets(fleet.targets, args.lists.target ?? []);
+  const fleetFile = await loadTargetsFile(file, inv.env);
+  for (const secret of fleetFile.secrets) out.addSecret(secret);
+  const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
   out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
   const base = (t: Target, output: Output, a = args): CommandContext => ({
     args: a,
@@ -61,28 +67,10 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
     failFast: boolFlag(args, 'fail-fast'),
     signal: inv.signal,
   };
-  const spec = command.name === 'up' ? rolloutFromArgs(args, fleet.rollout) : undefined;
-  if (spec && ['backup', 'lint', 'check-drift', 'allow-drift'].some((flag) => boolFlag(args, flag))) {
-    throw new UsageError(
-      '--backup, --lint and --check-drift are not combined with a rollout over a targets file',
-      'run `backup`, `lint` or `drift` over the fleet first, then the rollout',
-      'BAD_ROLLOUT',
-    );
-  }
-  const contract = command.name === 'up' && boolFlag(args, 'contract');
-  if (spec && contract)
-    throw new UsageError('--contract is not combined with a rollout', 'finish the rollout, then run `migrate-tool up --contract`', 'BAD_ROLLOUT');
-  // Every target is read before a contract file runs anywhere (fleet/contract.ts).
-  if (contract && !boolFlag(args, 'dry-run')) await checkContractsOverFleet(targets, fleetOpts, (t) => engineOptions(base(t, out)));
-  if (spec)
-    return rolloutUp(
-      { args, out, interactive: inv.interactive, ask: inv.ask, signal: inv.signal, env: inv.env },
-      targets,
-      (t) => base(t, out),
-      spec,
-      true,
-      fleetOpts,
-    );
+  const fleet = { targets, rollout: fleetFile.rollout, options: fleetOpts, contextFor: (t: Target) => base(t, out) };
+  const { signal, hardSignal, interactive, ask, env, cwd } = inv;
+  const whole = await command.wholeFleet?.({ args, config, out, signal, hardSignal, interactive, ask, env, cwd, fleet });
+  if (whole !== undefined) return whole;
 
   const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) => base(t, output, a));
   const started = performance.now();
@@ -98,6 +86,7 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       output.value ?? {
         code: EXIT.failed,
         text: [],
+        docs: [],
         data: {},
         error: errorDoc(output.error ?? new Error('not started: --fail-fast after another target failed')),
       },
@@ -150,7 +139,8 @@ async function runOnTarget(command: Command, t: Target, main: Output, ctxFor: (o
   } finally {
     captured.clearProgress();
   }
-  return { code, text: captured.lines, data: Object.assign({}, ...captured.docs) as Record<string, unknown>, ...(error ? { error } : {}) };
+  // A collision throws: the target fails with an internal error rather than lose a document's key.
+  return { code, text: captured.lines, docs: captured.docs, data: mergeDocuments(captured.docs), ...(error ? { error } : {}) };
 }
 
 /** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
@@ -181,8 +171,9 @@ class CapturedOutput extends Output {
 const discard = () => new Writable({ write: (_c, _e, done) => done() });
 
 /**
- * down and force ask once for the whole fleet in prod, naming how many targets and schemas change
- * (each target's own dry run counts them); the targets then run as confirmed.
+ * A command with a preview (down, force) asks once for the whole fleet in prod, naming how many
+ * targets and schemas change (each target's preview counts them from the library's dry run); the
+ * targets then run as confirmed.
  */
 async function confirmFleet(
   command: Command,
@@ -194,15 +185,11 @@ async function confirmFleet(
   ctxFor: (t: Target, output: Output, a: ParsedArgs) => CommandContext,
 ): Promise<ParsedArgs> {
   const confirmed = { ...args, flags: { ...args.flags, yes: true } };
-  if (!['down', 'force'].includes(command.name) || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
-  const dry = { ...args, flags: { ...args.flags, 'dry-run': true, json: true } };
-  // The dry runs go through the same scheduler as the run: one target per server at a time.
-  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, async (t) => {
-    const captured = new CapturedOutput(true, t.name, new Output(true, { stdout: discard(), stderr: discard() }));
-    await command.run(ctxFor(t, captured, dry));
-    const doc = Object.assign({}, ...captured.docs) as { steps?: Array<{ schemas: string[] }>; changed?: number };
-    return doc.changed ?? new Set((doc.steps ?? []).flatMap((s) => s.schemas)).size;
-  });
+  const { preview } = command;
+  if (!preview || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
+  const quiet = new Output(false, { stdout: discard(), stderr: discard() });
+  // The previews go through the same scheduler as the run: one target per server at a time.
+  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, (t) => preview.call(command, ctxFor(t, quiet, args)));
   const unknown = counted.find((o) => o.value === undefined);
   if (unknown) throw unknown.error ?? new UsageError('Interrupted while counting what would change; nothing was changed', undefined, 'NOT_CONFIRMED');
   const schemas = counted.reduce((sum, o) => sum + o.value!, 0);

@@ -2,7 +2,7 @@ import { DEFAULTS } from '../../internal';
 import { rollback } from '../../index';
 import { intArg, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
-import type { Command } from '../context';
+import { engineOptions, type Command, type CommandContext } from '../context';
 import { runAndReport } from '../render-run';
 
 export const down: Command = {
@@ -20,8 +20,15 @@ export const down: Command = {
   },
   database: true,
   async run(ctx) {
-    const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 }) ?? 1;
+    const steps = stepsOf(ctx);
     await confirmInProd(ctx, `roll back ${steps} version${steps === 1 ? '' : 's'}`);
     return runAndReport(ctx, steps, rollback);
   },
+  /** The schemas the rollback's plan touches, each once. */
+  async preview(ctx) {
+    const { plan } = await rollback(engineOptions(ctx), { steps: stepsOf(ctx), tenant: stringFlag(ctx.args, 'tenant'), dryRun: true });
+    return new Set(plan.steps.flatMap((s) => s.schemas)).size;
+  },
 };
+
+const stepsOf = (ctx: CommandContext) => intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 }) ?? 1;

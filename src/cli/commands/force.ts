@@ -2,7 +2,7 @@ import { UsageError, force as forceVersion, type ForceResult, type SchemaChange 
 import { EXIT, forceChanges as changed } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
-import { engineOptions, type Command } from '../context';
+import { engineOptions, type Command, type CommandContext } from '../context';
 
 export const force: Command = {
   name: 'force',
@@ -16,13 +16,8 @@ export const force: Command = {
   },
   database: true,
   async run(ctx) {
-    const target = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'version');
-    if (!target) throw new UsageError('force needs a version', 'write `migrate-tool force 20251210215800` or -action=force -version=20251210215800');
-    const tenant = stringFlag(ctx.args, 'tenant');
-    if (tenant && boolFlag(ctx.args, 'all'))
-      throw new UsageError('--tenant and --all contradict each other', 'give --tenant S for one schema, or --all for every schema');
+    const { target, request } = requestOf(ctx);
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const request = { tenant, all: boolFlag(ctx.args, 'all'), forgetApplied: boolFlag(ctx.args, 'forget-applied') };
     const run = (preview: boolean) => forceVersion(engineOptions(ctx), target, { ...request, dryRun: preview });
     // The prompt says how much changes; the refusals come before any question (asks nothing on a dry run).
     await confirmInProd(ctx, async () => `force version ${target}, changing ${changedText(await run(true))},`);
@@ -38,7 +33,21 @@ export const force: Command = {
     );
     return EXIT.ok;
   },
+  async preview(ctx) {
+    const { target, request } = requestOf(ctx);
+    return (await forceVersion(engineOptions(ctx), target, { ...request, dryRun: true })).changed;
+  },
 };
+
+/** The version and the request, as the flags give them; contradictions refused before anything is read. */
+function requestOf(ctx: CommandContext) {
+  const target = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'version');
+  if (!target) throw new UsageError('force needs a version', 'write `migrate-tool force 20251210215800` or -action=force -version=20251210215800');
+  const tenant = stringFlag(ctx.args, 'tenant');
+  if (tenant && boolFlag(ctx.args, 'all'))
+    throw new UsageError('--tenant and --all contradict each other', 'give --tenant S for one schema, or --all for every schema');
+  return { target, request: { tenant, all: boolFlag(ctx.args, 'all'), forgetApplied: boolFlag(ctx.args, 'forget-applied') } };
+}
 
 function changedText(r: ForceResult): string {
   const names = r.changes.filter(changed).map((c) => c.schema);

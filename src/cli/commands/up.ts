@@ -1,6 +1,6 @@
-import { DEFAULTS } from '../../internal';
-import { OperationError, UsageError, type MigrateToolError, migrate, type RunOptions } from '../../index';
-import { boolFlag, intArg, stringFlag } from '../args';
+import { checkContractsOverFleet, DEFAULTS } from '../../internal';
+import { OperationError, UsageError, type MigrateToolError, migrate, type RolloutSpec, type RunOptions } from '../../index';
+import { boolFlag, intArg, stringFlag, type ParsedArgs } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
 import { driftBeforeUp } from '../drift-gate';
 import { rolloutFromArgs, rolloutUp } from '../fleet-waves';
@@ -56,25 +56,48 @@ export const up: Command = {
   database: true,
   async run(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
-    const spec = rolloutFromArgs(ctx.args);
-    // --allow-drift alone still checks: it asks for the report, just not for the refusal.
-    const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
-    // A rollout plans its own waves of schemas; drift refusals are not threaded through it yet.
-    const contract = boolFlag(ctx.args, 'contract');
-    if (spec && contract)
-      throw new UsageError('--contract cannot be combined with --canary or --waves', 'finish the rollout, then run `migrate-tool up --contract`');
-    if (spec && checkDrift)
-      throw new UsageError('--check-drift and --allow-drift cannot be combined with --canary or --waves yet', 'run `migrate-tool drift` before the rollout');
-    if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
-    const refuse = checkDrift ? await driftBeforeUp(ctx) : undefined;
-    if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx, steps, refuse);
+    // One database is a fleet of one: a rollout over it is planned and reported as over a fleet.
+    const spec = rolloutOf(ctx.args);
     if (spec) {
       const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
       return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
     }
-    return runAndReport(ctx, steps, migrate, { refuse, contract });
+    // --allow-drift alone still checks: it asks for the report, just not for the refusal.
+    const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
+    if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
+    const refuse = checkDrift ? await driftBeforeUp(ctx) : undefined;
+    if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx, steps, refuse);
+    return runAndReport(ctx, steps, migrate, { refuse, contract: boolFlag(ctx.args, 'contract') });
+  },
+  /** A rollout (flags, or the targets file's) takes the whole fleet; otherwise each target runs its own `up`. */
+  async wholeFleet(ctx) {
+    const { fleet } = ctx;
+    const spec = rolloutOf(ctx.args, fleet.rollout);
+    if (spec) return rolloutUp(ctx, fleet.targets, fleet.contextFor, spec, true, fleet.options);
+    // Every target is read before a contract file runs anywhere (fleet/contract.ts).
+    if (boolFlag(ctx.args, 'contract') && !boolFlag(ctx.args, 'dry-run'))
+      await checkContractsOverFleet(fleet.targets, fleet.options, (t) => engineOptions(fleet.contextFor(t)));
+    return undefined;
   },
 };
+
+/** What a rollout does not take, over a fleet or one database, and what to run instead. */
+const NOT_WITH_ROLLOUT: Record<string, string> = {
+  contract: 'finish the rollout, then run `migrate-tool up --contract`',
+  backup: 'run `migrate-tool backup` first (over the fleet, too), then the rollout',
+  lint: 'run `migrate-tool lint` first, then the rollout',
+  'check-drift': 'run `migrate-tool drift` first (over the fleet, too), then the rollout',
+  'allow-drift': 'run `migrate-tool drift` first (over the fleet, too), then the rollout',
+};
+
+/** The staged rollout asked for (flags win over the targets file's), refused with what it does not take. */
+function rolloutOf(args: ParsedArgs, fromFile?: RolloutSpec): RolloutSpec | undefined {
+  const spec = rolloutFromArgs(args, fromFile);
+  const flag = spec && Object.keys(NOT_WITH_ROLLOUT).find((f) => boolFlag(args, f));
+  if (flag)
+    throw new UsageError(`--${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout`, NOT_WITH_ROLLOUT[flag], 'BAD_ROLLOUT');
+  return spec;
+}
 
 /**
  * The backup before a run, when the run will change something: a dump of a large database taken

@@ -1,0 +1,132 @@
+// The fleet called in this process, with commands of the test's own beside the real ones. Prod
+// confirmation: one question for every target, naming how many schemas change, counted by each
+// command's preview (the library's dry run), not read back from printed output. A target's JSON
+// documents: merged only when their keys do not collide; a collision is a bug, the target fails.
+import { readdirSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { GLOBAL_FLAGS, parseArgs } from '../../src/cli/args';
+import { down } from '../../src/cli/commands/down';
+import type { Command } from '../../src/cli/context';
+import { runOverFleet } from '../../src/cli/fleet';
+import { Output } from '../../src/cli/output';
+import { envFor, runCli } from '../support/cli';
+import { createDatabase, type TestDatabase } from '../support/db';
+import { describe, expect, test } from '../support/fixtures';
+import { BASIC, createTenants, writeMigrations } from '../support/migrations';
+import { targetsFileFor } from './support';
+
+/** runOverFleet as run.ts calls it, in prod unless told, on a terminal answering `answer`; the questions asked are kept. */
+async function overFleet(command: Command, argv: string[], env: Record<string, string>, answer: string, appEnv = 'prod') {
+  const questions: string[] = [];
+  const stdout = new PassThrough();
+  let text = '';
+  stdout.on('data', (d) => (text += d));
+  const inv = {
+    argv,
+    env,
+    cwd: process.cwd(),
+    streams: { stdout, stderr: new PassThrough().resume() },
+    signal: new AbortController().signal,
+    hardSignal: new AbortController().signal,
+    interactive: true,
+    ask: async (q: string) => (questions.push(q), answer),
+  };
+  const out = new Output(argv.includes('--json'), inv.streams);
+  const args = parseArgs(argv, { ...GLOBAL_FLAGS, ...command.flags });
+  const code = await runOverFleet(command, args, inv, out, args.flags.targets as string, { needsDatabase: true, overrides: { appEnv } }).catch(
+    (e: Error) => e.message,
+  );
+  return { code, questions, stdout: text };
+}
+
+/** Two targets (two databases of the suite's server, three tenant schemas), every migration applied. */
+async function migratedFleet(db: TestDatabase, other: TestDatabase, dir: string) {
+  const migrations = await writeMigrations(dir, BASIC);
+  await createTenants(db, 'company_1', 'company_2');
+  await createTenants(other, 'company_3');
+  const { file, env } = await targetsFileFor(dir, [
+    ['one', db],
+    ['two', other],
+  ]);
+  const fleetEnv = { ...env, MIGRATIONS_DIR: migrations };
+  expect((await runCli(['up', '--targets', file], { env: fleetEnv })).code).toBe(0);
+  return { file, fleetEnv };
+}
+
+/** A down whose run writes a second document after its own, giving again what a dry run's (`steps`) or a run's (`rolledBack`) gave. */
+const twoDocs: Command = {
+  ...down,
+  async run(ctx) {
+    const code = await down.run(ctx);
+    ctx.out.data({ steps: [], rolledBack: [] });
+    return code;
+  },
+};
+
+describe('a fleet in this process', () => {
+  test("the count in the question is each target's preview, whatever documents its run writes; a confirmed down runs", async ({ db, dir }) => {
+    const other = await createDatabase();
+    try {
+      const { file, fleetEnv } = await migratedFleet(db, other, dir);
+      // The question counts the three tenant schemas the rollback of 20250101000200 changes,
+      // whatever the run would write (declined, so nothing runs).
+      const declined = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, 'no');
+      expect(declined.questions).toEqual(['About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ']);
+      expect(declined.code).toBe('Not confirmed; nothing was changed');
+
+      // The real down, text output, confirmed with the number of targets: it runs on both.
+      const confirmed = await overFleet(down, ['down', '--targets', file], fleetEnv, '2');
+      expect(confirmed.questions).toEqual(['About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ']);
+      expect(confirmed.code).toBe(0);
+      expect(confirmed.stdout).toContain('down over 2 targets: 2 ok');
+      const columns = await other.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = 'company_3' AND table_name = 'employees' ORDER BY 1`,
+      );
+      expect((columns as { rows: Array<{ column_name: string }> }).rows.map((r) => r.column_name)).toEqual(['id', 'name']);
+    } finally {
+      await other.drop();
+    }
+  });
+
+  test('two documents of one target that give the same key fail that target with an internal error, not one overwriting the other', async ({ db, dir }) => {
+    const other = await createDatabase();
+    try {
+      const { file, fleetEnv } = await migratedFleet(db, other, dir);
+      const r = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, '', 'dev');
+      expect(r.code).toBe(1);
+      const doc = JSON.parse(r.stdout) as { targets: Array<{ name: string; steps?: unknown; error?: { code: string; message: string } }> };
+      expect(doc.targets.map((t) => [t.name, t.error?.code, t.error?.message, t.steps])).toEqual([
+        ['one', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
+        ['two', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
+      ]);
+    } finally {
+      await other.drop();
+    }
+  });
+
+  test('a rollout refuses --backup, --lint, --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({
+    db,
+    dir,
+  }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    await createTenants(db, 'company_1', 'company_2');
+    const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
+    const { file, env } = await targetsFileFor(dir, [['one', db]]);
+    const fleet = { ...env, MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
+    for (const flag of ['--backup', '--lint', '--check-drift', '--allow-drift', '--contract']) {
+      for (const [args, runEnv] of [
+        [['up', '--canary', '1', flag, '--json'], one],
+        [['up', '--targets', file, '--waves', '2', flag, '--json'], fleet],
+      ] as const) {
+        const r = await runCli([...args], { env: runEnv });
+        expect([r.code, JSON.parse(r.stdout).error], `${args.join(' ')}\n${r.stderr}`).toEqual([
+          2,
+          expect.objectContaining({ code: 'BAD_ROLLOUT', message: `${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout` }),
+        ]);
+      }
+    }
+    // Refused before anything ran: no state, no backup.
+    expect((await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`)).rows[0].n).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.dump'))).toEqual([]);
+  });
+});
