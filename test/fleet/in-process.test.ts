@@ -2,7 +2,8 @@
 // confirmation: one question for every target, naming how many schemas change, counted by each
 // command's preview (the library's dry run), not read back from printed output. A target's JSON
 // documents: merged only when their keys do not collide; a collision is a bug, the target fails.
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GLOBAL_FLAGS, parseArgs } from '../../src/cli/args';
 import { down } from '../../src/cli/commands/down';
@@ -104,16 +105,13 @@ describe('a fleet in this process', () => {
     }
   });
 
-  test('a rollout refuses --backup, --lint, --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({
-    db,
-    dir,
-  }) => {
+  test('a rollout refuses --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({ db, dir }) => {
     const migrations = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_1', 'company_2');
     const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
     const { file, env } = await targetsFileFor(dir, [['one', db]]);
     const fleet = { ...env, MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
-    for (const flag of ['--backup', '--lint', '--check-drift', '--allow-drift', '--contract']) {
+    for (const flag of ['--check-drift', '--allow-drift', '--contract']) {
       for (const [args, runEnv] of [
         [['up', '--canary', '1', flag, '--json'], one],
         [['up', '--targets', file, '--waves', '2', flag, '--json'], fleet],
@@ -125,8 +123,52 @@ describe('a fleet in this process', () => {
         ]);
       }
     }
-    // Refused before anything ran: no state, no backup.
+    // Refused before anything ran: no state.
     expect((await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`)).rows[0].n).toBe(0);
-    expect(readdirSync(dir).filter((f) => f.endsWith('.dump'))).toEqual([]);
+  });
+
+  test('with a rollout, --backup backs up each database before the canary, and --lint stops it on an error, on one database and over a fleet', async ({
+    db,
+    dir,
+  }) => {
+    const migrations = await writeMigrations(dir, BASIC);
+    await createTenants(db, 'company_1', 'company_2');
+    const other = await createDatabase('rollout_two');
+    try {
+      await createTenants(other, 'company_3');
+      const backups = join(dir, 'backups');
+      const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: backups };
+      const dumps = (folder: string) =>
+        existsSync(folder)
+          ? readdirSync(folder, { recursive: true })
+              .map(String)
+              .filter((f) => f.endsWith('.dump'))
+          : [];
+      const single = await runCli(['up', '--canary', '1', '--backup'], { env: one });
+      expect(single.code, single.stderr).toBe(0);
+      expect(dumps(backups)).toHaveLength(1);
+
+      const { file, env } = await targetsFileFor(dir, [
+        ['one', db],
+        ['two', other],
+      ]);
+      const fleetBackups = join(dir, 'fleet-backups');
+      const fleet = { ...env, MIGRATIONS_DIR: migrations, BACKUP_DIR: fleetBackups };
+      // A file with an error-level finding stops the rollout before any stage, in every target.
+      writeFileSync(join(migrations, 'tenant', '20991231000000_idx.up.sql'), 'CREATE INDEX employees_name_idx ON employees (name);\n');
+      expect((await runCli(['hash'], { env: fleet })).code).toBe(0);
+      const linted = await runCli(['up', '--targets', file, '--waves', '1', '--lint', '--backup'], { env: fleet });
+      expect(linted.code, linted.stderr).not.toBe(0);
+      expect(linted.stderr).toMatch(/20991231000000_idx\.up\.sql:1:\d+: error require-concurrent-index-creation/);
+      expect(dumps(fleetBackups)).toEqual([]);
+      rmSync(join(migrations, 'tenant', '20991231000000_idx.up.sql'));
+      expect((await runCli(['hash'], { env: fleet })).code).toBe(0);
+      const backed = await runCli(['up', '--targets', file, '--waves', '1', '--backup'], { env: fleet });
+      expect(backed.code, backed.stderr).toBe(0);
+      // `one` had nothing left to do after the single run: only `two` is backed up, in its own folder.
+      expect(dumps(fleetBackups).map((f) => f.split('/')[0])).toEqual(['two']);
+    } finally {
+      await other.drop();
+    }
   });
 });

@@ -60,6 +60,7 @@ export const up: Command = {
     const spec = rolloutOf(ctx.args);
     if (spec) {
       const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
+      await beforeRollout([ctx]);
       return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
     }
     // --allow-drift alone still checks: it asks for the report, just not for the refusal.
@@ -73,7 +74,10 @@ export const up: Command = {
   async wholeFleet(ctx) {
     const { fleet } = ctx;
     const spec = rolloutOf(ctx.args, fleet.rollout);
-    if (spec) return rolloutUp(ctx, fleet.targets, fleet.contextFor, spec, true, fleet.options);
+    if (spec) {
+      await beforeRollout(fleet.targets.map(fleet.contextFor));
+      return rolloutUp(ctx, fleet.targets, fleet.contextFor, spec, true, fleet.options);
+    }
     // Every target is read before a contract file runs anywhere (fleet/contract.ts).
     if (boolFlag(ctx.args, 'contract') && !boolFlag(ctx.args, 'dry-run'))
       await checkContractsOverFleet(fleet.targets, fleet.options, (t) => engineOptions(fleet.contextFor(t)));
@@ -84,11 +88,20 @@ export const up: Command = {
 /** What a rollout does not take, over a fleet or one database, and what to run instead. */
 const NOT_WITH_ROLLOUT: Record<string, string> = {
   contract: 'finish the rollout, then run `migrate-tool up --contract`',
-  backup: 'run `migrate-tool backup` first (over the fleet, too), then the rollout',
-  lint: 'run `migrate-tool lint` first, then the rollout',
   'check-drift': 'run `migrate-tool drift` first (over the fleet, too), then the rollout',
   'allow-drift': 'run `migrate-tool drift` first (over the fleet, too), then the rollout',
 };
+
+/**
+ * What --lint and --backup do before a rollout, in each database (a fleet's, or the one): the
+ * pending files are linted and an error stops everything; then each database with work is backed
+ * up, and a failed backup stops everything, before any stage has run anywhere.
+ */
+async function beforeRollout(contexts: CommandContext[]): Promise<void> {
+  const [first] = contexts;
+  if (first && boolFlag(first.args, 'lint')) for (const c of contexts) await lintBeforeUp(c, {});
+  if (first && boolFlag(first.args, 'backup') && !boolFlag(first.args, 'dry-run')) for (const c of contexts) await backupFirst(c, undefined, undefined);
+}
 
 /** The staged rollout asked for (flags win over the targets file's), refused with what it does not take. */
 function rolloutOf(args: ParsedArgs, fromFile?: RolloutSpec): RolloutSpec | undefined {
