@@ -1,7 +1,8 @@
 // Carries out a plan. Global migrations run in public one by one; a run of consecutive tenant
 // migrations is fanned out, each schema taking its chain in order with bounded concurrency. In a
-// schema's chain, consecutive transactional migrations run as one unit, in one transaction
-// (chain.ts); a no-transaction migration is a unit of its own.
+// schema's chain, consecutive transactional migrations run as one unit, in one transaction; a
+// no-transaction or backfill migration is a unit of its own; the executor (executor.ts) forms the
+// units and runs each by its strategy.
 // A failing global migration stops the run. A failing tenant schema gets nothing more in this
 // run, in this segment or any later one, so its history stays in order (unless fail-fast is set,
 // the other schemas go on). The fan-out (tenants/fanout.ts) returns one result set per schema;
@@ -10,8 +11,8 @@ import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
 import { BlockerFailure } from './blocker-check';
-import { MAX_SAVEPOINTS, runWithSavepoints } from './chain';
-import { MigrationFailure, runMigration } from './execute';
+import { MigrationFailure } from './execute';
+import { runUnit, unitsOf } from './executor';
 import { isTransient, type PgError } from './failure';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
@@ -38,7 +39,7 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
         if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
         return !failedIn.has(schema);
       })
-      .map(({ schema, items }) => ({ schema, items: units(items) }));
+      .map(({ schema, items }) => ({ schema, items: unitsOf(items) }));
     // The total is known before the first schema ends: a log can say 0/2000 while the first ones run.
     opts.emit({ type: 'progress', done: 0, total: chains.length });
 
@@ -71,27 +72,17 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
 }
 
 /**
- * One unit of a schema's chain on a worker connection: a no-transaction migration, or consecutive
- * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
+ * One unit of a schema's chain on a worker connection, run by the executor: a no-transaction or
+ * backfill migration, or consecutive transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
 async function runSchemaUnit(schema: string, unit: PlanStep[], plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<number[]> {
-  const first = unit[0]!.migration;
-  const sql = plan.direction === 'up' ? first.up : first.down!;
-  const transactional = !sql.noTransaction && !(plan.direction === 'up' && sql.backfill);
   let client: pg.Client | undefined;
   let broken = false;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-    const ms = transactional
-      ? await runWithSavepoints(
-          client,
-          unit.map((s) => s.migration),
-          schema,
-          plan.direction,
-          opts,
-        )
-      : await runMigration(client, first, schema, plan.direction, opts, unit[0]!.previous);
+    const migrations = unit.map((s) => s.migration);
+    const ms = await runUnit(client, migrations, schema, plan.direction, opts, unit[0]!.previous);
     for (const { migration: m } of unit) opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     return unit.map(() => ms);
   } catch (error) {
@@ -166,18 +157,6 @@ async function timed<T>(totals: Map<string, number>, schema: string, fn: () => P
   } finally {
     totals.set(schema, (totals.get(schema) ?? 0) + performance.now() - started);
   }
-}
-
-/** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
-function units(steps: PlanStep[]): PlanStep[][] {
-  const out: PlanStep[][] = [];
-  const alone = (s: PlanStep) => s.migration.up.noTransaction || Boolean(s.migration.up.backfill) || Boolean(s.migration.down?.noTransaction);
-  for (const step of steps) {
-    const last = out.at(-1);
-    if (last && !alone(step) && !alone(last[0]!) && last.length <= MAX_SAVEPOINTS) last.push(step);
-    else out.push([step]);
-  }
-  return out;
 }
 
 /** Consecutive steps of the same tenant scope form one segment; each global step is its own. */
