@@ -23,17 +23,11 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
   const timing: RunTiming = { stages: [], schemaMs: new Map() };
   const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
   const segments = segment(plan.steps);
-  let stopReason: string | undefined;
 
   for (const [i, seg] of segments.entries()) {
     // A schema whose migration failed earlier in the run must not get a later version on top of the gap.
     const failedIn = new Map(result.failed.map((f) => [f.schema, f.version]));
-    for (const step of seg) {
-      const m = step.migration;
-      const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
-      const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
-      if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
-    }
+    announce(seg, failedIn, plan, opts);
     const chains = chainsBySchema(seg)
       .filter(({ schema, items }) => {
         if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
@@ -57,10 +51,7 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
     const scope = seg[0]!.migration.scope;
     if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
 
-    const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
-    if (opts.signal?.aborted) stopReason = 'interrupted';
-    else if (globalFailed) stopReason = 'an earlier global migration failed';
-    else if (opts.failFast && result.failed.length > plan.refused.length) stopReason = 'fail-fast';
+    const stopReason = stopAfter(seg, result, plan, opts);
     if (stopReason) {
       for (const rest of segments.slice(i + 1)) for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
       break;
@@ -69,6 +60,25 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
   result.interrupted = Boolean(opts.signal?.aborted);
   if (result.interrupted) opts.emit({ type: 'interrupted' });
   return result;
+}
+
+/** The segment's start events: each migration with the schemas that will run it (none failed earlier in the run). */
+function announce(seg: PlanStep[], failedIn: Map<string, string>, plan: Plan, opts: Resolved): void {
+  for (const step of seg) {
+    const m = step.migration;
+    const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
+    const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
+    if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
+  }
+}
+
+/** Why the run stops after this segment, if it does. */
+function stopAfter(seg: PlanStep[], result: RunResult, plan: Plan, opts: Resolved): string | undefined {
+  const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
+  if (opts.signal?.aborted) return 'interrupted';
+  if (globalFailed) return 'an earlier global migration failed';
+  if (opts.failFast && result.failed.length > plan.refused.length) return 'fail-fast';
+  return undefined;
 }
 
 /**

@@ -132,8 +132,9 @@ export async function keepSpares(client: BatchQueryable, folder: MigrationFolder
  * One spare, built and recorded; returns why it could not be, or undefined. A history of
  * transactional files is one transaction, the spare's row in it. Otherwise the executor runs the
  * bare schema's groups (executor.ts runBareGroups): a `-- migrate:no-transaction` file statement by
- * statement outside a transaction, between transactions for the files around it; the spare's row comes last, so a build that stops half-way is no spare:
- * its schema and rows are dropped at once (or by the next keepSpares, as a schema without a row).
+ * statement outside a transaction, between transactions for the files around it; the spare's row
+ * comes last, so a build that stops half-way is no spare: its schema and rows are dropped at once
+ * (or by the next keepSpares, as a schema without a row).
  */
 async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts: Resolved): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
