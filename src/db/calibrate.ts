@@ -59,7 +59,7 @@ export async function calibrate(client: Client): Promise<Calibration> {
     { rollback: true },
   );
   // A migration's statement ends with a commit the rolled-back scratch work never paid: one that
-  // writes nothing but its own commit record (as api.ts's flush does) gives its time.
+  // writes nothing but its own commit record (as change.ts's flush does) gives its time.
   const commitMs = await timed(client, 'SELECT txid_current()');
   return { ...measured, catalogMs: measured.catalogMs + commitMs };
 }

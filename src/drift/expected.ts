@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { baselinesOf } from '../migrations/baseline';
+import { bareStrategyOf } from '../migrations/executor';
 import type { Migration, MigrationFolder } from '../migrations/files';
 
 /** One recorded state: the versions, and the scratch schema that holds what they build. */
@@ -54,9 +55,13 @@ function withoutReplaced(migrations: Migration[], versions: Set<string>): Set<st
   return out;
 }
 
+/**
+ * One file as the executor would run it in a bare schema (executor.ts bareStrategyOf), but without
+ * state rows, lock_timeout or a blocker check: the scratch database has no state and no other session.
+ */
 async function runFile(db: pg.ClientBase, m: Migration, schema: string): Promise<void> {
   await db.query(`SET search_path TO ${pg.escapeIdentifier(schema)}`);
-  if (m.up.noTransaction) {
+  if (bareStrategyOf(m) === 'outsideTransaction') {
     for (const st of m.up.statements) await db.query(st.text);
     return;
   }

@@ -4,9 +4,7 @@
 import type pg from 'pg';
 import { refuseDistributedState } from '../db/citus';
 import { withSession } from '../db/borrowed';
-import { fitWorkers } from '../db/capacity';
 import { withRunLock } from '../db/run-lock';
-import { WorkerConnections } from '../db/workers';
 import { isMigrateToolError, OperationError, type MigrateToolError } from '../errors';
 import { operation, remedy } from '../remedy';
 import { loadMigrations, type MigrationFolder } from './files';
@@ -15,14 +13,13 @@ import { loadCheckedFolder } from './folder-cache';
 import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
-import { executePlan } from './runner';
+import { afterRun, runPlan } from './change';
 import { ensureStateTable, readState, STATE_SCHEMA, type DatabaseState } from './state';
 import { readStateFor } from './state';
 import { ensureCounts, pruneDropped } from './state';
-import { oneChain, onlyIn, runInOneTransaction } from './new-tenant';
 import { readTenantState } from './state';
-import { keepSpares, takeSpare, wholeChain, type SparesReport } from './spares';
-import { currentFailures, readRuns, recordRun, runRecord, type CurrentFailure, type RolloutStage, type RunRecord } from './state';
+import type { SparesReport } from './spares';
+import { currentFailures, readRuns, type CurrentFailure, type RolloutStage, type RunRecord } from './state';
 import { latestVersion } from '../tenants/report';
 
 type StateReader = (db: pg.Client) => Promise<DatabaseState>;
@@ -146,91 +143,49 @@ export async function force(options: EngineOptions, target: string, run: Omit<Fo
   );
 }
 
-/** `newTenant`: migrateTenant's schema, whose state alone is read and whose chain may run as one (new-tenant.ts). */
-async function change(
-  options: EngineOptions,
-  run: RunOptions,
-  plan: (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan,
-  newTenant?: string,
-): Promise<Outcome> {
+/**
+ * migrate, rollback and migrateTenant, in five beats: lock, read, refuse (plan under the lock,
+ * which throws), run (change.ts runPlan), release (withRunLock). `newTenant`: migrateTenant's
+ * schema, whose state alone is read and whose chain may run as one (new-tenant.ts).
+ */
+async function change(options: EngineOptions, run: RunOptions, plan: Planner, newTenant?: string): Promise<Outcome> {
   const opts = resolved(options);
-  // An application calls migrateTenant again and again: it reads the folder again only when it changed.
-  const folder = newTenant ? await loadCheckedFolder(opts.migrationsDir) : await loadMigrations(opts.migrationsDir);
-  if (!newTenant) await verifySum(opts.migrationsDir, folder.checksums);
-  if (run.dryRun) {
-    const { state } = await readOnly(options, folder);
-    return { plan: plan(folder, state, run), folder, unknownVersions: unknownVersions(folder, [state.public, ...state.tenants]) };
-  }
+  const folder = await checkedFolder(opts, newTenant);
+  if (run.dryRun) return preview(options, folder, run, plan);
+  const req = { ...run, ...(newTenant === undefined ? {} : { newTenant }) };
   let finished: RunResult | undefined;
-  const check = (state: DatabaseState) => ({
-    p: plan(folder, state, run),
-    unknown: state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]),
-  });
+  const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownIn(folder, state) });
   const read: StateReader = newTenant ? (c) => readTenantState(c, opts.tenantPattern, folder, newTenant) : (c) => readStateFor(c, opts.tenantPattern, folder);
-  return locked(
-    opts,
-    check,
-    async (lockClient, { p, unknown }, underLock, unreachable) => {
-      // Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
-      // A bare schema takes a spare when there is one that fits; otherwise its chain runs as one.
-      const alone = newTenant !== undefined && !underLock.signal?.aborted && onlyIn(p, newTenant);
-      const spare = alone && wholeChain(p, folder) ? await takeSpare(lockClient, p, newTenant, underLock) : undefined;
-      const chain = spare ?? (alone && oneChain(p, newTenant) ? await runInOneTransaction(lockClient, p, newTenant, underLock) : undefined);
-      if (chain) return { plan: p, folder, result: chain, unknownVersions: unknown };
-      const concurrency = p.steps.length ? await capConcurrency(lockClient, underLock) : underLock.concurrency;
-      const workers = new WorkerConnections(opts.connection, {
-        connectTimeoutMs: opts.connectTimeoutMs,
-        onShrink: (size, reason) => opts.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
-      });
-      // The server stopped answering: what the workers wait for will never come; the server rolls back.
-      unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
-      // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
-      const cancel = () => void lockClient.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
-      opts.hardSignal?.addEventListener('abort', cancel, { once: true });
-      try {
-        const started = new Date();
-        // The run's own sessions are never blockers of its statements.
-        const lockPid = underLock.blockerTimeoutMs && p.steps.length ? await backendPid(lockClient) : undefined;
-        const ownPids = () => [...(lockPid === undefined ? [] : [lockPid]), ...workers.busyPids()];
-        const result = await executePlan(p, { ...underLock, concurrency, ownPids }, workers);
-        finished = result;
-        await flushCommits(lockClient);
-        if (p.steps.length || result.failed.length) await keepRecord(lockClient, runRecord(result, started, new Date(), run.rolloutStage), underLock);
-        // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
-        const whole = p.direction === 'up' && !newTenant && !run.tenant && !run.tenants && run.steps === undefined;
-        // While contract files wait, spares built to the folder's end would hand a new schema the contract early.
-        const clean = whole && !p.contractsWaiting && !result.failed.length && !result.interrupted && !underLock.signal?.aborted;
-        const spares = clean ? await keepSpares(lockClient, folder, opts.tenantSpares ?? 0, underLock) : undefined;
-        return { plan: p, folder, result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
-      } finally {
-        opts.hardSignal?.removeEventListener('abort', cancel);
-        await workers.close();
-      }
-    },
-    read,
-    { prune: !newTenant },
-  ).catch((error: unknown) => {
+  const body = async (client: pg.Client, { p, unknown }: ReturnType<typeof check>, underLock: Resolved, unreachable: AbortSignal): Promise<Outcome> => {
+    const ran = await runPlan(client, p, folder, req, underLock, unreachable);
+    finished = ran.result;
+    const spares = await afterRun(client, p, folder, req, ran, underLock);
+    return { plan: p, folder, result: ran.result, unknownVersions: unknown, ...(spares ? { spares } : {}) };
+  };
+  return locked(opts, check, body, read, { prune: !newTenant }).catch((error: unknown) => {
     // The run as a whole failed (the lock was lost) after schemas had finished or failed: the
     // caller still gets what happened in each, to report beside the error.
     throw finished && isMigrateToolError(error) ? new PartialRunError(error, finished) : error;
   });
 }
 
-/** The run's record is for reading later: failing to write it is said, and fails nothing that ran. */
-async function keepRecord(client: pg.Client, record: Parameters<typeof recordRun>[1], opts: Resolved): Promise<void> {
-  try {
-    await recordRun(client, record);
-  } catch (error) {
-    opts.emit({
-      type: 'note',
-      message: `this run's record (migrate_tool.runs, read for failed schemas and reports) was not written: ${(error as Error).message}`,
-    });
-  }
+type Planner = (f: MigrationFolder, s: DatabaseState, p: PlanOptions) => Plan;
+
+/** An application calls migrateTenant again and again: it reads the folder again only when it changed. */
+async function checkedFolder(opts: Resolved, newTenant?: string): Promise<MigrationFolder> {
+  if (newTenant) return loadCheckedFolder(opts.migrationsDir);
+  const folder = await loadMigrations(opts.migrationsDir);
+  await verifySum(opts.migrationsDir, folder.checksums);
+  return folder;
 }
 
-async function backendPid(client: pg.Client): Promise<number> {
-  return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+/** A dry run: the plan from the state as read now, nothing locked. */
+async function preview(options: EngineOptions, folder: MigrationFolder, run: RunOptions, plan: Planner): Promise<Outcome> {
+  const { state } = await readOnly(options, folder);
+  return { plan: plan(folder, state, run), folder, unknownVersions: unknownIn(folder, state) };
 }
+
+const unknownIn = (folder: MigrationFolder, state: DatabaseState) => state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]);
 
 /** A run that failed as a whole after it had done work: `result` says what finished and what failed. */
 export class PartialRunError extends OperationError {
@@ -240,19 +195,6 @@ export class PartialRunError extends OperationError {
   ) {
     super(from.message, from.code, from.remedy, { cause: from });
   }
-}
-
-/** --concurrency, or fewer workers if the server cannot take that many more connections (said so). */
-async function capConcurrency(client: pg.Client, opts: Resolved): Promise<number> {
-  const { workers, capacity } = await fitWorkers(client, opts.concurrency);
-  if (workers < opts.concurrency)
-    opts.emit({
-      type: 'concurrency:capped',
-      requested: opts.concurrency,
-      allowed: workers,
-      reason: `the server accepts ${capacity.free} more connection${capacity.free === 1 ? '' : 's'} (${capacity.limitedBy})`,
-    });
-  return workers;
 }
 
 /** `summary`: read the state as state-summary.ts does (reports and planning), else every row; `withRuns`: the kept runs too. */
@@ -298,16 +240,6 @@ async function locked<P, T>(
     if (prune) await pruneDropped(client);
     return fn(client, checked, { ...opts, signal }, unreachable);
   });
-}
-
-/**
- * Migrations commit asynchronously (execute.ts); one synchronous commit here waits until the WAL
- * is on disk up to this point, which covers every commit before it. So when a run reports success
- * its work is as durable as if each commit had waited, for one disk flush instead of thousands.
- * (txid_current() gives this autocommit statement a transaction id, hence a commit record.)
- */
-async function flushCommits(client: pg.Client): Promise<void> {
-  await client.query(`SET synchronous_commit = on; SELECT txid_current()`);
 }
 
 function connectOpts(opts: Resolved) {

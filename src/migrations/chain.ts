@@ -17,7 +17,7 @@
 // At most MAX_SAVEPOINTS files share a transaction: more subtransactions would overflow the
 // server's per-backend cache of them and slow down every other session's snapshots.
 // Asynchronous commit: only the wait for the disk is deferred, to one flush at the end of the run
-// (flushCommits in api.ts).
+// (flushCommits in change.ts).
 import pg from 'pg';
 import type { Migration } from './files';
 import type { Direction, Resolved } from './options';

@@ -1,10 +1,9 @@
-// Runs one migration file in one schema. A normal file runs in one transaction with its state
-// row, so it is all or nothing. A `-- migrate:no-transaction` file marks the schema dirty first
+// Runs a `-- migrate:no-transaction` file in one schema (the executor's outsideTransaction,
+// executor.ts; a normal file runs with its state row in one transaction, chain.ts). It marks the schema dirty first
 // and clears it only when every statement succeeded. Each statement runs under lock_timeout and
 // is retried with backoff when it could not get its lock: DDL must not queue the app's traffic.
 // A no-transaction file is also never recorded as applied over an invalid index (see
 // invalid-indexes.ts): it does not start over one, and fails, dirty, when it leaves one.
-// A `-- migrate:backfill` file runs in batches, each its own transaction (backfill.ts).
 import pg from 'pg';
 export { MigrationFailure, type FailureInfo } from './failure';
 import { operation, remedy } from '../remedy';
@@ -12,67 +11,32 @@ import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 import { tablesToCheck, waitForNoBlocker } from './blocker-check';
-import { runBackfill } from './backfill';
-import { runWithSavepoints } from './chain';
 import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
 
-/** `previous`: the version before `m` in the timeline, named in the `force` that a failure advises. */
-export async function runMigration(
+/**
+ * A no-transaction file (executor.ts `outsideTransaction`). `previous`: the version before `m` in the
+ * timeline, named in the `force` that a failure advises.
+ */
+export async function runOutsideTransaction(
   client: pg.ClientBase,
   m: Migration,
   schema: string,
   direction: Direction,
   opts: Resolved,
   previous: string,
-): Promise<number> {
-  const sql = direction === 'up' ? m.up : m.down!;
-  const started = performance.now();
-  // For a no-transaction file: session settings, reset when it ends.
-  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`;
-  const record = async (dirty: boolean) => {
-    const ms = Math.round(performance.now() - started);
-    if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
-    if (direction === 'down') return markDirty(client, schema, m.version);
-    return recordApplied(client, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum, durationMs: dirty ? null : ms, dirty });
-  };
-
-  if (direction === 'up' && sql.backfill) {
-    await runBackfill(client, m, schema, opts);
-  } else if (sql.noTransaction) {
-    await runOutsideTransaction(client, m, schema, direction, previous, settings, opts, record);
-  } else {
-    await runWithSavepoints(client, [m], schema, direction, opts);
-  }
-  return Math.round(performance.now() - started);
-}
-
-async function runOutsideTransaction(
-  client: pg.ClientBase,
-  m: Migration,
-  schema: string,
-  direction: Direction,
-  previous: string,
-  settings: string,
-  opts: Resolved,
-  record: (dirty: boolean) => Promise<void>,
 ): Promise<void> {
   const sql = direction === 'up' ? m.up : m.down!;
+  const started = performance.now();
+  // Session settings, reset when it ends.
+  const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`;
+  const record = (dirty: boolean) => writeState(client, m, schema, direction, dirty, Math.round(performance.now() - started));
   const before = await guard(sql, undefined, () => invalidIndexesIn(client, schema));
   // One already there may be the very index this file builds: `IF NOT EXISTS` would skip it and the
   // migration would be recorded over an index that does not work. Refuse before touching anything.
   // (A down may well be what drops it.)
-  if (direction === 'up' && before.length) {
-    throw new MigrationFailure(
-      `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}`,
-      sql.file,
-      undefined,
-      undefined,
-      false,
-      { remedy: remedy`run ${dropStatements(before)} then re-run ${operation('migrate')}` },
-    );
-  }
+  if (direction === 'up' && before.length) throw overInvalid(sql, schema, before);
   // Blockers are waited for before the dirty mark: a file that gives up on one leaves its schema clean.
   await guard(sql, undefined, () => client.query(`SET ${settings}`));
   try {
@@ -96,6 +60,24 @@ async function runOutsideTransaction(
   } catch (error) {
     throw leftDirty(error, sql);
   }
+}
+
+/** The file's state row: the dirty mark, or (clean) applied on `up` and gone on `down`. */
+async function writeState(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, dirty: boolean, ms: number): Promise<void> {
+  if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
+  if (direction === 'down') return markDirty(client, schema, m.version);
+  return recordApplied(client, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum, durationMs: dirty ? null : ms, dirty });
+}
+
+function overInvalid(sql: MigrationSql, schema: string, before: InvalidIndex[]): MigrationFailure {
+  return new MigrationFailure(
+    `${sql.file}: ${schema} has invalid index ${names(before)}, left by an index build that did not finish; nothing was run in ${schema}`,
+    sql.file,
+    undefined,
+    undefined,
+    false,
+    { remedy: remedy`run ${dropStatements(before)} then re-run ${operation('migrate')}` },
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import type { Resolved, RunResult } from './options';
 import type { Plan } from './plan';
 import { inOneRoundTrip } from '../db/transaction';
 import { sendBatch } from './batch';
+import { bareGroups } from './executor';
 import { COUNTED_SETTING, recountSql } from './state';
 import { recordAppliedSql } from './state';
 import type { BatchQueryable } from '../db/queryable';
@@ -30,9 +31,10 @@ export function onlyIn(plan: Plan, schema: string): boolean {
   );
 }
 
-/** Whether the plan is one transactional chain of tenant migrations in `schema` alone. */
+/** Whether the plan is tenant migrations in `schema` alone that the executor runs in one transaction (executor.ts bareGroups). */
 export function oneChain(plan: Plan, schema: string): boolean {
-  return onlyIn(plan, schema) && plan.steps.every((s) => !s.migration.up.noTransaction);
+  const groups = bareGroups(plan.steps);
+  return onlyIn(plan, schema) && groups.length === 1 && groups[0]!.strategy === 'inOneTransaction';
 }
 
 /** A file's duration: since the clock its settings started (migrate_tool.started). */

@@ -201,7 +201,7 @@ export function resolved(options: EngineOptions) {
     ddlLockTimeoutMs,
     lockRetries: options.lockRetries ?? DEFAULTS.lockRetries,
     blockerTimeoutMs: Math.max(0, options.blockerTimeoutMs ?? DEFAULTS.blockerTimeoutMs),
-    /** The run's own sessions (its lock's, its workers'): never counted as blockers. Set by the run (api.ts). */
+    /** The run's own sessions (its lock's, its workers'): never counted as blockers. Set by the run (change.ts). */
     ownPids: (): number[] => [],
     backfillBatch: Math.max(1, Math.floor(options.backfillBatch ?? DEFAULTS.backfillBatch)),
     backfillPauseMs: Math.max(0, options.backfillPauseMs ?? 0),

@@ -1,7 +1,8 @@
 // Carries out a plan. Global migrations run in public one by one; a run of consecutive tenant
 // migrations is fanned out, each schema taking its chain in order with bounded concurrency. In a
-// schema's chain, consecutive transactional migrations run as one unit, in one transaction
-// (chain.ts); a no-transaction migration is a unit of its own.
+// schema's chain, consecutive transactional migrations run as one unit, in one transaction; a
+// no-transaction or backfill migration is a unit of its own; the executor (executor.ts) forms the
+// units and runs each by its strategy.
 // A failing global migration stops the run. A failing tenant schema gets nothing more in this
 // run, in this segment or any later one, so its history stays in order (unless fail-fast is set,
 // the other schemas go on). The fan-out (tenants/fanout.ts) returns one result set per schema;
@@ -10,8 +11,8 @@ import type pg from 'pg';
 import type { WorkerConnections } from '../db/workers';
 import { chainsBySchema, runPerTenant, type TenantResult } from '../tenants/fanout';
 import { BlockerFailure } from './blocker-check';
-import { MAX_SAVEPOINTS, runWithSavepoints } from './chain';
-import { MigrationFailure, runMigration } from './execute';
+import { MigrationFailure } from './execute';
+import { runUnit, unitsOf } from './executor';
 import { isTransient, type PgError } from './failure';
 import type { Migration } from './files';
 import type { FailedEntry, Resolved, RunResult, RunTiming } from './options';
@@ -22,23 +23,17 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
   const timing: RunTiming = { stages: [], schemaMs: new Map() };
   const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
   const segments = segment(plan.steps);
-  let stopReason: string | undefined;
 
   for (const [i, seg] of segments.entries()) {
     // A schema whose migration failed earlier in the run must not get a later version on top of the gap.
     const failedIn = new Map(result.failed.map((f) => [f.schema, f.version]));
-    for (const step of seg) {
-      const m = step.migration;
-      const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
-      const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
-      if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
-    }
+    announce(seg, failedIn, plan, opts);
     const chains = chainsBySchema(seg)
       .filter(({ schema, items }) => {
         if (failedIn.has(schema)) skip(result, schema, items, `version ${failedIn.get(schema)} failed in this schema`);
         return !failedIn.has(schema);
       })
-      .map(({ schema, items }) => ({ schema, items: units(items) }));
+      .map(({ schema, items }) => ({ schema, items: unitsOf(items) }));
     // The total is known before the first schema ends: a log can say 0/2000 while the first ones run.
     opts.emit({ type: 'progress', done: 0, total: chains.length });
 
@@ -56,10 +51,7 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
     const scope = seg[0]!.migration.scope;
     if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
 
-    const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
-    if (opts.signal?.aborted) stopReason = 'interrupted';
-    else if (globalFailed) stopReason = 'an earlier global migration failed';
-    else if (opts.failFast && result.failed.length > plan.refused.length) stopReason = 'fail-fast';
+    const stopReason = stopAfter(seg, result, plan, opts);
     if (stopReason) {
       for (const rest of segments.slice(i + 1)) for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
       break;
@@ -70,28 +62,37 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
   return result;
 }
 
+/** The segment's start events: each migration with the schemas that will run it (none failed earlier in the run). */
+function announce(seg: PlanStep[], failedIn: Map<string, string>, plan: Plan, opts: Resolved): void {
+  for (const step of seg) {
+    const m = step.migration;
+    const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
+    const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
+    if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
+  }
+}
+
+/** Why the run stops after this segment, if it does. */
+function stopAfter(seg: PlanStep[], result: RunResult, plan: Plan, opts: Resolved): string | undefined {
+  const globalFailed = seg[0]!.migration.scope === 'global' && result.failed.some((f) => f.schema === 'public');
+  if (opts.signal?.aborted) return 'interrupted';
+  if (globalFailed) return 'an earlier global migration failed';
+  if (opts.failFast && result.failed.length > plan.refused.length) return 'fail-fast';
+  return undefined;
+}
+
 /**
- * One unit of a schema's chain on a worker connection: a no-transaction migration, or consecutive
- * transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
+ * One unit of a schema's chain on a worker connection, run by the executor: a no-transaction or
+ * backfill migration, or consecutive transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
 async function runSchemaUnit(schema: string, unit: PlanStep[], plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<number[]> {
-  const first = unit[0]!.migration;
-  const sql = plan.direction === 'up' ? first.up : first.down!;
-  const transactional = !sql.noTransaction && !(plan.direction === 'up' && sql.backfill);
   let client: pg.Client | undefined;
   let broken = false;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
-    const ms = transactional
-      ? await runWithSavepoints(
-          client,
-          unit.map((s) => s.migration),
-          schema,
-          plan.direction,
-          opts,
-        )
-      : await runMigration(client, first, schema, plan.direction, opts, unit[0]!.previous);
+    const migrations = unit.map((s) => s.migration);
+    const ms = await runUnit(client, migrations, schema, plan.direction, opts, unit[0]!.previous);
     for (const { migration: m } of unit) opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     return unit.map(() => ms);
   } catch (error) {
@@ -166,18 +167,6 @@ async function timed<T>(totals: Map<string, number>, schema: string, fn: () => P
   } finally {
     totals.set(schema, (totals.get(schema) ?? 0) + performance.now() - started);
   }
-}
-
-/** A schema's steps as units: consecutive transactional ones together, each no-transaction one alone. */
-function units(steps: PlanStep[]): PlanStep[][] {
-  const out: PlanStep[][] = [];
-  const alone = (s: PlanStep) => s.migration.up.noTransaction || Boolean(s.migration.up.backfill) || Boolean(s.migration.down?.noTransaction);
-  for (const step of steps) {
-    const last = out.at(-1);
-    if (last && !alone(step) && !alone(last[0]!) && last.length <= MAX_SAVEPOINTS) last.push(step);
-    else out.push([step]);
-  }
-  return out;
 }
 
 /** Consecutive steps of the same tenant scope form one segment; each global step is its own. */

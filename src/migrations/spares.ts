@@ -29,6 +29,7 @@ import { planUp, type Plan } from './plan';
 import { inOneRoundTrip, rollback } from '../db/transaction';
 import { sendBatch } from './batch';
 import { chainDone, chainSql, emitChainStart, oneTransaction } from './new-tenant';
+import { bareGroups, runBareGroups } from './executor';
 import {
   createSparesTable,
   deleteSchemaRowsSql,
@@ -36,7 +37,6 @@ import {
   emptySchema,
   listSpares,
   pickSpare,
-  recordAppliedSql,
   recordSpareSql,
   renameSchemaRowsSql,
   sparesTableExists,
@@ -130,10 +130,11 @@ export async function keepSpares(client: BatchQueryable, folder: MigrationFolder
 
 /**
  * One spare, built and recorded; returns why it could not be, or undefined. A history of
- * transactional files is one transaction, the spare's row in it. A `-- migrate:no-transaction`
- * file runs as `up` runs it, statement by statement outside a transaction, between transactions
- * for the files around it; the spare's row comes last, so a build that stops half-way is no spare:
- * its schema and rows are dropped at once (or by the next keepSpares, as a schema without a row).
+ * transactional files is one transaction, the spare's row in it. Otherwise the executor runs the
+ * bare schema's groups (executor.ts runBareGroups): a `-- migrate:no-transaction` file statement by
+ * statement outside a transaction, between transactions for the files around it; the spare's row
+ * comes last, so a build that stops half-way is no spare: its schema and rows are dropped at once
+ * (or by the next keepSpares, as a schema without a row).
  */
 async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts: Resolved): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
@@ -148,33 +149,17 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
      END$spare$`,
     recordSpareSql(name, key),
   ];
-  const groups = stepGroups(plan);
+  const groups = bareGroups(plan.steps);
   const saved = await client.query<{ path: string; timeout: string }>(
     `SELECT current_setting('search_path') AS path, current_setting('lock_timeout') AS timeout`,
   );
   try {
-    if (groups.length === 1 && !groups[0]!.outside) {
+    if (groups.length === 1 && groups[0]!.strategy === 'inOneTransaction') {
       await inOneRoundTrip(client, [`CREATE SCHEMA ${schema}`, ...chainSql(plan, name, opts), ...finish], sendBatch);
       return undefined;
     }
     await client.query(`CREATE SCHEMA ${schema}`);
-    for (const g of groups) {
-      if (!g.outside) {
-        await inOneRoundTrip(client, chainSql({ ...plan, steps: g.steps }, name, opts), sendBatch);
-        continue;
-      }
-      const m = g.steps[0]!.migration;
-      await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [
-        schema,
-        `${Math.round(opts.ddlLockTimeoutMs)}`,
-      ]);
-      const started = performance.now();
-      for (const st of m.up.statements) await client.query(st.text);
-      const ms = String(Math.round(performance.now() - started));
-      await client.query(
-        recordAppliedSql({ schema: name, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
-      );
-    }
+    await runBareGroups(client, groups, name, opts, (steps) => chainSql({ ...plan, steps }, name, opts));
     await inOneRoundTrip(client, finish, sendBatch);
     return undefined;
   } catch (error) {
@@ -189,17 +174,4 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
 /** A spare's schema and its state rows gone (in the caller's transaction, if any). */
 function dropSpareSql(spare: string): string[] {
   return [`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(spare)} CASCADE`, deleteSchemaRowsSql(spare)];
-}
-
-/** The plan's steps as runs of transactional files (one transaction each) and single no-transaction files. */
-function stepGroups(plan: Plan): Array<{ outside: boolean; steps: Plan['steps'] }> {
-  const groups: Array<{ outside: boolean; steps: Plan['steps'] }> = [];
-  for (const step of plan.steps) {
-    // A version a baseline replaced is only recorded: baseline.ts clears its no-transaction mark.
-    const outside = step.migration.up.noTransaction;
-    const last = groups.at(-1);
-    if (last && !last.outside && !outside) last.steps.push(step);
-    else groups.push({ outside, steps: [step] });
-  }
-  return groups;
 }
