@@ -14,17 +14,29 @@ const featureUses = { adopt: ['import'], diff: ['backup'] }; // adopt maps a his
 
 /** What each room must not import, above it or beside it; the CLI and the public API for all of them. */
 const forbidden = [
-  { files: [...bottom.map((r) => `src/${r}/**/*.ts`), 'src/errors.ts', 'src/remedy.ts'], rooms: ['tenants', 'migrations', ...features] },
+  {
+    files: [...bottom.map((r) => `src/${r}/**/*.ts`), 'src/errors.ts', 'src/remedy.ts'],
+    rooms: ['tenants', 'migrations', ...features],
+  },
   { files: ['src/tenants/**/*.ts'], rooms: ['migrations', ...features] },
   { files: ['src/migrations/**/*.ts'], rooms: features },
-  ...features.map((r) => ({ files: [`src/${r}/**/*.ts`], rooms: features.filter((f) => f !== r && !(featureUses[r] ?? []).includes(f)) })),
+  ...features.map((r) => ({
+    files: [`src/${r}/**/*.ts`],
+    rooms: features.filter((f) => f !== r && !(featureUses[r] ?? []).includes(f)),
+  })),
 ];
 
 /** db/ owns the transactions (db/transaction.ts): a transaction statement written anywhere else is refused. */
 const TRANSACTION_TEXT = '/^\\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION|SAVEPOINT|RELEASE)\\b/i';
 const transactionText = [
-  { selector: `Literal[value=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },
-  { selector: `TemplateElement[value.raw=${TRANSACTION_TEXT}]`, message: 'transaction statements are written in src/db/transaction.ts: use its helpers' },
+  {
+    selector: `Literal[value=${TRANSACTION_TEXT}]`,
+    message: 'transaction statements are written in src/db/transaction.ts: use its helpers',
+  },
+  {
+    selector: `TemplateElement[value.raw=${TRANSACTION_TEXT}]`,
+    message: 'transaction statements are written in src/db/transaction.ts: use its helpers',
+  },
 ];
 
 export default tseslint.config(
@@ -55,10 +67,16 @@ export default tseslint.config(
       },
     },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       'no-console': 'off',
-      'max-len': ['error', { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true }],
+      'max-len': [
+        'error',
+        { code: 160, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreRegExpLiterals: true },
+      ],
     },
   },
   {
@@ -92,7 +110,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-globals': [
         'error',
-        { name: 'process', message: 'the CLI reads the process only in main.ts: take it from the Invocation or the CommandContext' },
+        {
+          name: 'process',
+          message: 'the CLI reads the process only in main.ts: take it from the Invocation or the CommandContext',
+        },
       ],
     },
   },
@@ -104,7 +125,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^\\./(cli|internal)(/|$)', message: 'src/index.ts is the published API: it re-exports the engine, never the CLI or src/internal.ts' },
+            {
+              regex: '^\\./(cli|internal)(/|$)',
+              message: 'src/index.ts is the published API: it re-exports the engine, never the CLI or src/internal.ts',
+            },
           ],
         },
       ],
@@ -123,8 +147,14 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { regex: '^(\\.\\./)+(cli|index|internal)(/|$)', message: 'the engine never imports the CLI, or the public or internal entry above it' },
-            { regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`, message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)' },
+            {
+              regex: '^(\\.\\./)+(cli|index|internal)(/|$)',
+              message: 'the engine never imports the CLI, or the public or internal entry above it',
+            },
+            {
+              regex: `^(\\.\\./)+(${rooms.join('|')})(/|$)`,
+              message: 'a room imports only the rooms below it (docs/design.md: the plan of the code)',
+            },
           ],
         },
       ],
@@ -133,7 +163,10 @@ export default tseslint.config(
   {
     // The example application is plain CommonJS, as a small service's entry point often is.
     files: ['examples/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

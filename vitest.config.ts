@@ -5,7 +5,13 @@ import { defines } from './scripts/build.js';
 // Tests that need no server and spawn no CLI: file loading, splitting, checksums, configuration,
 // argument parsing, rendering. Listed here rather than moved, so that test folders stay by subject;
 // a new file of that kind can also be named *.unit.test.ts.
-const UNIT = ['test/engine/config.test.ts', 'test/engine/files.test.ts', 'test/engine/sql-split.test.ts', 'test/seed/files.test.ts', 'test/**/*.unit.test.ts'];
+const UNIT = [
+  'test/engine/config.test.ts',
+  'test/engine/files.test.ts',
+  'test/engine/sql-split.test.ts',
+  'test/seed/files.test.ts',
+  'test/**/*.unit.test.ts',
+];
 
 export default defineConfig({
   // What the bundles get at build time, for tests that import the sources directly.

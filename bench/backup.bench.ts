@@ -18,7 +18,9 @@ import { machine } from './lib/machine';
 import { median, mustSucceed, runProcess, seconds, table } from './lib/measure';
 import { benchServer } from './lib/server';
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string' }, tenants: { type: 'string' }, 'audit-rows': { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { runs: { type: 'string' }, tenants: { type: 'string' }, 'audit-rows': { type: 'string' } },
+});
 const RUNS = Math.max(1, Number(flags.runs ?? 5));
 const TENANTS = Math.max(0, Number(flags.tenants ?? 50));
 const AUDIT_ROWS = Math.max(0, Number(flags['audit-rows'] ?? 1_000_000));
@@ -85,7 +87,8 @@ async function measure(): Promise<void> {
   await runScript(url, buildScript());
   const size = await withClient(
     url,
-    async (c) => (await c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0]!.s,
+    async (c) =>
+      (await c.query<{ s: string }>(`SELECT pg_size_pretty(pg_database_size(current_database())) AS s`)).rows[0]!.s,
   );
   console.log(
     `database: ${size} (${TENANTS} tenant schemas of 4 tables, 6,000 appointments each; ${AUDIT_ROWS.toLocaleString('en')} audit rows), built in ${seconds(performance.now() - building)}\n`,
@@ -97,14 +100,20 @@ async function measure(): Promise<void> {
   const pgEnv = toolEnv(connectionFromUrl(url), process.env);
   const bareFile = join(work, 'bare.dump');
   const bare = async () => {
-    const r = mustSucceed('pg_dump -Fc', await runProcess('pg_dump', ['-Fc', '-f', bareFile], { env: pgEnv, measureRss: false }));
+    const r = mustSucceed(
+      'pg_dump -Fc',
+      await runProcess('pg_dump', ['-Fc', '-f', bareFile], { env: pgEnv, measureRss: false }),
+    );
     const bytes = (await stat(bareFile)).size;
     await rm(bareFile);
     return { ms: r.ms, bytes };
   };
   const tool = async () => {
     await mkdir(env.BACKUP_DIR, { recursive: true });
-    const r = mustSucceed('migrate-tool backup', await runProcess(process.execPath, [BIN, 'backup', '--keep'], { env, cwd: ROOT, measureRss: false }));
+    const r = mustSucceed(
+      'migrate-tool backup',
+      await runProcess(process.execPath, [BIN, 'backup', '--keep'], { env, cwd: ROOT, measureRss: false }),
+    );
     const [file, ...more] = await readdir(env.BACKUP_DIR);
     if (!file || more.length) throw new Error(`expected one backup file, found ${[file, ...more].join(', ')}`);
     const bytes = (await stat(join(env.BACKUP_DIR, file))).size;
@@ -140,7 +149,9 @@ async function measure(): Promise<void> {
     ]),
   );
   const r = median(times.tool) / median(times.bare);
-  console.log(`\ntarget: migrate-tool backup / pg_dump -Fc ≤ ${TARGET_RATIO}×: ${r.toFixed(2)}× (${r <= TARGET_RATIO ? 'met' : 'MISSED'})`);
+  console.log(
+    `\ntarget: migrate-tool backup / pg_dump -Fc ≤ ${TARGET_RATIO}×: ${r.toFixed(2)}× (${r <= TARGET_RATIO ? 'met' : 'MISSED'})`,
+  );
   console.log(
     'migrate-tool backup also starts Node, checks the server and pg_dump versions, verifies the archive with pg_restore --list, renames it and syncs the folder',
   );

@@ -38,7 +38,9 @@ if (typeof cluster === 'string') {
 const plain = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-citus-'));
 try {
-  console.log(`citus: up of ${PENDING.length} tenant migrations over ${SCHEMAS} tenant schemas, Citus against plain PostgreSQL`);
+  console.log(
+    `citus: up of ${PENDING.length} tenant migrations over ${SCHEMAS} tenant schemas, Citus against plain PostgreSQL`,
+  );
   console.log(`machine: ${machine()}`);
   console.log(`plain:   ${plain.description}`);
   console.log(
@@ -63,12 +65,20 @@ try {
     await onCitus.drop();
   }
 
-  console.log(`\nup of ${PENDING.length} tenant migrations over ${SCHEMAS} tenant schemas, default settings (--concurrency 4), one run each`);
+  console.log(
+    `\nup of ${PENDING.length} tenant migrations over ${SCHEMAS} tenant schemas, default settings (--concurrency 4), one run each`,
+  );
   const [p, c] = sides as [Side, Side];
   console.log(
     table([
       ['server', 'baseline up (not compared)', 'up', 'per schema', 'up / plain'],
-      ...sides.map((s) => [s.label, seconds(s.baselineMs), seconds(s.upMs), `${(s.upMs / SCHEMAS).toFixed(1)} ms`, (s.upMs / p.upMs).toFixed(2)]),
+      ...sides.map((s) => [
+        s.label,
+        seconds(s.baselineMs),
+        seconds(s.upMs),
+        `${(s.upMs / SCHEMAS).toFixed(1)} ms`,
+        (s.upMs / p.upMs).toFixed(2),
+      ]),
     ]),
   );
   console.log(
@@ -86,6 +96,8 @@ async function measure(label: string, url: string, baselineDir: string, dir: str
   const up = mustSucceed(`${label}: migrate-tool up`, await migrateTool(['up'], url, dir));
   await verifyApplied(label, url, SCHEMAS);
   const status = mustSucceed(`${label}: migrate-tool status`, await migrateTool(['status', '--exit-code'], url, dir));
-  console.log(`  ${label}: baseline ${seconds(baseline.ms)}, up ${seconds(up.ms)}; status: ${status.stdout.trim().split('\n').at(-1)}`);
+  console.log(
+    `  ${label}: baseline ${seconds(baseline.ms)}, up ${seconds(up.ms)}; status: ${status.stdout.trim().split('\n').at(-1)}`,
+  );
   return { label, baselineMs: baseline.ms, upMs: up.ms };
 }

@@ -38,7 +38,8 @@ try {
       env: { ...cliEnv(url, join(dir, 'migrations')), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') },
       cwd: ROOT,
     });
-    if (!/Wrote .*init\.up\.sql/.test(mustSucceed('diff from an empty folder', run).stdout)) throw new Error(`diff wrote nothing:\n${run.stdout}`);
+    if (!/Wrote .*init\.up\.sql/.test(mustSucceed('diff from an empty folder', run).stdout))
+      throw new Error(`diff wrote nothing:\n${run.stdout}`);
     return run;
   };
   const sampleDir = join(work, 'sample');
@@ -48,7 +49,8 @@ try {
       env: { ...cliEnv(url, sampleDir), PRISMA_SCHEMA: join(ROOT, 'prisma/schema.prisma') },
       cwd: ROOT,
     });
-    if (mustSucceed('diff against the sample migrations', run).stdout.trim() !== 'no changes') throw new Error(`expected no changes:\n${run.stdout}`);
+    if (mustSucceed('diff against the sample migrations', run).stdout.trim() !== 'no changes')
+      throw new Error(`expected no changes:\n${run.stdout}`);
     return run;
   };
 
@@ -66,8 +68,18 @@ try {
   };
 
   const cases = [
-    { name: 'whole schema from an empty folder (4 files written, linted)', run: fromEmpty, ms: [] as number[], rss: [] as number[] },
-    { name: 'sample migrations applied in scratch, compared: no changes', run: fromSample, ms: [] as number[], rss: [] as number[] },
+    {
+      name: 'whole schema from an empty folder (4 files written, linted)',
+      run: fromEmpty,
+      ms: [] as number[],
+      rss: [] as number[],
+    },
+    {
+      name: 'sample migrations applied in scratch, compared: no changes',
+      run: fromSample,
+      ms: [] as number[],
+      rss: [] as number[],
+    },
     {
       name: '70 models, 30 enums, from an empty folder (4 files written, linted)',
       run: fromLarge,
@@ -99,7 +111,9 @@ try {
     ]);
   }
   console.log(table(rows));
-  console.log(`\n${RUNS} timed runs of each case, interleaved, whole process (node start, Prisma wasm load, scratch create/drop).`);
+  console.log(
+    `\n${RUNS} timed runs of each case, interleaved, whole process (node start, Prisma wasm load, scratch create/drop).`,
+  );
   for (const c of cases) console.log(`  ${c.name}: ${c.ms.map(millis).join(', ')}`);
 } finally {
   await dropDatabase(server.url, DB).catch(() => {});

@@ -19,7 +19,12 @@ import { writeMigrations } from '../test/support/migrations';
 import { checksum } from '../src/migrations/checksum';
 
 const { values: flags } = parseArgs({
-  options: { tenants: { type: 'string' }, runs: { type: 'string' }, keep: { type: 'boolean' }, reuse: { type: 'boolean' } },
+  options: {
+    tenants: { type: 'string' },
+    runs: { type: 'string' },
+    keep: { type: 'boolean' },
+    reuse: { type: 'boolean' },
+  },
 });
 const N = Math.max(4, Number(flags.tenants ?? 10_000));
 const RUNS = Math.max(1, Number(flags.runs ?? 3));
@@ -31,7 +36,8 @@ const FILES: Record<string, string> = {
   '20250101000000_companies.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL);',
   'tenant/20250101000100_employees.up.sql':
     "CREATE TABLE employees (id serial PRIMARY KEY, name text NOT NULL CHECK (name <> ''), email text, company_id int REFERENCES public.companies (id));",
-  'tenant/20250101000200_projects.up.sql': 'CREATE TABLE projects (id serial PRIMARY KEY, title text NOT NULL, starts_at timestamptz DEFAULT now());',
+  'tenant/20250101000200_projects.up.sql':
+    'CREATE TABLE projects (id serial PRIMARY KEY, title text NOT NULL, starts_at timestamptz DEFAULT now());',
   'tenant/20250101000300_assignments.up.sql':
     'CREATE TABLE assignments (employee_id int REFERENCES employees (id), project_id int REFERENCES projects (id), PRIMARY KEY (employee_id, project_id));\nCREATE INDEX assignments_project_idx ON assignments (project_id);',
 };
@@ -56,7 +62,9 @@ try {
     times.push(r.ms);
     if (run === 0) console.log(r.stdout.trim().split('\n').at(-1));
   }
-  console.log(`\ndrift over ${N.toLocaleString('en-US')} tenant schemas: ${seconds(median(times))} median of ${RUNS} (${times.map(seconds).join(', ')})`);
+  console.log(
+    `\ndrift over ${N.toLocaleString('en-US')} tenant schemas: ${seconds(median(times))} median of ${RUNS} (${times.map(seconds).join(', ')})`,
+  );
   console.log('(each figure: one CLI process, start-up and the scratch database included)');
   if (!flags.keep) await dropDatabase(server.url, DB);
 } finally {
@@ -99,7 +107,9 @@ async function build(url: string, dir: string): Promise<void> {
       ALTER TABLE ${schema(N - 1)}.employees DROP CONSTRAINT employees_name_check;`);
     // The catalogs' statistics, as autovacuum would have them on a database that grew over time
     // (a plain ANALYZE in one transaction would lock every one of the 40,000 tables at once).
-    await c.query('ANALYZE pg_class, pg_attribute, pg_index, pg_constraint, pg_depend, pg_namespace, pg_type, pg_attrdef, pg_sequence, pg_trigger, pg_proc');
+    await c.query(
+      'ANALYZE pg_class, pg_attribute, pg_index, pg_constraint, pg_depend, pg_namespace, pg_type, pg_attrdef, pg_sequence, pg_trigger, pg_proc',
+    );
   });
   console.log(`setup (not timed): ${seconds(performance.now() - started)}`);
 }

@@ -22,7 +22,12 @@ import { buildTemplate, type Template } from './engine/template';
 import { verifyApplied, verifyPeerRecords } from './engine/verify';
 
 const { values: flags } = parseArgs({
-  options: { schemas: { type: 'string' }, 'dbmate-schemas': { type: 'string' }, repeat: { type: 'string' }, concurrency: { type: 'string' } },
+  options: {
+    schemas: { type: 'string' },
+    'dbmate-schemas': { type: 'string' },
+    repeat: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
 });
 const SCHEMAS = Number(flags.schemas ?? 1000);
 const DBMATE_SCHEMAS = Math.min(SCHEMAS, Number(flags['dbmate-schemas'] ?? SCHEMAS));
@@ -76,9 +81,15 @@ try {
   const contenders: Contender[] = [
     { label: 'floor: one DO block per migration via psql (tracks nothing)', run: floorRun, runs: HEADLINE_RUNS },
     { label: 'migrate-tool up (default concurrency)', run: upWith(), runs: HEADLINE_RUNS },
-    { label: 'node-pg-migrate runner(), per schema, one at a time', run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 1) },
+    {
+      label: 'node-pg-migrate runner(), per schema, one at a time',
+      run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 1),
+    },
     { label: 'dbmate migrate, per schema, one at a time', run: (url) => dbmate(url, dirs.dbmate, 1) },
-    { label: 'node-pg-migrate runner(), per schema, 4 at a time', run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 4) },
+    {
+      label: 'node-pg-migrate runner(), per schema, 4 at a time',
+      run: (url) => nodePgMigrate(url, dirs.nodePgMigrate, 4),
+    },
     { label: 'dbmate migrate, per schema, 4 at a time', run: (url) => dbmate(url, dirs.dbmate, 4) },
     ...CONCURRENCIES.map((c) => ({ label: `migrate-tool up --concurrency ${c}`, run: upWith(c) })),
   ];
@@ -125,7 +136,9 @@ async function measureAll(t: Template, contenders: Contender[]): Promise<Result[
       const r = await c.run(url);
       await dropDatabase(server.url, COPY);
       runs[i]!.push(r);
-      console.log(`  ${c.label}: ${seconds(r.ms)} over ${r.schemas} schemas${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MB` : ''}`);
+      console.log(
+        `  ${c.label}: ${seconds(r.ms)} over ${r.schemas} schemas${r.peakRssMb ? `, peak RSS ${r.peakRssMb.toFixed(0)} MB` : ''}`,
+      );
     }
   }
   return contenders.map((c, i) => summarize(c.label, runs[i]!));
@@ -135,7 +148,14 @@ async function measureAll(t: Template, contenders: Contender[]): Promise<Result[
 function summarize(label: string, runs: Timing[]): Result {
   const mid = [...runs].sort((a, b) => a.ms - b.ms)[Math.ceil(runs.length / 2) - 1]!;
   const rss = runs.map((r) => r.peakRssMb).filter((v): v is number => v !== undefined);
-  return { label, ms: mid.ms, cpuMs: mid.cpuMs, peakRssMb: rss.length ? Math.max(...rss) : undefined, schemas: mid.schemas, runs: runs.map((r) => r.ms) };
+  return {
+    label,
+    ms: mid.ms,
+    cpuMs: mid.cpuMs,
+    peakRssMb: rss.length ? Math.max(...rss) : undefined,
+    schemas: mid.schemas,
+    runs: runs.map((r) => r.ms),
+  };
 }
 
 async function floorRun(url: string): Promise<Timing> {
@@ -165,7 +185,8 @@ async function verifyMigrateToolState(url: string, dir: string): Promise<void> {
   const report = JSON.parse(run.stdout) as { migrations: Array<{ version: string; tenantsApplied?: number }> };
   for (const m of PENDING) {
     const got = report.migrations.find((r) => r.version === m.version)?.tenantsApplied;
-    if (got !== SCHEMAS) throw new Error(`migrate-tool status: ${m.version} applied in ${got} tenant schemas, expected ${SCHEMAS}`);
+    if (got !== SCHEMAS)
+      throw new Error(`migrate-tool status: ${m.version} applied in ${got} tenant schemas, expected ${SCHEMAS}`);
   }
 }
 

@@ -17,7 +17,9 @@ import { machine } from './lib/machine';
 import { mustSucceed, ratio, runProcess, seconds, table } from './lib/measure';
 import { BASELINE, createSchemasScript, PENDING, writeMigrateToolDir } from './engine/fixture';
 
-const { values: flags } = parseArgs({ options: { servers: { type: 'string' }, schemas: { type: 'string' }, 'targets-concurrency': { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { servers: { type: 'string' }, schemas: { type: 'string' }, 'targets-concurrency': { type: 'string' } },
+});
 const SERVERS = Math.max(1, Number(flags.servers ?? 3));
 const SCHEMAS = Math.max(1, Number(flags.schemas ?? 1000));
 const AT_ONCE = Number(flags['targets-concurrency'] ?? SERVERS);
@@ -25,7 +27,9 @@ const AT_ONCE = Number(flags['targets-concurrency'] ?? SERVERS);
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-fleet-'));
 const servers: OwnServer[] = [];
 try {
-  console.log(`fleet: ${SERVERS} servers x ${SCHEMAS} tenant schemas x ${PENDING.length} migrations, fleet up against up per server in sequence`);
+  console.log(
+    `fleet: ${SERVERS} servers x ${SCHEMAS} tenant schemas x ${PENDING.length} migrations, fleet up against up per server in sequence`,
+  );
   console.log(`machine: ${machine()}\n`);
   const dir = await writeMigrateToolDir(join(work, 'migrations'), [BASELINE, ...PENDING]);
   await ensureBuilt();
@@ -42,7 +46,9 @@ try {
   const copies = async (name: string) => Promise.all(servers.map((s) => createDatabase(s.url, name, 'fleet_template')));
   const sequential = await copies('fleet_seq');
   const fleet = await copies('fleet_all');
-  console.log(`${SERVERS} servers started, each with ${SCHEMAS} schemas at the baseline, in ${seconds(performance.now() - started)}\n`);
+  console.log(
+    `${SERVERS} servers started, each with ${SCHEMAS} schemas at the baseline, in ${seconds(performance.now() - started)}\n`,
+  );
 
   started = performance.now();
   const each = [];
@@ -50,12 +56,23 @@ try {
   const sequentialMs = performance.now() - started;
 
   const file = join(work, 'targets.json');
-  const targets = fleet.map((url, i) => ({ name: `server-${i + 1}`, url: url.replace('postgres@', 'postgres:${FLEET_PW}@') }));
+  const targets = fleet.map((url, i) => ({
+    name: `server-${i + 1}`,
+    url: url.replace('postgres@', 'postgres:${FLEET_PW}@'),
+  }));
   await writeFile(file, JSON.stringify({ targets }));
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', MIGRATIONS_DIR: dir, FLEET_PW: 'unused-trust-auth' };
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    MIGRATIONS_DIR: dir,
+    FLEET_PW: 'unused-trust-auth',
+  };
   const run = mustSucceed(
     'migrate-tool up --targets',
-    await runProcess(process.execPath, [BIN, 'up', '--targets', file, '--targets-concurrency', String(AT_ONCE)], { env, cwd: ROOT }),
+    await runProcess(process.execPath, [BIN, 'up', '--targets', file, '--targets-concurrency', String(AT_ONCE)], {
+      env,
+      cwd: ROOT,
+    }),
   );
 
   for (const url of [...sequential, ...fleet]) await verify(url);
@@ -63,10 +80,16 @@ try {
     table([
       ['run', 'wall time', 'peak RSS'],
       [`up once per server, in sequence (${each.map(seconds).join(' + ')})`, seconds(sequentialMs), '-'],
-      [`fleet up --targets (${AT_ONCE} targets at once)`, seconds(run.ms), run.peakRssMb ? `${run.peakRssMb.toFixed(0)} MB` : '-'],
+      [
+        `fleet up --targets (${AT_ONCE} targets at once)`,
+        seconds(run.ms),
+        run.peakRssMb ? `${run.peakRssMb.toFixed(0)} MB` : '-',
+      ],
     ]),
   );
-  console.log(`\nfleet against sequence: ${ratio(sequentialMs, run.ms)} (${SERVERS * SCHEMAS * PENDING.length} schema migrations each, all verified)`);
+  console.log(
+    `\nfleet against sequence: ${ratio(sequentialMs, run.ms)} (${SERVERS * SCHEMAS * PENDING.length} schema migrations each, all verified)`,
+  );
 } finally {
   await Promise.all(servers.map((s) => s.stop()));
   await rm(work, { recursive: true, force: true });
@@ -75,10 +98,12 @@ try {
 /** Every pending migration recorded in every schema, and its table or column there. */
 async function verify(url: string): Promise<void> {
   await withClient(url, async (c) => {
-    const { rows } = await c.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE version = ANY($1) AND NOT dirty`, [
-      PENDING.map((m) => m.version),
-    ]);
-    if (rows[0].n !== SCHEMAS * PENDING.length) throw new Error(`${url}: ${rows[0].n} of ${SCHEMAS * PENDING.length} migrations recorded`);
+    const { rows } = await c.query(
+      `SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE version = ANY($1) AND NOT dirty`,
+      [PENDING.map((m) => m.version)],
+    );
+    if (rows[0].n !== SCHEMAS * PENDING.length)
+      throw new Error(`${url}: ${rows[0].n} of ${SCHEMAS * PENDING.length} migrations recorded`);
     const t = await c.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'reviews'`);
     if (t.rows[0].n !== SCHEMAS) throw new Error(`${url}: reviews exists in ${t.rows[0].n} of ${SCHEMAS} schemas`);
   });

@@ -42,11 +42,16 @@ const TOOLS: Record<string, () => Generated> = {
     history: `CREATE TABLE schema_migrations (version bigint not null primary key, dirty boolean not null); INSERT INTO schema_migrations VALUES (${N}, false);`,
   }),
   dbmate: () => ({
-    files: Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}.sql`, `-- migrate:up\n${sql(i)}\n-- migrate:down\nDROP TABLE t_${i};\n`])),
+    files: Object.fromEntries(
+      range.map((i) => [`${ts(i)}_table_${i}.sql`, `-- migrate:up\n${sql(i)}\n-- migrate:down\nDROP TABLE t_${i};\n`]),
+    ),
     history: `CREATE TABLE schema_migrations (version varchar(128) primary key); INSERT INTO schema_migrations SELECT (20240101000000 + i * 100)::text FROM generate_series(1, ${N}) i;`,
   }),
   prisma: () => ({
-    files: { 'migration_lock.toml': 'provider = "postgresql"\n', ...Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}/migration.sql`, sql(i)])) },
+    files: {
+      'migration_lock.toml': 'provider = "postgresql"\n',
+      ...Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}/migration.sql`, sql(i)])),
+    },
     history: `CREATE TABLE _prisma_migrations (id varchar(36) PRIMARY KEY, checksum varchar(64) NOT NULL, finished_at timestamptz, migration_name varchar(255) NOT NULL,
       logs text, rolled_back_at timestamptz, started_at timestamptz NOT NULL DEFAULT now(), applied_steps_count integer NOT NULL DEFAULT 0);
       INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, applied_steps_count)
@@ -55,7 +60,10 @@ const TOOLS: Record<string, () => Generated> = {
   atlas: () => {
     const files = Object.fromEntries(range.map((i) => [`${ts(i)}_table_${i}.sql`, sql(i)]));
     return {
-      files: { ...files, 'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))) },
+      files: {
+        ...files,
+        'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))),
+      },
       history: `CREATE SCHEMA atlas_schema_revisions; CREATE TABLE atlas_schema_revisions.atlas_schema_revisions (version varchar PRIMARY KEY, description varchar NOT NULL,
         type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0, executed_at timestamptz NOT NULL, execution_time bigint NOT NULL,
         error text, error_stmt text, hash varchar NOT NULL, partial_hashes jsonb, operator_version varchar NOT NULL);
@@ -64,7 +72,12 @@ const TOOLS: Record<string, () => Generated> = {
     };
   },
   'node-pg-migrate': () => ({
-    files: Object.fromEntries(range.map((i) => [`${1700000000000 + i}_table-${i}.sql`, `-- Up Migration\n${sql(i)}\n-- Down Migration\nDROP TABLE t_${i};\n`])),
+    files: Object.fromEntries(
+      range.map((i) => [
+        `${1700000000000 + i}_table-${i}.sql`,
+        `-- Up Migration\n${sql(i)}\n-- Down Migration\nDROP TABLE t_${i};\n`,
+      ]),
+    ),
     history: `CREATE TABLE pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL);
       INSERT INTO pgmigrations (name, run_on) SELECT (1700000000000 + i)::text || '_table-' || i, now() FROM generate_series(1, ${N}) i;`,
   }),
@@ -94,7 +107,9 @@ function inChunks(schemas: number, body: string): string {
   return blocks.join('');
 }
 
-function atScale(schemas: number): Record<string, { tool: string; files: Record<string, string>; setup: string; importArgs: string[] }> {
+function atScale(
+  schemas: number,
+): Record<string, { tool: string; files: Record<string, string>; setup: string; importArgs: string[] }> {
   const loops = [1, 2, 3, 4, 5].map((i) => `CREATE TABLE %I.t_${i} (id int)`);
   return {
     "guide's loops (golang-migrate)": {
@@ -112,7 +127,10 @@ function atScale(schemas: number): Record<string, { tool: string; files: Record<
     'dbmate per tenant schema': {
       tool: 'dbmate',
       files: Object.fromEntries(
-        [1, 2, 3, 4, 5].map((i) => [`${ts(i)}_table_${i}.sql`, `-- migrate:up\nCREATE TABLE t_${i} (id int PRIMARY KEY);\n-- migrate:down\n`]),
+        [1, 2, 3, 4, 5].map((i) => [
+          `${ts(i)}_table_${i}.sql`,
+          `-- migrate:up\nCREATE TABLE t_${i} (id int PRIMARY KEY);\n-- migrate:down\n`,
+        ]),
       ),
       setup: `${createSchemas(schemas)}${inChunks(
         schemas,
@@ -149,7 +167,8 @@ try {
     const imported = mustSucceed(`import ${tool}`, await migrateTool(['import', tool, src], url, dir));
     const adopted = mustSucceed(`adopt ${tool}`, await migrateTool(['adopt', tool], url, dir));
     const up = mustSucceed('up', await migrateTool(['up'], url, dir));
-    if (!up.stdout.includes('no change')) throw new Error(`${tool}: up after adopt did not print "no change":\n${up.stdout}`);
+    if (!up.stdout.includes('no change'))
+      throw new Error(`${tool}: up after adopt did not print "no change":\n${up.stdout}`);
     rows.push([tool, String(N), millis(imported.ms), millis(adopted.ms), millis(imported.ms + adopted.ms)]);
     await dropDatabase(server.url, DB);
   }
@@ -166,15 +185,28 @@ try {
       const setupStarted = performance.now();
       await runScript(url, scenario.setup);
       const setupMs = performance.now() - setupStarted;
-      mustSucceed(`import ${scenario.tool}`, await migrateTool(['import', scenario.tool, src, ...scenario.importArgs], url, dir));
+      mustSucceed(
+        `import ${scenario.tool}`,
+        await migrateTool(['import', scenario.tool, src, ...scenario.importArgs], url, dir),
+      );
       const adopted = mustSucceed(`adopt ${scenario.tool}`, await migrateTool(['adopt', scenario.tool], url, dir));
       const recorded = /Recorded (\d+) versions? in (\d+) schemas?/.exec(adopted.stdout);
       const up = mustSucceed('up', await migrateTool(['up'], url, dir));
-      if (!up.stdout.includes('no change')) throw new Error(`${what}: up after adopt did not print "no change":\n${up.stdout}`);
-      scale.push([what, String(SCHEMAS), recorded ? `${recorded[1]} in ${recorded[2]}` : '?', millis(setupMs), millis(adopted.ms), millis(up.ms)]);
+      if (!up.stdout.includes('no change'))
+        throw new Error(`${what}: up after adopt did not print "no change":\n${up.stdout}`);
+      scale.push([
+        what,
+        String(SCHEMAS),
+        recorded ? `${recorded[1]} in ${recorded[2]}` : '?',
+        millis(setupMs),
+        millis(adopted.ms),
+        millis(up.ms),
+      ]);
       await dropDatabase(server.url, DB);
     }
-    console.log(table([['history', 'tenant schemas', 'rows recorded', 'setup (not timed)', 'adopt', 'up (no change)'], ...scale]));
+    console.log(
+      table([['history', 'tenant schemas', 'rows recorded', 'setup (not timed)', 'adopt', 'up (no change)'], ...scale]),
+    );
   }
 } finally {
   await rm(work, { recursive: true, force: true });

@@ -15,7 +15,9 @@ const available = readdirSync(dir)
   .sort();
 const { chosen, unknown, flagsFor } = parseCommandLine(process.argv.slice(2));
 if (unknown.length > 0) {
-  console.error(`no benchmark named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')}`);
+  console.error(
+    `no benchmark named ${unknown.join(', ')}; there are: ${available.map((f) => f.replace(/\.bench\.ts$/, '')).join(', ')}`,
+  );
   process.exit(2);
 }
 
@@ -35,14 +37,19 @@ try {
 }
 
 console.log('=== summary ===');
-for (const o of outcomes) console.log(`${o.code === 0 ? 'ok    ' : `FAILED (exit ${o.code})`}  ${o.file}  ${seconds(o.ms)}`);
+for (const o of outcomes)
+  console.log(`${o.code === 0 ? 'ok    ' : `FAILED (exit ${o.code})`}  ${o.file}  ${seconds(o.ms)}`);
 process.exitCode = outcomes.every((o) => o.code === 0) ? 0 : 1;
 
 function run(file: string): Promise<number | null> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...flagsFor(file)], {
-    stdio: 'inherit',
-    env: { ...process.env, BENCH_DATABASE_URL: server.url, BENCH_SERVER_DESCRIPTION: server.description },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL(file, import.meta.url)), ...flagsFor(file)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_DATABASE_URL: server.url, BENCH_SERVER_DESCRIPTION: server.description },
+    },
+  );
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(signal ? 128 : code));
@@ -56,7 +63,10 @@ function parseCommandLine(args: string[]) {
   // read-only commands and a new tenant on 10,000 schemas (readonly.bench.ts).
   // `online`: the application's worst latency during `up` with a blocker, and during a 1,000,000-row
   // backfill, each beside today's behaviour measured in the same run (issue-sized figures too).
-  const groups: Record<string, string[]> = { scale: ['scale.bench.ts', 'readonly.bench.ts'], online: ['online-blockers.bench.ts', 'online-backfill.bench.ts'] };
+  const groups: Record<string, string[]> = {
+    scale: ['scale.bench.ts', 'readonly.bench.ts'],
+    online: ['online-blockers.bench.ts', 'online-backfill.bench.ts'],
+  };
   const common: string[] = [];
   const own = new Map<string, string[]>();
   const unknown: string[] = [];

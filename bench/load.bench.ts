@@ -25,7 +25,12 @@ try {
     const dir = join(work, String(n));
     await mkdir(dir);
     const file = join(dir, '20250101000000_bulk.up.sql');
-    await writeFile(file, Array.from({ length: n }, (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');\n`).join(''));
+    await writeFile(
+      file,
+      Array.from({ length: n }, (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');\n`).join(
+        '',
+      ),
+    );
     const size = (await stat(file)).size;
     const times: number[] = [];
     for (let run = 0; run <= RUNS; run++) {

@@ -34,16 +34,25 @@ interface Figures {
 const server = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-'));
 try {
-  console.log(`online-backfill: UPDATE of ${ROWS.toLocaleString('en-US')} rows, a probe updating one row every ${PROBE_EVERY_MS} ms`);
+  console.log(
+    `online-backfill: UPDATE of ${ROWS.toLocaleString('en-US')} rows, a probe updating one row every ${PROBE_EVERY_MS} ms`,
+  );
   console.log(`machine: ${machine()}`);
   console.log(`server:  ${server.description}\n`);
   await ensureBuilt();
-  const batched = await measure('mtbench_backfill_batched', { '20250101000200_fill_c.up.sql': `-- migrate:backfill\n${UPDATE}\n` }, [
-    '--backfill-batch',
-    String(BATCH),
-  ]);
+  const batched = await measure(
+    'mtbench_backfill_batched',
+    { '20250101000200_fill_c.up.sql': `-- migrate:backfill\n${UPDATE}\n` },
+    ['--backfill-batch', String(BATCH)],
+  );
   const plain = await measure('mtbench_backfill_plain', { '20250101000200_fill_c.up.sql': `${UPDATE}\n` }, []);
-  const row = (what: string, f: Figures) => [what, seconds(f.ms), String(f.probes.length), millis(percentile(f.probes, 99)), millis(Math.max(...f.probes))];
+  const row = (what: string, f: Figures) => [
+    what,
+    seconds(f.ms),
+    String(f.probes.length),
+    millis(percentile(f.probes, 99)),
+    millis(Math.max(...f.probes)),
+  ];
   console.log(
     table([
       ['migration', 'run', 'probes', 'probe p99', 'probe worst'],

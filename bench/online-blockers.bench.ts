@@ -18,7 +18,9 @@ import { machine } from './lib/machine';
 import { millis, mustSucceed, percentile, seconds, table } from './lib/measure';
 import { benchServer } from './lib/server';
 
-const { values: flags } = parseArgs({ options: { schemas: { type: 'string' }, 'blocker-timeout': { type: 'string' } } });
+const { values: flags } = parseArgs({
+  options: { schemas: { type: 'string' }, 'blocker-timeout': { type: 'string' } },
+});
 const SCHEMAS = Number(flags.schemas ?? 20);
 const BLOCKER_TIMEOUT_S = Number(flags['blocker-timeout'] ?? 5);
 const PROBE_EVERY_MS = 50;
@@ -33,8 +35,12 @@ const FILES: Record<string, string> = {
 const server = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-'));
 try {
-  console.log(`online: a probe reads ${BLOCKED}.items every ${PROBE_EVERY_MS} ms during \`up\` (ALTER TABLE in ${SCHEMAS} tenant schemas),`);
-  console.log(`while an application transaction stays open on that table (it read it: AccessShareLock); lock_timeout 2 s, 8 retries (the defaults)`);
+  console.log(
+    `online: a probe reads ${BLOCKED}.items every ${PROBE_EVERY_MS} ms during \`up\` (ALTER TABLE in ${SCHEMAS} tenant schemas),`,
+  );
+  console.log(
+    `while an application transaction stays open on that table (it read it: AccessShareLock); lock_timeout 2 s, 8 retries (the defaults)`,
+  );
   console.log(`machine: ${machine()}`);
   console.log(`server:  ${server.description}\n`);
   const dir = join(work, 'migrations');
@@ -51,7 +57,14 @@ try {
     ['without it (--blocker-timeout 0, as before)', '0'],
   ] as const) {
     const m = await measure(dir, `mtbench_online_${timeout === '0' ? 'off' : 'on'}`, timeout);
-    rows.push([label, String(m.code), seconds(m.upMs), String(m.latencies.length), ...[50, 99, 100].map((p) => millis(percentile(m.latencies, p))), m.blocked]);
+    rows.push([
+      label,
+      String(m.code),
+      seconds(m.upMs),
+      String(m.latencies.length),
+      ...[50, 99, 100].map((p) => millis(percentile(m.latencies, p))),
+      m.blocked,
+    ]);
   }
   console.log(table(rows));
 } finally {
@@ -64,7 +77,9 @@ async function measure(dir: string, name: string, blockerTimeout: string) {
   const url = await createDatabase(server.url, name);
   try {
     await withClient(url, (c) =>
-      c.query(`DO $$BEGIN FOR i IN 1..${SCHEMAS} LOOP EXECUTE format('CREATE SCHEMA %I', 'company_' || lpad(i::text, 4, '0')); END LOOP; END$$`),
+      c.query(
+        `DO $$BEGIN FOR i IN 1..${SCHEMAS} LOOP EXECUTE format('CREATE SCHEMA %I', 'company_' || lpad(i::text, 4, '0')); END LOOP; END$$`,
+      ),
     );
     mustSucceed('migrate-tool up 1', await migrateTool(['up', '1'], url, dir));
     const app = new pg.Client({ connectionString: url, application_name: 'bench-app' });
@@ -91,7 +106,10 @@ async function measure(dir: string, name: string, blockerTimeout: string) {
       await probing;
       await app.query('COMMIT');
       const done = await withClient(url, (c) =>
-        c.query<{ n: number }>(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = $1 AND version = '20250101000200'`, [BLOCKED]),
+        c.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = $1 AND version = '20250101000200'`,
+          [BLOCKED],
+        ),
       );
       return { code: run.code, upMs, latencies, blocked: done.rows[0]!.n ? 'migrated' : 'failed (blocked)' };
     } finally {

@@ -30,7 +30,9 @@ const NEW_TENANT_DB = 'mtbench_new_tenant';
 const server = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-'));
 try {
-  console.log(`readonly: version, status, tenants and up with nothing pending on ${SCHEMAS} tenant schemas × ${HISTORY} recorded migrations; a new tenant`);
+  console.log(
+    `readonly: version, status, tenants and up with nothing pending on ${SCHEMAS} tenant schemas × ${HISTORY} recorded migrations; a new tenant`,
+  );
   console.log(`machine: ${machine()}`);
   console.log(`server:  ${server.description}\n`);
 
@@ -50,7 +52,11 @@ try {
        SELECT n.nspname, f.v, f.n, 'tenant', f.c, now() - interval '1 day', 3
          FROM pg_namespace n, unnest($1::text[], $2::text[], $3::text[]) AS f(v, n, c)
         WHERE n.nspname LIKE '${TENANT_LIKE}' ORDER BY 1, 2`,
-      [folder.migrations.map((m) => m.version), folder.migrations.map((m) => m.name), folder.migrations.map((m) => m.up.checksum)],
+      [
+        folder.migrations.map((m) => m.version),
+        folder.migrations.map((m) => m.name),
+        folder.migrations.map((m) => m.up.checksum),
+      ],
     );
     await c.query('VACUUM ANALYZE migrate_tool.migrations');
     // The trigger counted this one INSERT row by row: 200 versions of each schema's count row. The
@@ -65,14 +71,21 @@ try {
 
   const env = cliEnv(url, dir);
   const cli = (args: string[], check: (out: string) => boolean) => async () => {
-    const run = mustSucceed(`migrate-tool ${args.join(' ')}`, await runProcess(process.execPath, [BIN, ...args], { env, cwd: ROOT }));
-    if (!check(run.stdout)) throw new Error(`migrate-tool ${args.join(' ')} printed ${JSON.stringify(run.stdout.slice(0, 500))}`);
+    const run = mustSucceed(
+      `migrate-tool ${args.join(' ')}`,
+      await runProcess(process.execPath, [BIN, ...args], { env, cwd: ROOT }),
+    );
+    if (!check(run.stdout))
+      throw new Error(`migrate-tool ${args.join(' ')} printed ${JSON.stringify(run.stdout.slice(0, 500))}`);
     return run;
   };
   const all = `${SCHEMAS} tenant schemas, 0 behind, 0 dirty`;
   const commands = [
     { label: 'node -e 0', run: async () => runProcess(process.execPath, ['-e', '0'], { measureRss: false }) },
-    { label: 'migrate-tool version', run: cli(['version'], (o) => o.startsWith(`${last}\ndirty: false\n`) && o.includes(`${SCHEMAS} matching`)) },
+    {
+      label: 'migrate-tool version',
+      run: cli(['version'], (o) => o.startsWith(`${last}\ndirty: false\n`) && o.includes(`${SCHEMAS} matching`)),
+    },
     { label: 'migrate-tool status', run: cli(['status'], (o) => o.includes(`applied ${SCHEMAS}/${SCHEMAS} tenants`)) },
     { label: 'migrate-tool tenants', run: cli(['tenants'], (o) => o.includes(all)) },
     { label: 'migrate-tool up (nothing pending)', run: cli(['up'], (o) => o.trim() === 'no change') },
@@ -101,13 +114,20 @@ try {
     ]),
   );
 
-  console.log(`\nnew tenant: migrateTenant() from this process on a new empty schema, ${HISTORY} tenant migrations to run`);
-  console.log(`  (spares: \`up --tenant-spares ${2 * (RUNS + 1)}\` first; once they are taken, the chain runs: shown for comparison)`);
+  console.log(
+    `\nnew tenant: migrateTenant() from this process on a new empty schema, ${HISTORY} tenant migrations to run`,
+  );
+  console.log(
+    `  (spares: \`up --tenant-spares ${2 * (RUNS + 1)}\` first; once they are taken, the chain runs: shown for comparison)`,
+  );
   for (const [label, target] of [
     ['next to 3 tenant schemas', await newTenantDatabase(3)],
     [`next to the ${SCHEMAS} above`, url],
   ] as const) {
-    mustSucceed('migrate-tool up --tenant-spares', await migrateTool(['up', '--tenant-spares', String(2 * (RUNS + 1))], target, dir));
+    mustSucceed(
+      'migrate-tool up --tenant-spares',
+      await migrateTool(['up', '--tenant-spares', String(2 * (RUNS + 1))], target, dir),
+    );
     await withClient(server.url, (c) => c.query('CHECKPOINT'));
     const floor: number[] = [];
     for (let i = 0; i < RUNS + 1; i++) {
@@ -116,7 +136,9 @@ try {
         const schema = `floor_${i}`;
         await c.query(`CREATE SCHEMA ${schema}`);
         const t0 = performance.now();
-        await c.query(`BEGIN; SET LOCAL search_path TO ${schema};\n${folder.migrations.map((m) => m.up.text).join('\n')}\nCOMMIT`);
+        await c.query(
+          `BEGIN; SET LOCAL search_path TO ${schema};\n${folder.migrations.map((m) => m.up.text).join('\n')}\nCOMMIT`,
+        );
         if (i > 0) floor.push(performance.now() - t0);
         await c.query(`DROP SCHEMA ${schema} CASCADE`);
       });
@@ -128,14 +150,18 @@ try {
       spare: await newTenants(target, 'lent', () => app, 'spare'),
       chain: await newTenants(target, 'chain', () => app, 'chain'),
     }));
-    console.log(`  ${label}, a spare, a URL: median ${millis(median(viaUrl))} (${list(viaUrl)} ms; target ≤ 50 ms: ${verdict(viaUrl)})`);
+    console.log(
+      `  ${label}, a spare, a URL: median ${millis(median(viaUrl))} (${list(viaUrl)} ms; target ≤ 50 ms: ${verdict(viaUrl)})`,
+    );
     console.log(
       `  ${label}, a spare, the application's open pg.Client: median ${millis(median(lent.spare))} (${list(lent.spare)} ms; target ≤ 50 ms: ${verdict(lent.spare)})`,
     );
     console.log(
       `    no spare left (its chain in one transaction), the application's open pg.Client: median ${millis(median(lent.chain))} (${list(lent.chain)} ms)`,
     );
-    console.log(`    floor, the same SQL in one transaction on an open connection, recording nothing: median ${millis(median(floor))} (${list(floor)} ms)`);
+    console.log(
+      `    floor, the same SQL in one transaction on an open connection, recording nothing: median ${millis(median(floor))} (${list(floor)} ms)`,
+    );
   }
 } finally {
   await dropDatabase(server.url, DB).catch(() => {});
@@ -148,7 +174,12 @@ try {
  * RUNS + 1 calls of migrateTenant on new empty schemas (the first not counted); each must apply the
  * whole history and take the path expected (a spare, or the chain once there is none).
  */
-async function newTenants(target: string, tag: string, connection: () => string | pg.Client, path: 'spare' | 'chain'): Promise<number[]> {
+async function newTenants(
+  target: string,
+  tag: string,
+  connection: () => string | pg.Client,
+  path: 'spare' | 'chain',
+): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < RUNS + 1; i++) {
     const schema = `company_${tag}_${i}`;
@@ -156,14 +187,22 @@ async function newTenants(target: string, tag: string, connection: () => string 
     let spare = false;
     const t0 = performance.now();
     const outcome = await migrateTenant(
-      { connection: connection(), migrationsDir: join(work, 'migrations'), onEvent: (e) => void (spare ||= e.type === 'tenant:spare') },
+      {
+        connection: connection(),
+        migrationsDir: join(work, 'migrations'),
+        onEvent: (e) => void (spare ||= e.type === 'tenant:spare'),
+      },
       schema,
     );
     const took = performance.now() - t0;
     if (outcome.result?.failed.length || outcome.result?.done.filter((d) => d.schema === schema).length !== HISTORY)
-      throw new Error(`migrateTenant did not apply ${HISTORY} migrations in ${schema}: ${JSON.stringify(outcome.result?.failed.slice(0, 2))}`);
+      throw new Error(
+        `migrateTenant did not apply ${HISTORY} migrations in ${schema}: ${JSON.stringify(outcome.result?.failed.slice(0, 2))}`,
+      );
     if (spare !== (path === 'spare'))
-      throw new Error(`migrateTenant on ${schema}: expected ${path === 'spare' ? 'a spare' : 'the chain'}, got ${spare ? 'a spare' : 'the chain'}`);
+      throw new Error(
+        `migrateTenant on ${schema}: expected ${path === 'spare' ? 'a spare' : 'the chain'}, got ${spare ? 'a spare' : 'the chain'}`,
+      );
     if (i > 0) ms.push(took);
   }
   return ms;

@@ -23,7 +23,8 @@ const FOREIGN_KEY = !flags['no-foreign-key'];
 const BEFORE = 10;
 const DB = 'mtbench_restore_kept';
 
-const schemas = (prefix: string, n: number) => `DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA ${prefix}_%s', i); END LOOP; END $$;`;
+const schemas = (prefix: string, n: number) =>
+  `DO $$ BEGIN FOR i IN 1..${n} LOOP EXECUTE format('CREATE SCHEMA ${prefix}_%s', i); END LOOP; END $$;`;
 
 const server = await benchServer();
 const work = await mkdtemp(join(tmpdir(), 'migrate-tool-bench-restore-'));
@@ -50,7 +51,10 @@ async function measure(): Promise<void> {
   const url = await createDatabase(server.url, DB);
   const env = { ...cliEnv(url, migrations), BACKUP_DIR: join(work, 'backups') };
   const cli = async (...args: string[]) =>
-    mustSucceed(`migrate-tool ${args.join(' ')}`, await runProcess(process.execPath, [BIN, ...args], { env, cwd: ROOT, measureRss: false }));
+    mustSucceed(
+      `migrate-tool ${args.join(' ')}`,
+      await runProcess(process.execPath, [BIN, ...args], { env, cwd: ROOT, measureRss: false }),
+    );
   await ensureBuilt();
   await cli('hash');
   await runScript(url, schemas('company_before', BEFORE));
@@ -60,9 +64,16 @@ async function measure(): Promise<void> {
   const up = await cli('up');
 
   const kept = await cli('restore', '--latest', '--json');
-  const result = JSON.parse(kept.stdout) as { method: string; kept: { schemas: string[]; rows: number; foreignKeys: string[] } };
+  const result = JSON.parse(kept.stdout) as {
+    method: string;
+    kept: { schemas: string[]; rows: number; foreignKeys: string[] };
+  };
   const next = await cli('up');
-  const status = await runProcess(process.execPath, [BIN, 'status', '--exit-code'], { env, cwd: ROOT, measureRss: false });
+  const status = await runProcess(process.execPath, [BIN, 'status', '--exit-code'], {
+    env,
+    cwd: ROOT,
+    measureRss: false,
+  });
   // The floor: the same backup, nothing to keep.
   // One transaction per schema: dropping them all in one would need a lock slot per table.
   const drops = Array.from({ length: KEPT }, (_, i) => `DROP SCHEMA company_after_${i + 1} CASCADE;`);

@@ -37,7 +37,8 @@ try {
 
   const env = cliEnv(url, dir);
   const nodeBare = () => runProcess(process.execPath, ['-e', '0'], { measureRss: false });
-  const version = async () => checkVersion(await runProcess(process.execPath, [BIN, 'version'], { env, cwd: ROOT, measureRss: false }));
+  const version = async () =>
+    checkVersion(await runProcess(process.execPath, [BIN, 'version'], { env, cwd: ROOT, measureRss: false }));
   const npx = async () =>
     checkVersion(
       await runProcess('npx', ['--no-install', 'migrate-tool', 'version'], {
@@ -76,8 +77,12 @@ try {
     ]),
   );
   const r = median(tool) / median(bare);
-  console.log(`\ntarget: migrate-tool version / node -e 0 ≤ ${TARGET_RATIO}×: ${r.toFixed(2)}× (${r <= TARGET_RATIO ? 'met' : 'MISSED'})`);
-  console.log('each `version` run connects, reads the state of every schema and prints it; its output was checked on every run');
+  console.log(
+    `\ntarget: migrate-tool version / node -e 0 ≤ ${TARGET_RATIO}×: ${r.toFixed(2)}× (${r <= TARGET_RATIO ? 'met' : 'MISSED'})`,
+  );
+  console.log(
+    'each `version` run connects, reads the state of every schema and prints it; its output was checked on every run',
+  );
 } finally {
   await dropDatabase(server.url, DB).catch(() => {});
   await rm(work, { recursive: true, force: true });

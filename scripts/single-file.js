@@ -22,7 +22,11 @@ export const SINGLE_FILE_ASSETS = [
   // PostgreSQL's parser for `import` (src/import/loops.ts); its loader looks beside the bundle.
   { pkg: 'libpg-query', from: 'wasm/libpg-query.wasm' },
   // squawk-cli installs only the package of the platform it runs on.
-  { pkg: `@squawk-cli/${process.platform}-${process.arch}`, from: `bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`, dependency: 'squawk-cli' },
+  {
+    pkg: `@squawk-cli/${process.platform}-${process.arch}`,
+    from: `bin/${process.platform === 'win32' ? 'squawk.exe' : 'squawk'}`,
+    dependency: 'squawk-cli',
+  },
 ];
 
 // Optional packages that are never bundled: pg-native is only loaded when asked for explicitly.
@@ -118,6 +122,7 @@ function copyAssets(root, pkg, outDir) {
   for (const { pkg: name, from, dependency = name } of SINGLE_FILE_ASSETS) {
     const source = join(root, 'node_modules', name, from);
     if (existsSync(source)) copyFileSync(source, join(outDir, from.split('/').pop()));
-    else if (declared[dependency]) throw new Error(`${dependency} is a dependency but ${name}/${from} is missing from node_modules: run npm ci`);
+    else if (declared[dependency])
+      throw new Error(`${dependency} is a dependency but ${name}/${from} is missing from node_modules: run npm ci`);
   }
 }

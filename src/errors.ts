@@ -48,7 +48,11 @@ export class UsageError extends MigrateToolError {
 /** Every configuration problem at once, each naming what to set (exit 2). */
 export class ConfigError extends UsageError {
   constructor(readonly problems: string[]) {
-    super(`Configuration error: ${problems.join('; ')}`, 'set or correct each variable named (in the environment or .env), then run again', 'CONFIG');
+    super(
+      `Configuration error: ${problems.join('; ')}`,
+      'set or correct each variable named (in the environment or .env), then run again',
+      'CONFIG',
+    );
   }
 }
 

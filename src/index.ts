@@ -23,7 +23,15 @@ export {
 export type { RunRecord, StageRecord } from './migrations/state';
 export type { SparesReport } from './migrations/spares';
 export type { PlanOptions } from './migrations/plan';
-export type { EngineOptions, MigrationEvent, RunResult, AppliedEntry, FailedEntry, SkippedEntry, Direction } from './migrations/options';
+export type {
+  EngineOptions,
+  MigrationEvent,
+  RunResult,
+  AppliedEntry,
+  FailedEntry,
+  SkippedEntry,
+  Direction,
+} from './migrations/options';
 export type { StatusReport, VersionReport, TenantStatus, TenantsSummary, MigrationStatus } from './migrations/report';
 export type { ForceResult, SchemaChange } from './migrations/force';
 
@@ -35,7 +43,15 @@ export type { Statement } from './migrations/sql-split';
 // --- Connections and errors
 export type { Connection, SslMode } from './config/connection';
 export type { ConnectionInput } from './db/borrowed';
-export { MigrateToolError, UsageError, ConfigError, OperationError, isMigrateToolError, type ExitCode, type ErrorFacts } from './errors';
+export {
+  MigrateToolError,
+  UsageError,
+  ConfigError,
+  OperationError,
+  isMigrateToolError,
+  type ExitCode,
+  type ErrorFacts,
+} from './errors';
 export type { Remedy, RemedyOption, RemedyOperation } from './remedy';
 
 // --- Seed, backup, restore
@@ -68,7 +84,14 @@ export { adopt, type AdoptResult, type SchemaAdoption } from './adopt/adopt';
 export { loadTargetsFile, type Fleet, type Target, type RolloutSpec } from './fleet/targets';
 export { overFleet, type FleetOptions, type TargetOutcome } from './fleet/run';
 export type { WaveItem, RolloutPlan, Candidates } from './fleet/waves';
-export { rollout, type RolloutTarget, type RolloutReport, type RolloutHooks, type Stage, type StageRun } from './fleet/rollout';
+export {
+  rollout,
+  type RolloutTarget,
+  type RolloutReport,
+  type RolloutHooks,
+  type Stage,
+  type StageRun,
+} from './fleet/rollout';
 
 // --- Events
 import type { MigrationEvent } from './migrations/options';
@@ -87,7 +110,9 @@ export type Event = MigrationEvent | SeedEvent | BackupEvent | RestoreEvent | Di
 // --- The heavy operations
 // They load their modules (Prisma's schema engine, squawk, catalog snapshots, drift) only when called,
 // so that `version` and `up`, from the CLI or an application, never pay for them.
-type Lazy<M, K extends keyof M> = M[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+type Lazy<M, K extends keyof M> = M[K] extends (...args: infer A) => infer R
+  ? (...args: A) => Promise<Awaited<R>>
+  : never;
 type DiffModule = typeof import('./diff/generate');
 type WriteModule = typeof import('./diff/write');
 type BaselineModule = typeof import('./diff/baseline');
@@ -96,11 +121,15 @@ type RoundtripModule = typeof import('./roundtrip/roundtrip');
 type DriftModule = typeof import('./drift/drift');
 type PlanModule = typeof import('./plan/plan');
 
-export const computeDiff: Lazy<DiffModule, 'computeDiff'> = async (...a) => (await import('./diff/generate')).computeDiff(...a);
+export const computeDiff: Lazy<DiffModule, 'computeDiff'> = async (...a) =>
+  (await import('./diff/generate')).computeDiff(...a);
 export const writeDiff: Lazy<WriteModule, 'writeDiff'> = async (...a) => (await import('./diff/write')).writeDiff(...a);
-export const generateBaseline: Lazy<BaselineModule, 'generateBaseline'> = async (...a) => (await import('./diff/baseline')).generateBaseline(...a);
+export const generateBaseline: Lazy<BaselineModule, 'generateBaseline'> = async (...a) =>
+  (await import('./diff/baseline')).generateBaseline(...a);
 export const lintFiles: Lazy<LintModule, 'lintFiles'> = async (...a) => (await import('./lint/lint')).lintFiles(...a);
-export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) => (await import('./lint/lint')).pendingFiles(...a);
-export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) => (await import('./roundtrip/roundtrip')).roundtrip(...a);
+export const pendingFiles: Lazy<LintModule, 'pendingFiles'> = async (...a) =>
+  (await import('./lint/lint')).pendingFiles(...a);
+export const roundtrip: Lazy<RoundtripModule, 'roundtrip'> = async (...a) =>
+  (await import('./roundtrip/roundtrip')).roundtrip(...a);
 export const drift: Lazy<DriftModule, 'drift'> = async (...a) => (await import('./drift/drift')).drift(...a);
 export const plan: Lazy<PlanModule, 'plan'> = async (...a) => (await import('./plan/plan')).plan(...a);

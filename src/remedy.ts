@@ -49,7 +49,10 @@ export type Remedy =
 
 export const option = (name: RemedyOption): Remedy => ({ kind: 'option', option: name });
 
-export const operation = (name: RemedyOperation, more: { schema?: string; tool?: string; version?: string } = {}): Remedy => ({
+export const operation = (
+  name: RemedyOperation,
+  more: { schema?: string; tool?: string; version?: string } = {},
+): Remedy => ({
   kind: 'operation',
   operation: name,
   ...more,
@@ -72,7 +75,8 @@ export function remedy(strings: TemplateStringsArray, ...parts: Array<Remedy | s
 }
 
 /** A plain advice, as the constructors still accept it, is a remedy of kind text. */
-export const asRemedy = (advice: string | Remedy | undefined): Remedy | undefined => (typeof advice === 'string' ? { kind: 'text', text: advice } : advice);
+export const asRemedy = (advice: string | Remedy | undefined): Remedy | undefined =>
+  typeof advice === 'string' ? { kind: 'text', text: advice } : advice;
 
 const OPTION_WORDS: Record<RemedyOption, string> = {
   migrationsDir: 'migrationsDir',
@@ -103,8 +107,12 @@ export function libraryWords(r: Remedy): string {
     }
     case 'forceEach': {
       // public has no one-schema form (`tenant` names tenant schemas): it takes `all`, checked with a dry run first.
-      const calls = r.dirty.map((s) => (s === 'public' ? `public: { all: true, dryRun: true }, then without dryRun` : `{ tenant: '${s}' }`));
-      const recover = r.dirty.length ? `recover each dirty schema on its own, with force(options, '${r.version}', ...): ${calls.join(', ')}; ` : '';
+      const calls = r.dirty.map((s) =>
+        s === 'public' ? `public: { all: true, dryRun: true }, then without dryRun` : `{ tenant: '${s}' }`,
+      );
+      const recover = r.dirty.length
+        ? `recover each dirty schema on its own, with force(options, '${r.version}', ...): ${calls.join(', ')}; `
+        : '';
       return `${recover}to rewrite every schema's history anyway, pass all: true${r.forgetApplied ? ', forgetApplied: true' : ''}`;
     }
     case 'steps':

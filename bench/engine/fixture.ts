@@ -125,13 +125,16 @@ export async function writeNodePgMigrateDir(dir: string, migrations: FixtureMigr
 /** dbmate: one file per migration with `-- migrate:up` and `-- migrate:down` sections. */
 export async function writeDbmateDir(dir: string, migrations: FixtureMigration[]): Promise<string> {
   await mkdir(dir, { recursive: true });
-  for (const m of migrations) await writeFile(join(dir, `${file(m)}.sql`), `-- migrate:up\n${m.up}\n-- migrate:down\n${m.down}`);
+  for (const m of migrations)
+    await writeFile(join(dir, `${file(m)}.sql`), `-- migrate:up\n${m.up}\n-- migrate:down\n${m.down}`);
   return dir;
 }
 
 /** The operations guide's method: one DO block per migration, looping over the tenant schemas. */
 export function doLoopScript(migrations: FixtureMigration[]): string {
-  return migrations.map((m) => loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`)).join('\n');
+  return migrations
+    .map((m) => loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`))
+    .join('\n');
 }
 
 /**
@@ -142,7 +145,12 @@ export function chunkedDoLoopScript(migrations: FixtureMigration[], schemas: num
   const blocks: string[] = [];
   for (const m of migrations)
     for (let from = 0; from < schemas; from += chunk)
-      blocks.push(loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`, { offset: from, limit: chunk }));
+      blocks.push(
+        loopBlock(`PERFORM set_config('search_path', quote_ident(s), true);\n    EXECUTE $sql$${m.up}$sql$;`, {
+          offset: from,
+          limit: chunk,
+        }),
+      );
   return blocks.join('\n');
 }
 

@@ -11,7 +11,9 @@ const url = process.env.BENCH_TARGET_URL;
 
 const admin = new pg.Client({ connectionString: url });
 await admin.connect();
-const { rows } = await admin.query('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname', [pattern]);
+const { rows } = await admin.query('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname', [
+  pattern,
+]);
 await admin.end();
 const schemas = rows.map((r) => r.nspname);
 

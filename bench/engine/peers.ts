@@ -25,7 +25,10 @@ export async function runFloor(url: string): Promise<Timing & { client: string }
     await withClient(url, (c) => c.query(script));
     return { ms: performance.now() - started, schemas, client: 'pg (no psql on PATH)' };
   }
-  const run = mustSucceed('psql', await runProcess(bin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url], { input: script }));
+  const run = mustSucceed(
+    'psql',
+    await runProcess(bin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url], { input: script }),
+  );
   return { ms: run.ms, schemas, client: 'psql' };
 }
 
@@ -35,17 +38,26 @@ const CHILD = fileURLToPath(new URL('./node-pg-migrate-child.mjs', import.meta.u
 export async function runNodePgMigrate(url: string, dir: string, lanes: number): Promise<Timing> {
   const run = mustSucceed(
     'node-pg-migrate',
-    await runProcess(process.execPath, [CHILD, dir, String(lanes), TENANT_LIKE], { env: { ...process.env, BENCH_TARGET_URL: url } }),
+    await runProcess(process.execPath, [CHILD, dir, String(lanes), TENANT_LIKE], {
+      env: { ...process.env, BENCH_TARGET_URL: url },
+    }),
   );
-  const { schemas, applied } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { schemas: number; applied: number };
+  const { schemas, applied } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+    schemas: number;
+    applied: number;
+  };
   if (applied !== schemas * PENDING.length)
-    throw new Error(`node-pg-migrate applied ${applied} migrations over ${schemas} schemas, expected ${PENDING.length} each`);
+    throw new Error(
+      `node-pg-migrate applied ${applied} migrations over ${schemas} schemas, expected ${PENDING.length} each`,
+    );
   return { ms: run.ms, peakRssMb: run.peakRssMb, cpuMs: run.cpuMs, schemas };
 }
 
 export function dbmateBinary(): string {
   const require = createRequire(import.meta.url);
-  return require.resolve(`@dbmate/${process.platform}-${process.arch}/bin/dbmate${process.platform === 'win32' ? '.exe' : ''}`);
+  return require.resolve(
+    `@dbmate/${process.platform}-${process.arch}/bin/dbmate${process.platform === 'win32' ? '.exe' : ''}`,
+  );
 }
 
 /**
@@ -79,7 +91,10 @@ export async function runDbmate(url: string, dir: string, schemas: string[], lan
 
 export async function tenantSchemas(url: string): Promise<string[]> {
   return withClient(url, async (c) => {
-    const { rows } = await c.query<{ nspname: string }>('SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname', [TENANT_LIKE]);
+    const { rows } = await c.query<{ nspname: string }>(
+      'SELECT nspname FROM pg_namespace WHERE nspname LIKE $1 ORDER BY nspname',
+      [TENANT_LIKE],
+    );
     return rows.map((r) => r.nspname);
   });
 }

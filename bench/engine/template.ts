@@ -27,7 +27,13 @@ export interface TemplateOptions {
   large?: boolean;
 }
 
-export async function buildTemplate(adminUrl: string, name: string, schemas: number, workDir: string, opts: TemplateOptions = {}): Promise<Template> {
+export async function buildTemplate(
+  adminUrl: string,
+  name: string,
+  schemas: number,
+  workDir: string,
+  opts: TemplateOptions = {},
+): Promise<Template> {
   const url = await createDatabase(adminUrl, name);
   await runScript(url, createSchemasScript(schemas));
   // The baseline is applied by migrate-tool itself, so its state is exactly what a real run leaves.
@@ -39,7 +45,9 @@ export async function buildTemplate(adminUrl: string, name: string, schemas: num
   if (opts.peers ?? true) await runScript(url, peerBaselineScript());
   await withClient(url, (c) => c.query('VACUUM ANALYZE'));
   // No session (autovacuum included) may sit in the template while it is copied.
-  await withClient(adminUrl, (c) => c.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH ALLOW_CONNECTIONS false`));
+  await withClient(adminUrl, (c) =>
+    c.query(`ALTER DATABASE ${pg.escapeIdentifier(name)} WITH ALLOW_CONNECTIONS false`),
+  );
 
   return {
     name,

@@ -33,7 +33,9 @@ export async function verifyApplied(what: string, url: string, schemas: number):
   const got = await countApplied(url);
   const wrong = Object.entries(got).filter(([, n]) => n !== schemas);
   if (wrong.length > 0) {
-    throw new Error(`${what}: expected the new column, table and index in ${schemas} schemas each, found ${JSON.stringify(got)}`);
+    throw new Error(
+      `${what}: expected the new column, table and index in ${schemas} schemas each, found ${JSON.stringify(got)}`,
+    );
   }
 }
 
@@ -50,8 +52,15 @@ export async function peerRecords(url: string, table: string): Promise<number> {
 }
 
 /** Throws unless a peer recorded the baseline plus the three migrations in each of `schemas` schemas. */
-export async function verifyPeerRecords(what: string, url: string, table: string, schemas: number, totalSchemas: number): Promise<void> {
+export async function verifyPeerRecords(
+  what: string,
+  url: string,
+  table: string,
+  schemas: number,
+  totalSchemas: number,
+): Promise<void> {
   const got = await peerRecords(url, table);
   const expected = schemas * (1 + PENDING.length) + (totalSchemas - schemas);
-  if (got !== expected) throw new Error(`${what}: expected ${expected} rows in ${table} over all tenants, found ${got}`);
+  if (got !== expected)
+    throw new Error(`${what}: expected ${expected} rows in ${table} over all tenants, found ${got}`);
 }

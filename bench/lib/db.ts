@@ -18,7 +18,12 @@ export async function dropDatabase(adminUrl: string, name: string): Promise<void
 }
 
 /** A new, empty database (or an identical copy of `template`), replacing any of that name. */
-export async function createDatabase(adminUrl: string, name: string, template?: string, strategy?: 'FILE_COPY'): Promise<string> {
+export async function createDatabase(
+  adminUrl: string,
+  name: string,
+  template?: string,
+  strategy?: 'FILE_COPY',
+): Promise<string> {
   await withClient(adminUrl, async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
     await c.query(

@@ -3,7 +3,8 @@
 export function largeSchema(models = 70, enums = 30): string {
   const out = ['datasource db {\n  provider = "postgresql"\n  schemas  = ["public", "tenant"]\n}\n'];
   const scopeOf = (i: number) => (i % 2 === 0 ? 'public' : 'tenant');
-  for (let e = 0; e < enums; e++) out.push(`enum Kind${e} {\n  A\n  B\n  C\n\n  @@map("kind_${e}")\n  @@schema("${scopeOf(e)}")\n}\n`);
+  for (let e = 0; e < enums; e++)
+    out.push(`enum Kind${e} {\n  A\n  B\n  C\n\n  @@map("kind_${e}")\n  @@schema("${scopeOf(e)}")\n}\n`);
   for (let m = 0; m < models; m++) {
     const scope = scopeOf(m);
     const sameScopeEnum = [...Array(enums).keys()].filter((e) => scopeOf(e) === scope)[m % Math.ceil(enums / 2)];

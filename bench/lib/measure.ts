@@ -44,7 +44,10 @@ export async function runProcess(cmd: string, args: string[], opts: RunOptions =
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
   child.stdin.end(opts.input ?? '');
-  const poll = rssFile || !measure ? undefined : setInterval(() => void readHwmKb(child.pid).then((kb) => (polledKb = Math.max(polledKb, kb))), 20);
+  const poll =
+    rssFile || !measure
+      ? undefined
+      : setInterval(() => void readHwmKb(child.pid).then((kb) => (polledKb = Math.max(polledKb, kb))), 20);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (c) => resolve(c));
@@ -72,7 +75,8 @@ async function readHwmKb(pid: number | undefined): Promise<number> {
 
 /** Throws with the command's output when it did not exit 0. */
 export function mustSucceed(what: string, run: ProcessRun): ProcessRun {
-  if (run.code !== 0) throw new Error(`${what} exited ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
+  if (run.code !== 0)
+    throw new Error(`${what} exited ${run.code}\n${run.stdout.slice(-2000)}\n${run.stderr.slice(-2000)}`);
   return run;
 }
 

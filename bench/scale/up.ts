@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { migrateTool } from '../lib/cli';
 import { dropDatabase, psql, withClient } from '../lib/db';
 import { median, mustSucceed, ratio, runProcess, seconds, table } from '../lib/measure';
-import { BASELINE, chunkedDoLoopScript, doLoopScript, parallelFloorScripts, PENDING, writeMigrateToolDir } from '../engine/fixture';
+import {
+  BASELINE,
+  chunkedDoLoopScript,
+  doLoopScript,
+  parallelFloorScripts,
+  PENDING,
+  writeMigrateToolDir,
+} from '../engine/fixture';
 import { buildTemplate } from '../engine/template';
 import { verifyApplied } from '../engine/verify';
 
@@ -58,9 +65,16 @@ export async function upAtScale(o: UpScaleOptions): Promise<boolean> {
     try {
       for (let round = 1; round <= o.repeat; round++) {
         // The floor is run once more only while it works: where it fails, it fails the same way.
-        if (!r.floor.some((x) => x.failed)) r.floor.push(await timed(o.adminUrl, template.copy, 'floor', runPsql(doLoopScript(PENDING)), n));
+        if (!r.floor.some((x) => x.failed))
+          r.floor.push(await timed(o.adminUrl, template.copy, 'floor', runPsql(doLoopScript(PENDING)), n));
         r.chunked.push(
-          await timed(o.adminUrl, template.copy, `chunked floor (${CHUNK} schemas per DO block)`, runPsql(chunkedDoLoopScript(PENDING, n, CHUNK)), n),
+          await timed(
+            o.adminUrl,
+            template.copy,
+            `chunked floor (${CHUNK} schemas per DO block)`,
+            runPsql(chunkedDoLoopScript(PENDING, n, CHUNK)),
+            n,
+          ),
         );
         r.parallel.push(
           await timed(
@@ -71,7 +85,9 @@ export async function upAtScale(o: UpScaleOptions): Promise<boolean> {
             n,
           ),
         );
-        r.up.push(await timed(o.adminUrl, template.copy, 'migrate-tool up', (url) => runUp(url, dir, o.adminUrl, n), n));
+        r.up.push(
+          await timed(o.adminUrl, template.copy, 'migrate-tool up', (url) => runUp(url, dir, o.adminUrl, n), n),
+        );
       }
     } finally {
       await dropDatabase(o.adminUrl, COPY).catch(() => {});
@@ -80,17 +96,30 @@ export async function upAtScale(o: UpScaleOptions): Promise<boolean> {
     results.push(r);
   }
   report(results);
-  return results.every((r) => r.up.every((x) => !x.failed) && r.chunked.every((x) => !x.failed) && r.parallel.every((x) => !x.failed));
+  return results.every(
+    (r) => r.up.every((x) => !x.failed) && r.chunked.every((x) => !x.failed) && r.parallel.every((x) => !x.failed),
+  );
 }
 
 /** One run on a fresh copy: timed, checked, and the copy dropped. */
-async function timed(adminUrl: string, copy: (name: string) => Promise<string>, label: string, run: (url: string) => Promise<Run>, n: number): Promise<Run> {
+async function timed(
+  adminUrl: string,
+  copy: (name: string) => Promise<string>,
+  label: string,
+  run: (url: string) => Promise<Run>,
+  n: number,
+): Promise<Run> {
   const url = await copy(COPY);
   try {
     const r = await run(url);
     if (!r.failed) await verifyApplied(label, url, n);
-    const extra = [r.peakRssMb ? `peak RSS ${r.peakRssMb.toFixed(0)} MB` : '', r.connections ? `${r.connections} connections` : ''].filter(Boolean);
-    console.log(`  ${label}: ${r.failed ? `FAILED after ${seconds(r.ms)}: ${r.failed}` : seconds(r.ms)}${extra.length ? `, ${extra.join(', ')}` : ''}`);
+    const extra = [
+      r.peakRssMb ? `peak RSS ${r.peakRssMb.toFixed(0)} MB` : '',
+      r.connections ? `${r.connections} connections` : '',
+    ].filter(Boolean);
+    console.log(
+      `  ${label}: ${r.failed ? `FAILED after ${seconds(r.ms)}: ${r.failed}` : seconds(r.ms)}${extra.length ? `, ${extra.join(', ')}` : ''}`,
+    );
     return r;
   } finally {
     await dropDatabase(adminUrl, COPY);
@@ -111,7 +140,10 @@ function runPsql(script: string): (url: string) => Promise<Run> {
   return async (url) => {
     const bin = psql();
     if (!bin) throw new Error('the scale benchmark needs psql on PATH for the floor');
-    const run = await runProcess(bin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url], { input: script, measureRss: false });
+    const run = await runProcess(bin, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url], {
+      input: script,
+      measureRss: false,
+    });
     if (run.code === 0) return { ms: run.ms };
     const error = run.stderr.split('\n').find((l) => l.includes('ERROR:')) ?? run.stderr.trim();
     const hint = run.stderr.split('\n').find((l) => l.includes('HINT:'));
@@ -170,7 +202,9 @@ function report(results: SizeResult[]): void {
     return `${seconds(med(runs)!)} [runs: ${runs.map((r) => (r.ms / 1000).toFixed(2)).join(', ')}]`;
   };
   const verdict = (good: boolean) => (good ? 'met' : 'MISSED');
-  console.log(`\nup of ${PENDING.length} tenant migrations, default settings (--concurrency ${DEFAULT_CONCURRENCY}), medians`);
+  console.log(
+    `\nup of ${PENDING.length} tenant migrations, default settings (--concurrency ${DEFAULT_CONCURRENCY}), medians`,
+  );
   const rows = [
     [
       'tenant schemas',
@@ -214,10 +248,15 @@ function report(results: SizeResult[]): void {
     const up = med(r.up)!;
     const against = med(r.floor) ?? med(r.chunked);
     const which = med(r.floor) ? 'floor' : 'chunked floor';
-    if (against) console.log(`  ${r.schemas}: up / ${which} ≤ ${TARGET.floorRatio}×: ${ratio(up, against)} (${verdict(up / against <= TARGET.floorRatio)})`);
+    if (against)
+      console.log(
+        `  ${r.schemas}: up / ${which} ≤ ${TARGET.floorRatio}×: ${ratio(up, against)} (${verdict(up / against <= TARGET.floorRatio)})`,
+      );
     const chunked = med(r.chunked);
     if (chunked && which === 'floor')
-      console.log(`  ${r.schemas}: up / chunked floor ≤ ${TARGET.floorRatio}×: ${ratio(up, chunked)} (${verdict(up / chunked <= TARGET.floorRatio)})`);
+      console.log(
+        `  ${r.schemas}: up / chunked floor ≤ ${TARGET.floorRatio}×: ${ratio(up, chunked)} (${verdict(up / chunked <= TARGET.floorRatio)})`,
+      );
     const rss = Math.max(...r.up.map((x) => x.peakRssMb ?? 0));
     const conns = Math.max(...r.up.map((x) => x.connections ?? 0));
     console.log(
@@ -236,5 +275,7 @@ function report(results: SizeResult[]): void {
   console.log(
     `  parallel / floor is where a tool that keeps one transaction per schema on ${DEFAULT_CONCURRENCY} connections, and records nothing, lands: the lowest up / floor this machine allows that design`,
   );
-  console.log('  every run was checked afterwards: the new column, table and index in every schema, and `status --json` shows all three applied everywhere');
+  console.log(
+    '  every run was checked afterwards: the new column, table and index in every schema, and `status --json` shows all three applied everywhere',
+  );
 }

@@ -17,7 +17,11 @@ export interface CitusCluster {
 }
 
 /** A cluster that is not up answers at once or not at all: three seconds, then say so. */
-function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, options: Partial<pg.ClientConfig> = {}): Promise<T> {
+function withClient<T>(
+  url: string,
+  fn: (c: pg.Client) => Promise<T>,
+  options: Partial<pg.ClientConfig> = {},
+): Promise<T> {
   return withOneClient(url, fn, { connectionTimeoutMillis: 3_000, ...options });
 }
 
@@ -32,21 +36,31 @@ function urlFor(base: string, database: string, node?: { host: string; port: num
 export async function findCluster(url = CITUS_URL): Promise<CitusCluster | string> {
   const where = `${new URL(url).hostname}:${new URL(url).port}`;
   const problem = await withClient(url, async (c) => {
-    const v = await c.query<{ v: string | null }>(`SELECT (SELECT extversion FROM pg_extension WHERE extname = 'citus') AS v`);
+    const v = await c.query<{ v: string | null }>(
+      `SELECT (SELECT extversion FROM pg_extension WHERE extname = 'citus') AS v`,
+    );
     if (!v.rows[0]?.v) return `no citus extension at ${where}`;
     const w = await c.query<{ host: string; port: number }>(
       `SELECT nodename AS host, nodeport AS port FROM pg_dist_node WHERE groupid <> 0 AND noderole = 'primary' ORDER BY nodeport`,
     );
-    return w.rows.length ? { url, version: v.rows[0].v, workers: w.rows } : `the Citus coordinator at ${where} has no workers`;
+    return w.rows.length
+      ? { url, version: v.rows[0].v, workers: w.rows }
+      : `the Citus coordinator at ${where} has no workers`;
   }).catch((error: Error) => `no Citus coordinator answers at ${where} (${error.message})`);
   return typeof problem === 'string' ? `${problem}; start a local cluster with \`${CITUS_START}\`` : problem;
 }
 
 /** A new database on every node of `cluster`; `drop` removes it from each. */
-export async function createCitusDatabase(cluster: CitusCluster, name: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createCitusDatabase(
+  cluster: CitusCluster,
+  name: string,
+): Promise<{ url: string; drop(): Promise<void> }> {
   const quoted = pg.escapeIdentifier(name);
-  await withClient(cluster.url, (c) => c.query(`CREATE DATABASE ${quoted}`), { options: '-c citus.enable_create_database_propagation=on' });
-  for (const w of cluster.workers) await withClient(urlFor(cluster.url, name, w), (c) => c.query('CREATE EXTENSION citus'));
+  await withClient(cluster.url, (c) => c.query(`CREATE DATABASE ${quoted}`), {
+    options: '-c citus.enable_create_database_propagation=on',
+  });
+  for (const w of cluster.workers)
+    await withClient(urlFor(cluster.url, name, w), (c) => c.query('CREATE EXTENSION citus'));
   const url = urlFor(cluster.url, name);
   const coordinator = new URL(cluster.url);
   await withClient(url, async (c) => {

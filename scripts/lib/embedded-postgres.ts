@@ -12,7 +12,14 @@ import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertReachable, packagedBinaries, reachableBinaries, serverUser, type Binaries, type ServerUser } from './server-user';
+import {
+  assertReachable,
+  packagedBinaries,
+  reachableBinaries,
+  serverUser,
+  type Binaries,
+  type ServerUser,
+} from './server-user';
 
 export interface EmbeddedServer {
   /** postgres://postgres:<random password>@127.0.0.1:<port>/postgres */
@@ -83,7 +90,13 @@ async function initdb(bin: Binaries, work: string, data: string, password: strin
 }
 
 // Settings for a throwaway server: TCP on loopback only, no socket file, no durability.
-const SERVER_SETTINGS = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', 'fsync=off', 'synchronous_commit=off', 'full_page_writes=off'];
+const SERVER_SETTINGS = [
+  'listen_addresses=127.0.0.1',
+  'unix_socket_directories=',
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+];
 
 function startPostgres(bin: Binaries, data: string, port: number, user: ServerUser | undefined): Promise<ChildProcess> {
   const args = ['-D', data, '-p', String(port), ...SERVER_SETTINGS.flatMap((s) => ['-c', s])];
@@ -100,7 +113,9 @@ function startPostgres(bin: Binaries, data: string, port: number, user: ServerUs
     };
     child.stderr?.on('data', onData);
     child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`postgres exited (code ${code}) before accepting connections: ${lastLine(stderr)}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`postgres exited (code ${code}) before accepting connections: ${lastLine(stderr)}`)),
+    );
   });
 }
 

@@ -2,7 +2,11 @@
 // handed to `fn`, and ended whatever `fn` did (a socket error after the work is not theirs to see).
 import pg from 'pg';
 
-export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, options: Partial<pg.ClientConfig> = {}): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  fn: (c: pg.Client) => Promise<T>,
+  options: Partial<pg.ClientConfig> = {},
+): Promise<T> {
   const client = new pg.Client({ connectionString: url, ...options });
   client.on('error', () => {});
   await client.connect();

@@ -17,12 +17,14 @@ export interface ServerUser {
 export function serverUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const name = 'postgres';
-  if (!lookupUser(name)) execFileSync('useradd', ['--system', '--user-group', '--no-create-home', name], { stdio: 'ignore' });
+  if (!lookupUser(name))
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', name], { stdio: 'ignore' });
   return lookupUser(name);
 }
 
 function lookupUser(name: string): ServerUser | undefined {
-  const id = (flag: string) => Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+  const id = (flag: string) =>
+    Number(execFileSync('id', [flag, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
   try {
     return { name, uid: id('-u'), gid: id('-g') };
   } catch {
@@ -42,7 +44,11 @@ export async function packagedBinaries(): Promise<Binaries> {
 }
 
 /** Binaries that `user` can run: the packaged ones, or a copy of their folder inside `workDir`. */
-export async function reachableBinaries(packaged: Binaries, workDir: string, user: ServerUser | undefined): Promise<Binaries> {
+export async function reachableBinaries(
+  packaged: Binaries,
+  workDir: string,
+  user: ServerUser | undefined,
+): Promise<Binaries> {
   if (!user || canRun(packaged.initdb, user)) return packaged;
   // bin, lib and share together: the binaries find their libraries and data relative to themselves.
   const native = dirname(dirname(packaged.initdb));
@@ -54,7 +60,9 @@ export async function reachableBinaries(packaged: Binaries, workDir: string, use
 /** Fails with what to do when `user` cannot write in `dataDir` (its own), i.e. cannot reach it. */
 export function assertReachable(dataDir: string, workDir: string, user: ServerUser | undefined) {
   if (!user || spawnSync('test', ['-w', dataDir], { uid: user.uid, gid: user.gid }).status === 0) return;
-  throw new Error(`it runs as the ${user.name} user, who cannot reach ${workDir}: set TMPDIR to a folder every user can enter (e.g. TMPDIR=/var/tmp)`);
+  throw new Error(
+    `it runs as the ${user.name} user, who cannot reach ${workDir}: set TMPDIR to a folder every user can enter (e.g. TMPDIR=/var/tmp)`,
+  );
 }
 
 function canRun(binary: string, user: ServerUser): boolean {

@@ -69,7 +69,11 @@ export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = 
   const places: HistoryPlaces = { ...historyPlaces(run.historyTable), ...(first ? { first } : {}) };
   const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, opts, places);
   if (run.dryRun) {
-    return withSession(opts, connectOpts(opts), async (c) => ({ ...(await plan(c, await readState(c, opts.tenantPattern))), tool, dryRun: true }));
+    return withSession(opts, connectOpts(opts), async (c) => ({
+      ...(await plan(c, await readState(c, opts.tenantPattern))),
+      tool,
+      dryRun: true,
+    }));
   }
   const lockOpts = {
     ...connectOpts(opts),
@@ -99,11 +103,15 @@ interface Imported {
  * the way out, before anything is recorded.
  */
 async function refuseUnconvertedLoops(imported: Imported[], pattern: string): Promise<void> {
-  const global = imported.filter((i) => i.migration.scope === 'global' && i.migration.up.statements.some((s) => /^do\b/i.test(s.text)));
+  const global = imported.filter(
+    (i) => i.migration.scope === 'global' && i.migration.up.statements.some((s) => /^do\b/i.test(s.text)),
+  );
   if (global.length === 0) return;
   await loadParser();
   const found = global.flatMap(({ migration: m }) =>
-    m.up.statements.filter((s) => convertLoop(s.text, s.line, pattern).kind !== 'global').map((s) => `${m.up.file}:${s.line}`),
+    m.up.statements
+      .filter((s) => convertLoop(s.text, s.line, pattern).kind !== 'global')
+      .map((s) => `${m.up.file}:${s.line}`),
   );
   if (found.length === 0) return;
   throw new UsageError(
@@ -120,7 +128,14 @@ function importedFrom(folder: MigrationFolder, tool: Tool): Imported[] {
   });
 }
 
-async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], state: DatabaseState, opts: Resolved, places: HistoryPlaces) {
+async function planAdoption(
+  db: Queryable,
+  tool: Tool,
+  imported: Imported[],
+  state: DatabaseState,
+  opts: Resolved,
+  places: HistoryPlaces,
+) {
   const problems: string[] = [];
   const schemas: SchemaAdoption[] = [];
   const withoutHistory: string[] = [];
@@ -169,8 +184,12 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
       if (!history && parts.length === 0) withoutHistory.push(s.schema);
       continue;
     }
-    const fromLoops = reached.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
-    const adopt = [...fromLoops, ...(own?.adoption.adopt ?? [])].sort((a, b) => (a.migration.version < b.migration.version ? -1 : 1));
+    const fromLoops = reached
+      .filter((i) => !s.applied.has(i.migration.version))
+      .map((i) => ({ migration: i.migration, original: i.id }));
+    const adopt = [...fromLoops, ...(own?.adoption.adopt ?? [])].sort((a, b) =>
+      a.migration.version < b.migration.version ? -1 : 1,
+    );
     schemas.push({
       schema: s.schema,
       table: own?.adoption.table ?? publicHistory,
@@ -180,7 +199,12 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
       fromLoops: fromLoops.length,
     });
   }
-  if (problems.length) throw new UsageError(`Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`, undefined, 'ADOPT_REFUSED');
+  if (problems.length)
+    throw new UsageError(
+      `Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`,
+      undefined,
+      'ADOPT_REFUSED',
+    );
   if (schemas.length === 0) {
     throw new UsageError(
       `No ${tool} history found in ${opts.connection.database} (looked for ${historyTables(tool, opts.tenantPattern, places)})`,
@@ -199,7 +223,11 @@ async function planAdoption(db: Queryable, tool: Tool, imported: Imported[], sta
           `${unmatched.length} tenant schema${unmatched.length === 1 ? ' matches' : 's match'} no point of the global history's loops (changed by hand?): recorded as public's history says; compare them with what the files build (drift): ${someOf(unmatched)}`,
         ]
       : []),
-    ...(prefixes?.error ? [`the tenant schemas could not be checked against the loops (${prefixes.error}); each is recorded as public's history says`] : []),
+    ...(prefixes?.error
+      ? [
+          `the tenant schemas could not be checked against the loops (${prefixes.error}); each is recorded as public's history says`,
+        ]
+      : []),
   ];
   return { schemas, withoutHistory, notes };
 }
@@ -226,16 +254,30 @@ function mapHistory(
     return undefined;
   }
   const applied = new Set(h.ids);
-  if (h.upTo !== undefined) for (const i of scoped) if (BigInt(i.id.replace(/\D.*$/, '') || '0') <= BigInt(h.upTo)) applied.add(i.id);
+  if (h.upTo !== undefined)
+    for (const i of scoped) if (BigInt(i.id.replace(/\D.*$/, '') || '0') <= BigInt(h.upTo)) applied.add(i.id);
   const last = scoped.findLastIndex((i) => applied.has(i.id));
   const gap = scoped.slice(0, last).find((i) => !applied.has(i.id));
   if (gap) {
-    problems.push(`${h.table}: ${gap.id} is not applied but ${scoped[last]!.id}, after it, is: a gap; apply the missing migration with the other tool first`);
+    problems.push(
+      `${h.table}: ${gap.id} is not applied but ${scoped[last]!.id}, after it, is: a gap; apply the missing migration with the other tool first`,
+    );
     return undefined;
   }
   const mine = scoped.filter((i) => applied.has(i.id));
-  const adopt = mine.filter((i) => !s.applied.has(i.migration.version)).map((i) => ({ migration: i.migration, original: i.id }));
-  return { adoption: { schema: s.schema, table: h.table, summary: h.summary, adopt, alreadyRecorded: mine.length - adopt.length }, applied };
+  const adopt = mine
+    .filter((i) => !s.applied.has(i.migration.version))
+    .map((i) => ({ migration: i.migration, original: i.id }));
+  return {
+    adoption: {
+      schema: s.schema,
+      table: h.table,
+      summary: h.summary,
+      adopt,
+      alreadyRecorded: mine.length - adopt.length,
+    },
+    applied,
+  };
 }
 
 async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Promise<void> {

@@ -38,11 +38,14 @@ interface Reader {
 const golangMigrate: Reader = {
   tables: (s) => [[s, 'schema_migrations']],
   wrongLayout: (columns) =>
-    columns.has('dirty') ? undefined : "it has no dirty column: that is dbmate's layout, not golang-migrate's; run `migrate-tool adopt dbmate`",
+    columns.has('dirty')
+      ? undefined
+      : "it has no dirty column: that is dbmate's layout, not golang-migrate's; run `migrate-tool adopt dbmate`",
   select: 'version::text AS version, dirty::text AS dirty',
   order: 'version',
   read(rows, table, problems) {
-    if (rows.length > 1) return void problems.push(`${table} has ${rows.length} rows; golang-migrate keeps exactly one`);
+    if (rows.length > 1)
+      return void problems.push(`${table} has ${rows.length} rows; golang-migrate keeps exactly one`);
     const row = rows[0];
     if (!row) return { ids: [], summary: 'empty (nothing applied)' };
     if (row.dirty === 'true')
@@ -56,7 +59,9 @@ const golangMigrate: Reader = {
 const dbmate: Reader = {
   tables: (s) => [[s, 'schema_migrations']],
   wrongLayout: (columns) =>
-    columns.has('dirty') ? "it has a dirty column: that is golang-migrate's layout, not dbmate's; run `migrate-tool adopt golang-migrate`" : undefined,
+    columns.has('dirty')
+      ? "it has a dirty column: that is golang-migrate's layout, not dbmate's; run `migrate-tool adopt golang-migrate`"
+      : undefined,
   select: 'version::text AS version',
   order: 'version',
   read: (rows) => ({ ids: rows.map((x) => x.version!), summary: count(rows.length) }),
@@ -65,7 +70,8 @@ const dbmate: Reader = {
 const prisma: Reader = {
   tables: (s) => [[s, '_prisma_migrations']],
   // A rolled-back row does not count (Prisma applies the migration again, in a new row).
-  select: 'migration_name::text AS migration_name, finished_at::text AS finished_at, started_at AS started_at, rolled_back_at::text AS rolled_back_at',
+  select:
+    'migration_name::text AS migration_name, finished_at::text AS finished_at, started_at AS started_at, rolled_back_at::text AS rolled_back_at',
   order: 'started_at, migration_name',
   read(all, table, problems) {
     const rows = all.filter((x) => x.rolled_back_at === null);
@@ -86,7 +92,8 @@ const atlas: Reader = {
           ['public', 'atlas_schema_revisions'],
         ]
       : [[s, 'atlas_schema_revisions']],
-  select: 'version::text AS version, type::text AS type, applied::text AS applied, total::text AS total, error::text AS error',
+  select:
+    'version::text AS version, type::text AS type, applied::text AS applied, total::text AS total, error::text AS error',
   order: 'version',
   read(all, table, problems) {
     // Rows whose version starts with '.' are Atlas's own bookkeeping (the revisions identifier).
@@ -99,7 +106,11 @@ const atlas: Reader = {
     }
     // Type is a bit set: 1 baseline (everything up to it counts as applied), 2 executed, 4 resolved.
     const baseline = rows.filter((x) => (Number(x.type) & 1) !== 0).at(-1)?.version ?? undefined;
-    return { ids: rows.map((x) => x.version!), upTo: baseline, summary: `${count(rows.length)}${baseline ? `, baseline ${baseline}` : ''}` };
+    return {
+      ids: rows.map((x) => x.version!),
+      upTo: baseline,
+      summary: `${count(rows.length)}${baseline ? `, baseline ${baseline}` : ''}`,
+    };
   },
 };
 
@@ -110,7 +121,13 @@ const nodePgMigrate: Reader = {
   read: (rows) => ({ ids: rows.map((x) => x.name!), summary: count(rows.length) }),
 };
 
-const READERS: Record<Tool, Reader> = { 'golang-migrate': golangMigrate, dbmate, prisma, atlas, 'node-pg-migrate': nodePgMigrate };
+const READERS: Record<Tool, Reader> = {
+  'golang-migrate': golangMigrate,
+  dbmate,
+  prisma,
+  atlas,
+  'node-pg-migrate': nodePgMigrate,
+};
 
 /**
  * Tables per UNION ALL query: some 50 KB of SQL, planned in milliseconds. Each table read takes a
@@ -198,7 +215,9 @@ export async function readHistories(
 }
 
 export function historyTables(tool: Tool, tenantPattern: string, places: HistoryPlaces = {}): string {
-  const where = [...tablesOf(READERS[tool], 'public', places), ...tablesOf(READERS[tool], tenantPattern, places)].map(([s, t]) => `${s}.${t}`);
+  const where = [...tablesOf(READERS[tool], 'public', places), ...tablesOf(READERS[tool], tenantPattern, places)].map(
+    ([s, t]) => `${s}.${t}`,
+  );
   return where.join(', ');
 }
 

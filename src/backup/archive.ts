@@ -40,7 +40,11 @@ const RELATIONS = new Set(['MATERIALIZED VIEW', 'FOREIGN TABLE', 'SEQUENCE', 'TA
 export async function inspectArchive(file: string, tools: ToolEnv): Promise<ArchiveInfo> {
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile())
-    throw new UsageError(`Backup file ${file} does not exist`, remedy`give the path of a file written by ${operation('backup')}`, 'NO_BACKUP_FILE');
+    throw new UsageError(
+      `Backup file ${file} does not exist`,
+      remedy`give the path of a file written by ${operation('backup')}`,
+      'NO_BACKUP_FILE',
+    );
   const info: ArchiveInfo = { file, bytes: st.size, entries: 0, schemas: new Set(), relations: new Set() };
   const r = await runTool('pg_restore', ['--list', file], { ...tools, onLine: (line) => readLine(line, info) });
   if (r.code !== 0) {
@@ -70,13 +74,17 @@ export async function readHeader(file: string, bytes: number, tools: ToolEnv): P
     child?.kill('SIGTERM');
   };
   const r = await runTool('pg_restore', ['--list', file], { ...tools, onLine, onSpawn: (c) => (child = c) });
-  if (!read && r.code !== 0) throw new Error(tail(r.stderr).replace(/^pg_restore: error: /, '') || `pg_restore exit ${r.code}`);
+  if (!read && r.code !== 0)
+    throw new Error(tail(r.stderr).replace(/^pg_restore: error: /, '') || `pg_restore exit ${r.code}`);
   return info;
 }
 
 function readLine(line: string, info: ArchiveInfo): void {
   // `; Archive created at 2025-12-10 21:58:00 UTC`, `;     dbname: maindb`, ...
-  const header = /^;\s+(Archive created at|dbname:|Dump Version:|Dumped from database version:|Dumped by pg_dump version:)\s*(.*)$/.exec(line);
+  const header =
+    /^;\s+(Archive created at|dbname:|Dump Version:|Dumped from database version:|Dumped by pg_dump version:)\s*(.*)$/.exec(
+      line,
+    );
   if (header) {
     const value = header[2]!.trim();
     if (header[1] === 'Archive created at') info.createdAt = value;

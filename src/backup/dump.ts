@@ -65,7 +65,12 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
   const env = toolEnv(c, options.env);
   const tools = { env, signal: options.signal };
   const onWait = (message: string) => options.onEvent?.({ type: 'connect:waiting', message });
-  const session = { connectTimeoutMs: options.connectTimeoutMs, waitMs: options.waitMs, signal: options.signal, onWait };
+  const session = {
+    connectTimeoutMs: options.connectTimeoutMs,
+    waitMs: options.waitMs,
+    signal: options.signal,
+    onWait,
+  };
   // pg_dump missing is said first; the session is let finish either way.
   const [dump, { server, citus }] = await settleBoth(
     toolVersion('pg_dump', tools),
@@ -99,7 +104,9 @@ export async function backup(options: BackupOptions): Promise<BackupResult> {
     if (citus) restore.problem = `${CITUS_DUMP}; ${CITUS_BACKUP_ADVICE}`;
     await publish(temp, file);
     const bytes = (await stat(file)).size;
-    const pruned = options.keep ? { removed: [], failed: [] } : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);
+    const pruned = options.keep
+      ? { removed: [], failed: [] }
+      : await pruneBackups(dir, c.database, options.retentionDays ?? 2, file);
     return {
       file,
       bytes,
@@ -184,8 +191,14 @@ async function freeName(dir: string, database: string): Promise<{ at: Date; file
   }
 }
 
-async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?: (p: Progress) => void): Promise<void> {
-  const report = async () => onProgress?.({ bytes: (await stat(temp).catch(() => ({ size: 0 }))).size, elapsedMs: performance.now() - started });
+async function dumpTo(
+  temp: string,
+  tools: ToolEnv,
+  started: number,
+  onProgress?: (p: Progress) => void,
+): Promise<void> {
+  const report = async () =>
+    onProgress?.({ bytes: (await stat(temp).catch(() => ({ size: 0 }))).size, elapsedMs: performance.now() - started });
   void report();
   const timer = onProgress ? setInterval(() => void report(), PROGRESS_MS) : undefined;
   try {
@@ -206,7 +219,10 @@ async function dumpTo(temp: string, tools: ToolEnv, started: number, onProgress?
 /** The archive must be readable by pg_restore before it may carry a backup's name. */
 async function verify(temp: string, tools: ToolEnv): Promise<number> {
   let entries = 0;
-  const r = await runTool('pg_restore', ['--list', temp], { ...tools, onLine: (line) => void (/^\d+;/.test(line) && entries++) });
+  const r = await runTool('pg_restore', ['--list', temp], {
+    ...tools,
+    onLine: (line) => void (/^\d+;/.test(line) && entries++),
+  });
   if (r.code !== 0) {
     throw new OperationError(
       `The dump could not be verified: pg_restore --list failed (${tail(r.stderr) || `exit ${r.code}`})`,
@@ -225,7 +241,11 @@ async function publish(temp: string, file: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST' || existsSync(file))
-      throw new OperationError(`${file} already exists (another backup at the same second?)`, 'BACKUP_EXISTS', remedy`run ${operation('backup')} again`);
+      throw new OperationError(
+        `${file} already exists (another backup at the same second?)`,
+        'BACKUP_EXISTS',
+        remedy`run ${operation('backup')} again`,
+      );
     await rename(temp, file); // filesystems without hard links
   }
   // Best effort: the backup is complete either way; a synced folder also survives a power cut.

@@ -40,7 +40,9 @@ export async function readKept(db: Queryable, archive: ArchiveInfo): Promise<Kep
 }
 
 async function readInSnapshot(db: Queryable, archive: ArchiveInfo): Promise<KeptPlan> {
-  const all = await db.query<{ name: string }>(`SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE ${notReserved('nspname')} ORDER BY 1`);
+  const all = await db.query<{ name: string }>(
+    `SELECT nspname AS name FROM pg_catalog.pg_namespace WHERE ${notReserved('nspname')} ORDER BY 1`,
+  );
   const schemas = all.rows.map((r) => r.name).filter((s) => !archive.schemas.has(s));
   const state = await readKeptRows(db, schemas);
   const keys = await crossingKeys(db, archive);
@@ -49,7 +51,13 @@ async function readInSnapshot(db: Queryable, archive: ArchiveInfo): Promise<Kept
     ...(state.length ? writeBackSql(state, await countsAfterRestore(db, archive.relations)) : []),
     ...keys.map((k) => `ALTER TABLE ${k.tbl} ADD CONSTRAINT ${k.name} ${k.def};\n`),
   ];
-  return { schemas, rows: state.reduce((n, s) => n + s.rows, 0), foreignKeys: keys.map((k) => k.label), before, after: after.join('') };
+  return {
+    schemas,
+    rows: state.reduce((n, s) => n + s.rows, 0),
+    foreignKeys: keys.map((k) => k.label),
+    before,
+    after: after.join(''),
+  };
 }
 
 interface CrossingKey {
@@ -84,6 +92,10 @@ export async function keptByRestore(options: {
   waitMs?: number;
   signal?: AbortSignal;
 }): Promise<Kept> {
-  const { before: _b, after: _a, ...kept } = await withSession(resolveConnection(options.connection), options, (client) => readKept(client, options.archive));
+  const {
+    before: _b,
+    after: _a,
+    ...kept
+  } = await withSession(resolveConnection(options.connection), options, (client) => readKept(client, options.archive));
   return kept;
 }

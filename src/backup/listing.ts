@@ -64,7 +64,9 @@ export async function listBackups(options: ListBackupsOptions): Promise<BackupLi
     });
   }
   const installation = server && (await restorability(server, tools));
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.dump') && !f.startsWith('.'));
+  const names = (await readdir(dir).catch(() => [] as string[])).filter(
+    (f) => f.endsWith('.dump') && !f.startsWith('.'),
+  );
   const backups: BackupEntry[] = [];
   for (const name of names) {
     const file = join(dir, name);
@@ -73,7 +75,13 @@ export async function listBackups(options: ListBackupsOptions): Promise<BackupLi
     backups.push(await describe(file, name, st, tools, pgRestore, server, installation));
   }
   backups.sort((a, b) => b.takenAt.localeCompare(a.takenAt) || a.file.localeCompare(b.file));
-  return { dir, pgRestore: pgRestore.text, ...(server ? { server: server.text } : {}), ...(serverUnknown ? { serverUnknown } : {}), backups };
+  return {
+    dir,
+    pgRestore: pgRestore.text,
+    ...(server ? { server: server.text } : {}),
+    ...(serverUnknown ? { serverUnknown } : {}),
+    backups,
+  };
 }
 
 async function describe(
@@ -95,12 +103,21 @@ async function describe(
   }
   const { database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, format } = header;
   const at = database === undefined ? undefined : backupTime(name, database);
-  const entry = { ...base, takenAt: (at ?? st.mtime).toISOString(), database, createdAt, serverVersion: dumpedFrom, pgDumpVersion, format };
+  const entry = {
+    ...base,
+    takenAt: (at ?? st.mtime).toISOString(),
+    database,
+    createdAt,
+    serverVersion: dumpedFrom,
+    pgDumpVersion,
+    format,
+  };
   const source = dumpedFrom === undefined ? undefined : parseVersion(dumpedFrom);
   if (server && source && source.major > server.major) {
     const problem = `dumped from PostgreSQL ${source.text}, newer than the server (PostgreSQL ${server.text}): PostgreSQL does not support loading a newer server's dump into an older one`;
     return { ...entry, restorable: false, problem };
   }
-  if (installation?.problem) return { ...entry, restorable: false, method: installation.method, problem: installation.problem };
+  if (installation?.problem)
+    return { ...entry, restorable: false, method: installation.method, problem: installation.problem };
   return { ...entry, restorable: true, ...(installation ? { method: installation.method } : {}) };
 }

@@ -33,7 +33,8 @@ export interface RestoreOptions extends ToolEnv {
   onEvent?: (event: RestoreEvent) => void;
 }
 
-export type RestoreEvent = ({ type: 'restore:progress' } & Progress) | Extract<MigrationEvent, { type: 'connect:waiting' | 'lock:waiting' }>;
+export type RestoreEvent =
+  ({ type: 'restore:progress' } & Progress) | Extract<MigrationEvent, { type: 'connect:waiting' | 'lock:waiting' }>;
 
 export interface RestoreResult {
   file: string;
@@ -85,7 +86,12 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     const method = before || after ? 'script' : restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
     let pid: number | undefined;
-    const report = async () => options.onEvent?.({ type: 'restore:progress', bytes: pid ? await bytesRead(pid) : 0, elapsedMs: performance.now() - started });
+    const report = async () =>
+      options.onEvent?.({
+        type: 'restore:progress',
+        bytes: pid ? await bytesRead(pid) : 0,
+        elapsedMs: performance.now() - started,
+      });
     void report();
     const timer = options.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
     const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
@@ -95,10 +101,26 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     const tools = { ...toolsOutside, signal: lock.signal };
     const r: ToolRun & { failed?: string; removedSettings?: number } = await (
       method === 'direct'
-        ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], { ...tools, onSpawn })
-        : restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor: server.major, onSpawn, before, after })
+        ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], {
+            ...tools,
+            onSpawn,
+          })
+        : restoreThroughScript({
+            ...tools,
+            file,
+            restoreArgs: args,
+            dbname,
+            serverMajor: server.major,
+            onSpawn,
+            before,
+            after,
+          })
     ).finally(() => clearInterval(timer));
-    if (options.signal?.aborted) throw new OperationError('Restore interrupted: its transaction was rolled back, the database is as it was', 'INTERRUPTED');
+    if (options.signal?.aborted)
+      throw new OperationError(
+        'Restore interrupted: its transaction was rolled back, the database is as it was',
+        'INTERRUPTED',
+      );
     if (r.code !== 0) {
       throw new OperationError(
         `${r.failed ?? 'pg_restore'} failed (${r.signal ?? `exit ${r.code}`}), the database is as it was (one transaction): ${tail(r.stderr) || 'no message'}`,
@@ -158,7 +180,9 @@ async function bytesRead(pid: number): Promise<number> {
 
 async function leftovers(db: pg.Client, archive: ArchiveInfo, kept: Set<string>): Promise<string[]> {
   const user = `n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
-  const schemas = await db.query<{ name: string }>(`SELECT n.nspname AS name FROM pg_namespace n WHERE ${user} AND n.nspname <> 'public' ORDER BY 1`);
+  const schemas = await db.query<{ name: string }>(
+    `SELECT n.nspname AS name FROM pg_namespace n WHERE ${user} AND n.nspname <> 'public' ORDER BY 1`,
+  );
   const extraSchemas = schemas.rows.map((r) => r.name).filter((s) => !archive.schemas.has(s));
   // Sequences owned by a column belong to their table and are named through it.
   const relations = await db.query<{ schema: string; name: string }>(

@@ -12,7 +12,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * one never removes the other's backups.
  */
 export function fileSafe(database: string): string {
-  return database.replace(/[^A-Za-z0-9_.-]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  return database.replace(/[^A-Za-z0-9_.-]/gu, (c) =>
+    [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''),
+  );
 }
 
 export function stamp(d: Date): string {
@@ -42,7 +44,13 @@ export interface Pruned {
 }
 
 /** Removes this database's backups older than `days` (by the time in their name), except `keep`. */
-export async function pruneBackups(dir: string, database: string, days: number, keep: string, now = new Date()): Promise<Pruned> {
+export async function pruneBackups(
+  dir: string,
+  database: string,
+  days: number,
+  keep: string,
+  now = new Date(),
+): Promise<Pruned> {
   const cutoff = now.getTime() - days * DAY_MS;
   const out: Pruned = { removed: [], failed: [] };
   let files: string[];

@@ -66,7 +66,12 @@ export interface ScriptRestoreRun extends ToolRun {
 const KEEP_CHARS = 64 * 1024;
 
 export async function restoreThroughScript(options: ScriptRestoreOptions): Promise<ScriptRestoreRun> {
-  const psql = start('psql', ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', `--dbname=${options.dbname}`], options, 'pipe');
+  const psql = start(
+    'psql',
+    ['--no-psqlrc', '--quiet', '--no-password', '-v', 'ON_ERROR_STOP=1', `--dbname=${options.dbname}`],
+    options,
+    'pipe',
+  );
   const dump = start('pg_restore', [...options.restoreArgs, '--file=-', options.file], options, 'ignore');
   options.onSpawn?.(dump.child);
   const filter = new SettingsFilter(unknownSettings(options.serverMajor));

@@ -61,7 +61,9 @@ export async function toolVersion(tool: Tool, opts: ToolEnv): Promise<Version> {
 }
 
 export async function serverVersion(client: Queryable): Promise<Version> {
-  const r = await client.query<{ num: string; text: string }>(`SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text`);
+  const r = await client.query<{ num: string; text: string }>(
+    `SELECT current_setting('server_version_num') AS num, current_setting('server_version') AS text`,
+  );
   const num = Number(r.rows[0]!.num);
   return { text: r.rows[0]!.text.split(' ')[0]!, major: Math.floor(num / 10000) };
 }
@@ -94,7 +96,10 @@ const KEEP_CHARS = 64 * 1024;
 /** Runs a tool to completion; a tool that is not installed becomes an error that says what to install. */
 export function runTool(tool: Tool, args: string[], opts: RunToolOptions = {}): Promise<ToolRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env: opts.env as NodeJS.ProcessEnv | undefined, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(tool, args, {
+      env: opts.env as NodeJS.ProcessEnv | undefined,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

@@ -47,7 +47,8 @@ const COMMANDS: Record<RemedyOperation, (r: OperationRemedy) => string> = {
   tenants: () => 'tenants',
 };
 
-const tenantFlag = (schema: string | undefined) => (schema === undefined || schema === 'public' ? '' : ` --tenant ${schema}`);
+const tenantFlag = (schema: string | undefined) =>
+  schema === undefined || schema === 'public' ? '' : ` --tenant ${schema}`;
 
 /** A remedy in the CLI's words. */
 export function cliRemedy(r: Remedy, ctx: AdviceContext = {}): string {
@@ -113,8 +114,10 @@ export const CLI_ADVICE: Record<string, Advise> = {
     const settings = fromUrl(ctx) ? "DATABASE_URL's host and port" : 'POSTGRES_HOST/POSTGRES_PORT';
     return `check that PostgreSQL is running there and that ${settings} are right (in compose, add --wait)`;
   },
-  HOST_NOT_FOUND: (_, ctx) => `check ${fromUrl(ctx) ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`,
-  AUTH_FAILED: (_, ctx) => `check ${fromUrl(ctx) ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`,
+  HOST_NOT_FOUND: (_, ctx) =>
+    `check ${fromUrl(ctx) ? "DATABASE_URL's host" : 'POSTGRES_HOST'} (in compose, the database service name)`,
+  AUTH_FAILED: (_, ctx) =>
+    `check ${fromUrl(ctx) ? "DATABASE_URL's user and password" : 'POSTGRES_USER and POSTGRES_PASSWORD'}`,
   SERVER_STARTING: () => 'retry in a moment, or pass --wait',
   SSL_UNSUPPORTED: () => 'set POSTGRES_SSLMODE=disable, or unset it to use SSL only when offered',
   CONNECT_FAILED: () => 'check the POSTGRES_* settings',

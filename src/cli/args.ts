@@ -36,21 +36,46 @@ export const GLOBAL_FLAGS: FlagSpecs = {
   json: { type: 'boolean', desc: 'print one JSON document on stdout instead of text' },
   env: { type: 'string', value: 'ENV', desc: 'dev, test or prod (overrides APP_ENV)' },
   dir: { type: 'string', value: 'DIR', desc: 'migrations folder (overrides MIGRATIONS_DIR)' },
-  concurrency: { type: 'string', value: 'N', desc: `tenant schemas migrated at once (default ${DEFAULTS.concurrency})` },
+  concurrency: {
+    type: 'string',
+    value: 'N',
+    desc: `tenant schemas migrated at once (default ${DEFAULTS.concurrency})`,
+  },
   'fail-fast': { type: 'boolean', desc: 'stop at the first failing tenant schema' },
-  'lock-timeout': { type: 'string', value: 'S', desc: `seconds to wait for another run's lock (default ${DEFAULTS.lockTimeoutMs / 1000})` },
+  'lock-timeout': {
+    type: 'string',
+    value: 'S',
+    desc: `seconds to wait for another run's lock (default ${DEFAULTS.lockTimeoutMs / 1000})`,
+  },
   'ddl-lock-timeout': {
     type: 'string',
     value: 'T',
     desc: `lock_timeout for each migration statement: 500ms, 0.5, 2s (default ${DEFAULTS.ddlLockTimeoutMs / 1000}s)`,
   },
-  wait: { type: 'optional-string', value: 'S', desc: `retry connecting until the server accepts (default ${DEFAULT_WAIT_S} s)` },
+  wait: {
+    type: 'optional-string',
+    value: 'S',
+    desc: `retry connecting until the server accepts (default ${DEFAULT_WAIT_S} s)`,
+  },
   'dry-run': { type: 'boolean', desc: 'print the plan and change nothing' },
   yes: { type: 'boolean', desc: 'confirm destructive commands in prod without a prompt' },
   // A fleet (src/cli/fleet.ts): many databases in one job.
-  targets: { type: 'string', value: 'FILE', desc: 'run over every database of a targets file (or set MIGRATE_TARGETS)' },
-  target: { type: 'string', value: 'NAME', multiple: true, desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu' },
-  'targets-concurrency': { type: 'string', value: 'N', desc: 'targets worked on at once (default 2; one at a time per server)' },
+  targets: {
+    type: 'string',
+    value: 'FILE',
+    desc: 'run over every database of a targets file (or set MIGRATE_TARGETS)',
+  },
+  target: {
+    type: 'string',
+    value: 'NAME',
+    multiple: true,
+    desc: 'only these targets: names (comma list, repeatable) or a label, e.g. region=eu',
+  },
+  'targets-concurrency': {
+    type: 'string',
+    value: 'N',
+    desc: 'targets worked on at once (default 2; one at a time per server)',
+  },
   'progress-interval': {
     type: 'string',
     value: 'S',

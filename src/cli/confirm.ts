@@ -16,5 +16,6 @@ export async function confirmInProd(ctx: CommandContext, describe: string | (() 
     );
   }
   const answer = await ctx.ask(`About to ${action} on ${database} (env: prod). Type the database name to go on: `);
-  if (answer.trim() !== database) throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');
+  if (answer.trim() !== database)
+    throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');
 }

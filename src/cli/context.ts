@@ -1,6 +1,15 @@
 // What a command gets to work with, and the one place where flags and configuration become
 // engine options.
-import { type Connection, type ExitCode, type Event, type EngineOptions, type FleetOptions, type RolloutSpec, type RunResult, type Target } from '../index';
+import {
+  type Connection,
+  type ExitCode,
+  type Event,
+  type EngineOptions,
+  type FleetOptions,
+  type RolloutSpec,
+  type RunResult,
+  type Target,
+} from '../index';
 import { MAX_SPARES, type Config } from '../internal';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
 import type { Output } from './output';
@@ -105,7 +114,8 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
     signal: ctx.signal,
     hardSignal: ctx.hardSignal,
     onEvent,
-    tenantSpares: intArg(stringFlag(args, 'tenant-spares'), '--tenant-spares', { min: 0, max: MAX_SPARES }) ?? config.tenantSpares,
+    tenantSpares:
+      intArg(stringFlag(args, 'tenant-spares'), '--tenant-spares', { min: 0, max: MAX_SPARES }) ?? config.tenantSpares,
     backfillBatch: intArg(stringFlag(args, 'backfill-batch'), '--backfill-batch', { min: 1 }),
     backfillPauseMs: intArg(stringFlag(args, 'backfill-pause'), '--backfill-pause'),
     maxReplicaLagMs: replicaLagArg(stringFlag(args, 'max-replica-lag')),
@@ -114,5 +124,7 @@ export function engineOptions(ctx: CommandContext, onEvent?: (e: Event) => void)
 
 /** `--max-replica-lag T`: a duration, where 0 is allowed (pause whenever a replica is behind at all). */
 function replicaLagArg(value: string | undefined): number | undefined {
-  return value !== undefined && /^0*(\.0*)?(ms|s)?$/.test(value) && /0/.test(value) ? 0 : durationArg(value, '--max-replica-lag');
+  return value !== undefined && /^0*(\.0*)?(ms|s)?$/.test(value) && /0/.test(value)
+    ? 0
+    : durationArg(value, '--max-replica-lag');
 }

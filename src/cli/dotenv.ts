@@ -29,7 +29,9 @@ export function parseDotenv(bytes: Uint8Array): Record<string, string> {
     // Node's rules for quotes and escapes; an unquoted one is cut at a `#` only after a space, as
     // compose reads its env files: `POSTGRES_PASSWORD=abc#123` is the password `abc#123`.
     const value = entry[2]!;
-    settings[entry[1]!] = /^\s*["'`]/.test(value) ? (parseEnv(line)[entry[1]!] ?? '') : value.replace(/\s#.*$/, '').trim();
+    settings[entry[1]!] = /^\s*["'`]/.test(value)
+      ? (parseEnv(line)[entry[1]!] ?? '')
+      : value.replace(/\s#.*$/, '').trim();
   });
   return settings;
 }
@@ -39,7 +41,11 @@ function decode(bytes: Uint8Array): string {
     // A byte-order mark (some editors write one) is not part of the first key.
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new UsageError('.env is not UTF-8 text', 'replace it with a text file of KEY=value lines, or remove it; nothing was run', 'DOTENV');
+    throw new UsageError(
+      '.env is not UTF-8 text',
+      'replace it with a text file of KEY=value lines, or remove it; nothing was run',
+      'DOTENV',
+    );
   }
 }
 
@@ -49,7 +55,8 @@ function lineProblem(line: string): string | undefined {
   const entry = ENTRY.exec(line);
   if (!entry) return `is not KEY=value, a comment or blank${startsWithKey(line)}`;
   const value = entry[2]!;
-  if (/^\s*["'`]/.test(value) && !QUOTED.test(value)) return `(${entry[1]}) has a quoted value that does not end on its line`;
+  if (/^\s*["'`]/.test(value) && !QUOTED.test(value))
+    return `(${entry[1]}) has a quoted value that does not end on its line`;
   return undefined;
 }
 

@@ -11,7 +11,9 @@ export async function driftBeforeUp(ctx: CommandContext): Promise<RunOptions['re
   // Every schema, whatever --tenant says: public's drift matters to a tenant's run too.
   const report = await drift(engineOptions(ctx));
   if (report.groups.length === 0 && report.unchecked.length === 0) {
-    ctx.out.note(`Drift check: every schema matches its recorded migrations (${report.checked.toLocaleString('en-US')} checked)`);
+    ctx.out.note(
+      `Drift check: every schema matches its recorded migrations (${report.checked.toLocaleString('en-US')} checked)`,
+    );
     return [];
   }
   ctx.out.note(`Drift check: ${summaryLine(report)}`);
@@ -20,7 +22,9 @@ export async function driftBeforeUp(ctx: CommandContext): Promise<RunOptions['re
     return [];
   }
   if (report.public && report.public !== 'match') {
-    const why = report.groups.find((g) => g.schemas.includes('public'))?.summary ?? report.unchecked.find((u) => u.schemas.includes('public'))?.reason;
+    const why =
+      report.groups.find((g) => g.schemas.includes('public'))?.summary ??
+      report.unchecked.find((u) => u.schemas.includes('public'))?.reason;
     throw new DriftError(
       `public has drifted from its recorded migrations (${why}); nothing was migrated`,
       'see `migrate-tool drift`, bring public back to what its migrations build (or record the change in a migration), or run up with --allow-drift',
@@ -29,10 +33,16 @@ export async function driftBeforeUp(ctx: CommandContext): Promise<RunOptions['re
   const advice = (s: string) => `see \`migrate-tool drift --tenant ${s}\`, or run up with --allow-drift`;
   return [
     ...report.groups.flatMap((g) =>
-      g.schemas.map((s) => ({ schema: s, reason: `${s} has drifted from its recorded migrations (${g.summary}); nothing was run there; ${advice(s)}` })),
+      g.schemas.map((s) => ({
+        schema: s,
+        reason: `${s} has drifted from its recorded migrations (${g.summary}); nothing was run there; ${advice(s)}`,
+      })),
     ),
     ...report.unchecked.flatMap((u) =>
-      u.schemas.map((s) => ({ schema: s, reason: `${s} could not be checked for drift (${u.reason}); nothing was run there; ${advice(s)}` })),
+      u.schemas.map((s) => ({
+        schema: s,
+        reason: `${s} could not be checked for drift (${u.reason}); nothing was run there; ${advice(s)}`,
+      })),
     ),
   ];
 }

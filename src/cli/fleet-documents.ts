@@ -5,7 +5,8 @@
 export function mergeDocuments(docs: readonly unknown[]): Record<string, unknown> {
   const merged: Record<string, unknown> = {};
   for (const doc of docs) {
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new Error(`a target's JSON document is not an object: ${JSON.stringify(doc)}`);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new Error(`a target's JSON document is not an object: ${JSON.stringify(doc)}`);
     for (const [key, value] of Object.entries(doc)) {
       if (Object.hasOwn(merged, key)) throw new Error(`two JSON documents of one target both give "${key}"`);
       merged[key] = value;

@@ -43,12 +43,21 @@ export function rolloutFromArgs(args: ParsedArgs, fromFile?: RolloutSpec): Rollo
   const soak = stringFlag(args, 'soak');
   const gate = stringFlag(args, 'gate');
   const largestLast = intArg(stringFlag(args, 'largest-last'), '--largest-last');
-  if (!fromFile && [canary, waves, budget, soak, gate, largestLast].every((v) => v === undefined) && !pause) return undefined;
+  if (!fromFile && [canary, waves, budget, soak, gate, largestLast].every((v) => v === undefined) && !pause)
+    return undefined;
   const soakMs = soak === undefined ? undefined : durationMs(soak);
   if (soak !== undefined && soakMs === undefined)
-    throw new UsageError(`--soak must be a duration like 30s, 10m or 1h (got "${soak}")`, 'write e.g. --soak=10m; nothing was changed', 'BAD_ROLLOUT');
+    throw new UsageError(
+      `--soak must be a duration like 30s, 10m or 1h (got "${soak}")`,
+      'write e.g. --soak=10m; nothing was changed',
+      'BAD_ROLLOUT',
+    );
   if (gate !== undefined && !gate.trim())
-    throw new UsageError('--gate needs a shell command', 'write e.g. --gate "curl -fsS http://app/health"', 'BAD_ROLLOUT');
+    throw new UsageError(
+      '--gate needs a shell command',
+      'write e.g. --gate "curl -fsS http://app/health"',
+      'BAD_ROLLOUT',
+    );
   return {
     ...fromFile,
     ...(canary !== undefined ? { canary: parseCanary(canary) } : {}),
@@ -70,7 +79,11 @@ export async function rolloutUp(
   fleetOpts: FleetOptions,
 ): Promise<ExitCode> {
   const { args, out } = rc;
-  if (args.positionals[0] !== undefined || stringFlag(args, 'steps') !== undefined || stringFlag(args, 'tenant') !== undefined) {
+  if (
+    args.positionals[0] !== undefined ||
+    stringFlag(args, 'steps') !== undefined ||
+    stringFlag(args, 'tenant') !== undefined
+  ) {
     throw new UsageError(
       'a rollout (--canary, --waves) applies everything pending: it takes no N and no --tenant',
       'drop N/--tenant, or the rollout flags',
@@ -88,8 +101,10 @@ export async function rolloutUp(
   const gates = new Map<string, GateRecord>();
   const onEvent = (name: string) => (e: Event) => {
     progress.onEvent(e, name);
-    if (e.type === 'lock:waiting') out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
-    if (e.type === 'concurrency:capped') out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
+    if (e.type === 'lock:waiting')
+      out.note(`[${name}] waiting for another migrate-tool run to finish (lock held by ${e.holder})...`);
+    if (e.type === 'concurrency:capped')
+      out.note(`[${name}] concurrency lowered from ${e.requested} to ${e.allowed}: ${e.reason}`);
   };
   const report = await rollout(
     targets.map((t) => ({ target: t, options: engineOptions(ctxFor(t), onEvent(t.name)) })),
@@ -99,30 +114,52 @@ export async function rolloutUp(
       fleet,
       dryRun: boolFlag(args, 'dry-run'),
       onStage: (s) => printStage(s, out, fleet, (name) => targets.find((t) => t.name === name)),
-      afterStage: spec.soakMs || spec.gate ? soakAndGate(spec, { out, env: rc.env, signal: rc.signal }, gates) : undefined,
+      afterStage:
+        spec.soakMs || spec.gate ? soakAndGate(spec, { out, env: rc.env, signal: rc.signal }, gates) : undefined,
       beforeWave: spec.pause
-        ? async (next) => /^y(es)?$/i.test((await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)).trim())
+        ? async (next) =>
+            /^y(es)?$/i.test(
+              (
+                await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)
+              ).trim(),
+            )
         : undefined,
     },
   );
   const where = (i: { target: string; schema: string }) => (fleet ? `${i.target}:${i.schema}` : i.schema);
   const plan = { canary: report.plan.canary.map(where), waves: report.plan.waves.map((w) => w.map(where)) };
-  for (const u of report.unreadable) out.note(`[${u.target}] cannot be read, so it takes no part: ${(u.error as Error).message}`);
+  for (const u of report.unreadable)
+    out.note(`[${u.target}] cannot be read, so it takes no part: ${(u.error as Error).message}`);
   if (boolFlag(args, 'dry-run')) {
-    out.data({ dryRun: true, rollout: plan, targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })) });
-    out.print(`Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`);
-    plan.waves.forEach((w, i) => out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`));
+    out.data({
+      dryRun: true,
+      rollout: plan,
+      targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })),
+    });
+    out.print(
+      `Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`,
+    );
+    plan.waves.forEach((w, i) =>
+      out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`),
+    );
     if (spec.soakMs || spec.gate)
       out.print(
         `  after each stage: ${[spec.soakMs ? `soak ${duration(spec.soakMs)}` : '', spec.gate ? 'run the gate (exit 0 goes on)' : ''].filter(Boolean).join(', then ')}`,
       );
     return report.unreadable.length ? EXIT.failed : EXIT.ok;
   }
-  const totals = new Map(targets.map((t) => [t.name, { name: t.name, applied: [] as unknown[], failed: [] as unknown[], errors: [] as string[] }]));
+  const totals = new Map(
+    targets.map((t) => [
+      t.name,
+      { name: t.name, applied: [] as unknown[], failed: [] as unknown[], errors: [] as string[] },
+    ]),
+  );
   for (const stage of report.stages)
     for (const r of stage.runs) {
       const t = totals.get(r.target)!;
-      t.applied.push(...(r.result?.done ?? []).map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })));
+      t.applied.push(
+        ...(r.result?.done ?? []).map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })),
+      );
       t.failed.push(...(r.result?.failed ?? []).map(cliFailure));
       if (r.error) t.errors.push((r.error as Error).message);
     }
@@ -137,17 +174,24 @@ export async function rolloutUp(
       schemas: s.schemas.map(where),
       ...(gates.has(s.label) ? { gate: gates.get(s.label) } : {}),
     })),
-    targets: [...totals.values()].map(({ errors, ...t }) => ({ ...t, ...(errors.length ? { error: errors.join('; ') } : {}) })),
+    targets: [...totals.values()].map(({ errors, ...t }) => ({
+      ...t,
+      ...(errors.length ? { error: errors.join('; ') } : {}),
+    })),
     ...(report.stopped ? { stopped: report.stopped } : {}),
   });
   const schemas = report.stages.reduce((n, s) => n + s.schemas.length, 0);
   const failed = [...totals.values()].some((t) => t.failed.length || t.errors.length);
-  const runs = report.stages.flatMap((s) => s.runs.flatMap((r) => (r.result ? [{ result: r.result, ...(fleet ? { target: r.target } : {}) }] : [])));
+  const runs = report.stages.flatMap((s) =>
+    s.runs.flatMap((r) => (r.result ? [{ result: r.result, ...(fleet ? { target: r.target } : {}) }] : [])),
+  );
   printSummary(runs, out, performance.now() - started);
   if (report.stopped) {
     const at = report.stages.at(-1)?.label ?? 'the start';
     // As the README says: the same command again; what is migrated is no longer pending, so it starts where it stopped.
-    out.print(`Rollout stopped after ${at} (${STOPPED[report.stopped]}); later waves were not started. Fix what failed and re-run the same command to resume.`);
+    out.print(
+      `Rollout stopped after ${at} (${STOPPED[report.stopped]}); later waves were not started. Fix what failed and re-run the same command to resume.`,
+    );
     return EXIT.failed;
   }
   out.print(
@@ -177,7 +221,9 @@ function printStage(s: Stage, out: Output, fleet: boolean, targetOf: (name: stri
     for (const f of (r.result?.failed ?? []).map(cliFailure))
       out.print(`${who}  ${f.schema} failed at ${f.version}: ${f.error}${f.advice ? `; fix: ${f.advice}` : ''}`);
   }
-  out.print(`${capitalized(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`);
+  out.print(
+    `${capitalized(s.label)} ${s.ok ? 'ok' : 'FAILED'}: ${s.failed} schema${s.failed === 1 ? '' : 's'} failed (budget ${s.allowed})`,
+  );
 }
 
 function summary(r: RunResult): string {
@@ -192,4 +238,5 @@ function adviceOf(e: unknown, target: Target | undefined): string {
   return advice ? `; fix: ${advice}` : '';
 }
 const capitalized = (s: string) => s[0]!.toUpperCase() + s.slice(1);
-const list = (items: string[]) => (items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', '));
+const list = (items: string[]) =>
+  items.length > 8 ? `${items.slice(0, 8).join(', ')} and ${items.length - 8} more` : items.join(', ');

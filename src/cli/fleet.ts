@@ -9,7 +9,16 @@
 // from printed output.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { isMigrateToolError, loadTargetsFile, overFleet, UsageError, type ExitCode, type FleetOptions, type RunResult, type Target } from '../index';
+import {
+  isMigrateToolError,
+  loadTargetsFile,
+  overFleet,
+  UsageError,
+  type ExitCode,
+  type FleetOptions,
+  type RunResult,
+  type Target,
+} from '../index';
 import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
 import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
@@ -20,7 +29,19 @@ import { printSummary } from './render-run';
 import type { Invocation } from './run';
 
 /** The commands that run over a fleet. */
-export const FLEET_COMMANDS = new Set(['up', 'down', 'version', 'status', 'tenants', 'force', 'seed', 'backup', 'drift', 'report', 'plan']);
+export const FLEET_COMMANDS = new Set([
+  'up',
+  'down',
+  'version',
+  'status',
+  'tenants',
+  'force',
+  'seed',
+  'backup',
+  'drift',
+  'report',
+  'plan',
+]);
 
 /** The targets file named by --targets or MIGRATE_TARGETS, if any. */
 export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {
@@ -37,7 +58,14 @@ export interface TargetReport {
   error?: { code: string; message: string; advice: string };
 }
 
-export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invocation, out: Output, file: string, load: LoadOptions): Promise<ExitCode> {
+export async function runOverFleet(
+  command: Command,
+  args: ParsedArgs,
+  inv: Invocation,
+  out: Output,
+  file: string,
+  load: LoadOptions,
+): Promise<ExitCode> {
   if (!FLEET_COMMANDS.has(command.name)) {
     throw new UsageError(
       `${command.name} does not run over a targets file`,
@@ -49,7 +77,9 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   const fleetFile = await loadTargetsFile(file, inv.env);
   for (const secret of fleetFile.secrets) out.addSecret(secret);
   const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
-  out.note(`Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
+  out.note(
+    `Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`,
+  );
   const base = (t: Target, output: Output, a = args): CommandContext => ({
     args: a,
     config: targetConfig(config, t),
@@ -69,16 +99,33 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   };
   const fleet = { targets, rollout: fleetFile.rollout, options: fleetOpts, contextFor: (t: Target) => base(t, out) };
   const { signal, hardSignal, interactive, ask, env, cwd } = inv;
-  const whole = await command.wholeFleet?.({ args, config, out, signal, hardSignal, interactive, ask, env, cwd, fleet });
+  const whole = await command.wholeFleet?.({
+    args,
+    config,
+    out,
+    signal,
+    hardSignal,
+    interactive,
+    ask,
+    env,
+    cwd,
+    fleet,
+  });
   if (whole !== undefined) return whole;
 
-  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) => base(t, output, a));
+  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) =>
+    base(t, output, a),
+  );
   const started = performance.now();
   const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
     targets,
     fleetOpts,
-    (t) => runOnTarget(command, t, out, (output) => ({ ...base(t, output, perTarget), onResult: (result) => results.push({ result, target: t.name }) })),
+    (t) =>
+      runOnTarget(command, t, out, (output) => ({
+        ...base(t, output, perTarget),
+        onResult: (result) => results.push({ result, target: t.name }),
+      })),
     (r) => r.code === EXIT.failed,
   );
   const reports = outcomes.map(
@@ -92,7 +139,11 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
       },
   );
   out.data({
-    targets: outcomes.map((output, i) => ({ name: output.target.name, ...reports[i]!.data, ...(reports[i]!.error ? { error: reports[i]!.error } : {}) })),
+    targets: outcomes.map((output, i) => ({
+      name: output.target.name,
+      ...reports[i]!.data,
+      ...(reports[i]!.error ? { error: reports[i]!.error } : {}),
+    })),
   });
   outcomes.forEach((output, i) => {
     const r = reports[i]!;
@@ -110,9 +161,13 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
   const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
   if (extra.length) out.print([...extra, ''].join('\n'));
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
-  const failed = outcomes.filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error).map((output) => output.target.name);
+  const failed = outcomes
+    .filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error)
+    .map((output) => output.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
-  const found = outcomes.filter((output, i) => !failed.includes(output.target.name) && reports[i]!.code !== EXIT.ok).map((output) => output.target.name);
+  const found = outcomes
+    .filter((output, i) => !failed.includes(output.target.name) && reports[i]!.code !== EXIT.ok)
+    .map((output) => output.target.name);
   const ok = targets.length - failed.length - found.length;
   // up and down over the fleet: one summary of every target's schemas (`target:schema`).
   printSummary(results, out, performance.now() - started);
@@ -125,7 +180,12 @@ export async function runOverFleet(command: Command, args: ParsedArgs, inv: Invo
 }
 
 /** One target's run of the command, its output captured; its own errors become its report. */
-async function runOnTarget(command: Command, t: Target, main: Output, ctxFor: (output: Output) => CommandContext): Promise<TargetReport> {
+async function runOnTarget(
+  command: Command,
+  t: Target,
+  main: Output,
+  ctxFor: (output: Output) => CommandContext,
+): Promise<TargetReport> {
   const captured = new CapturedOutput(main.json, t.name, main);
   let code: ExitCode;
   let error: TargetReport['error'];
@@ -140,7 +200,13 @@ async function runOnTarget(command: Command, t: Target, main: Output, ctxFor: (o
     captured.clearProgress();
   }
   // A collision throws: the target fails with an internal error rather than lose a document's key.
-  return { code, text: captured.lines, docs: captured.docs, data: mergeDocuments(captured.docs), ...(error ? { error } : {}) };
+  return {
+    code,
+    text: captured.lines,
+    docs: captured.docs,
+    data: mergeDocuments(captured.docs),
+    ...(error ? { error } : {}),
+  };
 }
 
 /** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
@@ -154,7 +220,9 @@ class CapturedOutput extends Output {
   ) {
     const split = (chunk: unknown) => String(chunk).replace(/\n$/, '').split('\n');
     const stdout = new Writable({ write: (chunk, _enc, done) => (lines.push(...split(chunk)), done()) });
-    const stderr = new Writable({ write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()) });
+    const stderr = new Writable({
+      write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()),
+    });
     super(json, { stdout, stderr });
     // A target's progress reaches the job's log as the target's own lines, at the job's interval.
     this.progressIntervalMs = main.progressIntervalMs;
@@ -189,9 +257,15 @@ async function confirmFleet(
   if (!preview || config.appEnv !== 'prod' || boolFlag(args, 'yes') || boolFlag(args, 'dry-run')) return confirmed;
   const quiet = new Output(false, { stdout: discard(), stderr: discard() });
   // The previews go through the same scheduler as the run: one target per server at a time.
-  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, (t) => preview.call(command, ctxFor(t, quiet, args)));
+  const counted = await overFleet(targets, { ...fleetOpts, failFast: true }, (t) =>
+    preview.call(command, ctxFor(t, quiet, args)),
+  );
   const unknown = counted.find((o) => o.value === undefined);
-  if (unknown) throw unknown.error ?? new UsageError('Interrupted while counting what would change; nothing was changed', undefined, 'NOT_CONFIRMED');
+  if (unknown)
+    throw (
+      unknown.error ??
+      new UsageError('Interrupted while counting what would change; nothing was changed', undefined, 'NOT_CONFIRMED')
+    );
   const schemas = counted.reduce((sum, o) => sum + o.value!, 0);
   const action = `run ${command.name} on ${targets.length} target${targets.length === 1 ? '' : 's'}, changing ${schemas} schema${schemas === 1 ? '' : 's'},`;
   if (!inv.interactive)
@@ -200,8 +274,11 @@ async function confirmFleet(
       'pass --yes, or run it on a terminal to be asked',
       'NOT_CONFIRMED',
     );
-  const answer = await inv.ask(`About to ${action} (env: prod). Type the number of targets (${targets.length}) to go on: `);
-  if (answer.trim() !== String(targets.length)) throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');
+  const answer = await inv.ask(
+    `About to ${action} (env: prod). Type the number of targets (${targets.length}) to go on: `,
+  );
+  if (answer.trim() !== String(targets.length))
+    throw new UsageError('Not confirmed; nothing was changed', undefined, 'NOT_CONFIRMED');
   return confirmed;
 }
 
@@ -213,7 +290,12 @@ function combine(codes: ExitCode[]): ExitCode {
 
 function targetConfig(config: Config, t: Target): Config {
   // Backups land one folder per target, so that each target's retention sees only its own files.
-  return { ...config, connection: t.connection, tenantPattern: t.tenantPattern ?? config.tenantPattern, backupDir: join(config.backupDir, t.name) };
+  return {
+    ...config,
+    connection: t.connection,
+    tenantPattern: t.tenantPattern ?? config.tenantPattern,
+    backupDir: join(config.backupDir, t.name),
+  };
 }
 
 const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
@@ -221,7 +303,11 @@ const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
 /** An error as a target's report holds it, its remedy in the CLI's words for that target's connection. */
 export function errorDoc(e: unknown, t?: Target): { code: string; message: string; advice: string } {
   if (isMigrateToolError(e)) {
-    return { code: e.code, message: e.message, advice: describeError(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed' };
+    return {
+      code: e.code,
+      message: e.message,
+      advice: describeError(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed',
+    };
   }
   return {
     code: 'INTERNAL',

@@ -34,8 +34,16 @@ export function seconds(ms: number): string {
 
 /** The guide's two lines (`20251128112901`, `dirty: false`), or `no migration`; then the tenants line. */
 export function versionLines(report: VersionReport): string[] {
-  const head = report.version === null && !report.dirty ? ['no migration'] : [report.version ?? 'no migration', `dirty: ${report.dirty}`];
-  return [...head, tenantsLine(report.tenants), ...invalidIndexLines(report.invalidIndexes), ...unknownVersionLines(report.unknownVersions)];
+  const head =
+    report.version === null && !report.dirty
+      ? ['no migration']
+      : [report.version ?? 'no migration', `dirty: ${report.dirty}`];
+  return [
+    ...head,
+    tenantsLine(report.tenants),
+    ...invalidIndexLines(report.invalidIndexes),
+    ...unknownVersionLines(report.unknownVersions),
+  ];
 }
 
 /**
@@ -61,7 +69,8 @@ export function invalidIndexLines(list: string[] = []): string[] {
 }
 
 export function tenantsLine(t: TenantsSummary): string {
-  const list = (names: string[]) => (names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : '');
+  const list = (names: string[]) =>
+    names.length ? ` (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''})` : '';
   return `tenants: ${t.count} matching ${t.pattern}, ${t.behind.length} behind${list(t.behind)}, ${t.dirty.length} dirty${list(t.dirty)}`;
 }
 

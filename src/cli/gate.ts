@@ -24,7 +24,11 @@ export interface GateContext {
 }
 
 /** The rollout's afterStage hook: soak, then the gate; each stage's gate result is kept in `records` by label. */
-export function soakAndGate(spec: { soakMs?: number; gate?: string }, ctx: GateContext, records: Map<string, GateRecord>) {
+export function soakAndGate(
+  spec: { soakMs?: number; gate?: string },
+  ctx: GateContext,
+  records: Map<string, GateRecord>,
+) {
   return async (stage: Stage): Promise<boolean> => {
     if (spec.soakMs) {
       ctx.out.print(`Soaking ${duration(spec.soakMs)} after ${stage.label}${spec.gate ? ', then the gate' : ''}...`);

@@ -14,7 +14,9 @@ const soft = new AbortController();
 const hard = new AbortController();
 const onSignal = () => {
   if (!soft.signal.aborted) {
-    process.stderr.write('\nStopping: letting what runs finish or roll back, starting nothing new (again to cancel it)\n');
+    process.stderr.write(
+      '\nStopping: letting what runs finish or roll back, starting nothing new (again to cancel it)\n',
+    );
     soft.abort();
   } else if (!hard.signal.aborted) {
     process.stderr.write('\nCancelling what runs\n');

@@ -33,21 +33,36 @@ export function groupFailures(failed: FailedEntry[]): FailureGroup[] {
     const hint = f.hint === undefined ? undefined : withoutSchema(f.hint, f.schema);
     const advice = f.advice === undefined ? undefined : withoutSchema(f.advice, f.schema);
     const key = JSON.stringify([f.version, error, hint, advice, Boolean(f.dirty)]);
-    const group = groups.get(key) ?? { version: f.version, error, hint, advice, details: [], dirty: Boolean(f.dirty), schemas: [] };
+    const group = groups.get(key) ?? {
+      version: f.version,
+      error,
+      hint,
+      advice,
+      details: [],
+      dirty: Boolean(f.dirty),
+      schemas: [],
+    };
     groups.set(key, group);
     group.schemas.push(f.schema);
     if (f.detail !== undefined) group.details.push(withoutSchema(f.detail, f.schema));
   }
   // The single schema's own text reads better than a placeholder.
   const ordered = [...groups.values()].map((g) => (g.schemas.length === 1 ? restoreSchema(g) : g));
-  return ordered.sort((a, b) => compare(a.version, b.version) || b.schemas.length - a.schemas.length || compare(a.schemas[0]!, b.schemas[0]!));
+  return ordered.sort(
+    (a, b) =>
+      compare(a.version, b.version) || b.schemas.length - a.schemas.length || compare(a.schemas[0]!, b.schemas[0]!),
+  );
 }
 
 export function printFailureGroups(failed: FailedEntry[], output: Output): void {
   for (const g of groupFailures(failed)) {
     const [first] = g.schemas;
     const count = g.schemas.length;
-    output.print(count === 1 ? `${first} at ${g.version}: ${g.error}` : `same error in ${count.toLocaleString('en-US')} schemas at ${g.version}: ${g.error}`);
+    output.print(
+      count === 1
+        ? `${first} at ${g.version}: ${g.error}`
+        : `same error in ${count.toLocaleString('en-US')} schemas at ${g.version}: ${g.error}`,
+    );
     for (const line of detailLines(g)) output.print(`  DETAIL: ${line}`);
     if (g.hint) output.print(`  HINT: ${g.hint}`);
     if (count > 1) {
@@ -62,7 +77,10 @@ export function printFailureGroups(failed: FailedEntry[], output: Output): void 
 function detailLines(g: FailureGroup): string[] {
   const distinct = [...new Set(g.details)];
   if (distinct.length <= 1) return distinct;
-  return [`(${g.schemas[0]}) ${distinct[0]}`, `(${distinct.length} different DETAILs in these schemas; --json has each schema's)`];
+  return [
+    `(${g.schemas[0]}) ${distinct[0]}`,
+    `(${distinct.length} different DETAILs in these schemas; --json has each schema's)`,
+  ];
 }
 
 function dirtyLine(g: FailureGroup): string {

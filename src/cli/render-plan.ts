@@ -16,7 +16,9 @@ export function printPlan(plan: LockPlan, out: Output): void {
   if (plan.steps.length === 0) return out.print('no pending statement locks an existing table');
   for (const s of plan.steps) {
     out.print(`${s.file}:${s.line} ${firstLine(s.statement)}`);
-    out.print(`  ${s.table === null ? 'may lock any table: the statement runs code the lock model cannot read' : `${s.table}: ${lockWords(s)}`}`);
+    out.print(
+      `  ${s.table === null ? 'may lock any table: the statement runs code the lock model cannot read' : `${s.table}: ${lockWords(s)}`}`,
+    );
     if (s.table === null) continue;
     for (const g of groups(s.schemas)) out.print(`    ${groupLine(g)}`);
   }
@@ -26,7 +28,11 @@ type LockFacts = Pick<LockPlanStep, 'lock' | 'rewrite' | 'scan' | 'blocksReads' 
 
 /** `AccessExclusiveLock (stops reads and writes), rewrites the table`: plan's words, and up --dry-run's. */
 export function lockWords(s: LockFacts): string {
-  const stops = s.blocksReads ? 'stops reads and writes' : s.blocksWrites ? 'stops writes' : 'stops neither reads nor writes';
+  const stops = s.blocksReads
+    ? 'stops reads and writes'
+    : s.blocksWrites
+      ? 'stops writes'
+      : 'stops neither reads nor writes';
   const does = s.rewrite ? ', rewrites the table' : s.scan ? ', reads the whole table' : '';
   return `${s.lock} (${stops})${does}`;
 }
@@ -46,7 +52,9 @@ export function groups(schemas: LockPlanSchema[]): LockPlanSchema[][] {
 function groupLine(g: LockPlanSchema[]): string {
   const top = g[0]!;
   const figures = `${formatBytes(top.bytes)}, ${count(top.rows)} rows, ~${estimate(top.estimateMs)}`;
-  return g.length === 1 ? `${top.schema}: ${figures}` : `${count(g.length)} schemas, the largest ${top.schema}: ${figures}`;
+  return g.length === 1
+    ? `${top.schema}: ${figures}`
+    : `${count(g.length)} schemas, the largest ${top.schema}: ${figures}`;
 }
 
 const estimate = (ms: number | null) => (ms === null ? 'unknown' : ms < 1000 ? `${ms} ms` : duration(ms));
@@ -72,7 +80,10 @@ export function overLimit(plan: LockPlan, maxMs: number): OverLimit[] {
 export function overLimitLine(over: OverLimit[], maxMs: number): string {
   const named = over
     .slice(0, 5)
-    .map((o) => `${o.step.file}:${o.step.line} (${firstLine(o.step.statement)}) in ${o.schema.schema}: ~${estimate(o.schema.estimateMs)}`);
+    .map(
+      (o) =>
+        `${o.step.file}:${o.step.line} (${firstLine(o.step.statement)}) in ${o.schema.schema}: ~${estimate(o.schema.estimateMs)}`,
+    );
   const more = over.length > 5 ? `; and ${count(over.length - 5)} more` : '';
   return `over --max-lock-ms ${maxMs}: ${named.join('; ')}${more}`;
 }
@@ -90,7 +101,9 @@ export async function dryRunLockLines(statements: Statement[]): Promise<string[]
     if (unknown) lines.push(`line ${s.line}: may lock any table: ${unknown}`);
     for (const l of locks.filter((x) => x.schema || !created.has(x.table))) {
       const facts = { ...l, blocksReads: blocksReads(l.lock), blocksWrites: blocksWrites(l.lock) };
-      lines.push(`line ${s.line}: ${l.schema ? `${l.schema}.` : ''}${l.table}${l.index ? ' (an index: its table)' : ''}: ${lockWords(facts)}`);
+      lines.push(
+        `line ${s.line}: ${l.schema ? `${l.schema}.` : ''}${l.table}${l.index ? ' (an index: its table)' : ''}: ${lockWords(facts)}`,
+      );
     }
     for (const c of creates) if (!c.schema) created.add(c.table);
   }

@@ -1,5 +1,14 @@
 // Text and JSON rendering of `up` and `down`: the engine's events as they happen, then a summary.
-import { PartialRunError, type SparesReport, type Event, type RunResult, type Outcome, type RunOptions, type EngineOptions, type ExitCode } from '../index';
+import {
+  PartialRunError,
+  type SparesReport,
+  type Event,
+  type RunResult,
+  type Outcome,
+  type RunOptions,
+  type EngineOptions,
+  type ExitCode,
+} from '../index';
 import { EXIT, type WaitingContract } from '../internal';
 import { boolFlag, stringFlag } from './args';
 import { engineOptions, type CommandContext } from './context';
@@ -25,7 +34,10 @@ export function eventPrinter(out: Output): (e: Event) => void {
           out.print(
             `${e.direction === 'up' ? 'Recording' : 'Removing the record of'} version ${e.version} (${e.name}) in ${where}, without running SQL: ${e.recordOnly}`,
           );
-        else out.print(`${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`);
+        else
+          out.print(
+            `${e.direction === 'up' ? 'Migrating to' : 'Rolling back'} version ${e.version} (${e.name}) in ${where}`,
+          );
         break;
       }
       // schema:failed is not printed one by one: the summary at the end groups them (1,000 schemas
@@ -38,7 +50,9 @@ export function eventPrinter(out: Output): (e: Event) => void {
       case 'blocker:waiting': {
         const b = e.blocker;
         const age = b.xactMs === null ? '' : ` ${Math.round(b.xactMs / 1000)} s`;
-        out.note(`  ${e.schema}: waiting for pid ${b.pid} (${b.app || 'no application name'}, ${b.state}${age}) on ${e.table}`);
+        out.note(
+          `  ${e.schema}: waiting for pid ${b.pid} (${b.app || 'no application name'}, ${b.state}${age}) on ${e.table}`,
+        );
         break;
       }
       case 'lock:waiting':
@@ -96,14 +110,19 @@ export async function printDryRun(out: Outcome, output: Output): Promise<void> {
   if (steps.length === 0) return output.print('no change');
   output.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
   for (const s of steps)
-    output.print(`  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`);
+    output.print(
+      `  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`,
+    );
   for (const r of plan.refused) output.print(`  refused: ${r.schema}: ${r.error}`);
   for (const s of steps.filter((step) => !step.recordOnly)) {
     output.print();
-    output.print(`-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`);
+    output.print(
+      `-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`,
+    );
     output.print(s.sql.trimEnd());
     const locks = output.json ? [] : await dryRunLockLines(s.statements);
-    if (locks.length) output.print(`-- locks (\`migrate-tool plan\` adds each table's size and an estimate of the time):`);
+    if (locks.length)
+      output.print(`-- locks (\`migrate-tool plan\` adds each table's size and an estimate of the time):`);
     for (const line of locks) output.print(`--   ${line}`);
   }
 }
@@ -140,7 +159,13 @@ export function printRunResult(
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
   output.data({
     ...unknownField(unknownVersions),
-    [doneKey]: result.done.map((d) => ({ version: d.version, name: d.name, scope: d.scope, schema: d.schema, ms: d.ms })),
+    [doneKey]: result.done.map((d) => ({
+      version: d.version,
+      name: d.name,
+      scope: d.scope,
+      schema: d.schema,
+      ms: d.ms,
+    })),
     failed: sortFailures(result.failed),
     skipped: result.skipped,
     ...(result.interrupted ? { interrupted: true } : {}),
@@ -154,9 +179,12 @@ export function printRunResult(
   if (result.failed.length > 0) {
     // Failures first, grouped; the one-line summary last, where a long output ends.
     printFailureGroups(result.failed, output);
-    if (result.skipped.length) output.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
+    if (result.skipped.length)
+      output.print(`${result.skipped.length} migration(s) not run because of it; ${afterFailures(result.failed)}`);
     const schemas = new Set(result.failed.map((f) => f.schema)).size;
-    const done = result.done.length ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)` : '';
+    const done = result.done.length
+      ? ` (${result.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'} elsewhere)`
+      : '';
     summary();
     output.print(
       `${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`,
@@ -197,7 +225,14 @@ export async function runAndReport(
     await printDryRun(outcome, ctx.out);
     return EXIT.ok;
   }
-  printRunResult(outcome.result, ctx.out, outcome.unknownVersions, outcome.spares, performance.now() - started, outcome.plan.contractsWaiting);
+  printRunResult(
+    outcome.result,
+    ctx.out,
+    outcome.unknownVersions,
+    outcome.spares,
+    performance.now() - started,
+    outcome.plan.contractsWaiting,
+  );
   ctx.onResult?.(outcome.result);
   return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
 }

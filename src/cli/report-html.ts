@@ -18,7 +18,9 @@ export interface ReportTarget {
   dirty?: Array<{ schema: string; version: string | null }>;
   failed?: Array<{ schema: string; version: string; error: string; at: string }>;
   /** Absent: drift not checked (`reason` says why). */
-  drift?: { checked: number; differ: Array<{ schema: string; version: string | null; summary: string }>; unchecked: number } | { reason: string };
+  drift?:
+    | { checked: number; differ: Array<{ schema: string; version: string | null; summary: string }>; unchecked: number }
+    | { reason: string };
   lastRun?: RunRecord;
   /** When the last run was a stage of a staged rollout: its kept stages, oldest first. */
   rollout?: RunRecord[];
@@ -82,7 +84,13 @@ function targetSection(t: ReportTarget): string {
     '<h3>Dirty schemas</h3>',
     list(t.dirty ?? [], 'dirty', ['schema', 'version'], (d) => [d.schema, d.version ?? 'none']),
     '<h3>Failed schemas</h3>',
-    list(t.failed ?? [], 'failed', ['schema', 'version', 'error', 'run ended'], (f) => [f.schema, f.version, f.error, when(f.at)], 2),
+    list(
+      t.failed ?? [],
+      'failed',
+      ['schema', 'version', 'error', 'run ended'],
+      (f) => [f.schema, f.version, f.error, when(f.at)],
+      2,
+    ),
     '<h3>Drifted schemas</h3>',
     driftPart(t.drift),
     ...(t.rollout ? ['<h3>Rollout</h3>', rolloutPart(t.rollout)] : []),
@@ -115,24 +123,44 @@ function list<T>(items: T[], kind: string, head: string[], cells: (item: T) => s
         .map((c, i) => `<td${i === errCol ? ' class="err"' : ''}>${esc(c)}</td>`)
         .join('')}</tr>`,
   );
-  const more = items.length > MAX_ROWS ? `<p class="muted">and ${n(items.length - MAX_ROWS)} more (migrate-tool tenants --${kind})</p>` : '';
+  const more =
+    items.length > MAX_ROWS
+      ? `<p class="muted">and ${n(items.length - MAX_ROWS)} more (migrate-tool tenants --${kind})</p>`
+      : '';
   return `<table data-list="${kind}" data-count="${items.length}"><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table>${more}`;
 }
 
 function driftPart(drift: ReportTarget['drift']): string {
   if (!drift) return '<p class="muted">Not checked.</p>';
   if ('reason' in drift) return `<p class="muted">Not checked: ${esc(drift.reason)}</p>`;
-  const unchecked = drift.unchecked ? `<p class="muted">${n(drift.unchecked)} schema(s) could not be checked (migrate-tool drift says why).</p>` : '';
-  return list(drift.differ, 'drifted', ['schema', 'recorded version', 'difference'], (d) => [d.schema, d.version ?? 'none', d.summary]) + unchecked;
+  const unchecked = drift.unchecked
+    ? `<p class="muted">${n(drift.unchecked)} schema(s) could not be checked (migrate-tool drift says why).</p>`
+    : '';
+  return (
+    list(drift.differ, 'drifted', ['schema', 'recorded version', 'difference'], (d) => [
+      d.schema,
+      d.version ?? 'none',
+      d.summary,
+    ]) + unchecked
+  );
 }
 
 function lastRun(run: RunRecord | undefined): string {
-  if (!run) return '<p class="muted">No run recorded (runs of up and down that had work are recorded, the newest 20).</p>';
+  if (!run)
+    return '<p class="muted">No run recorded (runs of up and down that had work are recorded, the newest 20).</p>';
   const c = run.counts;
   const stage = run.rollout ? ` (${run.rollout.stage} of the rollout)` : '';
   const what = `${run.direction}${stage} started ${when(run.startedAt)}, ${seconds(run.ms)}${run.interrupted ? ', interrupted' : ''}: `;
   const counts = `${n(c.migrated)} schema(s) migrated, ${n(c.failed)} failed, ${n(c.skipped)} skipped; ${n(c.migrations)} migration(s) ${run.direction === 'up' ? 'applied' : 'rolled back'}`;
-  const stages = run.stages.map((s, i) => [String(i + 1), s.scope, versionsText(s.versions), n(s.schemas), n(s.done), n(s.failed), seconds(s.ms)]);
+  const stages = run.stages.map((s, i) => [
+    String(i + 1),
+    s.scope,
+    versionsText(s.versions),
+    n(s.schemas),
+    n(s.done),
+    n(s.failed),
+    seconds(s.ms),
+  ]);
   const slowest = run.slowest.map((s) => [s.schema, seconds(s.ms)]);
   return [
     `<p data-run="${run.id}">${esc(what + counts)}</p>`,
@@ -147,7 +175,14 @@ function lastRun(run: RunRecord | undefined): string {
 
 /** A staged rollout's stages, one engine run each (a stage with nothing to do in this database is not recorded). */
 function rolloutPart(runs: RunRecord[]): string {
-  const rows = runs.map((r) => [r.rollout!.stage, when(r.startedAt), n(r.counts.migrated), n(r.counts.failed), n(r.counts.skipped), seconds(r.ms)]);
+  const rows = runs.map((r) => [
+    r.rollout!.stage,
+    when(r.startedAt),
+    n(r.counts.migrated),
+    n(r.counts.failed),
+    n(r.counts.skipped),
+    seconds(r.ms),
+  ]);
   const started = `<p>Started ${esc(when(runs[0]!.rollout!.id))}; its stages as recorded here (the newest 20 runs are kept):</p>`;
   return started + numeric(['stage', 'started', 'schemas migrated', 'failed', 'skipped', 'time'], rows, 'rollout');
 }

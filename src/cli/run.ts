@@ -59,7 +59,11 @@ export async function runInvocation(inv: Invocation): Promise<ExitCode> {
     }
     out.progressIntervalMs = progressIntervalArg(stringFlag(args, 'progress-interval'));
     if (command.noDryRun && args.flags['dry-run']) {
-      throw new UsageError(`${command.name} has no --dry-run; nothing was changed`, 'run it without --dry-run', 'NO_DRY_RUN');
+      throw new UsageError(
+        `${command.name} has no --dry-run; nothing was changed`,
+        'run it without --dry-run',
+        'NO_DRY_RUN',
+      );
     }
     // A .env line that cannot be read stops every command before its configuration is loaded.
     const dotenv = inv.dotenvFile && parseDotenv(inv.dotenvFile);
@@ -109,7 +113,11 @@ function inContainer(config: Config, yes: boolean | undefined): Config {
 const asksForHelp = (argv: string[]) => argv.some((a) => /^--?(help|h)$/.test(a));
 
 function noCommand(): UsageError {
-  return new UsageError('no command given', 'name one first (migrate-tool up) or add -action=<command> (e.g. -action=up)', 'NO_COMMAND');
+  return new UsageError(
+    'no command given',
+    'name one first (migrate-tool up) or add -action=<command> (e.g. -action=up)',
+    'NO_COMMAND',
+  );
 }
 
 function unknownCommand(name: string): UsageError {
@@ -122,7 +130,9 @@ function report(error: unknown, out: Output, ctx: AdviceContext): ExitCode {
     // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
     const advice =
       describeError(error, ctx) ??
-      (error.exitCode === EXIT.usage ? 'correct what the message names, then run again (nothing was changed)' : 'see the message; re-run once it is fixed');
+      (error.exitCode === EXIT.usage
+        ? 'correct what the message names, then run again (nothing was changed)'
+        : 'see the message; re-run once it is fixed');
     out.note(`error: ${error.message}; fix: ${advice}`);
     out.data({ error: { code: error.code, message: error.message, advice } });
     return error.exitCode;

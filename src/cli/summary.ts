@@ -32,7 +32,8 @@ export class Tally {
     for (const d of result.done) this.done.add(name(d.schema));
     for (const f of result.failed) this.failed.add(name(f.schema));
     for (const s of result.skipped) this.skipped.add(name(s.schema));
-    for (const [schema, ms] of result.timing?.schemaMs ?? []) this.times.set(name(schema), (this.times.get(name(schema)) ?? 0) + ms);
+    for (const [schema, ms] of result.timing?.schemaMs ?? [])
+      this.times.set(name(schema), (this.times.get(name(schema)) ?? 0) + ms);
   }
 
   get empty(): boolean {
@@ -47,7 +48,14 @@ export class Tally {
       .sort((a, b) => b[1] - a[1])
       .slice(0, SLOWEST)
       .map(([schema, t]) => ({ schema, ms: Math.round(t) }));
-    return { migrated: migrated.length, failed: this.failed.size, skipped: skipped.length, applied: this.applied, ms: Math.round(ms), slowest };
+    return {
+      migrated: migrated.length,
+      failed: this.failed.size,
+      skipped: skipped.length,
+      applied: this.applied,
+      ms: Math.round(ms),
+      slowest,
+    };
   }
 
   lines(ms: number): string[] {
@@ -58,7 +66,10 @@ export class Tally {
       `Summary: ${plural(s.migrated, 'schema')} ${verb}, ${count(s.failed)} failed, ${count(s.skipped)} skipped; ` +
         `${plural(s.applied, 'migration')} ${this.direction === 'up' ? 'applied' : 'rolled back'}; ${duration(s.ms)} in all`,
     ];
-    if (s.slowest.length) out.push(`Slowest schemas: ${s.slowest.map((t) => `${t.schema} ${t.ms < 1000 ? `${t.ms} ms` : duration(t.ms)}`).join(', ')}`);
+    if (s.slowest.length)
+      out.push(
+        `Slowest schemas: ${s.slowest.map((t) => `${t.schema} ${t.ms < 1000 ? `${t.ms} ms` : duration(t.ms)}`).join(', ')}`,
+      );
     return out;
   }
 }

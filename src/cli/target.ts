@@ -41,6 +41,7 @@ function ignoredDotenvTarget(config: Config, { env, dotenv }: Sources, options: 
  */
 function dotenvWinning(env: Sources['env'], dotenv: NonNullable<Sources['dotenv']>): Sources['env'] {
   const merged = { ...env, ...dotenv };
-  if ((dotenv.POSTGRES_HOST !== undefined || dotenv.DATABASE_URL !== undefined) && dotenv.POSTGRES_PORT === undefined) delete merged.POSTGRES_PORT;
+  if ((dotenv.POSTGRES_HOST !== undefined || dotenv.DATABASE_URL !== undefined) && dotenv.POSTGRES_PORT === undefined)
+    delete merged.POSTGRES_PORT;
   return merged;
 }

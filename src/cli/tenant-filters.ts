@@ -8,7 +8,11 @@ export const FILTER_FLAGS: FlagSpecs = {
   behind: { type: 'boolean', desc: 'only schemas that lack a tenant migration of the folder' },
   dirty: { type: 'boolean', desc: 'only dirty schemas (a no-transaction migration did not finish)' },
   failed: { type: 'boolean', desc: 'only schemas a recorded up or down failed, while still as it left them' },
-  version: { type: 'string', value: 'V', desc: 'only schemas whose latest tenant version is V (`none`: nothing applied)' },
+  version: {
+    type: 'string',
+    value: 'V',
+    desc: 'only schemas whose latest tenant version is V (`none`: nothing applied)',
+  },
   summary: { type: 'boolean', desc: 'how many schemas are at each version, instead of one line per schema' },
 };
 
@@ -33,7 +37,11 @@ export function tenantFilter(args: ParsedArgs): TenantFilter | undefined {
   const version = stringFlag(args, 'version');
   if (version !== undefined) {
     if (version !== 'none' && !/^\d{14}$/.test(version)) {
-      throw new UsageError(`--version must be a 14-digit version or none (got "${version}")`, 'write e.g. --version 20251210215900', 'BAD_VERSION');
+      throw new UsageError(
+        `--version must be a 14-digit version or none (got "${version}")`,
+        'write e.g. --version 20251210215900',
+        'BAD_VERSION',
+      );
     }
     flags.push(`--version ${version}`);
     tests.push((t) => (t.version ?? 'none') === version);
@@ -60,7 +68,9 @@ export interface TenantsSummaryDoc {
 export function summarize(list: TenantStatus[], pattern: string): TenantsSummaryDoc {
   const counts = new Map<string | null, number>();
   for (const t of list) counts.set(t.version, (counts.get(t.version) ?? 0) + 1);
-  const versions = [...counts].map(([version, schemas]) => ({ version, schemas })).sort((a, b) => newestFirst(a.version, b.version));
+  const versions = [...counts]
+    .map(([version, schemas]) => ({ version, schemas }))
+    .sort((a, b) => newestFirst(a.version, b.version));
   return {
     pattern,
     count: list.length,

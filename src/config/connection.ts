@@ -38,7 +38,8 @@ export function connectionFromEnv(env: CleanEnv): { connection: Connection } | {
 
   if (fromUrl?.database && env.POSTGRES_DB_PROD && fromUrl.database !== env.POSTGRES_DB_PROD) {
     problems.push(
-      `DATABASE_URL names database "${fromUrl.database}" but POSTGRES_DB_PROD names "${env.POSTGRES_DB_PROD}": ` + 'they must agree, so unset one of them',
+      `DATABASE_URL names database "${fromUrl.database}" but POSTGRES_DB_PROD names "${env.POSTGRES_DB_PROD}": ` +
+        'they must agree, so unset one of them',
     );
   }
   const database = env.POSTGRES_DB_PROD ?? fromUrl?.database;
@@ -67,13 +68,16 @@ function parseDatabaseUrl(raw: string, problems: string[]): Partial<Connection> 
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return void problems.push(bad);
   const sslMode = url.searchParams.get('sslmode') ?? undefined;
   if (sslMode && !['disable', 'require', 'verify-full', 'prefer', 'allow'].includes(sslMode)) {
-    return void problems.push(`DATABASE_URL's sslmode=${sslMode} is not supported: use disable, require or verify-full`);
+    return void problems.push(
+      `DATABASE_URL's sslmode=${sslMode} is not supported: use disable, require or verify-full`,
+    );
   }
   // decodeURIComponent throws on a stray `%` (a password that was not percent-encoded).
   const decode = (part: string, what: string) => {
     if (!part) return undefined;
     const decoded = safeDecode(part);
-    if (decoded === undefined) problems.push(`DATABASE_URL's ${what} has a % that is not a %-escape: percent-encode it (% is %25)`);
+    if (decoded === undefined)
+      problems.push(`DATABASE_URL's ${what} has a % that is not a %-escape: percent-encode it (% is %25)`);
     return decoded;
   };
   return {
@@ -105,7 +109,12 @@ export function urlPasswords(raw: string | undefined): string[] {
 /** A connection from a postgres:// URL, for library callers; defaults like libpq's. */
 export function connectionFromUrl(url: string): Connection {
   const result = connectionFromEnv({ DATABASE_URL: url, POSTGRES_HOST: 'localhost', POSTGRES_PORT: 5432 });
-  if ('problems' in result) throw new UsageError(result.problems.join('; '), 'correct the connection settings named, then run again', 'BAD_CONNECTION');
+  if ('problems' in result)
+    throw new UsageError(
+      result.problems.join('; '),
+      'correct the connection settings named, then run again',
+      'BAD_CONNECTION',
+    );
   return result.connection;
 }
 
@@ -116,7 +125,8 @@ export function connectionFromUrl(url: string): Connection {
  */
 export function connectionFromClient(client: pg.Client): Connection {
   const p = (client as unknown as { connectionParameters?: ClientParameters }).connectionParameters ?? {};
-  const password = typeof client.password === 'string' ? client.password : typeof p.password === 'string' ? p.password : undefined;
+  const password =
+    typeof client.password === 'string' ? client.password : typeof p.password === 'string' ? p.password : undefined;
   const ssl = p.ssl;
   const tls = typeof ssl === 'object' && ssl !== null ? ssl : undefined;
   const sslMode: SslMode = !ssl ? 'disable' : tls?.rejectUnauthorized === false ? 'require' : 'verify-full';

@@ -70,12 +70,18 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
   });
   // envalid's result throws on access to a variable that failed; check the rest only.
-  if (!failed.has('BACKUP_RETENTION_DAYS') && clean.BACKUP_RETENTION_DAYS < 0) problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
-  if (!failed.has('TENANT_SPARES') && !(Number.isInteger(clean.TENANT_SPARES) && clean.TENANT_SPARES >= 0 && clean.TENANT_SPARES <= MAX_SPARES))
+  if (!failed.has('BACKUP_RETENTION_DAYS') && clean.BACKUP_RETENTION_DAYS < 0)
+    problems.push('BACKUP_RETENTION_DAYS must be 0 or more');
+  if (
+    !failed.has('TENANT_SPARES') &&
+    !(Number.isInteger(clean.TENANT_SPARES) && clean.TENANT_SPARES >= 0 && clean.TENANT_SPARES <= MAX_SPARES)
+  )
     problems.push(`TENANT_SPARES must be a whole number from 0 to ${MAX_SPARES} (got "${merged.TENANT_SPARES}")`);
   // A backslash escapes the next character, as in LIKE itself (company\_% matches a literal _).
   if (!/^(?:[A-Za-z0-9_%]|\\[A-Za-z0-9_%])+$/.test(clean.TENANT_SCHEMA_PATTERN)) {
-    problems.push('TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and %, with \\ escaping _ or % (e.g. company_%)');
+    problems.push(
+      'TENANT_SCHEMA_PATTERN must be a SQL LIKE pattern of letters, digits, _ and %, with \\ escaping _ or % (e.g. company_%)',
+    );
   } else {
     const problem = tenantPatternProblem(clean.TENANT_SCHEMA_PATTERN);
     if (problem) problems.push(problem);

@@ -59,7 +59,11 @@ interface Row {
 }
 
 /** The sessions, other than this one and `exclude`, that hold or wait for a conflicting lock on one of `tables`; oldest transaction first. */
-export async function findBlockers(client: Queryable, tables: BlockerQuery[], exclude: number[] = []): Promise<Blocker[]> {
+export async function findBlockers(
+  client: Queryable,
+  tables: BlockerQuery[],
+  exclude: number[] = [],
+): Promise<Blocker[]> {
   if (!tables.length) return [];
   const { rows } = await client.query<Row>(SQL, [JSON.stringify(tables), exclude]);
   return rows.map((r) => ({

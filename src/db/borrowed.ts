@@ -19,7 +19,9 @@ export interface ResolvedConnection {
 }
 
 export function isClient(input: unknown): input is pg.Client {
-  return typeof (input as pg.Client | undefined)?.query === 'function' && typeof (input as pg.Client).connect === 'function';
+  return (
+    typeof (input as pg.Client | undefined)?.query === 'function' && typeof (input as pg.Client).connect === 'function'
+  );
 }
 
 export function resolveConnection(input: ConnectionInput): ResolvedConnection {
@@ -69,7 +71,11 @@ export async function borrowSession(client: pg.Client): Promise<() => Promise<vo
 }
 
 /** `fn` on the caller's client (settings restored after) or on a connection of its own, closed after. */
-export async function withSession<T>(target: ResolvedConnection, opts: ConnectOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withSession<T>(
+  target: ResolvedConnection,
+  opts: ConnectOptions,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   if (!target.client) return withClient(target.connection, opts, fn);
   const restore = await borrowSession(target.client);
   try {

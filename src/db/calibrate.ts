@@ -45,7 +45,11 @@ export async function calibrate(client: Client): Promise<Calibration> {
       const t = await scratchTable(client);
       await client.query(`INSERT INTO ${t} SELECT g, g, md5(g::text) FROM generate_series(1, ${SAMPLE_ROWS}) g`);
       const bytes = Number((await client.query(`SELECT pg_table_size('${t}'::regclass) AS b`)).rows[0].b);
-      const catalogMs = await median(() => timed(client, `ALTER TABLE ${t} ALTER COLUMN c SET DEFAULT 0`), client, `ALTER TABLE ${t} ADD COLUMN c integer`);
+      const catalogMs = await median(
+        () => timed(client, `ALTER TABLE ${t} ALTER COLUMN c SET DEFAULT 0`),
+        client,
+        `ALTER TABLE ${t} ADD COLUMN c integer`,
+      );
       // A scan's time is a few ms here, as small as a catalog change's: timed as a plain read of
       // every row (what SET NOT NULL or a CHECK does under its lock). Each figure is the median of
       // three, so that one slow moment of a busy server does not decide it.
@@ -54,7 +58,13 @@ export async function calibrate(client: Client): Promise<Calibration> {
       const rewrite = await median(() => timed(client, `ALTER TABLE ${t} ALTER COLUMN n TYPE ${types.pop()}`));
       const index = await median(() => timed(client, `CREATE INDEX ON ${t} (n)`));
       const rate = (ms: number) => Math.max(ms, 0.01) / bytes;
-      return { catalogMs, rewriteMsPerByte: rate(rewrite - catalogMs), scanMsPerByte: rate(scan), indexMsPerByte: rate(index), sampleBytes: bytes };
+      return {
+        catalogMs,
+        rewriteMsPerByte: rate(rewrite - catalogMs),
+        scanMsPerByte: rate(scan),
+        indexMsPerByte: rate(index),
+        sampleBytes: bytes,
+      };
     },
     { rollback: true },
   );
@@ -67,7 +77,10 @@ export async function calibrate(client: Client): Promise<Calibration> {
 async function scratchTable(client: Client): Promise<string> {
   const columns = '(id bigint PRIMARY KEY, n integer, s text)';
   const ordinary = `${STATE_SCHEMA}.calibration_scratch`;
-  const { rows } = await client.query(`SELECT has_schema_privilege(current_user, $1, 'CREATE') AS ok FROM pg_namespace WHERE nspname = $1`, [STATE_SCHEMA]);
+  const { rows } = await client.query(
+    `SELECT has_schema_privilege(current_user, $1, 'CREATE') AS ok FROM pg_namespace WHERE nspname = $1`,
+    [STATE_SCHEMA],
+  );
   if (rows[0]?.ok) {
     await client.query(`CREATE TABLE ${ordinary} ${columns}`);
     return ordinary;

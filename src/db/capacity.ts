@@ -18,7 +18,15 @@ export interface Capacity {
 const CLIENTS = `FROM pg_stat_activity WHERE datid IS NOT NULL AND coalesce(backend_type, 'client backend') = 'client backend'`;
 
 export async function freeConnections(client: pg.ClientBase): Promise<Capacity> {
-  const r = await client.query<{ max: number; reserved: number; used: number; role_limit: number; role_used: number; db_limit: number; db_used: number }>(
+  const r = await client.query<{
+    max: number;
+    reserved: number;
+    used: number;
+    role_limit: number;
+    role_used: number;
+    db_limit: number;
+    db_used: number;
+  }>(
     `SELECT current_setting('max_connections')::int AS max,
             CASE WHEN r.rolsuper THEN 0
                  ELSE current_setting('superuser_reserved_connections')::int + coalesce(current_setting('reserved_connections', true)::int, 0) END AS reserved,
@@ -31,9 +39,19 @@ export async function freeConnections(client: pg.ClientBase): Promise<Capacity> 
       WHERE r.rolname = current_user AND d.datname = current_database()`,
   );
   const x = r.rows[0]!;
-  const limits = [{ free: x.max - x.reserved - x.used, why: `max_connections ${x.max}, ${x.used} in use${x.reserved ? `, ${x.reserved} reserved` : ''}` }];
-  if (x.role_limit >= 0) limits.push({ free: x.role_limit - x.role_used, why: `role CONNECTION LIMIT ${x.role_limit}, ${x.role_used} in use` });
-  if (x.db_limit >= 0) limits.push({ free: x.db_limit - x.db_used, why: `database CONNECTION LIMIT ${x.db_limit}, ${x.db_used} in use` });
+  const limits = [
+    {
+      free: x.max - x.reserved - x.used,
+      why: `max_connections ${x.max}, ${x.used} in use${x.reserved ? `, ${x.reserved} reserved` : ''}`,
+    },
+  ];
+  if (x.role_limit >= 0)
+    limits.push({
+      free: x.role_limit - x.role_used,
+      why: `role CONNECTION LIMIT ${x.role_limit}, ${x.role_used} in use`,
+    });
+  if (x.db_limit >= 0)
+    limits.push({ free: x.db_limit - x.db_used, why: `database CONNECTION LIMIT ${x.db_limit}, ${x.db_used} in use` });
   const tightest = limits.reduce((a, b) => (b.free < a.free ? b : a));
   return { free: Math.max(0, tightest.free), limitedBy: tightest.why };
 }
@@ -42,7 +60,10 @@ export async function freeConnections(client: pg.ClientBase): Promise<Capacity> 
  * The number of workers to run: `wanted`, or fewer if the server cannot take that many more
  * connections. Not even one: an OperationError with what to do.
  */
-export async function fitWorkers(client: pg.ClientBase, wanted: number): Promise<{ workers: number; capacity: Capacity }> {
+export async function fitWorkers(
+  client: pg.ClientBase,
+  wanted: number,
+): Promise<{ workers: number; capacity: Capacity }> {
   const capacity = await freeConnections(client);
   if (capacity.free < 1) {
     throw new OperationError(

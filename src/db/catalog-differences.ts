@@ -40,7 +40,9 @@ export function describeDifferences(differences: Difference[]): string[] {
 /** The lines of one schema's differences (a table there or missing is one line, with what it holds). */
 export function differenceLines(diffs: Difference[]): string[] {
   const wholeTables = new Map(
-    diffs.filter((d) => d.key.startsWith('table ') && (d.expected === undefined || d.actual === undefined)).map((d) => [d.key.slice(6), d]),
+    diffs
+      .filter((d) => d.key.startsWith('table ') && (d.expected === undefined || d.actual === undefined))
+      .map((d) => [d.key.slice(6), d]),
   );
   const parts = new Map<string, Map<string, number>>();
   const lines: string[] = [];
@@ -55,11 +57,15 @@ export function differenceLines(diffs: Difference[]): string[] {
     }
     lines.push(kind === 'table' && wholeTables.has(name) ? `\u0000${name}` : describe(d));
   }
-  return lines.map((l) => (l.startsWith('\u0000') ? describeTable(wholeTables.get(l.slice(1))!, parts.get(l.slice(1))) : l));
+  return lines.map((l) =>
+    l.startsWith('\u0000') ? describeTable(wholeTables.get(l.slice(1))!, parts.get(l.slice(1))) : l,
+  );
 }
 
 function describeTable(d: Difference, counts: Map<string, number> | undefined): string {
-  const contents = [...(counts ?? [])].map(([kind, n]) => `${n} ${kind === 'index' && n > 1 ? 'indexes' : `${kind}${n > 1 ? 's' : ''}`}`).join(', ');
+  const contents = [...(counts ?? [])]
+    .map(([kind, n]) => `${n} ${kind === 'index' && n > 1 ? 'indexes' : `${kind}${n > 1 ? 's' : ''}`}`)
+    .join(', ');
   const what = d.expected === undefined ? 'should not be there' : 'missing';
   return `${d.expected === undefined ? '+' : '-'} ${d.key} (${what}${contents ? `; ${contents}` : ''})`;
 }

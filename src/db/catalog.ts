@@ -23,7 +23,8 @@ function schemaFilter(scope: CatalogScope): { where: string; values: unknown[] }
   // public is an application schema here: notReserved(...) leaves it out, so it is let back in.
   const base = `(n.nspname = 'public' OR ${notReserved('n.nspname')})`;
   if ('names' in scope) return { where: `${base} AND n.nspname = ANY($1::text[])`, values: [scope.names] };
-  if ('pattern' in scope) return { where: `${base} AND (n.nspname = 'public' OR n.nspname LIKE $1)`, values: [scope.pattern] };
+  if ('pattern' in scope)
+    return { where: `${base} AND (n.nspname = 'public' OR n.nspname LIKE $1)`, values: [scope.pattern] };
   return { where: base, values: [] };
 }
 
@@ -83,7 +84,11 @@ function rowsSql(scope: CatalogScope, opts: CatalogOptions): { sql: string; valu
   return { sql, values };
 }
 
-export async function takeSnapshot(db: Queryable, scope: CatalogScope = { all: true }, opts: CatalogOptions = {}): Promise<Snapshot> {
+export async function takeSnapshot(
+  db: Queryable,
+  scope: CatalogScope = { all: true },
+  opts: CatalogOptions = {},
+): Promise<Snapshot> {
   const { sql, values } = rowsSql(scope, opts);
   const rows = (await db.query(sql, values)).rows as Array<{ schema: string; key: string; def: string }>;
   const snapshot: Snapshot = new Map();
@@ -99,11 +104,18 @@ export async function takeSnapshot(db: Queryable, scope: CatalogScope = { all: t
  * schema → digest of its normalised catalog, computed by the server in one query: two schemas with
  * the same digest have the same objects and definitions (names of their own schema aside).
  */
-export async function catalogHashes(db: Queryable, scope: CatalogScope, opts: CatalogOptions = {}): Promise<Map<string, string>> {
+export async function catalogHashes(
+  db: Queryable,
+  scope: CatalogScope,
+  opts: CatalogOptions = {},
+): Promise<Map<string, string>> {
   const { sql, values } = rowsSql(scope, opts);
   // "C" ordering: the digest must not depend on the database's collation.
   const rows = (
-    await db.query(`SELECT schema, md5(string_agg(key || E'\\x1f' || def, E'\\x1e' ORDER BY key COLLATE "C")) AS hash FROM (${sql}) r GROUP BY schema`, values)
+    await db.query(
+      `SELECT schema, md5(string_agg(key || E'\\x1f' || def, E'\\x1e' ORDER BY key COLLATE "C")) AS hash FROM (${sql}) r GROUP BY schema`,
+      values,
+    )
   ).rows as Array<{ schema: string; hash: string }>;
   return new Map(rows.map((r) => [r.schema, r.hash]));
 }

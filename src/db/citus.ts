@@ -40,12 +40,19 @@ export function onCitus(db: Queryable): Promise<boolean> {
 /** Citus's details when the extension is installed in this database, undefined on plain PostgreSQL. */
 export async function citusInfo(db: Queryable, schema: string): Promise<CitusInfo | undefined> {
   // citus_version() exists only with the extension, so it is called only when the catalog says so.
-  const r = await db.query<{ citus: boolean; dist: boolean }>(`${HAS_CITUS}, to_regclass('pg_catalog.pg_dist_schema') IS NOT NULL AS dist`);
+  const r = await db.query<{ citus: boolean; dist: boolean }>(
+    `${HAS_CITUS}, to_regclass('pg_catalog.pg_dist_schema') IS NOT NULL AS dist`,
+  );
   known.set(db, Promise.resolve(Boolean(r.rows[0]?.citus)));
   if (!r.rows[0]?.citus) return undefined;
   const version = (await db.query<{ v: string }>('SELECT citus_version() AS v')).rows[0]!.v;
   const distributed = r.rows[0].dist
-    ? (await db.query<{ d: boolean }>(`SELECT EXISTS (SELECT 1 FROM pg_dist_schema WHERE schemaid = to_regnamespace($1)) AS d`, [schema])).rows[0]!.d
+    ? (
+        await db.query<{ d: boolean }>(
+          `SELECT EXISTS (SELECT 1 FROM pg_dist_schema WHERE schemaid = to_regnamespace($1)) AS d`,
+          [schema],
+        )
+      ).rows[0]!.d
     : false;
   return { version, distributed };
 }

@@ -30,7 +30,13 @@ export function pgConfig(c: Connection, connectTimeoutMs = DEFAULT_CONNECT_TIMEO
     user: c.user,
     password: c.password,
     database: c.database,
-    ssl: c.tls ? c.tls : c.sslMode === 'verify-full' ? { rejectUnauthorized: true } : c.sslMode === 'require' || prefer ? { rejectUnauthorized: false } : false,
+    ssl: c.tls
+      ? c.tls
+      : c.sslMode === 'verify-full'
+        ? { rejectUnauthorized: true }
+        : c.sslMode === 'require' || prefer
+          ? { rejectUnauthorized: false }
+          : false,
     connectionTimeoutMillis: connectTimeoutMs,
     application_name: 'migrate-tool',
     // TCP keepalives notice a dead peer on an idle connection (the server's side: session.ts).
@@ -64,7 +70,11 @@ export async function connect(c: Connection, opts: ConnectOptions = {}): Promise
   }
 }
 
-export async function withClient<T>(c: Connection, opts: ConnectOptions, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  c: Connection,
+  opts: ConnectOptions,
+  fn: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = await connect(c, opts);
   // A connection the server drops while idle must not crash the process.
   client.on('error', () => {});
@@ -84,8 +94,9 @@ function isTransient(error: unknown): boolean {
   const code = codeOf(error);
   const message = (error as Error)?.message ?? '';
   return (
-    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03'].includes(code ?? '') ||
-    /timeout|terminated unexpectedly/i.test(message)
+    ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', '57P03'].includes(
+      code ?? '',
+    ) || /timeout|terminated unexpectedly/i.test(message)
   );
 }
 
@@ -97,9 +108,14 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   const code = codeOf(error);
   const where = `${c.host}:${c.port}`;
   const server = (error as Error)?.message ?? String(error);
-  const fail = (message: string, advice: string | Remedy, tag: string) => new OperationError(message, tag, advice, { cause: error });
+  const fail = (message: string, advice: string | Remedy, tag: string) =>
+    new OperationError(message, tag, advice, { cause: error });
   const authFailed = (why: string) =>
-    fail(`Authentication failed for user "${c.user}" on ${where} (${why})`, "check the connection's user and password", 'AUTH_FAILED');
+    fail(
+      `Authentication failed for user "${c.user}" on ${where} (${why})`,
+      "check the connection's user and password",
+      'AUTH_FAILED',
+    );
   switch (code) {
     case 'ECONNREFUSED':
       return fail(
@@ -109,7 +125,11 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
       );
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return fail(`Host not found: ${c.host}`, "check the connection's host (in compose, the database service name)", 'HOST_NOT_FOUND');
+      return fail(
+        `Host not found: ${c.host}`,
+        "check the connection's host (in compose, the database service name)",
+        'HOST_NOT_FOUND',
+      );
     case '28P01':
     case '28000':
       return authFailed(server);
@@ -124,7 +144,8 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
   }
   // The server asks for a password (SCRAM) and the connection has none: the driver stops before
   // the server can say anything, with a message about its own SASL state.
-  if (/client password must be a string/i.test(server)) return authFailed('the server asks for a password and none was given');
+  if (/client password must be a string/i.test(server))
+    return authFailed('the server asks for a password and none was given');
   if (/does not support SSL/i.test(server)) {
     return fail(
       `The server at ${where} does not support SSL, which POSTGRES_SSLMODE=${c.sslMode} requires`,
@@ -133,7 +154,15 @@ export function explainConnectionError(error: unknown, c: Connection): Operation
     );
   }
   if (/timeout/i.test(server)) {
-    return fail(`Connection to ${where} timed out`, 'check the host, the port and any firewall between them', 'CONNECT_TIMEOUT');
+    return fail(
+      `Connection to ${where} timed out`,
+      'check the host, the port and any firewall between them',
+      'CONNECT_TIMEOUT',
+    );
   }
-  return fail(`Could not connect to ${describeTarget(c)}: ${server}`, "check the connection's settings", 'CONNECT_FAILED');
+  return fail(
+    `Could not connect to ${describeTarget(c)}: ${server}`,
+    "check the connection's settings",
+    'CONNECT_FAILED',
+  );
 }

@@ -100,7 +100,12 @@ export async function acquireLock(c: Connection, opts: LockOptions): Promise<Hel
  * Pings the lock's session while it is held. An overdue ping is checked from a short second
  * connection: the session is busy with a long statement, or gone (then `onSilent`).
  */
-async function watchSession(client: pg.Client, c: Connection, opts: LockOptions, onSilent: (error: Error) => void): Promise<{ stop(): void }> {
+async function watchSession(
+  client: pg.Client,
+  c: Connection,
+  opts: LockOptions,
+  onSilent: (error: Error) => void,
+): Promise<{ stop(): void }> {
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
   const probe = async () => {
     const other = await connect(c, { ...opts, waitMs: 0, connectTimeoutMs: PROBE_CONNECT_MS, signal: undefined });

@@ -4,7 +4,10 @@ import type pg from 'pg';
 
 /** Anything that runs one SQL text (or a named statement) with parameters. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string | pg.QueryConfig, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string | pg.QueryConfig,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
 
 /** A pg client or pool itself, for what only pg takes: a Submittable (migrations/batch.ts's statements in one round trip). */

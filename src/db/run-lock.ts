@@ -22,7 +22,11 @@ export interface HeldRunLock {
   unreachable: AbortSignal;
 }
 
-export async function withRunLock<T>(connection: Connection, opts: RunLockOptions, fn: (lock: HeldRunLock) => Promise<T>): Promise<T> {
+export async function withRunLock<T>(
+  connection: Connection,
+  opts: RunLockOptions,
+  fn: (lock: HeldRunLock) => Promise<T>,
+): Promise<T> {
   let lost: Error | undefined;
   const loss = new AbortController();
   const unreachable = new AbortController();
@@ -36,7 +40,12 @@ export async function withRunLock<T>(connection: Connection, opts: RunLockOption
     },
   });
   const lockLost = (cause?: unknown) =>
-    new OperationError(`Lost the connection that held the run lock (${lost!.message}); no new work was started after that`, 'LOCK_LOST', afterLoss, { cause });
+    new OperationError(
+      `Lost the connection that held the run lock (${lost!.message}); no new work was started after that`,
+      'LOCK_LOST',
+      afterLoss,
+      { cause },
+    );
   const signal = opts.signal ? AbortSignal.any([opts.signal, loss.signal]) : loss.signal;
   try {
     // A query on the dead lock connection fails too: that is the same loss.

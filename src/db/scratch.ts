@@ -22,7 +22,11 @@ export interface ScratchOptions extends ConnectOptions {
  * Runs `fn` in a fresh, empty database (from template0, so nothing an administrator added to
  * template1 shows up in a comparison) and drops it afterwards, whatever happened.
  */
-export async function withScratchDatabase<T>(server: Connection, fn: (scratch: Scratch) => Promise<T>, opts: ScratchOptions = {}): Promise<T> {
+export async function withScratchDatabase<T>(
+  server: Connection,
+  fn: (scratch: Scratch) => Promise<T>,
+  opts: ScratchOptions = {},
+): Promise<T> {
   // The process id tells an operator (and a test) which run a left-over database came from.
   const name = `${SCRATCH_PREFIX}${process.pid}_${randomBytes(4).toString('hex')}`;
   await withClient(server, opts, async (c) => {
@@ -33,7 +37,9 @@ export async function withScratchDatabase<T>(server: Connection, fn: (scratch: S
       throw new OperationError(
         `Could not create a scratch database on ${server.host}:${server.port}: ${e.message}`,
         'SCRATCH_CREATE',
-        e.code === '42501' ? `grant CREATEDB to ${server.user}, or run this command against a development server` : 'check the server and the user',
+        e.code === '42501'
+          ? `grant CREATEDB to ${server.user}, or run this command against a development server`
+          : 'check the server and the user',
         { cause: error },
       );
     }

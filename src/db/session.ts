@@ -38,7 +38,14 @@ export async function limitSession(client: pg.ClientBase, limits: SessionLimits 
             CASE WHEN $6 <> '0' AND current_setting('server_version_num')::int >= 140000
                  THEN set_config('idle_session_timeout', $6, false) END,
             pg_backend_pid() AS pid`,
-    [L.idleInTransactionMs, L.keepalivesIdleS, L.keepalivesIntervalS, L.keepalivesCount, L.tcpUserTimeoutMs, limits.idleSessionMs ?? 0].map(String),
+    [
+      L.idleInTransactionMs,
+      L.keepalivesIdleS,
+      L.keepalivesIntervalS,
+      L.keepalivesCount,
+      L.tcpUserTimeoutMs,
+      limits.idleSessionMs ?? 0,
+    ].map(String),
   );
   return r.rows[0]!.pid;
 }

@@ -24,16 +24,29 @@ export interface TransactionOptions {
   readOnly?: boolean;
 }
 
-export async function withTransaction<T>(client: TransactionClient, fn: () => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+export async function withTransaction<T>(
+  client: TransactionClient,
+  fn: () => Promise<T>,
+  opts: TransactionOptions = {},
+): Promise<T> {
   return run(client, opts.readOnly ? 'BEGIN READ ONLY' : 'BEGIN', fn, opts);
 }
 
 /** withTransaction in one snapshot: every read of `fn` sees the same committed state, and nothing is written. */
-export async function withSnapshot<T>(client: TransactionClient, fn: () => Promise<T>, opts: Pick<TransactionOptions, 'setup'> = {}): Promise<T> {
+export async function withSnapshot<T>(
+  client: TransactionClient,
+  fn: () => Promise<T>,
+  opts: Pick<TransactionOptions, 'setup'> = {},
+): Promise<T> {
   return run(client, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', fn, opts);
 }
 
-async function run<T>(client: TransactionClient, begin: string, fn: () => Promise<T>, opts: TransactionOptions): Promise<T> {
+async function run<T>(
+  client: TransactionClient,
+  begin: string,
+  fn: () => Promise<T>,
+  opts: TransactionOptions,
+): Promise<T> {
   await client.query(opts.setup ? `${begin}; ${opts.setup}` : begin);
   try {
     const value = await fn();
@@ -50,7 +63,11 @@ async function run<T>(client: TransactionClient, begin: string, fn: () => Promis
  * One transaction in one round trip: BEGIN, `parts` and COMMIT go to `send` together. If it fails,
  * the transaction is rolled back and the error rethrown.
  */
-export async function inOneRoundTrip<C extends TransactionClient, R>(client: C, parts: string[], send: (client: C, parts: string[]) => Promise<R>): Promise<R> {
+export async function inOneRoundTrip<C extends TransactionClient, R>(
+  client: C,
+  parts: string[],
+  send: (client: C, parts: string[]) => Promise<R>,
+): Promise<R> {
   try {
     return await send(client, ['BEGIN', ...parts, 'COMMIT']);
   } catch (error) {

@@ -29,7 +29,12 @@ interface Timing {
 }
 
 /** Pings `client` every interval; calls `onSilent` once if a ping is not answered in time (and `probe` does not find it busy). */
-export function watch(client: pg.Client, onSilent: (error: Error) => void, timing: Timing = WATCHDOG, probe?: () => Promise<ProbeResult>): Watchdog {
+export function watch(
+  client: pg.Client,
+  onSilent: (error: Error) => void,
+  timing: Timing = WATCHDOG,
+  probe?: () => Promise<ProbeResult>,
+): Watchdog {
   let sentAt: number | undefined;
   let answeredAt = Date.now();
   let probing = false;
@@ -85,7 +90,10 @@ export function watch(client: pg.Client, onSilent: (error: Error) => void, timin
 
 /** Asks, from another connection, whether backend `pid` is running a statement other than the ping. */
 export async function probeSession(other: pg.Client, pid: number): Promise<ProbeResult> {
-  const r = await other.query<{ state: string | null; query: string }>('SELECT state, query FROM pg_stat_activity WHERE pid = $1', [pid]);
+  const r = await other.query<{ state: string | null; query: string }>(
+    'SELECT state, query FROM pg_stat_activity WHERE pid = $1',
+    [pid],
+  );
   const row = r.rows[0];
   if (!row) return { busy: false, reason: `its session ${pid} is gone` };
   if (row.state === 'active' && row.query !== PING) return { busy: true };

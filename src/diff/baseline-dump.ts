@@ -27,11 +27,18 @@ export async function dumpScope(scratch: Connection, scope: DumpScope, signal?: 
   const tools = { env: toolEnv(scratch), signal };
   const [dump, server] = await settleBoth(toolVersion('pg_dump', tools), withClient(scratch, {}, serverVersion));
   checkDumpVersion(dump, server);
-  const only = scope === 'tenant' ? ['--schema', BASELINE_TENANT_SCHEMA] : ['--exclude-schema', BASELINE_TENANT_SCHEMA, '--exclude-schema', STATE_SCHEMA];
+  const only =
+    scope === 'tenant'
+      ? ['--schema', BASELINE_TENANT_SCHEMA]
+      : ['--exclude-schema', BASELINE_TENANT_SCHEMA, '--exclude-schema', STATE_SCHEMA];
   // --inserts: rows as INSERT statements, which run like any other statement (COPY ... FROM stdin would not).
   const r = await runTool('pg_dump', ['--no-owner', '--inserts', ...only], tools);
   if (r.code !== 0)
-    throw new OperationError(`pg_dump of the scratch database failed: ${tail(r.stderr)}`, 'BASELINE_DUMP', 'check the pg_dump on PATH and the server');
+    throw new OperationError(
+      `pg_dump of the scratch database failed: ${tail(r.stderr)}`,
+      'BASELINE_DUMP',
+      'check the pg_dump on PATH and the server',
+    );
   return migrationBody(r.stdout, scope);
 }
 

@@ -45,8 +45,9 @@ export async function createCharAsTextPool(config: bundledPg.PoolConfig): Promis
       const last = args.at(-1);
       if (typeof last === 'function') {
         const callback = last as (error: Error | null, result: unknown) => void;
-        return (super.query as (...a: unknown[]) => unknown)(...args.slice(0, -1), (error: Error | null, result: unknown) =>
-          callback(error, error ? result : charAsText(result)),
+        return (super.query as (...a: unknown[]) => unknown)(
+          ...args.slice(0, -1),
+          (error: Error | null, result: unknown) => callback(error, error ? result : charAsText(result)),
         );
       }
       const result = (super.query as (...a: unknown[]) => unknown)(...args) as Promise<unknown> | undefined;

@@ -36,7 +36,12 @@ export class SchemaDiffer {
    * `defaultSchema` is the schema whose objects the scripts write unqualified. With
    * `databaseIsEmpty`, the "database" side is an empty one (no tenant schema to compare with).
    */
-  static async open(pool: PoolLike, file: SchemaFile, defaultSchema: string, databaseIsEmpty = false): Promise<SchemaDiffer> {
+  static async open(
+    pool: PoolLike,
+    file: SchemaFile,
+    defaultSchema: string,
+    databaseIsEmpty = false,
+  ): Promise<SchemaDiffer> {
     const [{ SchemaEngine }, { PrismaPg }, { bindMigrationAwareSqlAdapterFactory }] = await Promise.all([
       loadSchemaEngine(),
       import('@prisma/adapter-pg'),
@@ -50,7 +55,9 @@ export class SchemaDiffer {
   /** up: database → schema.prisma; down: the reverse. Returns the SQL script ('' when equal). */
   async diff(direction: Direction, exclude: Exclusions): Promise<string> {
     const files = [{ path: this.file.path, content: this.file.content }];
-    const database = this.databaseIsEmpty ? { tag: 'empty' as const } : { tag: 'schemaDatasource' as const, files, configDir: dirname(this.file.path) };
+    const database = this.databaseIsEmpty
+      ? { tag: 'empty' as const }
+      : { tag: 'schemaDatasource' as const, files, configDir: dirname(this.file.path) };
     const datamodel = { tag: 'schemaDatamodel' as const, files };
     try {
       const result = await this.engine.diff({

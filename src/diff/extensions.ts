@@ -71,7 +71,9 @@ export function qualifyExtensionObjects(sql: string, objects: ExtensionObjects):
     const after = i + word.length;
     const qualified = sql[i - 1] === '.' || sql[after] === '.';
     const called = /^\s*\(/.test(sql.slice(after, after + 8));
-    const schema = qualified ? undefined : (objects.types.get(word.toLowerCase()) ?? (called ? objects.functions.get(word.toLowerCase()) : undefined));
+    const schema = qualified
+      ? undefined
+      : (objects.types.get(word.toLowerCase()) ?? (called ? objects.functions.get(word.toLowerCase()) : undefined));
     out += schema ? `"${schema.replace(/"/g, '""')}".${word}` : word;
     i = after;
   }

@@ -12,7 +12,15 @@ import { DEFAULTS, type NoteEvent, type WaitingEvent } from '../migrations/optio
 import { listTenantSchemas } from '../tenants/discovery';
 import { openPool, SchemaDiffer, type PoolLike } from './engine';
 import { createdExtensions, extensionObjects, type ExtensionObjects } from './extensions';
-import { readModels, readSchema, retarget, TENANT_SCHEMA, type ModelInfo, type PrismaModels, type SchemaFile } from './prisma-schema';
+import {
+  readModels,
+  readSchema,
+  retarget,
+  TENANT_SCHEMA,
+  type ModelInfo,
+  type PrismaModels,
+  type SchemaFile,
+} from './prisma-schema';
 import { withScratchDatabase } from '../db/scratch';
 import { databaseObjects, exclusionsFor, selectModels } from './scope';
 import { summarize, type Change } from './summary';
@@ -66,8 +74,17 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
   if (options.from === 'database') {
     const pattern = options.tenantPattern ?? DEFAULTS.tenantPattern;
     const tenantSchema = await findTenantSchema(connection, pattern, first);
-    onNote(tenantSchema ? `Using schema '${tenantSchema}' for comparison` : `No schema matches '${pattern}': tenant models are compared with an empty schema`);
-    const scopes = await diffDatabase(connection, { ...input, tenantSchema: tenantSchema ?? TENANT_SCHEMA, tenantMissing: !tenantSchema, scratch: false });
+    onNote(
+      tenantSchema
+        ? `Using schema '${tenantSchema}' for comparison`
+        : `No schema matches '${pattern}': tenant models are compared with an empty schema`,
+    );
+    const scopes = await diffDatabase(connection, {
+      ...input,
+      tenantSchema: tenantSchema ?? TENANT_SCHEMA,
+      tenantMissing: !tenantSchema,
+      scratch: false,
+    });
     return { scopes, tenantSchema };
   }
   const scopes = await withScratchDatabase(
@@ -75,7 +92,12 @@ export async function computeDiff(options: DiffOptions): Promise<DiffResult> {
     async (scratch) => {
       await buildFromMigrations(scratch.connection, options.migrationsDir, options.signal);
       checkAborted(options.signal);
-      return diffDatabase(scratch.connection, { ...input, tenantSchema: TENANT_SCHEMA, tenantMissing: false, scratch: true });
+      return diffDatabase(scratch.connection, {
+        ...input,
+        tenantSchema: TENANT_SCHEMA,
+        tenantMissing: false,
+        scratch: true,
+      });
     },
     { ...first, onLeftOver: onNote },
   );
@@ -113,15 +135,31 @@ interface Input {
 async function diffDatabase(connection: Connection, input: Input): Promise<ScopeDiff[]> {
   const pool = await openPool(connection);
   try {
-    const schemas = [...new Set(['public', input.tenantSchema, ...input.prisma.models.map((m) => m.schema).filter((s) => s !== TENANT_SCHEMA)])];
-    const ctx = { prisma: input.prisma, database: await databaseObjects(pool, schemas), tenantSchema: input.tenantSchema, selected: input.selected };
+    const schemas = [
+      ...new Set([
+        'public',
+        input.tenantSchema,
+        ...input.prisma.models.map((m) => m.schema).filter((s) => s !== TENANT_SCHEMA),
+      ]),
+    ];
+    const ctx = {
+      prisma: input.prisma,
+      database: await databaseObjects(pool, schemas),
+      tenantSchema: input.tenantSchema,
+      selected: input.selected,
+    };
     const target = retarget(input.file, input.tenantSchema);
     const out: ScopeDiff[] = [];
     let extensions: ExtensionObjects = { types: new Map(), functions: new Map() };
     for (const scope of scopesOf(input.prisma)) {
       checkAborted(input.signal);
       if (scope === 'tenant') extensions = await tenantExtensions(pool, input, out[0]?.up ?? '');
-      const differ = await SchemaDiffer.open(pool, target, scope === 'tenant' ? input.tenantSchema : 'public', scope === 'tenant' && input.tenantMissing);
+      const differ = await SchemaDiffer.open(
+        pool,
+        target,
+        scope === 'tenant' ? input.tenantSchema : 'public',
+        scope === 'tenant' && input.tenantMissing,
+      );
       try {
         const exclude = exclusionsFor(scope, ctx);
         const tidy = { scope, tenantSchema: input.tenantSchema, extensions };
@@ -155,7 +193,9 @@ function scopesOf(prisma: PrismaModels): Scope[] {
 async function tenantExtensions(pool: PoolLike, input: Input, globalUp: string): Promise<ExtensionObjects> {
   const pending = createdExtensions(globalUp);
   if (pending.length && input.scratch) {
-    await pool.query(pending.map((e) => `CREATE EXTENSION IF NOT EXISTS ${pg.escapeIdentifier(e)} SCHEMA public;`).join('\n'));
+    await pool.query(
+      pending.map((e) => `CREATE EXTENSION IF NOT EXISTS ${pg.escapeIdentifier(e)} SCHEMA public;`).join('\n'),
+    );
   } else if (pending.length) {
     const they = pending.length > 1;
     input.onNote?.(
@@ -166,7 +206,11 @@ async function tenantExtensions(pool: PoolLike, input: Input, globalUp: string):
 }
 
 /** One existing tenant schema stands for all: the first by name, found by the engine's own rule. */
-async function findTenantSchema(connection: Connection, pattern: string, opts: ConnectOptions): Promise<string | undefined> {
+async function findTenantSchema(
+  connection: Connection,
+  pattern: string,
+  opts: ConnectOptions,
+): Promise<string | undefined> {
   return withClient(connection, opts, async (c) => (await listTenantSchemas(c, pattern))[0]);
 }
 

@@ -47,7 +47,11 @@ export async function readSchema(path: string): Promise<SchemaFile> {
     return acceptPreviewFeatures(file, await loadPrismaSchema());
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`Prisma schema ${path} does not exist`, remedy`set ${option('prismaSchema')} to your schema.prisma`, 'NO_PRISMA_SCHEMA');
+    throw new UsageError(
+      `Prisma schema ${path} does not exist`,
+      remedy`set ${option('prismaSchema')} to your schema.prisma`,
+      'NO_PRISMA_SCHEMA',
+    );
   }
 }
 
@@ -111,16 +115,28 @@ export function acceptPreviewFeatures(file: SchemaFile, prisma: PrismaSchemaModu
 
 /** The generator/datasource errors (`get_config`), as Prisma's messages. */
 function configErrors(prisma: PrismaSchemaModule, file: SchemaFile): string[] {
-  const params = JSON.stringify({ prismaSchema: [[file.path, file.content]], datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} });
+  const params = JSON.stringify({
+    prismaSchema: [[file.path, file.content]],
+    datasourceOverrides: {},
+    ignoreEnvVarErrors: true,
+    env: {},
+  });
   try {
-    return ((JSON.parse(prisma.get_config(params)) as { errors?: Array<{ message: string }> }).errors ?? []).map((e) => e.message);
+    return ((JSON.parse(prisma.get_config(params)) as { errors?: Array<{ message: string }> }).errors ?? []).map(
+      (e) => e.message,
+    );
   } catch {
     return []; // validate() below reports whatever made the configuration unreadable
   }
 }
 
 function datasourceSchemas(prisma: PrismaSchemaModule, file: SchemaFile): string[] {
-  const params = JSON.stringify({ prismaSchema: [[file.path, file.content]], datasourceOverrides: {}, ignoreEnvVarErrors: true, env: {} });
+  const params = JSON.stringify({
+    prismaSchema: [[file.path, file.content]],
+    datasourceOverrides: {},
+    ignoreEnvVarErrors: true,
+    env: {},
+  });
   const config = JSON.parse(prisma.get_config(params)) as { config: { datasources: Array<{ schemas?: string[] }> } };
   return config.config.datasources[0]?.schemas ?? [];
 }
@@ -131,13 +147,19 @@ const UNKNOWN_FEATURE = /The preview feature "(\w+)" is not known/g;
  * The schema without the preview features that Prisma's parser says it does not know, taken out
  * of `previewFeatures = [...]` in place, so lines and columns in later messages stay right.
  */
-export function withoutUnknownPreviewFeatures(file: SchemaFile, errors: string[]): { file: SchemaFile; dropped: string[] } {
+export function withoutUnknownPreviewFeatures(
+  file: SchemaFile,
+  errors: string[],
+): { file: SchemaFile; dropped: string[] } {
   const dropped = [...new Set(errors.flatMap((e) => [...e.matchAll(UNKNOWN_FEATURE)].map((m) => m[1]!)))];
   if (!dropped.length) return { file, dropped };
-  const content = file.content.replace(/(\bpreviewFeatures\s*=\s*\[)([^\]]*)(\])/g, (_all, open: string, list: string, close: string) => {
-    const kept = list.split(',').filter((item) => !dropped.includes(item.trim().replace(/^"|"$/g, '')));
-    return open + kept.join(',').replace(/^\s+/, '') + close;
-  });
+  const content = file.content.replace(
+    /(\bpreviewFeatures\s*=\s*\[)([^\]]*)(\])/g,
+    (_all, open: string, list: string, close: string) => {
+      const kept = list.split(',').filter((item) => !dropped.includes(item.trim().replace(/^"|"$/g, '')));
+      return open + kept.join(',').replace(/^\s+/, '') + close;
+    },
+  );
   return { file: { path: file.path, content }, dropped };
 }
 
@@ -165,7 +187,9 @@ function schemaError(error: unknown, path: string): UsageError {
 export function retarget(file: SchemaFile, schema: string): SchemaFile {
   if (schema === TENANT_SCHEMA) return file;
   const quoted = JSON.stringify(schema);
-  const content = file.content.replace(/(@@schema\(\s*)"tenant"(\s*\))/g, `$1${quoted}$2`).replace(/(\bschemas\s*=\s*\[[^\]]*?)"tenant"/, `$1${quoted}`);
+  const content = file.content
+    .replace(/(@@schema\(\s*)"tenant"(\s*\))/g, `$1${quoted}$2`)
+    .replace(/(\bschemas\s*=\s*\[[^\]]*?)"tenant"/, `$1${quoted}`);
   return { path: file.path, content };
 }
 
@@ -177,7 +201,8 @@ export function retarget(file: SchemaFile, schema: string): SchemaFile {
 export function withoutConnectionUrls(file: SchemaFile): SchemaFile {
   const content = file.content.replace(
     /(\bdatasource\s+\w+\s*\{)([^}]*)(\})/,
-    (_all, open: string, body: string, close: string) => open + body.replace(/^[ \t]*(url|directUrl|shadowDatabaseUrl)[ \t]*=.*$/gm, '') + close,
+    (_all, open: string, body: string, close: string) =>
+      open + body.replace(/^[ \t]*(url|directUrl|shadowDatabaseUrl)[ \t]*=.*$/gm, '') + close,
   );
   return { path: file.path, content };
 }

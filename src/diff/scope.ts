@@ -52,16 +52,22 @@ export interface ScopeContext {
 
 export function exclusionsFor(scope: Scope, ctx: ScopeContext): Exclusions {
   const real = (schema: string) => (schema === TENANT_SCHEMA ? ctx.tenantSchema : schema);
-  const inScope = (qualified: string) => (qualified.slice(0, qualified.indexOf('.')) === ctx.tenantSchema) === (scope === 'tenant');
+  const inScope = (qualified: string) =>
+    (qualified.slice(0, qualified.indexOf('.')) === ctx.tenantSchema) === (scope === 'tenant');
 
   const modelTables = ctx.prisma.models.map((m) => `${real(m.schema)}.${m.table}`);
   const chosenTables = ctx.selected && new Set(ctx.selected.map((m) => `${real(m.schema)}.${m.table}`));
-  const tables = unique([...ctx.database.tables, ...modelTables]).filter((t) => !inScope(t) || (chosenTables && !chosenTables.has(t)));
+  const tables = unique([...ctx.database.tables, ...modelTables]).filter(
+    (t) => !inScope(t) || (chosenTables && !chosenTables.has(t)),
+  );
 
   const modelEnums = ctx.prisma.enums.map((e) => `${real(e.schema)}.${e.name}`);
   const enumSchema = new Map(ctx.prisma.enums.map((e) => [e.name, real(e.schema)]));
-  const chosenEnums = ctx.selected && new Set(ctx.selected.flatMap((m) => m.enums.map((e) => `${enumSchema.get(e) ?? 'public'}.${e}`)));
-  const enums = unique([...ctx.database.enums, ...modelEnums]).filter((e) => !inScope(e) || (chosenEnums && !chosenEnums.has(e)));
+  const chosenEnums =
+    ctx.selected && new Set(ctx.selected.flatMap((m) => m.enums.map((e) => `${enumSchema.get(e) ?? 'public'}.${e}`)));
+  const enums = unique([...ctx.database.enums, ...modelEnums]).filter(
+    (e) => !inScope(e) || (chosenEnums && !chosenEnums.has(e)),
+  );
   return { tables, enums };
 }
 

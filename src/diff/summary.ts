@@ -20,8 +20,10 @@ export function summarize(script: string): Change[] {
 function describe(sql: string): Change[] {
   const one = (text: string, dataLoss = false): Change[] => [{ text, dataLoss }];
   let m: RegExpExecArray | null;
-  if ((m = new RegExp(String.raw`^CREATE TABLE (${QNAME})`, 'i').exec(sql))) return one(`Created table: ${bare(m[1]!)}`);
-  if ((m = new RegExp(String.raw`^DROP TABLE (${QNAME})`, 'i').exec(sql))) return one(`Dropped table: ${bare(m[1]!)}`, true);
+  if ((m = new RegExp(String.raw`^CREATE TABLE (${QNAME})`, 'i').exec(sql)))
+    return one(`Created table: ${bare(m[1]!)}`);
+  if ((m = new RegExp(String.raw`^DROP TABLE (${QNAME})`, 'i').exec(sql)))
+    return one(`Dropped table: ${bare(m[1]!)}`, true);
   if ((m = new RegExp(String.raw`^ALTER TABLE (${QNAME})\s+([\s\S]*)$`, 'i').exec(sql))) {
     const table = bare(m[1]!);
     return splitClauses(m[2]!).map((clause) => alterClause(table, clause));
@@ -32,24 +34,37 @@ function describe(sql: string): Change[] {
       'i',
     ).exec(sql))
   ) {
-    return one(`Created ${m[1] ? 'unique index' : 'index'}: ${bare(m[2]!)} on ${bare(m[3]!)} (${m[4]!.replace(/"/g, '')})`);
+    return one(
+      `Created ${m[1] ? 'unique index' : 'index'}: ${bare(m[2]!)} on ${bare(m[3]!)} (${m[4]!.replace(/"/g, '')})`,
+    );
   }
-  if ((m = new RegExp(String.raw`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?(${QNAME})`, 'i').exec(sql))) return one(`Dropped index: ${bare(m[1]!)}`);
-  if ((m = new RegExp(String.raw`^ALTER INDEX (${QNAME}) RENAME TO (${NAME})`, 'i').exec(sql))) return one(`Renamed index: ${bare(m[1]!)} to ${bare(m[2]!)}`);
+  if ((m = new RegExp(String.raw`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?(${QNAME})`, 'i').exec(sql)))
+    return one(`Dropped index: ${bare(m[1]!)}`);
+  if ((m = new RegExp(String.raw`^ALTER INDEX (${QNAME}) RENAME TO (${NAME})`, 'i').exec(sql)))
+    return one(`Renamed index: ${bare(m[1]!)} to ${bare(m[2]!)}`);
   if ((m = new RegExp(String.raw`^CREATE TYPE (${QNAME}) AS ENUM \(([\s\S]*)\)$`, 'i').exec(sql)))
     return one(`Created enum: ${bare(m[1]!)} (${m[2]!.replace(/'/g, '')})`);
-  if ((m = new RegExp(String.raw`^ALTER TYPE (${QNAME}) ADD VALUE '((?:[^']|'')*)'`, 'i').exec(sql))) return one(`Added enum value: ${m[2]} to ${bare(m[1]!)}`);
-  if ((m = new RegExp(String.raw`^DROP TYPE (${QNAME})`, 'i').exec(sql))) return one(`Dropped enum: ${bare(m[1]!)}`, true);
-  if ((m = new RegExp(String.raw`^CREATE SCHEMA (?:IF NOT EXISTS )?(${NAME})`, 'i').exec(sql))) return one(`Created schema: ${bare(m[1]!)}`);
-  if ((m = new RegExp(String.raw`^CREATE EXTENSION (?:IF NOT EXISTS )?(${NAME})`, 'i').exec(sql))) return one(`Created extension: ${bare(m[1]!)}`);
+  if ((m = new RegExp(String.raw`^ALTER TYPE (${QNAME}) ADD VALUE '((?:[^']|'')*)'`, 'i').exec(sql)))
+    return one(`Added enum value: ${m[2]} to ${bare(m[1]!)}`);
+  if ((m = new RegExp(String.raw`^DROP TYPE (${QNAME})`, 'i').exec(sql)))
+    return one(`Dropped enum: ${bare(m[1]!)}`, true);
+  if ((m = new RegExp(String.raw`^CREATE SCHEMA (?:IF NOT EXISTS )?(${NAME})`, 'i').exec(sql)))
+    return one(`Created schema: ${bare(m[1]!)}`);
+  if ((m = new RegExp(String.raw`^CREATE EXTENSION (?:IF NOT EXISTS )?(${NAME})`, 'i').exec(sql)))
+    return one(`Created extension: ${bare(m[1]!)}`);
   const firstLine = sql.split('\n', 1)[0]!;
-  return one(`Other: ${firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine}`, /^(DROP|TRUNCATE|DELETE)\b/i.test(sql));
+  return one(
+    `Other: ${firstLine.length > 80 ? `${firstLine.slice(0, 77)}...` : firstLine}`,
+    /^(DROP|TRUNCATE|DELETE)\b/i.test(sql),
+  );
 }
 
 function alterClause(table: string, clause: string): Change {
   const c = clause.trim();
   let m: RegExpExecArray | null;
-  if ((m = new RegExp(String.raw`^ADD COLUMN\s+(${NAME})\s+(.+?)(\s+NOT NULL)?(\s+DEFAULT\s+[\s\S]+)?$`, 'i').exec(c))) {
+  if (
+    (m = new RegExp(String.raw`^ADD COLUMN\s+(${NAME})\s+(.+?)(\s+NOT NULL)?(\s+DEFAULT\s+[\s\S]+)?$`, 'i').exec(c))
+  ) {
     const required = m[3] ? (m[4] ? ', required, with a default' : ', required') : '';
     return { text: `Added column: ${bare(m[1]!)} (${m[2]!.trim()}${required}) in ${table}`, dataLoss: false };
   }
@@ -58,11 +73,15 @@ function alterClause(table: string, clause: string): Change {
   if ((m = new RegExp(String.raw`^ALTER COLUMN\s+(${NAME})\s+([\s\S]+)$`, 'i').exec(c))) {
     const [column, action] = [bare(m[1]!), m[2]!];
     if ((m = /^SET DATA TYPE\s+([\s\S]+?)(?:\s+USING[\s\S]*)?$/i.exec(action))) {
-      return { text: `Changed column type: ${column} in ${table} to ${m[1]} (existing values are converted; data loss if they do not fit)`, dataLoss: true };
+      return {
+        text: `Changed column type: ${column} in ${table} to ${m[1]} (existing values are converted; data loss if they do not fit)`,
+        dataLoss: true,
+      };
     }
     if (/^SET NOT NULL/i.test(action)) return { text: `Made column required: ${column} in ${table}`, dataLoss: false };
     if (/^DROP NOT NULL/i.test(action)) return { text: `Made column optional: ${column} in ${table}`, dataLoss: false };
-    if ((m = /^SET DEFAULT\s+([\s\S]+)$/i.exec(action))) return { text: `Set default: ${column} in ${table} to ${m[1]}`, dataLoss: false };
+    if ((m = /^SET DEFAULT\s+([\s\S]+)$/i.exec(action)))
+      return { text: `Set default: ${column} in ${table} to ${m[1]}`, dataLoss: false };
     if (/^DROP DEFAULT/i.test(action)) return { text: `Removed default: ${column} in ${table}`, dataLoss: false };
   }
   if ((m = new RegExp(String.raw`^ADD CONSTRAINT\s+(${NAME})\s+(PRIMARY KEY|FOREIGN KEY|UNIQUE|CHECK)`, 'i').exec(c))) {

@@ -25,8 +25,13 @@ export function tidyUp(script: string, ctx: TidyContext): string {
 /** `up` is the tidied up script of the same scope. */
 export function tidyDown(script: string, up: string, ctx: TidyContext): string {
   const dropped = new Set(droppedExtensions(up));
-  const kept = tidyStatements(script, ctx).filter((s) => !isExtension(s, 'CREATE') || createdExtensions(s.sql).some((e) => dropped.has(e)));
-  const undo = createdExtensions(up).map((e) => ({ comments: '-- DropExtension', sql: `DROP EXTENSION IF EXISTS "${e}"` }));
+  const kept = tidyStatements(script, ctx).filter(
+    (s) => !isExtension(s, 'CREATE') || createdExtensions(s.sql).some((e) => dropped.has(e)),
+  );
+  const undo = createdExtensions(up).map((e) => ({
+    comments: '-- DropExtension',
+    sql: `DROP EXTENSION IF EXISTS "${e}"`,
+  }));
   return scriptOf([...kept, ...undo.reverse()]);
 }
 
@@ -38,7 +43,10 @@ function tidyStatements(script: string, ctx: TidyContext): ScriptStatement[] {
   }
   return all
     .filter((s) => !/^CREATE SCHEMA\b/i.test(s.sql) && !/^(CREATE|ALTER|DROP) EXTENSION\b/i.test(s.sql))
-    .map((s) => ({ comments: s.comments, sql: qualifyExtensionObjects(unqualify(s.sql, ctx.tenantSchema), ctx.extensions) }));
+    .map((s) => ({
+      comments: s.comments,
+      sql: qualifyExtensionObjects(unqualify(s.sql, ctx.tenantSchema), ctx.extensions),
+    }));
 }
 
 function isExtension(s: ScriptStatement, verb: string): boolean {

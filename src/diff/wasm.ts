@@ -28,7 +28,9 @@ export function locate(file: string, entry: string, besideDir = dirname(fileURLT
 // Node has WebAssembly; this project's type libraries (ES2023, no DOM) do not declare it.
 const webAssembly = (
   globalThis as unknown as {
-    WebAssembly: { instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }> };
+    WebAssembly: {
+      instantiate(bytes: Uint8Array, imports: object): Promise<{ instance: { exports: Record<string, unknown> } }>;
+    };
   }
 ).WebAssembly;
 
@@ -61,7 +63,11 @@ export async function loadPrismaSchema(): Promise<PrismaSchemaModule> {
   if (parser) return parser;
   const file = locate(PARSER_JS, PARSER_PACKAGE_ENTRY);
   const module = { exports: {} as PrismaSchemaModule };
-  const wrapper = compileFunction(await readFile(file, 'utf8'), ['exports', 'require', 'module', '__filename', '__dirname'], { filename: file });
+  const wrapper = compileFunction(
+    await readFile(file, 'utf8'),
+    ['exports', 'require', 'module', '__filename', '__dirname'],
+    { filename: file },
+  );
   wrapper(module.exports, createRequire(file), module, file, dirname(file));
   parser = module.exports;
   return parser;

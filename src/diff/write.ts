@@ -10,7 +10,13 @@ export interface Written extends Created {
   downFile: string;
 }
 
-export async function writeDiff(dir: string, name: string, scopes: ScopeDiff[], source: string, now?: Date): Promise<Written[]> {
+export async function writeDiff(
+  dir: string,
+  name: string,
+  scopes: ScopeDiff[],
+  source: string,
+  now?: Date,
+): Promise<Written[]> {
   const written: Written[] = [];
   for (const s of scopes) {
     // create() picks a version later than every existing one and writes the pair, whole, once.

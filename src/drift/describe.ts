@@ -17,7 +17,8 @@ function phrase(d: Difference): string {
   const short = ['index', 'constraint', 'trigger'].includes(kind) ? name.slice(name.indexOf('.') + 1) : name;
   if (d.expected === undefined) return `extra ${kind} ${short}`;
   if (d.actual === undefined) return `missing ${kind} ${short}`;
-  if (kind === 'index' && d.actual.endsWith('(INVALID)') && !d.expected.endsWith('(INVALID)')) return `invalid index ${short}`;
+  if (kind === 'index' && d.actual.endsWith('(INVALID)') && !d.expected.endsWith('(INVALID)'))
+    return `invalid index ${short}`;
   if (kind === 'constraint' && d.actual.endsWith('(not validated)')) return `constraint ${short} not validated`;
   return `${kind} ${short} changed`;
 }

@@ -60,12 +60,18 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
   for (const s of live) {
     const scope = s.schema === 'public' && !run.tenant ? 'global' : 'tenant';
     const key = stateKey(scope, s.versions);
-    if (!states.has(key)) states.set(key, { versions: s.versions, scope, scratchSchema: scope === 'global' ? 'public' : `drift_state_${states.size}` });
+    if (!states.has(key))
+      states.set(key, {
+        versions: s.versions,
+        scope,
+        scratchSchema: scope === 'global' ? 'public' : `drift_state_${states.size}`,
+      });
     stateOf.set(s.schema, states.get(key)!);
   }
   // Tenant states need public as its record says, for what they reference there.
   const publicVersions = live.find((s) => s.schema === 'public')?.versions;
-  if (!states.has(stateKey('global', publicVersions ?? []))) states.set('public', { versions: publicVersions ?? [], scope: 'global', scratchSchema: 'public' });
+  if (!states.has(stateKey('global', publicVersions ?? [])))
+    states.set('public', { versions: publicVersions ?? [], scope: 'global', scratchSchema: 'public' });
 
   return withScratchDatabase(
     opts.connection,
@@ -76,7 +82,9 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
         await sc.query('SET search_path TO public; SET jit = off');
         const built = [...states.values()].filter((s) => !s.error).map((s) => s.scratchSchema);
         const expected = await catalogHashes(sc, { names: built }, { extensions: false });
-        const differing = live.filter((s) => !stateOf.get(s.schema)!.error && s.hash !== expected.get(stateOf.get(s.schema)!.scratchSchema));
+        const differing = live.filter(
+          (s) => !stateOf.get(s.schema)!.error && s.hash !== expected.get(stateOf.get(s.schema)!.scratchSchema),
+        );
         // One schema per fingerprint is read in full: the others with its digest differ the same way.
         const fingerprints = new Map<string, LiveSchema[]>();
         for (const s of differing) {
@@ -90,7 +98,9 @@ export async function drift(options: EngineOptions, run: DriftOptions = {}): Pro
             )
           : new Map();
         const expectedSnap = reps.length ? await takeSnapshot(sc, { names: built }, { extensions: false }) : new Map();
-        const groups = [...fingerprints.values()].map((g) => group(g, stateOf.get(g[0]!.schema)!, liveSnap, expectedSnap));
+        const groups = [...fingerprints.values()].map((g) =>
+          group(g, stateOf.get(g[0]!.schema)!, liveSnap, expectedSnap),
+        );
         return report(live, stateOf, groups, states.size, run.tenant);
       }),
     { signal: opts.signal, waitMs: opts.waitMs, onWait: (message) => opts.emit({ type: 'connect:waiting', message }) },
@@ -107,7 +117,10 @@ export async function catalogRead<T>(c: pg.ClientBase, fn: () => Promise<T>): Pr
 
 function group(schemas: LiveSchema[], state: State, live: Snapshot, expected: Snapshot): DriftGroup {
   const rep = schemas[0]!.schema;
-  const differences = compareSnapshots(new Map([[rep, expected.get(state.scratchSchema) ?? new Map()]]), new Map([[rep, live.get(rep) ?? new Map()]]));
+  const differences = compareSnapshots(
+    new Map([[rep, expected.get(state.scratchSchema) ?? new Map()]]),
+    new Map([[rep, live.get(rep) ?? new Map()]]),
+  );
   return {
     schemas: schemas.map((s) => s.schema),
     version: schemas[0]!.versions.at(-1) ?? null,
@@ -116,7 +129,13 @@ function group(schemas: LiveSchema[], state: State, live: Snapshot, expected: Sn
   };
 }
 
-function report(live: LiveSchema[], stateOf: Map<string, State>, groups: DriftGroup[], states: number, tenant?: string): DriftReport {
+function report(
+  live: LiveSchema[],
+  stateOf: Map<string, State>,
+  groups: DriftGroup[],
+  states: number,
+  tenant?: string,
+): DriftReport {
   const unchecked = new Map<string, string[]>();
   for (const s of live) {
     const error = stateOf.get(s.schema)!.error;
@@ -124,7 +143,8 @@ function report(live: LiveSchema[], stateOf: Map<string, State>, groups: DriftGr
   }
   const differ = new Set(groups.flatMap((g) => g.schemas));
   const uncheckedList = [...unchecked].map(([reason, schemas]) => ({ schemas, reason }));
-  const verdict = (schema: string) => (differ.has(schema) ? 'differ' : stateOf.get(schema)!.error ? 'unchecked' : 'match');
+  const verdict = (schema: string) =>
+    differ.has(schema) ? 'differ' : stateOf.get(schema)!.error ? 'unchecked' : 'match';
   return {
     checked: live.length,
     matching: live.length - differ.size - uncheckedList.reduce((n, u) => n + u.schemas.length, 0),

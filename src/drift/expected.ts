@@ -28,7 +28,8 @@ export async function buildStates(db: pg.ClientBase, folder: MigrationFolder, st
   const sets = new Map<State, Set<string>>();
   for (const s of states) {
     const missing = s.versions.filter((v) => !byVersion.has(v));
-    if (missing.length) s.error = `recorded version${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not in the migrations folder (an older release?)`;
+    if (missing.length)
+      s.error = `recorded version${missing.length === 1 ? '' : 's'} ${missing.join(', ')} not in the migrations folder (an older release?)`;
     else sets.set(s, withoutReplaced(folder.migrations, new Set(s.versions)));
     if (s.scratchSchema !== 'public') await db.query(`CREATE SCHEMA ${pg.escapeIdentifier(s.scratchSchema)}`);
   }
@@ -51,7 +52,8 @@ export async function buildStates(db: pg.ClientBase, folder: MigrationFolder, st
  */
 function withoutReplaced(migrations: Migration[], versions: Set<string>): Set<string> {
   const out = new Set(versions);
-  for (const b of baselinesOf(migrations)) if (versions.has(b.migration.version)) for (const r of b.replaced) out.delete(r.version);
+  for (const b of baselinesOf(migrations))
+    if (versions.has(b.migration.version)) for (const r of b.replaced) out.delete(r.version);
   return out;
 }
 

@@ -37,5 +37,11 @@ async function readInSnapshot(db: Queryable, tenantPattern: string, tenant?: str
   const scope: CatalogScope = tenant ? { names: schemas } : { pattern: tenantPattern };
   const hashes = await catalogHashes(db, scope, { extensions: false });
   const recorded = await readRecordedVersions(db, schemas);
-  return schemas.map((schema) => ({ schema, versions: [], dirty: false, ...recorded.get(schema), hash: hashes.get(schema) ?? '' }));
+  return schemas.map((schema) => ({
+    schema,
+    versions: [],
+    dirty: false,
+    ...recorded.get(schema),
+    hash: hashes.get(schema) ?? '',
+  }));
 }

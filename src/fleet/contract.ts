@@ -9,9 +9,15 @@ import { overFleet, type FleetOptions } from './run';
 import type { Target } from './targets';
 
 /** Throws FLEET_CONTRACT_LAGGING naming `target:schema` (and unreadable targets) when any target is not ready. */
-export async function checkContractsOverFleet(targets: Target[], opts: FleetOptions, optionsFor: (t: Target) => EngineOptions): Promise<void> {
+export async function checkContractsOverFleet(
+  targets: Target[],
+  opts: FleetOptions,
+  optionsFor: (t: Target) => EngineOptions,
+): Promise<void> {
   // A dry run plans under no lock and changes nothing; its planning refuses a lagging target.
-  const outcomes = await overFleet(targets, { ...opts, failFast: false }, (t) => migrate(optionsFor(t), { contract: true, dryRun: true }));
+  const outcomes = await overFleet(targets, { ...opts, failFast: false }, (t) =>
+    migrate(optionsFor(t), { contract: true, dryRun: true }),
+  );
   const lagging: string[] = [];
   const unread: string[] = [];
   for (const { target, error, notRun } of outcomes) {
@@ -21,8 +27,14 @@ export async function checkContractsOverFleet(targets: Target[], opts: FleetOpti
   }
   if (!lagging.length && !unread.length) return;
   const parts = [
-    ...(lagging.length ? [`${lagging.length} schema${lagging.length === 1 ? ' lacks' : 's lack'} a version before a contract file (${listFew(lagging)})`] : []),
-    ...(unread.length ? [`${unread.length} target${unread.length === 1 ? '' : 's'} could not be read: ${unread.join('; ')}`] : []),
+    ...(lagging.length
+      ? [
+          `${lagging.length} schema${lagging.length === 1 ? ' lacks' : 's lack'} a version before a contract file (${listFew(lagging)})`,
+        ]
+      : []),
+    ...(unread.length
+      ? [`${unread.length} target${unread.length === 1 ? '' : 's'} could not be read: ${unread.join('; ')}`]
+      : []),
   ];
   throw new OperationError(
     `Contract files not run on any target: ${parts.join('; ')}; nothing was run`,

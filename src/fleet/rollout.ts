@@ -61,7 +61,11 @@ async function stopAfter(done: Stage, hooks: RolloutHooks): Promise<RolloutRepor
   return undefined;
 }
 
-export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: RolloutHooks = {}): Promise<RolloutReport> {
+export async function rollout(
+  all: RolloutTarget[],
+  spec: RolloutSpec,
+  hooks: RolloutHooks = {},
+): Promise<RolloutReport> {
   const byName = new Map(all.map((t) => [t.target.name, t]));
   // The candidates are read first, from every target: the plan is made before anything runs.
   const read = await overFleet(
@@ -72,7 +76,10 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
       const list = await tenants(options);
       const pending = list.filter((s) => s.behind > 0 || s.dirty).map((s) => s.schema);
       // Planned only when asked: it reads the lock model and times the server (plan/plan.ts).
-      const last = spec.largestLastMs === undefined || !pending.length ? [] : await (await import('../plan/plan')).schemasOver(options, spec.largestLastMs);
+      const last =
+        spec.largestLastMs === undefined || !pending.length
+          ? []
+          : await (await import('../plan/plan')).schemasOver(options, spec.largestLastMs);
       return { target: t.name, all: list.map((s) => s.schema), pending, last };
     },
   );
@@ -94,7 +101,8 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
   let previous = first;
   for (const [i, wave] of plan.waves.entries()) {
     const label = `wave ${i + 1}/${plan.waves.length}`;
-    if (hooks.beforeWave && !(await hooks.beforeWave({ label, schemas: wave.length }, previous))) return { ...report, stopped: 'declined' };
+    if (hooks.beforeWave && !(await hooks.beforeWave({ label, schemas: wave.length }, previous)))
+      return { ...report, stopped: 'declined' };
     if (hooks.signal?.aborted) return { ...report, stopped: 'interrupted' };
     const allowed = spec.failureBudget === undefined ? 0 : share(spec.failureBudget, wave.length, '--failure-budget');
     const targets = reachable.filter((t) => wave.some((w) => w.target === t.target.name));
@@ -107,7 +115,14 @@ export async function rollout(all: RolloutTarget[], spec: RolloutSpec, hooks: Ro
   return report;
 }
 
-async function stage(at: RolloutStage, items: WaveItem[], targets: RolloutTarget[], hooks: RolloutHooks, allowed: number, tenantOnly: boolean): Promise<Stage> {
+async function stage(
+  at: RolloutStage,
+  items: WaveItem[],
+  targets: RolloutTarget[],
+  hooks: RolloutHooks,
+  allowed: number,
+  tenantOnly: boolean,
+): Promise<Stage> {
   const schemasOf = (name: string) => items.filter((i) => i.target === name).map((i) => i.schema);
   const outcomes = await overFleet(
     targets.map((t) => t.target),
@@ -126,7 +141,10 @@ async function stage(at: RolloutStage, items: WaveItem[], targets: RolloutTarget
     ...(o.error || o.notRun ? { error: o.error ?? new Error('not run') } : {}),
   }));
   // A target that failed as a whole counts every schema it was to migrate (its public at least).
-  const failed = runs.reduce((n, r) => n + (r.error ? Math.max(1, r.schemas.length) : new Set(r.result!.failed.map((f) => f.schema)).size), 0);
+  const failed = runs.reduce(
+    (n, r) => n + (r.error ? Math.max(1, r.schemas.length) : new Set(r.result!.failed.map((f) => f.schema)).size),
+    0,
+  );
   const interrupted = runs.some((r) => r.result?.interrupted) || Boolean(hooks.signal?.aborted);
   // A target that cannot run at all (unreachable, its lock held) is never within a budget.
   const ok = !interrupted && failed <= allowed && !runs.some((r) => r.error);

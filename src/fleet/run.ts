@@ -18,7 +18,10 @@ export function selectTargets(targets: Target[], selectors: string[]): Target[] 
   const chosen = new Set<Target>();
   for (const selector of wanted) {
     const eq = selector.indexOf('=');
-    const matches = eq === -1 ? targets.filter((t) => t.name === selector) : targets.filter((t) => t.labels[selector.slice(0, eq)] === selector.slice(eq + 1));
+    const matches =
+      eq === -1
+        ? targets.filter((t) => t.name === selector)
+        : targets.filter((t) => t.labels[selector.slice(0, eq)] === selector.slice(eq + 1));
     if (matches.length === 0) {
       throw new UsageError(
         `--target ${selector} matches no target (targets: ${targets.map((t) => t.name).join(', ')})`,

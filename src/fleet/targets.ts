@@ -59,7 +59,9 @@ export async function loadTargetsFile(file: string, env: Record<string, string |
   try {
     doc = /\.ya?ml$/i.test(file) ? (await import('yaml')).parse(text) : JSON.parse(text);
   } catch (error) {
-    throw new ConfigError([`targets file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`]);
+    throw new ConfigError([
+      `targets file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message.split('\n')[0]}`,
+    ]);
   }
   return parseTargets(doc, env, file);
 }
@@ -82,7 +84,9 @@ export function parseTargets(doc: unknown, env: Record<string, string | undefine
     unknownKeys(raw, TARGET_KEYS, where, problems);
     const name = raw.name;
     if (typeof name !== 'string' || !NAME.test(name)) {
-      return void problems.push(`${where}: "name" must be letters, digits, ".", "_" or "-" (it names the target in reports and backup folders)`);
+      return void problems.push(
+        `${where}: "name" must be letters, digits, ".", "_" or "-" (it names the target in reports and backup folders)`,
+      );
     }
     const at = `${file}: target ${name}`;
     if (seen.has(name)) problems.push(`${at}: the name is used twice: give each target its own name`);
@@ -91,7 +95,8 @@ export function parseTargets(doc: unknown, env: Record<string, string | undefine
     const labels = targetLabels(raw.labels, at, problems);
     let tenantPattern: string | undefined;
     if (raw.tenantPattern !== undefined) {
-      const problem = typeof raw.tenantPattern === 'string' ? tenantPatternProblem(raw.tenantPattern) : 'must be a string';
+      const problem =
+        typeof raw.tenantPattern === 'string' ? tenantPatternProblem(raw.tenantPattern) : 'must be a string';
       if (problem) problems.push(`${at}: tenantPattern ${problem}`);
       else tenantPattern = raw.tenantPattern as string;
     }
@@ -103,7 +108,13 @@ export function parseTargets(doc: unknown, env: Record<string, string | undefine
   return { targets, secrets, ...(rollout ? { rollout } : {}) };
 }
 
-function targetConnection(url: unknown, env: Record<string, string | undefined>, at: string, problems: string[], secrets: string[]): Connection | undefined {
+function targetConnection(
+  url: unknown,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: string[],
+  secrets: string[],
+): Connection | undefined {
   if (typeof url !== 'string') return void problems.push(`${at}: "url" must be a postgres:// URL`);
   // The password, as written: only a whole `${VAR}` reference is accepted.
   const password = /^[a-z]+:\/\/[^:@/]*:([^@/]*)@/i.exec(url)?.[1];
@@ -112,7 +123,10 @@ function targetConnection(url: unknown, env: Record<string, string | undefined>,
       `${at}: the url has a password written in it: refer to an environment variable instead, like postgres://app:\${EU1_PASSWORD}@host/db`,
     );
   }
-  if (/[?&]password=/i.test(url)) return void problems.push(`${at}: the url passes password= as a parameter: put \${VAR} in its place before the @ instead`);
+  if (/[?&]password=/i.test(url))
+    return void problems.push(
+      `${at}: the url passes password= as a parameter: put \${VAR} in its place before the @ instead`,
+    );
   let missing = false;
   const resolved = url.replace(REFERENCE, (_, name: string) => {
     const value = env[name];
@@ -128,7 +142,9 @@ function targetConnection(url: unknown, env: Record<string, string | undefined>,
   if (missing) return undefined;
   const result = connectionFromEnv({ DATABASE_URL: resolved, POSTGRES_HOST: 'localhost', POSTGRES_PORT: 5432 });
   if ('problems' in result)
-    return void problems.push(...result.problems.map((p) => `${at}: ${p.replace(/DATABASE_URL|POSTGRES_DB_PROD|POSTGRES_USER/g, 'url')}`));
+    return void problems.push(
+      ...result.problems.map((p) => `${at}: ${p.replace(/DATABASE_URL|POSTGRES_DB_PROD|POSTGRES_USER/g, 'url')}`),
+    );
   return result.connection;
 }
 
@@ -147,7 +163,8 @@ function rolloutSpec(raw: unknown, file: string, problems: string[]): RolloutSpe
   unknownKeys(raw, ROLLOUT_KEYS, at, problems);
   const spec: RolloutSpec = {};
   const { canary, waves, failureBudget, pause } = raw;
-  if (typeof canary === 'number' || (Array.isArray(canary) && canary.every((c) => typeof c === 'string'))) spec.canary = canary as string[] | number;
+  if (typeof canary === 'number' || (Array.isArray(canary) && canary.every((c) => typeof c === 'string')))
+    spec.canary = canary as string[] | number;
   else if (canary !== undefined) problems.push(`${at}: "canary" must be a number or a list of schemas`);
   for (const [key, value] of [
     ['waves', waves],
@@ -160,11 +177,13 @@ function rolloutSpec(raw: unknown, file: string, problems: string[]): RolloutSpe
   else if (pause !== undefined) problems.push(`${at}: "pause" must be true or false`);
   if (raw.soak !== undefined) {
     const ms = durationMs(raw.soak);
-    if (ms === undefined) problems.push(`${at}: "soak" must be a duration like "30s", "10m" or "1h" (a number is seconds)`);
+    if (ms === undefined)
+      problems.push(`${at}: "soak" must be a duration like "30s", "10m" or "1h" (a number is seconds)`);
     else spec.soakMs = ms;
   }
   if (typeof raw.gate === 'string' && raw.gate.trim()) spec.gate = raw.gate;
-  else if (raw.gate !== undefined) problems.push(`${at}: "gate" must be a shell command, like "curl -fsS http://app/health"`);
+  else if (raw.gate !== undefined)
+    problems.push(`${at}: "gate" must be a shell command, like "curl -fsS http://app/health"`);
   return spec;
 }
 
@@ -178,7 +197,8 @@ export function durationMs(value: unknown): number | undefined {
 }
 
 function unknownKeys(obj: Record<string, unknown>, known: string[], at: string, problems: string[]): void {
-  for (const key of Object.keys(obj)) if (!known.includes(key)) problems.push(`${at}: unknown key "${key}" (known: ${known.join(', ')})`);
+  for (const key of Object.keys(obj))
+    if (!known.includes(key)) problems.push(`${at}: unknown key "${key}" (known: ${known.join(', ')})`);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -25,8 +25,14 @@ export interface Candidates {
   last?: string[];
 }
 
-export function planRollout(candidates: Candidates[], spec: { canary?: string[] | number; waves?: string }, fleet: boolean): RolloutPlan {
-  const ordered = roundRobin(candidates.map((c) => [...c.pending].sort().map((schema) => ({ target: c.target, schema }))));
+export function planRollout(
+  candidates: Candidates[],
+  spec: { canary?: string[] | number; waves?: string },
+  fleet: boolean,
+): RolloutPlan {
+  const ordered = roundRobin(
+    candidates.map((c) => [...c.pending].sort().map((schema) => ({ target: c.target, schema }))),
+  );
   // `--largest-last`: kept out of the canary count and the waves, and run last in a wave of their own.
   const last = new Set(candidates.flatMap((c) => (c.last ?? []).map((schema) => key({ target: c.target, schema }))));
   const canary = pickCanary(
@@ -40,8 +46,10 @@ export function planRollout(candidates: Candidates[], spec: { canary?: string[] 
   const size = spec.waves === undefined ? rest.length : share(spec.waves, rest.length, '--waves', 1);
   const waves: WaveItem[][] = [];
   const rank = new Map(candidates.map((c, i) => [c.target, i]));
-  const byTarget = (a: WaveItem, b: WaveItem) => rank.get(a.target)! - rank.get(b.target)! || (a.schema < b.schema ? -1 : 1);
-  for (let i = 0; i < rest.length; i += Math.max(1, size)) waves.push(rest.slice(i, i + Math.max(1, size)).sort(byTarget));
+  const byTarget = (a: WaveItem, b: WaveItem) =>
+    rank.get(a.target)! - rank.get(b.target)! || (a.schema < b.schema ? -1 : 1);
+  for (let i = 0; i < rest.length; i += Math.max(1, size))
+    waves.push(rest.slice(i, i + Math.max(1, size)).sort(byTarget));
   const largest = ordered.filter((i) => !inCanary.has(key(i)) && last.has(key(i)));
   if (largest.length) waves.push(largest.sort(byTarget));
   return { canary, waves };
@@ -63,14 +71,23 @@ export function share(spec: string, total: number, what: string, min = 0): numbe
   return min ? Math.max(min, Math.ceil(exact)) : Math.floor(exact);
 }
 
-function pickCanary(candidates: Candidates[], ordered: WaveItem[], spec: string[] | number | undefined, fleet: boolean): WaveItem[] {
+function pickCanary(
+  candidates: Candidates[],
+  ordered: WaveItem[],
+  spec: string[] | number | undefined,
+  fleet: boolean,
+): WaveItem[] {
   if (spec === undefined) return [];
   if (typeof spec === 'number' || (spec.length === 1 && /^\d+$/.test(spec[0]!))) return ordered.slice(0, Number(spec));
   const picked: WaveItem[] = [];
   for (const entry of spec) {
     const colon = entry.indexOf(':');
     if (colon !== -1 && !fleet)
-      throw new UsageError(`--canary ${entry}: target:schema needs a targets file`, 'name the schema alone on a single database', 'BAD_CANARY');
+      throw new UsageError(
+        `--canary ${entry}: target:schema needs a targets file`,
+        'name the schema alone on a single database',
+        'BAD_CANARY',
+      );
     const target = colon === -1 ? undefined : entry.slice(0, colon);
     const schema = colon === -1 ? entry : entry.slice(colon + 1);
     const where = candidates.filter((c) => (target === undefined || c.target === target) && c.all.includes(schema));

@@ -64,7 +64,12 @@ const PLAIN_COMMIT = /^(commit|end)(\s+(work|transaction))?\s*$/i;
  * transaction (its blocks then mean something), nor ROLLBACK or PREPARE TRANSACTION (they undo or
  * hand over part of the file, which one transaction cannot reproduce): those are refused, saying why.
  */
-function innerBlocks(statements: Statement[], file: string, outside: Statement | string | undefined, problems: string[]): Statement[] | undefined {
+function innerBlocks(
+  statements: Statement[],
+  file: string,
+  outside: Statement | string | undefined,
+  problems: string[],
+): Statement[] | undefined {
   const control = statements.filter((s) => transactionControl([s]));
   if (control.length === 0) return undefined;
   const odd = control.find((s) => !PLAIN_BEGIN.test(s.text) && !PLAIN_COMMIT.test(s.text));
@@ -82,9 +87,15 @@ function innerBlocks(statements: Statement[], file: string, outside: Statement |
 function refusal(statements: Statement[]): { line: number; why: string } | undefined {
   for (const s of statements) {
     if (s.text.startsWith('\\'))
-      return { line: s.line, why: `psql meta-command ${s.text.split(/\s/)[0]} cannot be sent as SQL; replace it with the SQL it stands for` };
+      return {
+        line: s.line,
+        why: `psql meta-command ${s.text.split(/\s/)[0]} cannot be sent as SQL; replace it with the SQL it stands for`,
+      };
     if (/^copy\b[\s\S]*\bfrom\s+stdin\b/i.test(s.text))
-      return { line: s.line, why: 'COPY ... FROM stdin needs psql to send the data; turn the rows into INSERT statements' };
+      return {
+        line: s.line,
+        why: 'COPY ... FROM stdin needs psql to send the data; turn the rows into INSERT statements',
+      };
   }
   return undefined;
 }

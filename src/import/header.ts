@@ -25,7 +25,13 @@ export interface ImportOrigin {
 export function parseImportHeader(text: string): ImportOrigin | undefined {
   for (const line of text.replace(/^\uFEFF/, '').split(/\r?\n/, 3)) {
     const m = HEADER_RE.exec(line.trim());
-    if (m) return { tool: m[1]!, id: m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!, file: m[4]!, tenantPart: m[3] !== undefined };
+    if (m)
+      return {
+        tool: m[1]!,
+        id: m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!,
+        file: m[4]!,
+        tenantPart: m[3] !== undefined,
+      };
   }
   return undefined;
 }

@@ -56,7 +56,12 @@ export interface ImportOptions {
   searchPath?: string;
 }
 
-export async function importFolder(tool: Tool, src: string, dir: string, opts: ImportOptions = {}): Promise<ImportResult> {
+export async function importFolder(
+  tool: Tool,
+  src: string,
+  dir: string,
+  opts: ImportOptions = {},
+): Promise<ImportResult> {
   const scope: Scope = opts.tenant ? 'tenant' : 'global';
   const searchPath = opts.searchPath === undefined ? undefined : parseSearchPath(opts.searchPath);
   if (searchPath && scope === 'tenant')
@@ -70,12 +75,17 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
   const notes = [...source.notes, ...source.migrations.flatMap((m) => ownTableNotes(tool, m.up))];
   const files: ImportedFile[] = [];
   if (scope === 'global' && source.migrations.some((m) => /^\s*do\b/im.test(m.up.text))) await loadParser();
-  const items = source.migrations.flatMap((m) => migrationParts(m, scope, opts.tenantPattern ?? DEFAULT_PATTERN, problems));
+  const items = source.migrations.flatMap((m) =>
+    migrationParts(m, scope, opts.tenantPattern ?? DEFAULT_PATTERN, problems),
+  );
   for (const item of assignVersions(items, problems)) {
     const { m, version } = item;
     const name = fileName(m.name);
     const base = `${item.scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
-    if (name !== m.name) item.up.changes.unshift(`named ${name}: "${m.name}" is not a file name on every platform; adopt still matches "${m.id}"`);
+    if (name !== m.name)
+      item.up.changes.unshift(
+        `named ${name}: "${m.name}" is not a file name on every platform; adopt still matches "${m.id}"`,
+      );
     const header = (file: string) => importHeader(tool, m.id, file.replace(/ \((up|down)\)$/, ''), item.tenantPart);
     const path = item.scope === 'global' ? searchPath : undefined;
     const up = fileText(tool, header(m.up.file), item.up, true, path);
@@ -89,7 +99,14 @@ export async function importFolder(tool: Tool, src: string, dir: string, opts: I
     });
     if (m.down && item.down) {
       const down = fileText(tool, header(m.down.file), item.down, false, path);
-      files.push({ from: m.down.file, to: `${base}.down.sql`, version, scope: item.scope, changes: down.changes, text: down.text });
+      files.push({
+        from: m.down.file,
+        to: `${base}.down.sql`,
+        version,
+        scope: item.scope,
+        changes: down.changes,
+        text: down.text,
+      });
     }
   }
   await checkOverlap(dir, files, problems);
@@ -137,7 +154,16 @@ function migrationParts(m: SourceMigration, scope: Scope, pattern: string, probl
   const up = convertSql(m.up.text, m.up.file, Boolean(m.up.noTransaction), problems);
   const down = m.down && convertSql(m.down.text, m.down.file, Boolean(m.down.noTransaction), problems);
   if (m.placed) up.changes.unshift(m.placed);
-  const one: Item = { m, digits: m.version, file: m.up.file, placed: Boolean(m.placed), scope, tenantPart: false, up, down };
+  const one: Item = {
+    m,
+    digits: m.version,
+    file: m.up.file,
+    placed: Boolean(m.placed),
+    scope,
+    tenantPart: false,
+    up,
+    down,
+  };
   if (scope === 'tenant') return [one];
   const upParts = splitAtLoops(up.body, m.up.file, pattern, problems);
   if (!upParts) return [one];
@@ -157,13 +183,23 @@ function migrationParts(m: SourceMigration, scope: Scope, pattern: string, probl
       placed: i > 0 || Boolean(m.placed),
       scope: p.scope,
       tenantPart: p.scope === 'tenant',
-      up: { body: p.text, noTransaction: p.scope === 'global' && needsNoTransaction(p.text, Boolean(m.up.noTransaction)), changes },
+      up: {
+        body: p.text,
+        noTransaction: p.scope === 'global' && needsNoTransaction(p.text, Boolean(m.up.noTransaction)),
+        changes,
+      },
       down: d && { body: d.text, noTransaction: false, changes: d.changes },
     };
   });
 }
 
-function fileText(tool: Tool, header: string, converted: Converted, isUp: boolean, searchPath?: string[]): { text: string; changes: string[] } {
+function fileText(
+  tool: Tool,
+  header: string,
+  converted: Converted,
+  isUp: boolean,
+  searchPath?: string[],
+): { text: string; changes: string[] } {
   const changes = [...converted.changes];
   let body = converted.body.replace(/^\s*\n/, '');
   // This tool refuses an empty .up.sql; an empty one from elsewhere is a placeholder that the

@@ -40,7 +40,9 @@ export function evaluate(n: Node, variable: string): Piece[] {
     if (template.includes(SCHEMA)) throw new Unconvertible("format()'s template holds the schema's name");
     return format(template.join(''), rest, variable);
   }
-  throw new Unconvertible(`the EXECUTEd string is built with something other than literals, the loop variable, quote_ident(), format() and ||`);
+  throw new Unconvertible(
+    `the EXECUTEd string is built with something other than literals, the loop variable, quote_ident(), format() and ||`,
+  );
 }
 
 /** PostgreSQL's format(): %I, %s, %L and %%, with optional n$ positions (no widths). */
@@ -63,7 +65,8 @@ function format(template: string, args: Node[], variable: string): Piece[] {
     const value = evaluate(arg, variable);
     if (value.includes(SCHEMA)) {
       if (m[3] === 'L') throw new Unconvertible("the schema's name used as a literal (%L)");
-      if (value.length !== 1) throw new Unconvertible("the schema's name joined to other text inside one format() argument");
+      if (value.length !== 1)
+        throw new Unconvertible("the schema's name joined to other text inside one format() argument");
       out.push(SCHEMA);
     } else {
       const text = value.join('');

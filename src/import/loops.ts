@@ -52,8 +52,11 @@ export function convertLoop(text: string, line: number, pattern: string): LoopRe
   let fn: Node;
   try {
     const tag = uniqueTag(body);
-    fn = (parser.parsePlPgSQLSync(`CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`) as unknown as Node).plpgsql_funcs[0]
-      .PLpgSQL_function;
+    fn = (
+      parser.parsePlPgSQLSync(
+        `CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}`,
+      ) as unknown as Node
+    ).plpgsql_funcs[0].PLpgSQL_function;
   } catch {
     return { kind: 'global' };
   }
@@ -63,8 +66,18 @@ export function convertLoop(text: string, line: number, pattern: string): LoopRe
   if (loops.length === 0) {
     // Not one of the forms read here, yet about the tenant schemas: never left as a global file unsaid.
     const nested = findNested(top, pattern);
-    if (nested) return { kind: 'refused', line: at(nested), why: 'the loop over the tenant schemas is inside another statement (a block, an IF)' };
-    if (body.includes(pattern)) return { kind: 'refused', line, why: `the block names the tenant pattern '${pattern}' but is not a loop that can be read` };
+    if (nested)
+      return {
+        kind: 'refused',
+        line: at(nested),
+        why: 'the loop over the tenant schemas is inside another statement (a block, an IF)',
+      };
+    if (body.includes(pattern))
+      return {
+        kind: 'refused',
+        line,
+        why: `the block names the tenant pattern '${pattern}' but is not a loop that can be read`,
+      };
     return { kind: 'global' };
   }
   try {
@@ -110,10 +123,16 @@ function loopVariable(fors: Node, pattern: string): string | { why: string } | u
   const likeColumn = like?.lexpr?.ColumnRef?.fields?.map((f: Node) => f.String?.sval).at(-1);
   const likePattern = like?.rexpr?.A_Const?.sval?.sval;
   if (like?.kind !== 'AEXPR_LIKE' || likeColumn !== column || typeof likePattern !== 'string')
-    return { why: `the loop's query (${query.trim()}) is not "SELECT ${column} FROM ${from.relname} WHERE ${column} LIKE '<pattern>'"` };
-  if (likePattern !== pattern) return { why: `the loop runs over schemas LIKE '${likePattern}', not the tenant pattern '${pattern}' (TENANT_SCHEMA_PATTERN)` };
+    return {
+      why: `the loop's query (${query.trim()}) is not "SELECT ${column} FROM ${from.relname} WHERE ${column} LIKE '<pattern>'"`,
+    };
+  if (likePattern !== pattern)
+    return {
+      why: `the loop runs over schemas LIKE '${likePattern}', not the tenant pattern '${pattern}' (TENANT_SCHEMA_PATTERN)`,
+    };
   const target: Node = fors.var ?? {};
-  if (target.PLpgSQL_row) return target.PLpgSQL_row.fields?.length === 1 ? target.PLpgSQL_row.fields[0].name : undefined;
+  if (target.PLpgSQL_row)
+    return target.PLpgSQL_row.fields?.length === 1 ? target.PLpgSQL_row.fields[0].name : undefined;
   if (target.PLpgSQL_rec) return `${target.PLpgSQL_rec.refname}.${column}`;
   return undefined;
 }
@@ -123,7 +142,12 @@ function findNested(statements: Node[], pattern: string): Node | undefined {
   for (const s of statements) {
     const inner = Object.values(s)[0] as Node | undefined;
     if (s.PLpgSQL_stmt_fors && loopVariable(s.PLpgSQL_stmt_fors, pattern) !== undefined) return s;
-    const children = [inner?.body, inner?.then_body, inner?.else_body, ...(inner?.elsif_list ?? []).map((e: Node) => e.PLpgSQL_if_elsif?.stmts)];
+    const children = [
+      inner?.body,
+      inner?.then_body,
+      inner?.else_body,
+      ...(inner?.elsif_list ?? []).map((e: Node) => e.PLpgSQL_if_elsif?.stmts),
+    ];
     for (const list of children) {
       const found = Array.isArray(list) ? findNested(list as Node[], pattern) : undefined;
       if (found) return found;
@@ -146,7 +170,11 @@ function loopBody(body: Node[], variable: string, at: (s: Node) => number, dropp
       continue;
     }
     const exec = s.PLpgSQL_stmt_dynexecute;
-    if (!exec) throw new Unconvertible(`${kindOf(s)} inside the loop: only EXECUTE (and RAISE) per schema can become a tenant file`, at(s));
+    if (!exec)
+      throw new Unconvertible(
+        `${kindOf(s)} inside the loop: only EXECUTE (and RAISE) per schema can become a tenant file`,
+        at(s),
+      );
     if (exec.into || exec.params) throw new Unconvertible('EXECUTE ... INTO/USING inside the loop', at(s));
     let pieces: Piece[];
     try {
@@ -160,7 +188,10 @@ function loopBody(body: Node[], variable: string, at: (s: Node) => number, dropp
     }
     const sql = unqualify(pieces, at(s));
     if (!pieces.includes(SCHEMA) && !searchPathSet)
-      throw new Unconvertible("an EXECUTE that names no schema (it runs in public once per tenant): qualify its objects with format('%I.', ...)", at(s));
+      throw new Unconvertible(
+        "an EXECUTE that names no schema (it runs in public once per tenant): qualify its objects with format('%I.', ...)",
+        at(s),
+      );
     out.push(sql.trim().replace(/;\s*$/, ''));
   }
   return out;

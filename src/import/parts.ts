@@ -33,7 +33,9 @@ export function splitAtLoops(body: string, file: string, pattern: string, proble
   for (const st of splitStatements(body)) {
     const r = convertLoop(st.text, st.line, pattern);
     if (r.kind === 'refused') {
-      problems.push(`${file}:${r.line}: a loop over the tenant schemas cannot become a tenant migration: ${r.why}; ${LOOP_ADVICE}`);
+      problems.push(
+        `${file}:${r.line}: a loop over the tenant schemas cannot become a tenant migration: ${r.why}; ${LOOP_ADVICE}`,
+      );
       loops++;
       continue;
     }

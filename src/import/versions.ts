@@ -26,7 +26,9 @@ export function assignVersions<T extends Unversioned>(items: T[], problems: stri
   let previous: bigint | undefined;
   for (const item of items) {
     if (item.digits.length > 14) {
-      problems.push(`${item.file}: version ${item.digits} is longer than 14 digits; rename it to a 14-digit UTC timestamp first`);
+      problems.push(
+        `${item.file}: version ${item.digits} is longer than 14 digits; rename it to a 14-digit UTC timestamp first`,
+      );
       continue;
     }
     let n = BigInt(item.digits);
@@ -34,7 +36,8 @@ export function assignVersions<T extends Unversioned>(items: T[], problems: stri
     if (previous !== undefined && n <= previous) {
       const wanted = pad(n);
       n = previous + 1n;
-      if (!item.placed) renumbered = `version ${wanted} is already taken by the migration before it in the tool's order; renumbered to ${pad(n)}`;
+      if (!item.placed)
+        renumbered = `version ${wanted} is already taken by the migration before it in the tool's order; renumbered to ${pad(n)}`;
     }
     previous = n;
     out.push({ ...item, version: pad(n), renumbered });

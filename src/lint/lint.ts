@@ -32,7 +32,11 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
     try {
       text = await readFile(file, 'utf8');
     } catch {
-      throw new UsageError(`Cannot read ${file}`, 'name existing .sql files, or run lint without files for the pending migrations', 'LINT_NO_FILE');
+      throw new UsageError(
+        `Cannot read ${file}`,
+        'name existing .sql files, or run lint without files for the pending migrations',
+        'LINT_NO_FILE',
+      );
     }
     if (isMachineWritten(text)) machineWritten.add(file);
     own.push(...(await lockFindings(file, text)));
@@ -42,7 +46,9 @@ export async function lintFiles(files: string[]): Promise<LintReport> {
       own.push(...concurrentlyInTransaction(file, text));
     }
   }
-  const squawked = (await Promise.all([runSquawk(transactional, { inTransaction: true }), runSquawk(outside, { inTransaction: false })])).flat();
+  const squawked = (
+    await Promise.all([runSquawk(transactional, { inTransaction: true }), runSquawk(outside, { inTransaction: false })])
+  ).flat();
   // Where squawk does catch CONCURRENTLY in a transaction, its finding stands and ours goes.
   const seen = new Set(squawked.map((f) => `${f.file}:${f.line}:${f.rule}`));
   const found = [...squawked, ...own.filter((f) => !seen.has(`${f.file}:${f.line}:${f.rule}`))];

@@ -68,7 +68,11 @@ const RULES: Rule[] = [
     applies: (l) => l.scan && /(UNIQUE|PRIMARY KEY) \(builds an index\)/.test(l.what),
     help: 'build a unique index CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX',
   },
-  { rule: 'table-rewrite', applies: (l) => l.rewrite, help: 'rewrite outside a migration, or build a new table and switch to it' },
+  {
+    rule: 'table-rewrite',
+    applies: (l) => l.rewrite,
+    help: 'rewrite outside a migration, or build a new table and switch to it',
+  },
   // REFRESH MATERIALIZED VIEW CONCURRENTLY is already the form to use: the application does not write to a view.
   {
     rule: 'table-scan-under-lock',

@@ -5,7 +5,8 @@
 export type Level = 'error' | 'warning';
 
 export const ERROR_RULES: Record<string, string> = {
-  'require-concurrent-index-creation': 'builds the index while blocking writes; use CREATE INDEX CONCURRENTLY in a -- migrate:no-transaction migration',
+  'require-concurrent-index-creation':
+    'builds the index while blocking writes; use CREATE INDEX CONCURRENTLY in a -- migrate:no-transaction migration',
   'require-concurrent-index-deletion':
     'drops the index under an exclusive lock that queues reads and writes; use DROP INDEX CONCURRENTLY in a -- migrate:no-transaction migration',
   'adding-required-field': 'a NOT NULL column without a default fails on a table that has rows',
@@ -13,9 +14,12 @@ export const ERROR_RULES: Record<string, string> = {
   'changing-column-type': 'rewrites the table under an exclusive lock',
   'adding-field-with-default': 'a volatile default rewrites the table under an exclusive lock',
   'adding-serial-primary-key-field': 'rewrites the table and builds the key while blocking writes',
-  'table-rewrite': 'rewrites the whole table under a lock that stops reads and writes (CLUSTER, VACUUM FULL, SET TABLESPACE, REFRESH MATERIALIZED VIEW)',
-  'table-scan-under-lock': 'reads the whole table under a lock that stops writes (REINDEX, ATTACH PARTITION, a new column with a constraint)',
-  'ban-concurrent-index-creation-in-transaction': 'CONCURRENTLY cannot run in a transaction: mark the file -- migrate:no-transaction',
+  'table-rewrite':
+    'rewrites the whole table under a lock that stops reads and writes (CLUSTER, VACUUM FULL, SET TABLESPACE, REFRESH MATERIALIZED VIEW)',
+  'table-scan-under-lock':
+    'reads the whole table under a lock that stops writes (REINDEX, ATTACH PARTITION, a new column with a constraint)',
+  'ban-concurrent-index-creation-in-transaction':
+    'CONCURRENTLY cannot run in a transaction: mark the file -- migrate:no-transaction',
   'transaction-nesting': 'the tool runs each file in its own transaction: remove BEGIN/COMMIT',
   'ban-uncommitted-transaction': 'the tool runs each file in its own transaction: remove BEGIN',
   'ban-drop-database': 'a migration must never drop a database',

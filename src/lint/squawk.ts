@@ -37,7 +37,11 @@ export function squawkPath(besideDir = dirname(fileURLToPath(import.meta.url))):
   try {
     return createRequire(import.meta.url).resolve(`${pkg}/bin/${SQUAWK_BINARY}`);
   } catch {
-    throw new OperationError(`squawk is not installed for ${process.platform}-${process.arch}`, 'NO_SQUAWK', `run npm ci (it installs ${pkg} with squawk-cli)`);
+    throw new OperationError(
+      `squawk is not installed for ${process.platform}-${process.arch}`,
+      'NO_SQUAWK',
+      `run npm ci (it installs ${pkg} with squawk-cli)`,
+    );
   }
 }
 
@@ -55,7 +59,8 @@ export async function runSquawk(files: string[], opts: { inTransaction: boolean 
     // squawk exits 1 whenever it found something; only missing output means it failed.
     execFile(squawkPath(), args, { maxBuffer: 64 * 1024 * 1024 }, (error, out, err) => {
       if (out.trim().startsWith('[')) resolve(out);
-      else reject(new OperationError(`squawk failed: ${(err || error?.message || 'no output').trim()}`, 'SQUAWK_FAILED'));
+      else
+        reject(new OperationError(`squawk failed: ${(err || error?.message || 'no output').trim()}`, 'SQUAWK_FAILED'));
     });
   });
   return (JSON.parse(stdout) as RawFinding[]).map((f) => ({

@@ -34,7 +34,15 @@ import {
   type TenantStatus,
   type VersionReport,
 } from './report';
-import { applyForce, changes, forceRefusal, parseForceTarget, planForce, type ForceRequest, type ForceResult } from './force';
+import {
+  applyForce,
+  changes,
+  forceRefusal,
+  parseForceTarget,
+  planForce,
+  type ForceRequest,
+  type ForceResult,
+} from './force';
 
 export interface RunOptions extends PlanOptions {
   /** Plan only: nothing is locked or changed. */
@@ -117,7 +125,11 @@ export async function overview(options: EngineOptions): Promise<Overview> {
  * with nothing touched, when it would widen the damage (see forceRefusal); a dry run computes the
  * same per-schema change and the same refusal.
  */
-export async function force(options: EngineOptions, target: string, run: Omit<ForceRequest, 'target'> & { dryRun?: boolean } = {}): Promise<ForceResult> {
+export async function force(
+  options: EngineOptions,
+  target: string,
+  run: Omit<ForceRequest, 'target'> & { dryRun?: boolean } = {},
+): Promise<ForceResult> {
   const opts = resolved(options);
   const folder = await loadMigrations(opts.migrationsDir);
   const version = parseForceTarget(folder, target); // a bad version is refused before anything is touched
@@ -155,8 +167,15 @@ async function change(options: EngineOptions, run: RunOptions, plan: Planner, ne
   const req = { ...run, ...(newTenant === undefined ? {} : { newTenant }) };
   let finished: RunResult | undefined;
   const check = (state: DatabaseState) => ({ p: plan(folder, state, run), unknown: unknownIn(folder, state) });
-  const read: StateReader = newTenant ? (c) => readTenantState(c, opts.tenantPattern, folder, newTenant) : (c) => readStateFor(c, opts.tenantPattern, folder);
-  const body = async (client: pg.Client, { p, unknown }: ReturnType<typeof check>, underLock: Resolved, unreachable: AbortSignal): Promise<Outcome> => {
+  const read: StateReader = newTenant
+    ? (c) => readTenantState(c, opts.tenantPattern, folder, newTenant)
+    : (c) => readStateFor(c, opts.tenantPattern, folder);
+  const body = async (
+    client: pg.Client,
+    { p, unknown }: ReturnType<typeof check>,
+    underLock: Resolved,
+    unreachable: AbortSignal,
+  ): Promise<Outcome> => {
     const ran = await runPlan(client, p, folder, req, underLock, unreachable);
     finished = ran.result;
     const spares = await afterRun(client, p, folder, req, ran, underLock);
@@ -180,12 +199,18 @@ async function checkedFolder(opts: Resolved, newTenant?: string): Promise<Migrat
 }
 
 /** A dry run: the plan from the state as read now, nothing locked. */
-async function preview(options: EngineOptions, folder: MigrationFolder, run: RunOptions, plan: Planner): Promise<Outcome> {
+async function preview(
+  options: EngineOptions,
+  folder: MigrationFolder,
+  run: RunOptions,
+  plan: Planner,
+): Promise<Outcome> {
   const { state } = await readOnly(options, folder);
   return { plan: plan(folder, state, run), folder, unknownVersions: unknownIn(folder, state) };
 }
 
-const unknownIn = (folder: MigrationFolder, state: DatabaseState) => state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]);
+const unknownIn = (folder: MigrationFolder, state: DatabaseState) =>
+  state.unknownVersions ?? unknownVersions(folder, [state.public, ...state.tenants]);
 
 /** A run that failed as a whole after it had done work: `result` says what finished and what failed. */
 export class PartialRunError extends OperationError {

@@ -19,7 +19,8 @@ export interface BackfillUpdate {
   predicate: string;
 }
 
-const HOW = 'a backfill file holds one UPDATE table SET ... WHERE predicate, the predicate false for rows already updated';
+const HOW =
+  'a backfill file holds one UPDATE table SET ... WHERE predicate, the predicate false for rows already updated';
 
 /** The file's UPDATE, or why it cannot run in batches (one line, with what to do). */
 export async function parseBackfill(sql: string): Promise<BackfillUpdate | string> {
@@ -33,8 +34,10 @@ export async function parseBackfill(sql: string): Promise<BackfillUpdate | strin
   if (stmts.length !== 1) return `holds ${stmts.length} statements; ${HOW}: put the others in migrations of their own`;
   const u = stmts[0]!.stmt?.UpdateStmt as Node | undefined;
   if (!u) return `is not an UPDATE; ${HOW}, or remove -- migrate:backfill`;
-  if (u.withClause || u.fromClause || u.returningList) return `has WITH, FROM or RETURNING, which cannot be split in batches; ${HOW}`;
-  if (!u.whereClause || u.whereClause.CurrentOfExpr) return `has no WHERE; ${HOW} (e.g. WHERE c IS NULL for SET c = ...)`;
+  if (u.withClause || u.fromClause || u.returningList)
+    return `has WITH, FROM or RETURNING, which cannot be split in batches; ${HOW}`;
+  if (!u.whereClause || u.whereClause.CurrentOfExpr)
+    return `has no WHERE; ${HOW} (e.g. WHERE c IS NULL for SET c = ...)`;
   const written = new Set((u.targetList as Node[]).map((t) => t.ResTarget?.name as string));
   if (!columnsOf(u.whereClause).some((c) => written.has(c)))
     return `its WHERE names none of the columns its SET writes, so updated rows would match again; make the predicate false for updated rows (e.g. SET c = ... WHERE c IS NULL)`;
@@ -78,7 +81,8 @@ function topLevelCuts(lib: typeof Pg, sql: string): { afterUpdate: number; set: 
     else if (depth > 0) continue;
     else if (word === 'UPDATE' && afterUpdate === undefined) afterUpdate = t.end;
     else if (word === 'SET' && set === undefined) set = t.start;
-    else if (word === 'WHERE' && set !== undefined) return afterUpdate === undefined ? undefined : { afterUpdate, set, where: t.start };
+    else if (word === 'WHERE' && set !== undefined)
+      return afterUpdate === undefined ? undefined : { afterUpdate, set, where: t.start };
   }
   return undefined;
 }

@@ -9,11 +9,26 @@
 import pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { sleep } from '../util/sleep';
-import { batchSql, countSql, estimateSql, PRIMARY_KEY_SQL, remainingSql, type BackfillUpdate, type KeyColumn } from './backfill-sql';
+import {
+  batchSql,
+  countSql,
+  estimateSql,
+  PRIMARY_KEY_SQL,
+  remainingSql,
+  type BackfillUpdate,
+  type KeyColumn,
+} from './backfill-sql';
 import { guard, MigrationFailure, withRetry } from './failure';
 import type { Migration, MigrationSql } from './files';
 import type { Resolved } from './options';
-import { deleteBackfill, ensureBackfillsTable, readBackfill, recordApplied, saveBackfill, type BackfillProgress } from './state';
+import {
+  deleteBackfill,
+  ensureBackfillsTable,
+  readBackfill,
+  recordApplied,
+  saveBackfill,
+  type BackfillProgress,
+} from './state';
 
 /** Passes after which rows that still match mean something keeps writing them: fail instead of looping. */
 const MAX_PASSES = 5;
@@ -44,13 +59,22 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
     );
   const total = progress.rowsDone + estimate;
   const report = (p: BackfillProgress) =>
-    opts.emit({ type: 'backfill', schema, version: m.version, rowsDone: p.rowsDone, rowsEstimated: Math.max(total, p.rowsDone) });
+    opts.emit({
+      type: 'backfill',
+      schema,
+      version: m.version,
+      rowsDone: p.rowsDone,
+      rowsEstimated: Math.max(total, p.rowsDone),
+    });
   report(progress);
 
   let p = progress;
   for (;;) {
     if (opts.signal?.aborted)
-      throw failure(sql, `interrupted in ${schema} after ${p.rowsDone} rows; the progress is kept: re-run \`migrate-tool up\` to go on`);
+      throw failure(
+        sql,
+        `interrupted in ${schema} after ${p.rowsDone} rows; the progress is kept: re-run \`migrate-tool up\` to go on`,
+      );
     await replicaCaughtUp(client, opts);
     const text = batchSql(u, key, opts.backfillBatch, p.pass === 1);
     const next = await opts.backfillSlots.run(() =>
@@ -81,13 +105,27 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
   }
   const durationMs = Math.round(performance.now() - started);
   await tx(async () => {
-    await recordApplied(client, { schema, version: m.version, name: m.name, scope: m.scope, checksum: sql.checksum, durationMs, dirty: false });
+    await recordApplied(client, {
+      schema,
+      version: m.version,
+      name: m.name,
+      scope: m.scope,
+      checksum: sql.checksum,
+      durationMs,
+      dirty: false,
+    });
     await deleteBackfill(client, schema, m.version);
   });
 }
 
 /** One batch and its progress row, in the caller's transaction; undefined when no row was left after the kept key. */
-async function oneBatch(client: pg.ClientBase, text: string, schema: string, version: string, p: BackfillProgress): Promise<BackfillProgress | undefined> {
+async function oneBatch(
+  client: pg.ClientBase,
+  text: string,
+  schema: string,
+  version: string,
+  p: BackfillProgress,
+): Promise<BackfillProgress | undefined> {
   const r = await client.query<{ updated: string; last: string[] | null }>(text, [p.lastKey]);
   const { updated, last } = r.rows[0]!;
   if (!last) return undefined;
@@ -125,14 +163,18 @@ async function replicaCaughtUp(client: pg.ClientBase, opts: Resolved): Promise<v
     const lag = r.rows[0]!.ms;
     if (lag <= opts.maxReplicaLagMs || opts.signal?.aborted) return;
     if (!told)
-      opts.emit({ type: 'note', message: `backfill paused: a replica replays ${Math.round(lag)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)` });
+      opts.emit({
+        type: 'note',
+        message: `backfill paused: a replica replays ${Math.round(lag)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)`,
+      });
     told = true;
     await sleep(LAG_POLL_MS, opts.signal);
   }
 }
 
 /** The table as regclass input (unqualified: found on the schema's search_path). */
-const tableName = (u: BackfillUpdate) => (u.schema ? `${pg.escapeIdentifier(u.schema)}.` : '') + pg.escapeIdentifier(u.table);
+const tableName = (u: BackfillUpdate) =>
+  (u.schema ? `${pg.escapeIdentifier(u.schema)}.` : '') + pg.escapeIdentifier(u.table);
 
 function failure(sql: MigrationSql, message: string): MigrationFailure {
   return new MigrationFailure(`${sql.file}: ${message}`, sql.file, sql.statements[0]?.line, undefined, false);

@@ -45,7 +45,9 @@ export function baselinesOf(migrations: Migration[]): Baseline[] {
   for (const m of migrations) {
     const range = baselineRange(m);
     if (!range) continue;
-    const replaced = migrations.filter((r) => r !== m && r.scope === m.scope && r.version >= range.from && r.version <= range.to);
+    const replaced = migrations.filter(
+      (r) => r !== m && r.scope === m.scope && r.version >= range.from && r.version <= range.to,
+    );
     if (range.to >= m.version || replaced.length === 0) {
       throw new UsageError(
         `${m.up.file} is a baseline of ${range.from}..${range.to}, but ${range.to >= m.version ? 'its own version is not after that range' : `no ${m.scope} migration of that range is in the folder`}`,
@@ -61,7 +63,11 @@ export function baselinesOf(migrations: Migration[]): Baseline[] {
 /** The same migration, recorded as applied (or, going down, its record removed) without running any SQL. */
 function recordOnly(step: PlanStep, schemas: string[], reason: string, migration = step.migration): PlanStep {
   const nothing = { ...migration.up, statements: [], noTransaction: false };
-  const m: Migration = { ...migration, up: nothing, down: { ...(migration.down ?? migration.up), statements: [], noTransaction: false } };
+  const m: Migration = {
+    ...migration,
+    up: nothing,
+    down: { ...(migration.down ?? migration.up), statements: [], noTransaction: false },
+  };
   return { ...step, migration: m, schemas, recordOnly: reason };
 }
 
@@ -72,7 +78,11 @@ export function withBaselinesUp(migrations: Migration[], steps: PlanStep[], sche
   return baselinesOf(migrations).reduce((current, b) => oneBaselineUp(current, b, applied), steps);
 }
 
-function oneBaselineUp(steps: PlanStep[], b: Baseline, applied: (schema: string, version: string) => boolean): PlanStep[] {
+function oneBaselineUp(
+  steps: PlanStep[],
+  b: Baseline,
+  applied: (schema: string, version: string) => boolean,
+): PlanStep[] {
   const version = b.migration.version;
   const replaced = new Set(b.replaced.map((r) => r.version));
   const own = steps.find((s) => s.migration.version === version && !s.recordOnly);
@@ -100,7 +110,8 @@ function oneBaselineUp(steps: PlanStep[], b: Baseline, applied: (schema: string,
             ),
           );
       }
-      if (existing.length) out.push(recordOnly(step, existing, 'a baseline: the versions it replaces are applied there'));
+      if (existing.length)
+        out.push(recordOnly(step, existing, 'a baseline: the versions it replaces are applied there'));
     } else {
       out.push(step);
     }
@@ -124,6 +135,10 @@ export function withBaselinesDown(migrations: Migration[], steps: PlanStep[], sc
         { schema: gap },
       );
     }
-    return recordOnly(step, step.schemas, 'a baseline: the versions it replaces stay recorded and describe the same schema');
+    return recordOnly(
+      step,
+      step.schemas,
+      'a baseline: the versions it replaces stay recorded and describe the same schema',
+    );
   });
 }

@@ -42,7 +42,11 @@ export const FLUSH_MARK = `DO $$BEGIN RAISE NOTICE 'migrate-tool: next statement
  * results, rejects with a BatchError naming the part that failed. `check` runs first, before
  * anything is sent (the blocker check, blocker-check.ts): if it throws, nothing is sent.
  */
-export async function sendBatch(client: BatchQueryable, parts: string[], check?: () => Promise<void>): Promise<pg.QueryResult[]> {
+export async function sendBatch(
+  client: BatchQueryable,
+  parts: string[],
+  check?: () => Promise<void>,
+): Promise<pg.QueryResult[]> {
   await check?.();
   return (await onCitus(client)) ? sendEach(client, parts) : sendJoined(client, parts);
 }
@@ -116,5 +120,8 @@ export interface StateRow {
  */
 export function stateRowSql(direction: Direction, r: StateRow): string {
   if (direction === 'down') return deleteAppliedSql(r.schema, r.version);
-  return recordAppliedSql(r, { appliedAt: 'now()', durationMs: 'round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int' });
+  return recordAppliedSql(r, {
+    appliedAt: 'now()',
+    durationMs: 'round(extract(epoch FROM clock_timestamp() - now()) * 1000)::int',
+  });
 }

@@ -15,7 +15,14 @@ import type { Queryable } from '../db/queryable';
 import { sleep } from '../util/sleep';
 import { MigrationFailure } from './failure';
 import type { MigrationSql } from './files';
-import { conflictingModes, describeLocks, needsBlockerCheck, resolveIndexTables, type LockMode, type StatementLocks } from './locks';
+import {
+  conflictingModes,
+  describeLocks,
+  needsBlockerCheck,
+  resolveIndexTables,
+  type LockMode,
+  type StatementLocks,
+} from './locks';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 
@@ -101,7 +108,8 @@ export async function waitForNoBlocker(client: Queryable, req: CheckRequest, opt
       });
       said = { pid: blocker.pid, at: Date.now() };
     }
-    if (waitedMs >= opts.blockerTimeoutMs || opts.signal?.aborted) throw blockedFailure(found, req, waitedMs, Boolean(opts.signal?.aborted));
+    if (waitedMs >= opts.blockerTimeoutMs || opts.signal?.aborted)
+      throw blockedFailure(found, req, waitedMs, Boolean(opts.signal?.aborted));
     await sleep(Math.min(POLL_MS, opts.blockerTimeoutMs - waitedMs), opts.signal);
   }
 }
@@ -118,10 +126,15 @@ function byTable(targets: CheckTarget[]): BlockerQuery[] {
 }
 
 /** The first statement (in batch order) that one of `blockers` would hold up, and that blocker. */
-function firstBlocked(targets: CheckTarget[], blockers: Blocker[]): { target: CheckTarget; blocker: Blocker } | undefined {
+function firstBlocked(
+  targets: CheckTarget[],
+  blockers: Blocker[],
+): { target: CheckTarget; blocker: Blocker } | undefined {
   for (const target of targets) {
     const conflicting = conflictingModes(target.lock);
-    const blocker = blockers.find((b) => b.schema === target.schema && b.table === target.table && conflicting.includes(b.mode as LockMode));
+    const blocker = blockers.find(
+      (b) => b.schema === target.schema && b.table === target.table && conflicting.includes(b.mode as LockMode),
+    );
     if (blocker) return { target, blocker };
   }
   return undefined;

@@ -36,7 +36,13 @@ interface Owner {
 }
 
 /** Runs `chain` (transactional migrations, in order, at most MAX_SAVEPOINTS + 1) in `schema`; returns its time in ms. */
-export async function runWithSavepoints(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, opts: Resolved): Promise<number> {
+export async function runWithSavepoints(
+  client: pg.ClientBase,
+  chain: Migration[],
+  schema: string,
+  direction: Direction,
+  opts: Resolved,
+): Promise<number> {
   const started = performance.now();
   let from = 0;
   const versionOf = (error: unknown) => chain[error instanceof MigrationFailure ? error.at : from]!.version;
@@ -56,7 +62,13 @@ export async function runWithSavepoints(client: pg.ClientBase, chain: Migration[
   return Math.round(performance.now() - started);
 }
 
-async function attempt(client: pg.ClientBase, chain: Migration[], schema: string, direction: Direction, opts: Resolved): Promise<void> {
+async function attempt(
+  client: pg.ClientBase,
+  chain: Migration[],
+  schema: string,
+  direction: Direction,
+  opts: Resolved,
+): Promise<void> {
   const parts = [
     `SELECT set_config('search_path', ${pg.escapeLiteral(pg.escapeIdentifier(schema))}, true), set_config('lock_timeout', '${Math.round(opts.ddlLockTimeoutMs)}', true), set_config('synchronous_commit', 'off', true)`,
   ];
@@ -72,7 +84,10 @@ async function attempt(client: pg.ClientBase, chain: Migration[], schema: string
       parts.push(FLUSH_MARK, st.text);
       owners.push({ at, st }, { at, st });
     }
-    parts.push(FLUSH_MARK, stateRowSql(direction, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum }));
+    parts.push(
+      FLUSH_MARK,
+      stateRowSql(direction, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum }),
+    );
     owners.push({ at }, { at });
   }
   let owner: Owner = { at: chain.length - 1 };
@@ -119,7 +134,14 @@ async function keepBefore(
 }
 
 /** The failure named against its file, line and statement; BEGIN, settings, state rows and COMMIT fail as the file's failure. */
-function named(error: PgError, chain: Migration[], direction: Direction, owner: Owner, kept: number, offset = 0): MigrationFailure {
+function named(
+  error: PgError,
+  chain: Migration[],
+  direction: Direction,
+  owner: Owner,
+  kept: number,
+  offset = 0,
+): MigrationFailure {
   const m = chain[owner.at]!;
   const failure = describeFailure(error, direction === 'up' ? m.up : m.down!, owner.st, offset);
   failure.at = owner.at;

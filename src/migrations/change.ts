@@ -31,11 +31,19 @@ export interface Ran {
  * changed nothing, and then, as for every other plan, the workers run it schema by schema.
  * Interrupted before it starts, the chain is left to executePlan, which starts nothing then.
  */
-export async function runPlan(client: pg.Client, plan: Plan, folder: MigrationFolder, req: RunRequest, opts: Resolved, unreachable: AbortSignal): Promise<Ran> {
+export async function runPlan(
+  client: pg.Client,
+  plan: Plan,
+  folder: MigrationFolder,
+  req: RunRequest,
+  opts: Resolved,
+  unreachable: AbortSignal,
+): Promise<Ran> {
   const schema = req.newTenant;
   const alone = schema !== undefined && !opts.signal?.aborted && onlyIn(plan, schema);
   const spare = alone && wholeChain(plan, folder) ? await takeSpare(client, plan, schema, opts) : undefined;
-  const chain = spare ?? (alone && oneChain(plan, schema) ? await runInOneTransaction(client, plan, schema, opts) : undefined);
+  const chain =
+    spare ?? (alone && oneChain(plan, schema) ? await runInOneTransaction(client, plan, schema, opts) : undefined);
   return chain ? { result: chain } : onWorkers(client, plan, opts, unreachable);
 }
 
@@ -44,12 +52,16 @@ async function onWorkers(client: pg.Client, plan: Plan, opts: Resolved, unreacha
   const concurrency = plan.steps.length ? await capConcurrency(client, opts) : opts.concurrency;
   const workers = new WorkerConnections(opts.connection, {
     connectTimeoutMs: opts.connectTimeoutMs,
-    onShrink: (size, reason) => opts.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
+    onShrink: (size, reason) =>
+      opts.emit({ type: 'concurrency:capped', requested: concurrency, allowed: size, reason }),
   });
   // The server stopped answering: what the workers wait for will never come; the server rolls back.
   unreachable.addEventListener('abort', () => workers.severAll(), { once: true });
   // A second Ctrl-C cancels the statements that run; the server rolls their transactions back.
-  const cancel = () => void client.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()]).catch(() => {});
+  const cancel = () =>
+    void client
+      .query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [workers.busyPids()])
+      .catch(() => {});
   opts.hardSignal?.addEventListener('abort', cancel, { once: true });
   try {
     const started = new Date();
@@ -75,11 +87,13 @@ export async function afterRun(
   const { result, started } = ran;
   if (!started) return undefined;
   await flushCommits(client);
-  if (plan.steps.length || result.failed.length) await keepRecord(client, runRecord(result, started, new Date(), req.rolloutStage), opts);
+  if (plan.steps.length || result.failed.length)
+    await keepRecord(client, runRecord(result, started, new Date(), req.rolloutStage), opts);
   // Spares are kept to the folder's end: only after a whole run of it that left nothing failed.
   const whole = plan.direction === 'up' && !req.newTenant && !req.tenant && !req.tenants && req.steps === undefined;
   // While contract files wait, spares built to the folder's end would hand a new schema the contract early.
-  const clean = whole && !plan.contractsWaiting && !result.failed.length && !result.interrupted && !opts.signal?.aborted;
+  const clean =
+    whole && !plan.contractsWaiting && !result.failed.length && !result.interrupted && !opts.signal?.aborted;
   return clean ? keepSpares(client, folder, opts.tenantSpares ?? 0, opts) : undefined;
 }
 

@@ -46,7 +46,12 @@ export async function readSum(dir: string): Promise<Map<string, string> | undefi
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     const m = /^(\S+)\s+(sha256:[0-9a-f]{64})$/.exec(line);
-    if (!m) throw new UsageError(`${SUM_FILE} line ${n + 1} is malformed`, remedy`run ${operation('rewriteSum')} to rewrite it`, 'BAD_SUM');
+    if (!m)
+      throw new UsageError(
+        `${SUM_FILE} line ${n + 1} is malformed`,
+        remedy`run ${operation('rewriteSum')} to rewrite it`,
+        'BAD_SUM',
+      );
     sums.set(m[1]!, m[2]!);
   }
   return sums;
@@ -57,7 +62,11 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
   const recorded = await readSum(dir);
   if (!recorded) {
     if (actual.size === 0) return;
-    throw new UsageError(`${SUM_FILE} is missing from ${dir}`, remedy`review the migrations, then run ${operation('rewriteSum')} to write it`, 'SUM_MISMATCH');
+    throw new UsageError(
+      `${SUM_FILE} is missing from ${dir}`,
+      remedy`review the migrations, then run ${operation('rewriteSum')} to write it`,
+      'SUM_MISMATCH',
+    );
   }
   const problems: string[] = [];
   for (const [file, sum] of actual) {
@@ -65,7 +74,8 @@ export async function verifySum(dir: string, actual: Map<string, string>): Promi
     if (!was) problems.push(`${file} is not in ${SUM_FILE}`);
     else if (was !== sum) problems.push(`${file} has changed since ${SUM_FILE} was written`);
   }
-  for (const file of recorded.keys()) if (!actual.has(file)) problems.push(`${file} is in ${SUM_FILE} but missing from the folder`);
+  for (const file of recorded.keys())
+    if (!actual.has(file)) problems.push(`${file} is in ${SUM_FILE} but missing from the folder`);
   if (problems.length) {
     throw new UsageError(
       `Migrations folder and ${SUM_FILE} disagree: ${problems.join('; ')}`,

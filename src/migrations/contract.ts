@@ -63,15 +63,27 @@ export function contractGate(folder: MigrationFolder, state: DatabaseState, allo
 }
 
 /** Per pending contract file: how many schemas (public and tenants) have every version before it. */
-export function contractProgress(folder: MigrationFolder, state: DatabaseState): Array<WaitingContract & { ready: number; schemas: number }> {
+export function contractProgress(
+  folder: MigrationFolder,
+  state: DatabaseState,
+): Array<WaitingContract & { ready: number; schemas: number }> {
   const { waiting } = contractGate(folder, state, false);
   const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
   const total = 1 + state.tenants.length;
-  return waiting.map((w) => ({ ...w, ready: total - lagging(folder, state, byVersion.get(w.version)!, new Set()).length, schemas: total }));
+  return waiting.map((w) => ({
+    ...w,
+    ready: total - lagging(folder, state, byVersion.get(w.version)!, new Set()).length,
+    schemas: total,
+  }));
 }
 
 /** The schemas that lack a version before `m` (their scope's), besides those in `skip`; a dirty row is not held. */
-export function lagging(folder: MigrationFolder, state: DatabaseState, m: Migration, skip: ReadonlySet<string>): string[] {
+export function lagging(
+  folder: MigrationFolder,
+  state: DatabaseState,
+  m: Migration,
+  skip: ReadonlySet<string>,
+): string[] {
   const before = folder.migrations.filter((x) => x.version < m.version && !skip.has(x.version));
   const lacks = (s: SchemaState, scope: Migration['scope']) =>
     before.some((x) => x.scope === scope && (!s.applied.has(x.version) || s.applied.get(x.version)!.dirty));
@@ -101,4 +113,9 @@ function hasRun(m: Migration, state: DatabaseState): boolean {
   return (!state.contractsRun && state.tenants.length === 0) || state.tenants.some((t) => t.applied.has(m.version));
 }
 
-const waitingOf = (m: Migration): WaitingContract => ({ version: m.version, name: m.name, file: m.up.file, scope: m.scope });
+const waitingOf = (m: Migration): WaitingContract => ({
+  version: m.version,
+  name: m.name,
+  file: m.up.file,
+  scope: m.scope,
+});

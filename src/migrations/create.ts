@@ -28,14 +28,22 @@ function nextVersion(newest: string): string {
   if (!Number.isNaN(t) && timestampVersion(new Date(t)) === newest) return timestampVersion(new Date(t + 1000));
   const next = String(BigInt(newest) + 1n).padStart(14, '0');
   if (next.length > 14)
-    throw new UsageError(`No version is left after ${newest}`, 'give that migration a real UTC timestamp as its version, then run hash', 'NO_VERSION_LEFT');
+    throw new UsageError(
+      `No version is left after ${newest}`,
+      'give that migration a real UTC timestamp as its version, then run hash',
+      'NO_VERSION_LEFT',
+    );
   return next;
 }
 
 /** Refuses a name that is not lowercase words; `diff` calls it before it does any work. */
 export function checkMigrationName(name: string): void {
   if (!/^[a-z0-9][a-z0-9_]*$/.test(name)) {
-    throw new UsageError(`Migration name "${name}" is not valid`, 'use lowercase letters, digits and underscores, e.g. add_employee_bio', 'BAD_NAME');
+    throw new UsageError(
+      `Migration name "${name}" is not valid`,
+      'use lowercase letters, digits and underscores, e.g. add_employee_bio',
+      'BAD_NAME',
+    );
   }
 }
 
@@ -57,7 +65,10 @@ export async function createMigration(dir: string, name: string, opts: CreateOpt
   let version = timestampVersion(opts.now ?? new Date());
   if (newest !== undefined && version <= newest) version = nextVersion(newest);
   const base = `${scope === 'tenant' ? `${TENANT_DIR}/` : ''}${version}_${name}`;
-  const where = scope === 'tenant' ? 'runs in every tenant schema, with search_path set to it: write names unqualified' : 'runs once, in schema public';
+  const where =
+    scope === 'tenant'
+      ? 'runs in every tenant schema, with search_path set to it: write names unqualified'
+      : 'runs once, in schema public';
   const files = {
     [`${base}.up.sql`]: `-- ${version}_${name} (${scope}): ${where}.\n${opts.body?.up ?? ''}`,
     [`${base}.down.sql`]: `-- Undo ${version}_${name}.\n${opts.body?.down ?? ''}`,

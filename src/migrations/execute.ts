@@ -31,7 +31,8 @@ export async function runOutsideTransaction(
   const started = performance.now();
   // Session settings, reset when it ends.
   const settings = `search_path TO ${pg.escapeIdentifier(schema)}; SET lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`;
-  const record = (dirty: boolean) => writeState(client, m, schema, direction, dirty, Math.round(performance.now() - started));
+  const record = (dirty: boolean) =>
+    writeState(client, m, schema, direction, dirty, Math.round(performance.now() - started));
   const before = await guard(sql, undefined, () => invalidIndexesIn(client, schema));
   // One already there may be the very index this file builds: `IF NOT EXISTS` would skip it and the
   // migration would be recorded over an index that does not work. Refuse before touching anything.
@@ -55,7 +56,15 @@ export async function runOutsideTransaction(
       await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
     }
     const left = appeared(before, await guard(sql, undefined, () => invalidIndexesIn(client, schema)));
-    if (left.length) throw leftoverFailure(new Error(`${sql.file}: an index build did not finish`), sql.file, m, schema, previous, left);
+    if (left.length)
+      throw leftoverFailure(
+        new Error(`${sql.file}: an index build did not finish`),
+        sql.file,
+        m,
+        schema,
+        previous,
+        left,
+      );
     await guard(sql, undefined, () => record(false));
   } catch (error) {
     throw leftDirty(error, sql);
@@ -63,10 +72,25 @@ export async function runOutsideTransaction(
 }
 
 /** The file's state row: the dirty mark, or (clean) applied on `up` and gone on `down`. */
-async function writeState(client: pg.ClientBase, m: Migration, schema: string, direction: Direction, dirty: boolean, ms: number): Promise<void> {
+async function writeState(
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  direction: Direction,
+  dirty: boolean,
+  ms: number,
+): Promise<void> {
   if (direction === 'down' && !dirty) return deleteApplied(client, schema, m.version);
   if (direction === 'down') return markDirty(client, schema, m.version);
-  return recordApplied(client, { schema, version: m.version, name: m.name, scope: m.scope, checksum: m.up.checksum, durationMs: dirty ? null : ms, dirty });
+  return recordApplied(client, {
+    schema,
+    version: m.version,
+    name: m.name,
+    scope: m.scope,
+    checksum: m.up.checksum,
+    durationMs: dirty ? null : ms,
+    dirty,
+  });
 }
 
 function overInvalid(sql: MigrationSql, schema: string, before: InvalidIndex[]): MigrationFailure {
@@ -127,14 +151,28 @@ async function runStatementOutside(
 }
 
 /** A failed no-transaction file leaves its schema dirty; say which invalid indexes it left there too. */
-async function withLeftovers(client: pg.ClientBase, m: Migration, schema: string, previous: string, before: InvalidIndex[], error: unknown): Promise<unknown> {
+async function withLeftovers(
+  client: pg.ClientBase,
+  m: Migration,
+  schema: string,
+  previous: string,
+  before: InvalidIndex[],
+  error: unknown,
+): Promise<unknown> {
   if (!(error instanceof MigrationFailure) || error.connectionLost) return error;
   const now = await invalidIndexesIn(client, schema).catch(() => undefined);
   const left = now ? appeared(before, now) : [];
   return left.length ? leftoverFailure(error, error.file, m, schema, previous, left) : error;
 }
 
-function leftoverFailure(error: Error, file: string, m: Migration, schema: string, previous: string, left: InvalidIndex[]): MigrationFailure {
+function leftoverFailure(
+  error: Error,
+  file: string,
+  m: Migration,
+  schema: string,
+  previous: string,
+  left: InvalidIndex[],
+): MigrationFailure {
   const e = error instanceof MigrationFailure ? error : undefined;
   const force = operation('force', { version: previous, schema });
   return new MigrationFailure(

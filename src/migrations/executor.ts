@@ -36,7 +36,8 @@ export function strategyOf(m: Migration, direction: Direction): Strategy {
 export function unitsOf(steps: PlanStep[]): PlanStep[][] {
   const out: PlanStep[][] = [];
   const alone = ({ migration: m }: PlanStep) =>
-    strategyOf(m, 'up') !== 'inOneTransaction' || (m.down !== undefined && strategyOf(m, 'down') !== 'inOneTransaction');
+    strategyOf(m, 'up') !== 'inOneTransaction' ||
+    (m.down !== undefined && strategyOf(m, 'down') !== 'inOneTransaction');
   for (const step of steps) {
     const last = out.at(-1);
     if (last && !alone(step) && !alone(last[0]!) && last.length <= MAX_SAVEPOINTS) last.push(step);
@@ -118,7 +119,10 @@ export async function runBareGroups(
     for (const st of m.up.statements) await client.query(st.text);
     const ms = String(Math.round(performance.now() - started));
     await client.query(
-      recordAppliedSql({ schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum }, { appliedAt: 'now()', durationMs: ms }),
+      recordAppliedSql(
+        { schema, version: m.version, name: m.name, scope: 'tenant', checksum: m.up.checksum },
+        { appliedAt: 'now()', durationMs: ms },
+      ),
     );
   }
 }

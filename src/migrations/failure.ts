@@ -79,7 +79,15 @@ export async function withRetry<T>(
       if (cause?.code !== LOCK_NOT_AVAILABLE || attempt > opts.lockRetries || opts.signal?.aborted) throw error;
       const cleaned = await cleanUp?.();
       const delayMs = Math.min(500 * 2 ** (attempt - 1), 8_000);
-      opts.emit({ type: 'retry', schema, version: versionOf(error), attempt, delayMs, reason: (error as Error).message, ...(cleaned ? { cleaned } : {}) });
+      opts.emit({
+        type: 'retry',
+        schema,
+        version: versionOf(error),
+        attempt,
+        delayMs,
+        reason: (error as Error).message,
+        ...(cleaned ? { cleaned } : {}),
+      });
       await sleep(delayMs, opts.signal);
     }
   }
@@ -97,7 +105,12 @@ export async function guard<T>(sql: MigrationSql, st: Statement | undefined, fn:
 export type PgError = Error & { position?: string; code?: string; detail?: string; hint?: string };
 
 /** `offset`: where the statement starts in the text sent, when it was sent with others (a position counts from there). */
-export function describeFailure(error: PgError, sql: MigrationSql, st: Statement | undefined, offset = 0): MigrationFailure {
+export function describeFailure(
+  error: PgError,
+  sql: MigrationSql,
+  st: Statement | undefined,
+  offset = 0,
+): MigrationFailure {
   // No SQLSTATE means the socket failed; 08xxx and 57P01-3 mean the server ended the session.
   const connectionLost = !error.code || /^(08|57P0[1-3])/.test(error.code);
   // DETAIL often holds what the message does not (the duplicate key, the failing row); HINT the fix.
@@ -106,7 +119,8 @@ export function describeFailure(error: PgError, sql: MigrationSql, st: Statement
     ...(error.detail ? { detail: error.detail } : {}),
     ...(error.hint ? { hint: error.hint } : {}),
   };
-  if (!st) return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
+  if (!st)
+    return new MigrationFailure(`${sql.file}: ${error.message}`, sql.file, undefined, undefined, connectionLost, info);
   let line = st.line;
   if (error.position) {
     const upTo = st.text.slice(0, Math.max(0, Number(error.position) - 1 - offset));
@@ -118,5 +132,12 @@ export function describeFailure(error: PgError, sql: MigrationSql, st: Statement
     .filter(Boolean)
     .join(' ');
   const short = statement.length > 120 ? `${statement.slice(0, 117)}...` : statement;
-  return new MigrationFailure(`${sql.file}:${line}: ${error.message} (in: ${short})`, sql.file, line, statement, connectionLost, info);
+  return new MigrationFailure(
+    `${sql.file}:${line}: ${error.message} (in: ${short})`,
+    sql.file,
+    line,
+    statement,
+    connectionLost,
+    info,
+  );
 }

@@ -9,13 +9,17 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 /** The file's text, or a problem naming it: a binary or non-UTF-8 file is not sent to the server. */
 export function decodeSql(rel: string, bytes: Buffer, problems: string[]): string | undefined {
   if (bytes.includes(0)) {
-    problems.push(`${rel}: is not text (it holds NUL bytes: a binary file, or text saved as UTF-16); save it as UTF-8 text`);
+    problems.push(
+      `${rel}: is not text (it holds NUL bytes: a binary file, or text saved as UTF-16); save it as UTF-8 text`,
+    );
     return undefined;
   }
   try {
     return UTF8.decode(bytes);
   } catch {
-    problems.push(`${rel}: is not valid UTF-8 (saved in another encoding, such as Latin-1 or Windows-1252?); save it as UTF-8`);
+    problems.push(
+      `${rel}: is not valid UTF-8 (saved in another encoding, such as Latin-1 or Windows-1252?); save it as UTF-8`,
+    );
     return undefined;
   }
 }

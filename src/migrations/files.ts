@@ -81,18 +81,25 @@ export async function loadMigrations(dir: string, opts: { allowEmpty?: boolean }
     }
     const other = seen.get(entry.version);
     if (other) {
-      problems.push(`${entry.up}: version ${entry.version} is already used by ${other}; versions are unique across both folders`);
+      problems.push(
+        `${entry.up}: version ${entry.version} is already used by ${other}; versions are unique across both folders`,
+      );
       continue;
     }
     seen.set(entry.version, entry.up);
     const up = await readSql(files, entry.up, entry.scope, checksums, problems);
     const down = entry.down ? await readSql(files, entry.down, entry.scope, checksums, problems) : undefined;
     if (!up || (entry.down && !down)) continue;
-    if (up.statements.length === 0 && !opts.allowEmpty) problems.push(`${entry.up}: is empty; write its SQL or delete the pair`);
+    if (up.statements.length === 0 && !opts.allowEmpty)
+      problems.push(`${entry.up}: is empty; write its SQL or delete the pair`);
     migrations.push({ version: entry.version, name: entry.name, scope: entry.scope, up, down });
   }
   if (problems.length) {
-    throw new UsageError(`Invalid migration files: ${problems.join('; ')}`, 'fix or rename the files named', 'BAD_MIGRATION_FILES');
+    throw new UsageError(
+      `Invalid migration files: ${problems.join('; ')}`,
+      'fix or rename the files named',
+      'BAD_MIGRATION_FILES',
+    );
   }
   migrations.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
   return { dir, migrations, checksums };
@@ -145,13 +152,17 @@ async function readSql(
   const noTransaction = split.noTransactionMarkers.leading.length > 0;
   const { contract, lateLines } = contractMarker(text, split.statements);
   for (const line of lateLines)
-    problems.push(`${rel}:${line}: -- migrate:contract after SQL is not read; move it to the top of the file, before the first statement`);
+    problems.push(
+      `${rel}:${line}: -- migrate:contract after SQL is not read; move it to the top of the file, before the first statement`,
+    );
   const read = { file: rel, text, checksum: sum, noTransaction, contract, statements: split.statements };
   if (!split.backfillMarkers.length) return read;
   // The parser is loaded only for a folder that has a backfill.
   const backfill = await parseBackfill(text);
   if (typeof backfill === 'string') problems.push(`${rel}: ${backfill}`);
   else if (noTransaction)
-    problems.push(`${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`);
+    problems.push(
+      `${rel}: -- migrate:backfill and -- migrate:no-transaction together; keep -- migrate:backfill (each batch is its own transaction)`,
+    );
   return typeof backfill === 'string' ? read : { ...read, backfill };
 }

@@ -88,7 +88,9 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
   if (!req.tenant && !req.all) {
     const dirty = plan.filter((c) => c.dirty);
     // Healthy schemas moved backwards, or touched at all while force is there for a dirty one.
-    const healthy = plan.filter((c) => !c.dirty && changes(c) && (dirty.length > 0 || c.removed.some((r) => r.applied)));
+    const healthy = plan.filter(
+      (c) => !c.dirty && changes(c) && (dirty.length > 0 || c.removed.some((r) => r.applied)),
+    );
     if (healthy.length) {
       return new UsageError(
         `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
@@ -109,9 +111,20 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
 }
 
 /** Writes the planned change in one transaction. */
-export async function applyForce(client: pg.ClientBase, folder: MigrationFolder, plan: SchemaChange[], version: string | null): Promise<void> {
+export async function applyForce(
+  client: pg.ClientBase,
+  folder: MigrationFolder,
+  plan: SchemaChange[],
+  version: string | null,
+): Promise<void> {
   const byVersion = new Map(folder.migrations.map((m) => [m.version, m]));
-  const cols = { schema: [] as string[], version: [] as string[], name: [] as string[], scope: [] as string[], checksum: [] as string[] };
+  const cols = {
+    schema: [] as string[],
+    version: [] as string[],
+    name: [] as string[],
+    scope: [] as string[],
+    checksum: [] as string[],
+  };
   for (const c of plan) {
     for (const v of c.recorded) {
       const m = byVersion.get(v)!;
@@ -124,8 +137,14 @@ export async function applyForce(client: pg.ClientBase, folder: MigrationFolder,
   }
   const cleared = plan.filter((c) => c.cleared);
   // A dirty row kept is recorded as forced, with the checksum of the file as it is now.
-  const clearedRows = cleared.map((c) => ({ schema: c.schema, version: c.cleared!, checksum: byVersion.get(c.cleared!)?.up.checksum }));
-  await withTransaction(client, () => writeForced(client, { schemas: plan.map((c) => c.schema), version, rows: cols, cleared: clearedRows }));
+  const clearedRows = cleared.map((c) => ({
+    schema: c.schema,
+    version: c.cleared!,
+    checksum: byVersion.get(c.cleared!)?.up.checksum,
+  }));
+  await withTransaction(client, () =>
+    writeForced(client, { schemas: plan.map((c) => c.schema), version, rows: cols, cleared: clearedRows }),
+  );
 }
 
 function count(n: number, what: string): string {

@@ -30,15 +30,25 @@ export async function listMigrationFiles(dir: string, problems: string[]): Promi
     else await classify(dir, entry, '', 'global', files, problems);
   }
   if (tenant?.isDirectory()) {
-    for (const entry of await entries(join(dir, TENANT_DIR), `${TENANT_DIR}/`)) await classify(dir, entry, `${TENANT_DIR}/`, 'tenant', files, problems);
+    for (const entry of await entries(join(dir, TENANT_DIR), `${TENANT_DIR}/`))
+      await classify(dir, entry, `${TENANT_DIR}/`, 'tenant', files, problems);
   } else if (tenant) {
     const what = tenant.isSymbolicLink() ? 'a symbolic link' : 'not a folder';
-    problems.push(`${TENANT_DIR}: is ${what}; tenant migrations must live in a real folder named ${TENANT_DIR}/ inside the migrations folder`);
+    problems.push(
+      `${TENANT_DIR}: is ${what}; tenant migrations must live in a real folder named ${TENANT_DIR}/ inside the migrations folder`,
+    );
   }
   return files;
 }
 
-async function classify(dir: string, entry: Dirent, prefix: string, scope: Scope, files: ListedFile[], problems: string[]): Promise<void> {
+async function classify(
+  dir: string,
+  entry: Dirent,
+  prefix: string,
+  scope: Scope,
+  files: ListedFile[],
+  problems: string[],
+): Promise<void> {
   const rel = `${prefix}${entry.name}`;
   if (entry.name.startsWith('.')) return;
   if (entry.isSymbolicLink()) {
@@ -61,7 +71,9 @@ async function classify(dir: string, entry: Dirent, prefix: string, scope: Scope
 async function refuseSqlInside(dir: string, rel: string, problems: string[]): Promise<void> {
   const sql = await sqlFilesUnder(join(dir, rel));
   if (sql.length === 0) return;
-  const where = rel.startsWith(`${TENANT_DIR}/`) ? `${TENANT_DIR}/ has no subfolders` : `only the top of the folder and ${TENANT_DIR}/ are read`;
+  const where = rel.startsWith(`${TENANT_DIR}/`)
+    ? `${TENANT_DIR}/ has no subfolders`
+    : `only the top of the folder and ${TENANT_DIR}/ are read`;
   const shown = sql
     .slice(0, 3)
     .map((f) => `${rel}/${f}`)
@@ -90,7 +102,9 @@ async function isFolder(path: string): Promise<boolean> {
 
 async function entries(path: string, rel: string): Promise<Dirent[]> {
   try {
-    return (await readdir(path, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return (await readdir(path, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   } catch (error) {
     throw folderError(path, rel, (error as NodeJS.ErrnoException).code) ?? error;
   }
@@ -108,7 +122,11 @@ function folderError(path: string, rel: string, code: string | undefined): Usage
         'NO_MIGRATIONS_DIR',
       );
     case 'ENOTDIR':
-      return new UsageError(`${what} is not a folder`, remedy`${set} at the folder that holds the .up.sql/.down.sql files`, 'NO_MIGRATIONS_DIR');
+      return new UsageError(
+        `${what} is not a folder`,
+        remedy`${set} at the folder that holds the .up.sql/.down.sql files`,
+        'NO_MIGRATIONS_DIR',
+      );
     case 'EACCES':
     case 'EPERM':
       return new UsageError(

@@ -59,7 +59,8 @@ export const blocksWrites = (mode: LockMode) => conflictingModes(mode).includes(
 /** Stronger than what the application's own writes take: the blocker check looks before these. */
 export const needsBlockerCheck = (mode: LockMode) => LOCK_MODES.indexOf(mode) > LOCK_MODES.indexOf('RowExclusiveLock');
 /** The stronger of two modes. */
-export const stronger = (a: LockMode, b: LockMode): LockMode => (LOCK_MODES.indexOf(a) >= LOCK_MODES.indexOf(b) ? a : b);
+export const stronger = (a: LockMode, b: LockMode): LockMode =>
+  LOCK_MODES.indexOf(a) >= LOCK_MODES.indexOf(b) ? a : b;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- libpg-query's trees are untyped JSON
 export type Node = Record<string, any>;
@@ -67,11 +68,23 @@ export type Node = Record<string, any>;
 /** A libpg-query RangeVar (or a name list) as a TableLock. */
 export function rel(r: Node | undefined, lock: LockMode, what: string, extra: Partial<TableLock> = {}): TableLock[] {
   if (!r?.relname) return [];
-  return [{ ...(r.schemaname ? { schema: r.schemaname } : {}), table: r.relname, lock, rewrite: false, scan: false, what, ...extra }];
+  return [
+    {
+      ...(r.schemaname ? { schema: r.schemaname } : {}),
+      table: r.relname,
+      lock,
+      rewrite: false,
+      scan: false,
+      what,
+      ...extra,
+    },
+  ];
 }
 
 /** A qualified name as the parser gives it in DROP and COMMENT (`[schema, name]` strings) as a RangeVar. */
 export function rangeVar(names: Node[]): Node {
   const parts = names.map((n) => n.String?.sval as string);
-  return parts.length > 1 ? { schemaname: parts[parts.length - 2], relname: parts[parts.length - 1] } : { relname: parts[0] };
+  return parts.length > 1
+    ? { schemaname: parts[parts.length - 2], relname: parts[parts.length - 1] }
+    : { relname: parts[0] };
 }

@@ -11,7 +11,8 @@ export interface Queryable {
   query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
 }
 
-const qualified = (t: { schema?: string; table: string }) => (t.schema ? `${pg.escapeIdentifier(t.schema)}.` : '') + pg.escapeIdentifier(t.table);
+const qualified = (t: { schema?: string; table: string }) =>
+  (t.schema ? `${pg.escapeIdentifier(t.schema)}.` : '') + pg.escapeIdentifier(t.table);
 
 /** A ColumnTypeLookup answered by the catalog (format_type's text), for statementLocks' options. */
 export function catalogColumnTypes(client: Queryable): ColumnTypeLookup {

@@ -65,7 +65,10 @@ export function keepsValues(from: ColumnType, to: ColumnType): boolean {
   if (from.base === 'text' && to.base === 'character varying') return to.mods.length === 0;
   if (from.base === 'bit varying' && to.base === 'bit varying') return widens(from.mods, to.mods);
   if (from.base === 'numeric' && to.base === 'numeric') {
-    return to.mods.length === 0 || (from.mods.length > 0 && to.mods[0]! >= from.mods[0]! && (to.mods[1] ?? 0) === (from.mods[1] ?? 0));
+    return (
+      to.mods.length === 0 ||
+      (from.mods.length > 0 && to.mods[0]! >= from.mods[0]! && (to.mods[1] ?? 0) === (from.mods[1] ?? 0))
+    );
   }
   return from.base === 'cidr' && to.base === 'inet';
 }

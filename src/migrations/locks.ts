@@ -7,7 +7,15 @@ import { loadPgParser } from '../util/pg-parser';
 import { LOCK_MODES, rangeVar, rel, type LockMode, type Node, type TableLock } from './lock-modes';
 import { alterTable, type ColumnTypeLookup, type VolatilityLookup } from './locks-alter';
 
-export { LOCK_MODES, conflictingModes, blocksReads, blocksWrites, needsBlockerCheck, type LockMode, type TableLock } from './lock-modes';
+export {
+  LOCK_MODES,
+  conflictingModes,
+  blocksReads,
+  blocksWrites,
+  needsBlockerCheck,
+  type LockMode,
+  type TableLock,
+} from './lock-modes';
 export type { ColumnTypeLookup, VolatilityLookup } from './locks-alter';
 export { catalogColumnTypes, catalogFunctionVolatility, resolveIndexTables, type Queryable } from './locks-catalog';
 
@@ -48,7 +56,8 @@ export async function describeLocks(sql: string, options: LockOptions = {}): Pro
     const hidden = kind ? hides(kind, s.stmt[kind]) : undefined;
     if (hidden) unknown ??= hidden;
     else if (kind) locks.push(...(await locksOf(kind, s.stmt[kind], options)));
-    const made = kind === 'CreateStmt' ? s.stmt[kind].relation : kind === 'CreateTableAsStmt' ? s.stmt[kind].into?.rel : undefined;
+    const made =
+      kind === 'CreateStmt' ? s.stmt[kind].relation : kind === 'CreateTableAsStmt' ? s.stmt[kind].into?.rel : undefined;
     if (made?.relname) creates.push({ ...(made.schemaname ? { schema: made.schemaname } : {}), table: made.relname });
   }
   return unknown ? { locks, creates, unknown } : { locks, creates };
@@ -58,9 +67,11 @@ export async function describeLocks(sql: string, options: LockOptions = {}): Pro
 function hides(kind: string, n: Node): string | undefined {
   if (kind === 'DoStmt') return 'a DO block runs code the lock model cannot read';
   if (kind === 'CallStmt') return 'CALL runs code the lock model cannot read';
-  if (kind === 'VacuumStmt' && !(n.rels ?? []).length) return `${n.is_vacuumcmd ? 'VACUUM' : 'ANALYZE'} without a table works on every table of the database`;
+  if (kind === 'VacuumStmt' && !(n.rels ?? []).length)
+    return `${n.is_vacuumcmd ? 'VACUUM' : 'ANALYZE'} without a table works on every table of the database`;
   if (kind === 'ClusterStmt' && !n.relation) return 'CLUSTER without a table rewrites every table clustered before';
-  if (kind === 'ReindexStmt' && !n.relation) return 'REINDEX SCHEMA, DATABASE or SYSTEM rebuilds the indexes of every table in it';
+  if (kind === 'ReindexStmt' && !n.relation)
+    return 'REINDEX SCHEMA, DATABASE or SYSTEM rebuilds the indexes of every table in it';
   return undefined;
 }
 
@@ -77,7 +88,9 @@ async function locksOf(kind: string, n: Node, options: LockOptions): Promise<Tab
     case 'DropStmt':
       return drop(n);
     case 'TruncateStmt':
-      return (n.relations ?? []).flatMap((r: Node) => rel(r.RangeVar, 'AccessExclusiveLock', 'TRUNCATE (a new empty file: instant)'));
+      return (n.relations ?? []).flatMap((r: Node) =>
+        rel(r.RangeVar, 'AccessExclusiveLock', 'TRUNCATE (a new empty file: instant)'),
+      );
     case 'RenameStmt':
       return rename(n);
     case 'ClusterStmt':
@@ -86,10 +99,17 @@ async function locksOf(kind: string, n: Node, options: LockOptions): Promise<Tab
       return vacuum(n);
     case 'RefreshMatViewStmt':
       return n.concurrent
-        ? rel(n.relation, 'ExclusiveLock', 'REFRESH MATERIALIZED VIEW CONCURRENTLY (reads blocked never, writes while it runs)', { scan: true })
+        ? rel(
+            n.relation,
+            'ExclusiveLock',
+            'REFRESH MATERIALIZED VIEW CONCURRENTLY (reads blocked never, writes while it runs)',
+            { scan: true },
+          )
         : rel(n.relation, 'AccessExclusiveLock', 'REFRESH MATERIALIZED VIEW (rebuilds it)', { rewrite: true });
     case 'LockStmt':
-      return (n.relations ?? []).flatMap((r: Node) => rel(r.RangeVar, LOCK_MODES[(n.mode ?? 8) - 1] ?? 'AccessExclusiveLock', 'LOCK TABLE'));
+      return (n.relations ?? []).flatMap((r: Node) =>
+        rel(r.RangeVar, LOCK_MODES[(n.mode ?? 8) - 1] ?? 'AccessExclusiveLock', 'LOCK TABLE'),
+      );
     case 'CreateTrigStmt':
       return rel(n.relation, 'ShareRowExclusiveLock', `CREATE TRIGGER ${n.trigname}`);
     case 'CreatePolicyStmt':
@@ -104,12 +124,20 @@ async function locksOf(kind: string, n: Node, options: LockOptions): Promise<Tab
       return dml(kind, n);
     case 'CreateTableAsStmt':
       // Without a WHERE, the new table is filled from every row of what it reads.
-      return reads(n.query, 'AccessShareLock', `read by CREATE ${n.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE'} AS`).map((l) => ({
+      return reads(
+        n.query,
+        'AccessShareLock',
+        `read by CREATE ${n.objtype === 'OBJECT_MATVIEW' ? 'MATERIALIZED VIEW' : 'TABLE'} AS`,
+      ).map((l) => ({
         ...l,
         scan: !n.query?.SelectStmt?.whereClause,
       }));
     case 'SelectStmt':
-      return reads(n, n.lockingClause ? 'RowShareLock' : 'AccessShareLock', n.lockingClause ? 'SELECT ... FOR UPDATE/SHARE' : 'SELECT');
+      return reads(
+        n,
+        n.lockingClause ? 'RowShareLock' : 'AccessShareLock',
+        n.lockingClause ? 'SELECT ... FOR UPDATE/SHARE' : 'SELECT',
+      );
     default:
       // GRANT, CREATE FUNCTION, CREATE TYPE, ...: no lock on any table's data.
       return [];
@@ -131,17 +159,29 @@ function drop(n: Node): TableLock[] {
     case 'OBJECT_TABLE':
     case 'OBJECT_MATVIEW':
     case 'OBJECT_VIEW':
-      return names.flatMap((x: Node[]) => rel(rangeVar(x), 'AccessExclusiveLock', `DROP ${n.removeType.slice(7).replace('MATVIEW', 'MATERIALIZED VIEW')}`));
+      return names.flatMap((x: Node[]) =>
+        rel(
+          rangeVar(x),
+          'AccessExclusiveLock',
+          `DROP ${n.removeType.slice(7).replace('MATVIEW', 'MATERIALIZED VIEW')}`,
+        ),
+      );
     case 'OBJECT_INDEX': {
       const lock: LockMode = n.concurrent ? 'ShareUpdateExclusiveLock' : 'AccessExclusiveLock';
-      return names.flatMap((x: Node[]) => rel(rangeVar(x), lock, `DROP INDEX${n.concurrent ? ' CONCURRENTLY' : ''}`, { index: true }));
+      return names.flatMap((x: Node[]) =>
+        rel(rangeVar(x), lock, `DROP INDEX${n.concurrent ? ' CONCURRENTLY' : ''}`, { index: true }),
+      );
     }
     case 'OBJECT_TRIGGER':
     case 'OBJECT_POLICY':
     case 'OBJECT_RULE':
       // The last name is the trigger's, policy's or rule's; the ones before it name its table.
       return names.flatMap((x: Node[]) =>
-        rel(rangeVar(x.slice(0, -1)), 'AccessExclusiveLock', `DROP ${n.removeType.slice(7)} ${x[x.length - 1]?.String?.sval}`),
+        rel(
+          rangeVar(x.slice(0, -1)),
+          'AccessExclusiveLock',
+          `DROP ${n.removeType.slice(7)} ${x[x.length - 1]?.String?.sval}`,
+        ),
       );
     default:
       return [];
@@ -161,7 +201,11 @@ function rename(n: Node): TableLock[] {
     case 'OBJECT_POLICY':
     case 'OBJECT_MATVIEW':
     case 'OBJECT_VIEW':
-      return rel(n.relation, 'AccessExclusiveLock', `${n.renameType.slice(7).replace('TABCONSTRAINT', 'CONSTRAINT')} ${what}`);
+      return rel(
+        n.relation,
+        'AccessExclusiveLock',
+        `${n.renameType.slice(7).replace('TABCONSTRAINT', 'CONSTRAINT')} ${what}`,
+      );
     default:
       return [];
   }
@@ -174,25 +218,36 @@ function vacuum(n: Node): TableLock[] {
   return (n.rels ?? []).flatMap((r: Node) =>
     full
       ? rel(r.VacuumRelation?.relation, 'AccessExclusiveLock', `${word} (rewrites the table)`, { rewrite: true })
-      : rel(r.VacuumRelation?.relation, 'ShareUpdateExclusiveLock', n.is_vacuumcmd ? `${word} (reads the table)` : `${word} (reads a sample)`, {
-          scan: Boolean(n.is_vacuumcmd),
-        }),
+      : rel(
+          r.VacuumRelation?.relation,
+          'ShareUpdateExclusiveLock',
+          n.is_vacuumcmd ? `${word} (reads the table)` : `${word} (reads a sample)`,
+          {
+            scan: Boolean(n.is_vacuumcmd),
+          },
+        ),
   );
 }
 
 function comment(n: Node): TableLock[] {
   const items: Node[] = n.object?.List?.items ?? [];
   if (n.objtype === 'OBJECT_TABLE') return rel(rangeVar(items), 'ShareUpdateExclusiveLock', 'COMMENT ON TABLE');
-  if (n.objtype === 'OBJECT_COLUMN') return rel(rangeVar(items.slice(0, -1)), 'ShareUpdateExclusiveLock', 'COMMENT ON COLUMN');
+  if (n.objtype === 'OBJECT_COLUMN')
+    return rel(rangeVar(items.slice(0, -1)), 'ShareUpdateExclusiveLock', 'COMMENT ON COLUMN');
   return [];
 }
 
 function createTable(n: Node): TableLock[] {
   // A new table locks no existing one, except the tables its foreign keys reference and its parent.
-  const refs = (n.tableElts ?? []).flatMap((e: Node) => [e.Constraint, ...(e.ColumnDef?.constraints ?? []).map((c: Node) => c.Constraint)]);
+  const refs = (n.tableElts ?? []).flatMap((e: Node) => [
+    e.Constraint,
+    ...(e.ColumnDef?.constraints ?? []).map((c: Node) => c.Constraint),
+  ]);
   const keys = refs
     .filter((c: Node | undefined) => c?.contype === 'CONSTR_FOREIGN')
-    .flatMap((c: Node) => rel(c.pktable, 'ShareRowExclusiveLock', `referenced by a foreign key of the new table ${n.relation?.relname}`));
+    .flatMap((c: Node) =>
+      rel(c.pktable, 'ShareRowExclusiveLock', `referenced by a foreign key of the new table ${n.relation?.relname}`),
+    );
   const parents = (n.inhRelations ?? []).flatMap((p: Node) =>
     n.partbound
       ? rel(p.RangeVar, 'AccessExclusiveLock', `CREATE TABLE ${n.relation?.relname} PARTITION OF it`)
@@ -207,7 +262,10 @@ function dml(kind: string, n: Node): TableLock[] {
   const target = rel(n.relation, 'RowExclusiveLock', everyRow ? `${verb} of every row` : verb, { scan: everyRow });
   const key = (l: TableLock) => `${l.schema ?? ''}.${l.table}`;
   const targets = new Set(target.map(key));
-  return [...target, ...reads({ ...n, relation: undefined }, 'AccessShareLock', `read by ${verb}`).filter((l) => !targets.has(key(l)))];
+  return [
+    ...target,
+    ...reads({ ...n, relation: undefined }, 'AccessShareLock', `read by ${verb}`).filter((l) => !targets.has(key(l))),
+  ];
 }
 
 /** Every table a query reads (FROM, JOIN, subqueries), leaving out the names of its WITH queries. */

@@ -46,7 +46,10 @@ const FILE_MS = `(extract(epoch FROM clock_timestamp() - current_setting('migrat
  * returns its duration as `recorded`).
  */
 export function chainSql(plan: Plan, schema: string, opts: Resolved): string[] {
-  const settings = [`SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`, `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`];
+  const settings = [
+    `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}`,
+    `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`,
+  ];
   // Its rows are counted once, at the end, not one by one (state-counts.ts).
   const parts: string[] = [`SELECT set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(schema)}, true)`];
   // A version a baseline replaced carries no statements (baseline.ts): it is only recorded.
@@ -81,7 +84,13 @@ export function emitChainStart(plan: Plan, opts: Resolved): void {
 
 /** The run's result (and its events) once every file of the chain is in `schema`, each with its time. */
 export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, opts: Resolved): RunResult {
-  const done = plan.steps.map(({ migration: m }) => ({ version: m.version, name: m.name, scope: m.scope, schema, ms: ms.get(m.version) ?? 0 }));
+  const done = plan.steps.map(({ migration: m }) => ({
+    version: m.version,
+    name: m.name,
+    scope: m.scope,
+    schema,
+    ms: ms.get(m.version) ?? 0,
+  }));
   for (const d of done) opts.emit({ type: 'schema:done', direction: 'up', schema, version: d.version, ms: d.ms });
   opts.emit({ type: 'progress', done: 1, total: 1 });
   return { direction: 'up', done, failed: [], skipped: [], interrupted: false };
@@ -91,7 +100,12 @@ export function chainDone(plan: Plan, schema: string, ms: Map<string, number>, o
  * Runs the chain in one transaction and one round trip. Returns the run's result, or undefined when
  * it failed and was rolled back: the caller then runs the plan file by file.
  */
-export async function runInOneTransaction(client: pg.ClientBase, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
+export async function runInOneTransaction(
+  client: pg.ClientBase,
+  plan: Plan,
+  schema: string,
+  opts: Resolved,
+): Promise<RunResult | undefined> {
   emitChainStart(plan, opts);
   // Nothing of the chain is kept on a failure; the caller runs it file by file, which names what fails.
   const ms = await oneTransaction(client, chainSql(plan, schema, opts));
@@ -103,7 +117,10 @@ export async function runInOneTransaction(client: pg.ClientBase, plan: Plan, sch
  * from the state rows it wrote (`RETURNING 'migrate_tool' AS recorded, version, duration_ms`), or
  * undefined when it failed and was rolled back.
  */
-export async function oneTransaction(client: BatchQueryable, parts: string[]): Promise<Map<string, number> | undefined> {
+export async function oneTransaction(
+  client: BatchQueryable,
+  parts: string[],
+): Promise<Map<string, number> | undefined> {
   let results: pg.QueryResult[];
   try {
     results = await inOneRoundTrip(client, parts, sendBatch);
@@ -111,6 +128,7 @@ export async function oneTransaction(client: BatchQueryable, parts: string[]): P
     return undefined;
   }
   const ms = new Map<string, number>();
-  for (const r of results) if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
+  for (const r of results)
+    if (r.fields?.[0]?.name === 'recorded') for (const row of r.rows) ms.set(row.version, row.duration_ms);
   return ms;
 }

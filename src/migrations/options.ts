@@ -106,7 +106,15 @@ export type MigrationEvent =
       /** What was undone before the retry. */ cleaned?: string;
     }
   /** A statement is held back: `blocker` holds or waits for a lock on `table` that conflicts with `lock` (blockerTimeoutMs). */
-  | { type: 'blocker:waiting'; schema: string; version: string; table: string; lock: LockMode; blocker: Blocker; waitedMs: number }
+  | {
+      type: 'blocker:waiting';
+      schema: string;
+      version: string;
+      table: string;
+      lock: LockMode;
+      blocker: Blocker;
+      waitedMs: number;
+    }
   | { type: 'progress'; done: number; total: number }
   /** A backfill's batch committed: rows updated so far in this schema, and the estimate of all it updates. */
   | { type: 'backfill'; schema: string; version: string; rowsDone: number; rowsEstimated: number }
@@ -218,5 +226,9 @@ function refuseUnsafe(tenantPattern: string, ddlLockTimeoutMs: number): void {
   if (problem) throw new UsageError(problem, undefined, 'BAD_TENANT_PATTERN');
   // PostgreSQL reads a lock_timeout of 0 as "wait forever", with the application queued behind the DDL.
   if (!(ddlLockTimeoutMs >= 1))
-    throw new UsageError(`ddlLockTimeoutMs must be at least 1 (got ${ddlLockTimeoutMs})`, 'use e.g. 500 or 2000', 'BAD_LOCK_TIMEOUT');
+    throw new UsageError(
+      `ddlLockTimeoutMs must be at least 1 (got ${ddlLockTimeoutMs})`,
+      'use e.g. 500 or 2000',
+      'BAD_LOCK_TIMEOUT',
+    );
 }

@@ -75,9 +75,16 @@ export function planUp(folder: MigrationFolder, state: DatabaseState, opts: Plan
     if (schemas.length) steps.push({ migration: m, schemas, previous: versionBefore(folder, m.version) });
   }
   const gate = contractGate(folder, state, opts.contract === true);
-  const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]).filter((s) => !gate.stopAt || s.migration.version < gate.stopAt);
+  const planned = withBaselinesUp(folder.migrations, steps, [state.public, ...clean]).filter(
+    (s) => !gate.stopAt || s.migration.version < gate.stopAt,
+  );
   const waiting = gate.waiting.length ? { contractsWaiting: gate.waiting } : {};
-  return { direction: 'up', steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps), refused, ...waiting };
+  return {
+    direction: 'up',
+    steps: opts.steps === undefined ? planned : planned.slice(0, opts.steps),
+    refused,
+    ...waiting,
+  };
 }
 
 export function planDown(folder: MigrationFolder, state: DatabaseState, opts: PlanOptions = {}): Plan {
@@ -133,7 +140,10 @@ function checkEdited(folder: MigrationFolder, schemas: SchemaState[]): void {
     }
   }
   if (edited.size === 0) return;
-  const list = [...edited].map(([file, where]) => `${file} (applied in ${where.length === 1 ? where[0] : `${where[0]} and ${where.length - 1} more`})`);
+  const list = [...edited].map(
+    ([file, where]) =>
+      `${file} (applied in ${where.length === 1 ? where[0] : `${where[0]} and ${where.length - 1} more`})`,
+  );
   throw new UsageError(
     `Applied migration changed since it ran: ${list.join('; ')}`,
     'restore the file as it was applied and put the change in a new migration',
@@ -158,6 +168,17 @@ export function dirtyError(s: SchemaState, folder: MigrationFolder): OperationEr
 }
 
 /** How to recover a schema left dirty at `version`, whose predecessor in the timeline is `previous`. */
-export function dirtyRemedy(schema: string, version: string, previous: string, invalidIndexes: InvalidIndex[] = []): Remedy {
-  return { kind: 'force', schema, version, previous, ...(invalidIndexes.length ? { drop: dropStatements(invalidIndexes) } : {}) };
+export function dirtyRemedy(
+  schema: string,
+  version: string,
+  previous: string,
+  invalidIndexes: InvalidIndex[] = [],
+): Remedy {
+  return {
+    kind: 'force',
+    schema,
+    version,
+    previous,
+    ...(invalidIndexes.length ? { drop: dropStatements(invalidIndexes) } : {}),
+  };
 }

@@ -1,7 +1,13 @@
 // Read-only views of the state: status, version and the tenants table, computed from the
 // migration files and one bulk read of the recorded state.
 import type { MigrationFolder, Scope } from './files';
-import { latestVersion, tenantStatuses as statusesOf, tenantsSummary as summaryOf, type TenantStatus, type TenantsSummary } from '../tenants/report';
+import {
+  latestVersion,
+  tenantStatuses as statusesOf,
+  tenantsSummary as summaryOf,
+  type TenantStatus,
+  type TenantsSummary,
+} from '../tenants/report';
 import type { DatabaseState, SchemaState } from './state';
 import { contractProgress } from './contract';
 
@@ -63,7 +69,9 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
     const rows = full.map((t) => t.applied.get(m.version)).filter((r) => r !== undefined);
     const done = rows.filter((r) => !r.dirty);
     const count = done.length + prefixesPast(position);
-    const latest = state.latestApplied ? state.latestApplied.get(m.version)?.getTime() : done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
+    const latest = state.latestApplied
+      ? state.latestApplied.get(m.version)?.getTime()
+      : done.map((r) => r.appliedAt.getTime()).sort((a, b) => b - a)[0];
     return {
       version: m.version,
       name: m.name,
@@ -79,13 +87,20 @@ export function statusReport(folder: MigrationFolder, state: DatabaseState, patt
   const orphans = new Map<string, { name: string; scope: Scope }>();
   for (const s of [state.public, ...full]) {
     for (const row of s.applied.values()) {
-      if (!known.has(row.version)) orphans.set(row.version, { name: row.name, scope: s.schema === 'public' ? 'global' : 'tenant' });
+      if (!known.has(row.version))
+        orphans.set(row.version, { name: row.name, scope: s.schema === 'public' ? 'global' : 'tenant' });
     }
   }
-  for (const [version, o] of orphans) migrations.push({ version, name: o.name, scope: o.scope, applied: true, missingFile: true });
+  for (const [version, o] of orphans)
+    migrations.push({ version, name: o.name, scope: o.scope, applied: true, missingFile: true });
   migrations.sort((a, b) => (a.version < b.version ? -1 : 1));
   const contracts = contractProgress(folder, state);
-  return { migrations, tenants: tenantsSummary(folder, state, pattern), ...invalidIndexes(state), ...(contracts.length ? { contracts } : {}) };
+  return {
+    migrations,
+    tenants: tenantsSummary(folder, state, pattern),
+    ...invalidIndexes(state),
+    ...(contracts.length ? { contracts } : {}),
+  };
 }
 
 /** The tenants table (tenants/report.ts), measured against the folder's tenant migrations. */
@@ -107,7 +122,10 @@ export function tenantStatuses(folder: MigrationFolder, state: DatabaseState): T
 }
 
 /** A tenant's line with the failure of its last recorded run, when that still holds (runs.ts). */
-export function withFailure(t: TenantStatus, f: { version: string; direction: 'up' | 'down'; error: string; at: string } | undefined): TenantStatus {
+export function withFailure(
+  t: TenantStatus,
+  f: { version: string; direction: 'up' | 'down'; error: string; at: string } | undefined,
+): TenantStatus {
   return f ? { ...t, failed: { version: f.version, direction: f.direction, error: f.error, at: f.at } } : t;
 }
 
@@ -140,7 +158,13 @@ export function versionReport(folder: MigrationFolder, state: DatabaseState, pat
   const dirty = Boolean(state.public.dirtyAt) || state.tenants.some((t) => t.dirtyAt);
   const unknown = unknownVersions(folder, [state.public, ...state.tenants]);
   const tenants = tenantsSummary(folder, state, pattern);
-  return { version: versions.at(-1) ?? null, dirty, tenants, ...invalidIndexes(state), ...(unknown.length ? { unknownVersions: unknown } : {}) };
+  return {
+    version: versions.at(-1) ?? null,
+    dirty,
+    tenants,
+    ...invalidIndexes(state),
+    ...(unknown.length ? { unknownVersions: unknown } : {}),
+  };
 }
 
 /** Versions recorded in these schemas that the folder lacks, sorted: the database is ahead of this release. */
@@ -148,7 +172,8 @@ export function unknownVersions(folder: MigrationFolder, schemas: SchemaState[])
   const known = new Set(folder.migrations.map((m) => m.version));
   const found = new Set<string>();
   // A schema read as a prefix holds only folder versions.
-  for (const s of schemas) if (s.prefix === undefined) for (const v of s.applied.keys()) if (!known.has(v)) found.add(v);
+  for (const s of schemas)
+    if (s.prefix === undefined) for (const v of s.applied.keys()) if (!known.has(v)) found.add(v);
   return [...found].sort();
 }
 

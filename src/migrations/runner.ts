@@ -21,7 +21,14 @@ import { dirtyRemedy, type Plan, type PlanStep } from './plan';
 
 export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<RunResult> {
   const timing: RunTiming = { stages: [], schemaMs: new Map() };
-  const result: RunResult = { direction: plan.direction, done: [], failed: [...plan.refused], skipped: [], interrupted: false, timing };
+  const result: RunResult = {
+    direction: plan.direction,
+    done: [],
+    failed: [...plan.refused],
+    skipped: [],
+    interrupted: false,
+    timing,
+  };
   const segments = segment(plan.steps);
 
   for (const [i, seg] of segments.entries()) {
@@ -41,7 +48,8 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
     const started = performance.now();
     const perTenant = await runPerTenant(chains, {
       concurrency: seg[0]!.migration.scope === 'global' ? 1 : opts.concurrency,
-      runOne: (schema, unit: PlanStep[]) => timed(timing.schemaMs, schema, () => runSchemaUnit(schema, unit, plan, opts, workers)),
+      runOne: (schema, unit: PlanStep[]) =>
+        timed(timing.schemaMs, schema, () => runSchemaUnit(schema, unit, plan, opts, workers)),
       signal: opts.signal,
       failFast: opts.failFast,
       onTenantDone: () => opts.emit({ type: 'progress', done: ++finished, total: chains.length }),
@@ -49,11 +57,18 @@ export async function executePlan(plan: Plan, opts: Resolved, workers: WorkerCon
     for (const tenant of perTenant) collect(result, tenant);
     const ran = perTenant.filter((t) => t.results.some((r) => r.status !== 'NotExecuted')).length;
     const scope = seg[0]!.migration.scope;
-    if (ran) timing.stages.push({ scope, versions: seg.map((s) => s.migration.version), schemas: ran, ms: Math.round(performance.now() - started) });
+    if (ran)
+      timing.stages.push({
+        scope,
+        versions: seg.map((s) => s.migration.version),
+        schemas: ran,
+        ms: Math.round(performance.now() - started),
+      });
 
     const stopReason = stopAfter(seg, result, plan, opts);
     if (stopReason) {
-      for (const rest of segments.slice(i + 1)) for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
+      for (const rest of segments.slice(i + 1))
+        for (const { schema, items } of chainsBySchema(rest)) skip(result, schema, items, stopReason);
       break;
     }
   }
@@ -68,7 +83,16 @@ function announce(seg: PlanStep[], failedIn: Map<string, string>, plan: Plan, op
     const m = step.migration;
     const schemas = step.schemas.filter((s) => !failedIn.has(s)).length;
     const recordOnly = step.recordOnly === undefined ? {} : { recordOnly: step.recordOnly };
-    if (schemas) opts.emit({ type: 'migration:start', direction: plan.direction, version: m.version, name: m.name, scope: m.scope, schemas, ...recordOnly });
+    if (schemas)
+      opts.emit({
+        type: 'migration:start',
+        direction: plan.direction,
+        version: m.version,
+        name: m.name,
+        scope: m.scope,
+        schemas,
+        ...recordOnly,
+      });
   }
 }
 
@@ -86,14 +110,21 @@ function stopAfter(seg: PlanStep[], result: RunResult, plan: Plan, opts: Resolve
  * backfill migration, or consecutive transactional ones in one transaction. Its events are emitted as it ends; returns each one's ms
  * (a unit's migrations share its transaction, so each gets the transaction's time).
  */
-async function runSchemaUnit(schema: string, unit: PlanStep[], plan: Plan, opts: Resolved, workers: WorkerConnections): Promise<number[]> {
+async function runSchemaUnit(
+  schema: string,
+  unit: PlanStep[],
+  plan: Plan,
+  opts: Resolved,
+  workers: WorkerConnections,
+): Promise<number[]> {
   let client: pg.Client | undefined;
   let broken = false;
   try {
     client = await workers.acquire(); // failing to connect fails this schema, as a failing file does
     const migrations = unit.map((s) => s.migration);
     const ms = await runUnit(client, migrations, schema, plan.direction, opts, unit[0]!.previous);
-    for (const { migration: m } of unit) opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
+    for (const { migration: m } of unit)
+      opts.emit({ type: 'schema:done', direction: plan.direction, schema, version: m.version, ms });
     return unit.map(() => ms);
   } catch (error) {
     broken = !(error instanceof MigrationFailure) || error.connectionLost;
@@ -134,7 +165,10 @@ function collect(result: RunResult, { schema, results }: TenantResult<PlanStep[]
           reason: `rolled back: it shared a transaction with version ${failedAt}, which failed before it committed`,
         });
       else {
-        const reason = r.status === 'Error' || r.reason === 'earlier-error' ? `version ${failedAt} failed in this schema` : r.reason!;
+        const reason =
+          r.status === 'Error' || r.reason === 'earlier-error'
+            ? `version ${failedAt} failed in this schema`
+            : r.reason!;
         result.skipped.push({ schema, version: m.version, reason });
       }
     }
@@ -148,9 +182,26 @@ function toFailed(schema: string, m: Migration, error: unknown, previous: string
     const advice = remedy && libraryWords(remedy);
     const sqlstate = (error.cause as PgError | undefined)?.code;
     // A blocker's session ends, and a re-run goes through: as transient as a lock_timeout.
-    const transient = isTransient(sqlstate, error.connectionLost) || error instanceof BlockerFailure ? { transient: true as const } : {};
+    const transient =
+      isTransient(sqlstate, error.connectionLost) || error instanceof BlockerFailure
+        ? { transient: true as const }
+        : {};
     const { file, line, statement } = error;
-    return { schema, version: m.version, error: error.message, file, line, statement, detail, hint, dirty, remedy, advice, sqlstate, ...transient };
+    return {
+      schema,
+      version: m.version,
+      error: error.message,
+      file,
+      line,
+      statement,
+      detail,
+      hint,
+      dirty,
+      remedy,
+      advice,
+      sqlstate,
+      ...transient,
+    };
   }
   return { schema, version: m.version, error: (error as Error).message };
 }

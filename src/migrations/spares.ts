@@ -63,7 +63,12 @@ export function wholeChain(plan: Plan, folder: MigrationFolder): boolean {
  * Hands a spare over to `schema` (see above). Returns the run's result, or undefined when no spare
  * could be used: nothing has changed then, and the caller runs the chain.
  */
-export async function takeSpare(client: BatchQueryable, plan: Plan, schema: string, opts: Resolved): Promise<RunResult | undefined> {
+export async function takeSpare(
+  client: BatchQueryable,
+  plan: Plan,
+  schema: string,
+  opts: Resolved,
+): Promise<RunResult | undefined> {
   const found = await pickSpare(client, schema, keyOf(plan), expected(plan));
   if (!found) return undefined;
   const [spare, target] = [pg.escapeIdentifier(found.spare), pg.escapeIdentifier(schema)];
@@ -100,17 +105,27 @@ export interface SparesReport {
 }
 
 /** Keeps `want` spares that match this folder; see above. Runs under the run lock. */
-export async function keepSpares(client: BatchQueryable, folder: MigrationFolder, want: number, opts: Resolved): Promise<SparesReport | undefined> {
+export async function keepSpares(
+  client: BatchQueryable,
+  folder: MigrationFolder,
+  want: number,
+  opts: Resolved,
+): Promise<SparesReport | undefined> {
   const exists = await sparesTableExists(client);
   if (!exists && want === 0) return undefined;
   if (!exists) await createSparesTable(client);
-  const plan = planUp(folder, { public: emptySchema('public'), tenants: [emptySchema(SPARE_PREFIX)] }, { tenant: SPARE_PREFIX, tenantOnly: true });
+  const plan = planUp(
+    folder,
+    { public: emptySchema('public'), tenants: [emptySchema(SPARE_PREFIX)] },
+    { tenant: SPARE_PREFIX, tenantOnly: true },
+  );
   const key = keyOf(plan);
   // Spare schemas without a row too: what an interrupted drop, or a hand, left.
   const rows = await listSpares(client, key);
   const keep = rows.filter((r) => r.fresh).slice(0, want);
   const drop = rows.filter((r) => !keep.includes(r));
-  for (const r of drop) await inOneRoundTrip(client, [...dropSpareSql(r.schema), deleteSpareRowSql(r.schema)], sendBatch);
+  for (const r of drop)
+    await inOneRoundTrip(client, [...dropSpareSql(r.schema), deleteSpareRowSql(r.schema)], sendBatch);
   if (want === 0 && drop.length === 0) return undefined; // none wanted, none there: nothing to say
   const report: SparesReport = { ready: keep.length, built: 0, dropped: drop.length };
   const usable = plan.steps.length > 0;
@@ -136,7 +151,12 @@ export async function keepSpares(client: BatchQueryable, folder: MigrationFolder
  * comes last, so a build that stops half-way is no spare: its schema and rows are dropped at once
  * (or by the next keepSpares, as a schema without a row).
  */
-async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts: Resolved): Promise<string | undefined> {
+async function buildSpare(
+  client: BatchQueryable,
+  plan: Plan,
+  key: string,
+  opts: Resolved,
+): Promise<string | undefined> {
   const name = `${SPARE_PREFIX}${randomBytes(6).toString('hex')}`;
   const schema = pg.escapeIdentifier(name);
   const finish = [
@@ -167,7 +187,10 @@ async function buildSpare(client: BatchQueryable, plan: Plan, key: string, opts:
     await sendBatch(client, dropSpareSql(name)).catch(() => {}); // left to the next keepSpares, which drops a spare schema that has no row
     return (error as Error).message;
   } finally {
-    await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [saved.rows[0]!.path, saved.rows[0]!.timeout]);
+    await client.query(`SELECT set_config('search_path', $1, false), set_config('lock_timeout', $2, false)`, [
+      saved.rows[0]!.path,
+      saved.rows[0]!.timeout,
+    ]);
   }
 }
 

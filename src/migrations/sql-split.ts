@@ -117,7 +117,12 @@ export function splitSql(sql: string): SplitSql {
 }
 
 function isRoutine([w0, w1, w2, w3]: string[]): boolean {
-  return w0 === 'create' && (w1 === 'function' || w1 === 'procedure' || (w1 === 'or' && w2 === 'replace' && (w3 === 'function' || w3 === 'procedure')));
+  return (
+    w0 === 'create' &&
+    (w1 === 'function' ||
+      w1 === 'procedure' ||
+      (w1 === 'or' && w2 === 'replace' && (w3 === 'function' || w3 === 'procedure')))
+  );
 }
 
 /** psql's heuristic: inside CREATE [OR REPLACE] FUNCTION|PROCEDURE, BEGIN (and CASE within it) open a block that END closes. */
@@ -229,7 +234,9 @@ export function leadingWords(text: string, count: number): string[] {
  */
 export function transactionControl(statements: Statement[]): Statement | undefined {
   return statements.find((s) =>
-    /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(s.text),
+    /^(begin|start\s+transaction|commit|end|abort|prepare\s+transaction|rollback(?!\s+((work|transaction)\s+)?to\b))\b/i.test(
+      s.text,
+    ),
   );
 }
 

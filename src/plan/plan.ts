@@ -85,11 +85,17 @@ export async function plan(options: EngineOptions, run: LockPlanOptions = {}): P
   });
 }
 
-async function calibrateOrDefault(client: Client, emit: (e: { type: 'note'; message: string }) => void): Promise<Calibration> {
+async function calibrateOrDefault(
+  client: Client,
+  emit: (e: { type: 'note'; message: string }) => void,
+): Promise<Calibration> {
   try {
     return await calibrate(client);
   } catch (error) {
-    emit({ type: 'note', message: `plan: could not time a scratch table (${(error as Error).message}); estimates use default rates` });
+    emit({
+      type: 'note',
+      message: `plan: could not time a scratch table (${(error as Error).message}); estimates use default rates`,
+    });
     return DEFAULT_CALIBRATION;
   }
 }
@@ -110,7 +116,11 @@ async function stepsOf(client: Client, p: PlanStep, c: Calibration, created: Set
     const base = { version: m.version, file: m.up.file, line: s.line, statement: s.text.trim(), scope: m.scope };
     if (described.unknown) {
       const hidden = { table: null, lock: null, rewrite: false, scan: false, blocksReads: true, blocksWrites: true };
-      steps.push({ ...base, ...hidden, schemas: p.schemas.map((schema) => ({ schema, bytes: 0, rows: 0, estimateMs: null })) });
+      steps.push({
+        ...base,
+        ...hidden,
+        schemas: p.schemas.map((schema) => ({ schema, bytes: 0, rows: 0, estimateMs: null })),
+      });
     }
     for (const l of await resolveIndexTables(client, described.locks)) {
       if (!l.schema && created.has(`${m.scope}:${l.table}`)) continue;
@@ -152,6 +162,8 @@ async function sizes(client: Client, schemas: string[], l: TableLock, c: Calibra
 /** The tenant schemas where some pending statement's lock is estimated over `maxMs`: `--largest-last` runs them last. */
 export async function schemasOver(options: EngineOptions, maxMs: number): Promise<string[]> {
   const { steps } = await plan(options);
-  const over = steps.filter((s) => s.scope === 'tenant').flatMap((s) => s.schemas.filter((x) => (x.estimateMs ?? 0) > maxMs).map((x) => x.schema));
+  const over = steps
+    .filter((s) => s.scope === 'tenant')
+    .flatMap((s) => s.schemas.filter((x) => (x.estimateMs ?? 0) > maxMs).map((x) => x.schema));
   return [...new Set(over)];
 }

@@ -87,7 +87,9 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
   return withScratchDatabase(
     connection,
     async (scratch) => {
-      await withClient(scratch.connection, {}, (c) => c.query(tenants.map((t) => `CREATE SCHEMA ${pg.escapeIdentifier(t)};`).join('\n')));
+      await withClient(scratch.connection, {}, (c) =>
+        c.query(tenants.map((t) => `CREATE SCHEMA ${pg.escapeIdentifier(t)};`).join('\n')),
+      );
       const run = new Runner(scratch.connection, options, pattern);
       const failure = (await run.base(base.length)) ?? (await run.all(tested));
       return { ok: !failure, migrations: tested.length, ...(start ? { base: base.length } : {}), schemas, failure };
@@ -106,7 +108,11 @@ export async function roundtrip(options: RoundtripOptions): Promise<RoundtripRep
  * database is built through the baseline (the versions it replaces are only recorded), and a
  * baseline is rolled back by removing its record, so stepping through that part proves nothing.
  */
-function startAfter(migrations: Migration[], from: string | undefined, onNote?: (message: string) => void): string | undefined {
+function startAfter(
+  migrations: Migration[],
+  from: string | undefined,
+  onNote?: (message: string) => void,
+): string | undefined {
   const baseline = baselinesOf(migrations).at(-1)?.migration;
   if (!baseline || (from !== undefined && from >= baseline.version)) return from;
   onNote?.(
@@ -146,7 +152,11 @@ class Runner {
     if (count === 0) return undefined;
     const failed = await this.run('up', count);
     if (!failed) return undefined;
-    return { check: 'up-failed', message: `building up to the --from version failed in schema ${failed.schema}: ${failed.error}`, differences: [] };
+    return {
+      check: 'up-failed',
+      message: `building up to the --from version failed in schema ${failed.schema}: ${failed.error}`,
+      differences: [],
+    };
   }
 
   async all(migrations: Migration[]): Promise<RoundtripFailure | undefined> {
@@ -170,12 +180,22 @@ class Runner {
       (await this.whole('down', migrations.length)) ??
       (await this.compare('down-all', start, undefined, 'down all does not return every schema to the empty start')) ??
       (await this.whole('up', migrations.length)) ??
-      (await this.compare('up-all', full, undefined, 'up all after down all gives a different schema than the first up all'))
+      (await this.compare(
+        'up-all',
+        full,
+        undefined,
+        'up all after down all gives a different schema than the first up all',
+      ))
     );
   }
 
   private engine() {
-    return { connection: this.connection, migrationsDir: this.options.migrationsDir, tenantPattern: this.pattern, signal: this.options.signal };
+    return {
+      connection: this.connection,
+      migrationsDir: this.options.migrationsDir,
+      tenantPattern: this.pattern,
+      signal: this.options.signal,
+    };
   }
 
   /** One version up or down; a SQL failure is a failure of the test, named with its error. */
@@ -184,7 +204,12 @@ class Runner {
     if (!failed) return undefined;
     const file = direction === 'up' ? m.up.file : m.down!.file;
     const message = `${m.version}_${m.name}: its ${direction} failed in schema ${failed.schema}: ${failed.error}`;
-    return { check: direction === 'up' ? 'up-failed' : 'down-failed', message, migration: ref(m, this.options.migrationsDir, file), differences: [] };
+    return {
+      check: direction === 'up' ? 'up-failed' : 'down-failed',
+      message,
+      migration: ref(m, this.options.migrationsDir, file),
+      differences: [],
+    };
   }
 
   private async whole(direction: 'up' | 'down', steps: number): Promise<RoundtripFailure | undefined> {
@@ -203,19 +228,30 @@ class Runner {
    */
   private async run(direction: 'up' | 'down', steps: number): Promise<FailedEntry | undefined> {
     if (!this.options.signal?.aborted) {
-      const { result } = direction === 'up' ? await migrate(this.engine(), { steps }) : await rollback(this.engine(), { steps });
+      const { result } =
+        direction === 'up' ? await migrate(this.engine(), { steps }) : await rollback(this.engine(), { steps });
       if (!result?.interrupted) return result?.failed[0];
     }
     throw new OperationError('Interrupted: the scratch database was dropped', 'INTERRUPTED');
   }
 
-  private async compare(check: Check, expected: Snapshot, m: Migration | undefined, message: string): Promise<RoundtripFailure | undefined> {
+  private async compare(
+    check: Check,
+    expected: Snapshot,
+    m: Migration | undefined,
+    message: string,
+  ): Promise<RoundtripFailure | undefined> {
     const differences = compareSnapshots(expected, await this.snapshot());
     const ok = differences.length === 0;
     this.options.onEvent?.({ type: 'roundtrip:step', step: { check, version: m?.version, name: m?.name, ok } });
     if (ok) return undefined;
     const file = check === 'down' ? m?.down?.file : m?.up.file;
-    return { check, message: m ? `${m.version}_${m.name}: ${message}` : message, migration: m && ref(m, this.options.migrationsDir, file), differences };
+    return {
+      check,
+      message: m ? `${m.version}_${m.name}: ${message}` : message,
+      migration: m && ref(m, this.options.migrationsDir, file),
+      differences,
+    };
   }
 
   private snapshot(): Promise<Snapshot> {

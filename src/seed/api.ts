@@ -28,7 +28,8 @@ export interface SeedOptions extends EngineOptions {
 }
 
 export type SeedEvent =
-  { type: 'set:start'; file: string; name: string; scope: 'global' | 'tenant'; schemas: number } | { type: 'set:done'; result: SetResult };
+  | { type: 'set:start'; file: string; name: string; scope: 'global' | 'tenant'; schemas: number }
+  | { type: 'set:done'; result: SetResult };
 
 export interface SeedReport {
   database: string;
@@ -82,10 +83,20 @@ async function applyAll(
 ): Promise<SetResult[]> {
   const results: SetResult[] = [];
   for (const set of sets) {
-    if (opts.signal?.aborted) throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
+    if (opts.signal?.aborted)
+      throw new OperationError('Interrupted: the seed was rolled back, nothing was changed', 'INTERRUPTED');
     const schemas = schemasOf(set, tenants);
-    emit?.({ type: 'set:start', file: set.file, name: set.name, scope: set.tenant ? 'tenant' : 'global', schemas: schemas.length });
-    const result = set.kind === 'data' ? await applyDataSet(db, set, schemas, catalog) : await applySqlSet(db, set, schemas, searchPath);
+    emit?.({
+      type: 'set:start',
+      file: set.file,
+      name: set.name,
+      scope: set.tenant ? 'tenant' : 'global',
+      schemas: schemas.length,
+    });
+    const result =
+      set.kind === 'data'
+        ? await applyDataSet(db, set, schemas, catalog)
+        : await applySqlSet(db, set, schemas, searchPath);
     results.push(result);
     emit?.({ type: 'set:done', result });
   }
@@ -93,11 +104,19 @@ async function applyAll(
 }
 
 /** Runs `fn` in one transaction, committed (or, on a dry run, rolled back) only if all of it worked. */
-async function inTransaction<T>(db: pg.Client, opts: Resolved, dryRun: boolean, fn: (searchPath: string) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  db: pg.Client,
+  opts: Resolved,
+  dryRun: boolean,
+  fn: (searchPath: string) => Promise<T>,
+): Promise<T> {
   const searchPath = (await db.query<{ search_path: string }>('SHOW search_path')).rows[0]!.search_path;
   // Seeds touch rows the application uses: wait a bounded time for their locks, never queue traffic for long.
   try {
-    return await withTransaction(db, () => fn(searchPath), { setup: `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`, rollback: dryRun });
+    return await withTransaction(db, () => fn(searchPath), {
+      setup: `SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`,
+      rollback: dryRun,
+    });
   } catch (error) {
     if (isMigrateToolError(error)) throw error;
     const e = error as Error & { code?: string };

@@ -39,13 +39,24 @@ export interface SetResult {
 
 const WRITES = ['INSERT', 'UPDATE', 'DELETE', 'MERGE'];
 
-export async function applyDataSet(db: Queryable, set: DataSet, schemas: string[], catalog: Catalog): Promise<SetResult> {
+export async function applyDataSet(
+  db: Queryable,
+  set: DataSet,
+  schemas: string[],
+  catalog: Catalog,
+): Promise<SetResult> {
   const result = emptyResult(set, schemas);
   result.table = set.tenant ? set.table.name : qualified(set.table, 'public');
   for (const schema of schemas) {
     try {
       const rows = await prepareRows(db, set, schema);
-      const changes = await upsertRows(db, set.table.schema ?? schema, set, rows, catalog.get(qualified(set.table, schema))!);
+      const changes = await upsertRows(
+        db,
+        set.table.schema ?? schema,
+        set,
+        rows,
+        catalog.get(qualified(set.table, schema))!,
+      );
       for (const c of changes) {
         const row = set.rows[c.index]!;
         result.changes.push({
@@ -62,7 +73,8 @@ export async function applyDataSet(db: Queryable, set: DataSet, schemas: string[
       result.unchanged += set.rows.length - changes.length;
     } catch (error) {
       if (!(error instanceof RowFailure)) throw error;
-      const row = error.index === undefined ? '' : ` row ${error.index + 1} (${describeKey(set, set.rows[error.index]!)})`;
+      const row =
+        error.index === undefined ? '' : ` row ${error.index + 1} (${describeKey(set, set.rows[error.index]!)})`;
       const where = set.tenant || schema !== 'public' ? ` in schema ${schema}` : '';
       throw new OperationError(
         `Seeding failed at ${set.file}${row}${where}: ${error.message}; nothing was changed`,
@@ -75,12 +87,19 @@ export async function applyDataSet(db: Queryable, set: DataSet, schemas: string[
   return result;
 }
 
-export async function applySqlSet(db: Queryable, set: SqlSet, schemas: string[], searchPath: string): Promise<SetResult> {
+export async function applySqlSet(
+  db: Queryable,
+  set: SqlSet,
+  schemas: string[],
+  searchPath: string,
+): Promise<SetResult> {
   const result = emptyResult(set, schemas);
   result.statements = set.statements.length;
   result.rowsAffected = 0;
   for (const schema of schemas) {
-    await db.query(`SELECT set_config('search_path', $1, true)`, [set.tenant ? pg.escapeIdentifier(schema) : searchPath]);
+    await db.query(`SELECT set_config('search_path', $1, true)`, [
+      set.tenant ? pg.escapeIdentifier(schema) : searchPath,
+    ]);
     for (const st of set.statements) {
       try {
         const r = await db.query(st.text);

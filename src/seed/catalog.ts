@@ -26,7 +26,8 @@ export async function readCatalog(db: Queryable, sets: SeedSet[], tenants: strin
     if (set.kind !== 'data') continue;
     for (const schema of schemasOf(set, tenants)) {
       wanted.add(JSON.stringify([schema, set.table.name]));
-      for (const r of set.references) wanted.add(JSON.stringify([referencedSchema(r.table, set, schema), r.table.name]));
+      for (const r of set.references)
+        wanted.add(JSON.stringify([referencedSchema(r.table, set, schema), r.table.name]));
     }
   }
   const pairs = [...wanted].map((w) => JSON.parse(w) as [string, string]);
@@ -56,7 +57,8 @@ export function checkCatalog(sets: SeedSet[], tenants: string[], catalog: Catalo
     for (const schema of schemasOf(set, tenants)) {
       for (const p of problemsIn(set, schema, catalog)) found.set(p, [...(found.get(p) ?? []), schema]);
     }
-    for (const [p, schemas] of found) problems.push(`${set.file}: ${p}${set.tenant ? ` (in ${describeSchemas(schemas)})` : ''}`);
+    for (const [p, schemas] of found)
+      problems.push(`${set.file}: ${p}${set.tenant ? ` (in ${describeSchemas(schemas)})` : ''}`);
   }
   if (problems.length) {
     throw new UsageError(
@@ -83,7 +85,9 @@ function problemsIn(set: DataSet, schema: string, catalog: Catalog): string[] {
     const targetColumns = catalog.get(target);
     const shown = set.tenant && !r.table.schema ? r.table.name : target;
     if (!targetColumns) out.push(`reference "${r.field}": table ${shown} does not exist`);
-    else for (const c of [...r.by, r.select]) if (!targetColumns.has(c)) out.push(`reference "${r.field}": table ${shown} has no column "${c}"`);
+    else
+      for (const c of [...r.by, r.select])
+        if (!targetColumns.has(c)) out.push(`reference "${r.field}": table ${shown} has no column "${c}"`);
   }
   return out;
 }

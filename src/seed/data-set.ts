@@ -43,12 +43,15 @@ export function parseDataSet(file: string, defaultName: string, doc: unknown, pr
   const before = problems.length;
   const bad = (what: string) => void problems.push(`${file}: ${what}`);
   if (!isObject(doc)) return bad('must be a JSON object with "table", "key" and "rows"');
-  for (const k of Object.keys(doc)) if (!TOP_LEVEL.includes(k)) bad(`unknown property "${k}" (expected ${TOP_LEVEL.join(', ')})`);
+  for (const k of Object.keys(doc))
+    if (!TOP_LEVEL.includes(k)) bad(`unknown property "${k}" (expected ${TOP_LEVEL.join(', ')})`);
   const table = parseTable(doc.table, '"table"', bad);
   if (doc.tenant !== undefined && typeof doc.tenant !== 'boolean') bad('"tenant" must be true or false');
   const tenant = doc.tenant === true;
-  if (tenant && table?.schema) bad(`"table" of a tenant set must not name a schema: it is applied in every tenant schema`);
-  if (doc.name !== undefined && (typeof doc.name !== 'string' || !doc.name.trim())) bad('"name" must be a non-empty string');
+  if (tenant && table?.schema)
+    bad(`"table" of a tenant set must not name a schema: it is applied in every tenant schema`);
+  if (doc.name !== undefined && (typeof doc.name !== 'string' || !doc.name.trim()))
+    bad('"name" must be a non-empty string');
   const key = stringList(doc.key, '"key"', bad);
   const references = parseReferences(doc.references, bad);
   if (!Array.isArray(doc.rows)) bad('"rows" must be an array of objects');
@@ -100,13 +103,19 @@ function parseReferences(value: unknown, bad: (m: string) => void): Reference[] 
       bad(`${where} must be an object with "column", "table" and "by"`);
       continue;
     }
-    for (const k of Object.keys(spec)) if (!REFERENCE_FIELDS.includes(k)) bad(`${where}: unknown property "${k}" (expected ${REFERENCE_FIELDS.join(', ')})`);
+    for (const k of Object.keys(spec))
+      if (!REFERENCE_FIELDS.includes(k))
+        bad(`${where}: unknown property "${k}" (expected ${REFERENCE_FIELDS.join(', ')})`);
     const table = parseTable(spec.table, `${where}: "table"`, bad);
     const by = stringList(spec.by, `${where}: "by"`, bad);
     const column =
-      typeof spec.column === 'string' && spec.column ? spec.column : void bad(`${where}: "column" must name the column it fills (e.g. "${field}_id")`);
-    if (spec.select !== undefined && (typeof spec.select !== 'string' || !spec.select)) bad(`${where}: "select" must be a column name`);
-    if (table && by && column) refs.push({ field, column, table, by, select: typeof spec.select === 'string' ? spec.select : 'id' });
+      typeof spec.column === 'string' && spec.column
+        ? spec.column
+        : void bad(`${where}: "column" must name the column it fills (e.g. "${field}_id")`);
+    if (spec.select !== undefined && (typeof spec.select !== 'string' || !spec.select))
+      bad(`${where}: "select" must be a column name`);
+    if (table && by && column)
+      refs.push({ field, column, table, by, select: typeof spec.select === 'string' ? spec.select : 'id' });
   }
   return refs;
 }
@@ -122,10 +131,13 @@ function checkRows(set: DataSet, bad: (m: string) => void): void {
       if (row[field] === undefined || row[field] === null) bad(`${label}: key field "${field}" is missing or null`);
     }
     for (const ref of refs.values()) {
-      if (ref.column in row && ref.field in row) bad(`${label}: gives both "${ref.field}" and its column "${ref.column}": give one of them`);
+      if (ref.column in row && ref.field in row)
+        bad(`${label}: gives both "${ref.field}" and its column "${ref.column}": give one of them`);
       const v = row[ref.field];
       if (v !== undefined && v !== null && !validLookup(ref, v)) {
-        bad(`${label}: "${ref.field}" must be ${ref.by.length === 1 ? `the referenced row's ${ref.by[0]}` : `an object with ${ref.by.join(', ')}`}`);
+        bad(
+          `${label}: "${ref.field}" must be ${ref.by.length === 1 ? `the referenced row's ${ref.by[0]}` : `an object with ${ref.by.join(', ')}`}`,
+        );
       }
     }
     const k = JSON.stringify(set.key.map((f) => row[f]));
@@ -137,7 +149,9 @@ function checkRows(set: DataSet, bad: (m: string) => void): void {
 
 function validLookup(ref: Reference, v: unknown): boolean {
   if (ref.by.length === 1) return ['string', 'number', 'boolean'].includes(typeof v);
-  return isObject(v) && ref.by.every((b) => v[b] !== undefined && v[b] !== null) && Object.keys(v).length === ref.by.length;
+  return (
+    isObject(v) && ref.by.every((b) => v[b] !== undefined && v[b] !== null) && Object.keys(v).length === ref.by.length
+  );
 }
 
 /** `name="admin"`, used in every message about a row. */

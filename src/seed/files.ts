@@ -48,10 +48,18 @@ async function listSeedFiles(dir: string): Promise<string[]> {
     names = entries.filter((e) => e.isFile() && /\.(json|sql)$/.test(e.name)).map((e) => e.name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    throw new UsageError(`Seeds folder ${dir} does not exist`, remedy`set ${option('seedsDir')} to the folder of seed files`, 'NO_SEEDS_DIR');
+    throw new UsageError(
+      `Seeds folder ${dir} does not exist`,
+      remedy`set ${option('seedsDir')} to the folder of seed files`,
+      'NO_SEEDS_DIR',
+    );
   }
   if (names.length === 0) {
-    throw new UsageError(`Seeds folder ${dir} holds no seed files (*.json, *.sql)`, remedy`set ${option('seedsDir')} to the folder of seed files`, 'NO_SEEDS');
+    throw new UsageError(
+      `Seeds folder ${dir} holds no seed files (*.json, *.sql)`,
+      remedy`set ${option('seedsDir')} to the folder of seed files`,
+      'NO_SEEDS',
+    );
   }
   // Code-point order, like migrations: 01_ < 02_ < 10_ whatever the locale.
   return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -85,7 +93,9 @@ function parseSqlSet(file: string, text: string, problems: string[]): SqlSet | u
     return undefined;
   }
   // The seed runs every set in one transaction of its own; a script must not end it.
-  const control = statements.find((s) => /^(begin|commit|rollback|end|start\s+transaction|savepoint|release)\b/i.test(s.text));
+  const control = statements.find((s) =>
+    /^(begin|commit|rollback|end|start\s+transaction|savepoint|release)\b/i.test(s.text),
+  );
   if (control) {
     problems.push(
       `${file}:${control.line}: ${control.text.split(/\s/)[0]} is not allowed: every seed set runs inside one transaction that seed itself commits`,

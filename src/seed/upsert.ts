@@ -55,8 +55,13 @@ export async function prepareRows(db: Queryable, set: DataSet, schema: string): 
       const value = p.values[ref.field];
       const hit = found.get(lookupKey(ref, value));
       const shown = `${ref.field} ${JSON.stringify(value)}`;
-      if (hit === undefined) throw new RowFailure(`${shown} not found in ${ref.table.name} (by ${ref.by.join(', ')})`, p.index);
-      if (hit === AMBIGUOUS) throw new RowFailure(`${shown} matches several rows of ${ref.table.name}; "by" must name a unique key`, p.index);
+      if (hit === undefined)
+        throw new RowFailure(`${shown} not found in ${ref.table.name} (by ${ref.by.join(', ')})`, p.index);
+      if (hit === AMBIGUOUS)
+        throw new RowFailure(
+          `${shown} matches several rows of ${ref.table.name}; "by" must name a unique key`,
+          p.index,
+        );
       delete p.values[ref.field];
       p.values[ref.column] = hit;
     }
@@ -66,7 +71,12 @@ export async function prepareRows(db: Queryable, set: DataSet, schema: string): 
 
 const AMBIGUOUS = Symbol('ambiguous');
 
-async function lookUp(db: Queryable, ref: Reference, schema: string, values: unknown[]): Promise<Map<string, string | null | typeof AMBIGUOUS>> {
+async function lookUp(
+  db: Queryable,
+  ref: Reference,
+  schema: string,
+  values: unknown[],
+): Promise<Map<string, string | null | typeof AMBIGUOUS>> {
   const distinct = [...new Map(values.map((v) => [lookupKey(ref, v), v])).values()];
   const asRecords = distinct.map((v) => (ref.by.length === 1 ? { [ref.by[0]!]: v } : v));
   const target = table(schema, ref.table.name);
@@ -92,7 +102,13 @@ function lookupKey(ref: Reference, v: unknown): string {
 }
 
 /** The statement for rows that all give the same columns; `$1` is the rows as a JSON array. */
-export function upsertSql(schema: string, tableName: string, columns: string[], keyColumns: string[], types: Map<string, string>): string {
+export function upsertSql(
+  schema: string,
+  tableName: string,
+  columns: string[],
+  keyColumns: string[],
+  types: Map<string, string>,
+): string {
   const t = table(schema, tableName);
   // json has no equality operator; compare it as jsonb.
   const cmp = (c: string, side: string) => (types.get(c) === 'json' ? `${side}.${q(c)}::jsonb` : `${side}.${q(c)}`);
@@ -123,7 +139,13 @@ export function upsertSql(schema: string, tableName: string, columns: string[], 
 }
 
 /** Applies prepared rows, grouped by the columns they give (an absent column keeps its default or value). */
-export async function upsertRows(db: Queryable, schema: string, set: DataSet, rows: Prepared[], types: Map<string, string>): Promise<RowChange[]> {
+export async function upsertRows(
+  db: Queryable,
+  schema: string,
+  set: DataSet,
+  rows: Prepared[],
+  types: Map<string, string>,
+): Promise<RowChange[]> {
   const refColumns = new Map(set.references.map((r) => [r.field, r.column]));
   const keyColumns = set.key.map((f) => refColumns.get(f) ?? f);
   const groups = new Map<string, Prepared[]>();
@@ -135,7 +157,12 @@ export async function upsertRows(db: Queryable, schema: string, set: DataSet, ro
   for (const [cols, group] of groups) {
     const sql = upsertSql(schema, set.table.name, JSON.parse(cols) as string[], keyColumns, types);
     const result = await runGuarded(db, sql, group);
-    for (const r of result) changes.push({ action: r.action, index: group[r.n - 1]!.index, ...(r.action === 'update' ? { columns: r.columns ?? [] } : {}) });
+    for (const r of result)
+      changes.push({
+        action: r.action,
+        index: group[r.n - 1]!.index,
+        ...(r.action === 'update' ? { columns: r.columns ?? [] } : {}),
+      });
   }
   return changes.sort((a, b) => a.index - b.index);
 }
@@ -148,7 +175,9 @@ type ChangeRow = { action: 'insert' | 'update'; n: number; columns: string[] | n
  */
 async function runGuarded(db: Queryable, sql: string, group: Prepared[]): Promise<ChangeRow[]> {
   try {
-    const r = await withSavepoint(db, 'seed_group', () => db.query<ChangeRow>(sql, [JSON.stringify(group.map((p) => p.values))]));
+    const r = await withSavepoint(db, 'seed_group', () =>
+      db.query<ChangeRow>(sql, [JSON.stringify(group.map((p) => p.values))]),
+    );
     return r.rows;
   } catch (error) {
     if (!(error as { code?: string }).code) throw error; // the connection, not the data

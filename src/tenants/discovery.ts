@@ -25,6 +25,9 @@ export function isTenantSchemaSql(column: string, pattern: string): string {
 
 /** Whether `schema` exists and is a tenant schema, without listing the others. */
 export async function isTenantSchema(db: Queryable, tenantPattern: string, schema: string): Promise<boolean> {
-  const r = await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $2::name AND nspname LIKE $1 AND ${notReserved('nspname')}`, [tenantPattern, schema]);
+  const r = await db.query(
+    `SELECT 1 FROM pg_namespace WHERE nspname = $2::name AND nspname LIKE $1 AND ${notReserved('nspname')}`,
+    [tenantPattern, schema],
+  );
   return (r.rowCount ?? 0) > 0;
 }

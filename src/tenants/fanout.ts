@@ -43,7 +43,10 @@ export interface PerTenantOptions<I, R> {
 }
 
 /** Runs every chain; returns one result per chain, in the order of `chains`. */
-export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenantOptions<I, R>): Promise<Array<TenantResult<I, R>>> {
+export async function runPerTenant<I, R>(
+  chains: Array<Chain<I>>,
+  opts: PerTenantOptions<I, R>,
+): Promise<Array<TenantResult<I, R>>> {
   let failed = false;
   const interrupted = () => Boolean(opts.signal?.aborted);
   const stop = () => interrupted() || (Boolean(opts.failFast) && failed);
@@ -52,7 +55,8 @@ export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenan
 
   const runSchemaItems = async ({ schema, items }: Chain<I>): Promise<TenantResult<I, R>> => {
     const results: Array<ItemResult<I, R>> = [];
-    const rest = (from: number, reason: NotExecutedReason) => items.slice(from).forEach((item) => results.push({ item, status: 'NotExecuted', reason }));
+    const rest = (from: number, reason: NotExecutedReason) =>
+      items.slice(from).forEach((item) => results.push({ item, status: 'NotExecuted', reason }));
     for (const [k, item] of items.entries()) {
       // A chain already taken runs its first item unless interrupted: fail-fast stops between items.
       if (interrupted() || (k > 0 && stop())) {
@@ -82,20 +86,29 @@ export async function runPerTenant<I, R>(chains: Array<Chain<I>>, opts: PerTenan
     stop,
   );
   for (const chain of notStarted)
-    byChain.set(chain, { schema: chain.schema, results: chain.items.map((item) => ({ item, status: 'NotExecuted', reason: stopReason() })) });
+    byChain.set(chain, {
+      schema: chain.schema,
+      results: chain.items.map((item) => ({ item, status: 'NotExecuted', reason: stopReason() })),
+    });
   return chains.map((chain) => byChain.get(chain)!);
 }
 
 /** Steps that each name the schemas they run in, turned into each schema's chain, in step order. */
 export function chainsBySchema<S extends { schemas: string[] }>(steps: S[]): Array<Chain<S>> {
   const chains = new Map<string, S[]>();
-  for (const step of steps) for (const schema of step.schemas) chains.set(schema, [...(chains.get(schema) ?? []), step]);
+  for (const step of steps)
+    for (const schema of step.schemas) chains.set(schema, [...(chains.get(schema) ?? []), step]);
   return [...chains].map(([schema, items]) => ({ schema, items }));
 }
 
 // Bounded concurrency: runs `worker` over `items` with at most `limit` at once, and stops
 // taking new items once `stop()` says so (fail-fast, Ctrl-C). Returns the items never started.
-export async function fanOut<T>(items: T[], limit: number, worker: (item: T) => Promise<void>, stop: () => boolean): Promise<T[]> {
+export async function fanOut<T>(
+  items: T[],
+  limit: number,
+  worker: (item: T) => Promise<void>,
+  stop: () => boolean,
+): Promise<T[]> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length && !stop()) {

@@ -35,7 +35,11 @@ export interface TenantsSummary {
  * `versions`: every version a tenant schema should have, in any order; `known`: every version the
  * folder has, so that versions recorded by a newer release can be named.
  */
-export function tenantStatuses(versions: string[], tenants: TenantHistory[], known: ReadonlySet<string> = new Set(versions)): TenantStatus[] {
+export function tenantStatuses(
+  versions: string[],
+  tenants: TenantHistory[],
+  known: ReadonlySet<string> = new Set(versions),
+): TenantStatus[] {
   return tenants.map((t) => {
     const unknown = [...t.applied.keys()].filter((v) => !known.has(v)).sort();
     return {

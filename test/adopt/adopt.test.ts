@@ -12,7 +12,10 @@ const TENANTS = ['company_a', 'company_b'];
 
 for (const [tool, peer] of Object.entries(PEERS)) {
   describe(`adopt ${tool}`, () => {
-    test(`after import + adopt on a database ${tool} built, up has nothing to do; an empty database gets the same catalog`, async ({ db, dir }) => {
+    test(`after import + adopt on a database ${tool} built, up has nothing to do; an empty database gets the same catalog`, async ({
+      db,
+      dir,
+    }) => {
       const root = join(dir, 'migrations');
       const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
       const globalSrc = await writePeer(tool, join(dir, 'global'), peer.global);
@@ -35,7 +38,9 @@ for (const [tool, peer] of Object.entries(PEERS)) {
       const status = JSON.parse((await runCli(['status', '--json'], { cwd: dir, env })).stdout);
       expect(status.migrations.length).toBeGreaterThan(1);
       expect(status.migrations.filter((m: { applied: boolean }) => !m.applied)).toEqual([]);
-      const marks = await db.query(`SELECT DISTINCT tool, (SELECT bool_and(forced) FROM migrate_tool.migrations) AS forced FROM migrate_tool.adopted`);
+      const marks = await db.query(
+        `SELECT DISTINCT tool, (SELECT bool_and(forced) FROM migrate_tool.migrations) AS forced FROM migrate_tool.adopted`,
+      );
       expect(marks.rows).toEqual([{ tool, forced: true }]);
 
       const fresh = await createDatabase();
@@ -53,7 +58,12 @@ for (const [tool, peer] of Object.entries(PEERS)) {
 }
 
 describe('adopt refuses, naming what is wrong, and records nothing', () => {
-  const refuse = async (dir: string, db: { url: string; query(sql: string): Promise<{ rows: unknown[] }> }, tool: string, args: string[] = []) => {
+  const refuse = async (
+    dir: string,
+    db: { url: string; query(sql: string): Promise<{ rows: unknown[] }> },
+    tool: string,
+    args: string[] = [],
+  ) => {
     const root = join(dir, 'migrations');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
     const src = await writePeer(tool, join(dir, 'src'), PEERS[tool]!.global);
@@ -91,7 +101,9 @@ describe('adopt refuses, naming what is wrong, and records nothing', () => {
     );
     const { r } = await refuse(dir, db, 'dbmate');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('public.schema_migrations: 20240101120100 is not applied but 20240101120200, after it, is: a gap');
+    expect(r.stderr).toContain(
+      'public.schema_migrations: 20240101120100 is not applied but 20240101120200, after it, is: a gap',
+    );
   });
 
   test('a Prisma migration that did not finish', async ({ db, dir }) => {
@@ -116,7 +128,9 @@ describe('adopt refuses, naming what is wrong, and records nothing', () => {
     );
     const { r } = await refuse(dir, db, 'atlas');
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('atlas_schema_revisions.atlas_schema_revisions: 20240101120000 (error: relation "companies" already exists) did not complete');
+    expect(r.stderr).toContain(
+      'atlas_schema_revisions.atlas_schema_revisions: 20240101120000 (error: relation "companies" already exists) did not complete',
+    );
   });
 
   test('no history at all; and --dry-run records nothing', async ({ db, dir }) => {
@@ -128,7 +142,10 @@ describe('adopt refuses, naming what is wrong, and records nothing', () => {
       db.url,
       "CREATE TABLE pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL); INSERT INTO pgmigrations (name, run_on) VALUES ('1700000000000_create-companies', now())",
     );
-    const dry = await runCli(['adopt', 'node-pg-migrate', '--dry-run'], { cwd: dir, env: { ...envFor(db.url), MIGRATIONS_DIR: join(dir, 'migrations') } });
+    const dry = await runCli(['adopt', 'node-pg-migrate', '--dry-run'], {
+      cwd: dir,
+      env: { ...envFor(db.url), MIGRATIONS_DIR: join(dir, 'migrations') },
+    });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('public: public.pgmigrations 1 row -> 1 version (01700000000000 ... 01700000000000)');
     expect(dry.stdout).toContain('Would record 1 version in 1 schema');

@@ -90,7 +90,9 @@ test('after import and adopt alone, a company created later gets every tenant ob
 
   const adopted = await runCli(['adopt', 'golang-migrate'], { cwd: dir, env });
   expect(adopted.code, adopted.stderr).toBe(0);
-  expect(adopted.stdout).toContain("2 tenant schemas recorded with the tenant parts of the global history's loops, each as far as its catalog shows");
+  expect(adopted.stdout).toContain(
+    "2 tenant schemas recorded with the tenant parts of the global history's loops, each as far as its catalog shows",
+  );
   expect((await runCli(['up'], { cwd: dir, env })).stdout).toContain('no change');
 
   // The next sign-up, both ways an application takes it.
@@ -101,27 +103,38 @@ test('after import and adopt alone, a company created later gets every tenant ob
   await createTenants(db, 'company_d');
   await migrateTenant({ connection: db.url, migrationsDir: root }, 'company_d');
 
-  const snap = await withClient(db.url, (c) => takeSnapshot(c, { names: ['company_a', 'company_b', 'company_c', 'company_d'] }));
+  const snap = await withClient(db.url, (c) =>
+    takeSnapshot(c, { names: ['company_a', 'company_b', 'company_c', 'company_d'] }),
+  );
   const objects = (s: string) => Object.fromEntries(snap.get(s) ?? []);
   expect(Object.keys(objects('company_a'))).toEqual(
     expect.arrayContaining(['table employees', 'table projects', 'column employees.email', 'column employees.role']),
   );
-  for (const later of ['company_b', 'company_c', 'company_d']) expect(objects(later), later).toEqual(objects('company_a'));
+  for (const later of ['company_b', 'company_c', 'company_d'])
+    expect(objects(later), later).toEqual(objects('company_a'));
 
   // A tenant migration written here, as the guide's users will from now on.
   const created = await runCli(['create', 'add_employee_bio', '--tenant'], { cwd: dir, env });
   expect(created.code).toBe(0);
   const upFile = created.stdout.match(/Created (\S+\.up\.sql)/)![1]!;
-  await writeFile(join(dir, upFile), `${await readFile(join(dir, upFile), 'utf8')}ALTER TABLE employees ADD COLUMN bio text;\n`);
+  await writeFile(
+    join(dir, upFile),
+    `${await readFile(join(dir, upFile), 'utf8')}ALTER TABLE employees ADD COLUMN bio text;\n`,
+  );
   expect((await runCli(['hash'], { cwd: dir, env })).code).toBe(0);
   const bio = await runCli(['up'], { cwd: dir, env });
   expect(bio.code, bio.stderr).toBe(0);
   expect(bio.stdout).toMatch(/Migrating to version \d{14} \(add_employee_bio\) in 4 tenant schemas/);
-  const cols = await db.query(`SELECT table_schema FROM information_schema.columns WHERE column_name = 'bio' ORDER BY 1`);
+  const cols = await db.query(
+    `SELECT table_schema FROM information_schema.columns WHERE column_name = 'bio' ORDER BY 1`,
+  );
   expect(cols.rows.map((r) => r.table_schema)).toEqual(['company_a', 'company_b', 'company_c', 'company_d']);
 });
 
-test('adopt records in each tenant schema only the loops its catalog shows: a company created after them gets them from up', async ({ db, dir }) => {
+test('adopt records in each tenant schema only the loops its catalog shows: a company created after them gets them from up', async ({
+  db,
+  dir,
+}) => {
   const src = await writeFiles(join(dir, 'src'), {
     '1_employees.up.sql': `CREATE TABLE companies (id int PRIMARY KEY);\n${LOOP('CREATE TABLE %I.employees (id serial PRIMARY KEY, company_id int REFERENCES companies)')}`,
     '2_role.up.sql': LOOP('ALTER TABLE %I.employees ADD COLUMN role text'),
@@ -144,7 +157,9 @@ test('adopt records in each tenant schema only the loops its catalog shows: a co
     "note: 1 tenant schema matches no point of the global history's loops (changed by hand?): recorded as public's history says",
   );
   expect(adopted.stdout).toContain('company_hand');
-  expect(await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_late'`)).toMatchObject({ rows: [{ n: 0 }] });
+  expect(
+    await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_late'`),
+  ).toMatchObject({ rows: [{ n: 0 }] });
   const up = await runCli(['up'], { cwd: dir, env });
   expect(up.code, up.stderr).toBe(0);
   expect(up.stdout).toMatch(/in 1 tenant schema\n/);
@@ -152,7 +167,9 @@ test('adopt records in each tenant schema only the loops its catalog shows: a co
   expect(Object.fromEntries(snap.get('company_late') ?? [])).toEqual(Object.fromEntries(snap.get('company_a') ?? []));
 });
 
-test('a loop that does more than EXECUTE per schema is refused at import, naming the file, the line and what to do', async ({ dir }) => {
+test('a loop that does more than EXECUTE per schema is refused at import, naming the file, the line and what to do', async ({
+  dir,
+}) => {
   const src = await writeFiles(join(dir, 'src'), {
     '1_guarded.up.sql': `-- made idempotent by hand
 DO $$
@@ -178,7 +195,9 @@ END $$;`,
   const root = join(dir, 'migrations');
   const r = await runCli(['import', 'golang-migrate', src], { cwd: dir, env: { MIGRATIONS_DIR: root } });
   expect(r.code).toBe(2);
-  expect(r.stderr).toContain('1_guarded.up.sql:6: a loop over the tenant schemas cannot become a tenant migration: IF inside the loop');
+  expect(r.stderr).toContain(
+    '1_guarded.up.sql:6: a loop over the tenant schemas cannot become a tenant migration: IF inside the loop',
+  );
   expect(r.stderr).toContain(
     "2_grant.up.sql:5: a loop over the tenant schemas cannot become a tenant migration: the schema's name is used other than as a qualifier",
   );

@@ -21,7 +21,8 @@ export interface Peer {
 }
 
 const COMPANIES = 'CREATE TABLE companies (id serial PRIMARY KEY, name text NOT NULL);';
-const PLAN = "CREATE TYPE plan AS ENUM ('free', 'paid');\nALTER TABLE companies ADD COLUMN plan plan NOT NULL DEFAULT 'free';";
+const PLAN =
+  "CREATE TYPE plan AS ENUM ('free', 'paid');\nALTER TABLE companies ADD COLUMN plan plan NOT NULL DEFAULT 'free';";
 const INDEX = 'CREATE INDEX CONCURRENTLY companies_name_idx ON companies (name);';
 const EMPLOYEES = 'CREATE TABLE employees (id serial PRIMARY KEY, name text NOT NULL);';
 const EMP_INDEX = 'CREATE INDEX employees_name_idx ON employees (name);';
@@ -70,7 +71,9 @@ export const PEERS: Record<string, Peer> = {
       u.searchParams.set('sslmode', 'disable');
       u.searchParams.set('search_path', schema);
       // The URL (and its password) through dbmate's DATABASE_URL, not its command line.
-      await run(bin, ['--migrations-dir', dir, '--no-dump-schema', 'up'], { env: { PATH: process.env.PATH, DATABASE_URL: u.toString() } });
+      await run(bin, ['--migrations-dir', dir, '--no-dump-schema', 'up'], {
+        env: { PATH: process.env.PATH, DATABASE_URL: u.toString() },
+      });
     },
   },
   'node-pg-migrate': {
@@ -79,7 +82,9 @@ export const PEERS: Record<string, Peer> = {
       '1700000000100_add-plan.up.sql': PLAN,
       '1700000000100_add-plan.down.sql': 'ALTER TABLE companies DROP COLUMN plan;\nDROP TYPE plan;',
     },
-    tenant: { '1700000001000_employees.sql': `-- Up Migration\n${EMPLOYEES}\n${EMP_INDEX}\n-- Down Migration\nDROP TABLE employees;\n` },
+    tenant: {
+      '1700000001000_employees.sql': `-- Up Migration\n${EMPLOYEES}\n${EMP_INDEX}\n-- Down Migration\nDROP TABLE employees;\n`,
+    },
     history: ['*.pgmigrations*'],
     async build(url, dir, schema) {
       const { runner } = await import('node-pg-migrate');
@@ -142,7 +147,9 @@ export async function writePeer(tool: string, dir: string, files: Files): Promis
   await writeFiles(dir, files);
   if (tool === 'atlas') {
     const { formatAtlasSum } = await import('../../src/import/sources/atlas-sum');
-    await writeFiles(dir, { 'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))) });
+    await writeFiles(dir, {
+      'atlas.sum': formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))),
+    });
   }
   return dir;
 }

@@ -15,14 +15,25 @@ const run = promisify(execFile);
 
 test('adopt --history-table SCHEMA.TABLE reads a dbmate history kept with --migrations-table', async ({ db, dir }) => {
   const src = await writeFiles(join(dir, 'db', 'migrations'), {
-    '20240101120000_companies.sql': '-- migrate:up\nCREATE TABLE companies (id serial PRIMARY KEY);\n-- migrate:down\nDROP TABLE companies;\n',
-    '20240101120100_users.sql': '-- migrate:up\nCREATE TABLE users (id serial PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n',
+    '20240101120000_companies.sql':
+      '-- migrate:up\nCREATE TABLE companies (id serial PRIMARY KEY);\n-- migrate:down\nDROP TABLE companies;\n',
+    '20240101120100_users.sql':
+      '-- migrate:up\nCREATE TABLE users (id serial PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n',
   });
   const bin = createRequire(import.meta.url).resolve(`@dbmate/${process.platform}-${process.arch}/bin/dbmate`);
   const u = new URL(db.url);
   u.searchParams.set('sslmode', 'disable');
   await psql(db.url, 'CREATE SCHEMA meta');
-  await run(bin, ['--url', u.toString(), '--migrations-dir', src, '--migrations-table', 'meta.dbmate_history', '--no-dump-schema', 'up']);
+  await run(bin, [
+    '--url',
+    u.toString(),
+    '--migrations-dir',
+    src,
+    '--migrations-table',
+    'meta.dbmate_history',
+    '--no-dump-schema',
+    'up',
+  ]);
 
   const root = join(dir, 'migrations');
   const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
@@ -36,8 +47,13 @@ test('adopt --history-table SCHEMA.TABLE reads a dbmate history kept with --migr
   expect((await runCli(['up'], { cwd: dir, env })).stdout).toContain('no change');
 });
 
-test('adopt --history-table TABLE reads golang-migrate x-migrations-table in public; a malformed value is a usage error', async ({ db, dir }) => {
-  const src = await writeFiles(join(dir, 'src'), { '1_companies.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY);' });
+test('adopt --history-table TABLE reads golang-migrate x-migrations-table in public; a malformed value is a usage error', async ({
+  db,
+  dir,
+}) => {
+  const src = await writeFiles(join(dir, 'src'), {
+    '1_companies.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY);',
+  });
   await psql(
     db.url,
     'CREATE TABLE companies (id serial PRIMARY KEY); CREATE TABLE gm_versions (version bigint not null primary key, dirty boolean not null); INSERT INTO gm_versions VALUES (1, false)',
@@ -58,8 +74,10 @@ test('import --search-path: dbmate files run with ?search_path=app,public build 
   dir,
 }) => {
   const src = await writeFiles(join(dir, 'db', 'migrations'), {
-    '20240101120000_app_schema.sql': '-- migrate:up\nCREATE SCHEMA IF NOT EXISTS app;\n-- migrate:down\nDROP SCHEMA app;\n',
-    '20240101120100_companies.sql': '-- migrate:up\nCREATE TABLE companies (id serial PRIMARY KEY, name text);\n-- migrate:down\nDROP TABLE companies;\n',
+    '20240101120000_app_schema.sql':
+      '-- migrate:up\nCREATE SCHEMA IF NOT EXISTS app;\n-- migrate:down\nDROP SCHEMA app;\n',
+    '20240101120100_companies.sql':
+      '-- migrate:up\nCREATE TABLE companies (id serial PRIMARY KEY, name text);\n-- migrate:down\nDROP TABLE companies;\n',
     '20240101120200_users.sql':
       '-- migrate:up\nCREATE TABLE users (id serial PRIMARY KEY, company_id int REFERENCES companies);\nCREATE INDEX users_company_idx ON users (company_id);\n-- migrate:down\nDROP TABLE users;\n',
     '20240101120300_name_index.sql':
@@ -73,9 +91,19 @@ test('import --search-path: dbmate files run with ?search_path=app,public build 
   await run(bin, ['--url', u.toString(), '--migrations-dir', src, '--no-dump-schema', 'up']);
   expect((await db.query(`SELECT to_regclass('app.schema_migrations') AS t`)).rows[0].t).not.toBeNull();
 
-  const bad = await runCli(['import', 'dbmate', src, '--search-path', 'app;drop'], { cwd: dir, env: { MIGRATIONS_DIR: join(dir, 'unused') } });
+  const bad = await runCli(['import', 'dbmate', src, '--search-path', 'app;drop'], {
+    cwd: dir,
+    env: { MIGRATIONS_DIR: join(dir, 'unused') },
+  });
   expect(bad.code).toBe(2);
   expect(bad.stderr).toContain('Search path "app;drop" is not a comma-separated list of schema names');
-  const { adopted } = await takeOver('dbmate', src, db, dir, ['app.schema_migrations'], ['--search-path', 'app,public']);
+  const { adopted } = await takeOver(
+    'dbmate',
+    src,
+    db,
+    dir,
+    ['app.schema_migrations'],
+    ['--search-path', 'app,public'],
+  );
   expect(adopted).toContain('public: app.schema_migrations 4 rows -> 4 versions');
 });

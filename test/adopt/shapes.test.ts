@@ -26,7 +26,10 @@ async function golangMigrate(db: TestDatabase, src: string, files: Files, versio
   );
 }
 
-test('a golang-migrate file with its own BEGIN/COMMIT blocks after some statements is imported whole, the blocks dropped with a note', async ({ db, dir }) => {
+test('a golang-migrate file with its own BEGIN/COMMIT blocks after some statements is imported whole, the blocks dropped with a note', async ({
+  db,
+  dir,
+}) => {
   const files = {
     '1_init.up.sql':
       'CREATE TABLE companies (id serial PRIMARY KEY, name text);\nCREATE TABLE users (id serial PRIMARY KEY, company_id int REFERENCES companies);',
@@ -55,7 +58,10 @@ ALTER TABLE users ADD CONSTRAINT users_company_id_fkey FOREIGN KEY (company_id) 
   );
 });
 
-test('a golang-migrate version with a down file and no up is imported as an empty migration, with a note', async ({ db, dir }) => {
+test('a golang-migrate version with a down file and no up is imported as an empty migration, with a note', async ({
+  db,
+  dir,
+}) => {
   const files = {
     '1_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY);',
     '2_dropped_feature.down.sql': 'DROP TABLE IF EXISTS features;',
@@ -64,8 +70,12 @@ test('a golang-migrate version with a down file and no up is imported as an empt
   const src = await writeFiles(join(dir, 'src'), files);
   await golangMigrate(db, src, files, 3);
   const { imported, adopted } = await takeOver('golang-migrate', src, db, dir, ['public.schema_migrations']);
-  expect(imported).toContain('note: 2_dropped_feature.down.sql: version 2 has no .up.sql; golang-migrate treats its up as empty');
-  expect(imported).toContain('2_dropped_feature.up.sql -> 00000000000002_dropped_feature.up.sql (empty: kept as SELECT 1)');
+  expect(imported).toContain(
+    'note: 2_dropped_feature.down.sql: version 2 has no .up.sql; golang-migrate treats its up as empty',
+  );
+  expect(imported).toContain(
+    '2_dropped_feature.up.sql -> 00000000000002_dropped_feature.up.sql (empty: kept as SELECT 1)',
+  );
   expect(adopted).toContain('-> 3 versions');
 });
 
@@ -117,16 +127,23 @@ test("Prisma's newer folder format is refused by name", async ({ dir }) => {
   });
   const r = await runCli(['import', 'prisma', src], { cwd: dir, env: { MIGRATIONS_DIR: join(dir, 'out') } });
   expect(r.code).toBe(2);
-  expect(r.stderr).toContain("20240102000000_steps/: holds migration.json, Prisma's newer migration format (steps as JSON, no migration.sql)");
+  expect(r.stderr).toContain(
+    "20240102000000_steps/: holds migration.json, Prisma's newer migration format (steps as JSON, no migration.sql)",
+  );
 });
 
-test("a golang-migrate file that alters golang-migrate's own schema_migrations is named at import, saying it fails on a new database", async ({ dir }) => {
+test("a golang-migrate file that alters golang-migrate's own schema_migrations is named at import, saying it fails on a new database", async ({
+  dir,
+}) => {
   const src = await writeFiles(join(dir, 'src'), {
     '1_init.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY);',
     '2_history_comment.up.sql':
       "CREATE TABLE plans (id int);\nCOMMENT ON TABLE schema_migrations IS 'golang-migrate';\nALTER TABLE schema_migrations ADD COLUMN applied_at timestamptz;\n",
   });
-  const r = await runCli(['import', 'golang-migrate', src], { cwd: dir, env: { MIGRATIONS_DIR: join(dir, 'migrations') } });
+  const r = await runCli(['import', 'golang-migrate', src], {
+    cwd: dir,
+    env: { MIGRATIONS_DIR: join(dir, 'migrations') },
+  });
   expect(r.code).toBe(0);
   expect(r.stdout).toContain(
     "note: 2_history_comment.up.sql:2: uses schema_migrations, golang-migrate's own history table: it runs on a database golang-migrate built, but on a new database this tool builds that table does not exist and the file fails there",

@@ -38,14 +38,19 @@ const serverPassword = (url: string) => (new URL(url).password ? decodeURICompon
 const list = (file: string) => execFileSync('pg_restore', ['--list', file], { encoding: 'utf8' });
 
 describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
-  test('backup writes a verified archive named backup_<db>_<UTC time>.dump, mode 0600, and prints path, size and time', async ({ db, dir }) => {
+  test('backup writes a verified archive named backup_<db>_<UTC time>.dump, mode 0600, and prints path, size and time', async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     const started = Date.now();
     const r = await runCli(['backup'], { env: p.env });
     expect(r.code, r.stderr).toBe(0);
     const files = await readdir(p.backups);
     expect(files).toHaveLength(1);
-    const m = new RegExp(`^backup_${db.name}_(\\d{4})(\\d{2})(\\d{2})_(\\d{2})(\\d{2})(\\d{2})\\.dump$`).exec(files[0]!);
+    const m = new RegExp(`^backup_${db.name}_(\\d{4})(\\d{2})(\\d{2})_(\\d{2})(\\d{2})(\\d{2})\\.dump$`).exec(
+      files[0]!,
+    );
     expect(m, files[0]).not.toBeNull();
     const [, y, mo, d, h, mi, s] = m!.map(Number);
     const at = Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
@@ -61,7 +66,10 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(list(file)).toContain('TABLE public policy_rules');
   });
 
-  test("retention removes only this database's backups older than BACKUP_RETENTION_DAYS; --keep removes none", async ({ db, dir }) => {
+  test("retention removes only this database's backups older than BACKUP_RETENTION_DAYS; --keep removes none", async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     await mkdir(p.backups, { recursive: true });
     const now = Date.now();
@@ -99,14 +107,19 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(await readdir(p.backups)).toEqual([second.split('/').pop()]);
   });
 
-  test('backup, change data and version, restore: every row, sequence and the version are back exactly', async ({ db, dir }) => {
+  test('backup, change data and version, restore: every row, sequence and the version are back exactly', async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     await db.query(`INSERT INTO company_a.settings (key, value) VALUES ('theme', '"dark"')`);
     const before = await snapshot(db);
     const versionBefore = await runCli(['version'], { env: p.env });
     const file = await backupFile(p.env);
 
-    await db.query(`DELETE FROM policy_rules WHERE id % 2 = 0; UPDATE roles SET description = 'changed'; INSERT INTO resources (name) VALUES ('new_one')`);
+    await db.query(
+      `DELETE FROM policy_rules WHERE id % 2 = 0; UPDATE roles SET description = 'changed'; INSERT INTO resources (name) VALUES ('new_one')`,
+    );
     await db.query(`TRUNCATE company_b.settings`);
     expect((await runCli(['down'], { env: p.env })).code).toBe(0); // drops the tenant table, changes the version
     expect(await snapshot(db)).not.toEqual(before);
@@ -128,7 +141,9 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).leftovers).toEqual(['public.added_later']);
     expect(r.stderr).toContain('warning: not in the backup, so left as they were: public.added_later');
-    expect(r.stderr).toContain('note: kept 1 schema not in the backup, with their data and recorded state: company_new');
+    expect(r.stderr).toContain(
+      'note: kept 1 schema not in the backup, with their data and recorded state: company_new',
+    );
   });
 
   test('restore in prod needs --yes (or a person at a terminal); without it nothing changes', async ({ db, dir }) => {
@@ -187,23 +202,34 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     const w = await wrappers(dir, { body: { pg_dump: fail } });
     const r = await runCli(['up', '--backup'], { env: { ...p.env, PATH: `${w.bin}:${process.env.PATH}` } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Backup failed, so nothing was migrated: pg_dump failed (exit 1): pg_dump: error: simulated failure');
+    expect(r.stderr).toContain(
+      'Backup failed, so nothing was migrated: pg_dump failed (exit 1): pg_dump: error: simulated failure',
+    );
     expect((await db.query(`SELECT to_regclass('public.roles') AS t`)).rows[0].t).toBeNull();
     expect(await readdir(p.env.BACKUP_DIR!)).toEqual([]);
   });
 
-  test('backup creates a missing folder (0700) and fails at once where it cannot, even below /proc', async ({ db, dir }) => {
+  test('backup creates a missing folder (0700) and fails at once where it cannot, even below /proc', async ({
+    db,
+    dir,
+  }) => {
     const p = await project(dir, db);
     const nested = join(dir, 'a', 'b');
     const made = await runCli(['backup'], { env: { ...p.env, BACKUP_DIR: nested } });
     expect(made.code, made.stderr).toBe(0);
     for (const d of [join(dir, 'a'), nested]) expect((await stat(d)).mode & 0o777).toBe(0o700);
-    const proc = await runCli(['backup'], { env: { ...p.env, BACKUP_DIR: '/proc/migrate-tool-backups' }, timeoutMs: 15_000 });
+    const proc = await runCli(['backup'], {
+      env: { ...p.env, BACKUP_DIR: '/proc/migrate-tool-backups' },
+      timeoutMs: 15_000,
+    });
     expect(proc.code).toBe(1);
     expect(proc.stderr).toContain('Cannot create the backup folder /proc/migrate-tool-backups');
   });
 
-  test('a pg_restore newer than the server restores through its SQL script, without the settings the server lacks', async ({ db, dir }) => {
+  test('a pg_restore newer than the server restores through its SQL script, without the settings the server lacks', async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     const before = await snapshot(db);
     const versionBefore = await runCli(['version'], { env: p.env });
@@ -218,10 +244,15 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect((await runCli(['version'], { env: p.env })).stdout).toBe(versionBefore.stdout);
     const server = (await db.query('SHOW server_version')).rows[0].server_version.split(' ')[0];
     expect(JSON.parse(r.stdout)).toMatchObject({ method: 'script', pgRestore: '17.6', server, removedSettings: 1 });
-    expect((await w.log()).filter((l) => l.startsWith('pg_restore argv=[--clean'))).toEqual([expect.stringContaining('--file=-')]);
+    expect((await w.log()).filter((l) => l.startsWith('pg_restore argv=[--clean'))).toEqual([
+      expect.stringContaining('--file=-'),
+    ]);
   });
 
-  test('backup checks that this installation can restore it into this server, and warns when it cannot', async ({ db, dir }) => {
+  test('backup checks that this installation can restore it into this server, and warns when it cannot', async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     const w = await pgRestore17(dir);
     const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
@@ -229,7 +260,9 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).restore).toEqual({ method: 'script', pgRestore: '17.6' });
     const text = await runCli(['backup'], { env });
-    expect(text.stdout).toContain('  restore into this server: pg_restore 17.6 is newer, so its SQL script runs through psql');
+    expect(text.stdout).toContain(
+      '  restore into this server: pg_restore 17.6 is newer, so its SQL script runs through psql',
+    );
 
     // The same pg_restore without a working psql: the backup stands, and says it cannot be restored here.
     await breakPsql(w.bin);
@@ -280,7 +313,10 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore', skip), () => {
     expect(await snapshot(db)).toEqual(before);
   });
 
-  test('a restore that fails on a setting no tool knows leaves the database as it was and says what to do', async ({ db, dir }) => {
+  test('a restore that fails on a setting no tool knows leaves the database as it was and says what to do', async ({
+    db,
+    dir,
+  }) => {
     const p = await seeded(dir, db);
     const file = await backupFile(p.env);
     await db.query('DELETE FROM policy_rules');
@@ -349,7 +385,8 @@ exit 1`;
     const done = collect(child);
     // Ctrl-C once pg_dump runs (the wrapper has logged it and sleeps), not after a guessed delay:
     // on a busy machine the CLI may not even have started by then.
-    while (!(await w.log()).some((l) => l.startsWith('pg_dump argv=[--format=custom'))) await new Promise((r) => setTimeout(r, 20));
+    while (!(await w.log()).some((l) => l.startsWith('pg_dump argv=[--format=custom')))
+      await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     const r = await done;
     expect(r.code).toBe(1);
@@ -357,21 +394,34 @@ exit 1`;
     expect(await readdir(p.backups)).toEqual([]);
   });
 
-  test.skipIf(Boolean(scriptMissing))(notRun('progress (elapsed, bytes) is drawn on a terminal only', scriptMissing), async ({ db, dir }) => {
-    const p = await seeded(dir, db);
-    const w = await wrappers(dir, { delay: 0.6 });
-    const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
-    const tty = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} backup`, '/dev/null'], { env, encoding: 'utf8' });
-    expect(tty.status, tty.stdout).toBe(0);
-    expect(tty.stdout).toMatch(new RegExp(`\\r\\x1b\\[2KBacking up ${db.name}: \\d+(\\.\\d)? [k]?B written, \\d+\\.\\d s`));
-    const file = /Backup written: (\S*)/.exec(tty.stdout)![1]!;
-    const restoreTty = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} restore ${file}`, '/dev/null'], { env, encoding: 'utf8' });
-    expect(restoreTty.status, restoreTty.stdout).toBe(0);
-    expect(restoreTty.stdout).toMatch(new RegExp(`\\r\\x1b\\[2KRestoring into ${db.name}: \\d+(\\.\\d)? [kM]?B read, \\d+\\.\\d s`));
+  test.skipIf(Boolean(scriptMissing))(
+    notRun('progress (elapsed, bytes) is drawn on a terminal only', scriptMissing),
+    async ({ db, dir }) => {
+      const p = await seeded(dir, db);
+      const w = await wrappers(dir, { delay: 0.6 });
+      const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
+      const tty = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} backup`, '/dev/null'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(tty.status, tty.stdout).toBe(0);
+      expect(tty.stdout).toMatch(
+        new RegExp(`\\r\\x1b\\[2KBacking up ${db.name}: \\d+(\\.\\d)? [k]?B written, \\d+\\.\\d s`),
+      );
+      const file = /Backup written: (\S*)/.exec(tty.stdout)![1]!;
+      const restoreTty = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} restore ${file}`, '/dev/null'], {
+        env,
+        encoding: 'utf8',
+      });
+      expect(restoreTty.status, restoreTty.stdout).toBe(0);
+      expect(restoreTty.stdout).toMatch(
+        new RegExp(`\\r\\x1b\\[2KRestoring into ${db.name}: \\d+(\\.\\d)? [kM]?B read, \\d+\\.\\d s`),
+      );
 
-    const piped = await runCli(['backup'], { env });
-    expect(piped.stdout + piped.stderr).not.toContain('Backing up');
-  });
+      const piped = await runCli(['backup'], { env });
+      expect(piped.stdout + piped.stderr).not.toContain('Backing up');
+    },
+  );
 });
 
 describe('backup with a pg_dump older than the server', () => {
@@ -382,17 +432,23 @@ describe('backup with a pg_dump older than the server', () => {
     expect(r.code).toBe(1);
     const server = Math.floor(Number((await db.query('SHOW server_version_num')).rows[0].server_version_num) / 10000);
     expect(r.stderr).toContain(`error: pg_dump 9.6 is older than the server (PostgreSQL ${server}`);
-    expect(r.stderr).toContain(`fix: install the PostgreSQL ${server} client (Debian/Ubuntu: apt-get install postgresql-client-${server}`);
+    expect(r.stderr).toContain(
+      `fix: install the PostgreSQL ${server} client (Debian/Ubuntu: apt-get install postgresql-client-${server}`,
+    );
     expect(await readdir(p.env.BACKUP_DIR!).catch(() => [])).toEqual([]);
   });
 });
 
 describe('retention', () => {
-  test('a folder that cannot be listed is reported as not pruned, never thrown: the backup already stands', async ({ dir }) => {
+  test('a folder that cannot be listed is reported as not pruned, never thrown: the backup already stands', async ({
+    dir,
+  }) => {
     const missing = join(dir, 'gone');
     const pruned = await pruneBackups(missing, 'maindb', 2, join(missing, backupName('maindb', new Date())));
     expect(pruned.removed).toEqual([]);
-    expect(pruned.failed).toEqual([expect.stringMatching(new RegExp(`^${missing} \\(cannot list the folder to find old backups: ENOENT`))]);
+    expect(pruned.failed).toEqual([
+      expect.stringMatching(new RegExp(`^${missing} \\(cannot list the folder to find old backups: ENOENT`)),
+    ]);
   });
 
   test('databases whose names differ only in characters unsafe in a path keep apart', async ({ dir }) => {

@@ -37,10 +37,14 @@ async function altered(file: string, to: string, edit: (header: Buffer) => void)
   await writeFile(to, bytes);
 }
 
-const serverMajor = async (db: TestDatabase) => Math.floor(Number((await db.query('SHOW server_version_num')).rows[0].server_version_num) / 10000);
+const serverMajor = async (db: TestDatabase) =>
+  Math.floor(Number((await db.query('SHOW server_version_num')).rows[0].server_version_num) / 10000);
 
 describe.skipIf(Boolean(skip))(notRun('backups and restore --latest', skip), () => {
-  test('backups lists each file, newest first, with time, size, database, server and whether it can be restored here', async ({ db, dir }) => {
+  test('backups lists each file, newest first, with time, size, database, server and whether it can be restored here', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     const first = await takeBackup(p.env);
     const second = await takeBackup(p.env);
@@ -67,7 +71,13 @@ describe.skipIf(Boolean(skip))(notRun('backups and restore --latest', skip), () 
         .concat(['from-newer-pg_dump.dump', 'from-newer-server.dump', 'notes.dump'])
         .sort(),
     );
-    expect(byName[second.split('/').pop()!]).toMatchObject({ database: db.name, serverVersion: server, restorable: true, method: 'direct', format: '1.14' });
+    expect(byName[second.split('/').pop()!]).toMatchObject({
+      database: db.name,
+      serverVersion: server,
+      restorable: true,
+      method: 'direct',
+      format: '1.14',
+    });
     expect(byName['from-newer-pg_dump.dump']).toMatchObject({
       restorable: false,
       problem: expect.stringContaining('unsupported version (1.99) in file header'),
@@ -76,36 +86,59 @@ describe.skipIf(Boolean(skip))(notRun('backups and restore --latest', skip), () 
       restorable: false,
       problem: expect.stringContaining(`dumped from PostgreSQL ${major + 4}.`),
     });
-    expect(byName['notes.dump']).toMatchObject({ restorable: false, problem: expect.stringContaining('cannot read it') });
+    expect(byName['notes.dump']).toMatchObject({
+      restorable: false,
+      problem: expect.stringContaining('cannot read it'),
+    });
     // Newest first, by the time in the name (UTC) where there is one.
-    const named = list.backups.filter((b: { file: string }) => b.file === first || b.file === second).map((b: { file: string }) => b.file);
+    const named = list.backups
+      .filter((b: { file: string }) => b.file === first || b.file === second)
+      .map((b: { file: string }) => b.file);
     expect(named).toEqual([second, first]);
 
     const text = await runCli(['backups'], { env: p.env });
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(
-      new RegExp(`^${second.split('/').pop()}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+\\d+\\.\\d kB\\s+${db.name}\\s+${server}\\s+yes$`, 'm'),
+      new RegExp(
+        `^${second.split('/').pop()}\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\s+\\d+\\.\\d kB\\s+${db.name}\\s+${server}\\s+yes$`,
+        'm',
+      ),
     );
     expect(text.stdout).toContain(`  from-newer-server.dump: dumped from PostgreSQL ${major + 4}.`);
     expect(text.stdout).toContain(`The newest of ${db.name}: \`migrate-tool restore --latest\` restores ${second}`);
   });
 
-  test('with a pg_restore newer than the server, a backup restores through psql, and not at all without psql', async ({ db, dir }) => {
+  test('with a pg_restore newer than the server, a backup restores through psql, and not at all without psql', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     const file = await takeBackup(p.env);
     const w = await pgRestore17(dir);
     const env = { ...p.env, PATH: `${w.bin}:${process.env.PATH}` };
     const r = await runCli(['backups', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ pgRestore: '17.6', backups: [{ file, restorable: true, method: 'script' }] });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      pgRestore: '17.6',
+      backups: [{ file, restorable: true, method: 'script' }],
+    });
     expect((await runCli(['backups'], { env })).stdout).toMatch(/\s+yes, through psql$/m);
 
     await breakPsql(w.bin);
     const without = JSON.parse((await runCli(['backups', '--json'], { env })).stdout);
-    expect(without.backups).toEqual([expect.objectContaining({ file, restorable: false, problem: expect.stringContaining('restoring into it needs psql') })]);
+    expect(without.backups).toEqual([
+      expect.objectContaining({
+        file,
+        restorable: false,
+        problem: expect.stringContaining('restoring into it needs psql'),
+      }),
+    ]);
   });
 
-  test('restore --latest restores the newest backup of the target database, not a newer one of another', async ({ db, dir }) => {
+  test('restore --latest restores the newest backup of the target database, not a newer one of another', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     await db.query(`CREATE SCHEMA company_a`);
     await runCli(['up'], { env: p.env });
@@ -123,7 +156,10 @@ describe.skipIf(Boolean(skip))(notRun('backups and restore --latest', skip), () 
     expect((await db.query(`SELECT value FROM company_a.settings`)).rows[0].value).toBe(2);
   });
 
-  test('restore without a file, or --latest with no backup, says what to do naming BACKUP_DIR as set (/backups in the image)', async ({ db, dir }) => {
+  test('restore without a file, or --latest with no backup, says what to do naming BACKUP_DIR as set (/backups in the image)', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     const env = { ...p.env, BACKUP_DIR: '/backups' };
     const none = await runCli(['restore'], { env });

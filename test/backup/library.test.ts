@@ -11,7 +11,10 @@ import { pgDumpSkipReason, wrappers } from './support';
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 
 describe.skipIf(Boolean(skip))(notRun('backup and restore from the library', skip), () => {
-  test("without env, pg_dump and pg_restore are found on this process's PATH, as any child process finds its tools", async ({ db, dir }) => {
+  test("without env, pg_dump and pg_restore are found on this process's PATH, as any child process finds its tools", async ({
+    db,
+    dir,
+  }) => {
     await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
     // Wrappers first on this process's PATH: a tool started without it would be found elsewhere, or not at all.
     const w = await wrappers(dir);
@@ -61,14 +64,18 @@ describe.skipIf(Boolean(skip))(notRun('backup and restore from the library', ski
     await client.connect();
     try {
       const taken = await backup({ connection: client, backupDir: `${dir}/backups` });
-      await db.query(`CREATE SCHEMA company_new; CREATE TABLE company_new.t (role_id int REFERENCES public.roles (id)); INSERT INTO company_new.t VALUES (1)`);
+      await db.query(
+        `CREATE SCHEMA company_new; CREATE TABLE company_new.t (role_id int REFERENCES public.roles (id)); INSERT INTO company_new.t VALUES (1)`,
+      );
       await client.query(`SET search_path = company_new, public`);
       const result = await restore({ connection: client, file: taken.file });
       expect(result.kept).toEqual({ schemas: ['company_new'], rows: 0, foreignKeys: ['company_new.t.t_role_id_fkey'] });
       expect(result.method).toBe('script');
       expect((await client.query('SHOW search_path')).rows[0].search_path).toBe('company_new, public');
       expect((await client.query('SELECT role_id FROM t')).rows).toEqual([{ role_id: 1 }]);
-      const fk = await client.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 't_role_id_fkey'`);
+      const fk = await client.query(
+        `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 't_role_id_fkey'`,
+      );
       expect(fk.rows).toEqual([{ def: 'FOREIGN KEY (role_id) REFERENCES roles(id)' }]);
     } finally {
       await client.end();
@@ -81,6 +88,8 @@ test('a backup that fails (no pg_dump) holds no connection once it has returned'
   // not leave that session behind, still open, for an error of its own after the caller moved on.
   const failed = backup({ connection: db.url, backupDir: `${dir}/backups`, env: { PATH: `${dir}/empty-bin` } });
   await expect(failed).rejects.toThrow(/pg_dump was not found/);
-  const others = await db.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`);
+  const others = await db.query(
+    `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+  );
   expect(others.rows[0].n).toBe(0);
 });

@@ -55,7 +55,10 @@ const foreignKeys = (db: TestDatabase) =>
   );
 
 describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after the backup', skip), () => {
-  test('names them, keeps their data and recorded state; up, status --exit-code and a later tenant migration are clean for them', async ({ db, dir }) => {
+  test('names them, keeps their data and recorded state; up, status --exit-code and a later tenant migration are clean for them', async ({
+    db,
+    dir,
+  }) => {
     const p = await grownAfterBackup(dir, db);
     expect(p.recorded).toHaveLength(2);
     const newData = await snapshot(db);
@@ -66,7 +69,9 @@ describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after t
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.kept).toEqual({ schemas: ['company_late', 'company_new'], rows: 2, foreignKeys: FKS });
-    expect(r.stderr).toContain('kept 2 schemas not in the backup, with their data and recorded state: company_late, company_new');
+    expect(r.stderr).toContain(
+      'kept 2 schemas not in the backup, with their data and recorded state: company_late, company_new',
+    );
     expect(r.stderr).not.toContain('drop them before the next `up`');
 
     // Their rows, exactly as they were (time, checksum, flags); public's rows deleted after the backup are back.
@@ -96,17 +101,27 @@ describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after t
   test('the counts the summary reads agree with the rows after the write-back', async ({ db, dir }) => {
     const p = await grownAfterBackup(dir, db);
     await ok(p.env, 'restore', p.file);
-    const counts = await db.query(`SELECT c.schema_name, c.versions, c.latest FROM migrate_tool.schema_counts c ORDER BY 1`);
-    const fromRows = await db.query(`SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM migrate_tool.migrations GROUP BY 1 ORDER BY 1`);
+    const counts = await db.query(
+      `SELECT c.schema_name, c.versions, c.latest FROM migrate_tool.schema_counts c ORDER BY 1`,
+    );
+    const fromRows = await db.query(
+      `SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM migrate_tool.migrations GROUP BY 1 ORDER BY 1`,
+    );
     expect(counts.rows).toEqual(fromRows.rows);
   });
 
-  test('through the SQL script (a pg_restore newer than the server) the kept state commits with the restore', async ({ db, dir }) => {
+  test('through the SQL script (a pg_restore newer than the server) the kept state commits with the restore', async ({
+    db,
+    dir,
+  }) => {
     const p = await grownAfterBackup(dir, db);
     const w = await pgRestore17(dir);
     const r = await cli({ ...p.env, PATH: `${w.bin}:${process.env.PATH}` }, 'restore', p.file, '--json');
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ method: 'script', kept: { schemas: ['company_late', 'company_new'], rows: 2, foreignKeys: FKS } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      method: 'script',
+      kept: { schemas: ['company_late', 'company_new'], rows: 2, foreignKeys: FKS },
+    });
     expect(await p.rows()).toEqual(p.recorded);
     await ok(p.env, 'status', '--exit-code');
   });
@@ -122,7 +137,10 @@ describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after t
     expect(await p.rows()).toEqual(p.recorded);
   });
 
-  test('a kept row that references a row the backup lacks fails the restore, whole, naming the key', async ({ db, dir }) => {
+  test('a kept row that references a row the backup lacks fails the restore, whole, naming the key', async ({
+    db,
+    dir,
+  }) => {
     const p = await grownAfterBackup(dir, db);
     await db.query(`INSERT INTO public.roles (name) VALUES ('after_backup');
       INSERT INTO company_new.settings (key, value, role_id) SELECT 'role', '1', id FROM public.roles WHERE name = 'after_backup'`);
@@ -141,13 +159,18 @@ describe.skipIf(Boolean(skip))(notRun('restore keeps the schemas created after t
     await db.query(DROPPED);
     const before = await snapshot(db);
     const r = await ok(p.env, 'restore', p.file, '--dry-run');
-    expect(r.stdout).toContain('would keep 2 schemas not in the backup, with their data and recorded state: company_late, company_new');
+    expect(r.stdout).toContain(
+      'would keep 2 schemas not in the backup, with their data and recorded state: company_late, company_new',
+    );
     expect(await snapshot(db)).toEqual(before);
   });
 });
 
 describe.skipIf(Boolean(skip))(notRun('restore over objects newer than the backup', skip), () => {
-  test('a table added after the backup to a schema the backup holds fails the restore, whole, saying what to do', async ({ db, dir }) => {
+  test('a table added after the backup to a schema the backup holds fails the restore, whole, saying what to do', async ({
+    db,
+    dir,
+  }) => {
     const p = await grownAfterBackup(dir, db);
     await db.query('CREATE TABLE company_a.added_later (id int)');
     const before = await snapshot(db);

@@ -12,7 +12,10 @@ import { pgDumpSkipReason } from './support';
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 
 describe.skipIf(Boolean(skip))(notRun('restore under the run lock', skip), () => {
-  test('a restore whose lock connection dies is stopped, fails as a lost lock, and leaves the database as it was', async ({ db, dir }) => {
+  test('a restore whose lock connection dies is stopped, fails as a lost lock, and leaves the database as it was', async ({
+    db,
+    dir,
+  }) => {
     await db.query(`CREATE TABLE kept (id int); INSERT INTO kept VALUES (1), (2)`);
     const taken = await backup({ connection: db.url, backupDir: `${dir}/backups` });
     await db.query('INSERT INTO kept VALUES (3)');
@@ -40,7 +43,10 @@ describe.skipIf(Boolean(skip))(notRun('restore under the run lock', skip), () =>
         [LOCK_KEY],
       );
       // A restore that went on would finish as soon as the application lets go: give it every chance to.
-      const early = await Promise.race([outcome, new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000))]);
+      const early = await Promise.race([
+        outcome,
+        new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+      ]);
       await app.query('COMMIT');
       expect(early === 'still running' ? await outcome : early).toMatchObject({ code: 'LOCK_LOST', exitCode: 1 });
     } finally {

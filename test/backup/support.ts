@@ -19,7 +19,8 @@ export async function pgDumpSkipReason(adminUrl: string): Promise<string | undef
   try {
     const num = Number((await client.query('SHOW server_version_num')).rows[0].server_version_num);
     const server = Math.floor(num / 10000);
-    if (!dump) return "pg_dump --version gave no version this suite can read: install the PostgreSQL client of the server's version";
+    if (!dump)
+      return "pg_dump --version gave no version this suite can read: install the PostgreSQL client of the server's version";
     if (dump.major < server) {
       return `pg_dump ${dump.text} cannot dump PostgreSQL ${server} (the suite's server): install postgresql-client-${server}, or set TEST_DATABASE_URL to a PostgreSQL ${dump.major} server`;
     }
@@ -44,7 +45,10 @@ export interface Wrappers {
  * Scripts named pg_dump and pg_restore that record their arguments and PGPASSWORD, wait
  * `delay` seconds (so a test can look at the process table), then run `body`: by default the real tool.
  */
-export async function wrappers(dir: string, opts: { delay?: number; body?: Partial<Record<'pg_dump' | 'pg_restore', string>> } = {}): Promise<Wrappers> {
+export async function wrappers(
+  dir: string,
+  opts: { delay?: number; body?: Partial<Record<'pg_dump' | 'pg_restore', string>> } = {},
+): Promise<Wrappers> {
   const bin = join(dir, 'fake-bin');
   const logDir = join(dir, 'tool-log');
   await mkdir(bin, { recursive: true });

@@ -10,8 +10,15 @@ import { createTenants, writeMigrations } from '../support/migrations';
 import { FORWARDED } from './support';
 
 describe.skipIf(citusMissing)(citusTitle('backup and restore on a Citus coordinator'), () => {
-  test("backup holds the distributed tables' rows and says it cannot be restored by restore; restore refuses, changing nothing", async ({ db, dir }) => {
-    const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED), BACKUP_DIR: join(dir, 'backups') };
+  test("backup holds the distributed tables' rows and says it cannot be restored by restore; restore refuses, changing nothing", async ({
+    db,
+    dir,
+  }) => {
+    const env = {
+      ...envFor(db.url),
+      MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED),
+      BACKUP_DIR: join(dir, 'backups'),
+    };
     await createTenants(db, 'company_a', 'company_b');
     expect((await runCli(['up'], { env })).code).toBe(0);
     await db.query(`INSERT INTO company_a.items (title) VALUES ('on-a-worker')`);
@@ -21,7 +28,9 @@ describe.skipIf(citusMissing)(citusTitle('backup and restore on a Citus coordina
     const result = JSON.parse(backup.stdout) as { file: string; restore: { problem?: string } };
     expect(result.restore.problem).toContain("not Citus's metadata");
     const text = await runCli(['backup'], { env });
-    expect(text.stderr).toMatch(/warning: this installation cannot restore this backup into this server: a pg_dump of a Citus coordinator/);
+    expect(text.stderr).toMatch(
+      /warning: this installation cannot restore this backup into this server: a pg_dump of a Citus coordinator/,
+    );
     // What the archive holds: the row, read from its worker; no Citus metadata (pg_dist_*, create_distributed_table).
     const sql = execFileSync('pg_restore', ['-f', '-', result.file], { encoding: 'utf8' });
     expect(sql).toMatch(/COPY company_a\.items \(id, title\) FROM stdin;\n\d+\ton-a-worker\n/);

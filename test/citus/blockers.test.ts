@@ -20,7 +20,12 @@ describe.skipIf(citusMissing)(citusTitle('the blocker check on a Citus coordinat
     const migrationsDir = await writeMigrations(dir, FILES);
     await createTenants(db, 'company_a', 'company_b');
     const events: MigrationEvent[] = [];
-    const options = { connection: db.url, migrationsDir, ddlLockTimeoutMs: 200, onEvent: (e: MigrationEvent) => events.push(e) };
+    const options = {
+      connection: db.url,
+      migrationsDir,
+      ddlLockTimeoutMs: 200,
+      onEvent: (e: MigrationEvent) => events.push(e),
+    };
     await migrate(options, { steps: 1 });
     const app = new pg.Client({ connectionString: db.url, application_name: 'billing-app' });
     await app.connect();

@@ -27,19 +27,34 @@ describe('citus', () => {
   });
 
   test('a distributed state schema is refused with the way to undistribute it', () => {
-    const e = distributedStateError('migrate_tool', { version: 'Citus 13.2.0 on x86_64-pc-linux-gnu, compiled by gcc', distributed: true });
+    const e = distributedStateError('migrate_tool', {
+      version: 'Citus 13.2.0 on x86_64-pc-linux-gnu, compiled by gcc',
+      distributed: true,
+    });
     expect(e.message).toContain('Citus 13.2.0');
     expect(e.message).not.toContain('x86_64');
-    expect(e.advice).toBe("make it a local schema on the coordinator: SELECT citus_schema_undistribute('migrate_tool'); then run again");
+    expect(e.advice).toBe(
+      "make it a local schema on the coordinator: SELECT citus_schema_undistribute('migrate_tool'); then run again",
+    );
   });
 
-  test('up on plain PostgreSQL creates the state as before, and a failing tenant migration names its schema', async ({ db, dir }) => {
-    const files = { ...BASIC, 'tenant/20250101000300_fk.up.sql': 'ALTER TABLE employees ADD COLUMN company_id int REFERENCES public.nowhere (id);' };
+  test('up on plain PostgreSQL creates the state as before, and a failing tenant migration names its schema', async ({
+    db,
+    dir,
+  }) => {
+    const files = {
+      ...BASIC,
+      'tenant/20250101000300_fk.up.sql':
+        'ALTER TABLE employees ADD COLUMN company_id int REFERENCES public.nowhere (id);',
+    };
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, files) };
     await createTenants(db, 'company_a');
     const r = await runCli(['up'], { env });
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/company_a/);
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_a'`)).rows[0].n).toBe(2);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_a'`)).rows[0]
+        .n,
+    ).toBe(2);
   });
 });

@@ -9,7 +9,10 @@ import { FORWARDED, indexOnWorkers } from './support';
 const LAST = '20250101000400';
 
 describe.skipIf(citusMissing)(citusTitle('the other commands on a Citus coordinator'), () => {
-  test('version, status and tenants report, force records, and up re-runs what force took back', async ({ db, dir }) => {
+  test('version, status and tenants report, force records, and up re-runs what force took back', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED) };
     await createTenants(db, 'company_a', 'company_b');
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -19,7 +22,10 @@ describe.skipIf(citusMissing)(citusTitle('the other commands on a Citus coordina
     expect(version.code).toBe(0);
     const status = await runCli(['status', '--json', '--exit-code'], { env });
     expect(status.code).toBe(0);
-    const report = JSON.parse(status.stdout) as { migrations: Array<{ applied: boolean; tenantsApplied?: number }>; tenants: { count: number } };
+    const report = JSON.parse(status.stdout) as {
+      migrations: Array<{ applied: boolean; tenantsApplied?: number }>;
+      tenants: { count: number };
+    };
     expect(report.migrations.every((m) => m.applied)).toBe(true);
     expect(report.tenants.count).toBe(2);
 
@@ -28,7 +34,8 @@ describe.skipIf(citusMissing)(citusTitle('the other commands on a Citus coordina
     const force = await runCli(['force', '20250101000300', '--tenant', 'company_a', '--forget-applied'], { env });
     expect(force.code).toBe(0);
     const tenants = await runCli(['tenants', '--json'], { env });
-    const list = (JSON.parse(tenants.stdout) as { tenants: Array<{ schema: string; version: string; behind: number }> }).tenants;
+    const list = (JSON.parse(tenants.stdout) as { tenants: Array<{ schema: string; version: string; behind: number }> })
+      .tenants;
     expect(list.map((t) => [t.schema, t.version, t.behind])).toEqual([
       ['company_a', '20250101000300', 1],
       ['company_b', LAST, 0],
@@ -39,7 +46,10 @@ describe.skipIf(citusMissing)(citusTitle('the other commands on a Citus coordina
     expect((await runCli(['status', '--exit-code'], { env })).code).toBe(0);
   });
 
-  test('drift sees distributed tenant schemas as their migrations build them, and a change made through the coordinator', async ({ db, dir }) => {
+  test('drift sees distributed tenant schemas as their migrations build them, and a change made through the coordinator', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED) };
     await createTenants(db, 'company_a', 'company_b');
     expect((await runCli(['up'], { env })).code).toBe(0);

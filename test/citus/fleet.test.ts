@@ -15,7 +15,10 @@ interface RolloutDoc {
 }
 
 describe.skipIf(citusMissing)(citusTitle('a fleet with a Citus target'), () => {
-  test('a rollout with its canary on the coordinator and waves across both targets, then status and down over the fleet', async ({ db, dir }) => {
+  test('a rollout with its canary on the coordinator and waves across both targets, then status and down over the fleet', async ({
+    db,
+    dir,
+  }) => {
     const plain = await createDatabase();
     try {
       await createTenants(db, 'company_a', 'company_b');
@@ -30,7 +33,10 @@ describe.skipIf(citusMissing)(citusTitle('a fleet with a Citus target'), () => {
         JSON.stringify({
           targets: [
             { name: 'citus', url: `postgres://postgres:\${FLEET_PW}@127.0.0.1:${port(db.url)}/${db.name}` },
-            { name: 'plain', url: `postgres://${plainUrl.username}:\${PLAIN_PW}@127.0.0.1:${port(plain.url)}/${plain.name}` },
+            {
+              name: 'plain',
+              url: `postgres://${plainUrl.username}:\${PLAIN_PW}@127.0.0.1:${port(plain.url)}/${plain.name}`,
+            },
           ],
         }),
       );
@@ -39,11 +45,16 @@ describe.skipIf(citusMissing)(citusTitle('a fleet with a Citus target'), () => {
         PLAIN_PW: decodeURIComponent(plainUrl.password) || FLEET_PASSWORD,
         MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED),
       };
-      const up = await runCli(['up', '--targets', file, '--canary', 'citus:company_a', '--waves', '2', '--json'], { env });
+      const up = await runCli(['up', '--targets', file, '--canary', 'citus:company_a', '--waves', '2', '--json'], {
+        env,
+      });
       expect(up.stderr).not.toMatch(/error/i);
       expect(up.code).toBe(0);
       const doc = fleetDoc<RolloutDoc>(up.stdout);
-      expect(doc.rollout).toEqual({ canary: ['citus:company_a'], waves: [['citus:company_b', 'plain:company_c'], ['plain:company_d']] });
+      expect(doc.rollout).toEqual({
+        canary: ['citus:company_a'],
+        waves: [['citus:company_b', 'plain:company_c'], ['plain:company_d']],
+      });
       expect(doc.stages.map((s) => [s.label, s.ok])).toEqual([
         ['canary', true],
         ['wave 1/2', true],
@@ -54,7 +65,9 @@ describe.skipIf(citusMissing)(citusTitle('a fleet with a Citus target'), () => {
         expect(await indexOnWorkers(db, `${s}.items`, 'items_name_idx')).toBe(1);
       }
       for (const s of ['company_c', 'company_d'])
-        expect((await plain.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1`, [s])).rows[0].n).toBe(3);
+        expect(
+          (await plain.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1`, [s])).rows[0].n,
+        ).toBe(3);
 
       expect((await runCli(['status', '--targets', file, '--exit-code'], { env })).code).toBe(0);
       const down = await runCli(['down', '4', '--targets', file], { env });

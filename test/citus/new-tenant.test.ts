@@ -18,11 +18,16 @@ async function isWholeTenant(db: TestDatabase, schema: string, others: string[])
     [[schema, ...others]],
   );
   expect(new Set(groups.rows.map((r) => r.colocation)).size).toBe(1 + others.length);
-  for (const index of ['items_name_idx', 'items_title_idx']) expect(await indexOnWorkers(db, `${schema}.items`, index)).toBe(1);
+  for (const index of ['items_name_idx', 'items_title_idx'])
+    expect(await indexOnWorkers(db, `${schema}.items`, index)).toBe(1);
   await db.query(`INSERT INTO ${schema}.items (title) VALUES ('first')`);
   expect((await db.query(`SELECT title FROM ${schema}.items`)).rows).toEqual([{ title: 'first' }]);
-  await expect(db.query(`INSERT INTO ${schema}.items (title) VALUES (repeat('x', 30))`)).rejects.toThrow(/items_name_short/);
-  const rows = await db.query(`SELECT version FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY 1`, [schema]);
+  await expect(db.query(`INSERT INTO ${schema}.items (title) VALUES (repeat('x', 30))`)).rejects.toThrow(
+    /items_name_short/,
+  );
+  const rows = await db.query(`SELECT version FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY 1`, [
+    schema,
+  ]);
   expect(rows.rows.map((r) => r.version)).toEqual(VERSIONS);
 }
 
@@ -37,7 +42,10 @@ describe.skipIf(citusMissing)(citusTitle('a new tenant on a Citus coordinator'),
     expect((await migrate({ connection: db.url, migrationsDir })).result?.failed).toEqual([]);
     await createTenants(db, 'company_new');
     const events: Event[] = [];
-    const out = await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
+    const out = await migrateTenant(
+      { connection: db.url, migrationsDir, onEvent: (e) => events.push(e) },
+      'company_new',
+    );
     expect(out.result?.failed).toEqual([]);
     // One chain: every version started before any finished (file by file, each would start and finish in turn).
     const kinds = events.filter((e) => e.type === 'migration:start' || e.type === 'schema:done').map((e) => e.type);
@@ -45,7 +53,10 @@ describe.skipIf(citusMissing)(citusTitle('a new tenant on a Citus coordinator'),
     await isWholeTenant(db, 'company_new', ['company_a']);
   });
 
-  test('a spare that up built is renamed to the new schema and is still a distributed schema of its own', async ({ db, dir }) => {
+  test('a spare that up built is renamed to the new schema and is still a distributed schema of its own', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, FORWARDED);
     await createTenants(db, 'company_a');
     const first = await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
@@ -53,12 +64,19 @@ describe.skipIf(citusMissing)(citusTitle('a new tenant on a Citus coordinator'),
 
     await createTenants(db, 'company_new');
     const events: Event[] = [];
-    const out = await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
+    const out = await migrateTenant(
+      { connection: db.url, migrationsDir, onEvent: (e) => events.push(e) },
+      'company_new',
+    );
     expect(out.result?.failed).toEqual([]);
     const taken = events.find((e) => e.type === 'tenant:spare') as { spare: string } | undefined;
     expect(taken?.spare).toMatch(/^migrate_tool_spare_/);
     expect((await db.query(`SELECT to_regnamespace($1) AS n`, [taken!.spare])).rows[0].n).toBeNull();
     await isWholeTenant(db, 'company_new', ['company_a']);
-    expect((await status({ connection: db.url, migrationsDir })).tenants).toMatchObject({ count: 2, behind: [], dirty: [] });
+    expect((await status({ connection: db.url, migrationsDir })).tenants).toMatchObject({
+      count: 2,
+      behind: [],
+      dirty: [],
+    });
   });
 });

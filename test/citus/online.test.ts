@@ -7,7 +7,8 @@ import { citusMissing, citusTitle, describe, expect, test } from '../support/cit
 import { createTenants, writeMigrations } from '../support/migrations';
 
 const FILES = {
-  'tenant/20250101000100_items.up.sql': 'CREATE TABLE items (id int PRIMARY KEY, c int);\nINSERT INTO items SELECT g, NULL FROM generate_series(1, 2500) g;',
+  'tenant/20250101000100_items.up.sql':
+    'CREATE TABLE items (id int PRIMARY KEY, c int);\nINSERT INTO items SELECT g, NULL FROM generate_series(1, 2500) g;',
   'tenant/20250101000200_fill_c.up.sql': '-- migrate:backfill\nUPDATE items SET c = id * 2 WHERE c IS NULL;',
   'tenant/20250101000300_c_not_null.up.sql': 'ALTER TABLE items ALTER COLUMN c SET NOT NULL;',
   'tenant/20250101000400_drop_old.up.sql': '-- migrate:contract\nALTER TABLE items DROP COLUMN c;',
@@ -51,7 +52,9 @@ describe.skipIf(citusMissing)(citusTitle('backfill, plan and contract on a Citus
 
     const contract = await migrate(options, { contract: true });
     expect(contract.result!.failed).toEqual([]);
-    const c = await db.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'c'`);
+    const c = await db.query(
+      `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'c'`,
+    );
     expect(c.rows[0].n).toBe(0);
   });
 });

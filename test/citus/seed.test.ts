@@ -50,10 +50,17 @@ async function seeded(db: TestDatabase, dir: string) {
 }
 
 const settingsRows = async (db: TestDatabase, schema: string) =>
-  (await db.query(`SELECT s.key, r.name AS role FROM ${schema}.settings s LEFT JOIN public.roles r ON r.id = s.role_id ORDER BY s.key`)).rows;
+  (
+    await db.query(
+      `SELECT s.key, r.name AS role FROM ${schema}.settings s LEFT JOIN public.roles r ON r.id = s.role_id ORDER BY s.key`,
+    )
+  ).rows;
 
 describe.skipIf(citusMissing)(citusTitle('seed on a Citus coordinator'), () => {
-  test('seeds a reference table and every distributed tenant schema, then a second run changes nothing', async ({ db, dir }) => {
+  test('seeds a reference table and every distributed tenant schema, then a second run changes nothing', async ({
+    db,
+    dir,
+  }) => {
     const { env } = await seeded(db, dir);
     const first = await runCli(['seed', '--json'], { env });
     expect(first.code, first.stderr).toBe(0);

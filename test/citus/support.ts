@@ -10,10 +10,12 @@ export const FORWARDED: Files = {
   'tenant/20250101000100_items.down.sql': 'DROP TABLE items;',
   'tenant/20250101000200_idx.up.sql':
     'CREATE INDEX items_name_idx ON items (name);\nALTER TABLE items ADD CONSTRAINT items_name_short CHECK (length(name) < 20);',
-  'tenant/20250101000200_idx.down.sql': 'ALTER TABLE items DROP CONSTRAINT items_name_short;\nDROP INDEX items_name_idx;',
+  'tenant/20250101000200_idx.down.sql':
+    'ALTER TABLE items DROP CONSTRAINT items_name_short;\nDROP INDEX items_name_idx;',
   'tenant/20250101000300_rename.up.sql': 'ALTER TABLE items RENAME COLUMN name TO title;',
   'tenant/20250101000300_rename.down.sql': 'ALTER TABLE items RENAME COLUMN title TO name;',
-  'tenant/20250101000400_concurrently.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_title_idx ON items (title);',
+  'tenant/20250101000400_concurrently.up.sql':
+    '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY items_title_idx ON items (title);',
   'tenant/20250101000400_concurrently.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY items_title_idx;',
 };
 

@@ -10,10 +10,17 @@ import { FORWARDED, indexOnWorkers } from './support';
 const TENANT_VERSIONS = 4;
 
 const rows = async (db: TestDatabase, schema: string) =>
-  (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = $1`, [schema])).rows[0]!.n;
+  (
+    await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = $1`, [
+      schema,
+    ])
+  ).rows[0]!.n;
 
 describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), () => {
-  test('up runs DDL that Citus forwards by query text in every tenant schema, a late tenant catches up, and down undoes it all', async ({ db, dir }) => {
+  test('up runs DDL that Citus forwards by query text in every tenant schema, a late tenant catches up, and down undoes it all', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FORWARDED) };
     await createTenants(db, 'company_a', 'company_b');
     const up = await runCli(['up'], { env });
@@ -30,7 +37,9 @@ describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), 
       expect(await indexOnWorkers(db, `${s}.items`, 'items_name_idx')).toBe(1);
       expect(await indexOnWorkers(db, `${s}.items`, 'items_title_idx')).toBe(1);
       // The constraint is on the shard: the worker refuses the row.
-      await expect(db.query(`INSERT INTO ${s}.items (title) VALUES (repeat('x', 30))`)).rejects.toThrow(/items_name_short/);
+      await expect(db.query(`INSERT INTO ${s}.items (title) VALUES (repeat('x', 30))`)).rejects.toThrow(
+        /items_name_short/,
+      );
     }
     // The state stays local on the coordinator.
     expect((await citusSchema(db, 'migrate_tool')).distributed).toBe(false);
@@ -45,10 +54,14 @@ describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), 
     expect(await rows(db, 'public')).toBe(1);
   });
 
-  test('a failing file in a chain leaves nothing on the workers and no state row, keeps the files before it, and names its statement', async ({ db, dir }) => {
+  test('a failing file in a chain leaves nothing on the workers and no state row, keeps the files before it, and names its statement', async ({
+    db,
+    dir,
+  }) => {
     const files = {
       ...FORWARDED,
-      'tenant/20250101000300_rename.up.sql': 'CREATE INDEX items_id_name_idx ON items (id, name);\nALTER TABLE items ADD CONSTRAINT bad CHECK (nowhere > 0);',
+      'tenant/20250101000300_rename.up.sql':
+        'CREATE INDEX items_id_name_idx ON items (id, name);\nALTER TABLE items ADD CONSTRAINT bad CHECK (nowhere > 0);',
     };
     delete (files as Files)['tenant/20250101000400_concurrently.up.sql'];
     delete (files as Files)['tenant/20250101000400_concurrently.down.sql'];
@@ -56,7 +69,9 @@ describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), 
     await createTenants(db, 'company_a', 'company_b');
     const r = await runCli(['up', '--json'], { env });
     expect(r.code).toBe(1);
-    const out = JSON.parse(r.stdout) as { failed: Array<{ schema: string; version: string; file: string; line: number; statement: string; error: string }> };
+    const out = JSON.parse(r.stdout) as {
+      failed: Array<{ schema: string; version: string; file: string; line: number; statement: string; error: string }>;
+    };
     expect(out.failed.map((f) => f.schema).sort()).toEqual(['company_a', 'company_b']);
     for (const f of out.failed) {
       expect(f.version).toBe('20250101000300');
@@ -69,7 +84,14 @@ describe.skipIf(citusMissing)(citusTitle('up and down on a Citus coordinator'), 
       expect(await rows(db, s)).toBe(2);
       expect(await indexOnWorkers(db, `${s}.items`, 'items_name_idx')).toBe(1);
       expect(await indexOnWorkers(db, `${s}.items`, 'items_id_name_idx')).toBe(0);
-      expect((await db.query(`SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = 'items_id_name_idx'`, [s])).rows[0].n).toBe(0);
+      expect(
+        (
+          await db.query(
+            `SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND indexname = 'items_id_name_idx'`,
+            [s],
+          )
+        ).rows[0].n,
+      ).toBe(0);
     }
   });
 });

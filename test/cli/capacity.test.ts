@@ -49,7 +49,9 @@ describe.skipIf(Boolean(ownServerMissing))(notRun('a server with few free connec
     try {
       // Sessions that earlier steps closed leave the server a moment later: wait until only these remain.
       for (let i = 0; i < 100; i++) {
-        const r = await held[0]!.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend'`);
+        const r = await held[0]!.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend'`,
+        );
         if (r.rows[0].n === n) break;
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -69,13 +71,17 @@ describe.skipIf(Boolean(ownServerMissing))(notRun('a server with few free connec
     }
   }
 
-  test('--concurrency beyond the free connections is lowered to them, said in one line, and every schema is migrated', async ({ dir }) => {
+  test('--concurrency beyond the free connections is lowered to them, said in one line, and every schema is migrated', async ({
+    dir,
+  }) => {
     const url = await freshDatabase('db_capped');
     const env = { ...envFor(url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
     // 3 idle sessions + the run's lock connection: 10 - 3 reserved - 4 = 3 left for workers.
     const r = await whileBusy(3, () => runCli(['up', '--concurrency', '20'], { env }));
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stderr).toContain('Concurrency lowered from 20 to 3: the server accepts 3 more connections (max_connections 10, 4 in use, 3 reserved)');
+    expect(r.stderr).toContain(
+      'Concurrency lowered from 20 to 3: the server accepts 3 more connections (max_connections 10, 4 in use, 3 reserved)',
+    );
     expect(r.stderr.match(/Concurrency lowered/g)).toHaveLength(1);
     expect(r.stdout + r.stderr).not.toContain('too many clients');
     expect(r.stdout).toContain('Migration complete!');

@@ -10,22 +10,31 @@ import type { TestDatabase } from '../support/db';
 const FILES: Files = {
   '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);',
   'tenant/20250101000100_first.up.sql': 'CREATE TABLE first (id int);',
-  'tenant/20250101000200_second.up.sql': 'SELECT pg_sleep(0.6);\nLOCK TABLE public.companies IN SHARE MODE;\nCREATE TABLE second (id int);',
+  'tenant/20250101000200_second.up.sql':
+    'SELECT pg_sleep(0.6);\nLOCK TABLE public.companies IN SHARE MODE;\nCREATE TABLE second (id int);',
   'tenant/20250101000300_third.up.sql': 'CREATE TABLE third (id int);',
 };
 
 async function applied(db: TestDatabase, schema: string): Promise<string[]> {
-  const r = await db.query<{ version: string }>('SELECT version FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY version', [schema]);
+  const r = await db.query<{ version: string }>(
+    'SELECT version FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY version',
+    [schema],
+  );
   return r.rows.map((x) => x.version);
 }
 
 async function tables(db: TestDatabase, schema: string): Promise<string[]> {
-  const r = await db.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [schema]);
+  const r = await db.query<{ t: string }>(`SELECT tablename AS t FROM pg_tables WHERE schemaname = $1 ORDER BY 1`, [
+    schema,
+  ]);
   return r.rows.map((x) => x.t);
 }
 
 describe('a chain of tenant migrations', () => {
-  test('a lock_timeout in its second file is retried from that file: the first is applied once, the rest after it', async ({ db, dir }) => {
+  test('a lock_timeout in its second file is retried from that file: the first is applied once, the rest after it', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FILES) };
     await createTenants(db, 'company_a');
     expect((await runCli(['up', '1'], { env })).code).toBe(0); // public.companies exists
@@ -41,9 +50,15 @@ describe('a chain of tenant migrations', () => {
       await app.query('COMMIT');
       const r = await done;
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/company_a: could not get a lock in time \(.*LOCK TABLE public\.companies IN SHARE MODE.*\); retry 1 in 0\.5 s/);
+      expect(r.stderr).toMatch(
+        /company_a: could not get a lock in time \(.*LOCK TABLE public\.companies IN SHARE MODE.*\); retry 1 in 0\.5 s/,
+      );
       const out = JSON.parse(r.stdout);
-      expect(out.applied.map((a: { version: string }) => a.version)).toEqual(['20250101000100', '20250101000200', '20250101000300']);
+      expect(out.applied.map((a: { version: string }) => a.version)).toEqual([
+        '20250101000100',
+        '20250101000200',
+        '20250101000300',
+      ]);
       expect(await applied(db, 'company_a')).toEqual(['20250101000100', '20250101000200', '20250101000300']);
       expect(await tables(db, 'company_a')).toEqual(['first', 'second', 'third']);
     } finally {
@@ -51,14 +66,18 @@ describe('a chain of tenant migrations', () => {
     }
   });
 
-  test('a connection killed in its second file: the first, sent with it, is reported rolled back, as it is', async ({ db, dir }) => {
+  test('a connection killed in its second file: the first, sent with it, is reported rolled back, as it is', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, FILES) };
     await createTenants(db, 'company_a');
     expect((await runCli(['up', '1'], { env })).code).toBe(0);
     const child = spawnCli(['up', '--json'], { env });
     const done = collect(child);
     const sleeping = `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool' AND wait_event = 'PgSleep'`;
-    for (let i = 0; i < 200 && !(await db.query(sleeping)).rowCount; i++) await new Promise((res) => setTimeout(res, 25));
+    for (let i = 0; i < 200 && !(await db.query(sleeping)).rowCount; i++)
+      await new Promise((res) => setTimeout(res, 25));
     await db.query(`SELECT pg_terminate_backend(pid) FROM (${sleeping}) s`);
     const r = await done;
     expect(r.code).toBe(1);

@@ -39,7 +39,8 @@ describe.each([
     expect(r.stdout).toContain('Migrating to version 20250101000100 (employees) in 3 tenant schemas');
     expect(r.stdout.trim().split('\n').at(-1)).toBe('Migration complete!');
     expect(await columns(db, 'public', 'companies')).toEqual(['id', 'name']);
-    for (const s of ['company_a', 'company_b', 'company_c']) expect(await columns(db, s, 'employees')).toEqual(['id', 'name', 'email']);
+    for (const s of ['company_a', 'company_b', 'company_c'])
+      expect(await columns(db, s, 'employees')).toEqual(['id', 'name', 'email']);
     expect(await columns(db, 'public', 'employees')).toEqual([]);
 
     const again = await runCli(argv('up'), { env });
@@ -57,7 +58,9 @@ describe.each([
     expect(await columns(db, 'company_b', 'employees')).toEqual(['id', 'name', 'email']);
     for (const s of ['company_a', 'company_c']) expect(await columns(db, s, 'employees')).toEqual([]);
     const t = await runCli(['tenants', '--json'], { env });
-    const behind = Object.fromEntries((JSON.parse(t.stdout).tenants as Array<{ schema: string; behind: number }>).map((x) => [x.schema, x.behind]));
+    const behind = Object.fromEntries(
+      (JSON.parse(t.stdout).tenants as Array<{ schema: string; behind: number }>).map((x) => [x.schema, x.behind]),
+    );
     expect(behind).toEqual({ company_a: 2, company_b: 0, company_c: 2 });
   });
 
@@ -76,7 +79,8 @@ describe.each([
     const r = await runCli(argv('down'), { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Rolling back version 20250101000200 (employee_email) in 3 tenant schemas');
-    for (const s of ['company_a', 'company_b', 'company_c']) expect(await columns(db, s, 'employees')).toEqual(['id', 'name']);
+    for (const s of ['company_a', 'company_b', 'company_c'])
+      expect(await columns(db, s, 'employees')).toEqual(['id', 'name']);
     const two = await runCli(argv('down', '2'), { env });
     expect(two.code).toBe(0);
     expect(await columns(db, 'company_a', 'employees')).toEqual([]);
@@ -110,7 +114,9 @@ describe.each([
     const r = await runCli([...argv('create', 'add_phone'), '--tenant'], { env, cwd: dir });
     expect(r.stdout).toContain('Write the SQL, then run `migrate-tool hash` to record the edited files in migrate.sum');
     const up = (await readdir(join(env.MIGRATIONS_DIR, 'tenant'))).find((f) => f.endsWith('_add_phone.up.sql'))!;
-    await writeFile(join(env.MIGRATIONS_DIR, 'tenant', up), 'ALTER TABLE employees ADD COLUMN phone text;\n', { flag: 'a' });
+    await writeFile(join(env.MIGRATIONS_DIR, 'tenant', up), 'ALTER TABLE employees ADD COLUMN phone text;\n', {
+      flag: 'a',
+    });
     expect((await runCli(['up'], { env })).code).toBe(2); // migrate.sum disagrees, as create warned
     expect((await runCli(['hash'], { env })).code).toBe(0);
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -119,19 +125,33 @@ describe.each([
 });
 
 describe('version, status, tenants, hash', () => {
-  test('version prints the guide\'s two lines then a tenants line, and "no migration" on a new database', async ({ db, dir }) => {
+  test('version prints the guide\'s two lines then a tenants line, and "no migration" on a new database', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir);
     const fresh = await runCli(['version'], { env });
     expect(fresh.code).toBe(0);
     expect(fresh.stdout.split('\n')[0]).toBe('no migration');
     await runCli(['up'], { env });
     const v = await runCli(['-action=version'], { env });
-    expect(v.stdout.split('\n').slice(0, 3)).toEqual(['20250101000200', 'dirty: false', 'tenants: 3 matching company_%, 0 behind, 0 dirty']);
+    expect(v.stdout.split('\n').slice(0, 3)).toEqual([
+      '20250101000200',
+      'dirty: false',
+      'tenants: 3 matching company_%, 0 behind, 0 dirty',
+    ]);
     const json = JSON.parse((await runCli(['version', '--json'], { env })).stdout);
-    expect(json).toEqual({ version: '20250101000200', dirty: false, tenants: { pattern: 'company_%', count: 3, behind: [], dirty: [] } });
+    expect(json).toEqual({
+      version: '20250101000200',
+      dirty: false,
+      tenants: { pattern: 'company_%', count: 3, behind: [], dirty: [] },
+    });
   });
 
-  test('status lists every migration with scope and tenants applied; --exit-code exits 3 while anything is pending', async ({ db, dir }) => {
+  test('status lists every migration with scope and tenants applied; --exit-code exits 3 while anything is pending', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir);
     await runCli(['up', '2'], { env });
     const s = await runCli(['status', '--exit-code'], { env });
@@ -139,7 +159,13 @@ describe('version, status, tenants, hash', () => {
     expect(s.stdout).toMatch(/20250101000100\s+employees\s+tenant\s+applied 3\/3 tenants/);
     expect(s.stdout).toMatch(/20250101000200\s+employee_email\s+tenant\s+pending \(0\/3 tenants\)/);
     const json = JSON.parse((await runCli(['status', '--json'], { env })).stdout);
-    expect(json.migrations[1]).toMatchObject({ version: '20250101000100', scope: 'tenant', applied: true, tenantsApplied: 3, tenantsTotal: 3 });
+    expect(json.migrations[1]).toMatchObject({
+      version: '20250101000100',
+      scope: 'tenant',
+      applied: true,
+      tenantsApplied: 3,
+      tenantsTotal: 3,
+    });
     expect(json.migrations[2]).toMatchObject({ applied: false, tenantsApplied: 0 });
     await runCli(['up'], { env });
     expect((await runCli(['status', '--exit-code'], { env })).code).toBe(0);

@@ -7,7 +7,9 @@ import { envFor, runCli } from '../support/cli';
 import { writeMigrations } from '../support/migrations';
 
 // The migration records the lock_timeout it ran under.
-const FILES = { '20250101000000_probe.up.sql': "CREATE TABLE lock_setting AS SELECT current_setting('lock_timeout') AS v;" };
+const FILES = {
+  '20250101000000_probe.up.sql': "CREATE TABLE lock_setting AS SELECT current_setting('lock_timeout') AS v;",
+};
 
 describe('durations', () => {
   it.each([
@@ -22,9 +24,14 @@ describe('durations', () => {
     expect(durationArg(text, '--ddl-lock-timeout')).toBe(ms);
   });
 
-  it.each(['0', '0s', '0ms', '0.0001', '-1', '-0.5', 'abc', '2m', '', '1e3', '99999999999'])('%j is refused', (text) => {
-    expect(() => durationArg(text, '--ddl-lock-timeout')).toThrow(/--ddl-lock-timeout must be a duration of at least 1ms, like 500ms, 0.5 or 2s/);
-  });
+  it.each(['0', '0s', '0ms', '0.0001', '-1', '-0.5', 'abc', '2m', '', '1e3', '99999999999'])(
+    '%j is refused',
+    (text) => {
+      expect(() => durationArg(text, '--ddl-lock-timeout')).toThrow(
+        /--ddl-lock-timeout must be a duration of at least 1ms, like 500ms, 0.5 or 2s/,
+      );
+    },
+  );
 });
 
 describe('up --ddl-lock-timeout', () => {
@@ -33,15 +40,21 @@ describe('up --ddl-lock-timeout', () => {
     [['--ddl-lock-timeout=0.5'], '500ms'],
     [['-ddl-lock-timeout=1.5s'], '1500ms'],
     [[], '2s'], // the default
-  ] as Array<[string[], string]>)('%j runs each statement under lock_timeout %s', async ([flags, expected], { db, dir }) => {
-    const root = await writeMigrations(dir, FILES);
-    const r = await runCli(['up', ...flags], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
-    expect(r.code).toBe(0);
-    const rows = await db.query('SELECT v FROM lock_setting');
-    expect(rows.rows).toEqual([{ v: expected }]);
-  });
+  ] as Array<[string[], string]>)(
+    '%j runs each statement under lock_timeout %s',
+    async ([flags, expected], { db, dir }) => {
+      const root = await writeMigrations(dir, FILES);
+      const r = await runCli(['up', ...flags], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
+      expect(r.code).toBe(0);
+      const rows = await db.query('SELECT v FROM lock_setting');
+      expect(rows.rows).toEqual([{ v: expected }]);
+    },
+  );
 
-  test('0 (wait forever) is refused with exit 2 and one line saying what to use, and nothing runs', async ({ db, dir }) => {
+  test('0 (wait forever) is refused with exit 2 and one line saying what to use, and nothing runs', async ({
+    db,
+    dir,
+  }) => {
     const root = await writeMigrations(dir, FILES);
     const r = await runCli(['up', '--ddl-lock-timeout', '0'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
     expect(r.code).toBe(2);
@@ -50,7 +63,9 @@ describe('up --ddl-lock-timeout', () => {
       'error: --ddl-lock-timeout must be a duration of at least 1ms, like 500ms, 0.5 or 2s (got "0"); ' +
         'fix: 0 would let a statement wait for its lock forever, with the application queued behind it; use e.g. --ddl-lock-timeout=500ms',
     ]);
-    const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s, to_regclass('public.lock_setting') AS t`);
+    const state = await db.query(
+      `SELECT to_regnamespace('migrate_tool') AS s, to_regclass('public.lock_setting') AS t`,
+    );
     expect(state.rows[0]).toEqual({ s: null, t: null });
   });
 });

@@ -13,7 +13,10 @@ async function appliedVersions(db: { query(sql: string): Promise<{ rows: Array<{
 }
 
 describe('.env lines that cannot be read', () => {
-  test('a line without "=" before APP_ENV=prod stops `down`, which would otherwise have run as dev', async ({ db, dir }) => {
+  test('a line without "=" before APP_ENV=prod stops `down`, which would otherwise have run as dev', async ({
+    db,
+    dir,
+  }) => {
     const env = envFor(db.url);
     await writeMigrations(dir, BASIC);
     expect((await runCli(['up'], { cwd: dir, env })).code).toBe(0);
@@ -22,7 +25,9 @@ describe('.env lines that cannot be read', () => {
     await writeFile(`${dir}/.env`, [...lines(env), 'POSTGRES_SSLMODE disable', 'APP_ENV=prod', ''].join('\n'));
     const r = await runCli(['down'], { cwd: dir });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining(`.env line ${Object.keys(env).length + 1} is not KEY=value`)]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining(`.env line ${Object.keys(env).length + 1} is not KEY=value`),
+    ]);
     expect(r.stderr).toContain('(it starts with POSTGRES_SSLMODE)');
     expect(await appliedVersions(db)).toBe(before);
 
@@ -34,10 +39,16 @@ describe('.env lines that cannot be read', () => {
     expect(await appliedVersions(db)).toBe(before);
   });
 
-  test('a binary .env is refused instead of losing the POSTGRES_PORT line after its first bytes', async ({ db, dir }) => {
+  test('a binary .env is refused instead of losing the POSTGRES_PORT line after its first bytes', async ({
+    db,
+    dir,
+  }) => {
     const { POSTGRES_PORT, ...env } = envFor(db.url);
     await writeMigrations(dir, BASIC);
-    const binary = Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00]), Buffer.from(`\nPOSTGRES_PORT=${POSTGRES_PORT}\n`)]);
+    const binary = Buffer.concat([
+      Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00]),
+      Buffer.from(`\nPOSTGRES_PORT=${POSTGRES_PORT}\n`),
+    ]);
     await writeFile(`${dir}/.env`, binary);
     const r = await runCli(['up'], { cwd: dir, env });
     expect(r.code).toBe(2);

@@ -38,7 +38,13 @@ describe('.env parsing', () => {
   });
 
   it('keeps a `#` inside an unquoted value: only a `#` after a space starts a comment', () => {
-    expect(parse('POSTGRES_PASSWORD=abc#123\nA=#x\nB=x #y\nC= #z\nD=a\t# tab\n')).toEqual({ POSTGRES_PASSWORD: 'abc#123', A: '#x', B: 'x', C: '', D: 'a' });
+    expect(parse('POSTGRES_PASSWORD=abc#123\nA=#x\nB=x #y\nC= #z\nD=a\t# tab\n')).toEqual({
+      POSTGRES_PASSWORD: 'abc#123',
+      A: '#x',
+      B: 'x',
+      C: '',
+      D: 'a',
+    });
   });
 
   it('refuses a line without "=" and names it, instead of joining it to the next line', () => {
@@ -51,16 +57,22 @@ describe('.env parsing', () => {
     const error = failure('POSTGRES_PASSWORD Secret-Value-93kd\n');
     expect(error.message).toContain('line 1');
     expect(error.message).not.toContain('Secret-Value-93kd');
-    for (const line of ['Secret-Value-93kd', 'SECRETVALUE93', 'secret value 93']) expect(failure(`${line}\n`).message).not.toMatch(/secret/i);
+    for (const line of ['Secret-Value-93kd', 'SECRETVALUE93', 'secret value 93'])
+      expect(failure(`${line}\n`).message).not.toMatch(/secret/i);
   });
 
   it('refuses a quoted value that runs past its line', () => {
-    expect(failure('POSTGRES_PASSWORD="abc\nAPP_ENV=prod"\n').message).toBe('.env line 1 (POSTGRES_PASSWORD) has a quoted value that does not end on its line');
+    expect(failure('POSTGRES_PASSWORD="abc\nAPP_ENV=prod"\n').message).toBe(
+      '.env line 1 (POSTGRES_PASSWORD) has a quoted value that does not end on its line',
+    );
     expect(failure('A="x" y\n').message).toContain('line 1');
   });
 
   it('refuses a binary file, or one that is not UTF-8, before any of its lines is used', () => {
-    const binary = Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]), Buffer.from('\nPOSTGRES_PORT=6543\n')]);
+    const binary = Buffer.concat([
+      Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x00, 0x00]),
+      Buffer.from('\nPOSTGRES_PORT=6543\n'),
+    ]);
     expect(failure(binary).message).toBe('.env line 1 holds control characters (is it a binary file?)');
     expect(failure(Buffer.from([0x41, 0x3d, 0xff, 0xfe, 0x0a])).message).toBe('.env is not UTF-8 text');
   });

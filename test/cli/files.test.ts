@@ -15,7 +15,10 @@ async function stateSchemaExists(db: TestDatabase): Promise<boolean> {
 }
 
 describe('up refuses bad migration files before it touches the database', () => {
-  test('CREATE EXTENSION in a tenant migration: exit 2, the file and line named, with the way out', async ({ db, dir }) => {
+  test('CREATE EXTENSION in a tenant migration: exit 2, the file and line named, with the way out', async ({
+    db,
+    dir,
+  }) => {
     const root = await writeMigrations(dir, BASIC);
     await addRecorded(
       root,
@@ -60,7 +63,9 @@ describe('up refuses bad migration files before it touches the database', () => 
     for (const args of [['up'], ['create', 'x']]) {
       const r = await runCli(args, { env: { ...envFor(db.url), MIGRATIONS_DIR: join(dir, 'migrations') } });
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`error: Migrations folder ${join(dir, 'migrations')} is not a folder; fix: point MIGRATIONS_DIR (or --dir) at the folder`);
+      expect(r.stderr).toContain(
+        `error: Migrations folder ${join(dir, 'migrations')} is not a folder; fix: point MIGRATIONS_DIR (or --dir) at the folder`,
+      );
     }
   });
 
@@ -80,7 +85,10 @@ describe('up refuses bad migration files before it touches the database', () => 
 });
 
 describe('-- migrate:no-transaction', () => {
-  test('after the header that create writes, CREATE INDEX CONCURRENTLY runs in every tenant schema', async ({ db, dir }) => {
+  test('after the header that create writes, CREATE INDEX CONCURRENTLY runs in every tenant schema', async ({
+    db,
+    dir,
+  }) => {
     const root = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
@@ -88,17 +96,25 @@ describe('-- migrate:no-transaction', () => {
     expect(created.code).toBe(0);
     const up = created.stdout.match(/Created (\S+\.up\.sql)/)![1]!;
     const down = up.replace(/\.up\.sql$/, '.down.sql');
-    await appendFile(up, '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n');
+    await appendFile(
+      up,
+      '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_name_idx ON employees (name);\n',
+    );
     await appendFile(down, 'DROP INDEX employees_name_idx;\n');
     expect((await runCli(['hash'], { env })).code).toBe(0);
     const r = await runCli(['up'], { env });
     expect(r.stderr + r.stdout).not.toContain('cannot run inside a transaction block');
     expect(r.code).toBe(0);
-    const idx = await db.query<{ schemaname: string }>("SELECT schemaname FROM pg_indexes WHERE indexname = 'employees_name_idx' ORDER BY 1");
+    const idx = await db.query<{ schemaname: string }>(
+      "SELECT schemaname FROM pg_indexes WHERE indexname = 'employees_name_idx' ORDER BY 1",
+    );
     expect(idx.rows.map((x) => x.schemaname)).toEqual(['company_a', 'company_b']);
   });
 
-  test('a .down.sql with CONCURRENTLY and no marker is refused by hash, up and lint, not found by the rollback', async ({ db, dir }) => {
+  test('a .down.sql with CONCURRENTLY and no marker is refused by hash, up and lint, not found by the rollback', async ({
+    db,
+    dir,
+  }) => {
     const root = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
@@ -131,7 +147,12 @@ async function addRecorded(root: string, rel: string, content: string | Buffer):
  */
 function runWithoutRootOverride(args: string[], env: Record<string, string>) {
   const node = [process.execPath, BIN, ...args];
-  const [cmd, ...rest] = process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...node] : node;
-  const child = spawn(cmd!, rest, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: 'pipe' });
+  const [cmd, ...rest] =
+    process.getuid?.() === 0 ? ['setpriv', '--bounding-set=-dac_override,-dac_read_search', ...node] : node;
+  const child = spawn(cmd!, rest, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: 'pipe',
+  });
   return collect(child);
 }

@@ -5,7 +5,10 @@ import { envFor, runCli } from '../support/cli';
 import { BASIC, writeMigrations } from '../support/migrations';
 
 describe('a first setup with no tenant schemas yet', () => {
-  test('status shows tenant migrations as "no tenant schemas yet"; version names the version a new schema gets', async ({ db, dir }) => {
+  test('status shows tenant migrations as "no tenant schemas yet"; version names the version a new schema gets', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
     expect((await runCli(['up'], { env })).code).toBe(0);
     const status = await runCli(['status'], { env });

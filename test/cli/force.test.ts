@@ -11,8 +11,10 @@ const TENANTS = ['company_a', 'company_b', 'company_c'];
 /** BASIC, then a no-transaction index that fails in company_b (the name is taken there): company_b dirty at V3. */
 const WITH_INDEX: Files = {
   ...BASIC,
-  'tenant/20250101000300_email_index.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_email_idx ON employees (email);\n',
-  'tenant/20250101000300_email_index.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY employees_email_idx;\n',
+  'tenant/20250101000300_email_index.up.sql':
+    '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_email_idx ON employees (email);\n',
+  'tenant/20250101000300_email_index.down.sql':
+    '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY employees_email_idx;\n',
 };
 const PREVIOUS = '20250101000200';
 
@@ -42,7 +44,10 @@ describe('force without --tenant while one tenant is dirty', () => {
     ['force', PREVIOUS],
     ['-action=force', `-version=${PREVIOUS}`],
   ]) {
-    test(`refuses to rewrite the healthy schemas and gives the per-schema command (${argv.join(' ')})`, async ({ db, dir }) => {
+    test(`refuses to rewrite the healthy schemas and gives the per-schema command (${argv.join(' ')})`, async ({
+      db,
+      dir,
+    }) => {
       const env = await oneDirtyTenant(db, dir);
       const before = await history(db);
       expect(before).toContain('company_b 20250101000300*');
@@ -58,7 +63,10 @@ describe('force without --tenant while one tenant is dirty', () => {
     });
   }
 
-  test('the per-schema command recovers company_b alone, and the next up rebuilds what is missing there', async ({ db, dir }) => {
+  test('the per-schema command recovers company_b alone, and the next up rebuilds what is missing there', async ({
+    db,
+    dir,
+  }) => {
     const env = await oneDirtyTenant(db, dir);
     const before = await history(db);
     await db.query('DROP TABLE company_b.employees_email_idx');
@@ -72,7 +80,10 @@ describe('force without --tenant while one tenant is dirty', () => {
     expect(up.stdout).toContain('Migrating to version 20250101000300 (email_index) in 1 tenant schema');
   });
 
-  test('--all rewrites every schema only together with --forget-applied, and --dry-run shows each schema first', async ({ db, dir }) => {
+  test('--all rewrites every schema only together with --forget-applied, and --dry-run shows each schema first', async ({
+    db,
+    dir,
+  }) => {
     const env = await oneDirtyTenant(db, dir);
     const before = await history(db);
     const onlyAll = await runCli(['force', PREVIOUS, '--all'], { env });
@@ -90,12 +101,21 @@ describe('force without --tenant while one tenant is dirty', () => {
     expect(dry.stdout).toContain(`Dry run: would force version ${PREVIOUS} in 4 schemas (3 changed)`);
     expect(await history(db)).toEqual(before);
 
-    const json = JSON.parse((await runCli(['force', PREVIOUS, '--all', '--forget-applied', '--dry-run', '--json'], { env })).stdout);
+    const json = JSON.parse(
+      (await runCli(['force', PREVIOUS, '--all', '--forget-applied', '--dry-run', '--json'], { env })).stdout,
+    );
     expect(json).toMatchObject({ dryRun: true, version: PREVIOUS, schemas: 4, changed: 3 });
-    expect(json.changes).toContainEqual({ schema: 'company_b', dirty: true, removed: [{ version: '20250101000300', applied: false }], recorded: [] });
+    expect(json.changes).toContainEqual({
+      schema: 'company_b',
+      dirty: true,
+      removed: [{ version: '20250101000300', applied: false }],
+      recorded: [],
+    });
 
     expect((await runCli(['force', PREVIOUS, '--all', '--forget-applied'], { env })).code).toBe(0);
-    expect(await history(db)).toEqual(before.filter((row) => !row.endsWith('20250101000300') && !row.endsWith('20250101000300*')));
+    expect(await history(db)).toEqual(
+      before.filter((row) => !row.endsWith('20250101000300') && !row.endsWith('20250101000300*')),
+    );
   });
 
   test('in prod, the prompt says how many schemas change, and a wrong answer changes nothing', async ({ db, dir }) => {
@@ -122,52 +142,70 @@ describe('a schema whose migration failed', () => {
   /** Tenant V2 fails in company_b only; a global V5 and a tenant V6 come after it. */
   const FILES: Files = {
     ...BASIC,
-    'tenant/20250101000200_employee_email.up.sql': 'CREATE TABLE audit (id int);\nALTER TABLE employees ADD COLUMN email text;',
+    'tenant/20250101000200_employee_email.up.sql':
+      'CREATE TABLE audit (id int);\nALTER TABLE employees ADD COLUMN email text;',
     '20250101000500_settings.up.sql': 'CREATE TABLE settings (id int);',
     'tenant/20250101000600_employee_phone.up.sql': 'ALTER TABLE employees ADD COLUMN phone text;',
     'tenant/20250101000600_employee_phone.down.sql': 'ALTER TABLE employees DROP COLUMN phone;',
   };
 
-  test('gets no later version in the same run, global steps in between or not; a re-run applies them in order', async ({ db, dir }) => {
+  test('gets no later version in the same run, global steps in between or not; a re-run applies them in order', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir, FILES);
     await db.query('CREATE TABLE company_b.audit (legacy int)');
     const r = await runCli(['up', '--json'], { env });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout);
     expect(out.failed).toEqual([expect.objectContaining({ schema: 'company_b', version: '20250101000200' })]);
-    expect(out.skipped).toEqual([{ schema: 'company_b', version: '20250101000600', reason: 'version 20250101000200 failed in this schema' }]);
+    expect(out.skipped).toEqual([
+      { schema: 'company_b', version: '20250101000600', reason: 'version 20250101000200 failed in this schema' },
+    ]);
     expect((await history(db)).filter((row) => row.startsWith('company_b'))).toEqual(['company_b 20250101000100']);
-    const phone = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'company_b' AND column_name = 'phone'`);
+    const phone = await db.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'company_b' AND column_name = 'phone'`,
+    );
     expect(phone.rowCount).toBe(0);
-    expect(out.applied.map((a: { schema: string; version: string }) => `${a.schema}@${a.version}`)).toContain('company_a@20250101000600');
+    expect(out.applied.map((a: { schema: string; version: string }) => `${a.schema}@${a.version}`)).toContain(
+      'company_a@20250101000600',
+    );
 
     await db.query('DROP TABLE company_b.audit');
     const again = await runCli(['up', '--json'], { env });
     expect(again.code).toBe(0);
-    expect(JSON.parse(again.stdout).applied.map((a: { schema: string; version: string }) => `${a.schema}@${a.version}`)).toEqual([
-      'company_b@20250101000200',
-      'company_b@20250101000600',
-    ]);
+    expect(
+      JSON.parse(again.stdout).applied.map((a: { schema: string; version: string }) => `${a.schema}@${a.version}`),
+    ).toEqual(['company_b@20250101000200', 'company_b@20250101000600']);
   });
 
-  test('force to an earlier version refuses to erase the record of a later migration whose change is in place', async ({ db, dir }) => {
+  test('force to an earlier version refuses to erase the record of a later migration whose change is in place', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir, FILES);
     expect((await runCli(['up'], { env })).code).toBe(0);
     // What an earlier release could leave: V2 dirty in company_b, yet V6 applied on top of it.
-    await db.query(`UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND version = '20250101000200'`);
+    await db.query(
+      `UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND version = '20250101000200'`,
+    );
     const before = await history(db);
     const r = await runCli(['force', '20250101000100', '--tenant', 'company_b'], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(
       'error: force 20250101000100 would erase the record of 1 migration applied cleanly, whose change is in place (company_b 20250101000600)',
     );
-    expect(r.stderr).toContain('fix: force a version at or after them, or undo their changes by hand (their .down.sql) and add --forget-applied');
+    expect(r.stderr).toContain(
+      'fix: force a version at or after them, or undo their changes by hand (their .down.sql) and add --forget-applied',
+    );
     expect(await history(db)).toEqual(before);
 
     // Told explicitly, after undoing V6 by hand, it goes ahead and says what it removed.
     await db.query('ALTER TABLE company_b.employees DROP COLUMN phone');
     const forced = await runCli(['force', '20250101000100', '--tenant', 'company_b', '--forget-applied'], { env });
     expect(forced.code).toBe(0);
-    expect(forced.stdout).toContain('  company_b: removes 20250101000200 (dirty), 20250101000600 (applied: its change stays in place)');
+    expect(forced.stdout).toContain(
+      '  company_b: removes 20250101000200 (dirty), 20250101000600 (applied: its change stays in place)',
+    );
   });
 });

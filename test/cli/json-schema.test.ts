@@ -26,7 +26,8 @@ function valid(name: keyof typeof schemas, stdout: string): unknown {
 /** A tenant migration that fails in company_b with a DETAIL, outside a transaction (dirty). */
 const FAILING = {
   ...BASIC,
-  'tenant/20250101000300_unique_email.up.sql': '-- migrate:no-transaction\nALTER TABLE employees ADD CONSTRAINT employees_email_key UNIQUE (email);\n',
+  'tenant/20250101000300_unique_email.up.sql':
+    '-- migrate:no-transaction\nALTER TABLE employees ADD CONSTRAINT employees_email_key UNIQUE (email);\n',
   'tenant/20250101000300_unique_email.down.sql': 'ALTER TABLE employees DROP CONSTRAINT employees_email_key;\n',
 };
 
@@ -37,7 +38,9 @@ describe('--json output matches docs/schema', () => {
     valid('up', (await runCli(['up', '--dry-run', '--json'], { env })).stdout);
     const first = valid('up', (await runCli(['up', '--json'], { env })).stdout) as { applied: unknown[] };
     expect(first.applied).toHaveLength(1);
-    expect(valid('version', (await runCli(['version', '--json'], { env })).stdout)).toMatchObject({ newTenantVersion: '20250101000200' });
+    expect(valid('version', (await runCli(['version', '--json'], { env })).stdout)).toMatchObject({
+      newTenantVersion: '20250101000200',
+    });
     valid('status', (await runCli(['status', '--json'], { env })).stdout);
 
     await createTenants(db, 'company_a', 'company_b');
@@ -53,11 +56,17 @@ describe('--json output matches docs/schema', () => {
     await createTenants(db, 'company_a', 'company_b');
     expect((await runCli(['up', '3'], { env })).code).toBe(0);
     // Duplicate emails: the unique constraint fails with a DETAIL in company_b only.
-    await db.query(`INSERT INTO company_b.employees (name, email) VALUES ('x', 'a@example.com'), ('y', 'a@example.com')`);
+    await db.query(
+      `INSERT INTO company_b.employees (name, email) VALUES ('x', 'a@example.com'), ('y', 'a@example.com')`,
+    );
     const r = await runCli(['up', '--json'], { env });
     expect(r.code).toBe(1);
-    const doc = valid('up', r.stdout) as { failed: Array<{ schema: string; detail?: string; dirty?: boolean; advice?: string }> };
-    expect(doc.failed).toEqual([expect.objectContaining({ schema: 'company_b', dirty: true, detail: expect.stringContaining('a@example.com') })]);
+    const doc = valid('up', r.stdout) as {
+      failed: Array<{ schema: string; detail?: string; dirty?: boolean; advice?: string }>;
+    };
+    expect(doc.failed).toEqual([
+      expect.objectContaining({ schema: 'company_b', dirty: true, detail: expect.stringContaining('a@example.com') }),
+    ]);
     expect(doc.failed[0]!.advice).toBeTruthy();
     valid('status', (await runCli(['status', '--json'], { env })).stdout);
     valid('version', (await runCli(['version', '--json'], { env })).stdout);
@@ -74,7 +83,9 @@ describe('--json output matches docs/schema', () => {
         '20250101000000_init.down.sql': BASIC['20250101000000_init.down.sql']!,
       }),
     };
-    const status = valid('status', (await runCli(['status', '--json'], { env: older })).stdout) as { migrations: Array<{ missingFile?: boolean }> };
+    const status = valid('status', (await runCli(['status', '--json'], { env: older })).stdout) as {
+      migrations: Array<{ missingFile?: boolean }>;
+    };
     expect(status.migrations.filter((m) => m.missingFile)).toHaveLength(2);
     valid('version', (await runCli(['version', '--json'], { env: older })).stdout);
     valid('up', (await runCli(['up', '--json'], { env: older })).stdout);
@@ -84,7 +95,10 @@ describe('--json output matches docs/schema', () => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
     await createTenants(db, 'company_a', 'company_b', 'company_c');
     await runCli(['up'], { env });
-    expect(valid('drift', (await runCli(['drift', '--json'], { env })).stdout)).toMatchObject({ public: 'match', groups: [] });
+    expect(valid('drift', (await runCli(['drift', '--json'], { env })).stdout)).toMatchObject({
+      public: 'match',
+      groups: [],
+    });
     await db.query(
       'CREATE INDEX foo_idx ON company_b.employees (name); CREATE INDEX foo_idx ON company_c.employees (name); ALTER TABLE companies ADD COLUMN x int',
     );
@@ -99,7 +113,11 @@ describe('--json output matches docs/schema', () => {
     ['a connection error', ['version', '--json'], 'nodb'],
   ] as Array<[string, string[], boolean | 'nodb']>)('%s', async ([, argv, how], { db, dir }) => {
     const base = how === false ? {} : envFor(db.url);
-    const env = { ...base, ...(how === 'nodb' ? { POSTGRES_DB_PROD: `${db.name}_missing` } : {}), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
+    const env = {
+      ...base,
+      ...(how === 'nodb' ? { POSTGRES_DB_PROD: `${db.name}_missing` } : {}),
+      MIGRATIONS_DIR: await writeMigrations(dir, BASIC),
+    };
     const r = await runCli(argv, { cwd: dir, env });
     expect(r.code).not.toBe(0);
     valid('error', r.stdout);

@@ -30,7 +30,9 @@ describe('an older release against a newer database', () => {
     const status = await runCli(['status'], { env });
     expect(status.stdout).toContain(NEWER);
     const tenants = await runCli(['tenants'], { env });
-    expect(tenants.stdout).toContain('the tenant schemas have 1 version this folder does not have: 20250101000200; is this an older release?');
+    expect(tenants.stdout).toContain(
+      'the tenant schemas have 1 version this folder does not have: 20250101000200; is this an older release?',
+    );
     const up = await runCli(['up'], { env });
     expect(up.code).toBe(0);
     expect(up.stdout.trim()).toBe('no change');
@@ -44,7 +46,10 @@ describe('an older release against a newer database', () => {
       expect(JSON.parse(r.stdout).unknownVersions, command).toEqual(['20250101000200']);
     }
     const tenants = JSON.parse((await runCli(['tenants', '--json'], { env })).stdout);
-    expect(tenants.tenants.map((t: { unknownVersions?: string[] }) => t.unknownVersions)).toEqual([['20250101000200'], ['20250101000200']]);
+    expect(tenants.tenants.map((t: { unknownVersions?: string[] }) => t.unknownVersions)).toEqual([
+      ['20250101000200'],
+      ['20250101000200'],
+    ]);
   });
 
   test('status --exit-code exits 4, not 0 and not 3', async ({ db, dir }) => {
@@ -59,7 +64,9 @@ describe('an older release against a newer database', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`${NEWER} Nothing was rolled back`);
     expect(r.stderr).toContain('fix: roll back with the release (image) that has these files');
-    const columns = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_schema = 'company_a' AND column_name = 'email'`);
+    const columns = await db.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_schema = 'company_a' AND column_name = 'email'`,
+    );
     expect(columns.rowCount).toBe(1);
   });
 });

@@ -27,10 +27,14 @@ describe.skipIf(Boolean(pgbouncerMissing))(notRun('through pgbouncer', pgbouncer
       const env = await setup(db, dir, bouncer);
       const r = await runCli(['up'], { env });
       expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain('error: The database connection goes through a pooler in transaction mode (pgbouncer pool_mode=transaction)');
+      expect(r.stderr).toContain(
+        'error: The database connection goes through a pooler in transaction mode (pgbouncer pool_mode=transaction)',
+      );
       expect(r.stderr).toContain('fix: connect directly to PostgreSQL');
       expect(r.stderr.trim().split('\n')).toHaveLength(2); // the target line, then one error line
-      const touched = await db.query(`SELECT to_regnamespace('migrate_tool') IS NOT NULL AS state, to_regclass('public.companies') IS NOT NULL AS companies`);
+      const touched = await db.query(
+        `SELECT to_regnamespace('migrate_tool') IS NOT NULL AS state, to_regclass('public.companies') IS NOT NULL AS companies`,
+      );
       expect(touched.rows[0]).toEqual({ state: false, companies: false });
       const locks = await db.query(
         `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
@@ -60,7 +64,10 @@ describe.skipIf(Boolean(pgbouncerMissing))(notRun('through pgbouncer', pgbouncer
       expect(rows.rows[0].n).toBe(1 + 2 * TENANTS.length);
     });
 
-    test('two concurrent runs serialise on the run lock: each migration is applied once per schema', async ({ db, dir }) => {
+    test('two concurrent runs serialise on the run lock: each migration is applied once per schema', async ({
+      db,
+      dir,
+    }) => {
       const env = await setup(db, dir, bouncer);
       const results = await Promise.all([runCli(['up', '--json'], { env }), runCli(['up', '--json'], { env })]);
       expect(

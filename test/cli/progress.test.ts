@@ -16,7 +16,10 @@ import { targetsFileFor } from '../fleet/support';
 const skip = await pgDumpSkipReason(inject('adminUrl'));
 
 /** BASIC with a tenant migration that takes a while in each schema, so that a run lasts long enough to report on. */
-const SLOW = { ...BASIC, 'tenant/20250101000100_employees.up.sql': `${BASIC['tenant/20250101000100_employees.up.sql']}\nSELECT pg_sleep(0.15);` };
+const SLOW = {
+  ...BASIC,
+  'tenant/20250101000100_employees.up.sql': `${BASIC['tenant/20250101000100_employees.up.sql']}\nSELECT pg_sleep(0.15);`,
+};
 
 const LINE =
   /^ {2}tenant schemas: (\d+)\/(\d+) in [^,]+(, (\d+) failed)?, [\d.]+ schemas\/(s|min), ETA [^,]+, applying 20250101000100\.\.20250101000200 \(2 versions\)$/;
@@ -31,7 +34,10 @@ async function slowProject(db: TestDatabase, dir: string, schemas: string[]) {
 const eight = Array.from({ length: 8 }, (_, i) => `company_${i + 1}`);
 
 describe('progress in a log (no terminal)', () => {
-  test('up writes a line every --progress-interval on stderr: done/total, rate, ETA, the versions; then a summary', async ({ db, dir }) => {
+  test('up writes a line every --progress-interval on stderr: done/total, rate, ETA, the versions; then a summary', async ({
+    db,
+    dir,
+  }) => {
     const env = await slowProject(db, dir, eight);
     const r = await runCli(['up', '--progress-interval', '0.1', '--concurrency', '2'], { env });
     expect(r.code, r.stderr).toBe(0);
@@ -44,7 +50,9 @@ describe('progress in a log (no terminal)', () => {
     expect(r.stdout).not.toContain('tenant schemas:');
     // public and 8 tenants; 1 global + 2 x 8 tenant migrations; the slowest, longest first, are mostly
     // tenant schemas (each sleeps 150 ms; public, which does not, can be slow too on a loaded machine).
-    expect(r.stdout).toMatch(/^Summary: 9 schemas migrated, 0 failed, 0 skipped; 17 migrations applied; [\d.]+ s in all$/m);
+    expect(r.stdout).toMatch(
+      /^Summary: 9 schemas migrated, 0 failed, 0 skipped; 17 migrations applied; [\d.]+ s in all$/m,
+    );
     const slowest = /^Slowest schemas: (.*)$/m
       .exec(r.stdout)![1]!
       .split(', ')
@@ -93,14 +101,21 @@ describe('progress in a log (no terminal)', () => {
 
     const down = await runCli(['down', '--progress-interval', '0'], { env });
     expect(down.code).toBe(0);
-    expect(down.stdout).toMatch(/^Summary: 8 schemas rolled back, 0 failed, 0 skipped; 8 migrations rolled back; [\d.]+ s in all$/m);
+    expect(down.stdout).toMatch(
+      /^Summary: 8 schemas rolled back, 0 failed, 0 skipped; 8 migrations rolled back; [\d.]+ s in all$/m,
+    );
   });
 
-  test('--progress-interval 0 writes no progress; a bad value is refused (exit 2) before anything runs', async ({ db, dir }) => {
+  test('--progress-interval 0 writes no progress; a bad value is refused (exit 2) before anything runs', async ({
+    db,
+    dir,
+  }) => {
     const env = await slowProject(db, dir, eight.slice(0, 4));
     const bad = await runCli(['up', '--progress-interval', 'soon'], { env });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error: --progress-interval must be a number of seconds, like 5 or 0.5 (got "soon"); fix: write e.g.');
+    expect(bad.stderr).toContain(
+      'error: --progress-interval must be a number of seconds, like 5 or 0.5 (got "soon"); fix: write e.g.',
+    );
     expect((await db.query("SELECT to_regclass('public.companies') AS t")).rows[0].t).toBeNull();
 
     const none = await runCli(['up', '--progress-interval', '0', '--concurrency', '1'], { env });
@@ -134,7 +149,12 @@ describe('progress in a log (no terminal)', () => {
   test.skipIf(Boolean(skip))(notRun("backup's progress goes to the log too", skip), async ({ db, dir }) => {
     const root = await writeMigrations(dir, BASIC);
     const w = await wrappers(dir, { delay: 0.8 });
-    const env = { ...envFor(db.url), MIGRATIONS_DIR: root, BACKUP_DIR: join(dir, 'backups'), PATH: `${w.bin}:${process.env.PATH}` };
+    const env = {
+      ...envFor(db.url),
+      MIGRATIONS_DIR: root,
+      BACKUP_DIR: join(dir, 'backups'),
+      PATH: `${w.bin}:${process.env.PATH}`,
+    };
     const r = await runCli(['backup', '--progress-interval', '0.2'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(new RegExp(`^Backing up ${db.name}: [\\d.]+ k?B written, \\d+\\.\\d s$`, 'm'));
@@ -146,10 +166,18 @@ describe('progress on a terminal', () => {
   test.skipIf(Boolean(scriptMissing))(
     notRun('is redrawn in place with the rate and the ETA (a pseudo-terminal from `script`)', scriptMissing),
     async ({ db, dir }) => {
-      const env = { PATH: process.env.PATH ?? '', ...(await slowProject(db, dir, ['company_a', 'company_b', 'company_c'])) };
-      const r = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} up --concurrency 1`, '/dev/null'], { env, encoding: 'utf8' });
+      const env = {
+        PATH: process.env.PATH ?? '',
+        ...(await slowProject(db, dir, ['company_a', 'company_b', 'company_c'])),
+      };
+      const r = spawnSync('script', ['-qefc', `${process.execPath} ${BIN} up --concurrency 1`, '/dev/null'], {
+        env,
+        encoding: 'utf8',
+      });
       expect(r.status).toBe(0);
-      const redrawn = new RegExp(String.raw`\r\x1b\[2K {2}tenant schemas: [12]/3 in [^,]+, [\d.]+ schemas/(s|min), ETA [^,]+, applying`);
+      const redrawn = new RegExp(
+        String.raw`\r\x1b\[2K {2}tenant schemas: [12]/3 in [^,]+, [\d.]+ schemas/(s|min), ETA [^,]+, applying`,
+      );
       expect(r.stdout).toMatch(redrawn);
       expect(r.stdout).toContain('Migration complete!');
     },

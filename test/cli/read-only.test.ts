@@ -28,46 +28,64 @@ async function bundleIn(dir: string): Promise<string> {
 }
 
 function runAsNobody(bundle: string, args: string[], cwd: string, env: Record<string, string> = {}) {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, ...args], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'setpriv',
+    ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, bundle, ...args],
+    {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+    },
+  );
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 describe('a read-only migrations folder', () => {
-  const skip = root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined;
-  test.skipIf(Boolean(skip))(notRun('create and hash explain what to do instead of failing with EACCES', skip), async ({ dir }) => {
-    const migrations = await writeMigrations(dir, BASIC);
-    const bundle = root ? await bundleIn(dir) : '';
-    for (const d of [join(migrations, 'tenant'), migrations, dir]) await chmod(d, 0o555);
-    try {
-      for (const args of [['create', 'add_phone', '--tenant'], ['hash']]) {
-        const r = root ? runAsNobody(bundle, args, dir) : await runCli(args, { cwd: dir });
-        expect(r.code, args.join(' ')).toBe(2);
-        expect(r.stderr).toContain('error: Cannot write to the migrations folder ./migrations (EACCES)');
-        expect(r.stderr).toContain('fix: write migrations in a checkout, commit them, and rebuild the image');
+  const skip =
+    root && !canDropPrivileges
+      ? 'as root it needs setpriv to run the CLI as another user: install util-linux'
+      : undefined;
+  test.skipIf(Boolean(skip))(
+    notRun('create and hash explain what to do instead of failing with EACCES', skip),
+    async ({ dir }) => {
+      const migrations = await writeMigrations(dir, BASIC);
+      const bundle = root ? await bundleIn(dir) : '';
+      for (const d of [join(migrations, 'tenant'), migrations, dir]) await chmod(d, 0o555);
+      try {
+        for (const args of [['create', 'add_phone', '--tenant'], ['hash']]) {
+          const r = root ? runAsNobody(bundle, args, dir) : await runCli(args, { cwd: dir });
+          expect(r.code, args.join(' ')).toBe(2);
+          expect(r.stderr).toContain('error: Cannot write to the migrations folder ./migrations (EACCES)');
+          expect(r.stderr).toContain('fix: write migrations in a checkout, commit them, and rebuild the image');
+        }
+      } finally {
+        for (const d of [dir, migrations, join(migrations, 'tenant')]) await chmod(d, 0o755);
       }
-    } finally {
-      for (const d of [dir, migrations, join(migrations, 'tenant')]) await chmod(d, 0o755);
-    }
-  });
+    },
+  );
 });
 
 describe('a backup folder this user cannot write', () => {
-  const skip = (root && !canDropPrivileges ? 'as root it needs setpriv to run the CLI as another user: install util-linux' : undefined) ?? dumpSkip;
-  test.skipIf(Boolean(skip))(notRun('backup names the uid it runs as and the chown to run, not just BACKUP_DIR', skip), async ({ db, dir }) => {
-    const backups = join(dir, 'backups');
-    await mkdir(backups, { mode: 0o755 });
-    await chmod(dir, 0o755);
-    const env = { ...envFor(db.url), BACKUP_DIR: backups };
-    const r = root ? runAsNobody(await bundleIn(dir), ['backup'], dir, env) : await runCli(['backup'], { cwd: dir, env: { ...env, BACKUP_DIR: '/' } });
-    const uid = root ? 65534 : process.getuid!();
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`is not writable by uid ${uid}, the user migrate-tool runs as`);
-    expect(r.stderr).toContain(`chown ${uid}:`);
-    expect(r.stderr).toContain('(the image runs as uid 10001)');
-    expect(r.stderr).not.toContain('check BACKUP_DIR');
-  });
+  const skip =
+    (root && !canDropPrivileges
+      ? 'as root it needs setpriv to run the CLI as another user: install util-linux'
+      : undefined) ?? dumpSkip;
+  test.skipIf(Boolean(skip))(
+    notRun('backup names the uid it runs as and the chown to run, not just BACKUP_DIR', skip),
+    async ({ db, dir }) => {
+      const backups = join(dir, 'backups');
+      await mkdir(backups, { mode: 0o755 });
+      await chmod(dir, 0o755);
+      const env = { ...envFor(db.url), BACKUP_DIR: backups };
+      const r = root
+        ? runAsNobody(await bundleIn(dir), ['backup'], dir, env)
+        : await runCli(['backup'], { cwd: dir, env: { ...env, BACKUP_DIR: '/' } });
+      const uid = root ? 65534 : process.getuid!();
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`is not writable by uid ${uid}, the user migrate-tool runs as`);
+      expect(r.stderr).toContain(`chown ${uid}:`);
+      expect(r.stderr).toContain('(the image runs as uid 10001)');
+      expect(r.stderr).not.toContain('check BACKUP_DIR');
+    },
+  );
 });

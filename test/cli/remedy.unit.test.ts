@@ -51,7 +51,9 @@ describe('remedies in the library words and in the CLI words', () => {
 
   test('options and operations name the variables, flags and commands that set and run them', () => {
     const words = (r: Remedy) => [libraryWords(r), cliRemedy(r)];
-    expect(words(remedy`set ${option('migrationsDir')}, or pass ${option('force')} to seed without that check`)).toEqual([
+    expect(
+      words(remedy`set ${option('migrationsDir')}, or pass ${option('force')} to seed without that check`),
+    ).toEqual([
       'set migrationsDir, or pass force: true to seed without that check',
       'set MIGRATIONS_DIR (or --dir), or pass --force to seed without that check',
     ]);
@@ -69,11 +71,25 @@ describe('remedies in the library words and in the CLI words', () => {
       'run `migrate-tool force VERSION`, then `migrate-tool up`',
     ]);
     expect(words(remedy`add ${option('forgetApplied')}`)).toEqual(['add forgetApplied: true', 'add --forget-applied']);
-    expect(words(remedy`set ${option('backupDir')}, ${option('seedsDir')}, ${option('prismaSchema')}, ${option('ddlLockTimeoutMs')}`)).toEqual([
+    expect(
+      words(
+        remedy`set ${option('backupDir')}, ${option('seedsDir')}, ${option('prismaSchema')}, ${option('ddlLockTimeoutMs')}`,
+      ),
+    ).toEqual([
       'set backupDir, seedsDir, prismaSchema, ddlLockTimeoutMs',
       'set BACKUP_DIR, SEEDS_DIR, PRISMA_SCHEMA, --ddl-lock-timeout',
     ]);
-    const commands = ['rollback', 'generateBaseline', 'createMigration', 'backup', 'restore', 'seed', 'adopt', 'status', 'tenants'] as const;
+    const commands = [
+      'rollback',
+      'generateBaseline',
+      'createMigration',
+      'backup',
+      'restore',
+      'seed',
+      'adopt',
+      'status',
+      'tenants',
+    ] as const;
     expect(commands.map((o) => cliRemedy(operation(o)))).toEqual([
       '`migrate-tool down`',
       '`migrate-tool diff --baseline NAME`',
@@ -88,15 +104,23 @@ describe('remedies in the library words and in the CLI words', () => {
   });
 
   test("the connection's database is the variable the operator set", () => {
-    const e = new OperationError('m', 'DATABASE_NOT_FOUND', remedy`create it (createdb maindb) or fix ${option('database')}`);
+    const e = new OperationError(
+      'm',
+      'DATABASE_NOT_FOUND',
+      remedy`create it (createdb maindb) or fix ${option('database')}`,
+    );
     expect(e.advice).toBe("create it (createdb maindb) or fix the connection's database");
     expect(describeError(e, {})).toBe('create it (createdb maindb) or fix POSTGRES_DB_PROD');
     const url = { host: 'db', port: 5432, user: 'u', database: 'maindb', fromUrl: true };
-    expect(describeError(e, { connection: url })).toBe('create it (createdb maindb) or fix the database name in DATABASE_URL');
-    // A code whose words depend on the context keeps its entry.
-    expect(describeError(new OperationError('m', 'AUTH_FAILED', "check the connection's user and password"), { connection: url })).toBe(
-      "check DATABASE_URL's user and password",
+    expect(describeError(e, { connection: url })).toBe(
+      'create it (createdb maindb) or fix the database name in DATABASE_URL',
     );
+    // A code whose words depend on the context keeps its entry.
+    expect(
+      describeError(new OperationError('m', 'AUTH_FAILED', "check the connection's user and password"), {
+        connection: url,
+      }),
+    ).toBe("check DATABASE_URL's user and password");
   });
 
   test("a run's failure: its remedy in the CLI's words, the error as it is", () => {
@@ -114,7 +138,9 @@ describe('remedies in the library words and in the CLI words', () => {
     );
     expect(f).not.toHaveProperty('remedy');
     // With the invalid indexes it left, the statements that drop them.
-    expect(cliRemedy({ kind: 'force', schema: 'public', version: '2', previous: '1', drop: 'DROP INDEX public.i' })).toBe(
+    expect(
+      cliRemedy({ kind: 'force', schema: 'public', version: '2', previous: '1', drop: 'DROP INDEX public.i' }),
+    ).toBe(
       'check what it left in public, repair it by hand (DROP INDEX public.i), then run `migrate-tool force <version>` (2 if its change is in place, 1 if not)',
     );
     // A plain advice (no remedy) stays as it is.

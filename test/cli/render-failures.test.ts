@@ -4,10 +4,17 @@ import { groupFailures } from '../../src/cli/render-failures';
 
 describe('groupFailures', () => {
   it('groups messages that differ only by the schema they name, and keeps each schema name whole', () => {
-    const dirty = (schema: string) => ({ schema, version: '20250101000300', error: `Schema ${schema} is dirty; fix: force --tenant ${schema}` });
+    const dirty = (schema: string) => ({
+      schema,
+      version: '20250101000300',
+      error: `Schema ${schema} is dirty; fix: force --tenant ${schema}`,
+    });
     const groups = groupFailures([dirty('company_10'), dirty('company_1'), dirty('company_2')]);
     expect(groups).toEqual([
-      expect.objectContaining({ error: 'Schema <schema> is dirty; fix: force --tenant <schema>', schemas: ['company_1', 'company_10', 'company_2'] }),
+      expect.objectContaining({
+        error: 'Schema <schema> is dirty; fix: force --tenant <schema>',
+        schemas: ['company_1', 'company_10', 'company_2'],
+      }),
     ]);
   });
 

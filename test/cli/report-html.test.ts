@@ -24,13 +24,19 @@ async function setup(db: TestDatabase, dir: string) {
 }
 
 /** `data-list="kind" data-count="N"`: how many the page says it lists. */
-const listed = (html: string, kind: string) => Number(new RegExp(`data-list="${kind}" data-count="(\\d+)"`).exec(html)?.[1]);
+const listed = (html: string, kind: string) =>
+  Number(new RegExp(`data-list="${kind}" data-count="(\\d+)"`).exec(html)?.[1]);
 const rowsOf = (html: string, kind: string) => {
   const table = new RegExp(`<table data-list="${kind}"[^>]*>(.*?)</table>`, 's').exec(html)?.[1] ?? '';
   return [...table.matchAll(/<tr><td[^>]*>([^<]*)<\/td>/g)].map((m) => m[1]);
 };
-const histogram = (html: string) => [...html.matchAll(/data-version="([^"]+)" data-count="(\d+)"/g)].map((m) => ({ version: m[1]!, schemas: Number(m[2]) }));
-const expectedBars = async (db: TestDatabase) => (await versionCounts(db)).map((v) => ({ version: v.version ?? 'none', schemas: v.schemas }));
+const histogram = (html: string) =>
+  [...html.matchAll(/data-version="([^"]+)" data-count="(\d+)"/g)].map((m) => ({
+    version: m[1]!,
+    schemas: Number(m[2]),
+  }));
+const expectedBars = async (db: TestDatabase) =>
+  (await versionCounts(db)).map((v) => ({ version: v.version ?? 'none', schemas: v.schemas }));
 
 describe('report --html', () => {
   test('writes one page that fetches nothing and shows what the database records', async ({ db, dir }) => {
@@ -43,12 +49,16 @@ describe('report --html', () => {
     expect(rowsOf(html, 'dirty')).toEqual(['company_c']);
     expect(rowsOf(html, 'failed')).toEqual(['company_b', 'company_c']);
     // The drifted schemas are the ones `drift` names.
-    const drift = JSON.parse((await inProcess(['drift', '--json'], env)).stdout) as { groups: Array<{ schemas: string[] }> };
+    const drift = JSON.parse((await inProcess(['drift', '--json'], env)).stdout) as {
+      groups: Array<{ schemas: string[] }>;
+    };
     expect(rowsOf(html, 'drifted').sort()).toEqual(drift.groups.flatMap((g) => g.schemas).sort());
     expect(rowsOf(html, 'drifted')).toContain('company_a');
 
     // The last run as recorded: its id, its stages (the global migration, then the tenant ones), its slowest schemas.
-    const run = await db.query<{ id: string; summary: { stages: unknown[] } }>('SELECT id, summary FROM migrate_tool.runs ORDER BY id DESC LIMIT 1');
+    const run = await db.query<{ id: string; summary: { stages: unknown[] } }>(
+      'SELECT id, summary FROM migrate_tool.runs ORDER BY id DESC LIMIT 1',
+    );
     expect(html).toContain(`data-run="${run.rows[0]!.id}"`);
     expect(listed(html, 'stages')).toBe(run.rows[0]!.summary.stages.length);
     expect(rowsOf(html, 'stages')).toEqual(['1', '2']); // the global migration, then the tenant ones
@@ -66,7 +76,9 @@ describe('report --html', () => {
     const runs = await db.query<{ stage: string; migrated: number }>(
       `SELECT summary->'rollout'->>'stage' AS stage, (summary->'counts'->>'migrated')::int AS migrated FROM migrate_tool.runs ORDER BY id`,
     );
-    const migrated = [...html.matchAll(/<tr><td>(canary|wave [^<]+)<\/td><td>[^<]*<\/td><td class="num">(\d+)<\/td>/g)].map((m) => ({
+    const migrated = [
+      ...html.matchAll(/<tr><td>(canary|wave [^<]+)<\/td><td>[^<]*<\/td><td class="num">(\d+)<\/td>/g),
+    ].map((m) => ({
       stage: m[1],
       migrated: Number(m[2]),
     }));
@@ -90,13 +102,18 @@ describe('report --html', () => {
     const env = { ...envFor('postgres://nobody@127.0.0.1:1/none'), MIGRATIONS_DIR: dir };
     const none = await inProcess(['report'], env);
     expect(none.code).toBe(2);
-    expect(none.stderr).toContain('error: report needs --html FILE; fix: write e.g. migrate-tool report --html report.html');
+    expect(none.stderr).toContain(
+      'error: report needs --html FILE; fix: write e.g. migrate-tool report --html report.html',
+    );
     const nowhere = await inProcess(['report', '--html', join(dir, 'no/such/report.html')], env);
     expect(nowhere.code).toBe(2);
     expect(nowhere.stderr).toContain(`does not exist; fix: create ${join(dir, 'no/such')}`);
   });
 
-  test('over a fleet, one page with a section and a histogram per target; a target not read says why', async ({ db, dir }) => {
+  test('over a fleet, one page with a section and a histogram per target; a target not read says why', async ({
+    db,
+    dir,
+  }) => {
     await withTwoTargets(db, dir, async (targets, env, us) => {
       // A third target whose database does not exist: its section says so, the others are drawn.
       const fleet = JSON.parse(await readFile(targets, 'utf8')) as { targets: Array<{ name: string; url: string }> };
@@ -116,7 +133,10 @@ describe('report --html', () => {
   });
 
   test.skipIf(Boolean(NO_CHROMIUM))(
-    notRun('renders in a real browser: the bars are drawn in order, in their colours, as long as their counts', NO_CHROMIUM),
+    notRun(
+      'renders in a real browser: the bars are drawn in order, in their colours, as long as their counts',
+      NO_CHROMIUM,
+    ),
     async ({ db, dir }) => {
       const { file } = await setup(db, dir);
       const { dom, png } = await render(file);
@@ -124,10 +144,14 @@ describe('report --html', () => {
       expect(histogram(dom)).toEqual(expected); // the browser parsed the page as written
 
       const drawn = bars(png, { latest: [0x2e, 0x7d, 0x32], older: [0xd9, 0x77, 0x06], none: [0x94, 0xa3, 0xb8] });
-      expect(drawn.map((b) => b.color)).toEqual(expected.map((e) => (e.version === 'none' ? 'none' : e.version === expected[0]!.version ? 'latest' : 'older')));
+      expect(drawn.map((b) => b.color)).toEqual(
+        expected.map((e) => (e.version === 'none' ? 'none' : e.version === expected[0]!.version ? 'latest' : 'older')),
+      );
       // The track is 480 px wide; the longest bar fills it and the others in proportion (a bar is at least 2 px).
       const max = Math.max(...expected.map((e) => e.schemas));
-      drawn.forEach((b, i) => expect(Math.abs(b.width - Math.max(2, (480 * expected[i]!.schemas) / max))).toBeLessThanOrEqual(2));
+      drawn.forEach((b, i) =>
+        expect(Math.abs(b.width - Math.max(2, (480 * expected[i]!.schemas) / max))).toBeLessThanOrEqual(2),
+      );
     },
   );
 });

@@ -9,7 +9,10 @@ import { envFor, runCli } from '../support/cli';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 
 describe('advice after a failed run', () => {
-  test('a schema whose record was lost: no "re-run", but how to record what it holds; following it makes up and status clean', async ({ db, dir }) => {
+  test('a schema whose record was lost: no "re-run", but how to record what it holds; following it makes up and status clean', async ({
+    db,
+    dir,
+  }) => {
     const root = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: root };
@@ -22,7 +25,9 @@ describe('advice after a failed run', () => {
     expect(r.stdout).toContain('company_b at 20250101000100:');
     expect(r.stdout).toContain('relation "employees" already exists');
     expect(r.stdout).not.toContain('re-run to retry');
-    expect(r.stdout).toContain('1 migration(s) not run because of it; a re-run fails the same way until the cause above is fixed');
+    expect(r.stdout).toContain(
+      '1 migration(s) not run because of it; a re-run fails the same way until the cause above is fixed',
+    );
     expect(r.stdout).toContain(
       'fix: company_b already has what 20250101000100 creates, but 20250101000100 is not recorded there (made by hand, or its record was lost)',
     );
@@ -38,7 +43,10 @@ describe('advice after a failed run', () => {
     expect((await runCli(['status', '--exit-code'], { env })).code).toBe(0);
   });
 
-  test('a lock not obtained in time is transient: "re-run" is said, and a re-run succeeds once the lock is free', async ({ db, dir }) => {
+  test('a lock not obtained in time is transient: "re-run" is said, and a re-run succeeds once the lock is free', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a');
     await migrate({ connection: db.url, migrationsDir }, { steps: 2 });
@@ -47,8 +55,16 @@ describe('advice after a failed run', () => {
     try {
       await app.query('BEGIN; LOCK TABLE company_a.employees IN ACCESS SHARE MODE');
       // The blocker check off (it would wait for the lock instead): what is tested is lock_timeout's failure.
-      const { result } = await migrate({ connection: db.url, migrationsDir, ddlLockTimeoutMs: 100, lockRetries: 0, blockerTimeoutMs: 0 });
-      expect(result!.failed).toEqual([expect.objectContaining({ schema: 'company_a', sqlstate: '55P03', transient: true })]);
+      const { result } = await migrate({
+        connection: db.url,
+        migrationsDir,
+        ddlLockTimeoutMs: 100,
+        lockRetries: 0,
+        blockerTimeoutMs: 0,
+      });
+      expect(result!.failed).toEqual([
+        expect.objectContaining({ schema: 'company_a', sqlstate: '55P03', transient: true }),
+      ]);
       expect(afterFailures(result!.failed)).toBe('re-run to retry exactly what is missing');
       await app.query('COMMIT');
     } finally {

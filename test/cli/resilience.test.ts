@@ -13,7 +13,8 @@ const TENANTS = Array.from({ length: 8 }, (_, i) => `company_${String(i + 1).pad
 /** Each tenant migration takes ~0.4 s, leaving time to interfere with a run. */
 const SLOW: Files = {
   '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);',
-  'tenant/20250101000100_slow.up.sql': 'CREATE TABLE employees (id int);\nSELECT pg_sleep(0.4);\nCREATE TABLE branches (id int);',
+  'tenant/20250101000100_slow.up.sql':
+    'CREATE TABLE employees (id int);\nSELECT pg_sleep(0.4);\nCREATE TABLE branches (id int);',
   'tenant/20250101000100_slow.down.sql': 'DROP TABLE branches; DROP TABLE employees;',
 };
 
@@ -84,7 +85,9 @@ describe('concurrent runs', () => {
       const r = await runCli(['up', '--lock-timeout', '1'], { env });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('Waiting for another migrate-tool run to finish (lock held by pid');
-      expect(r.stderr).toMatch(/error: Another migrate-tool run holds the lock on \w+ \(pid \d+, other-run.*\) and did not finish within 1 s/);
+      expect(r.stderr).toMatch(
+        /error: Another migrate-tool run holds the lock on \w+ \(pid \d+, other-run.*\) and did not finish within 1 s/,
+      );
       expect(await expectNothingHalfApplied(db)).toBe(0);
     });
   });
@@ -94,16 +97,23 @@ describe('concurrent runs', () => {
     await whileLockHeld(db, async () => {
       const child = spawnCli(['up'], { env });
       const done = collect(child);
-      await new Promise<void>((resolve) => child.stderr!.on('data', (d) => String(d).includes('Waiting for another') && resolve()));
+      await new Promise<void>((resolve) =>
+        child.stderr!.on('data', (d) => String(d).includes('Waiting for another') && resolve()),
+      );
       child.kill('SIGINT');
       const r = await done;
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/error: Interrupted while waiting for another migrate-tool run's lock on \w+ \(pid \d+, other-run.*\); nothing was changed/);
+      expect(r.stderr).toMatch(
+        /error: Interrupted while waiting for another migrate-tool run's lock on \w+ \(pid \d+, other-run.*\); nothing was changed/,
+      );
       expect(await expectNothingHalfApplied(db)).toBe(0);
     });
   });
 
-  test('a statement that cannot get its table lock within lock_timeout is retried with backoff', async ({ db, dir }) => {
+  test('a statement that cannot get its table lock within lock_timeout is retried with backoff', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir, {
       '20250101000000_init.up.sql': 'CREATE TABLE companies (id int);',
       '20250101000100_add_name.up.sql': 'ALTER TABLE companies ADD COLUMN name text;',
@@ -123,7 +133,9 @@ describe('concurrent runs', () => {
       const r = await done;
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/public: could not get a lock in time .*; retry 1 in 0.5 s/);
-      const cols = await db.query(`SELECT 1 FROM information_schema.columns WHERE table_name = 'companies' AND column_name = 'name'`);
+      const cols = await db.query(
+        `SELECT 1 FROM information_schema.columns WHERE table_name = 'companies' AND column_name = 'name'`,
+      );
       expect(cols.rowCount).toBe(1);
     } finally {
       await app.end();
@@ -137,7 +149,9 @@ describe('interrupted runs', () => {
     const child = spawnCli(['up', '--concurrency', '2'], { env });
     const done = collect(child);
     await waitFor(db, RUNNING_SLEEP);
-    await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`);
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`,
+    );
     const r = await done;
     expect(r.code).toBe(1);
     // The lock's own connection was among those killed.
@@ -148,12 +162,17 @@ describe('interrupted runs', () => {
     expect(await expectNothingHalfApplied(db)).toBe(TENANTS.length);
   });
 
-  test("with --json, a run whose lock is lost writes one JSON document: each schema's outcome and the error", async ({ db, dir }) => {
+  test("with --json, a run whose lock is lost writes one JSON document: each schema's outcome and the error", async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir, SLOW);
     const child = spawnCli(['up', '--concurrency', '2', '--json'], { env });
     const done = collect(child);
     await waitFor(db, RUNNING_SLEEP);
-    await db.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`);
+    await db.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate-tool'`,
+    );
     const r = await done;
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout); // throws on two documents
@@ -178,7 +197,10 @@ describe('interrupted runs', () => {
     expect(await expectNothingHalfApplied(db)).toBe(TENANTS.length);
   });
 
-  test('Ctrl-C lets running migrations finish, starts nothing new, releases the lock and exits 1', async ({ db, dir }) => {
+  test('Ctrl-C lets running migrations finish, starts nothing new, releases the lock and exits 1', async ({
+    db,
+    dir,
+  }) => {
     const env = await setup(db, dir, SLOW);
     const child = spawnCli(['up', '--concurrency', '2', '--json'], { env });
     const done = collect(child);

@@ -25,9 +25,17 @@ describe('the progress line', () => {
     expect(p.onEvent({ type: 'progress', done: 0, total: 10 })).toBe('changed');
     expect(p.line()).toBe('tenant schemas: 0/10 in 0.0 s, applying 20250101000100..20250101000200 (2 versions)');
     now = 2000;
-    p.onEvent({ type: 'schema:failed', direction: 'up', schema: 'company_x', version: '20250101000100', error: 'boom' });
+    p.onEvent({
+      type: 'schema:failed',
+      direction: 'up',
+      schema: 'company_x',
+      version: '20250101000100',
+      error: 'boom',
+    });
     p.onEvent({ type: 'progress', done: 4, total: 10 });
-    expect(p.line()).toBe('tenant schemas: 4/10 in 2.0 s, 1 failed, 2.0 schemas/s, ETA 3.0 s, applying 20250101000100..20250101000200 (2 versions)');
+    expect(p.line()).toBe(
+      'tenant schemas: 4/10 in 2.0 s, 1 failed, 2.0 schemas/s, ETA 3.0 s, applying 20250101000100..20250101000200 (2 versions)',
+    );
     now = 62_000;
     expect(p.line()).toContain('4/10 in 1 min 02 s, 1 failed, 3.9 schemas/min, ETA 1 min 33 s');
     expect(p.onEvent({ type: 'progress', done: 10, total: 10 })).toBe('ended');
@@ -90,18 +98,39 @@ describe('the summary', () => {
     tally.add(result, 'us-1');
     const s = tally.summary(1000);
     expect([s.migrated, s.failed, s.skipped, s.applied]).toEqual([2, 2, 4, 8]);
-    expect(s.slowest.map((t) => t.schema)).toEqual(['eu-1:company_a', 'us-1:company_a', 'eu-1:company_d', 'us-1:company_d', 'eu-1:company_b']);
+    expect(s.slowest.map((t) => t.schema)).toEqual([
+      'eu-1:company_a',
+      'us-1:company_a',
+      'eu-1:company_d',
+      'us-1:company_d',
+      'eu-1:company_b',
+    ]);
   });
 });
 
 describe('durations', () => {
   it('reads a soak as a log writes it, and refuses what is not one', () => {
-    expect(['500ms', '30s', '10m', '10min', '1h', '90', '0.5', 2].map(durationMs)).toEqual([500, 30_000, 600_000, 600_000, 3_600_000, 90_000, 500, 2000]);
-    expect(['soon', '-1', '1d', '', 'ms'].map(durationMs)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+    expect(['500ms', '30s', '10m', '10min', '1h', '90', '0.5', 2].map(durationMs)).toEqual([
+      500, 30_000, 600_000, 600_000, 3_600_000, 90_000, 500, 2000,
+    ]);
+    expect(['soon', '-1', '1d', '', 'ms'].map(durationMs)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(durationMs(-1)).toBeUndefined();
   });
 
   it('prints a span as a log reads it', () => {
-    expect([4200, 9980, 34_000, 59_700, 125_000, 3_720_000].map(duration)).toEqual(['4.2 s', '10 s', '34 s', '1 min 00 s', '2 min 05 s', '1 h 02 min']);
+    expect([4200, 9980, 34_000, 59_700, 125_000, 3_720_000].map(duration)).toEqual([
+      '4.2 s',
+      '10 s',
+      '34 s',
+      '1 min 00 s',
+      '2 min 05 s',
+      '1 h 02 min',
+    ]);
   });
 });

@@ -8,7 +8,9 @@ import { describe, expect, test } from '../support/fixtures';
 import { envFor, ROOT, runCli } from '../support/cli';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 
-const validUp = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/up.schema.json'), 'utf8')));
+const validUp = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'docs/schema/up.schema.json'), 'utf8')),
+);
 
 describe('up --tenant-spares', () => {
   test('builds them once, says so, and leaves `no change` alone when nothing changed', async ({ db, dir }) => {
@@ -36,7 +38,10 @@ describe('up --tenant-spares', () => {
     // Unset, they go.
     const off = await runCli(['up'], { env });
     expect(off.stdout).toContain('Tenant spares: 0 ready (0 built, 3 dropped)');
-    expect((await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%'`))
+        .rows[0].n,
+    ).toBe(0);
   });
 
   test('a history that cannot be kept as spares warns and still succeeds', async ({ db, dir }) => {
@@ -59,7 +64,9 @@ describe('up --tenant-spares', () => {
     [['up'], { TENANT_SPARES: '-1' }, /TENANT_SPARES must be a whole number from 0 to 100/],
   ])('%j %j is refused before connecting', async (args, extra, message) => {
     // Port 1: nothing listens, so a refusal that came after connecting would fail differently.
-    const r = await runCli(args, { env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: '1', POSTGRES_USER: 'x', POSTGRES_DB_PROD: 'x', ...extra } });
+    const r = await runCli(args, {
+      env: { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: '1', POSTGRES_USER: 'x', POSTGRES_DB_PROD: 'x', ...extra },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
   });

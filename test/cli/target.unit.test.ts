@@ -21,9 +21,13 @@ describe('the target line against a .env that names another server', () => {
   });
 
   test(".env's host with its own port, or a URL with one, is described with that port", () => {
-    expect(line(ENV, { POSTGRES_HOST: 'db.example.invalid', POSTGRES_PORT: '6543' })).toContain('.env names maindb on db.example.invalid:6543 as app');
+    expect(line(ENV, { POSTGRES_HOST: 'db.example.invalid', POSTGRES_PORT: '6543' })).toContain(
+      '.env names maindb on db.example.invalid:6543 as app',
+    );
     const viaUrl = { ...ENV, DATABASE_URL: 'postgres://app@127.0.0.1:6101/maindb' };
-    expect(line(viaUrl, { DATABASE_URL: 'postgres://other@db.example.invalid/maindb' })).toContain('.env names maindb on db.example.invalid:5432 as other');
+    expect(line(viaUrl, { DATABASE_URL: 'postgres://other@db.example.invalid/maindb' })).toContain(
+      '.env names maindb on db.example.invalid:5432 as other',
+    );
   });
 
   test('.env that changes only the database keeps the environment’s server and port', () => {

@@ -6,10 +6,14 @@ import { inProcess } from '../support/in-process';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { mixedTenants, V2, V3, V4, versionCounts, withTwoTargets } from '../support/overview';
 
-const schemasOf = (stdout: string) => (JSON.parse(stdout) as { tenants: Array<{ schema: string }> }).tenants.map((t) => t.schema);
+const schemasOf = (stdout: string) =>
+  (JSON.parse(stdout) as { tenants: Array<{ schema: string }> }).tenants.map((t) => t.schema);
 
 describe('tenants filters', () => {
-  test('--behind, --dirty, --failed and --version V keep only those schemas, and together all must hold', async ({ db, dir }) => {
+  test('--behind, --dirty, --failed and --version V keep only those schemas, and together all must hold', async ({
+    db,
+    dir,
+  }) => {
     const env = await mixedTenants(db, dir);
     const json = async (...flags: string[]) => {
       const r = await inProcess(['tenants', ...flags, '--json'], env);
@@ -49,7 +53,11 @@ describe('tenants filters', () => {
     await db.query('ALTER TABLE company_b.employees DROP COLUMN email'); // its down now fails there
     expect((await inProcess(['down'], env)).code).toBe(1);
     const failed = async () =>
-      (JSON.parse((await inProcess(['tenants', '--failed', '--json'], env)).stdout) as { tenants: Array<{ schema: string; failed: object }> }).tenants;
+      (
+        JSON.parse((await inProcess(['tenants', '--failed', '--json'], env)).stdout) as {
+          tenants: Array<{ schema: string; failed: object }>;
+        }
+      ).tenants;
     expect(await failed()).toMatchObject([{ schema: 'company_b', failed: { version: V2, direction: 'down' } }]);
     // company_b keeps V2, as it would if the rollback had been given up: the next run ends the failure.
     expect((await inProcess(['up'], env)).code).toBe(0);
@@ -60,7 +68,9 @@ describe('tenants filters', () => {
     const env = { ...envFor('postgres://nobody@127.0.0.1:1/none'), MIGRATIONS_DIR: await writeMigrations(dir, BASIC) };
     const r = await inProcess(['tenants', '--version', '2025'], env);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/--version must be a 14-digit version or none \(got "2025"\); fix: write e\.g\. --version \d{14}$/);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(
+      /--version must be a 14-digit version or none \(got "2025"\); fix: write e\.g\. --version \d{14}$/,
+    );
   });
 });
 
@@ -69,7 +79,9 @@ describe('tenants --summary', () => {
     const env = await mixedTenants(db, dir);
     const r = await inProcess(['tenants', '--summary', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
-    const { summary } = JSON.parse(r.stdout) as { summary: { count: number; behind: number; dirty: number; failed: number; versions: unknown[] } };
+    const { summary } = JSON.parse(r.stdout) as {
+      summary: { count: number; behind: number; dirty: number; failed: number; versions: unknown[] };
+    };
     const expected = { rows: await versionCounts(db) };
     expect(summary.versions).toEqual(expected.rows);
     expect(summary).toMatchObject({ count: 4, behind: 3, dirty: 1, failed: 2 });
@@ -77,7 +89,9 @@ describe('tenants --summary', () => {
     const text = await inProcess(['tenants', '--summary'], env);
     const lines = text.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^VERSION\s+SCHEMAS$/);
-    expect(lines.slice(1, -1).map((l) => l.split(/\s+/))).toEqual(expected.rows.map((e) => [e.version ?? 'none', String(e.schemas)]));
+    expect(lines.slice(1, -1).map((l) => l.split(/\s+/))).toEqual(
+      expected.rows.map((e) => [e.version ?? 'none', String(e.schemas)]),
+    );
     expect(lines.at(-1)).toBe('4 tenant schemas, 3 behind, 1 dirty, 2 failed');
   });
 

@@ -29,7 +29,11 @@ describe('usage errors exit 2 and touch nothing', () => {
   });
 
   test('a bad migration file is named, and nothing runs', async ({ db, dir }) => {
-    const root = await writeMigrations(dir, { ...BASIC, 'tenant/20250101000300_add:phone.up.sql': 'SELECT 1;' }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      { ...BASIC, 'tenant/20250101000300_add:phone.up.sql': 'SELECT 1;' },
+      { sum: false },
+    );
     const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('tenant/20250101000300_add:phone.up.sql: name must be <14-digit version>_<name>.up.sql');
@@ -41,7 +45,12 @@ describe('usage errors exit 2 and touch nothing', () => {
     const r = await runCli(['up'], { env: { APP_ENV: 'staging', POSTGRES_PORT: 'x' }, cwd: dir });
     expect(r.code).toBe(2);
     const line = r.stderr.split('\n')[0]!;
-    for (const part of ['POSTGRES_PORT', 'APP_ENV must be one of dev, test, prod', 'POSTGRES_DB_PROD is not set', 'POSTGRES_USER is not set']) {
+    for (const part of [
+      'POSTGRES_PORT',
+      'APP_ENV must be one of dev, test, prod',
+      'POSTGRES_DB_PROD is not set',
+      'POSTGRES_USER is not set',
+    ]) {
       expect(line).toContain(part);
     }
   });
@@ -60,7 +69,9 @@ describe('usage errors exit 2 and touch nothing', () => {
     const r = await runCli(['up'], { env: { ...envFor(db.url), MIGRATIONS_DIR: root, TENANT_SCHEMA_PATTERN: '%' } });
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([
-      expect.stringContaining('TENANT_SCHEMA_PATTERN "%" matches the schema public (and information_schema, migrate_tool, ...)'),
+      expect.stringContaining(
+        'TENANT_SCHEMA_PATTERN "%" matches the schema public (and information_schema, migrate_tool, ...)',
+      ),
     ]);
     expect(r.stderr).toContain('set it to a pattern that only tenant schemas match (e.g. company_%)');
     const state = await db.query(`SELECT to_regnamespace('migrate_tool') AS s, to_regclass('public.companies') AS t`);
@@ -68,9 +79,14 @@ describe('usage errors exit 2 and touch nothing', () => {
   });
 
   test('a DATABASE_URL password with a stray % is a configuration error (exit 2), not a crash', async ({ dir }) => {
-    const r = await runCli(['version'], { env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}%zz@127.0.0.1/maindb` }, cwd: dir });
+    const r = await runCli(['version'], {
+      env: { DATABASE_URL: `postgres://u:${SENTINEL_PASSWORD}%zz@127.0.0.1/maindb` },
+      cwd: dir,
+    });
     expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([expect.stringContaining("DATABASE_URL's password has a % that is not a %-escape")]);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining("DATABASE_URL's password has a % that is not a %-escape"),
+    ]);
   });
 
   test('.env in the working directory is read, and the real environment wins over it', async ({ db, dir }) => {
@@ -86,12 +102,20 @@ describe('usage errors exit 2 and touch nothing', () => {
     // Processes of their own: reading .env is main.ts's work.
     const fromFile = await runCliProcess(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD } });
     expect(fromFile.code).toBe(0);
-    expect(fromFile.stderr).toContain(`Target database: ${db.name} on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT} as ${env.POSTGRES_USER} (env: test)`);
-    const overridden = await runCliProcess(['version'], { cwd: dir, env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, APP_ENV: 'dev' } });
+    expect(fromFile.stderr).toContain(
+      `Target database: ${db.name} on ${env.POSTGRES_HOST}:${env.POSTGRES_PORT} as ${env.POSTGRES_USER} (env: test)`,
+    );
+    const overridden = await runCliProcess(['version'], {
+      cwd: dir,
+      env: { POSTGRES_PASSWORD: env.POSTGRES_PASSWORD, APP_ENV: 'dev' },
+    });
     expect(overridden.stderr).toContain('(env: dev)');
   });
 
-  test('when .env names another target than the environment, the target line says the environment won and what .env named', async ({ db, dir }) => {
+  test('when .env names another target than the environment, the target line says the environment won and what .env named', async ({
+    db,
+    dir,
+  }) => {
     const env = envFor(db.url);
     const { writeFile } = await import('node:fs/promises');
     const dotenv = {
@@ -116,14 +140,20 @@ describe('usage errors exit 2 and touch nothing', () => {
     expect(r.stderr + r.stdout).not.toContain('Dotenv-Secret-41c9');
 
     // The same with DATABASE_URL on both sides; neither password is printed.
-    await writeFile(`${dir}/.env`, 'DATABASE_URL=postgres://app:Dotenv-Url-Secret-5e1d@db.example.invalid:6543/otherdb\n');
+    await writeFile(
+      `${dir}/.env`,
+      'DATABASE_URL=postgres://app:Dotenv-Url-Secret-5e1d@db.example.invalid:6543/otherdb\n',
+    );
     const url = new URL(db.url);
     // A server without a password ignores this one; a server with one needs its own.
     if (!url.password) url.password = 'Url-Secret-77ab';
     const viaUrl = await runCli(['version'], { cwd: dir, env: { DATABASE_URL: url.toString() } });
     expect(viaUrl.code).toBe(0);
-    expect(viaUrl.stderr).toContain('(env: dev; from the environment, which wins over .env: .env names otherdb on db.example.invalid:6543 as app, ignored)');
-    for (const secret of [decodeURIComponent(url.password), 'Dotenv-Url-Secret-5e1d']) expect(viaUrl.stderr + viaUrl.stdout).not.toContain(secret);
+    expect(viaUrl.stderr).toContain(
+      '(env: dev; from the environment, which wins over .env: .env names otherdb on db.example.invalid:6543 as app, ignored)',
+    );
+    for (const secret of [decodeURIComponent(url.password), 'Dotenv-Url-Secret-5e1d'])
+      expect(viaUrl.stderr + viaUrl.stdout).not.toContain(secret);
   });
 
   test('help in every form prints usage and exits 0', async () => {
@@ -136,7 +166,10 @@ describe('usage errors exit 2 and touch nothing', () => {
 });
 
 describe('connection problems exit 1 with one line and the fix', () => {
-  const withFolder = async (dir: string, env: Record<string, string>) => ({ ...env, MIGRATIONS_DIR: await writeMigrations(dir, BASIC) });
+  const withFolder = async (dir: string, env: Record<string, string>) => ({
+    ...env,
+    MIGRATIONS_DIR: await writeMigrations(dir, BASIC),
+  });
 
   test('connection refused', async ({ dir }) => {
     const port = await freePort();
@@ -159,7 +192,12 @@ describe('connection problems exit 1 with one line and the fix', () => {
     const port = await freePort();
     const r = await runCli(['diff', 'Add Bio'], {
       cwd: dir,
-      env: await withFolder(dir, { POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port), POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }),
+      env: await withFolder(dir, {
+        POSTGRES_HOST: '127.0.0.1',
+        POSTGRES_PORT: String(port),
+        POSTGRES_USER: 'u',
+        POSTGRES_DB_PROD: 'maindb',
+      }),
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Migration name "Add Bio" is not valid');
@@ -167,20 +205,30 @@ describe('connection problems exit 1 with one line and the fix', () => {
   });
 
   test('database does not exist', async ({ db, dir }) => {
-    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db' }) });
+    const r = await runCli(['version'], {
+      cwd: dir,
+      env: await withFolder(dir, { ...envFor(db.url), POSTGRES_DB_PROD: 'no_such_db' }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: Database "no_such_db" does not exist');
     expect(r.stderr).toContain('fix: create it (createdb no_such_db) or fix POSTGRES_DB_PROD');
   });
 
   test('authentication failed', async ({ db, dir }) => {
-    const r = await runCli(['version'], { cwd: dir, env: await withFolder(dir, { ...envFor(db.url), POSTGRES_USER: 'no_such_role' }) });
+    const r = await runCli(['version'], {
+      cwd: dir,
+      env: await withFolder(dir, { ...envFor(db.url), POSTGRES_USER: 'no_such_role' }),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: Authentication failed for user "no_such_role"');
     expect(r.stderr).toContain('fix: check POSTGRES_USER and POSTGRES_PASSWORD');
   });
 
-  test('POSTGRES_SSLMODE=require against a server without SSL says so; unset, SSL is only used when offered', async ({ db, dir, skip }) => {
+  test('POSTGRES_SSLMODE=require against a server without SSL says so; unset, SSL is only used when offered', async ({
+    db,
+    dir,
+    skip,
+  }) => {
     const ssl = await db.query<{ ssl: string }>('SHOW ssl');
     skip(ssl.rows[0]!.ssl === 'on', 'the test server offers SSL, so there is no refusal to see');
     const env = await withFolder(dir, envFor(db.url));
@@ -193,7 +241,11 @@ describe('connection problems exit 1 with one line and the fix', () => {
   test('host not found', async ({ dir }) => {
     const r = await runCli(['version'], {
       cwd: dir,
-      env: await withFolder(dir, { POSTGRES_HOST: 'no-such-host.invalid', POSTGRES_USER: 'u', POSTGRES_DB_PROD: 'maindb' }),
+      env: await withFolder(dir, {
+        POSTGRES_HOST: 'no-such-host.invalid',
+        POSTGRES_USER: 'u',
+        POSTGRES_DB_PROD: 'maindb',
+      }),
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error: Host not found: no-such-host.invalid');
@@ -226,6 +278,8 @@ describe('error lines', () => {
     });
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(2); // the target line, then the error
-    expect(lines[1]).toMatch(/^error: Database "no_such_db" does not exist on .+; fix: create it \(createdb no_such_db\) or fix POSTGRES_DB_PROD$/);
+    expect(lines[1]).toMatch(
+      /^error: Database "no_such_db" does not exist on .+; fix: create it \(createdb no_such_db\) or fix POSTGRES_DB_PROD$/,
+    );
   });
 });

@@ -28,11 +28,18 @@ export async function sqlFiles(dir: string): Promise<string[]> {
 }
 
 /** Writes the history, collapses it, and returns the two baselines' files (relative to the folder). */
-export async function baselined(db: TestDatabase, dir: string): Promise<{ migrations: string; global: string; tenant: string }> {
+export async function baselined(
+  db: TestDatabase,
+  dir: string,
+): Promise<{ migrations: string; global: string; tenant: string }> {
   const migrations = await writeMigrations(dir, HISTORY);
   const r = await cli(['diff', '--baseline', 'init'], { url: db.url, dir });
   expect(r.code, r.stderr).toBe(0);
   const added = (await sqlFiles(migrations)).filter((f) => f.includes('_init.up.sql') && !f.includes('20250101'));
   expect(added).toHaveLength(2);
-  return { migrations, global: added.find((f) => !f.startsWith('tenant/'))!, tenant: added.find((f) => f.startsWith('tenant/'))! };
+  return {
+    migrations,
+    global: added.find((f) => !f.startsWith('tenant/'))!,
+    tenant: added.find((f) => f.startsWith('tenant/'))!,
+  };
 }

@@ -14,7 +14,9 @@ import { cli } from './support';
 /** Every DDL command run in the database from now on lands in public.ddl_log. */
 async function logDdl(db: TestDatabase): Promise<void> {
   await db.query(`CREATE TABLE public.ddl_log (tag text NOT NULL)`);
-  await db.query(`CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.ddl_log VALUES (tg_tag); END $$`);
+  await db.query(
+    `CREATE FUNCTION public.log_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.ddl_log VALUES (tg_tag); END $$`,
+  );
   await db.query(`CREATE EVENT TRIGGER log_ddl ON ddl_command_start EXECUTE FUNCTION public.log_ddl()`);
 }
 
@@ -25,12 +27,17 @@ async function dump(url: string): Promise<string> {
 }
 
 describe('diff --baseline', () => {
-  test('writes one global and one tenant baseline, tenant objects only in the tenant one, unqualified', async ({ db, dir }) => {
+  test('writes one global and one tenant baseline, tenant objects only in the tenant one, unqualified', async ({
+    db,
+    dir,
+  }) => {
     const { migrations, global, tenant } = await baselined(db, dir);
     const globalUp = await readFile(join(migrations, global), 'utf8');
     const tenantUp = await readFile(join(migrations, tenant), 'utf8');
     for (const text of [globalUp, tenantUp])
-      expect(text.split('\n').slice(0, 2).join('\n')).toContain('-- migrate:baseline replaces 20250101000000..20250101000300');
+      expect(text.split('\n').slice(0, 2).join('\n')).toContain(
+        '-- migrate:baseline replaces 20250101000000..20250101000300',
+      );
     expect(globalUp).toContain('CREATE TABLE public.companies');
     expect(globalUp).toContain("CHECK ((name <> ''::text))");
     expect(globalUp).toContain("INSERT INTO public.companies VALUES (1, 'system', 'free');");
@@ -45,7 +52,10 @@ describe('diff --baseline', () => {
     expect(sum).toContain(tenant);
   });
 
-  test('an existing database records the baselines without running anything; a later tenant schema is built by it', async ({ db, dir }) => {
+  test('an existing database records the baselines without running anything; a later tenant schema is built by it', async ({
+    db,
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, HISTORY);
     await createTenants(db, 'company_a', 'company_b');
     expect((await cli(['up'], { url: db.url, dir })).code).toBe(0);
@@ -55,7 +65,9 @@ describe('diff --baseline', () => {
 
     const up = await cli(['up'], { url: db.url, dir });
     expect(up.code, up.stderr).toBe(0);
-    expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in public, without running SQL: a baseline: the versions it replaces are applied there/);
+    expect(up.stdout).toMatch(
+      /Recording version \d{14} \(init\) in public, without running SQL: a baseline: the versions it replaces are applied there/,
+    );
     expect(up.stdout).toMatch(/Recording version \d{14} \(init\) in 2 tenant schemas, without running SQL/);
     expect(up.stdout).not.toContain('Migrating to');
     expect((await db.query('SELECT tag FROM public.ddl_log')).rows).toEqual([]);
@@ -70,12 +82,17 @@ describe('diff --baseline', () => {
     const later = await cli(['up'], { url: db.url, dir });
     expect(later.code, later.stderr).toBe(0);
     expect(later.stdout).toMatch(/Migrating to version \d{14} \(init\) in 1 tenant schema\n/);
-    expect(later.stdout).toMatch(/Recording version 20250101000100 \(employees\) in 1 tenant schema, without running SQL: built by baseline/);
+    expect(later.stdout).toMatch(
+      /Recording version 20250101000100 \(employees\) in 1 tenant schema, without running SQL: built by baseline/,
+    );
     const tenants = await cli(['tenants', '--json'], { url: db.url, dir });
-    expect(JSON.parse(tenants.stdout).tenants).toContainEqual(expect.objectContaining({ schema: 'company_c', behind: 0, dirty: false }));
+    expect(JSON.parse(tenants.stdout).tenants).toContainEqual(
+      expect.objectContaining({ schema: 'company_c', behind: 0, dirty: false }),
+    );
     // The snapshot hashes a function's whole definition, schema name included: bodies are compared apart.
     const snapshot = await takeSnapshot({ query: (sql: string) => db.query(sql) });
-    const objects = (schema: string) => [...snapshot.get(schema)!].filter(([key]) => !key.startsWith('function ')).sort();
+    const objects = (schema: string) =>
+      [...snapshot.get(schema)!].filter(([key]) => !key.startsWith('function ')).sort();
     expect(objects('company_c')).toEqual(objects('company_a'));
     const bodies = await db.query(
       `SELECT n.nspname, p.prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.proname = 'touch' ORDER BY 1`,
@@ -84,7 +101,10 @@ describe('diff --baseline', () => {
     expect(new Set(bodies.rows.map((r) => r.prosrc)).size).toBe(1);
   });
 
-  test('an empty database built through the baselines has the catalog and rows of the whole history', async ({ db, dir }) => {
+  test('an empty database built through the baselines has the catalog and rows of the whole history', async ({
+    db,
+    dir,
+  }) => {
     const { migrations, global, tenant } = await baselined(db, dir);
     await createTenants(db, 'company_a');
     const up = await cli(['up'], { url: db.url, dir });
@@ -97,7 +117,8 @@ describe('diff --baseline', () => {
     // The same history without the baselines, applied to another database the usual way.
     const reference = await createDatabase();
     try {
-      for (const up of [global, tenant]) for (const f of [up, up.replace(/\.up\.sql$/, '.down.sql')]) await rm(join(migrations, f));
+      for (const up of [global, tenant])
+        for (const f of [up, up.replace(/\.up\.sql$/, '.down.sql')]) await rm(join(migrations, f));
       expect((await cli(['hash'], { url: reference.url, dir })).code).toBe(0);
       await createTenants(reference, 'company_a');
       expect((await cli(['up'], { url: reference.url, dir })).code).toBe(0);
@@ -130,7 +151,9 @@ describe('diff --baseline', () => {
     expect((await cli(['up'], { url: db.url, dir })).code).toBe(0);
     const down = await cli(['down'], { url: db.url, dir });
     expect(down.code, down.stderr).toBe(0);
-    expect(down.stdout).toMatch(/Removing the record of version \d{14} \(init\) in 1 tenant schema, without running SQL/);
+    expect(down.stdout).toMatch(
+      /Removing the record of version \d{14} \(init\) in 1 tenant schema, without running SQL/,
+    );
     const { rows } = await db.query(`SELECT to_regclass('company_a.employees') AS t`);
     expect(rows[0].t).not.toBeNull();
     const up = await cli(['up'], { url: db.url, dir });

@@ -51,7 +51,9 @@ describe('diff --from=migrations', () => {
     expect(await files(join(dir, 'migrations'))).toEqual(written);
     const live = await cli(['diff', 'again', '--from=database'], { url: db.url, dir });
     expect(live.stdout.trim()).toBe('no changes');
-    const { rows } = await db.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'company_b'`);
+    const { rows } = await db.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'company_b'`,
+    );
     expect(rows[0].n).toBe(4);
   });
 
@@ -62,7 +64,10 @@ describe('diff --from=migrations', () => {
     expect(r.stdout.trim()).toBe('no changes');
   });
 
-  test('adding a field to a tenant model generates a tenant pair that adds it and drops it again', async ({ db, dir }) => {
+  test('adding a field to a tenant model generates a tenant pair that adds it and drops it again', async ({
+    db,
+    dir,
+  }) => {
     const migrations = await sampleMigrations(dir);
     const schema = await schemaCopy(dir, (t) => addToModel(t, 'Employee', '  bio String?'));
     const before = await files(migrations);
@@ -97,7 +102,9 @@ describe('diff --from=migrations', () => {
 
   test('-models keeps only the named models, in both invocation styles', async ({ db, dir }) => {
     await sampleMigrations(dir);
-    const schema = await schemaCopy(dir, (t) => addToModel(addToModel(t, 'Employee', '  bio String?'), 'Role', '  level Int @default(0)'));
+    const schema = await schemaCopy(dir, (t) =>
+      addToModel(addToModel(t, 'Employee', '  bio String?'), 'Role', '  level Int @default(0)'),
+    );
     const tenantOnly = await cli(['diff', 'bio', '-models=Employee', '--dry-run'], { url: db.url, dir, schema });
     expect(tenantOnly.code, tenantOnly.stderr).toBe(0);
     expect(tenantOnly.stdout).toContain('Added column: bio');
@@ -108,7 +115,10 @@ describe('diff --from=migrations', () => {
     expect(globalOnly.stdout).toContain('Added column: level (INTEGER, required, with a default) in roles');
     expect(globalOnly.stdout).not.toContain('bio');
     const written = (await files(join(dir, 'migrations'))).filter((f) => f.includes('role_level'));
-    expect(written).toEqual([expect.stringMatching(/^\d{14}_role_level\.down\.sql$/), expect.stringMatching(/^\d{14}_role_level\.up\.sql$/)]);
+    expect(written).toEqual([
+      expect.stringMatching(/^\d{14}_role_level\.down\.sql$/),
+      expect.stringMatching(/^\d{14}_role_level\.up\.sql$/),
+    ]);
   });
 
   test('an unknown -models name exits 2 and lists the known models', async ({ db, dir }) => {
@@ -119,7 +129,9 @@ describe('diff --from=migrations', () => {
   });
 
   test("a broken Prisma schema exits 2 with Prisma's message, file and line", async ({ db, dir }) => {
-    const schema = await schemaCopy(dir, (t) => t.replace('  slug      String   @unique', '  slug      Strng    @unique'));
+    const schema = await schemaCopy(dir, (t) =>
+      t.replace('  slug      String   @unique', '  slug      Strng    @unique'),
+    );
     const r = await cli(['diff', 'x'], { url: db.url, dir, schema });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Type "Strng" is neither a built-in type');

@@ -11,9 +11,11 @@ import { cli, SAMPLE_SCHEMA } from './support';
 
 function scratchOf(pid: number): Promise<string[]> {
   return withAdmin(async (c) =>
-    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [`migrate\\_tool\\_scratch\\_${pid}\\_%`])).rows.map(
-      (r) => r.datname,
-    ),
+    (
+      await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE $1`, [
+        `migrate\\_tool\\_scratch\\_${pid}\\_%`,
+      ])
+    ).rows.map((r) => r.datname),
   );
 }
 
@@ -28,12 +30,18 @@ async function until<T>(fn: () => Promise<T | undefined>, timeoutMs = 20_000): P
 }
 
 describe('scratch database', () => {
-  test('a migration that fails in the scratch database is reported, nothing is written, the database is dropped', async ({ db, dir }) => {
+  test('a migration that fails in the scratch database is reported, nothing is written, the database is dropped', async ({
+    db,
+    dir,
+  }) => {
     await writeMigrations(dir, {
       '20250101000000_init.up.sql': 'CREATE TABLE companies (id uuid PRIMARY KEY);\nSELECT no_such_function();',
       '20250101000000_init.down.sql': 'DROP TABLE companies;',
     });
-    const child = spawnCli(['diff', 'x'], { cwd: dir, env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') } });
+    const child = spawnCli(['diff', 'x'], {
+      cwd: dir,
+      env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') },
+    });
     const r = await collect(child, { timeoutMs: 60_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Applying the existing migrations to a scratch database failed');
@@ -47,7 +55,10 @@ describe('scratch database', () => {
       '20250101000000_slow.up.sql': 'SELECT pg_sleep(2);',
       '20250101000000_slow.down.sql': 'SELECT 1;',
     });
-    const child = spawnCli(['diff', 'x'], { cwd: dir, env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') } });
+    const child = spawnCli(['diff', 'x'], {
+      cwd: dir,
+      env: { ...envFor(db.url), PRISMA_SCHEMA: SAMPLE_SCHEMA, MIGRATIONS_DIR: join(dir, 'migrations') },
+    });
     const done = collect(child, { timeoutMs: 60_000 });
     const [name] = await until(async () => ((await scratchOf(child.pid!)).length ? scratchOf(child.pid!) : undefined));
     expect(name).toMatch(/^migrate_tool_scratch_/);
@@ -74,7 +85,9 @@ describe('scratch database', () => {
 test('the target database is announced and untouched by diff --from=migrations', async ({ db, dir }) => {
   const r = await cli(['diff', 'x', '--dry-run'], { url: db.url, dir });
   expect(r.stderr).toContain(`Target database: ${db.name}`);
-  const { rows } = await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('tenant', 'migrate_tool')`);
+  const { rows } = await db.query(
+    `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('tenant', 'migrate_tool')`,
+  );
   expect(rows[0].n).toBe(0);
 });
 

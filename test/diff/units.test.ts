@@ -11,7 +11,10 @@ import { unqualify } from '../../src/diff/unqualify';
 import { ENGINE_PACKAGE_ENTRY, ENGINE_WASM, locate, loadPrismaSchema, loadSchemaEngine } from '../../src/diff/wasm';
 import { SAMPLE_SCHEMA } from './support';
 
-const sample = async (): Promise<SchemaFile> => ({ path: SAMPLE_SCHEMA, content: await readFile(SAMPLE_SCHEMA, 'utf8') });
+const sample = async (): Promise<SchemaFile> => ({
+  path: SAMPLE_SCHEMA,
+  content: await readFile(SAMPLE_SCHEMA, 'utf8'),
+});
 
 describe('unqualify', () => {
   test('removes the tenant schema where it qualifies a name, and nowhere else', () => {
@@ -22,7 +25,9 @@ describe('unqualify', () => {
   });
 
   test('works for a real tenant schema name and leaves a similar one alone', () => {
-    expect(unqualify('DROP TABLE "company_a"."t"; DROP TABLE "company_ab"."t";', 'company_a')).toBe('DROP TABLE "t"; DROP TABLE "company_ab"."t";');
+    expect(unqualify('DROP TABLE "company_a"."t"; DROP TABLE "company_ab"."t";', 'company_a')).toBe(
+      'DROP TABLE "t"; DROP TABLE "company_ab"."t";',
+    );
   });
 });
 
@@ -40,7 +45,10 @@ describe('summary in words', () => {
       { text: 'Added column: bio (TEXT) in employees', dataLoss: false },
       { text: 'Added column: age (INTEGER, required, with a default) in employees', dataLoss: false },
       { text: 'Dropped column: legacy_id in employees (data loss)', dataLoss: true },
-      { text: 'Changed column type: name in employees to VARCHAR(10) (existing values are converted; data loss if they do not fit)', dataLoss: true },
+      {
+        text: 'Changed column type: name in employees to VARCHAR(10) (existing values are converted; data loss if they do not fit)',
+        dataLoss: true,
+      },
       { text: 'Created index: employees_name_idx on employees (name)', dataLoss: false },
       { text: 'Dropped table: old', dataLoss: true },
       { text: 'Created enum: Status (a, b)', dataLoss: false },
@@ -58,7 +66,12 @@ describe('summary in words', () => {
 describe('Prisma schema', () => {
   test("lists the sample's models with table and schema", async () => {
     const { models } = await readModels(await sample());
-    expect(models.find((m) => m.name === 'Employee')).toEqual({ name: 'Employee', table: 'employees', schema: 'tenant', enums: [] });
+    expect(models.find((m) => m.name === 'Employee')).toEqual({
+      name: 'Employee',
+      table: 'employees',
+      schema: 'tenant',
+      enums: [],
+    });
     expect(models.find((m) => m.name === 'PolicyRule')).toMatchObject({ table: 'policy_rules', schema: 'public' });
   });
 
@@ -69,7 +82,12 @@ describe('Prisma schema', () => {
     expect(moved.content).toContain('schemas  = ["public", "company_abc"]');
     expect(moved.content).not.toContain('@@schema("tenant")');
     const { models } = await readModels(moved);
-    expect(models.filter((m) => m.schema === 'company_abc').map((m) => m.name)).toEqual(['Branch', 'Employee', 'Service', 'Appointment']);
+    expect(models.filter((m) => m.schema === 'company_abc').map((m) => m.name)).toEqual([
+      'Branch',
+      'Employee',
+      'Service',
+      'Appointment',
+    ]);
   });
 });
 
@@ -77,7 +95,10 @@ test("a Prisma 6 schema's datasource url is ignored, lines kept", async () => {
   const file = await sample();
   const old = {
     path: file.path,
-    content: file.content.replace('provider = "postgresql"', 'provider = "postgresql"\n  url      = env("DATABASE_URL")\n  directUrl = env("DIRECT_URL")'),
+    content: file.content.replace(
+      'provider = "postgresql"',
+      'provider = "postgresql"\n  url      = env("DATABASE_URL")\n  directUrl = env("DIRECT_URL")',
+    ),
   };
   await expect(readModels(old)).rejects.toThrow(/datasource property `url` is no longer supported/);
   const cleaned = withoutConnectionUrls(old);
@@ -110,7 +131,9 @@ describe('scopes and -models', () => {
 
 describe('wasm loader', () => {
   test('finds a .wasm beside the bundle first, then in its package', async ({ dir }) => {
-    expect(locate(ENGINE_WASM, ENGINE_PACKAGE_ENTRY, dir)).toMatch(/node_modules\/@prisma\/schema-engine-wasm\/schema_engine_bg\.wasm$/);
+    expect(locate(ENGINE_WASM, ENGINE_PACKAGE_ENTRY, dir)).toMatch(
+      /node_modules\/@prisma\/schema-engine-wasm\/schema_engine_bg\.wasm$/,
+    );
     await writeFile(join(dir, ENGINE_WASM), '');
     expect(locate(ENGINE_WASM, ENGINE_PACKAGE_ENTRY, dir)).toBe(join(dir, ENGINE_WASM));
   });

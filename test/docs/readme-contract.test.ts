@@ -48,14 +48,18 @@ describe('README: Expand and contract', () => {
     const steps = sectionSteps('Expand and contract');
     // Release 1, as the README describes it, applied before the example starts.
     await createTenants(db, 'company_a', 'company_b');
-    const release1 = { 'tenant/20261201000000_employees.up.sql': 'CREATE TABLE employees (id serial PRIMARY KEY, name text NOT NULL);' };
+    const release1 = {
+      'tenant/20261201000000_employees.up.sql': 'CREATE TABLE employees (id serial PRIMARY KEY, name text NOT NULL);',
+    };
     const migrations = await writeMigrations(dir, release1);
     const env = { ...envFor(db.url), MIGRATIONS_DIR: migrations };
     expect((await runCli(['up'], { env })).code).toBe(0);
     await db.query(`INSERT INTO company_a.employees (name) VALUES ('Ann Lee')`);
 
     const files = Object.fromEntries(
-      steps.filter((s) => s.command.startsWith('cat migrations/')).map((s) => [s.command.slice('cat migrations/'.length), `${s.output.join('\n')}\n`]),
+      steps
+        .filter((s) => s.command.startsWith('cat migrations/'))
+        .map((s) => [s.command.slice('cat migrations/'.length), `${s.output.join('\n')}\n`]),
     );
     expect(Object.keys(files)).toHaveLength(3);
     await writeMigrations(dir, { ...release1, ...files });
@@ -63,7 +67,10 @@ describe('README: Expand and contract', () => {
     const u = new URL(db.url);
     const asReadme = (lines: string[]) =>
       lines.map((l) =>
-        l.replace(`${db.name} on ${u.hostname}:${u.port || 5432} as ${decodeURIComponent(u.username)} `, 'maindb on 127.0.0.1:5432 as postgres '),
+        l.replace(
+          `${db.name} on ${u.hostname}:${u.port || 5432} as ${decodeURIComponent(u.username)} `,
+          'maindb on 127.0.0.1:5432 as postgres ',
+        ),
       );
     const ran: string[] = [];
     for (const step of steps) {

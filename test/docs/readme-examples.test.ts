@@ -60,7 +60,8 @@ async function run(command: string, base: Record<string, string>, cwd: string): 
 const examples = readmeExamples();
 const find = (command: string) => {
   const found = examples.find((e) => e.command === command);
-  if (!found) throw new Error(`README.md no longer shows \`$ ${command}\`: update this test with the example that replaced it`);
+  if (!found)
+    throw new Error(`README.md no longer shows \`$ ${command}\`: update this test with the example that replaced it`);
   return found;
 };
 
@@ -69,18 +70,30 @@ const find = (command: string) => {
 // run on the README's target (127.0.0.1:5432 as postgres), so the server's address and user in the
 // output are written as the README's before comparing; nothing else is touched.
 const admin = new URL(adminUrl());
-const SUITE_SERVER: Record<string, string> = { ...envFor(admin.toString()), POSTGRES_DB_PROD: 'maindb', MIGRATIONS_DIR: README_TARGET.MIGRATIONS_DIR };
+const SUITE_SERVER: Record<string, string> = {
+  ...envFor(admin.toString()),
+  POSTGRES_DB_PROD: 'maindb',
+  MIGRATIONS_DIR: README_TARGET.MIGRATIONS_DIR,
+};
 const asReadme = (lines: string[]) => {
   const where = `${SUITE_SERVER.POSTGRES_HOST}:${SUITE_SERVER.POSTGRES_PORT}`;
   const user = SUITE_SERVER.POSTGRES_USER;
-  return lines.map((l) => l.replaceAll(where, '127.0.0.1:5432').replaceAll(` as ${user} `, ' as postgres ').replaceAll(`user "${user}"`, 'user "postgres"'));
+  return lines.map((l) =>
+    l
+      .replaceAll(where, '127.0.0.1:5432')
+      .replaceAll(` as ${user} `, ' as postgres ')
+      .replaceAll(`user "${user}"`, 'user "postgres"'),
+  );
 };
 
 describe('README examples, run as shown', () => {
-  test.for(['npx migrate-tool up --ddl-lock-timeout 0', 'POSTGRES_HOST=db.internal.invalid npx migrate-tool version'])('%s', async (command, { dir }) => {
-    const example = find(command);
-    expect(await run(command, README_TARGET, dir)).toEqual(example.output);
-  });
+  test.for(['npx migrate-tool up --ddl-lock-timeout 0', 'POSTGRES_HOST=db.internal.invalid npx migrate-tool version'])(
+    '%s',
+    async (command, { dir }) => {
+      const example = find(command);
+      expect(await run(command, README_TARGET, dir)).toEqual(example.output);
+    },
+  );
 
   test('MIGRATIONS_DIR=notadir migrate-tool up (notadir: a file)', async ({ dir }) => {
     const example = find('MIGRATIONS_DIR=notadir migrate-tool up');
@@ -115,7 +128,8 @@ test('every README example that ends a run shows the summary before its closing 
   for (const { command, output } of examples) {
     for (const [i, line] of output.entries()) {
       if (!closings.test(line)) continue;
-      if (!output[i - 2]?.startsWith('Summary: ') || !output[i - 1]?.startsWith('Slowest schemas: ')) missing.push(`$ ${command}: ${line}`);
+      if (!output[i - 2]?.startsWith('Summary: ') || !output[i - 1]?.startsWith('Slowest schemas: '))
+        missing.push(`$ ${command}: ${line}`);
     }
   }
   expect(missing).toEqual([]);

@@ -17,7 +17,9 @@ describe('drift catalog read', () => {
       await expect(read).rejects.toThrow('the snapshot could not be read');
       const status = await c.query<{ s: string }>('SELECT pg_xact_status($1::xid8) AS s', [xid]);
       expect(status.rows[0]!.s).toBe('aborted');
-      expect((await c.query<{ t: string }>("SELECT current_setting('transaction_read_only') AS t")).rows[0]!.t).toBe('off');
+      expect((await c.query<{ t: string }>("SELECT current_setting('transaction_read_only') AS t")).rows[0]!.t).toBe(
+        'off',
+      );
     } finally {
       await c.end();
     }

@@ -7,8 +7,14 @@ describe('shortSummary', () => {
     [[{ key: 'index t.foo_idx', actual: 'CREATE INDEX ...' }], 'extra index foo_idx'],
     [[{ key: 'constraint t.t_check', expected: 'CHECK (a > 0)' }], 'missing constraint t_check'],
     [[{ key: 'column t.a', expected: 'text', actual: 'integer' }], 'column t.a changed'],
-    [[{ key: 'index t.i', expected: 'CREATE INDEX i ON t', actual: 'CREATE INDEX i ON t (INVALID)' }], 'invalid index i'],
-    [[{ key: 'constraint t.fk', expected: 'FOREIGN KEY ...', actual: 'FOREIGN KEY ... (not validated)' }], 'constraint fk not validated'],
+    [
+      [{ key: 'index t.i', expected: 'CREATE INDEX i ON t', actual: 'CREATE INDEX i ON t (INVALID)' }],
+      'invalid index i',
+    ],
+    [
+      [{ key: 'constraint t.fk', expected: 'FOREIGN KEY ...', actual: 'FOREIGN KEY ... (not validated)' }],
+      'constraint fk not validated',
+    ],
     // A table there or missing is named first, whatever else differs: it explains the rest.
     [
       [

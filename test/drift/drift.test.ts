@@ -15,15 +15,22 @@ CREATE TRIGGER employees_touch BEFORE INSERT ON employees FOR EACH ROW EXECUTE F
 CREATE VIEW seniors AS SELECT id, name FROM employees WHERE level = 'senior';`,
   'tenant/20250101000300_rules.down.sql':
     'DROP VIEW seniors; DROP TRIGGER employees_touch ON employees; DROP FUNCTION touch(); ALTER TABLE employees DROP COLUMN level; DROP TYPE level;',
-  'tenant/20250101000400_email_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS employees_email_idx ON employees (email);',
-  'tenant/20250101000400_email_idx.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS employees_email_idx;',
+  'tenant/20250101000400_email_idx.up.sql':
+    '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS employees_email_idx ON employees (email);',
+  'tenant/20250101000400_email_idx.down.sql':
+    '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY IF EXISTS employees_email_idx;',
 };
 
 interface Report {
   checked: number;
   matching: number;
   public?: string;
-  groups: Array<{ schemas: string[]; version: string | null; summary: string; differences: Array<{ key: string; expected?: string; actual?: string }> }>;
+  groups: Array<{
+    schemas: string[];
+    version: string | null;
+    summary: string;
+    differences: Array<{ key: string; expected?: string; actual?: string }>;
+  }>;
   unchecked: unknown[];
 }
 
@@ -44,10 +51,15 @@ describe('drift', () => {
     await db.query(`INSERT INTO migrate_tool.migrations (schema_name, version, name, scope, checksum)
       SELECT 'company_a', version, name, scope, checksum FROM migrate_tool.migrations WHERE schema_name = 'company_c' AND version = '20250101000200'`);
     const behind = JSON.parse((await runCli(['drift', '--json'], { env })).stdout) as Report;
-    expect(behind.groups).toEqual([expect.objectContaining({ schemas: ['company_a'], summary: 'missing column employees.email' })]);
+    expect(behind.groups).toEqual([
+      expect.objectContaining({ schemas: ['company_a'], summary: 'missing column employees.email' }),
+    ]);
   });
 
-  test('finds an extra index, a changed column type, a dropped constraint and an invalid index, grouped by fingerprint', async ({ db, dir }) => {
+  test('finds an extra index, a changed column type, a dropped constraint and an invalid index, grouped by fingerprint', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, APP) };
     await createTenants(db, 'company_a', 'company_b', 'company_c', 'company_d', 'company_e', 'company_f');
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -70,7 +82,12 @@ describe('drift', () => {
     expect(r.stdout).toContain('~ column employees.email: expected text, found character varying(100)');
 
     const doc = JSON.parse((await runCli(['drift', '--json'], { env })).stdout) as Report;
-    expect(doc.groups.map((g) => g.schemas)).toEqual([['company_b', 'company_c'], ['company_d'], ['company_e'], ['company_f']]);
+    expect(doc.groups.map((g) => g.schemas)).toEqual([
+      ['company_b', 'company_c'],
+      ['company_d'],
+      ['company_e'],
+      ['company_f'],
+    ]);
     expect(doc.groups[3]!.differences).toEqual([
       {
         schema: 'company_f',
@@ -99,7 +116,10 @@ describe('drift', () => {
     expect((await runCli(['drift', '--tenant', 'company_zz'], { env })).code).toBe(2);
   });
 
-  test('public is checked against the global migrations; the state schema and extensions are not drift', async ({ db, dir }) => {
+  test('public is checked against the global migrations; the state schema and extensions are not drift', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, APP) };
     await createTenants(db, 'company_a');
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -110,11 +130,21 @@ describe('drift', () => {
     expect(r.code).toBe(3);
     const doc = JSON.parse(r.stdout) as Report;
     expect(doc.public).toBe('differ');
-    expect(doc.groups).toEqual([expect.objectContaining({ schemas: ['public'], summary: 'extra column companies.plan', version: '20250101000000' })]);
+    expect(doc.groups).toEqual([
+      expect.objectContaining({
+        schemas: ['public'],
+        summary: 'extra column companies.plan',
+        version: '20250101000000',
+      }),
+    ]);
   });
 
   test("the database's own search_path is not drift", async ({ db, dir }) => {
-    const files = { ...BASIC, 'tenant/20250101000300_company.up.sql': 'ALTER TABLE employees ADD COLUMN company_id int REFERENCES public.companies (id);' };
+    const files = {
+      ...BASIC,
+      'tenant/20250101000300_company.up.sql':
+        'ALTER TABLE employees ADD COLUMN company_id int REFERENCES public.companies (id);',
+    };
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, files) };
     await createTenants(db, 'company_a');
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -125,7 +155,10 @@ describe('drift', () => {
     expect(r.code).toBe(0);
   });
 
-  test('a schema whose recorded versions the folder lacks is not checked, and says why (exit 3)', async ({ db, dir }) => {
+  test('a schema whose recorded versions the folder lacks is not checked, and says why (exit 3)', async ({
+    db,
+    dir,
+  }) => {
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, APP) };
     await createTenants(db, 'company_a');
     expect((await runCli(['up'], { env })).code).toBe(0);
@@ -135,7 +168,12 @@ describe('drift', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({
       public: 'match',
       groups: [],
-      unchecked: [{ schemas: ['company_a'], reason: expect.stringContaining('20250101000300, 20250101000400 not in the migrations folder') }],
+      unchecked: [
+        {
+          schemas: ['company_a'],
+          reason: expect.stringContaining('20250101000300, 20250101000400 not in the migrations folder'),
+        },
+      ],
     });
   });
 
@@ -152,9 +190,16 @@ describe('drift', () => {
 
     const refused = await runCli(['up', '--check-drift', '--json'], { env: more });
     expect(refused.code).toBe(1);
-    const doc = JSON.parse(refused.stdout) as { applied: Array<{ schema: string }>; failed: Array<{ schema: string; error: string }> };
+    const doc = JSON.parse(refused.stdout) as {
+      applied: Array<{ schema: string }>;
+      failed: Array<{ schema: string; error: string }>;
+    };
     expect(doc.failed).toEqual([
-      expect.objectContaining({ schema: 'company_b', version: '20250101000300', error: expect.stringContaining('extra index foo_idx') }),
+      expect.objectContaining({
+        schema: 'company_b',
+        version: '20250101000300',
+        error: expect.stringContaining('extra index foo_idx'),
+      }),
     ]);
     expect(new Set(doc.applied.map((a) => a.schema))).toEqual(new Set(['company_a']));
 
@@ -162,7 +207,10 @@ describe('drift', () => {
     const stopped = await runCli(['up', '--check-drift'], { env: more });
     expect(stopped.code).toBe(3);
     expect(stopped.stderr).toContain('public has drifted');
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_b'`)).rows[0].n).toBe(2);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_b'`)).rows[0]
+        .n,
+    ).toBe(2);
 
     // A staged rollout does not take the refusals yet: refused before anything is checked or run.
     const rollout = await runCli(['up', '--check-drift', '--canary', '1'], { env: more });
@@ -172,6 +220,9 @@ describe('drift', () => {
     const allowed = await runCli(['up', '--check-drift', '--allow-drift'], { env: more });
     expect(allowed.code).toBe(0);
     expect(allowed.stderr).toContain('drift allowed');
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_b'`)).rows[0].n).toBe(4);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name = 'company_b'`)).rows[0]
+        .n,
+    ).toBe(4);
   });
 });

@@ -28,7 +28,10 @@ describe('library API', () => {
     expect(events.filter((e) => e.type === 'progress').at(-1)).toEqual({ type: 'progress', done: 3, total: 3 });
   });
 
-  test('a tenant schema created later is caught up by the next migrate, and by migrateTenant alone', async ({ db, dir }) => {
+  test('a tenant schema created later is caught up by the next migrate, and by migrateTenant alone', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b', 'company_c');
     await migrate({ connection: db.url, migrationsDir });
@@ -42,14 +45,21 @@ describe('library API', () => {
     // What an application calls right after creating a company: only that schema, only tenant migrations.
     await createTenants(db, 'company_e');
     const one = await migrateTenant({ connection: db.url, migrationsDir }, 'company_e');
-    expect(one.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual(['company_e@20250101000100', 'company_e@20250101000200']);
-    const cols = await db.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'company_e' AND table_name = 'employees'`);
+    expect(one.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual([
+      'company_e@20250101000100',
+      'company_e@20250101000200',
+    ]);
+    const cols = await db.query(
+      `SELECT column_name FROM information_schema.columns WHERE table_schema = 'company_e' AND table_name = 'employees'`,
+    );
     expect(cols.rowCount).toBe(3);
   });
 
   test('migrateTenant refuses a schema that does not exist, before touching anything', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
-    await expect(migrateTenant({ connection: db.url, migrationsDir }, 'company_zz')).rejects.toMatchObject({ exitCode: 2 });
+    await expect(migrateTenant({ connection: db.url, migrationsDir }, 'company_zz')).rejects.toMatchObject({
+      exitCode: 2,
+    });
   });
 
   test('a dropped tenant schema leaves no state behind: created again, it starts from nothing', async ({ db, dir }) => {
@@ -63,7 +73,10 @@ describe('library API', () => {
     expect(again.result?.done.map((d) => d.version)).toEqual(['20250101000100', '20250101000200']);
   });
 
-  test("a role granted only the state table's rows can run up once the table exists: a run creates nothing it finds", async ({ db, dir }) => {
+  test("a role granted only the state table's rows can run up once the table exists: a run creates nothing it finds", async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
     await withRowsOnlyRole(db, async (url) => {
@@ -77,7 +90,10 @@ describe('library API', () => {
     await createTenants(db, 'company_a', 'company_b');
     await migrate({ connection: db.url, migrationsDir });
     const r = await rollback({ connection: db.url, migrationsDir }, { tenant: 'company_b', steps: 2 });
-    expect(r.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual(['company_b@20250101000200', 'company_b@20250101000100']);
+    expect(r.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual([
+      'company_b@20250101000200',
+      'company_b@20250101000100',
+    ]);
     const s = await status({ connection: db.url, migrationsDir });
     expect(s.tenants.behind).toEqual(['company_b']);
     expect(s.migrations[0]).toMatchObject({ scope: 'global', applied: true });

@@ -6,20 +6,35 @@ import { describe, expect, test } from '../support/fixtures';
 import { migrate, migrateTenant, status } from '../../src/index';
 import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 
-const SETTINGS = ['search_path', 'lock_timeout', 'synchronous_commit', 'idle_in_transaction_session_timeout', 'idle_session_timeout', 'tcp_user_timeout'];
+const SETTINGS = [
+  'search_path',
+  'lock_timeout',
+  'synchronous_commit',
+  'idle_in_transaction_session_timeout',
+  'idle_session_timeout',
+  'tcp_user_timeout',
+];
 
 async function settingsOf(client: pg.Client): Promise<Record<string, string>> {
-  const r = await client.query<{ name: string; value: string }>('SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name', [SETTINGS]);
+  const r = await client.query<{ name: string; value: string }>(
+    'SELECT name, current_setting(name) AS value FROM unnest($1::text[]) AS name',
+    [SETTINGS],
+  );
   return Object.fromEntries(r.rows.map((row) => [row.name, row.value]));
 }
 
 async function advisoryLocksHeld(client: pg.Client): Promise<number> {
-  const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
+  const r = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`,
+  );
   return r.rows[0]!.n;
 }
 
 describe('a connected pg.Client as connection', () => {
-  test('migrate, migrateTenant and status run on it and give it back open, unlocked, with its settings', async ({ db, dir }) => {
+  test('migrate, migrateTenant and status run on it and give it back open, unlocked, with its settings', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b');
     const client = new pg.Client({ connectionString: db.url });
@@ -28,7 +43,9 @@ describe('a connected pg.Client as connection', () => {
     client.on('end', () => (ended = true));
     try {
       // Settings an application might have on its session, each one the engine changes on its own lock connection.
-      await client.query(`SET search_path = company_a, public; SET lock_timeout = '7s'; SET synchronous_commit = local`);
+      await client.query(
+        `SET search_path = company_a, public; SET lock_timeout = '7s'; SET synchronous_commit = local`,
+      );
       const before = await settingsOf(client);
       const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
 
@@ -64,7 +81,9 @@ describe('a connected pg.Client as connection', () => {
       expect(await advisoryLocksHeld(client)).toBe(0);
 
       // A refusal gives the client back the same way.
-      await expect(migrateTenant({ connection: client, migrationsDir }, 'company_zz')).rejects.toMatchObject({ exitCode: 2 });
+      await expect(migrateTenant({ connection: client, migrationsDir }, 'company_zz')).rejects.toMatchObject({
+        exitCode: 2,
+      });
       expect(await advisoryLocksHeld(client)).toBe(0);
 
       const report = await status({ connection: client, migrationsDir });
@@ -86,7 +105,10 @@ describe('a connected pg.Client as connection', () => {
     await client.connect();
     try {
       await client.query('BEGIN');
-      await expect(migrate({ connection: client, migrationsDir })).rejects.toMatchObject({ code: 'CLIENT_IN_TRANSACTION', exitCode: 2 });
+      await expect(migrate({ connection: client, migrationsDir })).rejects.toMatchObject({
+        code: 'CLIENT_IN_TRANSACTION',
+        exitCode: 2,
+      });
       await client.query('ROLLBACK');
       const state = await client.query(`SELECT 1 FROM pg_namespace WHERE nspname = 'migrate_tool'`);
       expect(state.rowCount).toBe(0);

@@ -2,13 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/env';
 import { redact } from '../../src/config/connection';
 
-const base = { POSTGRES_HOST: 'db.example.com', POSTGRES_USER: 'prod_user', POSTGRES_PASSWORD: 'pw-123456', POSTGRES_DB_PROD: 'maindb' };
+const base = {
+  POSTGRES_HOST: 'db.example.com',
+  POSTGRES_USER: 'prod_user',
+  POSTGRES_PASSWORD: 'pw-123456',
+  POSTGRES_DB_PROD: 'maindb',
+};
 
 describe('configuration', () => {
   it('builds the connection from POSTGRES_* with the documented defaults', () => {
     const c = loadConfig(base, { needsDatabase: true });
     expect(c.connection).toMatchObject({ host: 'db.example.com', port: 5432, user: 'prod_user', database: 'maindb' });
-    expect(c).toMatchObject({ appEnv: 'dev', migrationsDir: './migrations', tenantPattern: 'company_%', backupRetentionDays: 2 });
+    expect(c).toMatchObject({
+      appEnv: 'dev',
+      migrationsDir: './migrations',
+      tenantPattern: 'company_%',
+      backupRetentionDays: 2,
+    });
   });
 
   it('reports every problem at once, each naming what to set', () => {
@@ -27,19 +37,26 @@ describe('configuration', () => {
 
   it('asks for POSTGRES_DB_PROD and POSTGRES_USER only for commands that touch a database', () => {
     expect(() => loadConfig({}, { needsDatabase: false })).not.toThrow();
-    expect(() => loadConfig({}, { needsDatabase: true })).toThrow(/POSTGRES_DB_PROD is not set.*POSTGRES_USER is not set/);
-  });
-
-  it('accepts DATABASE_URL, and refuses it when it names another database than POSTGRES_DB_PROD', () => {
-    const c = loadConfig({ DATABASE_URL: 'postgres://u:secret-pw@h:6543/maindb?sslmode=require' }, { needsDatabase: true });
-    expect(c.connection).toMatchObject({ host: 'h', port: 6543, user: 'u', database: 'maindb', sslMode: 'require' });
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://u@h/otherdb', POSTGRES_DB_PROD: 'maindb' }, { needsDatabase: true })).toThrow(
-      /DATABASE_URL names database "otherdb" but POSTGRES_DB_PROD names "maindb"/,
+    expect(() => loadConfig({}, { needsDatabase: true })).toThrow(
+      /POSTGRES_DB_PROD is not set.*POSTGRES_USER is not set/,
     );
   });
 
+  it('accepts DATABASE_URL, and refuses it when it names another database than POSTGRES_DB_PROD', () => {
+    const c = loadConfig(
+      { DATABASE_URL: 'postgres://u:secret-pw@h:6543/maindb?sslmode=require' },
+      { needsDatabase: true },
+    );
+    expect(c.connection).toMatchObject({ host: 'h', port: 6543, user: 'u', database: 'maindb', sslMode: 'require' });
+    expect(() =>
+      loadConfig({ DATABASE_URL: 'postgres://u@h/otherdb', POSTGRES_DB_PROD: 'maindb' }, { needsDatabase: true }),
+    ).toThrow(/DATABASE_URL names database "otherdb" but POSTGRES_DB_PROD names "maindb"/);
+  });
+
   it('never quotes a bad DATABASE_URL back, since it may hold a password', () => {
-    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:topsecret@h/db' }, { needsDatabase: true })).toThrow(/DATABASE_URL is not a valid URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://u:topsecret@h/db' }, { needsDatabase: true })).toThrow(
+      /DATABASE_URL is not a valid URL/,
+    );
     try {
       loadConfig({ DATABASE_URL: 'mysql://u:topsecret@h/db' }, { needsDatabase: true });
     } catch (e) {
@@ -61,7 +78,10 @@ describe('configuration', () => {
   });
 
   it('lets --env and --dir override the environment', () => {
-    const c = loadConfig({ ...base, APP_ENV: 'dev' }, { needsDatabase: false, overrides: { appEnv: 'prod', migrationsDir: 'db/m' } });
+    const c = loadConfig(
+      { ...base, APP_ENV: 'dev' },
+      { needsDatabase: false, overrides: { appEnv: 'prod', migrationsDir: 'db/m' } },
+    );
     expect(c).toMatchObject({ appEnv: 'prod', migrationsDir: 'db/m' });
   });
 });

@@ -19,7 +19,10 @@ describe('loading a migrations folder', () => {
   });
 
   test('accepts names with - and capitals, as other tools write them', async ({ dir }) => {
-    const root = await writeMigrations(dir, { '20250101000000_Add-Users.up.sql': 'SELECT 1;', 'tenant/20250101000100_v1.2_fix.up.sql': 'SELECT 1;' });
+    const root = await writeMigrations(dir, {
+      '20250101000000_Add-Users.up.sql': 'SELECT 1;',
+      'tenant/20250101000100_v1.2_fix.up.sql': 'SELECT 1;',
+    });
     const folder = await loadMigrations(root);
     expect(folder.migrations.map((m) => m.name)).toEqual(['Add-Users', 'v1.2_fix']);
   });
@@ -34,7 +37,11 @@ describe('loading a migrations folder', () => {
 
   const bad: Array<[string, Files, string]> = [
     ['a malformed name', { '2025_init.up.sql': 'SELECT 1;' }, '2025_init.up.sql: name must be'],
-    ['a .down.sql with no .up.sql', { '20250101000000_init.down.sql': 'SELECT 1;' }, '20250101000000_init.down.sql: has no matching .up.sql'],
+    [
+      'a .down.sql with no .up.sql',
+      { '20250101000000_init.down.sql': 'SELECT 1;' },
+      '20250101000000_init.down.sql: has no matching .up.sql',
+    ],
     [
       'a duplicate version across folders',
       { '20250101000000_a.up.sql': 'SELECT 1;', 'tenant/20250101000000_b.up.sql': 'SELECT 1;' },
@@ -43,13 +50,19 @@ describe('loading a migrations folder', () => {
     ['an empty up file', { '20250101000000_init.up.sql': '-- nothing yet\n' }, '20250101000000_init.up.sql: is empty'],
     [
       'a COMMIT in a file that runs in its own transaction',
-      { '20250101000000_init.up.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n', '20250101000000_init.down.sql': 'DROP TABLE a;\nEND;\n' },
+      {
+        '20250101000000_init.up.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
+        '20250101000000_init.down.sql': 'DROP TABLE a;\nEND;\n',
+      },
       '20250101000000_init.up.sql:1: BEGIN: the file already runs in a transaction of its own',
     ],
   ];
   test.for(bad)('rejects %s and names the file', async ([, files, message], { dir }) => {
     const root = await writeMigrations(dir, files, { sum: false });
-    await expect(loadMigrations(root)).rejects.toMatchObject({ exitCode: 2, message: expect.stringContaining(message) });
+    await expect(loadMigrations(root)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(message),
+    });
   });
 
   test('leaves BEGIN/COMMIT to a -- migrate:no-transaction file, and savepoints to any file', async ({ dir }) => {
@@ -57,22 +70,32 @@ describe('loading a migrations folder', () => {
       dir,
       {
         '20250101000000_own_tx.up.sql': '-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n',
-        '20250101000100_savepoint.up.sql': 'SAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n',
+        '20250101000100_savepoint.up.sql':
+          'SAVEPOINT s;\nCREATE TABLE b (id int);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\n',
       },
       { sum: false },
     );
-    await expect(loadMigrations(root)).resolves.toMatchObject({ migrations: [{ version: '20250101000000' }, { version: '20250101000100' }] });
+    await expect(loadMigrations(root)).resolves.toMatchObject({
+      migrations: [{ version: '20250101000000' }, { version: '20250101000100' }],
+    });
   });
 
   test('names every bad file at once', async ({ dir }) => {
-    const root = await writeMigrations(dir, { 'x.up.sql': 'SELECT 1', '20250101000000_a.down.sql': 'SELECT 1' }, { sum: false });
+    const root = await writeMigrations(
+      dir,
+      { 'x.up.sql': 'SELECT 1', '20250101000000_a.down.sql': 'SELECT 1' },
+      { sum: false },
+    );
     const error = await rejection(loadMigrations(root));
     expect(error.message).toContain('x.up.sql');
     expect(error.message).toContain('20250101000000_a.down.sql');
   });
 
   test('a missing folder is a usage error that says what to set', async ({ dir }) => {
-    await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({ exitCode: 2, advice: expect.stringContaining('migrationsDir') });
+    await expect(loadMigrations(join(dir, 'nope'))).rejects.toMatchObject({
+      exitCode: 2,
+      advice: expect.stringContaining('migrationsDir'),
+    });
   });
 });
 
@@ -82,7 +105,8 @@ describe('what loading refuses in the files themselves', () => {
       dir,
       {
         ...BASIC,
-        'tenant/20250101000300_uuid.up.sql': '-- ids\nCREATE TABLE tokens (id int);\nCREATE /* why not */ EXTENSION IF NOT EXISTS pgcrypto;\n',
+        'tenant/20250101000300_uuid.up.sql':
+          '-- ids\nCREATE TABLE tokens (id int);\nCREATE /* why not */ EXTENSION IF NOT EXISTS pgcrypto;\n',
         'tenant/20250101000300_uuid.down.sql': 'DROP TABLE tokens;\nDROP EXTENSION pgcrypto;\n',
       },
       { sum: false },
@@ -95,13 +119,16 @@ describe('what loading refuses in the files themselves', () => {
     expect(error.message).toContain('public.gen_random_uuid()');
   });
 
-  test('leaves CREATE EXTENSION to global migrations, and the words in tenant strings and comments alone', async ({ dir }) => {
+  test('leaves CREATE EXTENSION to global migrations, and the words in tenant strings and comments alone', async ({
+    dir,
+  }) => {
     const root = await writeMigrations(
       dir,
       {
         ...BASIC,
         '20250101000300_pgcrypto.up.sql': 'CREATE EXTENSION IF NOT EXISTS pgcrypto SCHEMA public;',
-        'tenant/20250101000400_note.up.sql': "-- CREATE EXTENSION is global\nCREATE TABLE notes (body text DEFAULT 'create extension x;');\n",
+        'tenant/20250101000400_note.up.sql':
+          "-- CREATE EXTENSION is global\nCREATE TABLE notes (body text DEFAULT 'create extension x;');\n",
       },
       { sum: false },
     );
@@ -127,33 +154,43 @@ describe('what loading refuses in the files themselves', () => {
     const root = await writeMigrations(
       dir,
       {
-        'tenant/20250101000100_idx.up.sql': '-- an index\nCREATE TABLE t (a int);\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
+        'tenant/20250101000100_idx.up.sql':
+          '-- an index\nCREATE TABLE t (a int);\n-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
       },
       { sum: false },
     );
     const error = await rejection(loadMigrations(root));
-    expect(error.message).toContain('tenant/20250101000100_idx.up.sql:3: -- migrate:no-transaction after SQL is not read');
+    expect(error.message).toContain(
+      'tenant/20250101000100_idx.up.sql:3: -- migrate:no-transaction after SQL is not read',
+    );
     expect(error.message).toContain('move it to the top of the file');
   });
 
-  test('refuses CONCURRENTLY in a file without -- migrate:no-transaction, a .down.sql as much as an .up.sql', async ({ dir }) => {
+  test('refuses CONCURRENTLY in a file without -- migrate:no-transaction, a .down.sql as much as an .up.sql', async ({
+    dir,
+  }) => {
     const root = await writeMigrations(
       dir,
       {
         'tenant/20250101000100_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n',
         'tenant/20250101000100_idx.down.sql': '-- undo\nDROP INDEX CONCURRENTLY IF EXISTS t_a;\n',
-        'tenant/20250101000200_uniq.up.sql': 'CREATE TABLE u (a int);\n\ncreate  unique index\n  concurrently u_a ON u (a);\n',
+        'tenant/20250101000200_uniq.up.sql':
+          'CREATE TABLE u (a int);\n\ncreate  unique index\n  concurrently u_a ON u (a);\n',
         'tenant/20250101000200_uniq.down.sql': 'DROP TABLE u;\n',
-        '20250101000300_parts.up.sql': 'REINDEX (VERBOSE) TABLE CONCURRENTLY companies;\nALTER TABLE m DETACH PARTITION "m_2024" CONCURRENTLY;\n',
+        '20250101000300_parts.up.sql':
+          'REINDEX (VERBOSE) TABLE CONCURRENTLY companies;\nALTER TABLE m DETACH PARTITION "m_2024" CONCURRENTLY;\n',
         // Neither of these is refused by PostgreSQL in a transaction.
-        '20250101000400_fine.up.sql': "REFRESH MATERIALIZED VIEW CONCURRENTLY totals;\nCOMMENT ON TABLE companies IS 'indexed CONCURRENTLY';\n",
+        '20250101000400_fine.up.sql':
+          "REFRESH MATERIALIZED VIEW CONCURRENTLY totals;\nCOMMENT ON TABLE companies IS 'indexed CONCURRENTLY';\n",
       },
       { sum: false },
     );
     const error = await rejection(loadMigrations(root));
     expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
     // Global files are listed first.
-    const problems = error.message.replace(/^Invalid migration files: /, '').split('; put -- migrate:no-transaction at the top of the file');
+    const problems = error.message
+      .replace(/^Invalid migration files: /, '')
+      .split('; put -- migrate:no-transaction at the top of the file');
     expect(problems.filter(Boolean).map((p) => p.replace(/^; /, ''))).toEqual([
       '20250101000300_parts.up.sql:1: REINDEX (VERBOSE) TABLE CONCURRENTLY cannot run inside a transaction, and this file runs in one',
       '20250101000300_parts.up.sql:2: ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY cannot run inside a transaction, and this file runs in one',
@@ -164,8 +201,14 @@ describe('what loading refuses in the files themselves', () => {
 
   test('refuses binary and non-UTF-8 files instead of sending them to the server', async ({ dir }) => {
     const root = await writeMigrations(dir, BASIC, { sum: false });
-    await writeFile(join(root, '20250101000300_latin1.up.sql'), Buffer.from("INSERT INTO companies (name) VALUES ('Caf\xe9');", 'latin1'));
-    await writeFile(join(root, 'tenant/20250101000400_utf16.up.sql'), Buffer.from('\ufeffCREATE TABLE x (id int);', 'utf16le'));
+    await writeFile(
+      join(root, '20250101000300_latin1.up.sql'),
+      Buffer.from("INSERT INTO companies (name) VALUES ('Caf\xe9');", 'latin1'),
+    );
+    await writeFile(
+      join(root, 'tenant/20250101000400_utf16.up.sql'),
+      Buffer.from('\ufeffCREATE TABLE x (id int);', 'utf16le'),
+    );
     await writeFile(join(root, '20250101000500_blob.up.sql'), Buffer.from([0x53, 0x45, 0x4c, 0x00, 0x01, 0xff, 0x3b]));
     const error = await rejection(loadMigrations(root));
     expect(error).toMatchObject({ exitCode: 2, code: 'BAD_MIGRATION_FILES' });
@@ -191,7 +234,9 @@ describe('what loading refuses in the folder', () => {
     expect(error.message).toContain('20250101000300_shout.UP.SQL: name must be');
     expect(error.message).toContain('tenant/20250101000400_mixed.Up.Sql: name must be');
     expect(error.message).toContain('old/: holds .sql files that would never run (old/20240101000000_legacy.up.sql)');
-    expect(error.message).toContain('tenant/archive/: holds .sql files that would never run (tenant/archive/20240101000100_legacy.up.sql)');
+    expect(error.message).toContain(
+      'tenant/archive/: holds .sql files that would never run (tenant/archive/20240101000100_legacy.up.sql)',
+    );
     expect(error.message).toContain('20250101000500_linked.up.sql: is a symbolic link');
   });
 
@@ -229,11 +274,21 @@ describe('what loading refuses in the folder', () => {
 describe('a large file', () => {
   test('loads a 100,000-statement file whole, each statement on its own line', async ({ dir }) => {
     const n = 100_000;
-    const sql = Array.from({ length: n }, (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');`).join('\n');
-    const root = await writeMigrations(dir, { '20250101000000_t.up.sql': `-- bulk\nCREATE TABLE t (id int, name text);\n${sql}\n` }, { sum: false });
+    const sql = Array.from(
+      { length: n },
+      (_, i) => `INSERT INTO t (id, name) VALUES (${i}, 'row ${i}; still row ${i}');`,
+    ).join('\n');
+    const root = await writeMigrations(
+      dir,
+      { '20250101000000_t.up.sql': `-- bulk\nCREATE TABLE t (id int, name text);\n${sql}\n` },
+      { sum: false },
+    );
     const [m] = (await loadMigrations(root)).migrations;
     expect(m!.up.statements).toHaveLength(n + 1);
-    expect(m!.up.statements.at(-1)).toMatchObject({ line: n + 2, text: `INSERT INTO t (id, name) VALUES (${n - 1}, 'row ${n - 1}; still row ${n - 1}')` });
+    expect(m!.up.statements.at(-1)).toMatchObject({
+      line: n + 2,
+      text: `INSERT INTO t (id, name) VALUES (${n - 1}, 'row ${n - 1}; still row ${n - 1}')`,
+    });
   }, 120_000);
 });
 

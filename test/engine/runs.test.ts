@@ -6,16 +6,24 @@ import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import type { TestDatabase } from '../support/db';
 import { withRowsOnlyRole } from '../support/roles';
 
-const runIds = async (db: TestDatabase) => (await db.query<{ id: string }>('SELECT id FROM migrate_tool.runs ORDER BY id')).rows.map((r) => Number(r.id));
+const runIds = async (db: TestDatabase) =>
+  (await db.query<{ id: string }>('SELECT id FROM migrate_tool.runs ORDER BY id')).rows.map((r) => Number(r.id));
 
 describe('the record of runs', () => {
-  test('a run with work is recorded with its stages and slowest schemas, one with nothing to do is not', async ({ db, dir }) => {
+  test('a run with work is recorded with its stages and slowest schemas, one with nothing to do is not', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_a', 'company_b');
     await migrate({ connection: db.url, migrationsDir });
     expect(await runIds(db)).toHaveLength(1);
     const { summary } = (await db.query('SELECT summary FROM migrate_tool.runs')).rows[0] as {
-      summary: { counts: object; stages: Array<{ scope: string; versions: string[]; schemas: number; done: number }>; slowest: Array<{ schema: string }> };
+      summary: {
+        counts: object;
+        stages: Array<{ scope: string; versions: string[]; schemas: number; done: number }>;
+        slowest: Array<{ schema: string }>;
+      };
     };
     expect(summary.counts).toEqual({ migrated: 3, failed: 0, skipped: 0, migrations: 5 });
     expect(summary.stages.map(({ scope, versions, schemas, done }) => ({ scope, versions, schemas, done }))).toEqual([
@@ -47,12 +55,23 @@ describe('the record of runs', () => {
     await migrate({ connection: db.url, migrationsDir });
     await db.query('DROP TABLE migrate_tool.runs; CREATE TABLE migrate_tool.runs (id int)'); // not the shape it writes
     const notes: string[] = [];
-    const back = await rollback({ connection: db.url, migrationsDir, onEvent: (e) => e.type === 'note' && notes.push(e.message) });
+    const back = await rollback({
+      connection: db.url,
+      migrationsDir,
+      onEvent: (e) => e.type === 'note' && notes.push(e.message),
+    });
     expect(back.result).toMatchObject({ failed: [], done: [{ version: '20250101000000' }] });
-    expect(notes).toEqual([expect.stringMatching(/^this run's record \(migrate_tool\.runs, .*\) was not written: column "started_at" .*does not exist/)]);
+    expect(notes).toEqual([
+      expect.stringMatching(
+        /^this run's record \(migrate_tool\.runs, .*\) was not written: column "started_at" .*does not exist/,
+      ),
+    ]);
   });
 
-  test('a role that may not write the record still runs; nothing is recorded for it and nothing fails', async ({ db, dir }) => {
+  test('a role that may not write the record still runs; nothing is recorded for it and nothing fails', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, BASIC);
     await migrate({ connection: db.url, migrationsDir });
     await withRowsOnlyRole(db, async (url, role) => {

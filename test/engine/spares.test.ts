@@ -29,19 +29,26 @@ CREATE TRIGGER shifts_touch BEFORE INSERT ON shifts FOR EACH ROW EXECUTE FUNCTIO
 const TENANT_VERSIONS = ['20250101000100', '20250101000200'];
 
 async function spareSchemas(db: TestDatabase): Promise<string[]> {
-  const r = await db.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%' ORDER BY 1`);
+  const r = await db.query(
+    `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'migrate\\_tool\\_spare\\_%' ORDER BY 1`,
+  );
   return r.rows.map((row) => row.nspname);
 }
 
 async function stateOf(db: TestDatabase, schema: string): Promise<string[]> {
-  const r = await db.query(`SELECT version || '=' || checksum AS v FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY version`, [schema]);
+  const r = await db.query(
+    `SELECT version || '=' || checksum AS v FROM migrate_tool.migrations WHERE schema_name = $1 ORDER BY version`,
+    [schema],
+  );
   return r.rows.map((row) => row.v);
 }
 
 /** The trigger-kept counts agree with the rows, schema by schema. */
 async function countsAgree(db: TestDatabase): Promise<void> {
   const kept = await db.query(`SELECT schema_name, versions FROM migrate_tool.schema_counts ORDER BY 1`);
-  const counted = await db.query(`SELECT schema_name, count(*)::int AS versions FROM migrate_tool.migrations GROUP BY 1 ORDER BY 1`);
+  const counted = await db.query(
+    `SELECT schema_name, count(*)::int AS versions FROM migrate_tool.migrations GROUP BY 1 ORDER BY 1`,
+  );
   expect(kept.rows).toEqual(counted.rows);
 }
 
@@ -59,12 +66,17 @@ describe('spare tenant schemas', () => {
 
     await createTenants(db, 'company_new');
     const events: Event[] = [];
-    const out = await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
+    const out = await migrateTenant(
+      { connection: db.url, migrationsDir, onEvent: (e) => events.push(e) },
+      'company_new',
+    );
     const taken = events.find((e) => e.type === 'tenant:spare');
     expect(taken).toMatchObject({ schema: 'company_new' });
     expect(spares).toContain((taken as { spare: string }).spare);
     expect(out.result?.failed).toEqual([]);
-    expect(out.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual(TENANT_VERSIONS.map((v) => `company_new@${v}`));
+    expect(out.result?.done.map((d) => `${d.schema}@${d.version}`)).toEqual(
+      TENANT_VERSIONS.map((v) => `company_new@${v}`),
+    );
 
     // The same catalog as the schema `up` built file by file, and the same recorded versions.
     const hashes = await catalogHashes(db, { names: ['company_a', 'company_new'] });
@@ -86,13 +98,19 @@ describe('spare tenant schemas', () => {
     const migrationsDir = await writeMigrations(dir, HISTORY);
     await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
     const [old] = await spareSchemas(db);
-    await writeFile(join(migrationsDir, 'tenant/20250101000300_notes.up.sql'), 'CREATE TABLE notes (id serial PRIMARY KEY);');
+    await writeFile(
+      join(migrationsDir, 'tenant/20250101000300_notes.up.sql'),
+      'CREATE TABLE notes (id serial PRIMARY KEY);',
+    );
     await writeFile(join(migrationsDir, 'tenant/20250101000300_notes.down.sql'), 'DROP TABLE notes;');
     await rewriteSum(migrationsDir);
 
     await createTenants(db, 'company_new');
     const events: Event[] = [];
-    const out = await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
+    const out = await migrateTenant(
+      { connection: db.url, migrationsDir, onEvent: (e) => events.push(e) },
+      'company_new',
+    );
     expect(events.some((e) => e.type === 'tenant:spare')).toBe(false);
     expect(out.result?.done.map((d) => d.version)).toEqual([...TENANT_VERSIONS, '20250101000300']);
     expect(await spareSchemas(db)).toEqual([old]);
@@ -134,7 +152,10 @@ describe('spare tenant schemas', () => {
     expect(out.spares).toMatchObject({ ready: 0, built: 0 });
     expect(out.spares?.problem).toMatch(/write rows \(into roles\)/);
     expect(await spareSchemas(db)).toEqual([]);
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`))
+        .rows[0].n,
+    ).toBe(0);
   });
 
   test('tenantSpares 0 drops them with their state rows', async ({ db, dir }) => {
@@ -144,7 +165,10 @@ describe('spare tenant schemas', () => {
     const out = await migrate({ connection: db.url, migrationsDir });
     expect(out.spares).toEqual({ ready: 0, built: 0, dropped: 3 });
     expect(await spareSchemas(db)).toEqual([]);
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name <> 'public'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name <> 'public'`)).rows[0]
+        .n,
+    ).toBe(0);
     await countsAgree(db);
   });
 
@@ -155,18 +179,28 @@ describe('spare tenant schemas', () => {
     await migrateTenant({ connection: db.url, migrationsDir }, 'company_one');
     // Same length, new text: only the checksum can tell.
     const file = join(migrationsDir, 'tenant/20250101000200_roster.up.sql');
-    await writeFile(file, HISTORY['tenant/20250101000200_roster.up.sql']!.replace('Ada', 'Ada').replace('count(s.id)', 'count(s.*)'));
-    await expect(migrateTenant({ connection: db.url, migrationsDir }, 'company_two')).rejects.toMatchObject({ code: 'SUM_MISMATCH' });
+    await writeFile(
+      file,
+      HISTORY['tenant/20250101000200_roster.up.sql']!.replace('Ada', 'Ada').replace('count(s.id)', 'count(s.*)'),
+    );
+    await expect(migrateTenant({ connection: db.url, migrationsDir }, 'company_two')).rejects.toMatchObject({
+      code: 'SUM_MISMATCH',
+    });
     expect(await stateOf(db, 'company_two')).toEqual([]);
   });
 
-  test('two sign-ups at once: one spare, each schema gets it or its chain, never both the same', async ({ db, dir }) => {
+  test('two sign-ups at once: one spare, each schema gets it or its chain, never both the same', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, HISTORY);
     await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
     await createTenants(db, 'company_one', 'company_two');
     const events: Event[] = [];
     const onEvent = (e: Event) => events.push(e);
-    const runs = await Promise.all(['company_one', 'company_two'].map((s) => migrateTenant({ connection: db.url, migrationsDir, onEvent }, s)));
+    const runs = await Promise.all(
+      ['company_one', 'company_two'].map((s) => migrateTenant({ connection: db.url, migrationsDir, onEvent }, s)),
+    );
     for (const r of runs) expect(r.result?.done).toHaveLength(2);
     expect(events.filter((e) => e.type === 'tenant:spare')).toHaveLength(1);
     const hashes = await catalogHashes(db, { names: ['company_one', 'company_two'] });
@@ -182,7 +216,10 @@ describe('spare tenant schemas', () => {
     const order = await db.query(`SELECT schema_name FROM migrate_tool.spares ORDER BY built_at, schema_name`);
     const [touched, intact] = order.rows.map((r) => r.schema_name as string);
     // Checked, not trusted: a spare missing a row is not what the folder builds.
-    await db.query(`DELETE FROM migrate_tool.migrations WHERE schema_name = $1 AND version = $2`, [touched, TENANT_VERSIONS[1]]);
+    await db.query(`DELETE FROM migrate_tool.migrations WHERE schema_name = $1 AND version = $2`, [
+      touched,
+      TENANT_VERSIONS[1],
+    ]);
     const role = `mt_spare_owner_${process.pid}`;
     await db.query(`CREATE ROLE ${role}`);
     try {
@@ -190,7 +227,9 @@ describe('spare tenant schemas', () => {
       const events: Event[] = [];
       await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_owned');
       expect(events.find((e) => e.type === 'tenant:spare')).toMatchObject({ spare: intact });
-      const owner = await db.query(`SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'company_owned'`);
+      const owner = await db.query(
+        `SELECT pg_get_userbyid(nspowner) AS owner FROM pg_namespace WHERE nspname = 'company_owned'`,
+      );
       expect(owner.rows[0].owner).toBe(role);
       expect(await spareSchemas(db)).toEqual([touched]);
     } finally {
@@ -201,13 +240,18 @@ describe('spare tenant schemas', () => {
   test('a history with a no-transaction file: built file by file, taken the same way', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, {
       ...HISTORY,
-      'tenant/20250101000300_shifts_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY shifts_employee_idx ON shifts (employee_id);',
+      'tenant/20250101000300_shifts_idx.up.sql':
+        '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY shifts_employee_idx ON shifts (employee_id);',
       'tenant/20250101000300_shifts_idx.down.sql': 'DROP INDEX shifts_employee_idx;',
       'tenant/20250101000400_phone.up.sql': 'ALTER TABLE employees ADD COLUMN phone text;',
       'tenant/20250101000400_phone.down.sql': 'ALTER TABLE employees DROP COLUMN phone;',
     });
     await createTenants(db, 'company_a');
-    expect((await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 })).spares).toEqual({ ready: 1, built: 1, dropped: 0 });
+    expect((await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 })).spares).toEqual({
+      ready: 1,
+      built: 1,
+      dropped: 0,
+    });
     await createTenants(db, 'company_new');
     const events: Event[] = [];
     await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, 'company_new');
@@ -222,21 +266,29 @@ describe('spare tenant schemas', () => {
     const migrationsDir = await writeMigrations(dir, {
       ...HISTORY,
       // No tenant schema yet, so `up` itself succeeds; building the spare fails at this file.
-      'tenant/20250101000300_bad_idx.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY bad_idx ON no_such_table (id);',
+      'tenant/20250101000300_bad_idx.up.sql':
+        '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY bad_idx ON no_such_table (id);',
       'tenant/20250101000300_bad_idx.down.sql': 'DROP INDEX bad_idx;',
     });
     const out = await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
     expect(out.spares).toMatchObject({ ready: 0, built: 0 });
     expect(out.spares?.problem).toMatch(/no_such_table/);
     expect(await spareSchemas(db)).toEqual([]);
-    expect((await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE schema_name LIKE 'migrate%'`))
+        .rows[0].n,
+    ).toBe(0);
   });
 
-  test("an earlier release's count trigger: handover and chain still leave the counts right, and up brings the trigger up to date", async ({ db, dir }) => {
+  test("an earlier release's count trigger: handover and chain still leave the counts right, and up brings the trigger up to date", async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, HISTORY);
     await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
     // The function as it was before it let the tool count a schema itself: every row counted one by one.
-    const src = (await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0].prosrc as string;
+    const src = (await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`))
+      .rows[0].prosrc as string;
     const older = src.replace(/ {2}-- Rows of the schema the tool counts itself[\s\S]*?END IF;\n/, '');
     expect(older).not.toContain('counted_schema');
     await db.query(
@@ -244,15 +296,22 @@ describe('spare tenant schemas', () => {
     );
     await createTenants(db, 'company_spare', 'company_chain');
     const events: Event[] = [];
-    for (const schema of ['company_spare', 'company_chain']) await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
+    for (const schema of ['company_spare', 'company_chain'])
+      await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
     expect(events.filter((e) => e.type === 'tenant:spare')).toHaveLength(1);
     await countsAgree(db);
     await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
-    expect((await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0].prosrc).toContain('counted_schema');
+    expect(
+      (await db.query(`SELECT prosrc FROM pg_proc WHERE oid = 'migrate_tool.count_versions()'::regprocedure`)).rows[0]
+        .prosrc,
+    ).toContain('counted_schema');
     await countsAgree(db);
   });
 
-  test('a history with a baseline: the spare runs the baseline and records what it replaces, as a new schema would', async ({ db, dir }) => {
+  test('a history with a baseline: the spare runs the baseline and records what it replaces, as a new schema would', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, {
       ...HISTORY,
       'tenant/20250101000300_baseline.up.sql': `-- migrate:baseline replaces 20250101000100..20250101000200
@@ -264,13 +323,15 @@ ${HISTORY['tenant/20250101000200_roster.up.sql']}`,
     await migrate({ connection: db.url, migrationsDir, tenantSpares: 1 });
     await createTenants(db, 'company_spare', 'company_chain');
     const events: Event[] = [];
-    for (const schema of ['company_spare', 'company_chain']) await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
+    for (const schema of ['company_spare', 'company_chain'])
+      await migrateTenant({ connection: db.url, migrationsDir, onEvent: (e) => events.push(e) }, schema);
     expect(events.filter((e) => e.type === 'tenant:spare')).toHaveLength(1);
     // The chain ran as one (one start per version, no file-by-file replay after a failure).
     expect(events.filter((e) => e.type === 'migration:start')).toHaveLength(6);
     const hashes = await catalogHashes(db, { names: ['company_new_db', 'company_spare', 'company_chain'] });
     expect(new Set(hashes.values()).size).toBe(1);
-    for (const schema of ['company_spare', 'company_chain']) expect(await stateOf(db, schema)).toEqual(await stateOf(db, 'company_new_db'));
+    for (const schema of ['company_spare', 'company_chain'])
+      expect(await stateOf(db, schema)).toEqual(await stateOf(db, 'company_new_db'));
     await countsAgree(db);
   });
 });

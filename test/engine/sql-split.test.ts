@@ -5,12 +5,19 @@ const texts = (sql: string) => splitStatements(sql).map((s) => s.text);
 
 describe('splitStatements', () => {
   it('splits on semicolons and drops empty statements and trailing comments', () => {
-    expect(texts('CREATE TABLE a (id int);\n\n;  SELECT 1;\n-- done\n')).toEqual(['CREATE TABLE a (id int)', 'SELECT 1']);
+    expect(texts('CREATE TABLE a (id int);\n\n;  SELECT 1;\n-- done\n')).toEqual([
+      'CREATE TABLE a (id int)',
+      'SELECT 1',
+    ]);
   });
 
   it('keeps semicolons inside strings, quoted identifiers and comments', () => {
     const sql = `INSERT INTO t VALUES ('a;b', 'it''s;'); SELECT "we;ird" FROM x /* c; /* nested; */ still */; -- x; y\nSELECT E'\\';';`;
-    expect(texts(sql)).toEqual([`INSERT INTO t VALUES ('a;b', 'it''s;')`, `SELECT "we;ird" FROM x /* c; /* nested; */ still */`, `SELECT E'\\';'`]);
+    expect(texts(sql)).toEqual([
+      `INSERT INTO t VALUES ('a;b', 'it''s;')`,
+      `SELECT "we;ird" FROM x /* c; /* nested; */ still */`,
+      `SELECT E'\\';'`,
+    ]);
   });
 
   it('keeps dollar-quoted bodies whole, with or without a tag', () => {
@@ -50,13 +57,19 @@ describe('-- migrate:no-transaction', () => {
   it('is read anywhere in the leading comment block', () => {
     expect(isNoTransaction('-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);')).toBe(true);
     expect(isNoTransaction('--migrate:no-transaction  \r\nSELECT 1')).toBe(true);
-    expect(isNoTransaction('\ufeff-- 20250101000000_idx (tenant): runs in every tenant schema.\n\n/* why */\n-- migrate:no-transaction\nSELECT 1;')).toBe(true);
+    expect(
+      isNoTransaction(
+        '\ufeff-- 20250101000000_idx (tenant): runs in every tenant schema.\n\n/* why */\n-- migrate:no-transaction\nSELECT 1;',
+      ),
+    ).toBe(true);
   });
 
   it('is not read after SQL: the splitter reports where it sits instead', () => {
     expect(isNoTransaction('SELECT 1;\n-- migrate:no-transaction')).toBe(false);
     expect(isNoTransaction("SELECT '\n-- migrate:no-transaction\n';")).toBe(false);
-    const { noTransactionMarkers } = splitSql('-- header\nSELECT 1;\n\n-- migrate:no-transaction\nSELECT 2; -- migrate:no-transaction\n');
+    const { noTransactionMarkers } = splitSql(
+      '-- header\nSELECT 1;\n\n-- migrate:no-transaction\nSELECT 2; -- migrate:no-transaction\n',
+    );
     expect(noTransactionMarkers).toEqual({ leading: [], late: [4, 5] });
   });
 });

@@ -24,7 +24,16 @@ async function reports(url: string, migrationsDir: string) {
 
 /** Histories of every kind a summary must notice, next to clean ones. */
 async function oddHistories(db: TestDatabase, migrationsDir: string) {
-  await createTenants(db, 'company_clean', 'company_gap', 'company_dirty', 'company_edit', 'company_unknown', 'company_short', 'company_none');
+  await createTenants(
+    db,
+    'company_clean',
+    'company_gap',
+    'company_dirty',
+    'company_edit',
+    'company_unknown',
+    'company_short',
+    'company_none',
+  );
   await migrate({ connection: db.url, migrationsDir });
   await createTenants(db, 'company_later');
   await db.query(`
@@ -38,7 +47,10 @@ async function oddHistories(db: TestDatabase, migrationsDir: string) {
 }
 
 describe('the state read as a summary', () => {
-  test('status, version and tenants say what a row-by-row read says, with the counts, without them, and without the indexes', async ({ db, dir }) => {
+  test('status, version and tenants say what a row-by-row read says, with the counts, without them, and without the indexes', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, FILES);
     await oddHistories(db, migrationsDir);
     const summary = await reports(db.url, migrationsDir);
@@ -60,11 +72,16 @@ describe('the state read as a summary', () => {
     expect(await reports(db.url, migrationsDir)).toEqual(summary);
   });
 
-  test('up refuses an edited migration found in one schema among clean ones, and an up run by the owner restores counts and indexes', async ({ db, dir }) => {
+  test('up refuses an edited migration found in one schema among clean ones, and an up run by the owner restores counts and indexes', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, FILES);
     await createTenants(db, 'company_a', 'company_b', 'company_c');
     await migrate({ connection: db.url, migrationsDir });
-    await db.query(`UPDATE ${M} SET checksum = 'edited' WHERE schema_name = 'company_b' AND version = '20250101000200'`);
+    await db.query(
+      `UPDATE ${M} SET checksum = 'edited' WHERE schema_name = 'company_b' AND version = '20250101000200'`,
+    );
     await expect(migrate({ connection: db.url, migrationsDir })).rejects.toMatchObject({ code: 'EDITED_MIGRATION' });
     await db.query(`UPDATE ${M} SET checksum = (SELECT checksum FROM ${M} WHERE schema_name = 'company_a' AND version = '20250101000200') WHERE schema_name = 'company_b'
                     AND version = '20250101000200'`);
@@ -74,9 +91,13 @@ describe('the state read as a summary', () => {
     );
     await migrate({ connection: db.url, migrationsDir });
     const counts = await db.query(`SELECT schema_name, versions, latest FROM migrate_tool.schema_counts ORDER BY 1`);
-    const rows = await db.query(`SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM ${M} GROUP BY 1 ORDER BY 1`);
+    const rows = await db.query(
+      `SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM ${M} GROUP BY 1 ORDER BY 1`,
+    );
     expect(counts.rows).toEqual(rows.rows);
-    const indexes = await db.query(`SELECT 1 FROM pg_indexes WHERE schemaname = 'migrate_tool' AND indexname = 'migrations_version_checksum_idx'`);
+    const indexes = await db.query(
+      `SELECT 1 FROM pg_indexes WHERE schemaname = 'migrate_tool' AND indexname = 'migrations_version_checksum_idx'`,
+    );
     expect(indexes.rowCount).toBe(1);
   });
 
@@ -90,7 +111,9 @@ describe('the state read as a summary', () => {
       UPDATE ${M} SET dirty = true WHERE schema_name = 'company_b';
       DELETE FROM ${M} WHERE schema_name = 'public';`);
     const counts = () => db.query(`SELECT schema_name, versions, latest FROM migrate_tool.schema_counts ORDER BY 1`);
-    const rows = await db.query(`SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM ${M} GROUP BY 1 ORDER BY 1`);
+    const rows = await db.query(
+      `SELECT schema_name, count(*)::int AS versions, max(version) AS latest FROM ${M} GROUP BY 1 ORDER BY 1`,
+    );
     expect((await counts()).rows).toEqual(rows.rows);
     await db.query(`TRUNCATE ${M}`);
     expect((await counts()).rowCount).toBe(0);
@@ -111,27 +134,45 @@ describe('migrateTenant on a new schema', () => {
     expect(rows.rows.map((x) => x.version)).toEqual(['20250101000100', '20250101000200', '20250101000300']);
     // One transaction wrote them all.
     expect(new Set(rows.rows.map((x) => x.tx)).size).toBe(1);
-    const tables = await db.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'company_new' ORDER BY 1`);
+    const tables = await db.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'company_new' ORDER BY 1`,
+    );
     expect(tables.rows.map((t) => t.table_name)).toEqual(['a', 'b', 'c']);
   });
 
-  test('a failing file: the chain is rolled back and run file by file, which names the file and line and keeps the files before it', async ({ db, dir }) => {
-    const migrationsDir = await writeMigrations(dir, { ...FILES, 'tenant/20250101000300_c.up.sql': 'CREATE TABLE c (id int);\nSELECT no_such_column FROM c;' });
+  test('a failing file: the chain is rolled back and run file by file, which names the file and line and keeps the files before it', async ({
+    db,
+    dir,
+  }) => {
+    const migrationsDir = await writeMigrations(dir, {
+      ...FILES,
+      'tenant/20250101000300_c.up.sql': 'CREATE TABLE c (id int);\nSELECT no_such_column FROM c;',
+    });
     await createTenants(db, 'company_new');
     const r = await migrateTenant({ connection: db.url, migrationsDir }, 'company_new');
     expect(r.result?.done.map((d) => d.version)).toEqual(['20250101000100', '20250101000200']);
-    expect(r.result?.failed).toMatchObject([{ schema: 'company_new', version: '20250101000300', file: 'tenant/20250101000300_c.up.sql', line: 2 }]);
+    expect(r.result?.failed).toMatchObject([
+      { schema: 'company_new', version: '20250101000300', file: 'tenant/20250101000300_c.up.sql', line: 2 },
+    ]);
     const rows = await db.query(`SELECT version FROM ${M} WHERE schema_name = 'company_new' ORDER BY version`);
     expect(rows.rows.map((x) => x.version)).toEqual(['20250101000100', '20250101000200']);
-    const c = await db.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'company_new' AND table_name = 'c'`);
+    const c = await db.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = 'company_new' AND table_name = 'c'`,
+    );
     expect(c.rowCount).toBe(0);
   });
 
-  test('an older release names the versions its folder lacks, found in other schemas, as migrate does', async ({ db, dir }) => {
+  test('an older release names the versions its folder lacks, found in other schemas, as migrate does', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await writeMigrations(dir, FILES);
     await createTenants(db, 'company_a');
     await migrate({ connection: db.url, migrationsDir });
-    const older = await writeMigrations(join(dir, 'older'), Object.fromEntries(Object.entries(FILES).filter(([f]) => !f.includes('000300'))));
+    const older = await writeMigrations(
+      join(dir, 'older'),
+      Object.fromEntries(Object.entries(FILES).filter(([f]) => !f.includes('000300'))),
+    );
     await createTenants(db, 'company_new');
     const r = await migrateTenant({ connection: db.url, migrationsDir: older }, 'company_new');
     expect(r.unknownVersions).toEqual(['20250101000300']);

@@ -44,7 +44,9 @@ describe('TENANT_SCHEMA_PATTERN', () => {
       error = e as Error & { exitCode: number };
     }
     expect(error?.exitCode).toBe(2);
-    expect(error?.message).toContain(`TENANT_SCHEMA_PATTERN "${pattern}" matches the schema ${protectedSchemasMatched(pattern)[0]}`);
+    expect(error?.message).toContain(
+      `TENANT_SCHEMA_PATTERN "${pattern}" matches the schema ${protectedSchemasMatched(pattern)[0]}`,
+    );
     expect(error?.message).toContain('e.g. company_%');
   });
 

@@ -12,7 +12,9 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 const text = read('examples/kubernetes/job.yaml');
 const docs = parseAllDocuments(text);
 const job = docs[0]!.toJS();
-const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(read('examples/kubernetes/job.schema.json')));
+const validate = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(read('examples/kubernetes/job.schema.json')),
+);
 
 describe('examples/kubernetes/job.yaml', () => {
   test('is one YAML document that the batch/v1 Job schema accepts', () => {
@@ -31,7 +33,9 @@ describe('examples/kubernetes/job.yaml', () => {
     expect(bad((j) => (j.spec.backoffLimit = 6))).toBe(false);
     expect(bad((j) => (j.spec.template.spec.restartPolicy = 'OnFailure'))).toBe(false);
     expect(bad((j) => (j.spec.template.spec.securityContext.runAsUser = 0))).toBe(false);
-    expect(bad((j) => j.spec.template.spec.containers[0].env.push({ name: 'POSTGRES_PASSWORD', value: 'x' }))).toBe(false);
+    expect(bad((j) => j.spec.template.spec.containers[0].env.push({ name: 'POSTGRES_PASSWORD', value: 'x' }))).toBe(
+      false,
+    );
     expect(bad((j) => (j.spec.backofLimit = 0))).toBe(false); // a typo is not silently ignored
   });
 

@@ -7,7 +7,17 @@ import { runCli, type CliResult } from '../support/cli';
 import { describe, expect, test } from '../support/fixtures';
 import { BASIC, writeMigrations } from '../support/migrations';
 import type { OwnServer } from '../support/own-server';
-import { deadPort, dbUrl, FLEET_PASSWORD, fleetDoc, freshDatabase, query, startServers, tables, writeTargets } from './support';
+import {
+  deadPort,
+  dbUrl,
+  FLEET_PASSWORD,
+  fleetDoc,
+  freshDatabase,
+  query,
+  startServers,
+  tables,
+  writeTargets,
+} from './support';
 
 let servers: OwnServer[] = [];
 beforeAll(async () => {
@@ -37,10 +47,16 @@ async function migratedFleet(dir: string) {
 }
 
 describe('a command over a fleet', () => {
-  test('up runs on every target; an unreachable one fails alone (exit 1); a re-run finishes what is missing', async ({ dir }) => {
+  test('up runs on every target; an unreachable one fails alone (exit 1); a re-run finishes what is missing', async ({
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, BASIC);
     // company_b already has an employees table, so its first tenant migration fails there.
-    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_b'], 'CREATE TABLE company_b.employees (x int);');
+    const eu = await freshDatabase(
+      servers[0]!,
+      ['company_a', 'company_b'],
+      'CREATE TABLE company_b.employees (x int);',
+    );
     const us = await freshDatabase(servers[1]!, ['company_c']);
     const file = await writeTargets(dir, [
       { name: 'eu-1', port: servers[0]!.port, database: eu },
@@ -51,7 +67,9 @@ describe('a command over a fleet', () => {
     const first = await fleetCli(['up', '--targets', file], migrations);
     expect(first.code).toBe(1);
     // Every target named before anything runs, in one Target database line.
-    expect(first.stderr).toMatch(/Target database: 3 targets \(env: dev\): eu-1 = \S+ on 127\.0\.0\.1:\d+ as postgres; us-1 = .*; gone = nowhere on/);
+    expect(first.stderr).toMatch(
+      /Target database: 3 targets \(env: dev\): eu-1 = \S+ on 127\.0\.0\.1:\d+ as postgres; us-1 = .*; gone = nowhere on/,
+    );
     expect(first.stdout).toMatch(/== gone: nowhere on 127\.0\.0\.1:\d+ as postgres ==\nerror: .*(refused|connect)/i);
     expect(first.stdout).toContain('up over 3 targets: 1 ok, 2 failed (eu-1, gone)');
     expect(await tables(dbUrl(servers[0]!, eu), 'company_a')).toEqual(['employees']);
@@ -61,7 +79,9 @@ describe('a command over a fleet', () => {
     await query(dbUrl(servers[0]!, eu), 'DROP TABLE company_b.employees');
     const again = await fleetCli(['up', '--targets', file, '--target', 'eu-1,us-1', '--json'], migrations);
     expect(again.code).toBe(0);
-    const doc = fleetDoc(again.stdout) as { targets: Array<{ name: string; applied: Array<{ schema: string }>; failed: unknown[] }> };
+    const doc = fleetDoc(again.stdout) as {
+      targets: Array<{ name: string; applied: Array<{ schema: string }>; failed: unknown[] }>;
+    };
     expect(doc.targets.map((t) => t.name)).toEqual(['eu-1', 'us-1']);
     // Only what was missing: company_b's two tenant migrations, nothing on us-1.
     expect(doc.targets[0]!.applied.map((a) => a.schema)).toEqual(['company_b', 'company_b']);
@@ -118,22 +138,33 @@ describe('a command over a fleet', () => {
     expect(r.stderr).toContain('target eu-1: the url has a password written in it');
     expect(r.stderr).toContain('target us-1: environment variable NOT_SET_PW is not set');
     expect(r.stderr).not.toContain('Target database');
-    const state = await query(dbUrl(servers[0]!, eu), `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`);
+    const state = await query(
+      dbUrl(servers[0]!, eu),
+      `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`,
+    );
     expect(state.rows[0].n).toBe(0); // nothing was touched
   });
 
-  test('backup writes one file per target, in a folder named after it; down in prod is confirmed once for the fleet', async ({ dir }) => {
+  test('backup writes one file per target, in a folder named after it; down in prod is confirmed once for the fleet', async ({
+    dir,
+  }) => {
     const { migrations, eu, us, file } = await migratedFleet(dir);
 
     const backup = await fleetCli(['backup', '--targets', file], migrations, { BACKUP_DIR: join(dir, 'backups') });
     expect(backup.code).toBe(0);
-    expect(readdirSync(join(dir, 'backups', 'eu-1'))).toEqual([expect.stringMatching(new RegExp(`^backup_${eu}_\\d{8}_\\d{6}\\.dump$`))]);
-    expect(readdirSync(join(dir, 'backups', 'us-1'))).toEqual([expect.stringMatching(new RegExp(`^backup_${us}_\\d{8}_\\d{6}\\.dump$`))]);
+    expect(readdirSync(join(dir, 'backups', 'eu-1'))).toEqual([
+      expect.stringMatching(new RegExp(`^backup_${eu}_\\d{8}_\\d{6}\\.dump$`)),
+    ]);
+    expect(readdirSync(join(dir, 'backups', 'us-1'))).toEqual([
+      expect.stringMatching(new RegExp(`^backup_${us}_\\d{8}_\\d{6}\\.dump$`)),
+    ]);
 
     // No terminal and no --yes: refused, naming how many targets and schemas would change.
     const refused = await fleetCli(['down', '--targets', file, '--env', 'prod'], migrations);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('Refusing to run down on 2 targets, changing 3 schemas, in prod without confirmation');
+    expect(refused.stderr).toContain(
+      'Refusing to run down on 2 targets, changing 3 schemas, in prod without confirmation',
+    );
     expect(await tables(dbUrl(servers[1]!, us), 'company_c')).toEqual(['employees']);
     const down = await fleetCli(['down', '--targets', file, '--env', 'prod', '--yes'], migrations);
     expect(down.code).toBe(0);
@@ -147,7 +178,10 @@ describe('a command over a fleet', () => {
       { name: 'gone', port: await deadPort(), database: 'nowhere' },
       { name: 'us-1', port: servers[1]!.port, database: us },
     ]);
-    const r = await fleetCli(['up', '--targets', file, '--fail-fast', '--targets-concurrency', '1', '--json'], migrations);
+    const r = await fleetCli(
+      ['up', '--targets', file, '--fail-fast', '--targets-concurrency', '1', '--json'],
+      migrations,
+    );
     expect(r.code).toBe(1);
     const doc = fleetDoc(r.stdout) as { targets: Array<{ name: string; error?: { message: string } }> };
     expect(doc.targets[1]).toMatchObject({ name: 'us-1', error: { message: expect.stringContaining('not started') } });

@@ -17,12 +17,17 @@ async function project(db: TestDatabase, dir: string) {
 }
 
 async function migrated(db: TestDatabase): Promise<string[]> {
-  const r = await db.query("SELECT table_schema FROM information_schema.tables WHERE table_name = 'employees' ORDER BY 1");
+  const r = await db.query(
+    "SELECT table_schema FROM information_schema.tables WHERE table_name = 'employees' ORDER BY 1",
+  );
   return (r as { rows: Array<{ table_schema: string }> }).rows.map((row) => row.table_schema);
 }
 
 describe('a rollout gate', () => {
-  test('a failing gate stops the rollout after its stage, shows its output, exit 1; the same command resumes', async ({ db, dir }) => {
+  test('a failing gate stops the rollout after its stage, shows its output, exit 1; the same command resumes', async ({
+    db,
+    dir,
+  }) => {
     const env = await project(db, dir);
     const log = join(dir, 'stages.log');
     // Records each stage it is asked about; refuses after the first wave, while a marker file is there.
@@ -33,7 +38,9 @@ describe('a rollout gate', () => {
     const first = await runCli(args, { env });
     expect(first.code, first.stderr).toBe(1);
     expect(first.stdout).toContain('Gate after canary: passed (exit 0');
-    expect(first.stdout).toMatch(/^Gate after wave 1\/2 FAILED \(exit 3, [\d.]+ s\); its output:\n {2}\| error rate 7% > 1%$/m);
+    expect(first.stdout).toMatch(
+      /^Gate after wave 1\/2 FAILED \(exit 3, [\d.]+ s\); its output:\n {2}\| error rate 7% > 1%$/m,
+    );
     expect(first.stdout).toContain(
       'Rollout stopped after wave 1/2 (its gate failed); later waves were not started. Fix what failed and re-run the same command to resume.',
     );
@@ -41,13 +48,17 @@ describe('a rollout gate', () => {
     // The canary and the first wave ran; the second wave did not start.
     expect(await migrated(db)).toEqual(['company_1', 'company_2', 'company_3']);
     // The rollout's summary: the three schemas and public; two tenant migrations each, one global.
-    expect(first.stdout).toMatch(/^Summary: 4 schemas migrated, 0 failed, 0 skipped; 7 migrations applied; [\d.]+ s in all$/m);
+    expect(first.stdout).toMatch(
+      /^Summary: 4 schemas migrated, 0 failed, 0 skipped; 7 migrations applied; [\d.]+ s in all$/m,
+    );
 
     await writeFile(log, '');
     await rm(join(dir, 'unhealthy'));
     const resumed = await runCli([...args, '--json'], { env });
     expect(resumed.code, resumed.stderr).toBe(0);
-    const doc = fleetDoc<{ stages: Array<{ label: string; gate?: { ok: boolean; exitCode: number } }> }>(resumed.stdout);
+    const doc = fleetDoc<{ stages: Array<{ label: string; gate?: { ok: boolean; exitCode: number } }> }>(
+      resumed.stdout,
+    );
     expect(doc.stages.map((s) => [s.label, s.gate?.exitCode])).toEqual([
       ['canary', 0],
       ['wave 1/1', 0],
@@ -59,7 +70,10 @@ describe('a rollout gate', () => {
     const env = await project(db, dir);
     const r = await runCli(['up', '--canary', '1', '--gate', 'echo canary looks bad >&2; exit 5', '--json'], { env });
     expect(r.code).toBe(1);
-    const doc = fleetDoc<{ stopped: string; stages: Array<{ gate: { ok: boolean; exitCode: number; output: string } }> }>(r.stdout);
+    const doc = fleetDoc<{
+      stopped: string;
+      stages: Array<{ gate: { ok: boolean; exitCode: number; output: string } }>;
+    }>(r.stdout);
     expect(doc.stopped).toBe('gate');
     expect(doc.stages).toHaveLength(1);
     expect(doc.stages[0]!.gate).toMatchObject({ ok: false, exitCode: 5, output: 'canary looks bad\n' });
@@ -89,7 +103,10 @@ describe('a rollout gate', () => {
     expect(ms).toBeGreaterThanOrEqual(1200);
   });
 
-  test('SIGTERM during a soak stops the rollout there (exit 1, interrupted); the gate never runs', async ({ db, dir }) => {
+  test('SIGTERM during a soak stops the rollout there (exit 1, interrupted); the gate never runs', async ({
+    db,
+    dir,
+  }) => {
     const env = await project(db, dir);
     const ran = join(dir, 'gate-ran');
     const child = spawnCli(['up', '--canary', '1', '--soak', '1h', '--gate', `touch ${ran}`], { env });
@@ -105,27 +122,41 @@ describe('a rollout gate', () => {
     expect(await migrated(db)).toEqual(['company_1']);
   });
 
-  test('a bad --soak is refused (exit 2) before anything runs; so is a bad soak or gate in the targets file', async ({ db, dir }) => {
+  test('a bad --soak is refused (exit 2) before anything runs; so is a bad soak or gate in the targets file', async ({
+    db,
+    dir,
+  }) => {
     const env = await project(db, dir);
     const flag = await runCli(['up', '--canary', '1', '--soak', 'a while'], { env });
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('error: --soak must be a duration like 30s, 10m or 1h (got "a while")');
 
     const bad = await targetsFileFor(dir, [['one', db]], { soak: 'soon', gate: 7 });
-    const file = await runCli(['up', '--targets', bad.file], { env: { ...bad.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR } });
+    const file = await runCli(['up', '--targets', bad.file], {
+      env: { ...bad.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR },
+    });
     expect(file.code).toBe(2);
     expect(file.stderr).toContain('rollout: "soak" must be a duration like "30s", "10m" or "1h"');
     expect(file.stderr).toContain('rollout: "gate" must be a shell command');
     expect(await migrated(db)).toEqual([]);
   });
 
-  test("the targets file's rollout soak and gate apply over a fleet; the fleet's summary names target:schema", async ({ db, dir }) => {
+  test("the targets file's rollout soak and gate apply over a fleet; the fleet's summary names target:schema", async ({
+    db,
+    dir,
+  }) => {
     const env = await project(db, dir);
     const other = await createDatabase();
     try {
       await createTenants(other, 'company_x');
-      const gated = await targetsFileFor(dir, [['one', db]], { canary: 1, soak: 0.1, gate: 'echo "stage $MIGRATE_ROLLOUT_STAGE refused"; exit 9' });
-      const r = await runCli(['up', '--targets', gated.file], { env: { ...gated.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR } });
+      const gated = await targetsFileFor(dir, [['one', db]], {
+        canary: 1,
+        soak: 0.1,
+        gate: 'echo "stage $MIGRATE_ROLLOUT_STAGE refused"; exit 9',
+      });
+      const r = await runCli(['up', '--targets', gated.file], {
+        env: { ...gated.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR },
+      });
       expect(r.code).toBe(1);
       expect(r.stdout).toContain('Soaking 0.1 s after canary, then the gate...');
       expect(r.stdout).toContain('  | stage canary refused');
@@ -136,14 +167,19 @@ describe('a rollout gate', () => {
         ['one', db],
         ['two', other],
       ]);
-      const all = await runCli(['up', '--targets', fleet.file], { env: { ...fleet.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR } });
+      const all = await runCli(['up', '--targets', fleet.file], {
+        env: { ...fleet.env, MIGRATIONS_DIR: env.MIGRATIONS_DIR },
+      });
       expect(all.code, all.stderr).toBe(0);
       // one: 4 tenants left (2 migrations each); two: public (1) and company_x (2).
-      expect(all.stdout).toMatch(/^Summary: 6 schemas migrated, 0 failed, 0 skipped; 11 migrations applied; [\d.]+ s in all$/m);
+      expect(all.stdout).toMatch(
+        /^Summary: 6 schemas migrated, 0 failed, 0 skipped; 11 migrations applied; [\d.]+ s in all$/m,
+      );
       // Each target's section has its own summary; the fleet's comes last, before the closing line.
       const slowest = [...all.stdout.matchAll(/^Slowest schemas: (.*)$/gm)].at(-1)![1]!;
       expect(slowest).toContain('two:');
-      for (const entry of slowest.split(', ')) expect(entry).toMatch(/^(one|two):(public|company_\w+) \d+ ms$|^(one|two):\S+ [\d.]+ s$/);
+      for (const entry of slowest.split(', '))
+        expect(entry).toMatch(/^(one|two):(public|company_\w+) \d+ ms$|^(one|two):\S+ [\d.]+ s$/);
       expect(all.stdout.trimEnd().split('\n').at(-1)).toBe('up over 2 targets: 2 ok');
     } finally {
       await other.drop();

@@ -17,7 +17,13 @@ import { BASIC, createTenants, writeMigrations } from '../support/migrations';
 import { targetsFileFor } from './support';
 
 /** runOverFleet as run.ts calls it, in prod unless told, on a terminal answering `answer`; the questions asked are kept. */
-async function overFleet(command: Command, argv: string[], env: Record<string, string>, answer: string, appEnv = 'prod') {
+async function overFleet(
+  command: Command,
+  argv: string[],
+  env: Record<string, string>,
+  answer: string,
+  appEnv = 'prod',
+) {
   const questions: string[] = [];
   const stdout = new PassThrough();
   let text = '';
@@ -34,9 +40,10 @@ async function overFleet(command: Command, argv: string[], env: Record<string, s
   };
   const out = new Output(argv.includes('--json'), inv.streams);
   const args = parseArgs(argv, { ...GLOBAL_FLAGS, ...command.flags });
-  const code = await runOverFleet(command, args, inv, out, args.flags.targets as string, { needsDatabase: true, overrides: { appEnv } }).catch(
-    (e: Error) => e.message,
-  );
+  const code = await runOverFleet(command, args, inv, out, args.flags.targets as string, {
+    needsDatabase: true,
+    overrides: { appEnv },
+  }).catch((e: Error) => e.message);
   return { code, questions, stdout: text };
 }
 
@@ -65,37 +72,52 @@ const twoDocs: Command = {
 };
 
 describe('a fleet in this process', () => {
-  test("the count in the question is each target's preview, whatever documents its run writes; a confirmed down runs", async ({ db, dir }) => {
+  test("the count in the question is each target's preview, whatever documents its run writes; a confirmed down runs", async ({
+    db,
+    dir,
+  }) => {
     const other = await createDatabase();
     try {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
       // The question counts the three tenant schemas the rollback of 20250101000200 changes,
       // whatever the run would write (declined, so nothing runs).
       const declined = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, 'no');
-      expect(declined.questions).toEqual(['About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ']);
+      expect(declined.questions).toEqual([
+        'About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ',
+      ]);
       expect(declined.code).toBe('Not confirmed; nothing was changed');
 
       // The real down, text output, confirmed with the number of targets: it runs on both.
       const confirmed = await overFleet(down, ['down', '--targets', file], fleetEnv, '2');
-      expect(confirmed.questions).toEqual(['About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ']);
+      expect(confirmed.questions).toEqual([
+        'About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ',
+      ]);
       expect(confirmed.code).toBe(0);
       expect(confirmed.stdout).toContain('down over 2 targets: 2 ok');
       const columns = await other.query(
         `SELECT column_name FROM information_schema.columns WHERE table_schema = 'company_3' AND table_name = 'employees' ORDER BY 1`,
       );
-      expect((columns as { rows: Array<{ column_name: string }> }).rows.map((r) => r.column_name)).toEqual(['id', 'name']);
+      expect((columns as { rows: Array<{ column_name: string }> }).rows.map((r) => r.column_name)).toEqual([
+        'id',
+        'name',
+      ]);
     } finally {
       await other.drop();
     }
   });
 
-  test('two documents of one target that give the same key fail that target with an internal error, not one overwriting the other', async ({ db, dir }) => {
+  test('two documents of one target that give the same key fail that target with an internal error, not one overwriting the other', async ({
+    db,
+    dir,
+  }) => {
     const other = await createDatabase();
     try {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
       const r = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, '', 'dev');
       expect(r.code).toBe(1);
-      const doc = JSON.parse(r.stdout) as { targets: Array<{ name: string; steps?: unknown; error?: { code: string; message: string } }> };
+      const doc = JSON.parse(r.stdout) as {
+        targets: Array<{ name: string; steps?: unknown; error?: { code: string; message: string } }>;
+      };
       expect(doc.targets.map((t) => [t.name, t.error?.code, t.error?.message, t.steps])).toEqual([
         ['one', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
         ['two', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
@@ -105,7 +127,10 @@ describe('a fleet in this process', () => {
     }
   });
 
-  test('a rollout refuses --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({ db, dir }) => {
+  test('a rollout refuses --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({
+    db,
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_1', 'company_2');
     const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: dir };
@@ -119,12 +144,17 @@ describe('a fleet in this process', () => {
         const r = await runCli([...args], { env: runEnv });
         expect([r.code, JSON.parse(r.stdout).error], `${args.join(' ')}\n${r.stderr}`).toEqual([
           2,
-          expect.objectContaining({ code: 'BAD_ROLLOUT', message: `${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout` }),
+          expect.objectContaining({
+            code: 'BAD_ROLLOUT',
+            message: `${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout`,
+          }),
         ]);
       }
     }
     // Refused before anything ran: no state.
-    expect((await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'migrate_tool'`)).rows[0].n,
+    ).toBe(0);
   });
 
   test('with a rollout, --backup backs up each database before the canary, and --lint stops it on an error, on one database and over a fleet', async ({
@@ -155,7 +185,10 @@ describe('a fleet in this process', () => {
       const fleetBackups = join(dir, 'fleet-backups');
       const fleet = { ...env, MIGRATIONS_DIR: migrations, BACKUP_DIR: fleetBackups };
       // A file with an error-level finding stops the rollout before any stage, in every target.
-      writeFileSync(join(migrations, 'tenant', '20991231000000_idx.up.sql'), 'CREATE INDEX employees_name_idx ON employees (name);\n');
+      writeFileSync(
+        join(migrations, 'tenant', '20991231000000_idx.up.sql'),
+        'CREATE INDEX employees_name_idx ON employees (name);\n',
+      );
       expect((await runCli(['hash'], { env: fleet })).code).toBe(0);
       const linted = await runCli(['up', '--targets', file, '--waves', '1', '--lint', '--backup'], { env: fleet });
       expect(linted.code, linted.stderr).not.toBe(0);

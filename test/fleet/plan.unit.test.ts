@@ -21,8 +21,17 @@ function problems(doc: unknown): string[] {
 
 describe('the targets file', () => {
   it('resolves ${VAR} passwords from the environment, percent-encoded, and keeps them as secrets', () => {
-    const fleet = parseTargets({ targets: [{ name: 'eu-1', url: 'postgres://app:${EU_PW}@db1:6432/main', labels: { region: 'eu' } }] }, env);
-    expect(fleet.targets[0]!.connection).toMatchObject({ host: 'db1', port: 6432, user: 'app', password: 'p@ss/word', database: 'main' });
+    const fleet = parseTargets(
+      { targets: [{ name: 'eu-1', url: 'postgres://app:${EU_PW}@db1:6432/main', labels: { region: 'eu' } }] },
+      env,
+    );
+    expect(fleet.targets[0]!.connection).toMatchObject({
+      host: 'db1',
+      port: 6432,
+      user: 'app',
+      password: 'p@ss/word',
+      database: 'main',
+    });
     expect(fleet.secrets).toEqual(['p@ss/word']);
   });
 
@@ -44,7 +53,10 @@ describe('the targets file', () => {
   it('reads YAML by the file extension', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'mt-targets-'));
     try {
-      await writeFile(join(dir, 't.yaml'), 'targets:\n  - name: us-1\n    url: postgres://app:${US_PW}@db2/main\nrollout:\n  canary: 2\n  waves: 25%\n');
+      await writeFile(
+        join(dir, 't.yaml'),
+        'targets:\n  - name: us-1\n    url: postgres://app:${US_PW}@db2/main\nrollout:\n  canary: 2\n  waves: 25%\n',
+      );
       const fleet = await loadTargetsFile(join(dir, 't.yaml'), env);
       expect(fleet.targets.map((t) => t.name)).toEqual(['us-1']);
       expect(fleet.rollout).toEqual({ canary: 2, waves: '25%' });
@@ -82,7 +94,9 @@ describe('the rollout plan', () => {
   });
   it('skips a named canary that is already up to date, and refuses one that does not exist', () => {
     expect(planRollout(candidates, { canary: ['us:c_d'] }, true).canary).toEqual([]);
-    expect(() => planRollout(candidates, { canary: ['us:c_zz'] }, true)).toThrow(/no target us with tenant schema c_zz/);
+    expect(() => planRollout(candidates, { canary: ['us:c_zz'] }, true)).toThrow(
+      /no target us with tenant schema c_zz/,
+    );
     expect(() => planRollout(candidates, { canary: ['eu:c_a'] }, false)).toThrow(/needs a targets file/);
   });
   it('--largest-last: the schemas kept for last are out of the counted canary and the waves, and are the last wave, over the fleet', () => {

@@ -18,7 +18,8 @@ export const FLEET_PASSWORD = 'Fleet-Secret-9d41e';
 export async function startServers(n: number): Promise<OwnServer[]> {
   const servers: OwnServer[] = [];
   try {
-    for (let i = 0; i < n; i++) servers.push(await startOwnServer({ fsync: 'off', max_connections: 40 }, FLEET_PASSWORD));
+    for (let i = 0; i < n; i++)
+      servers.push(await startOwnServer({ fsync: 'off', max_connections: 40 }, FLEET_PASSWORD));
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));
     throw error;
@@ -58,7 +59,11 @@ export interface FleetTarget {
   labels?: Record<string, string>;
 }
 
-export async function writeTargets(dir: string, targets: FleetTarget[], extra: Record<string, unknown> = {}): Promise<string> {
+export async function writeTargets(
+  dir: string,
+  targets: FleetTarget[],
+  extra: Record<string, unknown> = {},
+): Promise<string> {
   const file = join(dir, 'targets.json');
   const doc = {
     targets: targets.map((t) => ({
@@ -76,11 +81,16 @@ export async function writeTargets(dir: string, targets: FleetTarget[], extra: R
 export const deadPort = () => freePort();
 
 export async function tables(url: string, schema: string): Promise<string[]> {
-  const r = await query(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`);
+  const r = await query(
+    url,
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`,
+  );
   return r.rows.map((row) => row.table_name as string);
 }
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/fleet.schema.json'), 'utf8')));
+const validate = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'docs/schema/fleet.schema.json'), 'utf8')),
+);
 
 /** Parses a --json document and checks it against docs/schema/fleet.schema.json. */
 export function fleetDoc<T>(stdout: string): T {
@@ -90,7 +100,11 @@ export function fleetDoc<T>(stdout: string): T {
 }
 
 /** A targets file naming test databases (on the suite's server), the password (if any) only by reference to GATES_PW. */
-export async function targetsFileFor(dir: string, dbs: Array<[string, { url: string }]>, rollout?: Record<string, unknown>) {
+export async function targetsFileFor(
+  dir: string,
+  dbs: Array<[string, { url: string }]>,
+  rollout?: Record<string, unknown>,
+) {
   const file = join(dir, 'targets.json');
   const targets = dbs.map(([name, db]) => {
     const u = new URL(db.url);

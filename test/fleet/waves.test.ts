@@ -22,9 +22,15 @@ interface RolloutDoc {
 }
 
 describe('a staged rollout', () => {
-  test('over a fleet: a failing canary stops the rollout with nothing else migrated; re-running up resumes', async ({ dir }) => {
+  test('over a fleet: a failing canary stops the rollout with nothing else migrated; re-running up resumes', async ({
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, BASIC);
-    const eu = await freshDatabase(servers[0]!, ['company_a', 'company_bad', 'company_c'], 'CREATE TABLE company_bad.employees (x int);');
+    const eu = await freshDatabase(
+      servers[0]!,
+      ['company_a', 'company_bad', 'company_c'],
+      'CREATE TABLE company_bad.employees (x int);',
+    );
     const us = await freshDatabase(servers[1]!, ['company_d', 'company_e']);
     const file = await writeTargets(dir, [
       { name: 'eu-1', port: servers[0]!.port, database: eu },
@@ -69,7 +75,9 @@ describe('a staged rollout', () => {
     expect(resumed.stdout + resumed.stderr + first.stdout + first.stderr).not.toContain(FLEET_PASSWORD);
   });
 
-  test('on one database: a wave over its failure budget stops the rollout; later waves are not started', async ({ dir }) => {
+  test('on one database: a wave over its failure budget stops the rollout; later waves are not started', async ({
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, BASIC);
     const schemas = ['company_01', 'company_02', 'company_03', 'company_04', 'company_05', 'company_06'];
     const db = await freshDatabase(servers[0]!, schemas, 'CREATE TABLE company_04.employees (x int);');
@@ -107,7 +115,10 @@ describe('a staged rollout', () => {
     const LIBRARY = /force\(options|\bmigrate\(\)|\b\w+Ms\b|\{ tenant:/;
 
     // A dirty tenant schema is refused in its wave: its line says which command recovers it.
-    await query(dbUrl(servers[1]!, db), "UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND scope = 'tenant'");
+    await query(
+      dbUrl(servers[1]!, db),
+      "UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND scope = 'tenant'",
+    );
     await writeMigrations(dir, {
       'tenant/20250601000000_more.up.sql': 'CREATE TABLE more (id int);',
       'tenant/20250601000000_more.down.sql': 'DROP TABLE more;',
@@ -118,11 +129,16 @@ describe('a staged rollout', () => {
     expect(tenant.stdout).not.toMatch(LIBRARY);
     // And in its JSON document: each failure's advice, the same command.
     const json = await runCli(['up', '--waves', '2', '--json'], { env });
-    const failed = (JSON.parse(json.stdout) as { targets: Array<{ failed: Array<{ schema: string; error: string; advice?: string }> }> }).targets.flatMap(
-      (t) => t.failed,
-    );
+    const failed = (
+      JSON.parse(json.stdout) as {
+        targets: Array<{ failed: Array<{ schema: string; error: string; advice?: string }> }>;
+      }
+    ).targets.flatMap((t) => t.failed);
     expect(failed).toEqual([
-      expect.objectContaining({ schema: 'company_b', advice: expect.stringContaining('`migrate-tool force <version> --tenant company_b`') }),
+      expect.objectContaining({
+        schema: 'company_b',
+        advice: expect.stringContaining('`migrate-tool force <version> --tenant company_b`'),
+      }),
     ]);
     expect(json.stdout).not.toMatch(/force\(options|\{ tenant:/);
 
@@ -135,7 +151,9 @@ describe('a staged rollout', () => {
 
     // Over a fleet, without a rollout: the target's error, the same.
     const file = await writeTargets(dir, [{ name: 'eu-1', port: servers[1]!.port, database: db }]);
-    const fleet = await runCli(['up', '--targets', file, '--json'], { env: { FLEET_PW: FLEET_PASSWORD, MIGRATIONS_DIR: migrations } });
+    const fleet = await runCli(['up', '--targets', file, '--json'], {
+      env: { FLEET_PW: FLEET_PASSWORD, MIGRATIONS_DIR: migrations },
+    });
     expect(fleet.code).toBe(1);
     expect(fleet.stdout).toMatch(/migrate-tool force/);
     expect(fleet.stdout).not.toMatch(LIBRARY);
@@ -144,7 +162,9 @@ describe('a staged rollout', () => {
   test('--pause without a terminal is refused before anything runs (exit 2)', async ({ dir }) => {
     const migrations = await writeMigrations(dir, BASIC);
     const db = await freshDatabase(servers[1]!, ['company_a']);
-    const r = await runCli(['up', '--waves', '1', '--pause'], { env: { ...envFor(dbUrl(servers[1]!, db)), MIGRATIONS_DIR: migrations } });
+    const r = await runCli(['up', '--waves', '1', '--pause'], {
+      env: { ...envFor(dbUrl(servers[1]!, db)), MIGRATIONS_DIR: migrations },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--pause needs a terminal');
     expect(await tables(dbUrl(servers[1]!, db), 'public')).toEqual([]);

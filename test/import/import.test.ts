@@ -29,7 +29,9 @@ describe('import golang-migrate', () => {
     'README.md': 'not a migration',
   };
 
-  test('sequence numbers become padded versions in order, pairs by version, wrapper removed, CONCURRENTLY without a transaction', async ({ dir }) => {
+  test('sequence numbers become padded versions in order, pairs by version, wrapper removed, CONCURRENTLY without a transaction', async ({
+    dir,
+  }) => {
     const src = await writeFiles(join(dir, 'src'), SRC);
     const root = join(dir, 'migrations');
     const r = await importFolder('golang-migrate', src, root);
@@ -44,8 +46,12 @@ describe('import golang-migrate', () => {
     expect(first).toBe(`-- imported from golang-migrate 1: 1_create-companies.up.sql\n${APP.companies}\n`);
     expect(folder.migrations[2]!.up.noTransaction).toBe(true);
     expect(folder.migrations[2]!.down!.noTransaction).toBe(true);
-    expect(r.files.find((f) => f.from === '1_create-companies.up.sql')!.changes).toContain('outer BEGIN/COMMIT removed');
-    expect(r.files.find((f) => f.from === '3_companies_name_idx.up.sql')!.changes.join()).toContain('no-transaction: CREATE INDEX CONCURRENTLY');
+    expect(r.files.find((f) => f.from === '1_create-companies.up.sql')!.changes).toContain(
+      'outer BEGIN/COMMIT removed',
+    );
+    expect(r.files.find((f) => f.from === '3_companies_name_idx.up.sql')!.changes.join()).toContain(
+      'no-transaction: CREATE INDEX CONCURRENTLY',
+    );
   });
 
   test('--tenant writes to tenant/', async ({ dir }) => {
@@ -53,7 +59,9 @@ describe('import golang-migrate', () => {
     const root = join(dir, 'migrations');
     await importFolder('golang-migrate', src, root, { tenant: true });
     const folder = await loaded(root);
-    expect(folder.migrations.map((m) => [m.up.file, m.scope])).toEqual([['tenant/00000000000001_employees.up.sql', 'tenant']]);
+    expect(folder.migrations.map((m) => [m.up.file, m.scope])).toEqual([
+      ['tenant/00000000000001_employees.up.sql', 'tenant'],
+    ]);
   });
 });
 
@@ -72,7 +80,9 @@ describe('import dbmate', () => {
       ['20240101120100', 'name_index', true, true],
       ['20240101120200', 'add_plan', false, false],
     ]);
-    expect(folder.migrations[0]!.up.text).toBe(`-- imported from dbmate 20240101120000: 20240101120000_create_companies.sql\n${APP.companies}\n\n`);
+    expect(folder.migrations[0]!.up.text).toBe(
+      `-- imported from dbmate 20240101120000: 20240101120000_create_companies.sql\n${APP.companies}\n\n`,
+    );
     expect(folder.migrations[0]!.down!.text).toContain('DROP TABLE companies;');
     expect(folder.migrations[0]!.up.text).not.toContain('DROP TABLE');
   });
@@ -94,22 +104,33 @@ describe('import prisma', () => {
       ['20240101120001', 'plan', false],
       ['20240102000000', 'users', false],
     ]);
-    expect(folder.migrations[1]!.up.text.split('\n')[0]).toBe('-- imported from prisma 20240101120000_plan: 20240101120000_plan/migration.sql');
+    expect(folder.migrations[1]!.up.text.split('\n')[0]).toBe(
+      '-- imported from prisma 20240101120000_plan: 20240101120000_plan/migration.sql',
+    );
     expect(r.files[1]!.changes.join()).toContain('renumbered to 20240101120001');
   });
 
   test('a history for another provider is refused', async ({ dir }) => {
-    const src = await writeFiles(join(dir, 'prisma'), { 'migration_lock.toml': 'provider = "mysql"\n', '20240101120000_init/migration.sql': 'SELECT 1;' });
+    const src = await writeFiles(join(dir, 'prisma'), {
+      'migration_lock.toml': 'provider = "mysql"\n',
+      '20240101120000_init/migration.sql': 'SELECT 1;',
+    });
     const error = await rejection(importFolder('prisma', src, join(dir, 'migrations')));
     expect(error.message).toContain('migration_lock.toml: provider is not "postgresql"');
   });
 });
 
 describe('import atlas', () => {
-  const FILES = { '20240101120000_init.sql': `${APP.companies}\n`, '20240101120100_index.sql': `-- atlas:txmode none\n\n${APP.index}\n` };
+  const FILES = {
+    '20240101120000_init.sql': `${APP.companies}\n`,
+    '20240101120100_index.sql': `-- atlas:txmode none\n\n${APP.index}\n`,
+  };
   const atlasDir = async (dir: string, files: Record<string, string>) => {
     const src = await writeFiles(join(dir, 'atlas'), files);
-    await writeFile(join(src, 'atlas.sum'), formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))));
+    await writeFile(
+      join(src, 'atlas.sum'),
+      formatAtlasSum(Object.entries(files).map(([name, text]) => ({ name, bytes: Buffer.from(text) }))),
+    );
     return src;
   };
 
@@ -170,11 +191,16 @@ describe('import node-pg-migrate', () => {
       ['01700000000100', 'add-plan', true],
     ]);
     expect(folder.migrations[0]!.up.text).not.toContain('DROP TABLE');
-    expect(folder.migrations[1]!.up.text.split('\n')[0]).toBe('-- imported from node-pg-migrate 1700000000100_add-plan: 1700000000100_add-plan.up.sql');
+    expect(folder.migrations[1]!.up.text.split('\n')[0]).toBe(
+      '-- imported from node-pg-migrate 1700000000100_add-plan: 1700000000100_add-plan.up.sql',
+    );
   });
 
   test('a JavaScript migration is refused, naming it', async ({ dir }) => {
-    const src = await writeFiles(join(dir, 'src'), { '1700000000000_init.sql': 'SELECT 1;', '1700000000100_seed.js': 'exports.up = () => {};' });
+    const src = await writeFiles(join(dir, 'src'), {
+      '1700000000000_init.sql': 'SELECT 1;',
+      '1700000000100_seed.js': 'exports.up = () => {};',
+    });
     const error = await rejection(importFolder('node-pg-migrate', src, join(dir, 'migrations')));
     expect(error.message).toContain('1700000000100_seed.js: a JavaScript/TypeScript migration cannot be converted');
   });
@@ -221,13 +247,18 @@ describe('refusals write nothing', () => {
 
 describe('import on the command line', () => {
   test('--dry-run prints the plan and writes nothing', async ({ dir }) => {
-    const src = await writeFiles(join(dir, 'src'), { '1_create-companies.up.sql': `BEGIN;\n${APP.companies}\nCOMMIT;\n`, '2_idx.up.sql': APP.index });
+    const src = await writeFiles(join(dir, 'src'), {
+      '1_create-companies.up.sql': `BEGIN;\n${APP.companies}\nCOMMIT;\n`,
+      '2_idx.up.sql': APP.index,
+    });
     const root = join(dir, 'migrations');
     const r = await runCli(['import', 'golang-migrate', src, '--dry-run'], { cwd: dir, env: { MIGRATIONS_DIR: root } });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Plan (dry run: nothing will be written), import from golang-migrate:');
-    expect(r.stdout).toContain('1_create-companies.up.sql -> 00000000000001_create-companies.up.sql (outer BEGIN/COMMIT removed)');
+    expect(r.stdout).toContain(
+      '1_create-companies.up.sql -> 00000000000001_create-companies.up.sql (outer BEGIN/COMMIT removed)',
+    );
     expect(r.stdout).toContain('2_idx.up.sql -> 00000000000002_idx.up.sql (no-transaction: CREATE INDEX CONCURRENTLY');
     expect(existsSync(root)).toBe(false);
   });
@@ -235,7 +266,9 @@ describe('import on the command line', () => {
   test('an unknown tool and a missing source folder are usage errors', async ({ db, dir }) => {
     const bad = await runCli(['import', 'flyway', 'x'], { cwd: dir, env: envFor(db.url) });
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('error: Unknown tool "flyway"; fix: write `migrate-tool import <golang-migrate|atlas|dbmate|prisma|node-pg-migrate> SRC`');
+    expect(bad.stderr).toContain(
+      'error: Unknown tool "flyway"; fix: write `migrate-tool import <golang-migrate|atlas|dbmate|prisma|node-pg-migrate> SRC`',
+    );
     const missing = await runCli(['import', 'dbmate', join(dir, 'nowhere')], { cwd: dir });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('does not exist');

@@ -17,7 +17,9 @@ export async function writeFiles(dir: string, files: Files): Promise<string> {
 /** Runs SQL files with psql, in order, each in `schema` (search_path), stopping at the first error. */
 export async function psqlFiles(url: string, paths: string[], schema = 'public'): Promise<void> {
   for (const path of paths) {
-    await clientTool('psql', url, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], { PGOPTIONS: `-c search_path=${schema}` });
+    await clientTool('psql', url, ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', path], {
+      PGOPTIONS: `-c search_path=${schema}`,
+    });
   }
 }
 

@@ -55,7 +55,9 @@ describe('lint reads locks from the lock model', () => {
     expect(findings.filter((f) => LOCK_RULES.includes(f.rule))).toEqual([]);
   });
 
-  test('a table created earlier in the same file is new and empty: building its index, keys and checks is no finding', async ({ dir }) => {
+  test('a table created earlier in the same file is new and empty: building its index, keys and checks is no finding', async ({
+    dir,
+  }) => {
     const findings = await lint(
       dir,
       [

@@ -9,7 +9,14 @@ import { splitSql } from '../../src/migrations/sql-split';
 
 function migration(version: string, name: string, contract = false): Migration {
   const text = `${contract ? '-- migrate:contract\n' : ''}SELECT 1;`;
-  const up = { file: `tenant/${version}_${name}.up.sql`, text, checksum: `sum:${text}`, noTransaction: false, contract, statements: [] };
+  const up = {
+    file: `tenant/${version}_${name}.up.sql`,
+    text,
+    checksum: `sum:${text}`,
+    noTransaction: false,
+    contract,
+    statements: [],
+  };
   return { version, name, scope: 'tenant', up };
 }
 
@@ -24,24 +31,40 @@ const folder: MigrationFolder = { dir: 'migrations', migrations: [T1, E1, C1, C2
 function schema(name: string, applied: Migration[]): SchemaState {
   const rows = applied.map((m): [string, AppliedRow] => [
     m.version,
-    { version: m.version, name: m.name, checksum: m.up.checksum, appliedAt: new Date(0), durationMs: 1, dirty: false, forced: false },
+    {
+      version: m.version,
+      name: m.name,
+      checksum: m.up.checksum,
+      appliedAt: new Date(0),
+      durationMs: 1,
+      dirty: false,
+      forced: false,
+    },
   ]);
   return { schema: name, applied: new Map(rows), invalidIndexes: [] };
 }
 const stateOf = (...tenants: SchemaState[]): DatabaseState => ({ public: schema('public', []), tenants });
-const versions = (state: DatabaseState, contract = false) => planUp(folder, state, { contract }).steps.map((s) => s.migration.name);
+const versions = (state: DatabaseState, contract = false) =>
+  planUp(folder, state, { contract }).steps.map((s) => s.migration.name);
 
 describe('the contract gate', () => {
   test('up stops before the first contract file not run yet; every contract file from there on waits', () => {
     const state = stateOf(schema('company_a', [T1]), schema('company_b', [T1]));
     expect(versions(state)).toEqual(['add_full_name']);
-    expect(contractGate(folder, state, false).waiting.map((w) => w.name)).toEqual(['drop_name', 'drop_trigger', 'drop_old_phone']);
+    expect(contractGate(folder, state, false).waiting.map((w) => w.name)).toEqual([
+      'drop_name',
+      'drop_trigger',
+      'drop_old_phone',
+    ]);
   });
 
   test('up --contract runs consecutive contract files and the expand after them, then stops before a contract that follows that expand', () => {
     const state = stateOf(schema('company_a', [T1, E1]), schema('company_b', [T1, E1]));
     expect(versions(state, true)).toEqual(['drop_name', 'drop_trigger', 'add_phone']);
-    expect(contractGate(folder, state, true)).toEqual({ stopAt: C3.version, waiting: [expect.objectContaining({ name: 'drop_old_phone' })] });
+    expect(contractGate(folder, state, true)).toEqual({
+      stopAt: C3.version,
+      waiting: [expect.objectContaining({ name: 'drop_old_phone' })],
+    });
   });
 
   test('up --contract refuses, naming every lagging schema, when one lacks a version before the first contract file', () => {

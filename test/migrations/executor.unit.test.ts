@@ -22,7 +22,13 @@ function sql(version: string, kind: Kind, dir: string): MigrationSql {
 let n = 0;
 function step(up: Kind, down: Kind = 'tx'): PlanStep {
   const version = String(20250101000000 + ++n);
-  const migration: Migration = { version, name: 'm', scope: 'tenant', up: sql(version, up, 'up'), down: sql(version, down, 'down') };
+  const migration: Migration = {
+    version,
+    name: 'm',
+    scope: 'tenant',
+    up: sql(version, up, 'up'),
+    down: sql(version, down, 'down'),
+  };
   return { migration, schemas: ['company_a'], previous: '0' };
 }
 
@@ -38,7 +44,16 @@ describe('in a schema in use', () => {
   });
 
   test('consecutive transactional files share a unit; any file that runs otherwise, in either direction, is alone', () => {
-    const steps = [step('tx'), step('tx'), step('outside'), step('tx'), step('backfill'), step('tx', 'outside'), step('tx'), step('tx')];
+    const steps = [
+      step('tx'),
+      step('tx'),
+      step('outside'),
+      step('tx'),
+      step('backfill'),
+      step('tx', 'outside'),
+      step('tx'),
+      step('tx'),
+    ];
     expect(shape(unitsOf(steps))).toEqual([2, 1, 1, 1, 1, 2]);
   });
 

@@ -193,7 +193,9 @@ const rank = (mode: string) => LOCK_MODES.indexOf(mode as (typeof LOCK_MODES)[nu
 /** The table a lock is on, as an oid: an index-flagged lock is on the index's table. */
 async function oidOf(c: pg.Client, schema: string, l: TableLock): Promise<number | undefined> {
   const name = `${pg.escapeIdentifier(l.schema ?? schema)}.${pg.escapeIdentifier(l.table)}`;
-  const sql = l.index ? 'SELECT indrelid::int AS oid FROM pg_index WHERE indexrelid = to_regclass($1)' : 'SELECT to_regclass($1)::int AS oid';
+  const sql = l.index
+    ? 'SELECT indrelid::int AS oid FROM pg_index WHERE indexrelid = to_regclass($1)'
+    : 'SELECT to_regclass($1)::int AS oid';
   return (await c.query(sql, [name])).rows[0]?.oid ?? undefined;
 }
 
@@ -214,12 +216,18 @@ async function seen(c: pg.Client, oid: number): Promise<Seen> {
 }
 
 /** The model for `sql`, with the catalog's column types, as `plan` would ask (the client's search_path is s). */
-const model = (sql: string) => statementLocks(sql, { columnType: catalogColumnTypes(client), functionVolatility: catalogFunctionVolatility(client) });
+const model = (sql: string) =>
+  statementLocks(sql, {
+    columnType: catalogColumnTypes(client),
+    functionVolatility: catalogFunctionVolatility(client),
+  });
 
 describe('the lock model against pg_locks, in a transaction', () => {
   it.each(IN_TRANSACTION)('%s', async (template) => {
     const sql = template.replace('READER', pg.escapeIdentifier(`${db.name}_reader`));
-    const existing = (await client.query("SELECT array_agg(oid::int) AS oids FROM pg_class WHERE relnamespace = 's'::regnamespace")).rows[0].oids;
+    const existing = (
+      await client.query("SELECT array_agg(oid::int) AS oids FROM pg_class WHERE relnamespace = 's'::regnamespace")
+    ).rows[0].oids;
     const locks = await model(sql);
     const oids = await Promise.all(locks.map((l) => oidOf(client, 's', l)));
     await client.query('BEGIN');
@@ -232,7 +240,10 @@ describe('the lock model against pg_locks, in a transaction', () => {
         expect({ table: l.table, lock: after.lock }).toEqual({ table: l.table, lock: l.lock });
         // TRUNCATE gives the table a new, empty file: a new relfilenode, in no time.
         if (!/^TRUNCATE/.test(sql) && after.file !== null)
-          expect({ table: l.table, rewrite: after.file !== before[i]!.file }).toEqual({ table: l.table, rewrite: l.rewrite });
+          expect({ table: l.table, rewrite: after.file !== before[i]!.file }).toEqual({
+            table: l.table,
+            rewrite: l.rewrite,
+          });
         // The first table's scan is the statement's own; a referenced table is read by a plan the planner picks.
         // A constraint's validation reads the table without counting a scan: the next describe checks it by a row that breaks it.
         // TRUNCATE counts a scan of the file it replaces; DML scans or not as the planner picks, and its locks are row locks.
@@ -291,19 +302,25 @@ describe('statements that cannot run in a transaction: the mode they wait for be
     await client.query(`CREATE SCHEMA ${schema}; SET search_path = ${schema}; ${SETUP}; SET search_path = s`);
     const [l] = await model(sql);
     const oid = await oidOf(client, schema, l!);
-    const file = async () => (await client.query('SELECT pg_relation_filenode($1::regclass)::int AS f', [oid])).rows[0].f;
+    const file = async () =>
+      (await client.query('SELECT pg_relation_filenode($1::regclass)::int AS f', [oid])).rows[0].f;
     const before = await file();
     const holder = new pg.Client({ connectionString: db.url });
     const runner = new pg.Client({ connectionString: db.url, options: `-c search_path=${schema}` });
     await Promise.all([holder.connect(), runner.connect()]);
     try {
       // EXCLUSIVE lets through the AccessShareLock that VACUUM takes first to look the table up, and holds every stronger mode.
-      await holder.query(`BEGIN; LOCK TABLE ${(await client.query('SELECT $1::int::regclass::text AS n', [oid])).rows[0].n} IN EXCLUSIVE MODE`);
+      await holder.query(
+        `BEGIN; LOCK TABLE ${(await client.query('SELECT $1::int::regclass::text AS n', [oid])).rows[0].n} IN EXCLUSIVE MODE`,
+      );
       const pid = (await runner.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const running = runner.query(sql);
       let waiting: string | undefined;
       for (let i = 0; i < 100 && !waiting; i++) {
-        const { rows } = await client.query("SELECT mode FROM pg_locks WHERE pid = $1 AND relation = $2 AND NOT granted AND locktype = 'relation'", [pid, oid]);
+        const { rows } = await client.query(
+          "SELECT mode FROM pg_locks WHERE pid = $1 AND relation = $2 AND NOT granted AND locktype = 'relation'",
+          [pid, oid],
+        );
         waiting = rows[0]?.mode;
         if (!waiting) await new Promise((r) => setTimeout(r, 50));
       }
@@ -326,7 +343,9 @@ describe('what the model cannot read', () => {
     await client.query('BEGIN');
     try {
       await client.query(sql);
-      const { rows } = await client.query("SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 's.t'::regclass");
+      const { rows } = await client.query(
+        "SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 's.t'::regclass",
+      );
       expect(rows.map((r) => r.mode)).toContain('AccessExclusiveLock');
     } finally {
       await client.query('ROLLBACK');
@@ -344,7 +363,10 @@ describe('what the model cannot read', () => {
 
   it("without the catalog, a function the model does not know is guessed volatile, and says so; with it, the catalog's word", async () => {
     const sql = 'ALTER TABLE t ADD COLUMN x int DEFAULT fixed()';
-    expect((await statementLocks(sql))[0]).toMatchObject({ rewrite: true, what: expect.stringContaining('guessed volatile') });
+    expect((await statementLocks(sql))[0]).toMatchObject({
+      rewrite: true,
+      what: expect.stringContaining('guessed volatile'),
+    });
     expect((await model(sql))[0]).toMatchObject({ rewrite: false });
   });
 

@@ -6,7 +6,12 @@ import { planDown, planUp } from '../../src/migrations/plan';
 import type { AppliedRow, DatabaseState, SchemaState } from '../../src/migrations/state';
 import { OperationError, UsageError } from '../../src/errors';
 
-function migration(version: string, name: string, scope: 'global' | 'tenant', opts: { text?: string; down?: boolean } = {}): Migration {
+function migration(
+  version: string,
+  name: string,
+  scope: 'global' | 'tenant',
+  opts: { text?: string; down?: boolean } = {},
+): Migration {
   const dir = scope === 'tenant' ? 'tenant/' : '';
   const text = opts.text ?? `CREATE TABLE ${name} (id int);`;
   const sql = (kind: string, body: string) => ({
@@ -16,20 +21,38 @@ function migration(version: string, name: string, scope: 'global' | 'tenant', op
     noTransaction: false,
     statements: [],
   });
-  return { version, name, scope, up: sql('up', text), ...(opts.down === false ? {} : { down: sql('down', `DROP TABLE ${name};`) }) };
+  return {
+    version,
+    name,
+    scope,
+    up: sql('up', text),
+    ...(opts.down === false ? {} : { down: sql('down', `DROP TABLE ${name};`) }),
+  };
 }
 
 const G1 = migration('20250101000000', 'users', 'global');
 const T1 = migration('20250102000000', 'orders', 'tenant');
 const G2 = migration('20250103000000', 'audit', 'global');
 const T2 = migration('20250104000000', 'items', 'tenant');
-const folderOf = (...migrations: Migration[]): MigrationFolder => ({ dir: 'migrations', migrations, checksums: new Map() });
+const folderOf = (...migrations: Migration[]): MigrationFolder => ({
+  dir: 'migrations',
+  migrations,
+  checksums: new Map(),
+});
 const FOLDER = folderOf(G1, T1, G2, T2);
 
 function schema(name: string, applied: Migration[] = [], extra: Partial<SchemaState> = {}): SchemaState {
   const rows = applied.map((m): [string, AppliedRow] => [
     m.version,
-    { version: m.version, name: m.name, checksum: m.up.checksum, appliedAt: new Date(0), durationMs: 1, dirty: false, forced: false },
+    {
+      version: m.version,
+      name: m.name,
+      checksum: m.up.checksum,
+      appliedAt: new Date(0),
+      durationMs: 1,
+      dirty: false,
+      forced: false,
+    },
   ]);
   return { schema: name, applied: new Map(rows), invalidIndexes: [], ...extra };
 }
@@ -54,13 +77,20 @@ describe('planUp', () => {
     const state = stateOf(schema('public', [G1, G2]), schema('company_a', [T1]), schema('company_b', [T1, T2]));
     expect(summary(planUp(FOLDER, state).steps)).toEqual([`${T2.version} company_a`]);
     const behind = stateOf(schema('public'), schema('company_a'));
-    expect(summary(planUp(FOLDER, behind, { steps: 2 }).steps)).toEqual([`${G1.version} public`, `${T1.version} company_a`]);
+    expect(summary(planUp(FOLDER, behind, { steps: 2 }).steps)).toEqual([
+      `${G1.version} public`,
+      `${T1.version} company_a`,
+    ]);
   });
 
   test('a dirty public refuses the whole run; a dirty tenant is refused alone and the others go on', () => {
     const dirtyPublic = stateOf(schema('public', [G1], { dirtyAt: T1.version }), schema('company_a'));
     expect(() => planUp(FOLDER, dirtyPublic)).toThrow(OperationError);
-    const dirtyTenant = stateOf(schema('public', [G1, G2]), schema('company_a', [], { dirtyAt: T1.version }), schema('company_b'));
+    const dirtyTenant = stateOf(
+      schema('public', [G1, G2]),
+      schema('company_a', [], { dirtyAt: T1.version }),
+      schema('company_b'),
+    );
     const plan = planUp(FOLDER, dirtyTenant);
     expect(summary(plan.steps)).toEqual([`${T1.version} company_b`, `${T2.version} company_b`]);
     expect(plan.refused.map((r) => [r.schema, r.version])).toEqual([['company_a', T1.version]]);
@@ -69,7 +99,10 @@ describe('planUp', () => {
 
   test('a tenant-only run leaves public alone, even dirty', () => {
     const state = stateOf(schema('public', [], { dirtyAt: G1.version }), schema('company_a'));
-    expect(summary(planUp(FOLDER, state, { tenantOnly: true, tenant: 'company_a' }).steps)).toEqual([`${T1.version} company_a`, `${T2.version} company_a`]);
+    expect(summary(planUp(FOLDER, state, { tenantOnly: true, tenant: 'company_a' }).steps)).toEqual([
+      `${T1.version} company_a`,
+      `${T2.version} company_a`,
+    ]);
   });
 
   test('a schema the caller refuses is reported only where something is pending', () => {
@@ -85,14 +118,19 @@ describe('planUp', () => {
 
   test('--tenant limits tenant work to one schema, which must exist', () => {
     const state = stateOf(schema('public', [G1, G2]), schema('company_a'), schema('company_b'));
-    expect(summary(planUp(FOLDER, state, { tenant: 'company_b' }).steps)).toEqual([`${T1.version} company_b`, `${T2.version} company_b`]);
+    expect(summary(planUp(FOLDER, state, { tenant: 'company_b' }).steps)).toEqual([
+      `${T1.version} company_b`,
+      `${T2.version} company_b`,
+    ]);
     expect(() => planUp(FOLDER, state, { tenant: 'company_zz' })).toThrow(UsageError);
   });
 
   test('an applied file edited since it ran refuses the run, naming the file', () => {
     const state = stateOf(schema('public', [G1]), schema('company_a'));
     const edited = folderOf(migration(G1.version, G1.name, 'global', { text: 'CREATE TABLE users (id bigint);' }), T1);
-    expect(() => planUp(edited, state)).toThrow(/Applied migration changed since it ran: 20250101000000_users\.up\.sql \(applied in public\)/);
+    expect(() => planUp(edited, state)).toThrow(
+      /Applied migration changed since it ran: 20250101000000_users\.up\.sql \(applied in public\)/,
+    );
   });
 
   test('a baseline builds a new tenant and records what it replaces; an existing tenant runs what it lacks', () => {
@@ -123,11 +161,15 @@ describe('planDown', () => {
   });
 
   test('a dirty schema in scope refuses; a version without files or without a down file refuses, naming it', () => {
-    expect(() => planDown(FOLDER, stateOf(schema('public', [G1]), schema('company_a', [T1], { dirtyAt: T2.version })))).toThrow(/dirty/);
+    expect(() =>
+      planDown(FOLDER, stateOf(schema('public', [G1]), schema('company_a', [T1], { dirtyAt: T2.version }))),
+    ).toThrow(/dirty/);
     const unknown = migration('20250109000000', 'gone', 'global');
     expect(() => planDown(FOLDER, stateOf(schema('public', [G1, unknown])))).toThrow(/20250109000000/);
     const noDown = folderOf(migration(G1.version, G1.name, 'global', { down: false }));
-    expect(() => planDown(noDown, stateOf(schema('public', [G1])))).toThrow(/20250101000000_users\.down\.sql does not exist/);
+    expect(() => planDown(noDown, stateOf(schema('public', [G1])))).toThrow(
+      /20250101000000_users\.down\.sql does not exist/,
+    );
   });
 
   test('--tenant rolls back that tenant only, never public', () => {

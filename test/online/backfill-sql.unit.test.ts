@@ -26,7 +26,11 @@ describe('backfill files', () => {
     ['two statements', 'UPDATE t SET c = 1 WHERE c IS NULL; UPDATE t SET d = 1 WHERE d IS NULL;', /holds 2 statements/],
     ['not an UPDATE', 'DELETE FROM t WHERE c IS NULL;', /is not an UPDATE/],
     ['no WHERE', 'UPDATE t SET c = 1;', /has no WHERE/],
-    ['a predicate that does not exclude updated rows', 'UPDATE t SET c = 1 WHERE d > 0;', /names none of the columns its SET writes/],
+    [
+      'a predicate that does not exclude updated rows',
+      'UPDATE t SET c = 1 WHERE d > 0;',
+      /names none of the columns its SET writes/,
+    ],
     ['FROM', 'UPDATE t SET c = o.c FROM o WHERE t.c IS NULL AND o.id = t.id;', /FROM/],
   ])('refused: %s', async (_what, sql, why) => {
     const problem = await parseBackfill(sql);

@@ -21,7 +21,9 @@ const FILES = {
 
 /** `rows` rows in `schema`.items, and a log of the rows each transaction updates there (with when its statements began and ended). */
 async function seed(db: TestDatabase, schema: string, rows: number, sleepMs = 0): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS public.batch_log (schema_name text, txid bigint, n bigint, at timestamptz DEFAULT clock_timestamp())`);
+  await db.query(
+    `CREATE TABLE IF NOT EXISTS public.batch_log (schema_name text, txid bigint, n bigint, at timestamptz DEFAULT clock_timestamp())`,
+  );
   await db.query(`CREATE OR REPLACE FUNCTION public.log_batch() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       IF TG_WHEN = 'BEFORE' THEN
@@ -36,7 +38,9 @@ async function seed(db: TestDatabase, schema: string, rows: number, sleepMs = 0)
   await db.query(
     `CREATE TRIGGER log_after AFTER UPDATE ON "${schema}".items REFERENCING NEW TABLE AS updated FOR EACH STATEMENT EXECUTE FUNCTION public.log_batch()`,
   );
-  await db.query(`CREATE TRIGGER log_before BEFORE UPDATE ON "${schema}".items FOR EACH STATEMENT EXECUTE FUNCTION public.log_batch()`);
+  await db.query(
+    `CREATE TRIGGER log_before BEFORE UPDATE ON "${schema}".items FOR EACH STATEMENT EXECUTE FUNCTION public.log_batch()`,
+  );
 }
 
 /** Applies the table migration only, so that rows go in before the backfill runs. */
@@ -49,24 +53,45 @@ async function tableOnly(db: TestDatabase, dir: string, schemas: string[]): Prom
 }
 
 const rowsPerTransaction = async (db: TestDatabase) =>
-  (await db.query(`SELECT txid, sum(n)::int AS n FROM public.batch_log GROUP BY txid HAVING sum(n) > 0 ORDER BY min(at)`)).rows as {
+  (
+    await db.query(
+      `SELECT txid, sum(n)::int AS n FROM public.batch_log GROUP BY txid HAVING sum(n) > 0 ORDER BY min(at)`,
+    )
+  ).rows as {
     txid: string;
     n: number;
   }[];
 
 describe('batched backfills', () => {
-  test('200,000 rows: no transaction updates more than --backfill-batch rows, every row is updated, the file is recorded', async ({ db, dir }) => {
+  test('200,000 rows: no transaction updates more than --backfill-batch rows, every row is updated, the file is recorded', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await tableOnly(db, dir, ['company_a']);
     await seed(db, 'company_a', 200_000);
     const events: Event[] = [];
     // No replica here: the lag is read before each batch and found to be none.
-    const { result } = await migrate({ connection: db.url, migrationsDir, backfillBatch: 5000, maxReplicaLagMs: 0, onEvent: (e) => events.push(e) });
+    const { result } = await migrate({
+      connection: db.url,
+      migrationsDir,
+      backfillBatch: 5000,
+      maxReplicaLagMs: 0,
+      onEvent: (e) => events.push(e),
+    });
     expect(result?.failed).toEqual([]);
     const batches = await rowsPerTransaction(db);
     expect(Math.max(...batches.map((b) => b.n))).toBeLessThanOrEqual(5000);
     expect(batches.reduce((s, b) => s + b.n, 0)).toBe(200_000); // no row twice
-    expect((await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL OR c <> 'v' || b`)).rows[0].n).toBe(0);
-    expect((await db.query(`SELECT 1 FROM migrate_tool.migrations WHERE schema_name = 'company_a' AND version = '20250101000200'`)).rowCount).toBe(1);
+    expect(
+      (await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL OR c <> 'v' || b`)).rows[0].n,
+    ).toBe(0);
+    expect(
+      (
+        await db.query(
+          `SELECT 1 FROM migrate_tool.migrations WHERE schema_name = 'company_a' AND version = '20250101000200'`,
+        )
+      ).rowCount,
+    ).toBe(1);
     expect((await db.query(`SELECT 1 FROM migrate_tool.backfills`)).rowCount).toBe(0);
     const progress = events.filter((e) => e.type === 'backfill');
     expect(progress.at(-1)).toMatchObject({ schema: 'company_a', rowsDone: 200_000 });
@@ -74,29 +99,51 @@ describe('batched backfills', () => {
     expect((progress[0] as { rowsEstimated: number }).rowsEstimated).toBeGreaterThan(100_000);
   });
 
-  test('kill -9 mid-run keeps the rows done with their progress; the next run goes on from the kept key and records the file', async ({ db, dir }) => {
+  test('kill -9 mid-run keeps the rows done with their progress; the next run goes on from the kept key and records the file', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await tableOnly(db, dir, ['company_a']);
     await seed(db, 'company_a', 200_000);
-    const child = spawnCli(['up', '--dir', migrationsDir, '--backfill-batch', '1000', '--backfill-pause', '20'], { env: envFor(db.url) });
+    const child = spawnCli(['up', '--dir', migrationsDir, '--backfill-batch', '1000', '--backfill-pause', '20'], {
+      env: envFor(db.url),
+    });
     const ended = collect(child, { timeoutMs: 120_000 });
     await waitForRows(db, `SELECT 1 FROM migrate_tool.backfills WHERE rows_done >= 5000`, 60_000);
     child.kill('SIGKILL');
     await ended;
-    const kept = (await db.query(`SELECT rows_done::int AS n, last_key FROM migrate_tool.backfills`)).rows[0] as { n: number; last_key: string[] };
+    const kept = (await db.query(`SELECT rows_done::int AS n, last_key FROM migrate_tool.backfills`)).rows[0] as {
+      n: number;
+      last_key: string[];
+    };
     expect(kept.n).toBeGreaterThan(0);
     expect(kept.n).toBeLessThan(200_000);
     // The progress row committed with its batch: exactly the rows done, all at or below the kept key.
-    const done = (await db.query(`SELECT count(*)::int AS n, max(id)::text AS last FROM company_a.items WHERE c IS NOT NULL`)).rows[0];
+    const done = (
+      await db.query(`SELECT count(*)::int AS n, max(id)::text AS last FROM company_a.items WHERE c IS NOT NULL`)
+    ).rows[0];
     expect(done).toEqual({ n: kept.n, last: kept.last_key[0] });
     expect((await db.query(`SELECT 1 FROM migrate_tool.migrations WHERE version = '20250101000200'`)).rowCount).toBe(0);
 
     const again = await inProcess(
-      ['up', '--dir', migrationsDir, '--backfill-batch', '1000', '--max-replica-lag', '10s', '--progress-interval', '0.1'],
+      [
+        'up',
+        '--dir',
+        migrationsDir,
+        '--backfill-batch',
+        '1000',
+        '--max-replica-lag',
+        '10s',
+        '--progress-interval',
+        '0.1',
+      ],
       envFor(db.url),
     );
     expect(again.code).toBe(0);
     // The job log's progress line carries the rows done, from the kept count on, over the estimate.
-    const shown = [...again.stderr.matchAll(/backfill ([\d,]+)\/([\d,]+) rows/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
+    const shown = [...again.stderr.matchAll(/backfill ([\d,]+)\/([\d,]+) rows/g)].map((m) =>
+      Number(m[1]!.replace(/,/g, '')),
+    );
     expect(shown.length, again.stderr).toBeGreaterThan(0);
     expect(shown[0]).toBeGreaterThanOrEqual(kept.n);
     expect((await rowsPerTransaction(db)).reduce((s, b) => s + b.n, 0)).toBe(200_000); // the done batches were not redone
@@ -104,7 +151,10 @@ describe('batched backfills', () => {
     expect((await db.query(`SELECT 1 FROM migrate_tool.migrations WHERE version = '20250101000200'`)).rowCount).toBe(1);
   });
 
-  test("the application's single-row updates go on during the backfill (worst latency under 500 ms)", async ({ db, dir }) => {
+  test("the application's single-row updates go on during the backfill (worst latency under 500 ms)", async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await tableOnly(db, dir, ['company_a']);
     await seed(db, 'company_a', 200_000);
     const probe = new pg.Client({ connectionString: db.url });
@@ -133,7 +183,8 @@ describe('batched backfills', () => {
 
   test('a composite primary key of text and uuid: batches follow the key, every row once', async ({ db, dir }) => {
     const migrationsDir = await writeMigrations(dir, {
-      [TABLE]: 'CREATE TABLE items (region text, id uuid DEFAULT gen_random_uuid(), b int NOT NULL, c text, PRIMARY KEY (region, id));',
+      [TABLE]:
+        'CREATE TABLE items (region text, id uuid DEFAULT gen_random_uuid(), b int NOT NULL, c text, PRIMARY KEY (region, id));',
       [BACKFILL]: FILES[BACKFILL],
     });
     await createTenants(db, 'company_a');
@@ -148,7 +199,10 @@ describe('batched backfills', () => {
     expect((await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL`)).rows[0].n).toBe(0);
   });
 
-  test('a row the application holds is passed over, then taken by a second pass once it is free', async ({ db, dir }) => {
+  test('a row the application holds is passed over, then taken by a second pass once it is free', async ({
+    db,
+    dir,
+  }) => {
     const migrationsDir = await tableOnly(db, dir, ['company_a']);
     await seed(db, 'company_a', 20_000);
     const app = new pg.Client({ connectionString: db.url });
@@ -171,10 +225,22 @@ describe('batched backfills', () => {
   });
 
   test.for([
-    ['two statements', "UPDATE items SET c = 'x' WHERE c IS NULL; UPDATE items SET b = 0 WHERE b IS NULL;", /holds 2 statements/],
-    ['a predicate that does not exclude updated rows', "UPDATE items SET c = 'x' WHERE b > 0;", /names none of the columns its SET writes/],
+    [
+      'two statements',
+      "UPDATE items SET c = 'x' WHERE c IS NULL; UPDATE items SET b = 0 WHERE b IS NULL;",
+      /holds 2 statements/,
+    ],
+    [
+      'a predicate that does not exclude updated rows',
+      "UPDATE items SET c = 'x' WHERE b > 0;",
+      /names none of the columns its SET writes/,
+    ],
   ] as const)('refused before anything runs: %s', async ([, sql, why], { db, dir }) => {
-    const migrationsDir = await writeMigrations(dir, { [TABLE]: FILES[TABLE], [BACKFILL]: `-- migrate:backfill\n${sql}\n` }, { sum: false });
+    const migrationsDir = await writeMigrations(
+      dir,
+      { [TABLE]: FILES[TABLE], [BACKFILL]: `-- migrate:backfill\n${sql}\n` },
+      { sum: false },
+    );
     await createTenants(db, 'company_a');
     const r = await inProcess(['up', '--dir', migrationsDir], envFor(db.url));
     expect(r.code).toBe(2);
@@ -183,22 +249,38 @@ describe('batched backfills', () => {
   });
 
   test('refused on a table without a primary key: nothing updated, nothing recorded', async ({ db, dir }) => {
-    const migrationsDir = await writeMigrations(dir, { [TABLE]: 'CREATE TABLE items (id bigint, b int, c text);', [BACKFILL]: FILES[BACKFILL] });
+    const migrationsDir = await writeMigrations(dir, {
+      [TABLE]: 'CREATE TABLE items (id bigint, b int, c text);',
+      [BACKFILL]: FILES[BACKFILL],
+    });
     await createTenants(db, 'company_a');
     await migrate({ connection: db.url, migrationsDir }, { steps: 1 });
     await db.query(`INSERT INTO company_a.items (id, b) SELECT g, g FROM generate_series(1, 100) g`);
     const { result } = await migrate({ connection: db.url, migrationsDir });
-    expect(result?.failed[0]?.error).toMatch(/items has no primary key in company_a.*add one, or remove -- migrate:backfill/);
+    expect(result?.failed[0]?.error).toMatch(
+      /items has no primary key in company_a.*add one, or remove -- migrate:backfill/,
+    );
     expect((await db.query(`SELECT count(*)::int AS n FROM company_a.items WHERE c IS NULL`)).rows[0].n).toBe(100);
   });
 
-  test('over tenant schemas, batches share one bound: never more at once than backfillConcurrency', async ({ db, dir }) => {
+  test('over tenant schemas, batches share one bound: never more at once than backfillConcurrency', async ({
+    db,
+    dir,
+  }) => {
     const schemas = ['company_a', 'company_b', 'company_c', 'company_d'];
     const migrationsDir = await tableOnly(db, dir, schemas);
     for (const s of schemas) await seed(db, s, 6000, 30);
-    const { result } = await migrate({ connection: db.url, migrationsDir, concurrency: 4, backfillBatch: 1000, backfillConcurrency: 2 });
+    const { result } = await migrate({
+      connection: db.url,
+      migrationsDir,
+      concurrency: 4,
+      backfillBatch: 1000,
+      backfillConcurrency: 2,
+    });
     expect(result?.failed).toEqual([]);
-    const spans = (await db.query(`SELECT min(at) AS a, max(at) AS b FROM public.batch_log GROUP BY txid HAVING sum(n) > 0`)).rows as { a: Date; b: Date }[];
+    const spans = (
+      await db.query(`SELECT min(at) AS a, max(at) AS b FROM public.batch_log GROUP BY txid HAVING sum(n) > 0`)
+    ).rows as { a: Date; b: Date }[];
     expect(spans.length).toBe(24);
     // The most transactions open at one instant, from their first and last statement times.
     const points = spans

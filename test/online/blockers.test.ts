@@ -40,9 +40,10 @@ async function eventually<T>(find: () => T | undefined, what: string, timeoutMs 
 }
 
 async function columns(db: TestDatabase, schema: string, table: string): Promise<string[]> {
-  const r = await db.query('SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum', [
-    `${schema}.${table}`,
-  ]);
+  const r = await db.query(
+    'SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+    [`${schema}.${table}`],
+  );
   return r.rows.map((x) => x.attname);
 }
 
@@ -50,13 +51,21 @@ async function setUp(db: TestDatabase, dir: string, files: Files, tenants = ['co
   const migrationsDir = await writeMigrations(dir, files);
   await createTenants(db, ...tenants);
   const events: MigrationEvent[] = [];
-  const options: EngineOptions = { connection: db.url, migrationsDir, onEvent: (e) => events.push(e), ddlLockTimeoutMs: 200 };
+  const options: EngineOptions = {
+    connection: db.url,
+    migrationsDir,
+    onEvent: (e) => events.push(e),
+    ddlLockTimeoutMs: 200,
+  };
   await migrate(options, { steps: 1 });
   return { options, events };
 }
 
 describe('a session holding a tenant table', () => {
-  test('fails that schema after the blocker timeout, clean and naming the pid; the others are migrated; a re-run finishes it', async ({ db, dir }) => {
+  test('fails that schema after the blocker timeout, clean and naming the pid; the others are migrated; a re-run finishes it', async ({
+    db,
+    dir,
+  }) => {
     const { options, events } = await setUp(db, dir, ALTER);
     const app = await appSession(db);
     try {
@@ -71,13 +80,20 @@ describe('a session holding a tenant table', () => {
       expect(f.error).toContain(`pid ${app.pid} (billing-app, idle in transaction`);
       expect(f.error).toContain('holds AccessShareLock on company_b.t');
       expect(f.error).toContain('nothing was changed in company_b');
-      expect(f.advice).toContain(`end that session (SELECT pg_terminate_backend(${app.pid})) or let it finish, then re-run migrate()`);
+      expect(f.advice).toContain(
+        `end that session (SELECT pg_terminate_backend(${app.pid})) or let it finish, then re-run migrate()`,
+      );
       expect(await columns(db, 'company_b', 't')).toEqual(['id']);
       expect(await columns(db, 'company_b', 'u')).toEqual([]); // nothing of the file
       expect(await columns(db, 'company_a', 't')).toEqual(['id', 'x']);
       const waits = events.filter((e) => e.type === 'blocker:waiting');
       expect(waits.length).toBeGreaterThan(0);
-      expect(waits[0]).toMatchObject({ schema: 'company_b', table: 'company_b.t', lock: 'AccessExclusiveLock', blocker: { pid: app.pid, app: 'billing-app' } });
+      expect(waits[0]).toMatchObject({
+        schema: 'company_b',
+        table: 'company_b.t',
+        lock: 'AccessExclusiveLock',
+        blocker: { pid: app.pid, app: 'billing-app' },
+      });
     } finally {
       await app.query('COMMIT').catch(() => {});
       await app.end();
@@ -87,7 +103,10 @@ describe('a session holding a tenant table', () => {
     expect(await columns(db, 'company_b', 't')).toEqual(['id', 'x']);
   });
 
-  test('while it blocks the ALTER is never sent (nothing of the tool waits on a lock); when it ends the ALTER proceeds', async ({ db, dir }) => {
+  test('while it blocks the ALTER is never sent (nothing of the tool waits on a lock); when it ends the ALTER proceeds', async ({
+    db,
+    dir,
+  }) => {
     const { options, events } = await setUp(db, dir, ALTER, ['company_a']);
     const app = await appSession(db);
     const probe = await appSession(db);
@@ -100,7 +119,9 @@ describe('a session holding a tenant table', () => {
       await probe.query("SET statement_timeout = '10s'");
       for (let i = 0; i < 5; i++) {
         expect((await probe.query('SELECT count(*)::int AS n FROM company_a.t')).rows[0].n).toBe(1);
-        const waiting = await probe.query("SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        const waiting = await probe.query(
+          "SELECT pid, query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
         expect(waiting.rows).toEqual([]);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -115,7 +136,10 @@ describe('a session holding a tenant table', () => {
     }
   });
 
-  test('a blocker arriving after the check meets lock_timeout and the retry, whose check then waits for it', async ({ db, dir }) => {
+  test('a blocker arriving after the check meets lock_timeout and the retry, whose check then waits for it', async ({
+    db,
+    dir,
+  }) => {
     // The first statement runs until the test says go (a DO block: the lock model does not read it),
     // so the blocker arrives after the check, whatever the machine's speed.
     const files: Files = {
@@ -136,7 +160,10 @@ describe('a session holding a tenant table', () => {
       await app.query('BEGIN; LOCK TABLE company_a.t IN ACCESS SHARE MODE');
       await db.query('INSERT INTO public.go VALUES (1)');
       await eventually(() => events.find((e) => e.type === 'retry'), 'a retry after lock_timeout');
-      const wait = await eventually(() => events.find((e) => e.type === 'blocker:waiting'), 'the retry waiting for the blocker');
+      const wait = await eventually(
+        () => events.find((e) => e.type === 'blocker:waiting'),
+        'the retry waiting for the blocker',
+      );
       expect(wait).toMatchObject({ schema: 'company_a', blocker: { pid: app.pid } });
       await app.query('COMMIT');
       const { result } = await run;
@@ -148,10 +175,14 @@ describe('a session holding a tenant table', () => {
     }
   });
 
-  test('statements needing RowExclusiveLock at most, and CREATE TABLE, are not held up by it; the file after them is', async ({ db, dir }) => {
+  test('statements needing RowExclusiveLock at most, and CREATE TABLE, are not held up by it; the file after them is', async ({
+    db,
+    dir,
+  }) => {
     const files: Files = {
       ...BASE,
-      'tenant/20250101000200_rows.up.sql': 'INSERT INTO t VALUES (2);\nUPDATE t SET id = id + 10;\nCREATE TABLE u (id int);',
+      'tenant/20250101000200_rows.up.sql':
+        'INSERT INTO t VALUES (2);\nUPDATE t SET id = id + 10;\nCREATE TABLE u (id int);',
       'tenant/20250101000300_alter.up.sql': 'ALTER TABLE t ADD COLUMN x int;',
     };
     const { options, events } = await setUp(db, dir, files, ['company_a']);
@@ -161,8 +192,14 @@ describe('a session holding a tenant table', () => {
       await app.query('SELECT count(*) FROM company_a.t');
       const { result } = await migrate({ ...options, blockerTimeoutMs: 1_000, lockRetries: 0 });
       expect(result!.done.map((d) => d.version)).toEqual(['20250101000200']);
-      expect(result!.failed.map((f) => [f.version, f.error.includes(`pid ${app.pid}`)])).toEqual([['20250101000300', true]]);
-      expect(events.filter((e) => e.type === 'blocker:waiting').every((e) => e.type === 'blocker:waiting' && e.version === '20250101000300')).toBe(true);
+      expect(result!.failed.map((f) => [f.version, f.error.includes(`pid ${app.pid}`)])).toEqual([
+        ['20250101000300', true],
+      ]);
+      expect(
+        events
+          .filter((e) => e.type === 'blocker:waiting')
+          .every((e) => e.type === 'blocker:waiting' && e.version === '20250101000300'),
+      ).toBe(true);
       const rows = await db.query('SELECT id FROM company_a.t ORDER BY id');
       expect(rows.rows.map((r) => r.id)).toEqual([11, 12]);
       expect(await columns(db, 'company_a', 't')).toEqual(['id']);
@@ -172,10 +209,14 @@ describe('a session holding a tenant table', () => {
     }
   });
 
-  test('a no-transaction file waits before its dirty mark: giving up leaves the schema clean, and a re-run finishes it', async ({ db, dir }) => {
+  test('a no-transaction file waits before its dirty mark: giving up leaves the schema clean, and a re-run finishes it', async ({
+    db,
+    dir,
+  }) => {
     const files: Files = {
       ...BASE,
-      'tenant/20250101000200_outside.up.sql': '-- migrate:no-transaction\nALTER TABLE t ADD COLUMN x int;\nALTER TABLE t ADD COLUMN y int;',
+      'tenant/20250101000200_outside.up.sql':
+        '-- migrate:no-transaction\nALTER TABLE t ADD COLUMN x int;\nALTER TABLE t ADD COLUMN y int;',
     };
     const { options } = await setUp(db, dir, files, ['company_a']);
     const app = await appSession(db);
@@ -185,7 +226,9 @@ describe('a session holding a tenant table', () => {
       expect(result!.failed).toHaveLength(1);
       expect(result!.failed[0]!.error).toContain(`pid ${app.pid} (billing-app, idle in transaction`);
       expect(result!.failed[0]!.dirty).toBeUndefined();
-      const rows = await db.query(`SELECT version, dirty FROM migrate_tool.migrations WHERE schema_name = 'company_a' ORDER BY version`);
+      const rows = await db.query(
+        `SELECT version, dirty FROM migrate_tool.migrations WHERE schema_name = 'company_a' ORDER BY version`,
+      );
       expect(rows.rows).toEqual([{ version: '20250101000100', dirty: false }]);
       expect(await columns(db, 'company_a', 't')).toEqual(['id']);
     } finally {
@@ -203,9 +246,16 @@ describe('a session holding a tenant table', () => {
     try {
       await app.query('BEGIN');
       await app.query('SELECT count(*) FROM company_a.t');
-      const r = await inProcess(['up', '--blocker-timeout', '1'], { ...envFor(db.url), MIGRATIONS_DIR: options.migrationsDir });
+      const r = await inProcess(['up', '--blocker-timeout', '1'], {
+        ...envFor(db.url),
+        MIGRATIONS_DIR: options.migrationsDir,
+      });
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`company_a: waiting for pid ${app.pid} \\(billing-app, idle in transaction \\d+ s\\) on company_a\\.t`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `company_a: waiting for pid ${app.pid} \\(billing-app, idle in transaction \\d+ s\\) on company_a\\.t`,
+        ),
+      );
       expect(r.stderr + r.stdout).toContain(
         `fix: end that session (SELECT pg_terminate_backend(${app.pid})) or let it finish, then re-run \`migrate-tool up\`; --blocker-timeout sets how long a run waits for it`,
       );

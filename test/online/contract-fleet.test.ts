@@ -40,7 +40,9 @@ async function columns(url: string, schema: string): Promise<string> {
 }
 
 describe('up --contract over a fleet', () => {
-  test('one lagging target refuses the contract on every target; once it caught up, it runs on all', async ({ dir }) => {
+  test('one lagging target refuses the contract on every target; once it caught up, it runs on all', async ({
+    dir,
+  }) => {
     const migrations = await writeMigrations(dir, RELEASE_1);
     const eu = dbUrl(servers[0]!, await freshDatabase(servers[0]!, ['company_a']));
     const us = dbUrl(servers[1]!, await freshDatabase(servers[1]!, ['company_c']));
@@ -55,7 +57,9 @@ describe('up --contract over a fleet', () => {
 
     const refused = await fleetCli(['up', '--contract', '--targets', file], migrations);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('Contract files not run on any target: 1 schema lacks a version before a contract file (us-1:company_c); nothing was run');
+    expect(refused.stderr).toContain(
+      'Contract files not run on any target: 1 schema lacks a version before a contract file (us-1:company_c); nothing was run',
+    );
     expect(await columns(eu, 'company_a')).toBe('id,name,full_name');
     expect(await columns(us, 'company_c')).toBe('id,name');
 

@@ -49,7 +49,9 @@ describe('-- migrate:contract', () => {
     const env = await released(db, dir);
     const r = await runCli(['up'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`1 contract file(s) wait: run \`migrate-tool up --contract\` once every instance runs the new application (${DROP_NAME})`);
+    expect(r.stdout).toContain(
+      `1 contract file(s) wait: run \`migrate-tool up --contract\` once every instance runs the new application (${DROP_NAME})`,
+    );
     expect(r.stdout).toContain('Migration complete!');
     expect(await columns(db, 'company_a')).toBe('id,name,full_name');
 
@@ -58,16 +60,23 @@ describe('-- migrate:contract', () => {
     const doc = JSON.parse(again.stdout) as Record<string, unknown>;
     expect(validUp(doc), JSON.stringify(validUp.errors)).toBe(true);
     expect(doc.applied).toEqual([]);
-    expect(doc.contractsWaiting).toEqual([{ version: '20250102000100', name: 'drop_name', file: DROP_NAME, scope: 'tenant' }]);
+    expect(doc.contractsWaiting).toEqual([
+      { version: '20250102000100', name: 'drop_name', file: DROP_NAME, scope: 'tenant' },
+    ]);
   });
 
-  test('up --contract refuses while a tenant lags (naming it, running nothing), then runs once it caught up', async ({ db, dir }) => {
+  test('up --contract refuses while a tenant lags (naming it, running nothing), then runs once it caught up', async ({
+    db,
+    dir,
+  }) => {
     const env = await released(db, dir);
     expect((await runCli(['up', '--tenant', 'company_a'], { env })).code).toBe(0);
 
     const refused = await runCli(['up', '--contract'], { env });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`Contract file ${DROP_NAME} not run: 1 schema lacks a version before it (company_b); nothing was run`);
+    expect(refused.stderr).toContain(
+      `Contract file ${DROP_NAME} not run: 1 schema lacks a version before it (company_b); nothing was run`,
+    );
     expect(refused.stderr).toContain('migrate-tool up --contract` again');
     expect(await columns(db, 'company_a')).toBe('id,name,full_name');
     expect(await columns(db, 'company_b')).toBe('id,name');
@@ -82,7 +91,9 @@ describe('-- migrate:contract', () => {
   test('a dirty tenant lags too', async ({ db, dir }) => {
     const env = await released(db, dir);
     expect((await runCli(['up'], { env })).code).toBe(0);
-    await db.query(`UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND version = '20250102000000'`);
+    await db.query(
+      `UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND version = '20250102000000'`,
+    );
     const refused = await runCli(['up', '--contract'], { env });
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('(company_b); nothing was run');
@@ -93,14 +104,21 @@ describe('-- migrate:contract', () => {
     const env = await released(db, dir);
     expect((await runCli(['up', '--tenant', 'company_a'], { env })).code).toBe(0);
     const text = await runCli(['status'], { env });
-    expect(text.stdout).toContain(`Contract ${DROP_NAME} waits: 2/3 schemas have every version before it; then \`migrate-tool up --contract\``);
+    expect(text.stdout).toContain(
+      `Contract ${DROP_NAME} waits: 2/3 schemas have every version before it; then \`migrate-tool up --contract\``,
+    );
     const json = await runCli(['status', '--json'], { env });
     const doc = JSON.parse(json.stdout) as Record<string, unknown>;
     expect(validStatus(doc), JSON.stringify(validStatus.errors)).toBe(true);
-    expect(doc.contracts).toEqual([{ version: '20250102000100', name: 'drop_name', file: DROP_NAME, scope: 'tenant', ready: 2, schemas: 3 }]);
+    expect(doc.contracts).toEqual([
+      { version: '20250102000100', name: 'drop_name', file: DROP_NAME, scope: 'tenant', ready: 2, schemas: 3 },
+    ]);
   });
 
-  test('a tenant created before the contract ran waits with the others; one created after gets the whole chain (up and migrateTenant)', async ({ db, dir }) => {
+  test('a tenant created before the contract ran waits with the others; one created after gets the whole chain (up and migrateTenant)', async ({
+    db,
+    dir,
+  }) => {
     const env = await released(db, dir);
     expect((await runCli(['up'], { env })).code).toBe(0);
     // Before the contract ran, a schema created by the application waits as the others do.
@@ -120,7 +138,10 @@ describe('-- migrate:contract', () => {
     expect((await runCli(['status'], { env })).stdout).not.toContain('waits');
   });
 
-  test('a database never migrated runs the whole chain (no previous application uses it); the next contract file waits', async ({ db, dir }) => {
+  test('a database never migrated runs the whole chain (no previous application uses it); the next contract file waits', async ({
+    db,
+    dir,
+  }) => {
     await createTenants(db, 'company_a');
     const env = { ...envFor(db.url), MIGRATIONS_DIR: await writeMigrations(dir, RELEASE_2) };
     const r = await runCli(['up'], { env });
@@ -128,14 +149,23 @@ describe('-- migrate:contract', () => {
     expect(r.stdout).not.toContain('wait');
     expect(await columns(db, 'company_a')).toBe('id,full_name,phone');
 
-    await writeMigrations(dir, { ...RELEASE_2, 'tenant/20250103000000_drop_phone.up.sql': '-- migrate:contract\nALTER TABLE employees DROP COLUMN phone;' });
+    await writeMigrations(dir, {
+      ...RELEASE_2,
+      'tenant/20250103000000_drop_phone.up.sql': '-- migrate:contract\nALTER TABLE employees DROP COLUMN phone;',
+    });
     const next = await runCli(['up'], { env });
     expect(next.stdout).toContain('1 contract file(s) wait');
     expect(await columns(db, 'company_a')).toBe('id,full_name,phone');
   });
 
   test('the marker after SQL is refused, as -- migrate:no-transaction is', async ({ dir }) => {
-    const root = await writeMigrations(dir, { 'tenant/20250101000100_x.up.sql': 'SELECT 1;\n-- migrate:contract\n' }, { sum: false });
-    await expect(loadMigrations(root)).rejects.toThrow('tenant/20250101000100_x.up.sql:2: -- migrate:contract after SQL is not read');
+    const root = await writeMigrations(
+      dir,
+      { 'tenant/20250101000100_x.up.sql': 'SELECT 1;\n-- migrate:contract\n' },
+      { sum: false },
+    );
+    await expect(loadMigrations(root)).rejects.toThrow(
+      'tenant/20250101000100_x.up.sql:2: -- migrate:contract after SQL is not read',
+    );
   });
 });

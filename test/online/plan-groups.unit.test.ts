@@ -2,7 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import { groups } from '../../src/cli/render-plan';
 
-const schema = (name: string, bytes: number) => ({ schema: name, bytes, rows: bytes / 100, estimateMs: Math.round(bytes / 1e5) });
+const schema = (name: string, bytes: number) => ({
+  schema: name,
+  bytes,
+  rows: bytes / 100,
+  estimateMs: Math.round(bytes / 1e5),
+});
 
 describe("plan's groups", () => {
   it('10,000 small tenants are one group, 20 mid-sized ones another, the large one apart', () => {

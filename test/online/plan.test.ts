@@ -11,7 +11,9 @@ import { targetsFileFor } from '../fleet/support';
 import type { TestDatabase } from '../support/db';
 import { migrate, plan, type LockPlanStep } from '../../src/index';
 
-const validate = new Ajv({ allErrors: true, strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'docs/schema/plan.schema.json'), 'utf8')));
+const validate = new Ajv({ allErrors: true, strict: true }).compile(
+  JSON.parse(readFileSync(join(ROOT, 'docs/schema/plan.schema.json'), 'utf8')),
+);
 
 const FILES = {
   '20250101000000_companies.up.sql': 'CREATE TABLE companies (id serial PRIMARY KEY, name text);',
@@ -30,7 +32,8 @@ CREATE INDEX orders_total_idx ON orders (total);
 ALTER TABLE orders ADD COLUMN r double precision DEFAULT random();
 ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);`,
   'tenant/20250101000200_changes.down.sql': 'SELECT 1;',
-  'tenant/20250101000300_concurrent.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);',
+  'tenant/20250101000300_concurrent.up.sql':
+    '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);',
   'tenant/20250101000300_concurrent.down.sql': 'DROP INDEX orders_note_idx;',
 };
 
@@ -44,17 +47,23 @@ async function setUp(db: TestDatabase, dir: string) {
   const options = { connection: db.url, migrationsDir, tenantPattern: 'company_%' };
   await migrate(options, { steps: 2 });
   await db.query(`INSERT INTO company_big.customers (name) SELECT 'c' || g FROM generate_series(1, 1000) g`);
-  await db.query(`INSERT INTO company_big.orders (total, note, customer_id) SELECT g, 'n' || (g % 100), 1 + g % 1000 FROM generate_series(1, ${BIG_ROWS}) g`);
-  for (const s of SMALL) await db.query(`INSERT INTO ${s}.orders (total, note) SELECT g, 'x' FROM generate_series(1, 100) g`);
+  await db.query(
+    `INSERT INTO company_big.orders (total, note, customer_id) SELECT g, 'n' || (g % 100), 1 + g % 1000 FROM generate_series(1, ${BIG_ROWS}) g`,
+  );
+  for (const s of SMALL)
+    await db.query(`INSERT INTO ${s}.orders (total, note) SELECT g, 'x' FROM generate_series(1, 100) g`);
   await db.query('ANALYZE');
   return { options, env: { ...envFor(db.url), MIGRATIONS_DIR: migrationsDir, TENANT_PATTERN: 'company_%' } };
 }
 
-const at = (steps: LockPlanStep[], line: number, table = 'orders') => steps.find((s) => s.line === line && s.table === table)!;
+const at = (steps: LockPlanStep[], line: number, table = 'orders') =>
+  steps.find((s) => s.line === line && s.table === table)!;
 
 /** What `plan` must not change: the recorded state and the tenants' tables, columns and indexes. */
 async function snapshot(db: TestDatabase): Promise<string> {
-  const state = await db.query('SELECT * FROM migrate_tool.schema_migrations ORDER BY 1, 2').catch(() => ({ rows: [] }));
+  const state = await db
+    .query('SELECT * FROM migrate_tool.schema_migrations ORDER BY 1, 2')
+    .catch(() => ({ rows: [] }));
   const catalog = await db.query(
     `SELECT n.nspname, c.relname, c.relfilenode, a.attname, a.atttypid, a.attnotnull FROM pg_class c
        JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0
@@ -64,7 +73,10 @@ async function snapshot(db: TestDatabase): Promise<string> {
 }
 
 describe('plan', () => {
-  test('locks, rewrite and scan, sizes from the catalog, estimates against the real time, nothing changed', async ({ db, dir }) => {
+  test('locks, rewrite and scan, sizes from the catalog, estimates against the real time, nothing changed', async ({
+    db,
+    dir,
+  }) => {
     const { env } = await setUp(db, dir);
     const before = await snapshot(db);
     const r = await runCli(['plan', '--json'], { env });
@@ -73,10 +85,21 @@ describe('plan', () => {
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
     const { steps } = doc;
 
-    expect(at(steps, 1)).toMatchObject({ lock: 'AccessExclusiveLock', rewrite: true, blocksReads: true, scope: 'tenant' });
+    expect(at(steps, 1)).toMatchObject({
+      lock: 'AccessExclusiveLock',
+      rewrite: true,
+      blocksReads: true,
+      scope: 'tenant',
+    });
     expect(at(steps, 2)).toMatchObject({ lock: 'AccessExclusiveLock', rewrite: false, scan: false }); // binary-coercible
     expect(at(steps, 3)).toMatchObject({ lock: 'AccessExclusiveLock', rewrite: false, scan: true });
-    expect(at(steps, 4)).toMatchObject({ lock: 'ShareLock', rewrite: false, scan: true, blocksReads: false, blocksWrites: true });
+    expect(at(steps, 4)).toMatchObject({
+      lock: 'ShareLock',
+      rewrite: false,
+      scan: true,
+      blocksReads: false,
+      blocksWrites: true,
+    });
     expect(at(steps, 5)).toMatchObject({ lock: 'AccessExclusiveLock', rewrite: true });
     expect(at(steps, 6)).toMatchObject({ lock: 'ShareRowExclusiveLock', scan: true, blocksReads: false });
     expect(at(steps, 6, 'customers')).toMatchObject({ lock: 'ShareRowExclusiveLock', rewrite: false });
@@ -104,7 +127,9 @@ describe('plan', () => {
       blocksWrites: false,
     });
 
-    const { rows } = await db.query(`SELECT pg_table_size('company_big.orders') AS bytes, reltuples FROM pg_class WHERE oid = 'company_big.orders'::regclass`);
+    const { rows } = await db.query(
+      `SELECT pg_table_size('company_big.orders') AS bytes, reltuples FROM pg_class WHERE oid = 'company_big.orders'::regclass`,
+    );
     const big = at(steps, 1).schemas.find((s) => s.schema === 'company_big')!;
     expect(big).toMatchObject({ bytes: Number(rows[0].bytes), rows: BIG_ROWS });
     expect(Number(rows[0].reltuples)).toBe(BIG_ROWS);
@@ -141,12 +166,17 @@ describe('plan', () => {
     }
   }, 120_000);
 
-  test('--max-lock-ms exits 3 naming the statement and schema, 0 under it; alike tenants are one line', async ({ db, dir }) => {
+  test('--max-lock-ms exits 3 naming the statement and schema, 0 under it; alike tenants are one line', async ({
+    db,
+    dir,
+  }) => {
     const { options, env } = await setUp(db, dir);
     const over = await runCli(['plan', '--max-lock-ms', '1'], { env });
     expect(over.code, over.stderr).toBe(3);
     const line = over.stdout.split('\n').find((l) => l.startsWith('over --max-lock-ms 1: '));
-    expect(line).toContain('tenant/20250101000200_changes.up.sql:1 (ALTER TABLE orders ALTER COLUMN total TYPE bigint) in company_big: ~');
+    expect(line).toContain(
+      'tenant/20250101000200_changes.up.sql:1 (ALTER TABLE orders ALTER COLUMN total TYPE bigint) in company_big: ~',
+    );
     expect(line).not.toMatch(/in company_[a-e]:/); // a small tenant's table takes about the catalog's time
     const under = await runCli(['plan', '--max-lock-ms', '100000000'], { env });
     expect(under.code, under.stderr).toBe(0);
@@ -163,7 +193,9 @@ describe('plan', () => {
 
     // Over a targets file: each target's plan, one exit code for the gate.
     const fleet = await targetsFileFor(dir, [['eu-1', db]]);
-    const overFleet = await runCli(['plan', '--targets', fleet.file, '--max-lock-ms', '1'], { env: { ...env, ...fleet.env } });
+    const overFleet = await runCli(['plan', '--targets', fleet.file, '--max-lock-ms', '1'], {
+      env: { ...env, ...fleet.env },
+    });
     expect(overFleet.code, overFleet.stderr).toBe(3);
     expect(overFleet.stdout).toContain('== eu-1: ');
     expect(overFleet.stdout).toMatch(/over --max-lock-ms 1: .* in company_big: ~/);
@@ -172,10 +204,16 @@ describe('plan', () => {
     // up --dry-run: the same lock lines after each file's SQL, from the statements alone.
     const dry = await runCli(['up', '--dry-run'], { env });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toContain('--   line 1: orders: AccessExclusiveLock (stops reads and writes), rewrites the table\n');
+    expect(dry.stdout).toContain(
+      '--   line 1: orders: AccessExclusiveLock (stops reads and writes), rewrites the table\n',
+    );
     expect(dry.stdout).toContain('--   line 4: orders: ShareLock (stops writes), reads the whole table\n');
-    expect(dry.stdout).toContain('--   line 6: customers: ShareRowExclusiveLock (stops writes), reads the whole table\n');
-    expect(dry.stdout).toContain('--   line 2: orders: ShareUpdateExclusiveLock (stops neither reads nor writes), reads the whole table\n');
+    expect(dry.stdout).toContain(
+      '--   line 6: customers: ShareRowExclusiveLock (stops writes), reads the whole table\n',
+    );
+    expect(dry.stdout).toContain(
+      '--   line 2: orders: ShareUpdateExclusiveLock (stops neither reads nor writes), reads the whole table\n',
+    );
 
     // --largest-last: company_big (its rewrite estimated over 100 ms) goes last, alone.
     const waves = await runCli(['up', '--waves', '2', '--largest-last', '100', '--dry-run'], { env });

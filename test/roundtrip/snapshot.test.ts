@@ -4,7 +4,9 @@ import { takeSnapshot } from '../../src/db/catalog';
 import { compareSnapshots, describeDifferences } from '../../src/db/catalog-differences';
 
 describe('snapshot', () => {
-  test('covers tables, columns, defaults, constraints, indexes, enums, sequences and functions, not the state schema', async ({ db }) => {
+  test('covers tables, columns, defaults, constraints, indexes, enums, sequences and functions, not the state schema', async ({
+    db,
+  }) => {
     await db.query(`
       CREATE SCHEMA migrate_tool; CREATE TABLE migrate_tool.migrations (v text);
       CREATE SCHEMA company_a;
@@ -29,7 +31,9 @@ describe('snapshot', () => {
     await db.query('CREATE SCHEMA s1; CREATE SCHEMA s2; CREATE TABLE s1.t (a int); CREATE TABLE s2.t (a int);');
     const q = { query: (sql: string) => db.query(sql) };
     const before = await takeSnapshot(q);
-    await db.query('CREATE TABLE s1.extra (id int PRIMARY KEY); CREATE TABLE s2.extra (id int PRIMARY KEY); ALTER TABLE s1.t ALTER COLUMN a SET NOT NULL');
+    await db.query(
+      'CREATE TABLE s1.extra (id int PRIMARY KEY); CREATE TABLE s2.extra (id int PRIMARY KEY); ALTER TABLE s1.t ALTER COLUMN a SET NOT NULL',
+    );
     const diffs = compareSnapshots(before, await takeSnapshot(q));
     expect(describeDifferences(diffs)).toEqual([
       's1: ~ column t.a: expected integer, found integer not null',

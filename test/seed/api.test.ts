@@ -9,7 +9,10 @@ import { describe, expect, test } from '../support/fixtures';
 import { project } from './support';
 
 describe('seed()', () => {
-  test("on an application's connected client: migrate then seed, one Event handler, the client given back as it was", async ({ db, dir }) => {
+  test("on an application's connected client: migrate then seed, one Event handler, the client given back as it was", async ({
+    db,
+    dir,
+  }) => {
     await db.query('CREATE SCHEMA company_a');
     const p = await project(dir, db);
     const client = new pg.Client({ connectionString: db.url });
@@ -23,7 +26,9 @@ describe('seed()', () => {
       expect(report.totals.inserted).toBeGreaterThan(0);
       expect(types).toContain('migration:start');
       expect(types).toContain('set:done');
-      const r = await client.query(`SELECT current_setting('search_path') AS sp, current_setting('lock_timeout') AS lt, pg_backend_pid() AS pid`);
+      const r = await client.query(
+        `SELECT current_setting('search_path') AS sp, current_setting('lock_timeout') AS lt, pg_backend_pid() AS pid`,
+      );
       expect(r.rows[0]).toMatchObject({ sp: 'company_a, public', lt: '9s' });
       const locks = await client.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()`);
       expect(locks.rowCount).toBe(0);
@@ -32,7 +37,10 @@ describe('seed()', () => {
     }
   });
 
-  test('two seeds at once: the run lock lets one insert and the other find everything in place', async ({ db, dir }) => {
+  test('two seeds at once: the run lock lets one insert and the other find everything in place', async ({
+    db,
+    dir,
+  }) => {
     await db.query('CREATE SCHEMA company_a');
     const p = await project(dir, db);
     expect((await runCli(['up'], { env: p.env })).code).toBe(0);
@@ -53,11 +61,19 @@ describe('seed()', () => {
       {
         connection: db.url,
         migrationsDir: p.migrations,
-        onEvent: (e) => (e.type === 'set:start' ? events.push(`start ${e.file}`) : e.type === 'set:done' && events.push(`done ${e.result.file}`)),
+        onEvent: (e) =>
+          e.type === 'set:start'
+            ? events.push(`start ${e.file}`)
+            : e.type === 'set:done' && events.push(`done ${e.result.file}`),
       },
       { seedsDir: p.seeds },
     );
-    expect(events.slice(0, 4)).toEqual(['start 01_resources.json', 'done 01_resources.json', 'start 02_roles.json', 'done 02_roles.json']);
+    expect(events.slice(0, 4)).toEqual([
+      'start 01_resources.json',
+      'done 01_resources.json',
+      'start 02_roles.json',
+      'done 02_roles.json',
+    ]);
     expect(events).toHaveLength(12);
   });
 

@@ -8,7 +8,8 @@ import { displayName, loadSeeds } from '../../src/seed/files';
 async function folder(dir: string, files: Record<string, unknown>): Promise<string> {
   const seeds = join(dir, 'seeds');
   await mkdir(seeds, { recursive: true });
-  for (const [name, content] of Object.entries(files)) await writeFile(join(seeds, name), typeof content === 'string' ? content : JSON.stringify(content));
+  for (const [name, content] of Object.entries(files))
+    await writeFile(join(seeds, name), typeof content === 'string' ? content : JSON.stringify(content));
   return seeds;
 }
 
@@ -31,12 +32,20 @@ describe('seed files', () => {
 
   test('report every problem of every file at once, each with its file and row', async ({ dir }) => {
     const seeds = await folder(dir, {
-      '01_a.json': { table: 'roles', key: 'name', rows: [{ name: 'x' }, { name: 'x' }, { description: 'no key' }, 'text'], colour: 1 },
+      '01_a.json': {
+        table: 'roles',
+        key: 'name',
+        rows: [{ name: 'x' }, { name: 'x' }, { description: 'no key' }, 'text'],
+        colour: 1,
+      },
       '02_b.json': '{ "table": ',
       '03_c.json': {
         table: 'policy_rules',
         key: ['role', 'action'],
-        references: { role: { column: 'role_id', table: 'roles', by: 'name' }, resource: { table: 'resources', by: ['a', 'b'] } },
+        references: {
+          role: { column: 'role_id', table: 'roles', by: 'name' },
+          resource: { table: 'resources', by: ['a', 'b'] },
+        },
         rows: [
           { role: 'admin', role_id: 1, action: 'read' },
           { role: 'admin', action: 'write', resource: 'flat' },
@@ -64,12 +73,16 @@ describe('seed files', () => {
   });
 
   test('a .sql seed may not end the transaction it runs in', async ({ dir }) => {
-    const seeds = await folder(dir, { '01_x.sql': '-- setup\nINSERT INTO t VALUES (1);\nCOMMIT;\nDO $$ BEGIN PERFORM 1; END $$;\n' });
+    const seeds = await folder(dir, {
+      '01_x.sql': '-- setup\nINSERT INTO t VALUES (1);\nCOMMIT;\nDO $$ BEGIN PERFORM 1; END $$;\n',
+    });
     expect((await rejection(loadSeeds(seeds))).message).toContain('01_x.sql:3: COMMIT is not allowed');
   });
 
   test('a missing or empty folder says which folder and what to set', async ({ dir }) => {
-    expect((await rejection(loadSeeds(join(dir, 'nope')))).message).toBe(`Seeds folder ${join(dir, 'nope')} does not exist`);
+    expect((await rejection(loadSeeds(join(dir, 'nope')))).message).toBe(
+      `Seeds folder ${join(dir, 'nope')} does not exist`,
+    );
     const empty = await folder(dir, {});
     const e = await rejection(loadSeeds(empty));
     expect(e.message).toContain('holds no seed files');

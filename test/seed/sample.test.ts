@@ -12,7 +12,9 @@ import { project, readSet } from './support';
 const SEEDS = join(ROOT, 'seeds');
 const SAMPLE_MIGRATIONS = join(ROOT, 'migrations');
 const noDump = await pgDumpSkipReason(inject('adminUrl'));
-const noSample = existsSync(SAMPLE_MIGRATIONS) ? undefined : 'the checkout has no sample migrations/ folder: run the suite in a full checkout';
+const noSample = existsSync(SAMPLE_MIGRATIONS)
+  ? undefined
+  : 'the checkout has no sample migrations/ folder: run the suite in a full checkout';
 const FILES = ['01_resources.json', '02_roles.json', '03_endpoints.json', '04_policies.json'];
 
 async function seedTwice(env: Record<string, string>) {
@@ -39,23 +41,35 @@ describe('the sample seed data', () => {
     expect(second.totals).toEqual({ inserted: 0, updated: 0, unchanged: first.totals.inserted });
   });
 
-  test.skipIf(Boolean(noSample))(notRun('applies to a database migrated with the sample migrations', noSample), async ({ db }) => {
-    await db.query('CREATE SCHEMA company_a; CREATE SCHEMA company_b');
-    const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS };
-    const up = await runCli(['up'], { env });
-    expect(up.code, up.stderr).toBe(0);
-    const [first, second] = await seedTwice(env);
-    expect(first.totals.inserted).toBe(await expectedRows());
-    expect(second.totals).toMatchObject({ inserted: 0, updated: 0 });
-    const admin = await db.query(`SELECT count(*)::int AS n FROM policy_rules p JOIN roles r ON r.id = p.role_id WHERE r.name = 'owner'`);
-    expect(admin.rows[0].n).toBe((await readSet(SEEDS, '04_policies.json')).rows.filter((r) => r.role === 'owner').length);
-  });
+  test.skipIf(Boolean(noSample))(
+    notRun('applies to a database migrated with the sample migrations', noSample),
+    async ({ db }) => {
+      await db.query('CREATE SCHEMA company_a; CREATE SCHEMA company_b');
+      const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS };
+      const up = await runCli(['up'], { env });
+      expect(up.code, up.stderr).toBe(0);
+      const [first, second] = await seedTwice(env);
+      expect(first.totals.inserted).toBe(await expectedRows());
+      expect(second.totals).toMatchObject({ inserted: 0, updated: 0 });
+      const admin = await db.query(
+        `SELECT count(*)::int AS n FROM policy_rules p JOIN roles r ON r.id = p.role_id WHERE r.name = 'owner'`,
+      );
+      expect(admin.rows[0].n).toBe(
+        (await readSet(SEEDS, '04_policies.json')).rows.filter((r) => r.role === 'owner').length,
+      );
+    },
+  );
 
   test.skipIf(Boolean(noSample ?? noDump))(
     notRun('the production checklist on the sample: backup, migrate, seed, verify, restore', noSample ?? noDump),
     async ({ db, dir }) => {
       await db.query('CREATE SCHEMA company_acme');
-      const env = { ...envFor(db.url), MIGRATIONS_DIR: SAMPLE_MIGRATIONS, SEEDS_DIR: SEEDS, BACKUP_DIR: join(dir, 'backups') };
+      const env = {
+        ...envFor(db.url),
+        MIGRATIONS_DIR: SAMPLE_MIGRATIONS,
+        SEEDS_DIR: SEEDS,
+        BACKUP_DIR: join(dir, 'backups'),
+      };
       const run = async (...args: string[]) => {
         const r = await runCli(args, { env });
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);

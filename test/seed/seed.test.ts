@@ -76,11 +76,15 @@ describe('seed', () => {
     const r = await seedJson(p.env);
     expect(r.totals).toMatchObject({ inserted: 0, updated: 1 });
     const roles = r.sets.find((s) => s.file === '02_roles.json')!;
-    expect(roles.changes).toEqual([{ action: 'update', schema: 'public', row: 2, key: { name: 'staff' }, columns: ['description'] }]);
+    expect(roles.changes).toEqual([
+      { action: 'update', schema: 'public', row: 2, key: { name: 'staff' }, columns: ['description'] },
+    ]);
     const now = await snapshot(db);
     expect(now['public.roles']).not.toBe(before['public.roles']);
     expect({ ...now, 'public.roles': '' }).toEqual({ ...before, 'public.roles': '' });
-    expect((await db.query(`SELECT description FROM roles WHERE name = 'staff'`)).rows[0].description).toBe('Shifts and bookings');
+    expect((await db.query(`SELECT description FROM roles WHERE name = 'staff'`)).rows[0].description).toBe(
+      'Shifts and bookings',
+    );
   });
 
   test('--dry-run prints what would change and changes nothing', async ({ db, dir }) => {
@@ -103,7 +107,10 @@ describe('seed', () => {
     expect(await snapshot(db, { sequences: false })).toEqual(before);
   });
 
-  test('a broken seed file is refused before the database is touched, naming the file and the row', async ({ db, dir }) => {
+  test('a broken seed file is refused before the database is touched, naming the file and the row', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     await editSet(p.seeds, '04_policies.json', (doc) => {
       delete doc.rows[1]!.action;
@@ -112,8 +119,12 @@ describe('seed', () => {
     const before = await snapshot(db);
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('04_policies.json: row 2 (role="staff", resource="appointments", action=?): key field "action" is missing');
-    expect(r.stderr).toMatch(/04_policies\.json: row 3 \(role=\["not","a","name"\].*\): "role" must be the referenced row's name/);
+    expect(r.stderr).toContain(
+      '04_policies.json: row 2 (role="staff", resource="appointments", action=?): key field "action" is missing',
+    );
+    expect(r.stderr).toMatch(
+      /04_policies\.json: row 3 \(role=\["not","a","name"\].*\): "role" must be the referenced row's name/,
+    );
     expect(await snapshot(db)).toEqual(before);
   });
 
@@ -124,7 +135,9 @@ describe('seed', () => {
     const before = await snapshot(db, { sequences: false });
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Seeding failed at 04_policies.json row 3 (role="staff", resource="branches", action="delete")');
+    expect(r.stderr).toContain(
+      'Seeding failed at 04_policies.json row 3 (role="staff", resource="branches", action="delete")',
+    );
     expect(r.stderr).toContain('null value in column "effect"');
     expect(r.stderr).toContain('nothing was changed');
     // Resources, roles and endpoints were seeded before the failure, in the same transaction: all gone.
@@ -136,7 +149,9 @@ describe('seed', () => {
     await editSet(p.seeds, '04_policies.json', (doc) => void (doc.rows[0]!.role = 'ghost'));
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('04_policies.json row 1 (role="ghost", resource="branches", action="update"): role "ghost" not found in roles (by name)');
+    expect(r.stderr).toContain(
+      '04_policies.json row 1 (role="ghost", resource="branches", action="update"): role "ghost" not found in roles (by name)',
+    );
     expect((await db.query('SELECT count(*)::int AS n FROM roles')).rows[0].n).toBe(0);
   });
 
@@ -147,15 +162,22 @@ describe('seed', () => {
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('02_roles.json: table public.roles has no column "colour"');
-    expect(r.stderr).toContain('05_settings.json: table preferences does not exist (in 2 tenant schemas: company_a, company_b)');
+    expect(r.stderr).toContain(
+      '05_settings.json: table preferences does not exist (in 2 tenant schemas: company_a, company_b)',
+    );
   });
 
   test('a failing statement in a .sql seed names the file and line, and rolls everything back', async ({ db, dir }) => {
     const p = await migrated(dir, db);
-    await writeFile(join(p.seeds, '06_audit_note.sql'), `-- note\nCOMMENT ON TABLE roles IS 'x';\nUPDATE roles\n   SET nam = 'x';\n`);
+    await writeFile(
+      join(p.seeds, '06_audit_note.sql'),
+      `-- note\nCOMMENT ON TABLE roles IS 'x';\nUPDATE roles\n   SET nam = 'x';\n`,
+    );
     const r = await runCli(['seed'], { env: p.env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('Seeding failed at 06_audit_note.sql:4: column "nam" of relation "roles" does not exist');
+    expect(r.stderr).toContain(
+      'Seeding failed at 06_audit_note.sql:4: column "nam" of relation "roles" does not exist',
+    );
     expect((await db.query('SELECT count(*)::int AS n FROM resources')).rows[0].n).toBe(0);
   });
 
@@ -184,10 +206,15 @@ describe('seed', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM roles')).rows[0].n).toBe(0);
   });
 
-  test('references go by key: the same files give the same links whatever ids a database hands out', async ({ db, dir }) => {
+  test('references go by key: the same files give the same links whatever ids a database hands out', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     // Push this database's ids away from 1, 2, 3...
-    await db.query(`INSERT INTO roles (name) VALUES ('legacy_a'), ('legacy_b'), ('legacy_c'); INSERT INTO resources (name) VALUES ('legacy')`);
+    await db.query(
+      `INSERT INTO roles (name) VALUES ('legacy_a'), ('legacy_b'), ('legacy_c'); INSERT INTO resources (name) VALUES ('legacy')`,
+    );
     await seedJson(p.env);
     const links = await db.query(
       `SELECT r.name AS role, s.name AS resource, p.action, p.effect
@@ -195,11 +222,16 @@ describe('seed', () => {
     );
     const expected = (await readSet(p.seeds, '04_policies.json')).rows.map((row) => ({ effect: 'allow', ...row }));
     expect(links.rows).toEqual(expected);
-    const endpoints = await db.query(`SELECT e.method, e.path, s.name AS resource FROM endpoints e JOIN resources s ON s.id = e.resource_id ORDER BY e.id`);
+    const endpoints = await db.query(
+      `SELECT e.method, e.path, s.name AS resource FROM endpoints e JOIN resources s ON s.id = e.resource_id ORDER BY e.id`,
+    );
     expect(endpoints.rows).toEqual((await readSet(p.seeds, '03_endpoints.json')).rows);
   });
 
-  test('a tenant set reaches every tenant schema, and a schema created later is filled by the next seed', async ({ db, dir }) => {
+  test('a tenant set reaches every tenant schema, and a schema created later is filled by the next seed', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     await seedJson(p.env);
     await db.query('CREATE SCHEMA company_c');
@@ -208,14 +240,19 @@ describe('seed', () => {
     const settings = r.sets.find((s) => s.file === '05_settings.json')!;
     expect(settings).toMatchObject({ schemas: 3, inserted: 2, updated: 0, unchanged: 4 });
     expect(new Set(settings.changes.map((c) => c.schema))).toEqual(new Set(['company_c']));
-    const rows = await db.query(`SELECT s.key, s.value, r.name AS role FROM company_c.settings s LEFT JOIN roles r ON r.id = s.role_id ORDER BY s.key`);
+    const rows = await db.query(
+      `SELECT s.key, s.value, r.name AS role FROM company_c.settings s LEFT JOIN roles r ON r.id = s.role_id ORDER BY s.key`,
+    );
     expect(rows.rows).toEqual([
       { key: 'booking.default_role', value: { confirm: true }, role: 'staff' },
       { key: 'booking.window_days', value: 30, role: null },
     ]);
   });
 
-  test('a .sql seed marked -- seed:tenant runs in every tenant schema with search_path set to it', async ({ db, dir }) => {
+  test('a .sql seed marked -- seed:tenant runs in every tenant schema with search_path set to it', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     await writeFile(
       join(p.seeds, '07_tenant_flag.sql'),
@@ -224,10 +261,15 @@ describe('seed', () => {
     const r = await seedJson(p.env);
     expect(r.sets.find((s) => s.file === '07_tenant_flag.sql')).toMatchObject({ schemas: 2, rowsAffected: 2 });
     for (const s of ['company_a', 'company_b'])
-      expect((await db.query(`SELECT value FROM ${s}.settings WHERE key = 'from_sql'`)).rows).toEqual([{ value: 'yes' }]);
+      expect((await db.query(`SELECT value FROM ${s}.settings WHERE key = 'from_sql'`)).rows).toEqual([
+        { value: 'yes' },
+      ]);
   });
 
-  test('identifiers are quoted and values are parameters: odd names and hostile strings are stored as written', async ({ db, dir }) => {
+  test('identifiers are quoted and values are parameters: odd names and hostile strings are stored as written', async ({
+    db,
+    dir,
+  }) => {
     const p = await migrated(dir, db);
     await db.query(`CREATE TABLE "Odd ""Table"""("Key Col" text PRIMARY KEY, "select" text, tags text[], doc json)`);
     const hostile = `x'); DROP TABLE roles; --`;
@@ -245,13 +287,20 @@ describe('seed', () => {
     ]);
     expect((await db.query('SELECT count(*)::int AS n FROM roles')).rows[0].n).toBe(2);
     // json (not jsonb) has no equality operator; an unchanged json value must still count as unchanged.
-    expect((await seedJson(p.env)).sets.find((s) => s.file === '08_odd.json')).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });
+    expect((await seedJson(p.env)).sets.find((s) => s.file === '08_odd.json')).toMatchObject({
+      inserted: 0,
+      updated: 0,
+      unchanged: 2,
+    });
   });
   // The lock session's watchdog pings it every 5 s and calls it lost after 15 s without an answer;
   // a seed statement runs on that session, and the pings wait behind it. Slow: one 22 s statement, past the first ping (5 s) plus its deadline.
   test('a seed statement longer than the watchdog deadline is not taken for a lost server', async ({ db, dir }) => {
     const p = await migrated(dir, db);
-    await writeFile(join(p.seeds, '07_slow.sql'), `-- a slow backfill\nSELECT pg_sleep(4);\nCOMMENT ON TABLE roles IS 'seeded slowly';\n`);
+    await writeFile(
+      join(p.seeds, '07_slow.sql'),
+      `-- a slow backfill\nSELECT pg_sleep(4);\nCOMMENT ON TABLE roles IS 'seeded slowly';\n`,
+    );
     // The watchdog's own code on short timings (as in test/db/watchdog.test.ts), so that a 4 s
     // statement outlasts its deadline several times over; the CLI runs in this process.
     const saved = { ...WATCHDOG };

@@ -24,14 +24,31 @@ export async function project(dir: string, db: TestDatabase, extra: Record<strin
   await cp(join(FIXTURES, 'migrations'), migrations, { recursive: true });
   await cp(join(FIXTURES, 'seeds'), seeds, { recursive: true });
   await rewriteSum(migrations);
-  return { migrations, seeds, env: { ...envFor(db.url), MIGRATIONS_DIR: migrations, SEEDS_DIR: seeds, BACKUP_DIR: join(dir, 'backups'), ...extra } };
+  return {
+    migrations,
+    seeds,
+    env: {
+      ...envFor(db.url),
+      MIGRATIONS_DIR: migrations,
+      SEEDS_DIR: seeds,
+      BACKUP_DIR: join(dir, 'backups'),
+      ...extra,
+    },
+  };
 }
 
-export async function readSet(seeds: string, file: string): Promise<{ rows: Array<Record<string, unknown>> } & Record<string, unknown>> {
+export async function readSet(
+  seeds: string,
+  file: string,
+): Promise<{ rows: Array<Record<string, unknown>> } & Record<string, unknown>> {
   return JSON.parse(await readFile(join(seeds, file), 'utf8'));
 }
 
-export async function editSet(seeds: string, file: string, edit: (doc: { rows: Array<Record<string, unknown>> }) => void): Promise<void> {
+export async function editSet(
+  seeds: string,
+  file: string,
+  edit: (doc: { rows: Array<Record<string, unknown>> }) => void,
+): Promise<void> {
   const doc = await readSet(seeds, file);
   edit(doc);
   await writeFile(join(seeds, file), JSON.stringify(doc, null, 2));

@@ -37,7 +37,9 @@ export function runAsPostgres(command: string, args: string[]): Promise<string> 
   child.stderr?.on('data', (d) => (output += d));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(output) : reject(new Error(`${command} exited ${code}: ${output}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${command} exited ${code}: ${output}`)),
+    );
   });
 }
 

@@ -32,7 +32,8 @@ export async function render(file: string, { width = 1100, height = 1400 } = {})
   const profile = await mkdtemp(join(tmpdir(), 'migrate-tool-chromium-'));
   try {
     const url = `file://${file}`;
-    const browse = (extra: string[]) => run(CHROMIUM!, [...FLAGS, `--user-data-dir=${profile}`, ...extra, url], { timeout: 90_000, maxBuffer: 32 << 20 });
+    const browse = (extra: string[]) =>
+      run(CHROMIUM!, [...FLAGS, `--user-data-dir=${profile}`, ...extra, url], { timeout: 90_000, maxBuffer: 32 << 20 });
     const { stdout: dom } = await browse(['--dump-dom']);
     const shot = join(profile, 'shot.png');
     await browse([`--window-size=${width},${height}`, `--screenshot=${shot}`]);
@@ -67,7 +68,8 @@ export function bars(
     }
     const [color, width] = [...row].sort((a, b) => b[1] - a[1])[0] ?? [];
     if (!color) current = undefined;
-    else if (current && current.color === color) Object.assign(current, { width: Math.max(current.width, width!), height: current.height + 1 });
+    else if (current && current.color === color)
+      Object.assign(current, { width: Math.max(current.width, width!), height: current.height + 1 });
     else found.push((current = { color, width: width!, height: 1 }));
   }
   return found.filter((b) => b.height >= minHeight);

@@ -33,7 +33,10 @@ export const test = plain.extend<{ db: TestDatabase }>({
 export { expect, describe } from 'vitest';
 
 /** How Citus holds a schema, as the coordinator sees it. */
-export async function citusSchema(db: TestDatabase, schema: string): Promise<{ distributed: boolean; colocations: number; tables: number }> {
+export async function citusSchema(
+  db: TestDatabase,
+  schema: string,
+): Promise<{ distributed: boolean; colocations: number; tables: number }> {
   const r = await db.query<{ distributed: boolean; colocations: number; tables: number }>(
     `SELECT EXISTS (SELECT 1 FROM pg_dist_schema WHERE schemaid = to_regnamespace($1)) AS distributed,
             (SELECT count(DISTINCT p.colocationid)::int FROM pg_dist_partition p JOIN pg_class c ON c.oid = p.logicalrelid

@@ -9,7 +9,15 @@ import { connectionFromUrl } from '../../src/config/connection';
 const run = promisify(execFile);
 
 /** Runs `tool` with `args` against the database behind `url`; resolves to what it printed on stdout. */
-export async function clientTool(tool: 'psql' | 'pg_dump', url: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  const { stdout } = await run(tool, args, { env: { ...toolEnv(connectionFromUrl(url)), ...env }, maxBuffer: 64 * 1024 * 1024 });
+export async function clientTool(
+  tool: 'psql' | 'pg_dump',
+  url: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string> {
+  const { stdout } = await run(tool, args, {
+    env: { ...toolEnv(connectionFromUrl(url)), ...env },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return stdout;
 }

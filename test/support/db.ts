@@ -37,7 +37,9 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 export async function createDatabase(prefix = 'mt'): Promise<TestDatabase> {
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`));
-  return testDatabase(name, urlFor(name), () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)));
+  return testDatabase(name, urlFor(name), () =>
+    withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`)),
+  );
 }
 
 /** A TestDatabase for a database made elsewhere: one connection opened at the first query, `dropDatabase` after it closes. */

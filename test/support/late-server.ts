@@ -6,9 +6,15 @@ import { connect, createServer, type Socket } from 'node:net';
 import { collect, envFor, spawnCli, type CliResult } from './cli';
 import { freePort } from './server';
 
-export async function cliWithLateServer(args: string[], opts: { url: string; dir: string; env: Record<string, string> }): Promise<CliResult> {
+export async function cliWithLateServer(
+  args: string[],
+  opts: { url: string; dir: string; env: Record<string, string> },
+): Promise<CliResult> {
   const port = await freePort();
-  const child = spawnCli(args, { cwd: opts.dir, env: { ...envFor(opts.url), ...opts.env, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port) } });
+  const child = spawnCli(args, {
+    cwd: opts.dir,
+    env: { ...envFor(opts.url), ...opts.env, POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(port) },
+  });
   const done = collect(child, { timeoutMs: 60_000 });
   await new Promise<void>((resolve) => {
     let seen = '';

@@ -35,7 +35,9 @@ export default class NotRunReporter implements Reporter {
     const lines = [...groups].map(([reason, g]) => `NOT RUN: ${plural(g.count)} (${g.suite}): ${reason}`);
     // Under -t, the tests left out are skipped too, for no reason of their own.
     if (unexplained.length && !this.vitest?.config.testNamePattern)
-      lines.push(`NOT RUN: ${plural(unexplained.length)} with no reason given (${unexplained.join('; ')}): give each its reason with notRun()`);
+      lines.push(
+        `NOT RUN: ${plural(unexplained.length)} with no reason given (${unexplained.join('; ')}): give each its reason with notRun()`,
+      );
     if (lines.length === 0) return;
     const log = (text: string) => (this.vitest ? this.vitest.logger.log(text) : console.log(text));
     log(['', ...lines, 'README.md (Development) says how to run every test.', ''].join('\n'));

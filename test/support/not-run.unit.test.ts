@@ -8,7 +8,9 @@ import { describe, expect, test } from './fixtures';
 const VITEST = join(ROOT, 'node_modules/vitest/vitest.mjs');
 
 describe('the not-run reporter', () => {
-  test('lists the skipped tests by reason after the summary, a skip without a reason too; passing tests stay out', async ({ dir }) => {
+  test('lists the skipped tests by reason after the summary, a skip without a reason too; passing tests stay out', async ({
+    dir,
+  }) => {
     const notRun = JSON.stringify(join(ROOT, 'test/support/not-run.ts'));
     await writeFile(
       join(dir, 'sample.test.ts'),
@@ -23,10 +25,20 @@ test('skips itself', ({ skip }) => skip(true, 'the server offers SSL: run it aga
 test(notRun('runs', undefined), () => expect(1).toBe(1));
 `,
     );
-    await writeFile(join(dir, 'vitest.config.mjs'), `export default { test: { globals: true, include: ['*.test.ts'] } };\n`);
+    await writeFile(
+      join(dir, 'vitest.config.mjs'),
+      `export default { test: { globals: true, include: ['*.test.ts'] } };\n`,
+    );
     const r = spawnSync(
       process.execPath,
-      [VITEST, 'run', '--root', dir, '--reporter=default', `--reporter=${join(ROOT, 'test/support/not-run-reporter.ts')}`],
+      [
+        VITEST,
+        'run',
+        '--root',
+        dir,
+        '--reporter=default',
+        `--reporter=${join(ROOT, 'test/support/not-run-reporter.ts')}`,
+      ],
       {
         cwd: dir,
         env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', CI: '1' },

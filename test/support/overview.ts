@@ -18,8 +18,10 @@ const FILES: Files = {
   ...BASIC,
   'tenant/20250101000300_audit.up.sql': 'CREATE TABLE audit (id int);',
   'tenant/20250101000300_audit.down.sql': 'DROP TABLE audit;',
-  'tenant/20250101000400_email_index.up.sql': '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_email_idx ON employees (email);\n',
-  'tenant/20250101000400_email_index.down.sql': '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY employees_email_idx;\n',
+  'tenant/20250101000400_email_index.up.sql':
+    '-- migrate:no-transaction\nCREATE INDEX CONCURRENTLY employees_email_idx ON employees (email);\n',
+  'tenant/20250101000400_email_index.down.sql':
+    '-- migrate:no-transaction\nDROP INDEX CONCURRENTLY employees_email_idx;\n',
 };
 
 /**

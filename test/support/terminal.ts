@@ -3,4 +3,6 @@ import { spawnSync } from 'node:child_process';
 
 /** Why terminal tests cannot run here, or undefined when `script` is installed. */
 export const scriptMissing =
-  spawnSync('script', ['--version']).status === 0 ? undefined : 'no `script` to give the CLI a pseudo-terminal: install it (Debian: apt-get install bsdutils)';
+  spawnSync('script', ['--version']).status === 0
+    ? undefined
+    : 'no `script` to give the CLI a pseudo-terminal: install it (Debian: apt-get install bsdutils)';

@@ -3,7 +3,10 @@ import { describe, expect, test } from 'vitest';
 import { chainsBySchema, runPerTenant } from '../../src/tenants/fanout';
 
 const statuses = (r: Array<{ schema: string; results: Array<{ item: string; status: string; reason?: string }> }>) =>
-  r.map((t) => `${t.schema}: ${t.results.map((x) => `${x.item} ${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ')}`);
+  r.map(
+    (t) =>
+      `${t.schema}: ${t.results.map((x) => `${x.item} ${x.status}${x.reason ? ` (${x.reason})` : ''}`).join(', ')}`,
+  );
 
 describe('runPerTenant', () => {
   test('returns one result set per tenant, in the order given; a failed item ends its own chain only', async () => {
@@ -21,7 +24,11 @@ describe('runPerTenant', () => {
         return item.length;
       },
     });
-    expect(statuses(results)).toEqual(['a: 1 Success, 2 Success', 'b: 1 Success, 2 Error, 3 NotExecuted (earlier-error)', 'c: 1 Success']);
+    expect(statuses(results)).toEqual([
+      'a: 1 Success, 2 Success',
+      'b: 1 Success, 2 Error, 3 NotExecuted (earlier-error)',
+      'c: 1 Success',
+    ]);
     expect((results[1]!.results[1]!.error as Error).message).toBe('boom');
     expect(results[0]!.results[0]!.value).toBe(1);
     expect(seen).not.toContain('b@3');
@@ -49,7 +56,11 @@ describe('runPerTenant', () => {
       { schema: 'a', items: ['1', '2'] },
       { schema: 'b', items: ['1'] },
     ];
-    const results = await runPerTenant(chains, { concurrency: 1, signal: controller.signal, runOne: async () => controller.abort() });
+    const results = await runPerTenant(chains, {
+      concurrency: 1,
+      signal: controller.signal,
+      runOne: async () => controller.abort(),
+    });
     expect(statuses(results)).toEqual(['a: 1 Success, 2 NotExecuted (interrupted)', 'b: 1 NotExecuted (interrupted)']);
   });
 
@@ -59,6 +70,9 @@ describe('runPerTenant', () => {
       { v: '2', schemas: ['b'] },
       { v: '3', schemas: ['a', 'b'] },
     ];
-    expect(chainsBySchema(steps).map((c) => `${c.schema}: ${c.items.map((s) => s.v).join(' ')}`)).toEqual(['a: 1 3', 'b: 1 2 3']);
+    expect(chainsBySchema(steps).map((c) => `${c.schema}: ${c.items.map((s) => s.v).join(' ')}`)).toEqual([
+      'a: 1 3',
+      'b: 1 2 3',
+    ]);
   });
 });

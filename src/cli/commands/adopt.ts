@@ -21,8 +21,11 @@ function schemaLines(schemas: SchemaAdoption[]): string[] {
     const text = describe(schemas[i]!);
     let j = i + 1;
     while (schemas[i]!.schema !== 'public' && j < schemas.length && describe(schemas[j]!) === text) j++;
-    if (j - i >= 3) lines.push(`${j - i} tenant schemas (${schemas[i]!.schema} ... ${schemas[j - 1]!.schema}): ${text}`);
-    else for (const s of schemas.slice(i, j)) lines.push(`${s.schema}: ${describe(s).replace('<schema>.', `${s.schema}.`)}`);
+    if (j - i >= 3)
+      lines.push(`${j - i} tenant schemas (${schemas[i]!.schema} ... ${schemas[j - 1]!.schema}): ${text}`);
+    else
+      for (const s of schemas.slice(i, j))
+        lines.push(`${s.schema}: ${describe(s).replace('<schema>.', `${s.schema}.`)}`);
     i = j;
   }
   return lines;
@@ -47,7 +50,10 @@ export const adopt: Command = {
   async run(ctx) {
     const tool = toolArg(ctx.args.positionals[0], 'adopt');
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const r = await adoptHistory(engineOptions(ctx), tool, { dryRun, historyTable: stringFlag(ctx.args, 'history-table') });
+    const r = await adoptHistory(engineOptions(ctx), tool, {
+      dryRun,
+      historyTable: stringFlag(ctx.args, 'history-table'),
+    });
     const data = r.schemas.map((s) => ({
       schema: s.schema,
       table: s.table,
@@ -56,7 +62,11 @@ export const adopt: Command = {
       alreadyRecorded: s.alreadyRecorded,
     }));
     ctx.out.data({ tool, dryRun, schemas: data, withoutHistory: r.withoutHistory, notes: r.notes });
-    ctx.out.print(dryRun ? `Plan (dry run: nothing will be recorded), adopt from ${tool}:` : `Adopted from ${tool} (no SQL was run):`);
+    ctx.out.print(
+      dryRun
+        ? `Plan (dry run: nothing will be recorded), adopt from ${tool}:`
+        : `Adopted from ${tool} (no SQL was run):`,
+    );
     for (const line of schemaLines(r.schemas)) ctx.out.print(`  ${line}`);
     if (r.withoutHistory.length)
       ctx.out.print(

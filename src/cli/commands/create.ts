@@ -16,7 +16,11 @@ export const create: Command = {
   noDryRun: true,
   async run(ctx) {
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
-    if (!name) throw new UsageError('create needs a name', 'write `migrate-tool create add_employee_bio` or -action=create -name=add_employee_bio');
+    if (!name)
+      throw new UsageError(
+        'create needs a name',
+        'write `migrate-tool create add_employee_bio` or -action=create -name=add_employee_bio',
+      );
     const created = await createMigration(ctx.config.migrationsDir, name, { tenant: boolFlag(ctx.args, 'tenant') });
     ctx.out.data(created);
     ctx.out.print(`Created ${relative(ctx.cwd, created.up)}`);

@@ -1,5 +1,13 @@
 import { join, relative } from 'node:path';
-import { type DiffResult, type Written, UsageError, computeDiff, generateBaseline, lintFiles, writeDiff } from '../../index';
+import {
+  type DiffResult,
+  type Written,
+  UsageError,
+  computeDiff,
+  generateBaseline,
+  lintFiles,
+  writeDiff,
+} from '../../index';
 import { EXIT, checkMigrationName } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
@@ -18,7 +26,11 @@ export const diff: Command = {
       value: 'NAME',
       desc: 'collapse the whole history into one global and one tenant migration that build it from empty (existing databases record them without running them)',
     },
-    from: { type: 'string', value: 'SOURCE', desc: '"migrations" (default: what the folder builds, in a scratch database) or "database" (the live target)' },
+    from: {
+      type: 'string',
+      value: 'SOURCE',
+      desc: '"migrations" (default: what the folder builds, in a scratch database) or "database" (the live target)',
+    },
   },
   database: true,
   async run(ctx) {
@@ -33,7 +45,8 @@ export const diff: Command = {
       );
     if (name) checkMigrationName(name); // before the scratch database and the engine, not after
     const from = stringFlag(ctx.args, 'from') ?? 'migrations';
-    if (from !== 'migrations' && from !== 'database') throw new UsageError(`--from must be "migrations" or "database" (got "${from}")`);
+    if (from !== 'migrations' && from !== 'database')
+      throw new UsageError(`--from must be "migrations" or "database" (got "${from}")`);
     const models = stringFlag(ctx.args, 'models')
       ?.split(',')
       .map((m) => m.trim())
@@ -59,11 +72,17 @@ export const diff: Command = {
     }
     printChanges(ctx, result);
     if (dryRun) {
-      for (const s of result.scopes) ctx.out.print(`\n-- ${s.scope} up:\n${s.up.trim()}\n\n-- ${s.scope} down:\n${s.down.trim()}`);
+      for (const s of result.scopes)
+        ctx.out.print(`\n-- ${s.scope} up:\n${s.up.trim()}\n\n-- ${s.scope} down:\n${s.down.trim()}`);
       ctx.out.data({ changes: result.scopes, written: [] });
       return EXIT.ok;
     }
-    const written = await writeDiff(ctx.config.migrationsDir, name!, result.scopes, relative(ctx.cwd, ctx.config.prismaSchema) || ctx.config.prismaSchema);
+    const written = await writeDiff(
+      ctx.config.migrationsDir,
+      name!,
+      result.scopes,
+      relative(ctx.cwd, ctx.config.prismaSchema) || ctx.config.prismaSchema,
+    );
     for (const w of written) ctx.out.print(`Wrote ${shown(w.up, ctx.cwd)} and ${shown(w.down, ctx.cwd)}`);
     const lint = await lintWritten(ctx, written);
     ctx.out.data({ changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint });
@@ -74,7 +93,12 @@ export const diff: Command = {
 
 /** `diff --baseline NAME`: needs no schema.prisma; the history itself is what it collapses. */
 async function runBaseline(ctx: CommandContext, name: string) {
-  if (ctx.args.positionals.length || stringFlag(ctx.args, 'models') || stringFlag(ctx.args, 'from') || boolFlag(ctx.args, 'dry-run')) {
+  if (
+    ctx.args.positionals.length ||
+    stringFlag(ctx.args, 'models') ||
+    stringFlag(ctx.args, 'from') ||
+    boolFlag(ctx.args, 'dry-run')
+  ) {
     throw new UsageError('diff --baseline takes only its NAME', 'write `migrate-tool diff --baseline init`');
   }
   checkMigrationName(name);

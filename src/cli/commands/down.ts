@@ -26,9 +26,14 @@ export const down: Command = {
   },
   /** The schemas the rollback's plan touches, each once. */
   async preview(ctx) {
-    const { plan } = await rollback(engineOptions(ctx), { steps: stepsOf(ctx), tenant: stringFlag(ctx.args, 'tenant'), dryRun: true });
+    const { plan } = await rollback(engineOptions(ctx), {
+      steps: stepsOf(ctx),
+      tenant: stringFlag(ctx.args, 'tenant'),
+      dryRun: true,
+    });
     return new Set(plan.steps.flatMap((s) => s.schemas)).size;
   },
 };
 
-const stepsOf = (ctx: CommandContext) => intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 }) ?? 1;
+const stepsOf = (ctx: CommandContext) =>
+  intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 }) ?? 1;

@@ -27,10 +27,14 @@ export function printDrift(report: DriftReport, out: Output, maxLines: number): 
     const lines = differenceLines(g.differences);
     out.print(`${listSchemas(g.schemas)} (recorded at ${g.version ?? 'no version'}):`);
     for (const line of lines.slice(0, maxLines)) out.print(`  ${line}`);
-    if (lines.length > maxLines) out.print(`  ... ${lines.length - maxLines} more: migrate-tool drift --tenant ${g.schemas[0]}`);
+    if (lines.length > maxLines)
+      out.print(`  ... ${lines.length - maxLines} more: migrate-tool drift --tenant ${g.schemas[0]}`);
   }
   for (const u of report.unchecked) out.print(`not checked: ${listSchemas(u.schemas)}: ${u.reason}`);
-  if (report.dirty.length) out.print(`dirty (a no-transaction migration did not finish, which may be the difference): ${listSchemas(report.dirty)}`);
+  if (report.dirty.length)
+    out.print(
+      `dirty (a no-transaction migration did not finish, which may be the difference): ${listSchemas(report.dirty)}`,
+    );
   out.print(summaryLine(report));
 }
 
@@ -41,7 +45,11 @@ export function summaryLine(r: DriftReport): string {
   const named = r.groups.flatMap((g) => g.schemas.map((s) => `${s} (${g.summary})`));
   const shown = named.slice(0, 10).join(', ') + (named.length > 10 ? `, and ${n(named.length - 10)} more` : '');
   const unchecked = r.unchecked.reduce((sum, u) => sum + u.schemas.length, 0);
-  return [`${n(r.matching)} match`, ...(differ ? [`${n(differ)} differ: ${shown}`] : []), ...(unchecked ? [`${n(unchecked)} not checked`] : [])].join('; ');
+  return [
+    `${n(r.matching)} match`,
+    ...(differ ? [`${n(differ)} differ: ${shown}`] : []),
+    ...(unchecked ? [`${n(unchecked)} not checked`] : []),
+  ].join('; ');
 }
 
 function listSchemas(schemas: string[]): string {

@@ -11,8 +11,14 @@ export const force: Command = {
   flags: {
     version: { type: 'string', value: 'V', desc: 'the version to record (same as the positional V)' },
     tenant: { type: 'string', value: 'S', desc: 'only in tenant schema S' },
-    all: { type: 'boolean', desc: 'rewrite every schema, healthy ones included (without it, force leaves healthy schemas alone or refuses)' },
-    'forget-applied': { type: 'boolean', desc: 'also erase the records of cleanly applied migrations after V (undo their changes by hand first)' },
+    all: {
+      type: 'boolean',
+      desc: 'rewrite every schema, healthy ones included (without it, force leaves healthy schemas alone or refuses)',
+    },
+    'forget-applied': {
+      type: 'boolean',
+      desc: 'also erase the records of cleanly applied migrations after V (undo their changes by hand first)',
+    },
   },
   database: true,
   async run(ctx) {
@@ -42,11 +48,21 @@ export const force: Command = {
 /** The version and the request, as the flags give them; contradictions refused before anything is read. */
 function requestOf(ctx: CommandContext) {
   const target = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'version');
-  if (!target) throw new UsageError('force needs a version', 'write `migrate-tool force 20251210215800` or -action=force -version=20251210215800');
+  if (!target)
+    throw new UsageError(
+      'force needs a version',
+      'write `migrate-tool force 20251210215800` or -action=force -version=20251210215800',
+    );
   const tenant = stringFlag(ctx.args, 'tenant');
   if (tenant && boolFlag(ctx.args, 'all'))
-    throw new UsageError('--tenant and --all contradict each other', 'give --tenant S for one schema, or --all for every schema');
-  return { target, request: { tenant, all: boolFlag(ctx.args, 'all'), forgetApplied: boolFlag(ctx.args, 'forget-applied') } };
+    throw new UsageError(
+      '--tenant and --all contradict each other',
+      'give --tenant S for one schema, or --all for every schema',
+    );
+  return {
+    target,
+    request: { tenant, all: boolFlag(ctx.args, 'all'), forgetApplied: boolFlag(ctx.args, 'forget-applied') },
+  };
 }
 
 function changedText(r: ForceResult): string {
@@ -59,8 +75,13 @@ function changedText(r: ForceResult): string {
 export function describeChange(c: SchemaChange): string {
   const parts: string[] = [];
   if (c.removed.length)
-    parts.push(`removes ${c.removed.map((r) => `${r.version} (${r.applied ? 'applied: its change stays in place' : 'dirty'})`).join(', ')}`);
+    parts.push(
+      `removes ${c.removed.map((r) => `${r.version} (${r.applied ? 'applied: its change stays in place' : 'dirty'})`).join(', ')}`,
+    );
   if (c.cleared) parts.push(`clears the dirty flag of ${c.cleared}, recording it as applied`);
-  if (c.recorded.length) parts.push(`records ${c.recorded.join(', ')} as applied without running ${c.recorded.length === 1 ? 'it' : 'them'}`);
+  if (c.recorded.length)
+    parts.push(
+      `records ${c.recorded.join(', ')} as applied without running ${c.recorded.length === 1 ? 'it' : 'them'}`,
+    );
   return parts.join('; ');
 }

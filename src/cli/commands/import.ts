@@ -19,7 +19,11 @@ export const importCommand: Command = {
   async run(ctx) {
     const [toolName, src] = ctx.args.positionals;
     const tool = toolArg(toolName, 'import');
-    if (!src) throw new UsageError('import needs the source folder', `write \`migrate-tool import ${tool} path/to/migrations\``);
+    if (!src)
+      throw new UsageError(
+        'import needs the source folder',
+        `write \`migrate-tool import ${tool} path/to/migrations\``,
+      );
     const dryRun = boolFlag(ctx.args, 'dry-run');
     const r = await importFolder(tool, src, ctx.config.migrationsDir, {
       tenant: boolFlag(ctx.args, 'tenant'),
@@ -29,7 +33,8 @@ export const importCommand: Command = {
     });
     ctx.out.data({ tool: r.tool, dryRun, files: r.files.map(({ text: _text, ...f }) => f), notes: r.notes });
     ctx.out.print(dryRun ? `Plan (dry run: nothing will be written), import from ${tool}:` : `Imported from ${tool}:`);
-    for (const f of r.files) ctx.out.print(`  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`);
+    for (const f of r.files)
+      ctx.out.print(`  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`);
     for (const n of r.notes) ctx.out.print(`  note: ${n}`);
     const count = r.files.filter((f) => f.to.endsWith('.up.sql')).length;
     ctx.out.print(

@@ -6,11 +6,16 @@ import { overLimit, overLimitLine, printPlan } from '../render-plan';
 
 export const plan: Command = {
   name: 'plan',
-  summary: 'for each pending statement: the table, its lock, rewrite or scan, and per schema the size and an estimate of the lock time',
+  summary:
+    'for each pending statement: the table, its lock, rewrite or scan, and per schema the size and an estimate of the lock time',
   usage: 'plan [N] [--tenant S] [--max-lock-ms N] [--json]',
   flags: {
     tenant: { type: 'string', value: 'S', desc: 'plan tenant work for schema S only' },
-    'max-lock-ms': { type: 'string', value: 'N', desc: 'exit 3 when any estimate of a lock held exceeds N ms (a CI gate)' },
+    'max-lock-ms': {
+      type: 'string',
+      value: 'N',
+      desc: 'exit 3 when any estimate of a lock held exceeds N ms (a CI gate)',
+    },
   },
   database: true,
   async run(ctx) {

@@ -17,7 +17,10 @@ export const report: Command = {
   usage: 'report --html FILE [--no-drift] [--json]',
   flags: {
     html: { type: 'string', value: 'FILE', desc: 'the page to write (replaced if it exists)' },
-    'no-drift': { type: 'boolean', desc: 'leave out the drift check (it builds each recorded state in a scratch database)' },
+    'no-drift': {
+      type: 'boolean',
+      desc: 'leave out the drift check (it builds each recorded state in a scratch database)',
+    },
   },
   database: true,
   async run(ctx) {
@@ -45,17 +48,29 @@ export const report: Command = {
 /** --html FILE as given (messages name it so); its folder must exist, so that nothing is read for a page that cannot be written. */
 function htmlFile(args: ParsedArgs): string {
   const file = stringFlag(args, 'html');
-  if (!file) throw new UsageError('report needs --html FILE', 'write e.g. migrate-tool report --html report.html', 'NO_REPORT_FILE');
+  if (!file)
+    throw new UsageError(
+      'report needs --html FILE',
+      'write e.g. migrate-tool report --html report.html',
+      'NO_REPORT_FILE',
+    );
   const folder = dirname(resolve(file));
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-    throw new UsageError(`the folder of --html ${file} does not exist`, `create ${folder}, or name a file in an existing folder`, 'NO_REPORT_FOLDER');
+    throw new UsageError(
+      `the folder of --html ${file} does not exist`,
+      `create ${folder}, or name a file in an existing folder`,
+      'NO_REPORT_FOLDER',
+    );
   }
   return file;
 }
 
 /** The page goes through the output's scrubbing as every printed line does: no password in it, whatever an error quoted. */
 async function writePage(file: string, targets: ReportTarget[], out: Output): Promise<void> {
-  await writeFile(file, out.scrub(reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets })));
+  await writeFile(
+    file,
+    out.scrub(reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets })),
+  );
 }
 
 /** One database's part of the page, from its recorded state, its last recorded run and a drift check. */
@@ -70,8 +85,13 @@ async function readTarget(ctx: CommandContext): Promise<ReportTarget> {
     latest: o.latestTenantVersion,
     summary: summarize(o.tenants, ctx.config.tenantPattern),
     dirty: o.tenants.filter((t) => t.dirty).map((t) => ({ schema: t.schema, version: t.version })),
-    failed: [...(o.publicFailed ? [o.publicFailed] : []), ...o.tenants.flatMap((t) => (t.failed ? [{ schema: t.schema, ...t.failed }] : []))],
-    drift: boolFlag(ctx.args, 'no-drift') ? { reason: 'left out (--no-drift)' } : await driftOf(() => checkDrift(options, {})),
+    failed: [
+      ...(o.publicFailed ? [o.publicFailed] : []),
+      ...o.tenants.flatMap((t) => (t.failed ? [{ schema: t.schema, ...t.failed }] : [])),
+    ],
+    drift: boolFlag(ctx.args, 'no-drift')
+      ? { reason: 'left out (--no-drift)' }
+      : await driftOf(() => checkDrift(options, {})),
     ...(o.lastRun ? { lastRun: o.lastRun } : {}),
     ...(o.rollout ? { rollout: o.rollout } : {}),
   };

@@ -21,7 +21,10 @@ export const restore: Command = {
     'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction, keeping the schemas the backup lacks with their recorded state; then print the version',
   usage: 'restore FILE | --latest [--dry-run] [--yes] [--json]',
   flags: {
-    latest: { type: 'boolean', desc: 'the newest backup of the target database in BACKUP_DIR (as `backups` lists them)' },
+    latest: {
+      type: 'boolean',
+      desc: 'the newest backup of the target database in BACKUP_DIR (as `backups` lists them)',
+    },
   },
   database: true,
   async run(ctx) {
@@ -31,7 +34,12 @@ export const restore: Command = {
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {
-      const kept = await keptByRestore({ connection: c, archive, waitMs: engineOptions(ctx).waitMs, signal: ctx.signal });
+      const kept = await keptByRestore({
+        connection: c,
+        archive,
+        waitMs: engineOptions(ctx).waitMs,
+        signal: ctx.signal,
+      });
       ctx.out.print(
         `Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
       );
@@ -58,13 +66,16 @@ export const restore: Command = {
       waitMs: engine.waitMs,
       lockTimeoutMs: engine.lockTimeoutMs,
       onEvent: (e) => {
-        if (e.type === 'restore:progress') ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(e.bytes)} read, ${seconds(e.elapsedMs)}`);
+        if (e.type === 'restore:progress')
+          ctx.out.progress(`Restoring into ${c.database}: ${formatBytes(e.bytes)} read, ${seconds(e.elapsedMs)}`);
       },
     });
     ctx.out.clearProgress();
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
     if (result.method === 'script') {
-      const removed = result.removedSettings ? `, without ${result.removedSettings} SET of a setting the server lacks` : '';
+      const removed = result.removedSettings
+        ? `, without ${result.removedSettings} SET of a setting the server lacks`
+        : '';
       ctx.out.print(
         newerThanServer(result.pgRestore, result.server)
           ? `  pg_restore ${result.pgRestore} is newer than the server (PostgreSQL ${result.server}): restored through its SQL script and psql, in one transaction${removed}`
@@ -73,7 +84,9 @@ export const restore: Command = {
     }
     if (result.kept.schemas.length) ctx.out.note(`note: ${keptLine(result.kept, 'kept')}`);
     if (result.leftovers.length) {
-      const shown = result.leftovers.slice(0, 10).join(', ') + (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
+      const shown =
+        result.leftovers.slice(0, 10).join(', ') +
+        (result.leftovers.length > 10 ? `, and ${result.leftovers.length - 10} more` : '');
       ctx.out.note(`warning: not in the backup, so left as they were: ${shown}`);
       ctx.out.note(
         '  they were probably created after the backup (by a later migration); drop them before the next `up`, or restore into an empty database for an exact copy',
@@ -123,12 +136,17 @@ const major = (version: string) => Number(version.split('.')[0]);
 const newerThanServer = (pgRestore: string, server: string) => major(pgRestore) > major(server);
 
 function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
-  const from = [a.database && `database ${a.database}`, a.createdAt && `created ${a.createdAt}`, a.serverVersion && `PostgreSQL ${a.serverVersion}`]
+  const from = [
+    a.database && `database ${a.database}`,
+    a.createdAt && `created ${a.createdAt}`,
+    a.serverVersion && `PostgreSQL ${a.serverVersion}`,
+  ]
     .filter(Boolean)
     .join(', ');
   ctx.out.print(`Backup: ${a.file} (${formatBytes(a.bytes)}${from ? `; ${from}` : ''})`);
   const target = connectionOf(ctx).database;
-  if (a.database && a.database !== target) ctx.out.note(`note: this backup was taken from database ${a.database}; it is restored into ${target}`);
+  if (a.database && a.database !== target)
+    ctx.out.note(`note: this backup was taken from database ${a.database}; it is restored into ${target}`);
 }
 
 /** Prints what `version` prints, for the restored database; a problem reading it does not undo the restore. */

@@ -20,11 +20,18 @@ export const seed: Command = {
     const printSet = setPrinter(ctx.out, dryRun);
     const printOther = eventPrinter(ctx.out);
     const onEvent = (e: Event) => (e.type === 'set:start' || e.type === 'set:done' ? printSet(e) : printOther(e));
-    const report = await runSeed({ ...engineOptions(ctx), onEvent }, { seedsDir: ctx.config.seedsDir, force: boolFlag(ctx.args, 'force'), dryRun });
+    const report = await runSeed(
+      { ...engineOptions(ctx), onEvent },
+      { seedsDir: ctx.config.seedsDir, force: boolFlag(ctx.args, 'force'), dryRun },
+    );
     ctx.out.data(report);
     const t = report.totals;
     const counts = `${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged`;
-    ctx.out.print(dryRun ? `Dry run complete, nothing was changed: ${counts.replace(/ (inserted|updated)/g, ' would be $1')}` : `Seeding complete! ${counts}`);
+    ctx.out.print(
+      dryRun
+        ? `Dry run complete, nothing was changed: ${counts.replace(/ (inserted|updated)/g, ' would be $1')}`
+        : `Seeding complete! ${counts}`,
+    );
     return EXIT.ok;
   },
 };
@@ -55,6 +62,8 @@ function changeLines(r: SetResult): string[] {
       .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
       .join(', ');
     const where = r.scope === 'tenant' ? `${c.schema}.${r.table}` : r.table;
-    return c.action === 'insert' ? `  + insert ${where} ${key}` : `  ~ update ${where} ${key}: ${c.columns!.join(', ')}`;
+    return c.action === 'insert'
+      ? `  + insert ${where} ${key}`
+      : `  ~ update ${where} ${key}: ${c.columns!.join(', ')}`;
   });
 }

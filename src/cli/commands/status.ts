@@ -24,14 +24,19 @@ export const status: Command = {
     ctx.out.print(table([['VERSION', 'NAME', 'SCOPE', 'STATUS'], ...rows]).join('\n')); // one write, not one per migration
     ctx.out.print(tenantsLine(report.tenants));
     for (const c of report.contracts ?? [])
-      ctx.out.print(`Contract ${c.file} waits: ${c.ready}/${c.schemas} schemas have every version before it; then \`migrate-tool up --contract\``);
+      ctx.out.print(
+        `Contract ${c.file} waits: ${c.ready}/${c.schemas} schemas have every version before it; then \`migrate-tool up --contract\``,
+      );
     for (const line of invalidIndexLines(report.invalidIndexes)) ctx.out.print(line);
     for (const line of unknownVersionLines(unknown)) ctx.out.print(line);
     if (!boolFlag(ctx.args, 'exit-code')) return EXIT.ok;
     // An older release must not go on as if all were well: its own code, ahead of pending work.
     if (unknown.length) return EXIT.unknownVersions;
     // An invalid index is a migration not really done: it counts as pending.
-    const pending = report.migrations.some((m) => !m.applied || m.dirty) || report.tenants.dirty.length > 0 || Boolean(report.invalidIndexes?.length);
+    const pending =
+      report.migrations.some((m) => !m.applied || m.dirty) ||
+      report.tenants.dirty.length > 0 ||
+      Boolean(report.invalidIndexes?.length);
     return pending ? EXIT.pending : EXIT.ok;
   },
 };

@@ -8,17 +8,24 @@ import { eventPrinter } from '../render-run';
 
 export const test: Command = {
   name: 'test',
-  summary: 'in a scratch database: up and down every migration step by step, down all, up all; fail when a down does not undo its up',
+  summary:
+    'in a scratch database: up and down every migration step by step, down all, up all; fail when a down does not undo its up',
   usage: 'test [--from VERSION] [--json]',
   flags: {
-    from: { type: 'string', value: 'VERSION', desc: 'round-trip only the migrations after VERSION (those up to it are applied once, and need no .down.sql)' },
+    from: {
+      type: 'string',
+      value: 'VERSION',
+      desc: 'round-trip only the migrations after VERSION (those up to it are applied once, and need no .down.sql)',
+    },
   },
   database: true,
   async run(ctx) {
     const { waitMs } = engineOptions(ctx);
     const onEvent = eventPrinter(ctx.out);
     const printStep = stepPrinter(ctx.out);
-    ctx.out.note(`Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`);
+    ctx.out.note(
+      `Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`,
+    );
     const report = await roundtrip({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
@@ -32,7 +39,9 @@ export const test: Command = {
     const where = `public and ${report.schemas.length - 1} tenant schema${report.schemas.length === 2 ? '' : 's'}`;
     if (report.ok) {
       const after = report.base === undefined ? '' : ` after the first ${report.base} (applied once)`;
-      ctx.out.print(`Round trip passed: ${report.migrations} migration${report.migrations === 1 ? '' : 's'}${after}, in ${where}`);
+      ctx.out.print(
+        `Round trip passed: ${report.migrations} migration${report.migrations === 1 ? '' : 's'}${after}, in ${where}`,
+      );
       return EXIT.ok;
     }
     const f = report.failure!;

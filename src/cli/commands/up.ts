@@ -1,5 +1,12 @@
 import { checkContractsOverFleet, DEFAULTS } from '../../internal';
-import { OperationError, UsageError, type MigrateToolError, migrate, type RolloutSpec, type RunOptions } from '../../index';
+import {
+  OperationError,
+  UsageError,
+  type MigrateToolError,
+  migrate,
+  type RolloutSpec,
+  type RunOptions,
+} from '../../index';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from '../args';
 import { engineOptions, type Command, type CommandContext } from '../context';
 import { driftBeforeUp } from '../drift-gate';
@@ -22,18 +29,40 @@ export const up: Command = {
     },
     backup: { type: 'boolean', desc: 'take a backup first (as `backup` does); if it fails, migrate nothing' },
     lint: { type: 'boolean', desc: 'lint the migrations about to run first; an error-level finding stops the run' },
-    'check-drift': { type: 'boolean', desc: 'check drift first: drifted tenant schemas are refused (failed), drifted public stops the run (exit 3)' },
-    'allow-drift': { type: 'boolean', desc: 'check drift as --check-drift does, report it, then migrate every schema anyway' },
+    'check-drift': {
+      type: 'boolean',
+      desc: 'check drift first: drifted tenant schemas are refused (failed), drifted public stops the run (exit 3)',
+    },
+    'allow-drift': {
+      type: 'boolean',
+      desc: 'check drift as --check-drift does, report it, then migrate every schema anyway',
+    },
     canary: {
       type: 'string',
       value: 'LIST',
       desc: 'staged rollout: these tenant schemas (target:schema in a fleet), or the first N pending, go first and alone',
     },
-    waves: { type: 'string', value: 'N|P%', desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded' },
-    'failure-budget': { type: 'string', value: 'N|P%', desc: 'failed schemas a wave may have before the rollout stops (default 0)' },
+    waves: {
+      type: 'string',
+      value: 'N|P%',
+      desc: 'staged rollout: then N schemas (or P% of them) per wave, each after the previous one succeeded',
+    },
+    'failure-budget': {
+      type: 'string',
+      value: 'N|P%',
+      desc: 'failed schemas a wave may have before the rollout stops (default 0)',
+    },
     pause: { type: 'boolean', desc: 'ask on the terminal before each wave' },
-    soak: { type: 'string', value: 'DURATION', desc: 'staged rollout: after the canary and each wave, wait this long (30s, 10m, 1h), then the gate' },
-    gate: { type: 'string', value: 'CMD', desc: 'staged rollout: after each stage (and its soak) run CMD in the shell; exit 0 lets the next stage start' },
+    soak: {
+      type: 'string',
+      value: 'DURATION',
+      desc: 'staged rollout: after the canary and each wave, wait this long (30s, 10m, 1h), then the gate',
+    },
+    gate: {
+      type: 'string',
+      value: 'CMD',
+      desc: 'staged rollout: after each stage (and its soak) run CMD in the shell; exit 0 lets the next stage start',
+    },
     'blocker-timeout': {
       type: 'string',
       value: 'S',
@@ -49,9 +78,21 @@ export const up: Command = {
       value: 'N',
       desc: 'keep N spare tenant schemas built for migrateTenant() to take at sign-up (or set TENANT_SPARES; default 0)',
     },
-    'backfill-batch': { type: 'string', value: 'N', desc: '-- migrate:backfill files: rows per batch, each batch its own transaction (default 1000)' },
-    'backfill-pause': { type: 'string', value: 'MS', desc: '-- migrate:backfill files: wait MS milliseconds between batches (default 0)' },
-    'max-replica-lag': { type: 'string', value: 'T', desc: '-- migrate:backfill files: pause while a replica replays more than T behind (500ms, 2s)' },
+    'backfill-batch': {
+      type: 'string',
+      value: 'N',
+      desc: '-- migrate:backfill files: rows per batch, each batch its own transaction (default 1000)',
+    },
+    'backfill-pause': {
+      type: 'string',
+      value: 'MS',
+      desc: '-- migrate:backfill files: wait MS milliseconds between batches (default 0)',
+    },
+    'max-replica-lag': {
+      type: 'string',
+      value: 'T',
+      desc: '-- migrate:backfill files: pause while a replica replays more than T behind (500ms, 2s)',
+    },
   },
   database: true,
   async run(ctx) {
@@ -61,7 +102,10 @@ export const up: Command = {
     if (spec) {
       const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
       await beforeRollout([ctx]);
-      return rolloutUp(ctx, [self], () => ctx, spec, false, { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal });
+      return rolloutUp(ctx, [self], () => ctx, spec, false, {
+        failFast: boolFlag(ctx.args, 'fail-fast'),
+        signal: ctx.signal,
+      });
     }
     // --allow-drift alone still checks: it asks for the report, just not for the refusal.
     const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
@@ -100,7 +144,8 @@ const NOT_WITH_ROLLOUT: Record<string, string> = {
 async function beforeRollout(contexts: CommandContext[]): Promise<void> {
   const [first] = contexts;
   if (first && boolFlag(first.args, 'lint')) for (const c of contexts) await lintBeforeUp(c, {});
-  if (first && boolFlag(first.args, 'backup') && !boolFlag(first.args, 'dry-run')) for (const c of contexts) await backupFirst(c, undefined, undefined);
+  if (first && boolFlag(first.args, 'backup') && !boolFlag(first.args, 'dry-run'))
+    for (const c of contexts) await backupFirst(c, undefined, undefined);
 }
 
 /** The staged rollout asked for (flags win over the targets file's), refused with what it does not take. */
@@ -108,7 +153,11 @@ function rolloutOf(args: ParsedArgs, fromFile?: RolloutSpec): RolloutSpec | unde
   const spec = rolloutFromArgs(args, fromFile);
   const flag = spec && Object.keys(NOT_WITH_ROLLOUT).find((f) => boolFlag(args, f));
   if (flag)
-    throw new UsageError(`--${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout`, NOT_WITH_ROLLOUT[flag], 'BAD_ROLLOUT');
+    throw new UsageError(
+      `--${flag} cannot be combined with --canary or --waves, nor with a targets file's rollout`,
+      NOT_WITH_ROLLOUT[flag],
+      'BAD_ROLLOUT',
+    );
   return spec;
 }
 
@@ -117,8 +166,17 @@ function rolloutOf(args: ParsedArgs, fromFile?: RolloutSpec): RolloutSpec | unde
  * before `no change` costs its time and a slot in the retention for nothing. (What a run finds is
  * planned again under its lock: a schema created in between is caught up without a backup, empty.)
  */
-async function backupFirst(ctx: CommandContext, steps: number | undefined, refuse: RunOptions['refuse']): Promise<void> {
-  const { plan } = await migrate(engineOptions(ctx), { steps, tenant: stringFlag(ctx.args, 'tenant'), refuse, dryRun: true });
+async function backupFirst(
+  ctx: CommandContext,
+  steps: number | undefined,
+  refuse: RunOptions['refuse'],
+): Promise<void> {
+  const { plan } = await migrate(engineOptions(ctx), {
+    steps,
+    tenant: stringFlag(ctx.args, 'tenant'),
+    refuse,
+    dryRun: true,
+  });
   if (plan.steps.length === 0) {
     const line = 'Nothing to migrate, so no backup was taken (--backup)';
     if (ctx.out.json) ctx.out.note(line);
@@ -129,6 +187,8 @@ async function backupFirst(ctx: CommandContext, steps: number | undefined, refus
     await takeBackup(ctx, { toStderr: ctx.out.json });
   } catch (error) {
     const e = error as Partial<MigrateToolError> & Error;
-    throw new OperationError(`Backup failed, so nothing was migrated: ${e.message}`, 'BACKUP_FAILED', e.remedy, { cause: error });
+    throw new OperationError(`Backup failed, so nothing was migrated: ${e.message}`, 'BACKUP_FAILED', e.remedy, {
+      cause: error,
+    });
   }
 }

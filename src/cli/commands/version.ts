@@ -13,7 +13,8 @@ export const version: Command = {
     const forNew = report.tenants.count === 0 ? await newTenantVersion(ctx.config.migrationsDir) : undefined;
     ctx.out.data({ ...report, ...(forNew ? { newTenantVersion: forNew } : {}) });
     for (const line of versionLines(report)) ctx.out.print(line);
-    if (forNew) ctx.out.print(`a new tenant schema gets tenant migrations up to ${forNew} from the next up (or migrateTenant)`);
+    if (forNew)
+      ctx.out.print(`a new tenant schema gets tenant migrations up to ${forNew} from the next up (or migrateTenant)`);
     return EXIT.ok;
   },
 };

@@ -36,7 +36,9 @@ export function formatAtlasSum(files: AtlasFile[]): string {
 /** Why Atlas would refuse this folder with this atlas.sum, or undefined when it accepts it. */
 export function atlasSumProblem(files: AtlasFile[], sumText: string | undefined): string | undefined {
   if (sumText === undefined)
-    return files.length ? 'atlas.sum is missing; Atlas refuses the folder (run `atlas migrate hash` if the files are right)' : undefined;
+    return files.length
+      ? 'atlas.sum is missing; Atlas refuses the folder (run `atlas migrate hash` if the files are right)'
+      : undefined;
   const lines = sumText.split('\n').filter((l, i, all) => l !== '' || i < all.length - 1);
   const recorded: Array<[string, string]> = [];
   for (const line of lines.slice(1)) {
@@ -44,10 +46,13 @@ export function atlasSumProblem(files: AtlasFile[], sumText: string | undefined)
     if (at === -1) return 'atlas.sum is malformed (a line without h1:)';
     recorded.push([line.slice(0, at).trim(), line.slice(at + 3)]);
   }
-  if ((lines[0] ?? '').replace(/^h1:/, '') !== atlasSum(recorded)) return 'atlas.sum does not match its own entries (edited by hand?); Atlas refuses it';
+  if ((lines[0] ?? '').replace(/^h1:/, '') !== atlasSum(recorded))
+    return 'atlas.sum does not match its own entries (edited by hand?); Atlas refuses it';
   if (atlasSum(atlasHashFile(files)) !== atlasSum(recorded)) {
     const actual = new Map(atlasHashFile(files));
-    const first = recorded.find(([n, h]) => actual.get(n) !== h)?.[0] ?? [...actual.keys()].find((n) => !recorded.some(([r]) => r === n));
+    const first =
+      recorded.find(([n, h]) => actual.get(n) !== h)?.[0] ??
+      [...actual.keys()].find((n) => !recorded.some(([r]) => r === n));
     return `atlas.sum does not match the folder${first ? ` (first difference: ${first})` : ''}; Atlas refuses it: check the files, then run \`atlas migrate hash\``;
   }
   return undefined;

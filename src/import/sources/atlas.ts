@@ -22,7 +22,9 @@ export async function readAtlas(src: string): Promise<SourceFolder> {
     const [version, name = ''] = stem.split(/_(.*)/s) as [string, string?];
     const text = f.bytes.toString('utf8');
     if (!/^\d+$/.test(version)) {
-      problems.push(`${f.name}: version "${version}" is not a number; rename it to <digits>_<name>.sql (and rehash) first`);
+      problems.push(
+        `${f.name}: version "${version}" is not a number; rename it to <digits>_<name>.sql (and rehash) first`,
+      );
       continue;
     }
     const directives = fileDirectives(text);

@@ -27,7 +27,9 @@ export async function readDbmate(src: string): Promise<SourceFolder> {
     }
     migrations.push({ id: version, version, name, up: sections.up, down: sections.down });
   }
-  migrations.sort((a, b) => (BigInt(a.version) < BigInt(b.version) ? -1 : BigInt(a.version) > BigInt(b.version) ? 1 : 0));
+  migrations.sort((a, b) =>
+    BigInt(a.version) < BigInt(b.version) ? -1 : BigInt(a.version) > BigInt(b.version) ? 1 : 0,
+  );
   return { migrations, problems, notes: [] };
 }
 
@@ -38,7 +40,11 @@ function splitSections(file: string, text: string): { up?: SourceSql; down?: Sou
     const start = m.index! + m[0].length;
     const end = markers[i + 1]?.index ?? text.length;
     const direction = m[1] as 'up' | 'down';
-    out[direction] = { file: `${file} (${direction})`, text: text.slice(start, end).replace(/^\r?\n/, ''), noTransaction: /\btransaction:false\b/.test(m[2]!) };
+    out[direction] = {
+      file: `${file} (${direction})`,
+      text: text.slice(start, end).replace(/^\r?\n/, ''),
+      noTransaction: /\btransaction:false\b/.test(m[2]!),
+    };
   });
   return out;
 }

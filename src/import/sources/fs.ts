@@ -6,11 +6,17 @@ import { UsageError } from '../../errors';
 
 export async function listEntries(dir: string): Promise<Dirent[]> {
   try {
-    return (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR')
-      throw new UsageError(`Source folder ${dir} does not exist`, "give the folder that holds the other tool's migrations", 'NO_SOURCE');
+      throw new UsageError(
+        `Source folder ${dir} does not exist`,
+        "give the folder that holds the other tool's migrations",
+        'NO_SOURCE',
+      );
     throw error;
   }
 }

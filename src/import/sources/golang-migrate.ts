@@ -15,7 +15,9 @@ export async function readGolangMigrate(src: string): Promise<SourceFolder> {
     const id = numericId(digits);
     const entry = byVersion.get(id) ?? { digits, name };
     if (entry[direction]) {
-      problems.push(`${e.name}: version ${id} has two .${direction}.sql files (${entry[direction]} too); golang-migrate refuses that as well`);
+      problems.push(
+        `${e.name}: version ${id} has two .${direction}.sql files (${entry[direction]} too); golang-migrate refuses that as well`,
+      );
       continue;
     }
     entry[direction] = e.name;
@@ -26,8 +28,13 @@ export async function readGolangMigrate(src: string): Promise<SourceFolder> {
   const notes: string[] = [];
   for (const [id, entry] of [...byVersion].sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : 1))) {
     // golang-migrate reads a missing up as an empty migration: it records the version and runs nothing.
-    if (!entry.up) notes.push(`${entry.down}: version ${id} has no .up.sql; golang-migrate treats its up as empty, so it is imported as an empty migration`);
-    const up = entry.up ? { file: entry.up, text: await readText(src, entry.up) } : { file: entry.down!.replace(/\.down\.sql$/, '.up.sql'), text: '' };
+    if (!entry.up)
+      notes.push(
+        `${entry.down}: version ${id} has no .up.sql; golang-migrate treats its up as empty, so it is imported as an empty migration`,
+      );
+    const up = entry.up
+      ? { file: entry.up, text: await readText(src, entry.up) }
+      : { file: entry.down!.replace(/\.down\.sql$/, '.up.sql'), text: '' };
     const down = entry.down ? { file: entry.down, text: await readText(src, entry.down) } : undefined;
     migrations.push({ id, version: id, name: entry.name, up, down });
   }

@@ -10,7 +10,9 @@ export async function readNodePgMigrate(src: string): Promise<SourceFolder> {
   for (const e of await listEntries(src)) {
     if (!e.isFile()) continue;
     if (/\.(js|cjs|mjs|ts|cts|mts)$/.test(e.name)) {
-      problems.push(`${e.name}: a JavaScript/TypeScript migration cannot be converted; only SQL migrations can (write its SQL in a .sql file)`);
+      problems.push(
+        `${e.name}: a JavaScript/TypeScript migration cannot be converted; only SQL migrations can (write its SQL in a .sql file)`,
+      );
       continue;
     }
     const m = /^(.*?)(\.(up|down))?\.sql$/.exec(e.name);
@@ -26,7 +28,8 @@ export async function readNodePgMigrate(src: string): Promise<SourceFolder> {
       problems.push(`${g.single ?? g.up ?? g.down}: no numeric prefix; node-pg-migrate cannot order it either`);
       continue;
     }
-    if (g.single && (g.up || g.down)) problems.push(`${stem}: both ${g.single} and an .up/.down.sql pair; node-pg-migrate refuses that too`);
+    if (g.single && (g.up || g.down))
+      problems.push(`${stem}: both ${g.single} and an .up/.down.sql pair; node-pg-migrate refuses that too`);
     const sections = g.single ? splitSections(g.single, await readText(src, g.single)) : await pair(src, g);
     if (!sections.up) {
       problems.push(`${g.down}: has no matching .up.sql`);
@@ -46,7 +49,9 @@ function order(id: string): number {
   const digits = /^\d+/.exec(id)![0];
   if (digits.length !== 17) return Number(digits);
   const d = digits;
-  return Date.parse(`${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(8, 10)}:${d.slice(10, 12)}:${d.slice(12, 14)}.${d.slice(14)}Z`);
+  return Date.parse(
+    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(8, 10)}:${d.slice(10, 12)}:${d.slice(12, 14)}.${d.slice(14)}Z`,
+  );
 }
 
 async function pair(src: string, g: { up?: string; down?: string }): Promise<{ up?: SourceSql; down?: SourceSql }> {

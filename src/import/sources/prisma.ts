@@ -10,10 +10,14 @@ const FOLDER_RE = /^(\d{14})_(.+)$/;
 
 export async function readPrisma(srcGiven: string): Promise<SourceFolder> {
   // `prisma/` or `prisma/migrations/`: both name the same history.
-  const src = (await exists(join(srcGiven, 'migrations', 'migration_lock.toml'))) ? join(srcGiven, 'migrations') : srcGiven;
+  const src = (await exists(join(srcGiven, 'migrations', 'migration_lock.toml')))
+    ? join(srcGiven, 'migrations')
+    : srcGiven;
   const problems: string[] = [];
   const notes: string[] = [];
-  const lock = (await exists(join(src, 'migration_lock.toml'))) ? await readText(src, 'migration_lock.toml') : undefined;
+  const lock = (await exists(join(src, 'migration_lock.toml')))
+    ? await readText(src, 'migration_lock.toml')
+    : undefined;
   if (lock === undefined) notes.push('migration_lock.toml is missing: assumed provider "postgresql"');
   else if (!/provider\s*=\s*"postgres(ql)?"/.test(lock))
     problems.push(`migration_lock.toml: provider is not "postgresql"; only PostgreSQL histories can be imported`);

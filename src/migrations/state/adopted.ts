@@ -25,7 +25,9 @@ export async function recordAdopted(db: Queryable, tool: string, rows: AdoptedRo
     await db.query(`CREATE TABLE ${ADOPTED_TABLE} (
         schema_name text NOT NULL, version text NOT NULL, tool text NOT NULL, original text NOT NULL,
         adopted_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (schema_name, version))`);
-    await db.query(`COMMENT ON TABLE ${ADOPTED_TABLE} IS 'migrate-tool: state rows recorded by adopt from another tool''s history, without running SQL'`);
+    await db.query(
+      `COMMENT ON TABLE ${ADOPTED_TABLE} IS 'migrate-tool: state rows recorded by adopt from another tool''s history, without running SQL'`,
+    );
   }
   await db.query(
     `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)

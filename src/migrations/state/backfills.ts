@@ -51,7 +51,9 @@ export async function readBackfill(db: Queryable, schema: string, version: strin
     [schema, version],
   );
   const row = r.rows[0];
-  return row ? { lastKey: row.last_key, rowsDone: Number(row.rows_done), pass: row.pass } : { lastKey: null, rowsDone: 0, pass: 1 };
+  return row
+    ? { lastKey: row.last_key, rowsDone: Number(row.rows_done), pass: row.pass }
+    : { lastKey: null, rowsDone: 0, pass: 1 };
 }
 
 /** Keeps the progress; meant to run in the transaction of the batch it records. */

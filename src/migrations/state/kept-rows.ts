@@ -35,7 +35,9 @@ export function writeBackSql(state: SchemaRows[], counts: boolean): string[] {
   const out = [`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY(${names});\n`];
   for (const s of state) {
     out.push(`SELECT pg_catalog.set_config('${COUNTED_SETTING}', ${pg.escapeLiteral(s.schema)}, true);\n`);
-    out.push(`INSERT INTO ${STATE_TABLE} SELECT * FROM pg_catalog.json_populate_recordset(NULL::${STATE_TABLE}, ${pg.escapeLiteral(s.json)});\n`);
+    out.push(
+      `INSERT INTO ${STATE_TABLE} SELECT * FROM pg_catalog.json_populate_recordset(NULL::${STATE_TABLE}, ${pg.escapeLiteral(s.json)});\n`,
+    );
   }
   out.push(`SELECT pg_catalog.set_config('${COUNTED_SETTING}', '', true);\n`);
   if (counts)

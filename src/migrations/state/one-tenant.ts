@@ -4,12 +4,26 @@
 import { isTenantSchema, isTenantSchemaSql } from '../../tenants/discovery';
 import type { MigrationFolder } from '../files';
 import { invalidIndexesIn } from '../invalid-indexes';
-import { addRows, DISTINCT_VERSIONS, emptySchema, ROW_COLUMNS, STATE_TABLE, type DatabaseState, type SchemaState, type StateRow } from './state';
+import {
+  addRows,
+  DISTINCT_VERSIONS,
+  emptySchema,
+  ROW_COLUMNS,
+  STATE_TABLE,
+  type DatabaseState,
+  type SchemaState,
+  type StateRow,
+} from './state';
 
 import type { Queryable } from '../../db/queryable';
 
 /** The state of public and `schema` (when it is a tenant schema), and the folder's unknown versions anywhere. */
-export async function readTenantState(db: Queryable, tenantPattern: string, folder: MigrationFolder, schema: string): Promise<DatabaseState> {
+export async function readTenantState(
+  db: Queryable,
+  tenantPattern: string,
+  folder: MigrationFolder,
+  schema: string,
+): Promise<DatabaseState> {
   const state: DatabaseState = { public: emptySchema('public'), tenants: [] };
   const byName = new Map<string, SchemaState>([['public', state.public]]);
   if (await isTenantSchema(db, tenantPattern, schema)) {
@@ -20,9 +34,10 @@ export async function readTenantState(db: Queryable, tenantPattern: string, fold
   for (const s of byName.values()) s.invalidIndexes.push(...(await invalidIndexesIn(db, s.schema)));
   const exists = await db.query<{ t: string | null }>(`SELECT to_regclass($1) AS t`, [STATE_TABLE]);
   if (!exists.rows[0]?.t) return { ...state, unknownVersions: [] };
-  const rows = await db.query<StateRow>(`SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`, [
-    [...byName.keys()],
-  ]);
+  const rows = await db.query<StateRow>(
+    `SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`,
+    [[...byName.keys()]],
+  );
   addRows(byName, rows.rows);
   // Whether each contract file has run in another schema (contract.ts): one index probe per contract version.
   const contracts = folder.migrations.filter((m) => m.up.contract).map((m) => m.version);

@@ -54,7 +54,12 @@ export interface RunRecord {
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 /** The record of a finished run, from its result and its start time. */
-export function runRecord(result: RunResult, started: Date, finished: Date, rollout?: RolloutStage): Omit<RunRecord, 'id'> {
+export function runRecord(
+  result: RunResult,
+  started: Date,
+  finished: Date,
+  rollout?: RolloutStage,
+): Omit<RunRecord, 'id'> {
   const stages = (result.timing?.stages ?? []).map((s) => {
     const versions = new Set(s.versions);
     const count = (list: Array<{ version: string }>) => list.filter((e) => versions.has(e.version)).length;
@@ -140,7 +145,11 @@ export interface CurrentFailure {
  * `down` that failed at V only while the schema still has V and no run came after it: a schema
  * left at V on purpose looks the same as one whose rollback failed, so the next run ends it.
  */
-export function currentFailures(runs: RunRecord[], state: DatabaseState, tenantVersions: string[]): Map<string, CurrentFailure> {
+export function currentFailures(
+  runs: RunRecord[],
+  state: DatabaseState,
+  tenantVersions: string[],
+): Map<string, CurrentFailure> {
   const schemas = new Map<string, SchemaState>([state.public, ...state.tenants].map((s) => [s.schema, s]));
   const position = new Map(tenantVersions.map((v, i) => [v, i]));
   const seen = new Set<string>();
@@ -152,7 +161,8 @@ export function currentFailures(runs: RunRecord[], state: DatabaseState, tenantV
       const s = schemas.get(f.schema);
       if (!s) continue; // dropped since
       const has = hasVersion(s, f.version, position);
-      if (run.direction === 'up' ? !has : has && i === 0) out.set(f.schema, { ...f, direction: run.direction, at: run.finishedAt });
+      if (run.direction === 'up' ? !has : has && i === 0)
+        out.set(f.schema, { ...f, direction: run.direction, at: run.finishedAt });
     }
   }
   return out;

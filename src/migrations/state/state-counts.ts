@@ -123,7 +123,11 @@ export async function ensureCounts(db: Queryable): Promise<void> {
  * position of the highest in `versions` (1-based), k is that number; elsewhere -1. Grouped by k, so
  * 10,000 schemas come back as a few rows of name arrays, not 10,000 rows to parse.
  */
-export async function readCounts(db: Queryable, tenantPattern: string, versions: string[]): Promise<Array<{ k: number; names: string[] }>> {
+export async function readCounts(
+  db: Queryable,
+  tenantPattern: string,
+  versions: string[],
+): Promise<Array<{ k: number; names: string[] }>> {
   const r = await db.query<{ k: number; names: string[] }>(
     `SELECT k, array_agg(schema_name) AS names
        FROM (SELECT schema_name, CASE WHEN versions = coalesce(array_position($2::text[], latest), -1) THEN versions ELSE -1 END AS k
@@ -145,6 +149,8 @@ export async function pruneDropped(db: Queryable): Promise<number> {
       WHERE c.schema_name <> 'public' AND c.versions > 0 AND NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = c.schema_name::name)`,
   );
   if (gone.rows.length === 0) return 0;
-  const r = await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[])`, [gone.rows.map((g) => g.s)]);
+  const r = await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[])`, [
+    gone.rows.map((g) => g.s),
+  ]);
   return r.rowCount ?? 0;
 }

@@ -34,7 +34,11 @@ import { countsKept, readCounts } from './state-counts';
 import type { Queryable } from '../../db/queryable';
 
 /** The state for reports and planning: a summary read when the indexes exist, else every row. */
-export async function readStateFor(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
+export async function readStateFor(
+  db: Queryable,
+  tenantPattern: string,
+  folder: MigrationFolder,
+): Promise<DatabaseState> {
   // JIT would compile the probes below (their estimates look large) for longer than they run.
   return withSnapshot(
     db,
@@ -111,13 +115,16 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
   const shared = prefixMaps(tenantMigrations, latestApplied);
   for (const schema of names) {
     const k = prefixOf.get(schema) ?? 0;
-    const s: SchemaState = differ.has(schema) ? emptySchema(schema) : { schema, applied: shared(k), invalidIndexes: [], prefix: k };
+    const s: SchemaState = differ.has(schema)
+      ? emptySchema(schema)
+      : { schema, applied: shared(k), invalidIndexes: [], prefix: k };
     state.tenants.push(s);
     if (differ.has(schema)) byName.set(schema, s);
   }
-  const rows = await db.query<StateRow>(`SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`, [
-    [...byName.keys()],
-  ]);
+  const rows = await db.query<StateRow>(
+    `SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`,
+    [[...byName.keys()]],
+  );
   addRows(byName, rows.rows);
   const all = new Map(state.tenants.map((t) => [t.schema, t]));
   all.set('public', state.public);

@@ -23,7 +23,11 @@ export const SUMMARY_INDEXES = [
   `CREATE INDEX IF NOT EXISTS migrations_version_applied_at_idx ON ${STATE_TABLE} (version, applied_at);`,
   `CREATE INDEX IF NOT EXISTS migrations_dirty_idx ON ${STATE_TABLE} (schema_name) WHERE dirty;`,
 ];
-export const SUMMARY_INDEX_NAMES = ['migrations_version_checksum_idx', 'migrations_version_applied_at_idx', 'migrations_dirty_idx'];
+export const SUMMARY_INDEX_NAMES = [
+  'migrations_version_checksum_idx',
+  'migrations_version_applied_at_idx',
+  'migrations_dirty_idx',
+];
 
 const DDL = `
 CREATE SCHEMA IF NOT EXISTS ${STATE_SCHEMA};
@@ -149,7 +153,10 @@ export const DISTINCT_VERSIONS = `WITH RECURSIVE d(v) AS (
        SELECT (SELECT version FROM ${STATE_TABLE} WHERE version > d.v ORDER BY version LIMIT 1) FROM d WHERE d.v IS NOT NULL)`;
 
 /** Per schema of `schemas`, its recorded versions in order and whether one is dirty (drift). */
-export async function readRecordedVersions(db: Queryable, schemas: string[]): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
+export async function readRecordedVersions(
+  db: Queryable,
+  schemas: string[],
+): Promise<Map<string, { versions: string[]; dirty: boolean }>> {
   if (!(await stateTableExists(db))) return new Map();
   const r = await db.query<{ schema_name: string; versions: string[]; dirty: boolean }>(
     `SELECT schema_name, array_agg(version ORDER BY version) AS versions, bool_or(dirty) AS dirty
@@ -226,7 +233,16 @@ export async function recordApplied(db: Queryable, r: RecordInput): Promise<void
   await db.query({
     name: 'migrate_tool_record_applied',
     text: `${RECORD}\n     VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8)\n     ${REPLACE}`,
-    values: [r.schema, r.version, r.name, r.scope, r.checksum, r.durationMs ?? null, r.dirty ?? false, r.forced ?? false],
+    values: [
+      r.schema,
+      r.version,
+      r.name,
+      r.scope,
+      r.checksum,
+      r.durationMs ?? null,
+      r.dirty ?? false,
+      r.forced ?? false,
+    ],
   });
 }
 
@@ -267,17 +283,19 @@ export interface ForcedRows {
 }
 
 export async function writeForced(db: Queryable, f: ForcedRows): Promise<void> {
-  await db.query(`DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`, [f.schemas, f.version]);
+  await db.query(
+    `DELETE FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) AND ($2::text IS NULL OR version > $2)`,
+    [f.schemas, f.version],
+  );
   await db.query(
     `INSERT INTO ${STATE_TABLE} (schema_name, version, name, scope, checksum, forced)
        SELECT s, v, n, sc, c, true FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(s, v, n, sc, c)`,
     [f.rows.schema, f.rows.version, f.rows.name, f.rows.scope, f.rows.checksum],
   );
   for (const c of f.cleared) {
-    await db.query(`UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`, [
-      c.schema,
-      c.version,
-      c.checksum,
-    ]);
+    await db.query(
+      `UPDATE ${STATE_TABLE} SET dirty = false, forced = true, checksum = COALESCE($3, checksum) WHERE schema_name = $1 AND version = $2`,
+      [c.schema, c.version, c.checksum],
+    );
   }
 }
