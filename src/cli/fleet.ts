@@ -73,31 +73,7 @@ export async function runOverFleet(
       'NOT_FOR_FLEET',
     );
   }
-  const config = loadConfig(inv.env, { ...load, needsDatabase: false });
-  const fleetFile = await loadTargetsFile(file, inv.env);
-  for (const secret of fleetFile.secrets) out.addSecret(secret);
-  const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
-  out.note(
-    `Target database: ${targets.length} target${targets.length === 1 ? '' : 's'} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`,
-  );
-  const base = (t: Target, output: Output, a = args): CommandContext => ({
-    args: a,
-    config: targetConfig(config, t),
-    out: output,
-    signal: inv.signal,
-    hardSignal: inv.hardSignal,
-    interactive: false,
-    ask: inv.ask,
-    env: inv.env,
-    cwd: inv.cwd,
-    inFleet: true,
-  });
-  const fleetOpts = {
-    concurrency: intArg(stringFlag(args, 'targets-concurrency'), '--targets-concurrency', { min: 1 }),
-    failFast: boolFlag(args, 'fail-fast'),
-    signal: inv.signal,
-  };
-  const fleet = { targets, rollout: fleetFile.rollout, options: fleetOpts, contextFor: (t: Target) => base(t, out) };
+  const { config, fleet, base } = await openFleet(args, inv, out, file, load);
   const { signal, hardSignal, interactive, ask, env, cwd } = inv;
   const whole = await command.wholeFleet?.({
     args,
@@ -113,14 +89,12 @@ export async function runOverFleet(
   });
   if (whole !== undefined) return whole;
 
-  const perTarget = await confirmFleet(command, args, config, targets, inv, fleetOpts, (t, output, a) =>
-    base(t, output, a),
-  );
+  const perTarget = await confirmFleet(command, args, config, fleet.targets, inv, fleet.options, base);
   const started = performance.now();
   const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
-    targets,
-    fleetOpts,
+    fleet.targets,
+    fleet.options,
     (t) =>
       runOnTarget(command, t, out, (output) => ({
         ...base(t, output, perTarget),
@@ -128,55 +102,83 @@ export async function runOverFleet(
       })),
     (r) => r.code === EXIT.failed,
   );
-  const reports = outcomes.map(
-    (output) =>
-      output.value ?? {
-        code: EXIT.failed,
-        text: [],
-        docs: [],
-        data: {},
-        error: errorDoc(output.error ?? new Error('not started: --fail-fast after another target failed')),
-      },
-  );
-  out.data({
-    targets: outcomes.map((output, i) => ({
-      name: output.target.name,
-      ...reports[i]!.data,
-      ...(reports[i]!.error ? { error: reports[i]!.error } : {}),
-    })),
+  const reports = outcomes.map((o) => ({ target: o.target, ...(o.value ?? notRun(o.error)) }));
+  await printReports(command, args, out, reports);
+  // up and down over the fleet: one summary of every target's schemas (`target:schema`).
+  printSummary(results, out, performance.now() - started);
+  out.print(closingLine(command.name, reports));
+  return combine(reports.map((r) => r.code));
+}
+
+/** The configuration, the targets chosen, and each target's context; the target line is printed. */
+async function openFleet(args: ParsedArgs, inv: Invocation, out: Output, file: string, load: LoadOptions) {
+  const config = loadConfig(inv.env, { ...load, needsDatabase: false });
+  const fleetFile = await loadTargetsFile(file, inv.env);
+  for (const secret of fleetFile.secrets) out.addSecret(secret);
+  const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
+  const count = `${targets.length} target${targets.length === 1 ? '' : 's'}`;
+  out.note(`Target database: ${count} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
+  const base = (t: Target, output: Output, a = args): CommandContext => ({
+    args: a,
+    config: targetConfig(config, t),
+    out: output,
+    signal: inv.signal,
+    hardSignal: inv.hardSignal,
+    interactive: false,
+    ask: inv.ask,
+    env: inv.env,
+    cwd: inv.cwd,
+    inFleet: true,
   });
-  outcomes.forEach((output, i) => {
-    const r = reports[i]!;
-    out.print(`== ${output.target.name}: ${describeTarget(output.target.connection)} ==`);
+  const options = {
+    concurrency: intArg(stringFlag(args, 'targets-concurrency'), '--targets-concurrency', { min: 1 }),
+    failFast: boolFlag(args, 'fail-fast'),
+    signal: inv.signal,
+  };
+  const fleet = { targets, rollout: fleetFile.rollout, options, contextFor: (t: Target) => base(t, out) };
+  return { config, fleet, base };
+}
+
+type Reported = TargetReport & { target: Target };
+
+/** A target that did not run (an error around it, or --fail-fast after another one failed). */
+function notRun(error: unknown): TargetReport {
+  const why = error ?? new Error('not started: --fail-fast after another target failed');
+  return { code: EXIT.failed, text: [], docs: [], data: {}, error: errorDoc(why) };
+}
+
+/** The fleet's JSON document, each target's section of text, and what the command makes of them all. */
+async function printReports(command: Command, args: ParsedArgs, out: Output, reports: Reported[]): Promise<void> {
+  const errorOf = (r: Reported) => (r.error ? { error: r.error } : {});
+  out.data({ targets: reports.map((r) => ({ name: r.target.name, ...r.data, ...errorOf(r) })) });
+  for (const r of reports) {
+    out.print(`== ${r.target.name}: ${describeTarget(r.target.connection)} ==`);
     for (const line of r.text) out.print(line);
     if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
     out.print();
-  });
-  const sections = outcomes.map((output, i) => ({
-    name: output.target.name,
-    where: describeTarget(output.target.connection),
-    data: reports[i]!.data,
-    ...(reports[i]!.error ? { error: reports[i]!.error!.message } : {}),
+  }
+  const sections = reports.map((r) => ({
+    name: r.target.name,
+    where: describeTarget(r.target.connection),
+    data: r.data,
+    ...(r.error ? { error: r.error.message } : {}),
   }));
   const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
   if (extra.length) out.print([...extra, ''].join('\n'));
+}
+
+/** `up over 3 targets: 1 ok, 1 with findings (b), 1 failed (c); re-run to finish what is missing` */
+function closingLine(name: string, reports: Reported[]): string {
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
-  const failed = outcomes
-    .filter((_, i) => reports[i]!.code === EXIT.failed || reports[i]!.error)
-    .map((output) => output.target.name);
+  const failed = reports.filter((r) => r.code === EXIT.failed || r.error).map((r) => r.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
-  const found = outcomes
-    .filter((output, i) => !failed.includes(output.target.name) && reports[i]!.code !== EXIT.ok)
-    .map((output) => output.target.name);
-  const ok = targets.length - failed.length - found.length;
-  // up and down over the fleet: one summary of every target's schemas (`target:schema`).
-  printSummary(results, out, performance.now() - started);
-  out.print(
-    `${command.name} over ${targets.length} target${targets.length === 1 ? '' : 's'}: ${ok} ok` +
-      (found.length ? `, ${found.length} with findings (${found.join(', ')})` : '') +
-      (failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : ''),
+  const found = reports.filter((r) => !failed.includes(r.target.name) && r.code !== EXIT.ok).map((r) => r.target.name);
+  const ok = reports.length - failed.length - found.length;
+  return (
+    `${name} over ${reports.length} target${reports.length === 1 ? '' : 's'}: ${ok} ok` +
+    (found.length ? `, ${found.length} with findings (${found.join(', ')})` : '') +
+    (failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : '')
   );
-  return combine(reports.map((r) => r.code));
 }
 
 /** One target's run of the command, its output captured; its own errors become its report. */
