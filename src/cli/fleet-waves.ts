@@ -79,23 +79,7 @@ export async function rolloutUp(
   fleetOpts: FleetOptions,
 ): Promise<ExitCode> {
   const { args, out } = rc;
-  if (
-    args.positionals[0] !== undefined ||
-    stringFlag(args, 'steps') !== undefined ||
-    stringFlag(args, 'tenant') !== undefined
-  ) {
-    throw new UsageError(
-      'a rollout (--canary, --waves) applies everything pending: it takes no N and no --tenant',
-      'drop N/--tenant, or the rollout flags',
-      'BAD_ROLLOUT',
-    );
-  }
-  if (spec.pause && !rc.interactive)
-    throw new UsageError(
-      '--pause needs a terminal to ask on; nothing was changed',
-      'run it on a terminal; without one (a job), use --soak and --gate instead of --pause',
-      'NO_TTY',
-    );
+  refuseRollout(rc, spec);
   const started = performance.now();
   const progress = new ProgressBoard(out, fleet);
   const gates = new Map<string, GateRecord>();
@@ -116,54 +100,15 @@ export async function rolloutUp(
       onStage: (s) => printStage(s, out, fleet, (name) => targets.find((t) => t.name === name)),
       afterStage:
         spec.soakMs || spec.gate ? soakAndGate(spec, { out, env: rc.env, signal: rc.signal }, gates) : undefined,
-      beforeWave: spec.pause
-        ? async (next) =>
-            /^y(es)?$/i.test(
-              (
-                await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `)
-              ).trim(),
-            )
-        : undefined,
+      beforeWave: spec.pause ? (next) => askWave(rc, next) : undefined,
     },
   );
   const where = (i: { target: string; schema: string }) => (fleet ? `${i.target}:${i.schema}` : i.schema);
   const plan = { canary: report.plan.canary.map(where), waves: report.plan.waves.map((w) => w.map(where)) };
   for (const u of report.unreadable)
     out.note(`[${u.target}] cannot be read, so it takes no part: ${(u.error as Error).message}`);
-  if (boolFlag(args, 'dry-run')) {
-    out.data({
-      dryRun: true,
-      rollout: plan,
-      targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })),
-    });
-    out.print(
-      `Rollout plan (dry run: nothing will be changed): canary ${plan.canary.length ? plan.canary.join(', ') : '(none)'} with the global migrations`,
-    );
-    plan.waves.forEach((w, i) =>
-      out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`),
-    );
-    if (spec.soakMs || spec.gate)
-      out.print(
-        `  after each stage: ${[spec.soakMs ? `soak ${duration(spec.soakMs)}` : '', spec.gate ? 'run the gate (exit 0 goes on)' : ''].filter(Boolean).join(', then ')}`,
-      );
-    return report.unreadable.length ? EXIT.failed : EXIT.ok;
-  }
-  const totals = new Map(
-    targets.map((t) => [
-      t.name,
-      { name: t.name, applied: [] as unknown[], failed: [] as unknown[], errors: [] as string[] },
-    ]),
-  );
-  for (const stage of report.stages)
-    for (const r of stage.runs) {
-      const t = totals.get(r.target)!;
-      t.applied.push(
-        ...(r.result?.done ?? []).map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })),
-      );
-      t.failed.push(...(r.result?.failed ?? []).map(cliFailure));
-      if (r.error) t.errors.push((r.error as Error).message);
-    }
-  for (const u of report.unreadable) totals.get(u.target)!.errors.push((u.error as Error).message);
+  if (boolFlag(args, 'dry-run')) return printRolloutPlan(out, targets, report, plan, spec);
+  const totals = targetTotals(targets, report);
   out.data({
     rollout: plan,
     stages: report.stages.map((s) => ({
@@ -174,18 +119,95 @@ export async function rolloutUp(
       schemas: s.schemas.map(where),
       ...(gates.has(s.label) ? { gate: gates.get(s.label) } : {}),
     })),
-    targets: [...totals.values()].map(({ errors, ...t }) => ({
-      ...t,
-      ...(errors.length ? { error: errors.join('; ') } : {}),
-    })),
+    targets: totals.map(({ errors, ...t }) => ({ ...t, ...(errors.length ? { error: errors.join('; ') } : {}) })),
     ...(report.stopped ? { stopped: report.stopped } : {}),
   });
-  const schemas = report.stages.reduce((n, s) => n + s.schemas.length, 0);
-  const failed = [...totals.values()].some((t) => t.failed.length || t.errors.length);
   const runs = report.stages.flatMap((s) =>
     s.runs.flatMap((r) => (r.result ? [{ result: r.result, ...(fleet ? { target: r.target } : {}) }] : [])),
   );
   printSummary(runs, out, performance.now() - started);
+  return printRolloutEnd(out, report, totals);
+}
+
+/** What a rollout does not take: N, --tenant (it applies everything pending); --pause without a terminal. */
+function refuseRollout(rc: RolloutContext, spec: RolloutSpec): void {
+  const { args } = rc;
+  const limited = [stringFlag(args, 'steps'), stringFlag(args, 'tenant')].some((v) => v !== undefined);
+  if (args.positionals[0] !== undefined || limited) {
+    throw new UsageError(
+      'a rollout (--canary, --waves) applies everything pending: it takes no N and no --tenant',
+      'drop N/--tenant, or the rollout flags',
+      'BAD_ROLLOUT',
+    );
+  }
+  if (spec.pause && !rc.interactive)
+    throw new UsageError(
+      '--pause needs a terminal to ask on; nothing was changed',
+      'run it on a terminal; without one (a job), use --soak and --gate instead of --pause',
+      'NO_TTY',
+    );
+}
+
+/** --pause: asks on the terminal before each wave; only `y` or `yes` starts it. */
+async function askWave(rc: RolloutContext, next: { label: string; schemas: number }): Promise<boolean> {
+  const answer = await rc.ask(`Start ${next.label} (${next.schemas} schema${next.schemas === 1 ? '' : 's'})? [y/N] `);
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+/** The dry run's plan: the canary, each wave, and what happens after each stage. */
+function printRolloutPlan(
+  out: Output,
+  targets: Target[],
+  report: RolloutReport,
+  plan: { canary: string[]; waves: string[][] },
+  spec: RolloutSpec,
+): ExitCode {
+  out.data({
+    dryRun: true,
+    rollout: plan,
+    targets: targets.map((t) => ({ name: t.name, ...errorOf(report.unreadable.find((u) => u.target === t.name)) })),
+  });
+  const canary = plan.canary.length ? plan.canary.join(', ') : '(none)';
+  out.print(`Rollout plan (dry run: nothing will be changed): canary ${canary} with the global migrations`);
+  plan.waves.forEach((w, i) =>
+    out.print(`  wave ${i + 1}/${plan.waves.length}: ${w.length} schema${w.length === 1 ? '' : 's'}: ${list(w)}`),
+  );
+  if (spec.soakMs || spec.gate) {
+    const after = [
+      spec.soakMs ? `soak ${duration(spec.soakMs)}` : '',
+      spec.gate ? 'run the gate (exit 0 goes on)' : '',
+    ];
+    out.print(`  after each stage: ${after.filter(Boolean).join(', then ')}`);
+  }
+  return report.unreadable.length ? EXIT.failed : EXIT.ok;
+}
+
+interface TargetTotal {
+  name: string;
+  applied: unknown[];
+  failed: unknown[];
+  errors: string[];
+}
+
+/** Per target, over every stage: what was applied, what failed (in the CLI's words), and its errors. */
+function targetTotals(targets: Target[], report: RolloutReport): TargetTotal[] {
+  const totals = new Map<string, TargetTotal>(
+    targets.map((t) => [t.name, { name: t.name, applied: [], failed: [], errors: [] }]),
+  );
+  for (const stage of report.stages)
+    for (const r of stage.runs) {
+      const t = totals.get(r.target)!;
+      const done = r.result?.done ?? [];
+      t.applied.push(...done.map((d) => ({ version: d.version, scope: d.scope, schema: d.schema, ms: d.ms })));
+      t.failed.push(...(r.result?.failed ?? []).map(cliFailure));
+      if (r.error) t.errors.push((r.error as Error).message);
+    }
+  for (const u of report.unreadable) totals.get(u.target)!.errors.push((u.error as Error).message);
+  return [...totals.values()];
+}
+
+/** The rollout's last line: stopped (and how to resume), or finished, with or without failures. */
+function printRolloutEnd(out: Output, report: RolloutReport, totals: TargetTotal[]): ExitCode {
   if (report.stopped) {
     const at = report.stages.at(-1)?.label ?? 'the start';
     // As the README says: the same command again; what is migrated is no longer pending, so it starts where it stopped.
@@ -194,8 +216,11 @@ export async function rolloutUp(
     );
     return EXIT.failed;
   }
+  const failed = totals.some((t) => t.failed.length || t.errors.length);
+  const schemas = report.stages.reduce((n, s) => n + s.schemas.length, 0);
+  const waves = report.plan.waves.length;
   out.print(
-    `Rollout ${failed ? 'finished with failures:' : 'complete!'} ${schemas} tenant schema${schemas === 1 ? '' : 's'} in the canary and ${report.plan.waves.length} wave${report.plan.waves.length === 1 ? '' : 's'}`,
+    `Rollout ${failed ? 'finished with failures:' : 'complete!'} ${schemas} tenant schema${schemas === 1 ? '' : 's'} in the canary and ${waves} wave${waves === 1 ? '' : 's'}`,
   );
   return failed ? EXIT.failed : EXIT.ok;
 }
