@@ -37,9 +37,18 @@ const LAG_POLL_MS = 1000;
 
 const tables = new WeakMap<object, Promise<void>>();
 
+/** A backfill's run in one schema: its transaction runner and what it reports progress with. */
+interface BackfillRun {
+  client: pg.ClientBase;
+  m: Migration;
+  schema: string;
+  opts: Resolved;
+  tx: <T>(fn: () => Promise<T>) => Promise<T>;
+  report: (p: BackfillProgress) => void;
+}
+
 export async function runBackfill(client: pg.ClientBase, m: Migration, schema: string, opts: Resolved): Promise<void> {
   const sql = m.up;
-  const u = sql.backfill!;
   const started = performance.now();
   const setup = `SET LOCAL search_path TO ${pg.escapeIdentifier(schema)}; SET LOCAL lock_timeout = ${Math.round(opts.ddlLockTimeoutMs)}`;
   const tx = <T>(fn: () => Promise<T>) => guard(sql, sql.statements[0], () => withTransaction(client, fn, { setup }));
@@ -47,6 +56,7 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
   if (!tables.has(opts.backfillSlots)) tables.set(opts.backfillSlots, ensureBackfillsTable(client));
   await guard(sql, undefined, () => tables.get(opts.backfillSlots)!);
 
+  const u = sql.backfill!;
   const { key, estimate, progress } = await tx(async () => ({
     key: await primaryKey(client, u),
     estimate: await estimated(client, u),
@@ -67,7 +77,20 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
       rowsEstimated: Math.max(total, p.rowsDone),
     });
   report(progress);
+  await runPasses({ client, m, schema, opts, tx, report }, key, progress);
+  const durationMs = Math.round(performance.now() - started);
+  await tx(async () => {
+    const { version, name, scope } = m;
+    await recordApplied(client, { schema, version, name, scope, checksum: sql.checksum, durationMs, dirty: false });
+    await deleteBackfill(client, schema, version);
+  });
+}
 
+/** Batches from the kept key until a pass finds nothing after it and no row matches any more. */
+async function runPasses(run: BackfillRun, key: KeyColumn[], progress: BackfillProgress): Promise<void> {
+  const { client, m, schema, opts, tx } = run;
+  const sql = m.up;
+  const u = sql.backfill!;
   let p = progress;
   for (;;) {
     if (opts.signal?.aborted)
@@ -77,45 +100,26 @@ export async function runBackfill(client: pg.ClientBase, m: Migration, schema: s
       );
     await replicaCaughtUp(client, opts);
     const text = batchSql(u, key, opts.backfillBatch, p.pass === 1);
-    const next = await opts.backfillSlots.run(() =>
-      withRetry(
-        opts,
-        schema,
-        () => m.version,
-        () => tx(() => oneBatch(client, text, schema, m.version, p)),
-      ),
-    );
+    const batch = () => tx(() => oneBatch(client, text, schema, m.version, p));
+    const next = await opts.backfillSlots.run(() => withRetry(opts, schema, () => m.version, batch));
     if (next) {
       p = next;
-      report(p);
+      run.report(p);
       if (opts.backfillPauseMs) await sleep(opts.backfillPauseMs, opts.signal);
       continue;
     }
     // The pass reached the last key: done if nothing matches, else another pass from the start.
     const left = await tx(async () => (await client.query<{ left: boolean }>(remainingSql(u))).rows[0]!.left);
-    if (!left) break;
+    if (!left) return;
     if (p.pass >= MAX_PASSES)
       throw failure(
         sql,
         `rows in ${schema} still match the backfill's WHERE after ${p.pass} passes: something keeps writing them; update the application to write the new values, then re-run \`migrate-tool up\``,
       );
-    p = { lastKey: null, rowsDone: p.rowsDone, pass: p.pass + 1 };
-    const restart = p;
+    const restart = { lastKey: null, rowsDone: p.rowsDone, pass: p.pass + 1 };
     await tx(() => saveBackfill(client, schema, m.version, restart));
+    p = restart;
   }
-  const durationMs = Math.round(performance.now() - started);
-  await tx(async () => {
-    await recordApplied(client, {
-      schema,
-      version: m.version,
-      name: m.name,
-      scope: m.scope,
-      checksum: sql.checksum,
-      durationMs,
-      dirty: false,
-    });
-    await deleteBackfill(client, schema, m.version);
-  });
 }
 
 /** One batch and its progress row, in the caller's transaction; undefined when no row was left after the kept key. */
