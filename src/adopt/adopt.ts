@@ -199,37 +199,44 @@ async function planAdoption(
       fromLoops: fromLoops.length,
     });
   }
+  refuseAdoption(tool, problems, schemas.length, opts, places);
+  const notes = adoptionNotes(behind, unmatched, prefixes?.error);
+  return { schemas, withoutHistory, notes };
+}
+
+/** Nothing is recorded when a history could not be mapped, or when there is none at all. */
+function refuseAdoption(tool: Tool, problems: string[], found: number, opts: Resolved, places: HistoryPlaces): void {
   if (problems.length)
     throw new UsageError(
       `Cannot adopt the ${tool} history; nothing was recorded: ${problems.join('; ')}`,
       undefined,
       'ADOPT_REFUSED',
     );
-  if (schemas.length === 0) {
+  if (found === 0) {
     throw new UsageError(
       `No ${tool} history found in ${opts.connection.database} (looked for ${historyTables(tool, opts.tenantPattern, places)})`,
       remedy`check ${option('database')} and ${option('tenantPattern')}`,
       'NO_HISTORY',
     );
   }
-  const notes = [
-    ...(behind.length
-      ? [
-          `${behind.length} tenant schema${behind.length === 1 ? ' lacks' : 's lack'} what the global history's later loops create (created after they ran): only what each catalog shows is recorded, and \`up\` builds the rest: ${someOf(behind)}`,
-        ]
-      : []),
-    ...(unmatched.length
-      ? [
-          `${unmatched.length} tenant schema${unmatched.length === 1 ? ' matches' : 's match'} no point of the global history's loops (changed by hand?): recorded as public's history says; compare them with what the files build (drift): ${someOf(unmatched)}`,
-        ]
-      : []),
-    ...(prefixes?.error
-      ? [
-          `the tenant schemas could not be checked against the loops (${prefixes.error}); each is recorded as public's history says`,
-        ]
-      : []),
-  ];
-  return { schemas, withoutHistory, notes };
+}
+
+/** What the operator should know about tenant schemas the global history's loops did not fully reach. */
+function adoptionNotes(behind: string[], unmatched: string[], probeError: string | undefined): string[] {
+  const notes: string[] = [];
+  if (behind.length)
+    notes.push(
+      `${behind.length} tenant schema${behind.length === 1 ? ' lacks' : 's lack'} what the global history's later loops create (created after they ran): only what each catalog shows is recorded, and \`up\` builds the rest: ${someOf(behind)}`,
+    );
+  if (unmatched.length)
+    notes.push(
+      `${unmatched.length} tenant schema${unmatched.length === 1 ? ' matches' : 's match'} no point of the global history's loops (changed by hand?): recorded as public's history says; compare them with what the files build (drift): ${someOf(unmatched)}`,
+    );
+  if (probeError)
+    notes.push(
+      `the tenant schemas could not be checked against the loops (${probeError}); each is recorded as public's history says`,
+    );
+  return notes;
 }
 
 function someOf(names: string[]): string {
