@@ -3,7 +3,7 @@
 // predicate must be false for updated rows, or the batches would never run out of rows: where that
 // is visible (the WHERE names no column the SET writes), the file is refused.
 import type * as Pg from 'libpg-query';
-import { loadPgParser } from '../util/pg-parser';
+import { loadPgParser, PARSER_BESIDE, ParserUnavailable } from '../util/pg-parser';
 import pg from 'pg';
 import type { Node } from './lock-modes';
 
@@ -24,7 +24,11 @@ const HOW =
 
 /** The file's UPDATE, or why it cannot run in batches (one line, with what to do). */
 export async function parseBackfill(sql: string): Promise<BackfillUpdate | string> {
-  const lib = await loadPgParser();
+  const lib = await loadPgParser().catch((error: unknown) => {
+    if (error instanceof ParserUnavailable) return `is a backfill, which needs ${error.message}; ${PARSER_BESIDE}`;
+    throw error;
+  });
+  if (typeof lib === 'string') return lib;
   let stmts: Node[];
   try {
     stmts = (lib.parseSync(sql) as unknown as Node).stmts ?? [];

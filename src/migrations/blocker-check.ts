@@ -12,6 +12,7 @@
 import { operation, option, remedy, type Remedy } from '../remedy';
 import { describeBlocker, findBlockers, type Blocker, type BlockerQuery } from '../db/blockers';
 import type { Queryable } from '../db/queryable';
+import { PARSER_BESIDE, ParserUnavailable } from '../util/pg-parser';
 import { sleep } from '../util/sleep';
 import { MigrationFailure } from './failure';
 import type { MigrationSql } from './files';
@@ -54,8 +55,32 @@ function locksOf(text: string): Promise<StatementLocks> {
   return p;
 }
 
-/** The tables of `files` (one batch, in order) to look at before sending it, in `schema` (the search_path). */
-export async function tablesToCheck(client: Queryable, schema: string, files: MigrationSql[]): Promise<CheckTarget[]> {
+/** Said once per process: without the parser the check cannot know the tables, and the run goes on without it. */
+let toldNoParser = false;
+
+/**
+ * The tables of `files` (one batch, in order) to look at before sending it, in `schema` (the
+ * search_path). None when PostgreSQL's parser cannot be loaded (a single-file CLI copied alone): the
+ * migration still runs, guarded by lock_timeout and its retries as before the check, and a note says why.
+ */
+export async function tablesToCheck(
+  client: Queryable,
+  schema: string,
+  files: MigrationSql[],
+  opts: Pick<Resolved, 'emit'>,
+): Promise<CheckTarget[]> {
+  try {
+    return await strongLocks(client, schema, files);
+  } catch (error) {
+    if (!(error instanceof ParserUnavailable)) throw error;
+    if (!toldNoParser)
+      opts.emit({ type: 'note', message: `the blocker check is off: ${error.message}; ${PARSER_BESIDE}` });
+    toldNoParser = true;
+    return [];
+  }
+}
+
+async function strongLocks(client: Queryable, schema: string, files: MigrationSql[]): Promise<CheckTarget[]> {
   const created = new Set<string>();
   const key = (s: string, t: string) => `${s}.${t}`;
   const out: CheckTarget[] = [];

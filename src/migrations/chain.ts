@@ -93,7 +93,7 @@ async function attempt(
   let owner: Owner = { at: chain.length - 1 };
   const sqls = chain.map((m) => (direction === 'up' ? m.up : m.down!));
   const check = async () => {
-    const targets = opts.blockerTimeoutMs ? await tablesToCheck(client, schema, sqls) : [];
+    const targets = opts.blockerTimeoutMs ? await tablesToCheck(client, schema, sqls, opts) : [];
     await waitForNoBlocker(client, { schema, direction, targets, versionOf: (at) => chain[at]!.version }, opts);
   };
   try {

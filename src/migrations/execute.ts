@@ -204,7 +204,7 @@ async function checkBlockers(
 ): Promise<void> {
   if (!opts.blockerTimeoutMs) return;
   try {
-    const targets = await tablesToCheck(client, schema, [{ ...sql, statements }]);
+    const targets = await tablesToCheck(client, schema, [{ ...sql, statements }], opts);
     await waitForNoBlocker(client, { schema, direction, targets, versionOf: () => m.version, midFile }, opts);
   } catch (error) {
     throw error instanceof MigrationFailure ? error : describeFailure(error as PgError, sql, undefined);
