@@ -38,12 +38,17 @@ describe('the single-file CLI without libpg-query.wasm beside it', () => {
     const d = await db.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE column_name = 'd'`);
     expect(d.rows[0].n).toBe(2);
 
-    writeFileSync(join(migrations, 'tenant', '20250101000300_fill.up.sql'), '-- migrate:backfill\nUPDATE items SET c = 1 WHERE c IS NULL;\n');
+    writeFileSync(
+      join(migrations, 'tenant', '20250101000300_fill.up.sql'),
+      '-- migrate:backfill\nUPDATE items SET c = 1 WHERE c IS NULL;\n',
+    );
     expect((await runCli(['hash'], { env })).code).toBe(0); // the packaged CLI, which has the parser
     const backfill = run('up');
     expect(backfill.status).toBe(2);
     expect(backfill.stderr).toMatch(/20250101000300_fill\.up\.sql: is a backfill, which needs PostgreSQL's parser/);
-    const state = await db.query(`SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE version = '20250101000300'`);
+    const state = await db.query(
+      `SELECT count(*)::int AS n FROM migrate_tool.migrations WHERE version = '20250101000300'`,
+    );
     expect(state.rows[0].n).toBe(0);
   });
 });
