@@ -18,7 +18,7 @@ import { firstSearchSchema } from '../import/search-path';
 import type { Tool } from '../import/types';
 import { verifySum } from '../migrations/checksum';
 import { loadMigrations, type Migration, type MigrationFolder } from '../migrations/files';
-import { resolved, type EngineOptions, type Resolved } from '../migrations/options';
+import { connectOptions, resolved, type EngineOptions, type Resolved } from '../migrations/options';
 import { ensureStateTable, readState, recordAdopted, type DatabaseState, type SchemaState } from '../migrations/state';
 import { tenantPrefixes, type Prefixes } from './probe';
 import { historyPlaces, historyTables, readHistories, type History, type HistoryPlaces } from './histories';
@@ -69,14 +69,14 @@ export async function adopt(options: EngineOptions, tool: Tool, run: AdoptRun = 
   const places: HistoryPlaces = { ...historyPlaces(run.historyTable), ...(first ? { first } : {}) };
   const plan = (db: Queryable, state: DatabaseState) => planAdoption(db, tool, imported, state, opts, places);
   if (run.dryRun) {
-    return withSession(opts, connectOpts(opts), async (c) => ({
+    return withSession(opts, connectOptions(opts), async (c) => ({
       ...(await plan(c, await readState(c, opts.tenantPattern))),
       tool,
       dryRun: true,
     }));
   }
   const lockOpts = {
-    ...connectOpts(opts),
+    ...connectOptions(opts),
     lockTimeoutMs: opts.lockTimeoutMs,
     afterLoss: remedy`re-run ${operation('adopt')}: its transaction was rolled back`,
     client: opts.client,
@@ -299,8 +299,4 @@ async function record(db: pg.Client, tool: Tool, schemas: SchemaAdoption[]): Pro
     original: col((r) => r.original),
   };
   await withTransaction(db, () => recordAdopted(db, tool, values));
-}
-
-function connectOpts(opts: Resolved) {
-  return { connectTimeoutMs: opts.connectTimeoutMs, waitMs: opts.waitMs, signal: opts.signal };
 }

@@ -3,7 +3,7 @@
 // the fleet, so the contract is refused on every target and nothing is run.
 import { isMigrateToolError, OperationError } from '../errors';
 import { migrate } from '../migrations/api';
-import { listFew } from '../migrations/contract';
+import { listFew } from '../util/text';
 import type { EngineOptions } from '../migrations/options';
 import { overFleet, type FleetOptions } from './run';
 import type { Target } from './targets';

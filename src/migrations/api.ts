@@ -10,7 +10,7 @@ import { operation, remedy } from '../remedy';
 import { loadMigrations, type MigrationFolder } from './files';
 import { verifySum } from './checksum';
 import { loadCheckedFolder } from './folder-cache';
-import { resolved, type EngineOptions, type Resolved, type RunResult } from './options';
+import { connectOptions, resolved, type EngineOptions, type Resolved, type RunResult } from './options';
 import { tenantsInScope } from '../tenants/scope';
 import { planDown, planUp, type Plan, type PlanOptions } from './plan';
 import { afterRun, runPlan } from './change';
@@ -226,7 +226,7 @@ export class PartialRunError extends OperationError {
 async function readOnly(options: EngineOptions, loaded?: MigrationFolder, summary = true, withRuns = false) {
   const opts = resolved(options);
   const folder = loaded ?? (await loadMigrations(opts.migrationsDir));
-  const { state, runs } = await withSession(opts, connectOpts(opts), async (c) => {
+  const { state, runs } = await withSession(opts, connectOptions(opts), async (c) => {
     await refuseDistributedState(c, STATE_SCHEMA); // Citus: before a read that would fail less clearly
     const state = summary ? await readStateFor(c, opts.tenantPattern, folder) : await readState(c, opts.tenantPattern);
     return { state, runs: withRuns ? await readRuns(c) : [] };
@@ -251,7 +251,7 @@ async function locked<P, T>(
   { prune = true } = {},
 ): Promise<T> {
   const lockOptions = {
-    ...connectOpts(opts),
+    ...connectOptions(opts),
     lockTimeoutMs: opts.lockTimeoutMs,
     onWaiting: (holder: string) => opts.emit({ type: 'lock:waiting', holder }),
     afterLoss: remedy`re-run ${operation('migrate')}: what finished is recorded`,
@@ -265,13 +265,4 @@ async function locked<P, T>(
     if (prune) await pruneDropped(client);
     return fn(client, checked, { ...opts, signal }, unreachable);
   });
-}
-
-function connectOpts(opts: Resolved) {
-  return {
-    connectTimeoutMs: opts.connectTimeoutMs,
-    waitMs: opts.waitMs,
-    signal: opts.signal,
-    onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
-  };
 }

@@ -2,6 +2,7 @@
 // version still uses. `up` stops before the first one that has not run yet; `up --contract` runs
 // it only when every schema has every version before it (the expand steps are everywhere, so the
 // new application can run everywhere), and refuses otherwise, naming the schemas that lag.
+import { listFew } from '../util/text';
 import { OperationError } from '../errors';
 import { operation, remedy } from '../remedy';
 import type { Migration, MigrationFolder } from './files';
@@ -99,11 +100,6 @@ function contractRefusal(m: Migration, lag: string[]): OperationError {
     remedy`bring them up to date first (${operation('migrate')}; a dirty one: repair it, then ${operation('force')}), let every instance run the new application, then run the contract again`,
     { facts: { version: m.version, file: m.up.file, lagging: lag } },
   );
-}
-
-export function listFew(names: string[], few = 5): string {
-  const shown = names.slice(0, few).join(', ');
-  return names.length > few ? `${shown} and ${names.length - few} more` : shown;
 }
 
 /** Global: public holds it; tenant: some tenant schema does (or there is none to run it in); or a one-tenant read saw it elsewhere. */

@@ -6,6 +6,7 @@
 // and refused (nothing touched) when it would erase the record of a migration whose change is in
 // place, unless asked with --forget-applied, or, without --tenant, when it would rewrite healthy
 // schemas along with the dirty one, unless asked with --all. See forceRefusal.
+import { listFew } from '../util/text';
 import type pg from 'pg';
 import { withTransaction } from '../db/transaction';
 import { UsageError } from '../errors';
@@ -93,7 +94,7 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
     );
     if (healthy.length) {
       return new UsageError(
-        `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${list(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${list(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
+        `force ${req.target} would rewrite ${count(healthy.length, 'healthy schema')} (${listFew(healthy.map((c) => c.schema))})${dirty.length ? ` as well as the dirty ${listFew(dirty.map((c) => c.schema))}` : ''}; nothing was changed`,
         { kind: 'forceEach', version: req.target, dirty: dirty.map((c) => c.schema), forgetApplied: forget },
         'FORCE_WIDENS',
         { target: req.target, dirty: dirty.map((c) => c.schema), forgetApplied: forget },
@@ -102,7 +103,7 @@ export function forceRefusal(plan: SchemaChange[], req: ForceRequest): UsageErro
   }
   if (forget) {
     return new UsageError(
-      `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${list(erased)}); the next up would run ${erased.length === 1 ? 'it' : 'them'} again over ${erased.length === 1 ? 'it' : 'them'}; nothing was changed`,
+      `force ${req.target} would erase the record of ${count(erased.length, 'migration')} applied cleanly, whose change is in place (${listFew(erased)}); the next up would run ${erased.length === 1 ? 'it' : 'them'} again over ${erased.length === 1 ? 'it' : 'them'}; nothing was changed`,
       remedy`force a version at or after them, or undo their changes by hand (their .down.sql) and add ${option('forgetApplied')}`,
       'FORCE_ERASES_APPLIED',
     );
@@ -149,8 +150,4 @@ export async function applyForce(
 
 function count(n: number, what: string): string {
   return `${n} ${what}${n === 1 ? '' : 's'}`;
-}
-
-function list(items: string[]): string {
-  return items.length > 5 ? `${items.slice(0, 5).join(', ')} and ${items.length - 5} more` : items.join(', ');
 }

@@ -67,6 +67,16 @@ export interface EngineOptions {
   backfillConcurrency?: number;
 }
 
+/** How an operation connects: its timeouts, its abort signal, and the `connect:waiting` event while the server is not up. */
+export function connectOptions(opts: Resolved) {
+  return {
+    connectTimeoutMs: opts.connectTimeoutMs,
+    waitMs: opts.waitMs,
+    signal: opts.signal,
+    onWait: (message: string) => opts.emit({ type: 'connect:waiting', message }),
+  };
+}
+
 export const DEFAULTS = {
   tenantPattern: 'company_%',
   concurrency: 4,

@@ -18,7 +18,7 @@ import {
   type LockMode,
   type TableLock,
 } from '../migrations/locks';
-import { resolved, type EngineOptions } from '../migrations/options';
+import { connectOptions, resolved, type EngineOptions } from '../migrations/options';
 import { planUp, type PlanStep } from '../migrations/plan';
 import { readStateFor, STATE_SCHEMA } from '../migrations/state';
 import { estimateMs } from './estimate';
@@ -68,8 +68,7 @@ type Client = pg.Client;
 export async function plan(options: EngineOptions, run: LockPlanOptions = {}): Promise<LockPlan> {
   const opts = resolved(options);
   const folder = await loadMigrations(opts.migrationsDir, { allowEmpty: true });
-  const connect = { connectTimeoutMs: opts.connectTimeoutMs, waitMs: opts.waitMs, signal: opts.signal };
-  return withSession(opts, connect, async (client) => {
+  return withSession(opts, connectOptions(opts), async (client) => {
     await refuseDistributedState(client, STATE_SCHEMA);
     const state = await readStateFor(client, opts.tenantPattern, folder);
     const pending = planUp(folder, state, run).steps.filter((s) => !s.recordOnly);

@@ -1,5 +1,6 @@
 // `seed` as the library exposes it: load and check every seed file, refuse a database with
 // pending or dirty migrations, then apply all sets in one transaction under the run lock.
+import { listFew } from '../util/text';
 import type pg from 'pg';
 import { withRunLock } from '../db/run-lock';
 import { withTransaction } from '../db/transaction';
@@ -154,7 +155,7 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
   const dirty = [state.public, ...state.tenants].filter((s) => s.dirtyAt).map((s) => `${s.schema} at ${s.dirtyAt}`);
   if (dirty.length) {
     throw new OperationError(
-      `The database is dirty (${list(dirty)}): a no-transaction migration did not finish; seeding refused`,
+      `The database is dirty (${listFew(dirty, 3)}): a no-transaction migration did not finish; seeding refused`,
       'DIRTY',
       remedy`finish or undo that migration by hand, run ${operation('force', { version: 'VERSION' })}, then ${operation('migrate')} (or pass ${option('force')} to seed anyway)`,
     );
@@ -162,13 +163,12 @@ function refuseUnlessReady(folder: MigrationFolder, state: DatabaseState, patter
   const pending = statusReport(folder, state, pattern).migrations.filter((m) => !m.applied && !m.missingFile);
   if (pending.length) {
     throw new OperationError(
-      `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${list(pending.map((m) => `${m.version} ${m.name}`))}); seeding refused`,
+      `${pending.length} migration${pending.length === 1 ? ' is' : 's are'} pending (${listFew(
+        pending.map((m) => `${m.version} ${m.name}`),
+        3,
+      )}); seeding refused`,
       'PENDING_MIGRATIONS',
       remedy`run ${operation('migrate')} first (or pass ${option('force')} to seed anyway)`,
     );
   }
-}
-
-function list(items: string[]): string {
-  return items.length > 3 ? `${items.slice(0, 3).join(', ')} and ${items.length - 3} more` : items.join(', ');
 }
