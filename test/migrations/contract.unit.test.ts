@@ -4,7 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { contractGate, contractMarker } from '../../src/migrations/contract';
 import type { Migration, MigrationFolder } from '../../src/migrations/files';
 import { planUp } from '../../src/migrations/plan';
-import type { AppliedRow, DatabaseState, SchemaState } from '../../src/migrations/state';
+import type { DatabaseState, SchemaState } from '../../src/migrations/state';
+import { schemaState as schema } from '../support/states';
 import { splitSql } from '../../src/migrations/sql-split';
 
 function migration(version: string, name: string, contract = false): Migration {
@@ -28,21 +29,6 @@ const E2 = migration('20250103000000', 'add_phone');
 const C3 = migration('20250103000100', 'drop_old_phone', true);
 const folder: MigrationFolder = { dir: 'migrations', migrations: [T1, E1, C1, C2, E2, C3], checksums: new Map() };
 
-function schema(name: string, applied: Migration[]): SchemaState {
-  const rows = applied.map((m): [string, AppliedRow] => [
-    m.version,
-    {
-      version: m.version,
-      name: m.name,
-      checksum: m.up.checksum,
-      appliedAt: new Date(0),
-      durationMs: 1,
-      dirty: false,
-      forced: false,
-    },
-  ]);
-  return { schema: name, applied: new Map(rows), invalidIndexes: [] };
-}
 const stateOf = (...tenants: SchemaState[]): DatabaseState => ({ public: schema('public', []), tenants });
 const versions = (state: DatabaseState, contract = false) =>
   planUp(folder, state, { contract }).steps.map((s) => s.migration.name);

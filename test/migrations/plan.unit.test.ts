@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'vitest';
 import type { Migration, MigrationFolder } from '../../src/migrations/files';
 import { planDown, planUp } from '../../src/migrations/plan';
-import type { AppliedRow, DatabaseState, SchemaState } from '../../src/migrations/state';
+import type { DatabaseState, SchemaState } from '../../src/migrations/state';
+import { schemaState as schema } from '../support/states';
 import { OperationError, UsageError } from '../../src/errors';
 
 function migration(
@@ -41,21 +42,6 @@ const folderOf = (...migrations: Migration[]): MigrationFolder => ({
 });
 const FOLDER = folderOf(G1, T1, G2, T2);
 
-function schema(name: string, applied: Migration[] = [], extra: Partial<SchemaState> = {}): SchemaState {
-  const rows = applied.map((m): [string, AppliedRow] => [
-    m.version,
-    {
-      version: m.version,
-      name: m.name,
-      checksum: m.up.checksum,
-      appliedAt: new Date(0),
-      durationMs: 1,
-      dirty: false,
-      forced: false,
-    },
-  ]);
-  return { schema: name, applied: new Map(rows), invalidIndexes: [], ...extra };
-}
 const stateOf = (pub: SchemaState, ...tenants: SchemaState[]): DatabaseState => ({ public: pub, tenants });
 const summary = (steps: { migration: Migration; schemas: string[]; recordOnly?: string }[]) =>
   steps.map((s) => `${s.migration.version} ${s.schemas.join(',')}${s.recordOnly ? ' (record only)' : ''}`);
