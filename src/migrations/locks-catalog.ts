@@ -3,13 +3,9 @@
 // INDEX and REINDEX INDEX lock it without naming it). Unqualified names resolve by the
 // connection's search_path, as the migration's statements will.
 import pg from 'pg';
+import type { Queryable } from '../db/queryable';
 import type { TableLock } from './lock-modes';
 import type { ColumnTypeLookup, VolatilityLookup } from './locks-alter';
-
-export interface Queryable {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's rows are untyped
-  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
-}
 
 const qualified = (t: { schema?: string; table: string }) =>
   (t.schema ? `${pg.escapeIdentifier(t.schema)}.` : '') + pg.escapeIdentifier(t.table);

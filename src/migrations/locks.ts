@@ -17,7 +17,7 @@ export {
   type TableLock,
 } from './lock-modes';
 export type { ColumnTypeLookup, VolatilityLookup } from './locks-alter';
-export { catalogColumnTypes, catalogFunctionVolatility, resolveIndexTables, type Queryable } from './locks-catalog';
+export { catalogColumnTypes, catalogFunctionVolatility, resolveIndexTables } from './locks-catalog';
 
 export interface LockOptions {
   /** The current type of a column: lets ALTER COLUMN TYPE tell a binary-coercible change (no rewrite) from a rewrite. */
