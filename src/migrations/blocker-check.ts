@@ -63,7 +63,7 @@ let toldNoParser = false;
  * search_path). None when PostgreSQL's parser cannot be loaded (a single-file CLI copied alone): the
  * migration still runs, guarded by lock_timeout and its retries as before the check, and a note says why.
  */
-export async function tablesToCheck(
+async function tablesToCheck(
   client: Queryable,
   schema: string,
   files: MigrationSql[],
@@ -102,14 +102,30 @@ async function strongLocks(client: Queryable, schema: string, files: MigrationSq
 export interface CheckRequest {
   schema: string;
   direction: Direction;
-  targets: CheckTarget[];
+  /** The files about to be sent, in order (one batch, or one statement of a no-transaction file). */
+  files: MigrationSql[];
   versionOf: (at: number) => string;
   /** Statements of the file ran before this check (a no-transaction file): its failure does not say "nothing changed". */
   midFile?: boolean;
 }
 
-/** The blocker check as a sender's `check` (batch.ts sendBatch): resolves once none of the targets is blocked. */
-export async function waitForNoBlocker(client: Queryable, req: CheckRequest, opts: Resolved): Promise<void> {
+/**
+ * The blocker check, the one place it is decided and run: before a batch (chain.ts, as sendBatch's
+ * `check`) and before each statement of a no-transaction file (execute.ts). Resolves once none of
+ * the tables the files lock is blocked; off with blockerTimeoutMs 0.
+ */
+export async function checkBlockers(client: Queryable, req: CheckRequest, opts: Resolved): Promise<void> {
+  if (!opts.blockerTimeoutMs) return;
+  const targets = await tablesToCheck(client, req.schema, req.files, opts);
+  await waitForNoBlocker(client, { ...req, targets }, opts);
+}
+
+/** Polls pg_locks until none of the targets is blocked, or fails the schema after blockerTimeoutMs. */
+async function waitForNoBlocker(
+  client: Queryable,
+  req: CheckRequest & { targets: CheckTarget[] },
+  opts: Resolved,
+): Promise<void> {
   const { schema, targets, versionOf } = req;
   if (!opts.blockerTimeoutMs || !targets.length) return;
   const queries = byTable(targets);

@@ -24,7 +24,7 @@ import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
 import { begunWith, commit, commitBefore, rollback, savepointSql } from '../db/transaction';
 import { BatchError, FLUSH_MARK, sendBatch, stateRowSql } from './batch';
-import { BlockerFailure, tablesToCheck, waitForNoBlocker } from './blocker-check';
+import { BlockerFailure, checkBlockers } from './blocker-check';
 import { describeFailure, MigrationFailure, withRetry, type PgError } from './failure';
 
 export const MAX_SAVEPOINTS = 32;
@@ -92,10 +92,8 @@ async function attempt(
   }
   let owner: Owner = { at: chain.length - 1 };
   const sqls = chain.map((m) => (direction === 'up' ? m.up : m.down!));
-  const check = async () => {
-    const targets = opts.blockerTimeoutMs ? await tablesToCheck(client, schema, sqls, opts) : [];
-    await waitForNoBlocker(client, { schema, direction, targets, versionOf: (at) => chain[at]!.version }, opts);
-  };
+  const check = () =>
+    checkBlockers(client, { schema, direction, files: sqls, versionOf: (at) => chain[at]!.version }, opts);
   try {
     await sendBatch(client, begunWith(parts), check);
   } catch (error) {

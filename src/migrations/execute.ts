@@ -10,7 +10,7 @@ import { operation, remedy } from '../remedy';
 import type { Migration, MigrationSql } from './files';
 import type { Direction, Resolved } from './options';
 import type { Statement } from './sql-split';
-import { tablesToCheck, waitForNoBlocker } from './blocker-check';
+import { checkBlockers } from './blocker-check';
 import { describeFailure, guard, MigrationFailure, withRetry, type PgError } from './failure';
 import { appeared, dropIndexes, dropStatements, invalidIndexesIn, names, type InvalidIndex } from './invalid-indexes';
 import { deleteApplied, markDirty, recordApplied } from './state';
@@ -41,7 +41,7 @@ export async function runOutsideTransaction(
   // Blockers are waited for before the dirty mark: a file that gives up on one leaves its schema clean.
   await guard(sql, undefined, () => client.query(`SET ${settings}`));
   try {
-    await checkBlockers(client, m, schema, direction, sql, sql.statements, opts, false);
+    await checkFirst(client, m, schema, direction, sql, sql.statements, opts, false);
   } finally {
     await client.query('RESET search_path; RESET lock_timeout').catch(() => {});
   }
@@ -138,7 +138,7 @@ async function runStatementOutside(
     schema,
     () => m.version,
     async () => {
-      await checkBlockers(client, m, schema, direction, sql, [st], opts, st !== sql.statements[0]);
+      await checkFirst(client, m, schema, direction, sql, [st], opts, st !== sql.statements[0]);
       seen = await guard(sql, st, () => invalidIndexesIn(client, schema));
       return guard(sql, st, () => client.query(st.text));
     },
@@ -192,7 +192,7 @@ function leftoverFailure(
 }
 
 /** The blocker check for `statements` of a no-transaction file, run on its own session (search_path set). */
-async function checkBlockers(
+async function checkFirst(
   client: pg.ClientBase,
   m: Migration,
   schema: string,
@@ -202,10 +202,9 @@ async function checkBlockers(
   opts: Resolved,
   midFile: boolean,
 ): Promise<void> {
-  if (!opts.blockerTimeoutMs) return;
   try {
-    const targets = await tablesToCheck(client, schema, [{ ...sql, statements }], opts);
-    await waitForNoBlocker(client, { schema, direction, targets, versionOf: () => m.version, midFile }, opts);
+    const files = [{ ...sql, statements }];
+    await checkBlockers(client, { schema, direction, files, versionOf: () => m.version, midFile }, opts);
   } catch (error) {
     throw error instanceof MigrationFailure ? error : describeFailure(error as PgError, sql, undefined);
   }
