@@ -2,6 +2,7 @@
 //   migrate-tool up 2 --tenant company_x --json
 //   migrate-tool -action=up -steps=2 -tenant=company_x
 // A single-dash word (`-steps=2`) is read as the double-dash flag of the same name.
+import { parseArgs as nodeParseArgs } from 'node:util';
 import { UsageError } from '../index';
 import { DEFAULTS } from '../internal';
 import { DEFAULT_PROGRESS_INTERVAL_S } from './output';
@@ -101,50 +102,54 @@ export function findCommand(argv: string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * Node's own parser splits the words (`--name value`, `--name=value`, `--`, repeated flags); the
+ * checks and their messages are ours. It runs without its strict mode, whose errors name no
+ * remedy, and an optional value (`--wait`, `--wait=30`) is declared to it as a boolean, so that
+ * `--wait` never takes the next word.
+ */
 export function parseArgs(argv: string[], specs: FlagSpecs): ParsedArgs {
-  const tokens = normalize(argv);
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.type === 'string' ? 'string' : 'boolean' } as const,
+    ]),
+  );
+  const { tokens } = nodeParseArgs({
+    args: normalize(argv),
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
   const flags: Record<string, string | boolean> = {};
   const lists: Record<string, string[]> = {};
   const positionals: string[] = [];
-  const set = (name: string, value: string | boolean) => {
-    flags[name] = value;
-    if (specs[name]?.multiple && typeof value === 'string') (lists[name] ??= []).push(value);
-  };
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (t === '--') {
-      positionals.push(...tokens.slice(i + 1));
-      break;
-    }
-    if (!t.startsWith('--')) {
-      positionals.push(t);
-      continue;
-    }
-    const eq = t.indexOf('=');
-    const name = eq === -1 ? t.slice(2) : t.slice(2, eq);
-    const spec = specs[name];
-    if (!spec) throw new UsageError(`Unknown flag --${name}`, 'see migrate-tool --help');
-    if (spec.type === 'boolean') {
-      if (eq !== -1 && !['true', 'false'].includes(t.slice(eq + 1))) {
-        throw new UsageError(`--${name} takes no value`, `write --${name} alone`);
-      }
-      set(name, eq === -1 || t.slice(eq + 1) === 'true');
-    } else if (eq !== -1) {
-      set(name, t.slice(eq + 1));
-    } else if (spec.type === 'optional-string') {
-      set(name, true);
-    } else {
-      const value = tokens[++i];
-      if (value === undefined || value.startsWith('--')) {
-        throw new UsageError(`--${name} needs a value`, `write --${name}=${spec.value ?? 'VALUE'}`);
-      }
-      set(name, value);
-    }
+  for (const t of tokens) {
+    if (t.kind === 'positional') positionals.push(t.value);
+    if (t.kind !== 'option') continue;
+    const value = flagValue(t.name, specs[t.name], t.value, t.inlineValue);
+    flags[t.name] = value;
+    if (specs[t.name]!.multiple && typeof value === 'string') (lists[t.name] ??= []).push(value);
   }
   let command = typeof flags.action === 'string' ? flags.action : undefined;
   if (!command) command = positionals.shift();
   else delete flags.action;
   return { command, positionals, flags, lists };
+}
+
+/** A flag's value as its spec reads it: a boolean takes only true/false after `=`, a value never starts with `--`. */
+function flagValue(name: string, spec: FlagSpec | undefined, value: string | undefined, inline?: boolean) {
+  if (!spec) throw new UsageError(`Unknown flag --${name}`, 'see migrate-tool --help');
+  if (spec.type === 'boolean') {
+    if (value !== undefined && !['true', 'false'].includes(value))
+      throw new UsageError(`--${name} takes no value`, `write --${name} alone`);
+    return value === undefined || value === 'true';
+  }
+  if (spec.type === 'optional-string') return value ?? true;
+  if (value === undefined || (!inline && value.startsWith('--')))
+    throw new UsageError(`--${name} needs a value`, `write --${name}=${spec.value ?? 'VALUE'}`);
+  return value;
 }
 
 /** `-steps=2` → `--steps=2`; `-h` → `--help`; negative numbers and `-` stay as they are. */
