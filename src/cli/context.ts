@@ -7,19 +7,46 @@ import {
   type EngineOptions,
   type FleetOptions,
   type RolloutSpec,
-  type RunResult,
   type Target,
+  type TargetOutcome,
 } from '../index';
 import { MAX_SPARES, type Config } from '../internal';
 import { DEFAULT_WAIT_S, durationArg, intArg, stringFlag, boolFlag, type FlagSpecs, type ParsedArgs } from './args';
-import type { Output } from './output';
+import type { Output, Streams } from './output';
+
+/** One CLI invocation: what main.ts takes from the process. */
+export interface Invocation {
+  argv: string[];
+  /** The real environment. */
+  env: Record<string, string | undefined>;
+  /** The working directory: paths in the output are written relative to it. */
+  cwd: string;
+  /** The bytes of the .env file in the working directory, when there is one: its settings fill in what `env` does not set. */
+  dotenvFile?: Uint8Array;
+  streams: Streams;
+  signal: AbortSignal;
+  hardSignal: AbortSignal;
+  interactive: boolean;
+  /** Runs in a container (main.ts looks for /.dockerenv, /run/.containerenv): connection advice depends on it. */
+  inContainer?: boolean;
+  ask(question: string): Promise<string>;
+}
+
+/**
+ * What a command's `execute` may do with the output while it works: lines and notes as they happen
+ * (a job's log shows the run's progress), and the progress line. Its result is written only by
+ * `render`, so `data` (the JSON document) is not here: over a fleet, each target's lines go to the
+ * job's log named, and the fleet writes every target's result once.
+ */
+export type Log = Pick<
+  Output,
+  'json' | 'print' | 'note' | 'progress' | 'clearProgress' | 'scrub' | 'progressIntervalMs'
+>;
 
 export interface CommandContext {
   args: ParsedArgs;
   config: Config;
-  out: Output;
-  /** Over a fleet: each target's `up`/`down` result, for the summary of the whole fleet. */
-  onResult?: (result: RunResult) => void;
+  out: Log;
   /** Aborted by the first Ctrl-C/SIGTERM: start nothing new. */
   signal: AbortSignal;
   /** Aborted by the second: cancel what runs. */
@@ -33,11 +60,9 @@ export interface CommandContext {
   ask(question: string): Promise<string>;
   /** One target of a fleet: a command that makes one thing of all targets (report) makes it in afterFleet. */
   inFleet?: boolean;
-  /** The whole fleet, given to a command's `wholeFleet` only. */
-  fleet?: FleetContext;
 }
 
-/** Every target of a fleet, and how one of them runs. */
+/** Every target of a fleet (one database is a fleet of one), and how one of them runs. */
 export interface FleetContext {
   targets: Target[];
   /** The targets file's `rollout`, if it has one. */
@@ -45,9 +70,25 @@ export interface FleetContext {
   options: FleetOptions;
   /** A target's own context (its connection, tenant pattern, backup folder), writing to the job's output. */
   contextFor(t: Target): CommandContext;
+  /** Given a targets file; false for one database taken as a fleet of one. */
+  fromFile: boolean;
 }
 
-export interface Command {
+/** A line of a result: text on stdout, or a closing line a job's log carries in both modes (stderr beside --json). */
+export type Line = string | { closing: string };
+
+/** What a result shows, made by a command's `render` and written once by the CLI (one database, or each target of a fleet). */
+export interface Rendering {
+  code: ExitCode;
+  /** The JSON document (--json); over a fleet, the target's entry in `targets`. */
+  doc?: object;
+  /** The result as text. */
+  lines?: Line[];
+  /** The command failed as a whole after this result (its lock lost): reported as its error, in the same document. */
+  error?: unknown;
+}
+
+export interface Command<R = unknown> {
   name: string;
   summary: string;
   /** e.g. `up [N] [--tenant S]` */
@@ -61,32 +102,43 @@ export interface Command {
   database: boolean | ((args: ParsedArgs) => boolean);
   /** Writes something and has no dry run: --dry-run is refused, not ignored, so it never does the real thing. */
   noDryRun?: true;
-  run(ctx: CommandContext): Promise<ExitCode>;
+  /** The work: flags read, the library called, progress and notes logged as they happen; returns what it found. */
+  execute(ctx: CommandContext): Promise<R>;
+  /** What the result shows: no reading, no writing, so a fleet renders every target's result the same way. */
+  render(result: R, ctx: CommandContext): Rendering;
+  /** The command runs over a targets file (each target's `execute`, then every result rendered once). */
+  fleet?: true;
   /**
    * How many schemas a run with these arguments would change, read from the library's dry run:
    * a fleet in prod asks once for all targets and names this total (down, force).
    */
   preview?(ctx: CommandContext): Promise<number>;
   /**
-   * Over a fleet, before any target runs: a command that may take the whole fleet at once (up's
-   * staged rollout) does so here and returns its exit code; undefined lets each target run.
+   * Before `execute`, over a fleet or one database (a fleet of one): a command that may take the
+   * whole fleet at once (up's staged rollout) does so here, writing its own output, and returns its
+   * exit code; undefined lets each target run.
    */
-  wholeFleet?(ctx: CommandContext & { fleet: FleetContext }): Promise<ExitCode | undefined>;
+  wholeFleet?(ctx: CommandContext & { fleet: FleetContext; out: Output }): Promise<ExitCode | undefined>;
   /**
-   * Over a fleet, after every target's section: lines to print, made from each target's data (what
-   * its run gave `out.data`, kept with or without --json): `tenants --summary`'s target × version
-   * table, `report`'s one page for all targets.
+   * Over a fleet, after every target's section: what is made of all of their results (up's
+   * summary of every target's schemas, `tenants --summary`'s target x version table, `report`'s
+   * one page for all targets).
    */
-  afterFleet?(targets: FleetTargetData[], args: ParsedArgs, out: Output): string[] | Promise<string[]>;
+  afterFleet?(outcomes: TargetOutcome<R>[], ctx: FleetEnd): Line[] | Promise<Line[]>;
 }
 
-export interface FleetTargetData {
-  name: string;
-  /** Where it is, as the target line names it (no password). */
-  where: string;
-  data: Record<string, unknown>;
-  /** Why its run failed, when it did. */
-  error?: string;
+/** What afterFleet is given beside the results. */
+export interface FleetEnd {
+  args: ParsedArgs;
+  out: Log;
+  /** The wall time of the whole fleet's run. */
+  elapsedMs: number;
+}
+
+/** What every command's context takes from the invocation (its signals, terminal, working directory, environment). */
+export function invocationContext(inv: Invocation): Omit<CommandContext, 'args' | 'config' | 'out'> {
+  const { signal, hardSignal, interactive, cwd, ask, env } = inv;
+  return { signal, hardSignal, interactive, cwd, ask, env };
 }
 
 export function connectionOf(ctx: CommandContext): Connection {

@@ -1,61 +1,41 @@
-// A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's own `run` once per
-// target, each with a context of its own (that target's connection, tenant pattern and backup
-// folder) and a captured output, then one report and one exit code; a target's JSON documents are
-// merged only when their keys do not collide (fleet-documents.ts). A command joins the fleet by
-// being named in FLEET_COMMANDS; the fleet knows no command otherwise. A command may take the whole
-// fleet at once in its `wholeFleet` (up's staged rollout, chosen only in up.ts, for a fleet or one
-// database). In prod a command with a `preview` (down, force) is confirmed once for the whole
-// fleet, naming the total of each target's preview: a count from the library's dry run, not read
-// from printed output.
+// A command over a fleet (--targets FILE or MIGRATE_TARGETS): the command's `execute` once per
+// target through the library's scheduler (overFleet: one target per server at a time), each with a
+// context of its own (that target's connection, tenant pattern and backup folder); then every
+// target's result is rendered once by the command's `render`: one JSON document, a section of text
+// per target, what the command makes of all of them (afterFleet), one exit code. While a target
+// runs, its lines and notes reach the job's log on stderr, named. A command joins the fleet by its
+// `fleet` mark; the fleet knows no command by name. A command may take the whole fleet at once in
+// its `wholeFleet` (up's staged rollout). In prod a command with a `preview` (down, force) is
+// confirmed once for the whole fleet, naming the total of each target's preview: a count from the
+// library's dry run, not read from printed output.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
-  isMigrateToolError,
   loadTargetsFile,
   overFleet,
   UsageError,
   type ExitCode,
   type FleetOptions,
-  type RunResult,
   type Target,
+  type TargetOutcome,
 } from '../index';
 import { describeTarget, EXIT, loadConfig, selectTargets, type Config, type LoadOptions } from '../internal';
-import { describeError } from './advice';
 import { boolFlag, intArg, stringFlag, type ParsedArgs } from './args';
-import { type Command, type CommandContext } from './context';
-import { mergeDocuments } from './fleet-documents';
+import {
+  invocationContext,
+  type Command,
+  type CommandContext,
+  type Invocation,
+  type Line,
+  type Log,
+  type Rendering,
+} from './context';
 import { Output } from './output';
-import { printSummary } from './render-run';
-import type { Invocation } from './run';
-
-/** The commands that run over a fleet. */
-export const FLEET_COMMANDS = new Set([
-  'up',
-  'down',
-  'version',
-  'status',
-  'tenants',
-  'force',
-  'seed',
-  'backup',
-  'drift',
-  'report',
-  'plan',
-]);
+import { errorLine, errorReport, writeLines, type ErrorDoc } from './show';
 
 /** The targets file named by --targets or MIGRATE_TARGETS, if any. */
 export function targetsFileOf(args: ParsedArgs, env: Record<string, string | undefined>): string | undefined {
   return stringFlag(args, 'targets') ?? (env.MIGRATE_TARGETS || undefined);
-}
-
-export interface TargetReport {
-  code: ExitCode;
-  text: string[];
-  /** Every JSON document its run wrote, in order. */
-  docs: unknown[];
-  /** The documents merged: their keys never collide (mergeDocuments). */
-  data: Record<string, unknown>;
-  error?: { code: string; message: string; advice: string };
 }
 
 export async function runOverFleet(
@@ -66,7 +46,7 @@ export async function runOverFleet(
   file: string,
   load: LoadOptions,
 ): Promise<ExitCode> {
-  if (!FLEET_COMMANDS.has(command.name)) {
+  if (!command.fleet) {
     throw new UsageError(
       `${command.name} does not run over a targets file`,
       'run it against one database: unset MIGRATE_TARGETS and --targets',
@@ -74,40 +54,76 @@ export async function runOverFleet(
     );
   }
   const { config, fleet, base } = await openFleet(args, inv, out, file, load);
-  const { signal, hardSignal, interactive, ask, env, cwd } = inv;
-  const whole = await command.wholeFleet?.({
-    args,
-    config,
-    out,
-    signal,
-    hardSignal,
-    interactive,
-    ask,
-    env,
-    cwd,
-    fleet,
-  });
+  const whole = await command.wholeFleet?.({ ...base(fleet.targets[0]!, out), out, fleet });
   if (whole !== undefined) return whole;
 
-  const perTarget = await confirmFleet(command, args, config, fleet.targets, inv, fleet.options, base);
+  const confirmed = await confirmFleet(command, args, config, fleet.targets, inv, fleet.options, base);
   const started = performance.now();
-  const results: Array<{ result: RunResult; target: string }> = [];
   const outcomes = await overFleet(
     fleet.targets,
     fleet.options,
-    (t) =>
-      runOnTarget(command, t, out, (output) => ({
-        ...base(t, output, perTarget),
-        onResult: (result) => results.push({ result, target: t.name }),
-      })),
-    (r) => r.code === EXIT.failed,
+    async (t) => {
+      const ctx = base(t, new TargetOutput(out, t.name), confirmed);
+      const result = await command.execute(ctx);
+      return { result, shown: command.render(result, ctx) };
+    },
+    (r) => r.shown.code === EXIT.failed || r.shown.error !== undefined,
   );
-  const reports = outcomes.map((o) => ({ target: o.target, ...(o.value ?? notRun(o.error)) }));
-  await printReports(command, args, out, reports);
-  // up and down over the fleet: one summary of every target's schemas (`target:schema`).
-  printSummary(results, out, performance.now() - started);
-  out.print(closingLine(command.name, reports));
-  return combine(reports.map((r) => r.code));
+  const sections = outcomes.map(sectionOf);
+  printSections(sections, out);
+  const results = outcomes.map(({ value, ...o }) => (value ? { ...o, value: value.result } : o));
+  const end = { args, out, elapsedMs: performance.now() - started };
+  writeLines((await command.afterFleet?.(results, end)) ?? [], out);
+  out.print(closingLine(command.name, sections));
+  return combine(sections.map((r) => r.code));
+}
+
+/** One target's part of the fleet's output: what its result shows, or why it has none. */
+interface Section {
+  target: Target;
+  code: ExitCode;
+  doc: object;
+  lines: Line[];
+  error?: ErrorDoc;
+}
+
+function sectionOf(o: TargetOutcome<{ shown: Rendering }>): Section {
+  const { target } = o;
+  if (!o.value) {
+    const { doc, exitCode } = targetError(o.error ?? notStarted(), target);
+    return { target, code: o.error ? exitCode : EXIT.failed, doc: {}, lines: [], error: doc };
+  }
+  const { shown } = o.value;
+  const error = shown.error === undefined ? undefined : targetError(shown.error, target);
+  return {
+    target,
+    code: error?.exitCode ?? shown.code,
+    doc: shown.doc ?? {},
+    lines: shown.lines ?? [],
+    ...(error ? { error: error.doc } : {}),
+  };
+}
+
+const notStarted = () => new Error('not started: --fail-fast after another target failed');
+
+/** An error as a target's report holds it: the connection came from the targets file, not from DATABASE_URL. */
+function targetError(e: unknown, t: Target): { doc: ErrorDoc; exitCode: ExitCode } {
+  const { doc, exitCode } = errorReport(e, { connection: t.connection });
+  return { doc: { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) }, exitCode };
+}
+
+/** The fleet's JSON document, then each target's section of text. */
+function printSections(sections: Section[], out: Output): void {
+  const errorOf = (s: Section) => (s.error ? { error: s.error } : {});
+  out.data({ targets: sections.map((s) => ({ name: s.target.name, ...s.doc, ...errorOf(s) })) });
+  for (const s of sections) {
+    out.print(`== ${s.target.name}: ${describeTarget(s.target.connection)} ==`);
+    // A target's closing lines stay in its section; beside --json's document they reach the log, named.
+    const closing = (line: string) => (out.json ? out.note(`[${s.target.name}] ${line}`) : out.print(line));
+    writeLines(s.lines, { print: (line) => out.print(line), closing });
+    if (s.error) out.print(errorLine(s.error));
+    out.print();
+  }
 }
 
 /** The configuration, the targets chosen, and each target's context; the target line is printed. */
@@ -118,16 +134,13 @@ async function openFleet(args: ParsedArgs, inv: Invocation, out: Output, file: s
   const targets = selectTargets(fleetFile.targets, args.lists.target ?? []);
   const count = `${targets.length} target${targets.length === 1 ? '' : 's'}`;
   out.note(`Target database: ${count} (env: ${config.appEnv}): ${targets.map(describe).join('; ')}`);
-  const base = (t: Target, output: Output, a = args): CommandContext => ({
+  // No target asks a question of its own: a fleet in prod is confirmed once, for all of them.
+  const base = (t: Target, output: Log, a = args): CommandContext => ({
+    ...invocationContext(inv),
     args: a,
     config: targetConfig(config, t),
     out: output,
-    signal: inv.signal,
-    hardSignal: inv.hardSignal,
     interactive: false,
-    ask: inv.ask,
-    env: inv.env,
-    cwd: inv.cwd,
     inFleet: true,
   });
   const options = {
@@ -135,40 +148,18 @@ async function openFleet(args: ParsedArgs, inv: Invocation, out: Output, file: s
     failFast: boolFlag(args, 'fail-fast'),
     signal: inv.signal,
   };
-  const fleet = { targets, rollout: fleetFile.rollout, options, contextFor: (t: Target) => base(t, out) };
+  const fleet = {
+    targets,
+    rollout: fleetFile.rollout,
+    options,
+    contextFor: (t: Target) => base(t, out),
+    fromFile: true,
+  };
   return { config, fleet, base };
 }
 
-type Reported = TargetReport & { target: Target };
-
-/** A target that did not run (an error around it, or --fail-fast after another one failed). */
-function notRun(error: unknown): TargetReport {
-  const why = error ?? new Error('not started: --fail-fast after another target failed');
-  return { code: EXIT.failed, text: [], docs: [], data: {}, error: errorDoc(why) };
-}
-
-/** The fleet's JSON document, each target's section of text, and what the command makes of them all. */
-async function printReports(command: Command, args: ParsedArgs, out: Output, reports: Reported[]): Promise<void> {
-  const errorOf = (r: Reported) => (r.error ? { error: r.error } : {});
-  out.data({ targets: reports.map((r) => ({ name: r.target.name, ...r.data, ...errorOf(r) })) });
-  for (const r of reports) {
-    out.print(`== ${r.target.name}: ${describeTarget(r.target.connection)} ==`);
-    for (const line of r.text) out.print(line);
-    if (r.error) out.print(`error: ${r.error.message}; fix: ${r.error.advice}`);
-    out.print();
-  }
-  const sections = reports.map((r) => ({
-    name: r.target.name,
-    where: describeTarget(r.target.connection),
-    data: r.data,
-    ...(r.error ? { error: r.error.message } : {}),
-  }));
-  const extra = (await command.afterFleet?.(sections, args, out)) ?? [];
-  if (extra.length) out.print([...extra, ''].join('\n'));
-}
-
 /** `up over 3 targets: 1 ok, 1 with findings (b), 1 failed (c); re-run to finish what is missing` */
-function closingLine(name: string, reports: Reported[]): string {
+function closingLine(name: string, reports: Section[]): string {
   // A target refused (exit 2) did not run either: it is not "ok" in the summary.
   const failed = reports.filter((r) => r.code === EXIT.failed || r.error).map((r) => r.target.name);
   // Exit 3 or 4 (drift, pending, versions the folder lacks) is a finding, not "ok" either.
@@ -179,63 +170,6 @@ function closingLine(name: string, reports: Reported[]): string {
     (found.length ? `, ${found.length} with findings (${found.join(', ')})` : '') +
     (failed.length ? `, ${failed.length} failed (${failed.join(', ')}); re-run to finish what is missing` : '')
   );
-}
-
-/** One target's run of the command, its output captured; its own errors become its report. */
-async function runOnTarget(
-  command: Command,
-  t: Target,
-  main: Output,
-  ctxFor: (output: Output) => CommandContext,
-): Promise<TargetReport> {
-  const captured = new CapturedOutput(main.json, t.name, main);
-  let code: ExitCode;
-  let error: TargetReport['error'];
-  try {
-    code = await command.run(ctxFor(captured));
-  } catch (e) {
-    const doc = errorDoc(e, t);
-    // The connection came from the targets file, not from DATABASE_URL: advice names what to fix.
-    error = { ...doc, advice: doc.advice.replace(/DATABASE_URL('s)?/g, `target ${t.name}'s url`) };
-    code = isMigrateToolError(e) ? e.exitCode : EXIT.failed;
-  } finally {
-    captured.clearProgress();
-  }
-  // A collision throws: the target fails with an internal error rather than lose a document's key.
-  return {
-    code,
-    text: captured.lines,
-    docs: captured.docs,
-    data: mergeDocuments(captured.docs),
-    ...(error ? { error } : {}),
-  };
-}
-
-/** Per target: its stdout kept for its section of the report, its notes on stderr at once, named. */
-class CapturedOutput extends Output {
-  readonly docs: unknown[] = [];
-  constructor(
-    json: boolean,
-    name: string,
-    private readonly main: Output,
-    readonly lines: string[] = [],
-  ) {
-    const split = (chunk: unknown) => String(chunk).replace(/\n$/, '').split('\n');
-    const stdout = new Writable({ write: (chunk, _enc, done) => (lines.push(...split(chunk)), done()) });
-    const stderr = new Writable({
-      write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()),
-    });
-    super(json, { stdout, stderr });
-    // A target's progress reaches the job's log as the target's own lines, at the job's interval.
-    this.progressIntervalMs = main.progressIntervalMs;
-  }
-  /** Kept in both modes: a command's afterFleet reads it once every target has run. */
-  override data(doc: unknown): void {
-    this.docs.push(doc);
-  }
-  override scrub(text: string): string {
-    return this.main.scrub(text);
-  }
 }
 
 const discard = () => new Writable({ write: (_c, _e, done) => done() });
@@ -252,7 +186,7 @@ async function confirmFleet(
   targets: Target[],
   inv: Invocation,
   fleetOpts: FleetOptions,
-  ctxFor: (t: Target, output: Output, a: ParsedArgs) => CommandContext,
+  ctxFor: (t: Target, output: Log, a: ParsedArgs) => CommandContext,
 ): Promise<ParsedArgs> {
   const confirmed = { ...args, flags: { ...args.flags, yes: true } };
   const { preview } = command;
@@ -302,18 +236,20 @@ function targetConfig(config: Config, t: Target): Config {
 
 const describe = (t: Target) => `${t.name} = ${describeTarget(t.connection)}`;
 
-/** An error as a target's report holds it, its remedy in the CLI's words for that target's connection. */
-export function errorDoc(e: unknown, t?: Target): { code: string; message: string; advice: string } {
-  if (isMigrateToolError(e)) {
-    return {
-      code: e.code,
-      message: e.message,
-      advice: describeError(e, { connection: t?.connection }) ?? 'see the message; re-run once it is fixed',
-    };
+/** A target's lines and notes while it runs: on the job's log (stderr), named, at the job's progress interval. */
+class TargetOutput extends Output {
+  constructor(
+    private readonly main: Output,
+    name: string,
+  ) {
+    const split = (chunk: unknown) => String(chunk).replace(/\n$/, '').split('\n');
+    const named = new Writable({
+      write: (chunk, _enc, done) => (split(chunk).forEach((l) => l && main.note(`[${name}] ${l}`)), done()),
+    });
+    super(main.json, { stdout: named, stderr: named });
+    this.progressIntervalMs = main.progressIntervalMs;
   }
-  return {
-    code: 'INTERNAL',
-    message: e instanceof Error ? e.message : String(e),
-    advice: 'this is a bug in migrate-tool: report it with the command that was run',
-  };
+  override scrub(text: string): string {
+    return this.main.scrub(text);
+  }
 }

@@ -19,8 +19,6 @@ export class Output {
   private progressSource?: () => string;
   private progressTimer?: NodeJS.Timeout;
   private readonly secrets: string[] = [];
-  private keeping = false;
-  private kept?: Record<string, unknown>;
 
   constructor(
     readonly json: boolean,
@@ -54,24 +52,8 @@ export class Output {
   /** The JSON document, with --json. Progress stops first, so no line of it can land inside the document. */
   data(doc: unknown): void {
     if (!this.json) return;
-    if (this.keeping) {
-      this.keeping = false;
-      this.kept = doc as Record<string, unknown>;
-      return;
-    }
-    const whole = this.kept ? { ...this.kept, ...(doc as Record<string, unknown>) } : doc;
-    this.kept = undefined;
     this.clearProgress();
-    this.streams.stdout.write(`${this.scrub(JSON.stringify(whole, null, 2))}\n`);
-  }
-
-  /**
-   * With --json, the next document is kept and written as part of the one after it, so stdout
-   * still holds one document: a run that failed as a whole (its lock lost) reports its results,
-   * then its error.
-   */
-  keepForNextDocument(): void {
-    this.keeping = true;
+    this.streams.stdout.write(`${this.scrub(JSON.stringify(doc, null, 2))}\n`);
   }
 
   /**

@@ -3,7 +3,7 @@
 // (redrawn on a terminal, a line every --progress-interval seconds in a log).
 import type { Event } from '../index';
 import { count, duration } from './format';
-import type { Output } from './output';
+import type { Log } from './context';
 
 type ProgressChange = 'changed' | 'ended';
 
@@ -96,12 +96,12 @@ function rate(perSecond: number): string {
   return `${(perSecond * 60).toFixed(1)} schemas/min`;
 }
 
-/** The progress of one run, or of several at once (a rollout's targets: `[eu-1] ...`, side by side), on one Output. */
+/** The progress of one run, or of several at once (a rollout's targets: `[eu-1] ...`, side by side), on one output. */
 export class ProgressBoard {
   private readonly runs = new Map<string, RunProgress>();
 
   constructor(
-    private readonly out: Output,
+    private readonly out: Pick<Log, 'progress' | 'clearProgress'>,
     private readonly named = false,
   ) {}
 

@@ -54,7 +54,7 @@ export function groupFailures(failed: FailedEntry[]): FailureGroup[] {
   );
 }
 
-export function printFailureGroups(failed: FailedEntry[], output: Output): void {
+export function printFailureGroups(failed: FailedEntry[], output: Pick<Output, 'print'>): void {
   for (const g of groupFailures(failed)) {
     const [first] = g.schemas;
     const count = g.schemas.length;

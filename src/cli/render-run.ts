@@ -7,11 +7,11 @@ import {
   type Outcome,
   type RunOptions,
   type EngineOptions,
-  type ExitCode,
+  type TargetOutcome,
 } from '../index';
 import { EXIT, type WaitingContract } from '../internal';
 import { boolFlag, stringFlag } from './args';
-import { engineOptions, type CommandContext } from './context';
+import { engineOptions, type CommandContext, type Line, type Log, type Rendering } from './context';
 import { unknownVersionLines } from './format';
 import type { Output } from './output';
 import { cliFailure } from './advice';
@@ -20,9 +20,10 @@ import { printFailureGroups, sortFailures } from './render-failures';
 import { ProgressBoard } from './progress';
 import { Tally } from './summary';
 import { dryRunLockLines } from './render-plan';
+import { Lines } from './show';
 
 /** The events every operation shares, and migrate's; commands with events of their own handle those first. */
-export function eventPrinter(out: Output): (e: Event) => void {
+export function eventPrinter(out: Log): (e: Event) => void {
   let waitingShown = false;
   const progress = new ProgressBoard(out);
   return (e) => {
@@ -80,11 +81,88 @@ export function eventPrinter(out: Output): (e: Event) => void {
   };
 }
 
-export async function printDryRun(out: Outcome, output: Output): Promise<void> {
+/** What `up` or `down` did: the plan of a dry run, or a run's result (also of a run that lost its lock half-way). */
+export type Ran =
+  | { kind: 'dryRun'; outcome: Outcome; locks: string[][] }
+  | {
+      kind: 'run';
+      result: RunResult;
+      unknownVersions: string[];
+      spares?: SparesReport;
+      elapsedMs: number;
+      waiting: WaitingContract[];
+      /** The run failed as a whole after this result (its lock lost): reported after it, in the same document. */
+      lost?: PartialRunError;
+    };
+
+/** `up` and `down`: run with the command's flags; the engine's events are logged as they happen. */
+export async function executeRun(
+  ctx: CommandContext,
+  steps: number | undefined,
+  operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
+  extra: Pick<RunOptions, 'refuse' | 'contract'> = {},
+): Promise<Ran> {
+  const started = performance.now();
+  let outcome: Outcome;
+  try {
+    outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
+      ...extra,
+      steps,
+      tenant: stringFlag(ctx.args, 'tenant'),
+      dryRun: boolFlag(ctx.args, 'dry-run'),
+    });
+  } catch (error) {
+    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the error.
+    if (!(error instanceof PartialRunError)) throw error;
+    const elapsedMs = performance.now() - started;
+    return { kind: 'run', result: error.result, unknownVersions: [], elapsedMs, waiting: [], lost: error };
+  }
+  // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
+  for (const line of unknownVersionLines(outcome.unknownVersions)) ctx.out.note(`warning: ${line}`);
+  if (!outcome.result) return { kind: 'dryRun', outcome, locks: await lockLines(outcome, ctx.out.json) };
+  const { unknownVersions, spares } = outcome;
+  const waiting = outcome.plan.contractsWaiting ?? [];
+  return {
+    kind: 'run',
+    result: outcome.result,
+    unknownVersions,
+    spares,
+    elapsedMs: performance.now() - started,
+    waiting,
+  };
+}
+
+/** Each step's lock lines for the dry run's text (PostgreSQL's parser reads the statements); none with --json. */
+async function lockLines({ plan }: Outcome, json: boolean): Promise<string[][]> {
+  if (json) return [];
+  const sql = (s: (typeof plan.steps)[number]) => (plan.direction === 'up' ? s.migration.up : s.migration.down!);
+  return Promise.all(plan.steps.map((s) => (s.recordOnly ? [] : dryRunLockLines(sql(s).statements))));
+}
+
+/** The plan (dry run) or the result, and the exit code: 1 when a schema failed or the run was cut short. */
+export function renderRun(ran: Ran): Rendering {
+  if (ran.kind === 'dryRun') return dryRunShown(ran.outcome, ran.locks);
+  const lines = new Lines();
+  const doc = runLines(ran, lines);
+  const { result } = ran;
+  const code = result.failed.length > 0 || result.interrupted || ran.lost ? EXIT.failed : EXIT.ok;
+  return { doc, lines: lines.lines, code, ...(ran.lost ? { error: ran.lost } : {}) };
+}
+
+/** Over a fleet, after every target's section: one summary of every target's schemas (`target:schema`). */
+export function fleetRunSummary(outcomes: TargetOutcome<Ran>[], elapsedMs: number): Line[] {
+  const lines = new Lines();
+  const runs = outcomes.flatMap((o) =>
+    o.value?.kind === 'run' ? [{ result: o.value.result, target: o.target.name }] : [],
+  );
+  printSummary(runs, lines, elapsedMs);
+  return lines.lines;
+}
+
+function dryRunShown(out: Outcome, locks: string[][]): Rendering {
   const { plan } = out;
-  const steps = plan.steps.map((s) => {
+  const steps = plan.steps.map((s, i) => {
     const sql = plan.direction === 'up' ? s.migration.up : s.migration.down!;
-    const statements = sql.statements;
     const recordOnly = s.recordOnly === undefined ? {} : { recordOnly: s.recordOnly };
     return {
       version: s.migration.version,
@@ -94,37 +172,34 @@ export async function printDryRun(out: Outcome, output: Output): Promise<void> {
       file: sql.file,
       sql: s.recordOnly ? '' : sql.text,
       ...recordOnly,
-      statements,
+      locks: locks[i] ?? [],
     };
   });
   const waiting = plan.contractsWaiting ?? [];
-  output.data({
+  const doc = {
     dryRun: true,
     direction: plan.direction,
-    steps: steps.map(({ statements: _statements, ...step }) => step),
+    steps: steps.map(({ locks: _locks, ...step }) => step),
     refused: plan.refused,
     ...unknownField(out.unknownVersions),
     ...contractsField(waiting),
-  });
-  if (waiting.length) output.print(contractsWaitingLine(waiting));
-  if (steps.length === 0) return output.print('no change');
-  output.print(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
+  };
+  const lines: string[] = waiting.length ? [contractsWaitingLine(waiting)] : [];
+  if (steps.length === 0) return { doc, lines: [...lines, 'no change'], code: EXIT.ok };
+  lines.push(`Plan (dry run: nothing will be changed), ${plan.direction}:`);
   for (const s of steps)
-    output.print(
+    lines.push(
       `  ${s.version} ${s.name} (${s.scope}) in ${listSchemas(s.schemas)}${s.recordOnly ? `: recorded without running SQL (${s.recordOnly})` : ''}`,
     );
-  for (const r of plan.refused) output.print(`  refused: ${r.schema}: ${r.error}`);
+  for (const r of plan.refused) lines.push(`  refused: ${r.schema}: ${r.error}`);
   for (const s of steps.filter((step) => !step.recordOnly)) {
-    output.print();
-    output.print(
-      `-- ${s.file} in ${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`,
-    );
-    output.print(s.sql.trimEnd());
-    const locks = output.json ? [] : await dryRunLockLines(s.statements);
-    if (locks.length)
-      output.print(`-- locks (\`migrate-tool plan\` adds each table's size and an estimate of the time):`);
-    for (const line of locks) output.print(`--   ${line}`);
+    const where = `${listSchemas(s.schemas)}${s.scope === 'tenant' ? ' (search_path set to each)' : ''}`;
+    lines.push('', `-- ${s.file} in ${where}`, s.sql.trimEnd());
+    if (s.locks.length)
+      lines.push(`-- locks (\`migrate-tool plan\` adds each table's size and an estimate of the time):`);
+    for (const line of s.locks) lines.push(`--   ${line}`);
   }
+  return { doc, lines, code: EXIT.ok };
 }
 
 function listSchemas(schemas: string[]): string {
@@ -142,22 +217,16 @@ const contractsField = (waiting: WaitingContract[]) => (waiting.length ? { contr
 
 const unknownField = (list: string[]) => (list.length ? { unknownVersions: list } : {});
 
-/** The result, with the run's summary (given its wall time) just before the closing line, which stays last. */
-export function printRunResult(
-  run: RunResult,
-  output: Output,
-  unknownVersions: string[] = [],
-  spares?: SparesReport,
-  elapsedMs?: number,
-  waiting: WaitingContract[] = [],
-): void {
+/** The result's lines, with the run's summary (given its wall time) just before the closing line, which stays last; returns its document. */
+function runLines(ran: Extract<Ran, { kind: 'run' }>, output: Lines): object {
+  const { unknownVersions, spares, elapsedMs, waiting } = ran;
   const summary = () => {
     if (waiting.length) output.print(contractsWaitingLine(waiting));
-    if (elapsedMs !== undefined) printSummary([{ result: run }], output, elapsedMs);
+    printSummary([{ result: ran.result }], output, elapsedMs);
   };
-  const result = { ...run, failed: run.failed.map(cliFailure) };
+  const result = { ...ran.result, failed: ran.result.failed.map(cliFailure) };
   const doneKey = result.direction === 'up' ? 'applied' : 'rolledBack';
-  output.data({
+  const doc = {
     ...unknownField(unknownVersions),
     [doneKey]: result.done.map((d) => ({
       version: d.version,
@@ -171,10 +240,11 @@ export function printRunResult(
     ...(result.interrupted ? { interrupted: true } : {}),
     ...(spares ? { spares } : {}),
     ...contractsField(waiting),
-  });
+  };
   if (result.done.length === 0 && result.failed.length === 0 && !result.interrupted) {
     if (waiting.length) output.print(contractsWaitingLine(waiting));
-    return output.print('no change');
+    output.print('no change');
+    return doc;
   }
   if (result.failed.length > 0) {
     // Failures first, grouped; the one-line summary last, where a long output ends.
@@ -189,56 +259,20 @@ export function printRunResult(
     output.print(
       `${result.direction === 'up' ? 'Migration' : 'Rollback'} failed in ${schemas.toLocaleString('en-US')} schema${schemas === 1 ? '' : 's'}${done}`,
     );
-    return;
+    return doc;
   }
   summary();
-  if (result.interrupted) return output.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
-  output.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
-}
-
-/** `up` and `down`: run with the command's flags, print the plan (dry run) or the result, pick the exit code. */
-export async function runAndReport(
-  ctx: CommandContext,
-  steps: number | undefined,
-  operation: (options: EngineOptions, run: RunOptions) => Promise<Outcome>,
-  extra: Pick<RunOptions, 'refuse' | 'contract'> = {},
-): Promise<ExitCode> {
-  const started = performance.now();
-  const outcome = await operation(engineOptions(ctx, eventPrinter(ctx.out)), {
-    ...extra,
-    steps,
-    tenant: stringFlag(ctx.args, 'tenant'),
-    dryRun: boolFlag(ctx.args, 'dry-run'),
-  }).catch((error: unknown) => {
-    // A run that failed as a whole (its lock lost) still reports each schema's outcome before the
-    // error; with --json, in the error's document.
-    if (error instanceof PartialRunError) {
-      ctx.out.keepForNextDocument();
-      printRunResult(error.result, ctx.out, [], undefined, performance.now() - started);
-      ctx.onResult?.(error.result);
-    }
-    throw error;
-  });
-  // Said first, on stderr, whatever follows: `no change` from an older release is not "up to date".
-  for (const line of unknownVersionLines(outcome.unknownVersions)) ctx.out.note(`warning: ${line}`);
-  if (!outcome.result) {
-    await printDryRun(outcome, ctx.out);
-    return EXIT.ok;
-  }
-  printRunResult(
-    outcome.result,
-    ctx.out,
-    outcome.unknownVersions,
-    outcome.spares,
-    performance.now() - started,
-    outcome.plan.contractsWaiting,
-  );
-  ctx.onResult?.(outcome.result);
-  return outcome.result.failed.length > 0 || outcome.result.interrupted ? EXIT.failed : EXIT.ok;
+  if (result.interrupted) output.print(`Interrupted after ${result.done.length} migration(s); re-run to finish`);
+  else output.print(result.direction === 'up' ? 'Migration complete!' : 'Rollback complete!');
+  return doc;
 }
 
 /** The closing summary of one run or of many (a fleet's targets): nothing when nothing was to do, where `no change` said it. */
-export function printSummary(runs: Array<{ result: RunResult; target?: string }>, out: Output, ms: number): void {
+export function printSummary(
+  runs: Array<{ result: RunResult; target?: string }>,
+  out: Pick<Output, 'closing'>,
+  ms: number,
+): void {
   const tally = new Tally();
   for (const r of runs) tally.add(r.result, r.target);
   if (!tally.empty) for (const line of tally.lines(ms)) out.closing(line);

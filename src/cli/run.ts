@@ -1,34 +1,19 @@
 // One CLI invocation, from argv and environment to an exit code. Kept apart from main.ts (which
 // owns the process) so that nothing here exits or reads globals.
-import { isMigrateToolError, UsageError, type ExitCode } from '../index';
+import { UsageError, type ExitCode } from '../index';
 import { urlPasswords, loadConfig, EXIT, type Config } from '../internal';
 import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
-import { describeError, type AdviceContext } from './advice';
+import { type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';
 import { findCommand } from './commands/index';
-import type { CommandContext } from './context';
+import { boolFlag } from './args';
+import { invocationContext, type Command, type CommandContext, type FleetContext, type Invocation } from './context';
 import { runOverFleet, targetsFileOf } from './fleet';
-import { Output, type Streams } from './output';
+import { Output } from './output';
+import { show, showError } from './show';
 import { targetLine } from './target';
 import { commandUsage, generalUsage } from './usage';
 import { asksForVersion, TOOL_VERSION } from './version';
-
-export interface Invocation {
-  argv: string[];
-  /** The real environment. */
-  env: Record<string, string | undefined>;
-  /** The working directory: paths in the output are written relative to it. */
-  cwd: string;
-  /** The bytes of the .env file in the working directory, when there is one: its settings fill in what `env` does not set. */
-  dotenvFile?: Uint8Array;
-  streams: Streams;
-  signal: AbortSignal;
-  hardSignal: AbortSignal;
-  interactive: boolean;
-  /** Runs in a container (main.ts looks for /.dockerenv, /run/.containerenv): connection advice depends on it. */
-  inContainer?: boolean;
-  ask(question: string): Promise<string>;
-}
 
 export async function runInvocation(inv: Invocation): Promise<ExitCode> {
   const json = inv.argv.includes('--json') || inv.argv.includes('-json');
@@ -36,22 +21,8 @@ export async function runInvocation(inv: Invocation): Promise<ExitCode> {
   addSecrets(out, inv.env);
   const advice: AdviceContext = {};
   try {
-    const name = findCommandName(inv.argv);
-    if (name === undefined && asksForVersion(inv.argv)) {
-      inv.streams.stdout.write(`migrate-tool ${TOOL_VERSION}\n`);
-      return EXIT.ok;
-    }
-    // Flags but no command (`-steps=2` without -action): say what is missing rather than print all the help.
-    if (name === undefined && inv.argv.length > 0 && !asksForHelp(inv.argv)) throw noCommand();
-    if (name === undefined || name === 'help') {
-      const topic = name === 'help' ? inv.argv.filter((a) => !a.startsWith('-') && a !== 'help')[0] : undefined;
-      const command = topic ? findCommand(topic) : undefined;
-      if (topic && !command) throw unknownCommand(topic);
-      inv.streams.stdout.write(`${command ? commandUsage(command) : generalUsage()}\n`);
-      return name === undefined && !asksForHelp(inv.argv) ? EXIT.usage : EXIT.ok;
-    }
-    const command = findCommand(name);
-    if (!command) throw unknownCommand(name);
+    const command = commandOf(inv);
+    if (typeof command === 'number') return command;
     const args = parseArgs(inv.argv, { ...GLOBAL_FLAGS, ...command.flags });
     if (args.flags.help) {
       inv.streams.stdout.write(`${commandUsage(command)}\n`);
@@ -82,23 +53,40 @@ export async function runInvocation(inv: Invocation): Promise<ExitCode> {
     advice.connection = config.connection;
     const target = targetLine(config, { env: inv.env, dotenv }, loadOptions);
     if (target) out.note(target);
-    const ctx: CommandContext = {
-      args,
-      config,
-      out,
-      signal: inv.signal,
-      hardSignal: inv.hardSignal,
-      interactive: inv.interactive,
-      cwd: inv.cwd,
-      ask: inv.ask,
-      env: inv.env,
-    };
-    return await command.run(ctx);
+    return await runOnOne(command, { ...invocationContext(inv), args, config, out }, out, advice);
   } catch (error) {
-    return report(error, out, advice);
+    return showError(error, out, advice);
   } finally {
     out.clearProgress(); // a command that failed half-way leaves no progress ticking behind it
   }
+}
+
+/** The command named, or the exit code of what was asked instead (the version, help). */
+function commandOf(inv: Invocation): Command | ExitCode {
+  const name = findCommandName(inv.argv);
+  if (name === undefined && asksForVersion(inv.argv)) {
+    inv.streams.stdout.write(`migrate-tool ${TOOL_VERSION}\n`);
+    return EXIT.ok;
+  }
+  // Flags but no command (`-steps=2` without -action): say what is missing rather than print all the help.
+  if (name === undefined && inv.argv.length > 0 && !asksForHelp(inv.argv)) throw noCommand();
+  if (name === undefined || name === 'help') {
+    const topic = name === 'help' ? inv.argv.filter((a) => !a.startsWith('-') && a !== 'help')[0] : undefined;
+    const command = topic ? findCommand(topic) : undefined;
+    if (topic && !command) throw unknownCommand(topic);
+    inv.streams.stdout.write(`${command ? commandUsage(command) : generalUsage()}\n`);
+    return name === undefined && !asksForHelp(inv.argv) ? EXIT.usage : EXIT.ok;
+  }
+  const command = findCommand(name);
+  if (!command) throw unknownCommand(name);
+  return command;
+}
+
+/** One database: the whole of it to a command that takes a fleet at once (a fleet of one), else execute and show. */
+async function runOnOne(command: Command, ctx: CommandContext, out: Output, advice: AdviceContext): Promise<ExitCode> {
+  const whole = await command.wholeFleet?.({ ...ctx, out, fleet: fleetOfOne(ctx) });
+  if (whole !== undefined) return whole;
+  return show(command.render(await command.execute(ctx), ctx), out, advice);
 }
 
 function addSecrets(out: Output, env: Record<string, string | undefined>) {
@@ -124,22 +112,13 @@ function unknownCommand(name: string): UsageError {
   return new UsageError(`Unknown command "${name}"`, 'run `migrate-tool help` for the list', 'UNKNOWN_COMMAND');
 }
 
-/** One line on stderr, ending in what to do; with --json also an error document on stdout. */
-function report(error: unknown, out: Output, ctx: AdviceContext): ExitCode {
-  if (isMigrateToolError(error)) {
-    // Every error says what to do, in text and in --json alike: a script reads `advice` unconditionally.
-    const advice =
-      describeError(error, ctx) ??
-      (error.exitCode === EXIT.usage
-        ? 'correct what the message names, then run again (nothing was changed)'
-        : 'see the message; re-run once it is fixed');
-    out.note(`error: ${error.message}; fix: ${advice}`);
-    out.data({ error: { code: error.code, message: error.message, advice } });
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  const advice = 'this is a bug in migrate-tool: report it with the command that was run';
-  out.note(`error: ${message}; fix: ${advice}`);
-  out.data({ error: { code: 'INTERNAL', message, advice } });
-  return EXIT.failed;
+/** One database is a fleet of one: a command that takes the whole fleet (up's rollout) takes it too. */
+function fleetOfOne(ctx: CommandContext): FleetContext {
+  const connection = ctx.config.connection!;
+  return {
+    targets: [{ name: connection.database, connection, labels: {} }],
+    options: { failFast: boolFlag(ctx.args, 'fail-fast'), signal: ctx.signal },
+    contextFor: () => ctx,
+    fromFile: false,
+  };
 }

@@ -1,13 +1,14 @@
 // The fleet called in this process, with commands of the test's own beside the real ones. Prod
 // confirmation: one question for every target, naming how many schemas change, counted by each
-// command's preview (the library's dry run), not read back from printed output. A target's JSON
-// documents: merged only when their keys do not collide; a collision is a bug, the target fails.
+// command's preview (the library's dry run), not read back from its result. A target's entry in the
+// fleet's JSON document is what the command renders for one database, its `name` beside it.
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GLOBAL_FLAGS, parseArgs } from '../../src/cli/args';
 import { down } from '../../src/cli/commands/down';
 import type { Command } from '../../src/cli/context';
+import { renderRun, type Ran } from '../../src/cli/render-run';
 import { runOverFleet } from '../../src/cli/fleet';
 import { Output } from '../../src/cli/output';
 import { envFor, runCli } from '../support/cli';
@@ -61,18 +62,14 @@ async function migratedFleet(db: TestDatabase, other: TestDatabase, dir: string)
   return { file, fleetEnv };
 }
 
-/** A down whose run writes a second document after its own, giving again what a dry run's (`steps`) or a run's (`rolledBack`) gave. */
-const twoDocs: Command = {
+/** A down whose result shows nothing of what it changed: the question's count cannot come from it. */
+const silentDown: Command<Ran> = {
   ...down,
-  async run(ctx) {
-    const code = await down.run(ctx);
-    ctx.out.data({ steps: [], rolledBack: [] });
-    return code;
-  },
+  render: (ran) => ({ ...renderRun(ran), doc: { steps: [], rolledBack: [] }, lines: [] }),
 };
 
 describe('a fleet in this process', () => {
-  test("the count in the question is each target's preview, whatever documents its run writes; a confirmed down runs", async ({
+  test("the count in the question is each target's preview, whatever its result shows; a confirmed down runs", async ({
     db,
     dir,
   }) => {
@@ -80,8 +77,8 @@ describe('a fleet in this process', () => {
     try {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
       // The question counts the three tenant schemas the rollback of 20250101000200 changes,
-      // whatever the run would write (declined, so nothing runs).
-      const declined = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, 'no');
+      // whatever the result would show (declined, so nothing runs).
+      const declined = await overFleet(silentDown, ['down', '--targets', file, '--json'], fleetEnv, 'no');
       expect(declined.questions).toEqual([
         'About to run down on 2 targets, changing 3 schemas, (env: prod). Type the number of targets (2) to go on: ',
       ]);
@@ -106,22 +103,29 @@ describe('a fleet in this process', () => {
     }
   });
 
-  test('two documents of one target that give the same key fail that target with an internal error, not one overwriting the other', async ({
+  test("a target's entry in the fleet's document is the document of the same command on that database alone, named", async ({
     db,
     dir,
   }) => {
     const other = await createDatabase();
     try {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
-      const r = await overFleet(twoDocs, ['down', '--targets', file, '--json'], fleetEnv, '', 'dev');
-      expect(r.code).toBe(1);
-      const doc = JSON.parse(r.stdout) as {
-        targets: Array<{ name: string; steps?: unknown; error?: { code: string; message: string } }>;
+      const fleet = await overFleet(down, ['down', '--targets', file, '--json', '--dry-run'], fleetEnv, '', 'dev');
+      expect(fleet.code).toBe(0);
+      const entries = (JSON.parse(fleet.stdout) as { targets: Array<{ name: string }> }).targets;
+      const alone = async (t: TestDatabase) => {
+        const r = await runCli(['down', '--json', '--dry-run'], {
+          env: { ...envFor(t.url), MIGRATIONS_DIR: fleetEnv.MIGRATIONS_DIR! },
+        });
+        return JSON.parse(r.stdout) as Record<string, unknown>;
       };
-      expect(doc.targets.map((t) => [t.name, t.error?.code, t.error?.message, t.steps])).toEqual([
-        ['one', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
-        ['two', 'INTERNAL', 'two JSON documents of one target both give "rolledBack"', undefined],
+      expect(entries).toEqual([
+        { name: 'one', ...(await alone(db)) },
+        { name: 'two', ...(await alone(other)) },
       ]);
+      expect(entries.map((e) => Object.keys(e))).toEqual(
+        entries.map(() => ['name', 'dryRun', 'direction', 'steps', 'refused']),
+      );
     } finally {
       await other.drop();
     }

@@ -1,4 +1,4 @@
-import { adopt as adoptHistory, type SchemaAdoption } from '../../index';
+import { adopt as adoptHistory, type AdoptResult, type SchemaAdoption, type Tool } from '../../index';
 import { EXIT, TOOLS } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import { engineOptions, type Command } from '../context';
@@ -35,7 +35,14 @@ function someOf(names: string[]): string {
   return names.length > 5 ? `${names.slice(0, 5).join(', ')}, ... and ${names.length - 5} more` : names.join(', ');
 }
 
-export const adopt: Command = {
+/** What was (or, with --dry-run, would be) recorded. */
+interface Adopted {
+  tool: Tool;
+  dryRun: boolean;
+  adopted: AdoptResult;
+}
+
+export const adopt: Command<Adopted> = {
   name: 'adopt',
   summary: "record another tool's applied migrations as this tool's state, without running SQL",
   usage: `adopt <${TOOLS.join('|')}> [--history-table SCHEMA.TABLE] [--dry-run]`,
@@ -47,13 +54,16 @@ export const adopt: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  async execute(ctx) {
     const tool = toolArg(ctx.args.positionals[0], 'adopt');
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const r = await adoptHistory(engineOptions(ctx), tool, {
+    const adopted = await adoptHistory(engineOptions(ctx), tool, {
       dryRun,
       historyTable: stringFlag(ctx.args, 'history-table'),
     });
+    return { tool, dryRun, adopted };
+  },
+  render({ tool, dryRun, adopted: r }) {
     const data = r.schemas.map((s) => ({
       schema: s.schema,
       table: s.table,
@@ -61,27 +71,30 @@ export const adopt: Command = {
       versions: s.adopt.map((a) => ({ version: a.migration.version, original: a.original })),
       alreadyRecorded: s.alreadyRecorded,
     }));
-    ctx.out.data({ tool, dryRun, schemas: data, withoutHistory: r.withoutHistory, notes: r.notes });
-    ctx.out.print(
+    const lines = [
       dryRun
         ? `Plan (dry run: nothing will be recorded), adopt from ${tool}:`
         : `Adopted from ${tool} (no SQL was run):`,
-    );
-    for (const line of schemaLines(r.schemas)) ctx.out.print(`  ${line}`);
+      ...schemaLines(r.schemas).map((line) => `  ${line}`),
+    ];
     if (r.withoutHistory.length)
-      ctx.out.print(
+      lines.push(
         `  no ${tool} history in ${r.withoutHistory.length} tenant schema${r.withoutHistory.length === 1 ? '' : 's'} (${someOf(r.withoutHistory)}): their tenant migrations stay pending`,
       );
     const fromLoops = r.schemas.filter((s) => s.fromLoops).length;
     if (fromLoops)
-      ctx.out.print(
+      lines.push(
         `  ${fromLoops} tenant schema${fromLoops === 1 ? '' : 's'} recorded with the tenant parts of the global history's loops, each as far as its catalog shows`,
       );
-    for (const n of r.notes) ctx.out.print(`  note: ${n}`);
+    lines.push(...r.notes.map((n) => `  note: ${n}`));
     const total = r.schemas.reduce((n, s) => n + s.adopt.length, 0);
-    ctx.out.print(
+    lines.push(
       `${dryRun ? 'Would record' : 'Recorded'} ${total} version${total === 1 ? '' : 's'} in ${r.schemas.length} schema${r.schemas.length === 1 ? '' : 's'}; check with \`migrate-tool status\``,
     );
-    return EXIT.ok;
+    return {
+      doc: { tool, dryRun, schemas: data, withoutHistory: r.withoutHistory, notes: r.notes },
+      lines,
+      code: EXIT.ok,
+    };
   },
 };

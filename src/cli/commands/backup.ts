@@ -4,7 +4,7 @@ import { boolFlag } from '../args';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { formatBytes, seconds, shortPath } from '../format';
 
-export const backup: Command = {
+export const backup: Command<BackupResult> = {
   name: 'backup',
   summary:
     'pg_dump -F c to BACKUP_DIR/backup_<db>_<YYYYMMDD_HHMMSS>.dump (verified, mode 0600), then apply the retention',
@@ -14,25 +14,27 @@ export const backup: Command = {
   },
   database: true,
   noDryRun: true,
-  async run(ctx) {
-    const result = await takeBackup(ctx, { keep: boolFlag(ctx.args, 'keep') });
-    ctx.out.data(result);
-    return EXIT.ok;
-  },
+  fleet: true,
+  execute: (ctx) => runBackupOf(ctx, boolFlag(ctx.args, 'keep')),
+  render: (result, ctx) => ({ doc: result, lines: backupLines(result, ctx), code: EXIT.ok }),
 };
 
-/** Takes a backup and says where it is; also the first step of `up --backup`. */
-export async function takeBackup(
-  ctx: CommandContext,
-  opts: { keep?: boolean; toStderr?: boolean } = {},
-): Promise<BackupResult> {
-  const c = connectionOf(ctx);
+/** Takes a backup and says where it is: the first step of `up --backup`. */
+export async function takeBackup(ctx: CommandContext, opts: { toStderr?: boolean } = {}): Promise<BackupResult> {
+  const result = await runBackupOf(ctx, false);
   const say = (line: string) => (opts.toStderr ? ctx.out.note(line) : ctx.out.print(line));
+  for (const line of backupLines(result, ctx)) say(line);
+  return result;
+}
+
+/** pg_dump with its progress on the log; what went wrong beside a backup that was written is said at once. */
+async function runBackupOf(ctx: CommandContext, keep: boolean): Promise<BackupResult> {
+  const c = connectionOf(ctx);
   const result = await runBackup({
     connection: c,
     backupDir: ctx.config.backupDir,
     retentionDays: ctx.config.backupRetentionDays,
-    keep: opts.keep,
+    keep,
     // pg_dump needs the process's own environment (PATH, locale, TLS files); the connection is added to it.
     env: ctx.env,
     signal: ctx.signal,
@@ -43,23 +45,30 @@ export async function takeBackup(
     },
   });
   ctx.out.clearProgress();
-  say(`Backup written: ${shortPath(result.file, ctx.cwd)}`);
-  say(
-    `  ${formatBytes(result.bytes)} (${result.bytes} bytes) in ${seconds(result.ms)}, ${result.entries} entries verified with pg_restore --list, mode 0600`,
-  );
-  say(`  pg_dump ${result.pgDump}, server PostgreSQL ${result.server}`);
   if (result.restore.problem)
     ctx.out.note(`warning: this installation cannot restore this backup into this server: ${result.restore.problem}`);
-  else if (result.restore.method === 'script')
-    say(
-      `  restore into this server: pg_restore ${result.restore.pgRestore} is newer, so its SQL script runs through psql`,
-    );
-  if (result.removed.length) {
-    say(
-      `Removed ${result.removed.length} backup${result.removed.length === 1 ? '' : 's'} of ${c.database} older than ${ctx.config.backupRetentionDays} days:`,
-    );
-    for (const f of result.removed) say(`  ${f}`);
-  }
   for (const f of result.notRemoved) ctx.out.note(`warning: could not remove old backup ${f}`);
   return result;
+}
+
+/** Where the backup is, what it holds, how it restores, and the old ones removed. */
+function backupLines(result: BackupResult, ctx: CommandContext): string[] {
+  const database = connectionOf(ctx).database;
+  const removed = result.removed.length;
+  return [
+    `Backup written: ${shortPath(result.file, ctx.cwd)}`,
+    `  ${formatBytes(result.bytes)} (${result.bytes} bytes) in ${seconds(result.ms)}, ${result.entries} entries verified with pg_restore --list, mode 0600`,
+    `  pg_dump ${result.pgDump}, server PostgreSQL ${result.server}`,
+    ...(!result.restore.problem && result.restore.method === 'script'
+      ? [
+          `  restore into this server: pg_restore ${result.restore.pgRestore} is newer, so its SQL script runs through psql`,
+        ]
+      : []),
+    ...(removed
+      ? [
+          `Removed ${removed} backup${removed === 1 ? '' : 's'} of ${database} older than ${ctx.config.backupRetentionDays} days:`,
+          ...result.removed.map((f) => `  ${f}`),
+        ]
+      : []),
+  ];
 }

@@ -1,6 +1,8 @@
 import { join, relative } from 'node:path';
 import {
+  type BaselineResult,
   type DiffResult,
+  type LintReport,
   type Written,
   UsageError,
   computeDiff,
@@ -10,11 +12,17 @@ import {
 } from '../../index';
 import { EXIT, checkMigrationName } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
-import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
+import { connectionOf, engineOptions, type Command, type CommandContext, type Rendering } from '../context';
 import { eventPrinter } from '../render-run';
 import { findingLines, lintSummary } from '../render-lint';
 
-export const diff: Command = {
+/**
+ * `--baseline`'s files; or the changes found, with (unless a dry run or nothing changed) the files
+ * written and their lint report (undefined when linting failed).
+ */
+type Diffed = { baseline: BaselineResult } | { result: DiffResult; written?: Written[]; lint?: LintReport };
+
+export const diff: Command<Diffed> = {
   name: 'diff',
   summary: 'generate the migration pair(s) that bring the migrations (or the database) to prisma/schema.prisma',
   usage: 'diff NAME [-models=A,B] [--from=migrations|database] [--dry-run] | diff --baseline NAME',
@@ -33,9 +41,9 @@ export const diff: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  async execute(ctx) {
     const baseline = stringFlag(ctx.args, 'baseline');
-    if (baseline !== undefined) return runBaseline(ctx, baseline);
+    if (baseline !== undefined) return { baseline: await runBaseline(ctx, baseline) };
     const name = ctx.args.positionals[0] ?? stringFlag(ctx.args, 'name');
     const dryRun = boolFlag(ctx.args, 'dry-run');
     if (!name && !dryRun)
@@ -65,34 +73,39 @@ export const diff: Command = {
       waitMs,
       onEvent,
     });
-    if (result.scopes.length === 0) {
-      ctx.out.data({ changes: [], written: [] });
-      ctx.out.print('no changes');
-      return EXIT.ok;
-    }
-    printChanges(ctx, result);
-    if (dryRun) {
-      for (const s of result.scopes)
-        ctx.out.print(`\n-- ${s.scope} up:\n${s.up.trim()}\n\n-- ${s.scope} down:\n${s.down.trim()}`);
-      ctx.out.data({ changes: result.scopes, written: [] });
-      return EXIT.ok;
-    }
+    if (result.scopes.length === 0 || dryRun) return { result };
     const written = await writeDiff(
       ctx.config.migrationsDir,
       name!,
       result.scopes,
       relative(ctx.cwd, ctx.config.prismaSchema) || ctx.config.prismaSchema,
     );
-    for (const w of written) ctx.out.print(`Wrote ${shown(w.up, ctx.cwd)} and ${shown(w.down, ctx.cwd)}`);
-    const lint = await lintWritten(ctx, written);
-    ctx.out.data({ changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint });
-    ctx.out.print('Review the files, then run `migrate-tool test` before committing them.');
-    return EXIT.ok;
+    return { result, written, lint: await lintWritten(ctx, written) };
+  },
+  render(r, ctx) {
+    if ('baseline' in r) return renderBaseline(r.baseline, ctx);
+    const { result, written } = r;
+    if (result.scopes.length === 0) return { doc: { changes: [], written: [] }, lines: ['no changes'], code: EXIT.ok };
+    const lines = changeLines(result);
+    if (!written) {
+      // A dry run: the SQL that would be written.
+      for (const s of result.scopes)
+        lines.push(`\n-- ${s.scope} up:\n${s.up.trim()}\n\n-- ${s.scope} down:\n${s.down.trim()}`);
+      return { doc: { changes: result.scopes, written: [] }, lines, code: EXIT.ok };
+    }
+    for (const w of written) lines.push(`Wrote ${shown(w.up, ctx.cwd)} and ${shown(w.down, ctx.cwd)}`);
+    if (r.lint) lines.push(...lintLines(r.lint, ctx.cwd));
+    lines.push('Review the files, then run `migrate-tool test` before committing them.');
+    return {
+      doc: { changes: result.scopes.map((s, i) => ({ ...s, files: written[i] })), written, lint: r.lint },
+      lines,
+      code: EXIT.ok,
+    };
   },
 };
 
 /** `diff --baseline NAME`: needs no schema.prisma; the history itself is what it collapses. */
-async function runBaseline(ctx: CommandContext, name: string) {
+async function runBaseline(ctx: CommandContext, name: string): Promise<BaselineResult> {
   if (
     ctx.args.positionals.length ||
     stringFlag(ctx.args, 'models') ||
@@ -104,7 +117,7 @@ async function runBaseline(ctx: CommandContext, name: string) {
   checkMigrationName(name);
   const { waitMs } = engineOptions(ctx);
   const onEvent = eventPrinter(ctx.out);
-  const result = await generateBaseline({
+  return generateBaseline({
     connection: connectionOf(ctx),
     migrationsDir: ctx.config.migrationsDir,
     name,
@@ -112,40 +125,44 @@ async function runBaseline(ctx: CommandContext, name: string) {
     waitMs,
     onEvent,
   });
-  ctx.out.data(result);
-  for (const f of result.files) {
+}
+
+function renderBaseline(result: BaselineResult, ctx: CommandContext): Rendering {
+  const lines = result.files.map((f) => {
     const s = f.statements;
-    ctx.out.print(
-      `Wrote ${shown(join(ctx.config.migrationsDir, f.upFile), ctx.cwd)}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`,
-    );
-  }
-  ctx.out.print(
+    return `Wrote ${shown(join(ctx.config.migrationsDir, f.upFile), ctx.cwd)}: ${f.scope} baseline of ${f.replaces} migration${f.replaces === 1 ? '' : 's'} (${s.tables} tables, ${s.types} types, ${s.functions} functions, ${s.rows} rows)`;
+  });
+  lines.push(
     `Versions ${result.from}..${result.to} stay in the folder: existing databases keep them and record the baseline without running it; new databases and new tenant schemas run the baseline instead.`,
   );
-  return EXIT.ok;
+  return { doc: result, lines, code: EXIT.ok };
 }
 
-function printChanges(ctx: CommandContext, result: DiffResult): void {
-  for (const s of result.scopes) {
-    ctx.out.print(s.scope === 'global' ? 'Global changes (schema public):' : 'Tenant changes (every tenant schema):');
-    for (const c of s.changes) ctx.out.print(`  ${c.text}`);
-  }
+function changeLines(result: DiffResult): string[] {
+  return result.scopes.flatMap((s) => [
+    s.scope === 'global' ? 'Global changes (schema public):' : 'Tenant changes (every tenant schema):',
+    ...s.changes.map((c) => `  ${c.text}`),
+  ]);
 }
 
-/** Lints what was written and prints the findings; they inform the review, they do not fail diff. */
-async function lintWritten(ctx: CommandContext, written: Written[]) {
+/** Lints what was written; the findings inform the review, they do not fail diff. */
+async function lintWritten(ctx: CommandContext, written: Written[]): Promise<LintReport | undefined> {
   try {
-    const report = await lintFiles(written.map((w) => w.up));
-    if (report.findings.length) {
-      ctx.out.print('Lint findings in what was generated (see `migrate-tool lint`):');
-      for (const line of findingLines(report, ctx.cwd)) ctx.out.print(`  ${line}`);
-    }
-    ctx.out.print(lintSummary(report));
-    return report;
+    return await lintFiles(written.map((w) => w.up));
   } catch (error) {
     ctx.out.note(`warning: could not lint the generated files: ${(error as Error).message}`);
     return undefined;
   }
+}
+
+function lintLines(report: LintReport, cwd: string): string[] {
+  const findings = report.findings.length
+    ? [
+        'Lint findings in what was generated (see `migrate-tool lint`):',
+        ...findingLines(report, cwd).map((l) => `  ${l}`),
+      ]
+    : [];
+  return [...findings, lintSummary(report)];
 }
 
 function shown(path: string, cwd: string): string {

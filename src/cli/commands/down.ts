@@ -3,9 +3,9 @@ import { rollback } from '../../index';
 import { intArg, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { engineOptions, type Command, type CommandContext } from '../context';
-import { runAndReport } from '../render-run';
+import { executeRun, fleetRunSummary, renderRun, type Ran } from '../render-run';
 
-export const down: Command = {
+export const down: Command<Ran> = {
   name: 'down',
   summary: 'roll back the N (default 1) most recent versions, in every schema that has them',
   usage: 'down [N] [--tenant S] [--dry-run] [--yes] [--blocker-timeout S]',
@@ -19,11 +19,14 @@ export const down: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  async execute(ctx) {
     const steps = stepsOf(ctx);
     await confirmInProd(ctx, `roll back ${steps} version${steps === 1 ? '' : 's'}`);
-    return runAndReport(ctx, steps, rollback);
+    return executeRun(ctx, steps, rollback);
   },
+  render: renderRun,
+  afterFleet: (outcomes, { elapsedMs }) => fleetRunSummary(outcomes, elapsedMs),
   /** The schemas the rollback's plan touches, each once. */
   async preview(ctx) {
     const { plan } = await rollback(engineOptions(ctx), {

@@ -3,8 +3,9 @@ import { differenceLines, EXIT } from '../../internal';
 import { stringFlag } from '../args';
 import { engineOptions, type Command } from '../context';
 import type { Output } from '../output';
+import { Lines } from '../show';
 
-export const drift: Command = {
+export const drift: Command<DriftReport> = {
   name: 'drift',
   summary: "compare each schema's live catalog with what its recorded migrations build; exit 3 when some differ",
   usage: 'drift [--tenant S] [--json]',
@@ -12,17 +13,21 @@ export const drift: Command = {
     tenant: { type: 'string', value: 'S', desc: 'check only tenant schema S, and print every difference' },
   },
   database: true,
-  async run(ctx) {
-    const tenant = stringFlag(ctx.args, 'tenant');
-    const report = await checkDrift(engineOptions(ctx), { tenant });
-    ctx.out.data(report);
-    printDrift(report, ctx.out, tenant ? Infinity : 20);
-    return report.groups.length || report.unchecked.length ? EXIT.pending : EXIT.ok;
+  fleet: true,
+  execute: (ctx) => checkDrift(engineOptions(ctx), { tenant: stringFlag(ctx.args, 'tenant') }),
+  render(report, ctx) {
+    const lines = new Lines();
+    printDrift(report, lines, stringFlag(ctx.args, 'tenant') ? Infinity : 20);
+    return {
+      doc: report,
+      lines: lines.lines,
+      code: report.groups.length || report.unchecked.length ? EXIT.pending : EXIT.ok,
+    };
   },
 };
 
 /** Lines per group at most (`--tenant` shows them all). */
-export function printDrift(report: DriftReport, out: Output, maxLines: number): void {
+export function printDrift(report: DriftReport, out: Pick<Output, 'print'>, maxLines: number): void {
   for (const g of report.groups) {
     const lines = differenceLines(g.differences);
     out.print(`${listSchemas(g.schemas)} (recorded at ${g.version ?? 'no version'}):`);

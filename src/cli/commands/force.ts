@@ -4,7 +4,7 @@ import { boolFlag, stringFlag } from '../args';
 import { confirmInProd } from '../confirm';
 import { engineOptions, type Command, type CommandContext } from '../context';
 
-export const force: Command = {
+export const force: Command<ForceResult & { dryRun: boolean }> = {
   name: 'force',
   summary: 'record version V as current without running SQL, clearing the dirty flag (0: nothing applied)',
   usage: 'force V [--tenant S | --all] [--forget-applied] [--dry-run] [--yes]',
@@ -21,23 +21,25 @@ export const force: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  async execute(ctx) {
     const { target, request } = requestOf(ctx);
     const dryRun = boolFlag(ctx.args, 'dry-run');
     const run = (preview: boolean) => forceVersion(engineOptions(ctx), target, { ...request, dryRun: preview });
     // The prompt says how much changes; the refusals come before any question (asks nothing on a dry run).
     await confirmInProd(ctx, async () => `force version ${target}, changing ${changedText(await run(true))},`);
-    const result = await run(dryRun);
-    ctx.out.data(dryRun ? { dryRun, ...result } : result);
-    for (const c of result.changes.filter(changed)) ctx.out.print(`  ${c.schema}: ${describeChange(c)}`);
+    return { ...(await run(dryRun)), dryRun };
+  },
+  render({ dryRun, ...result }) {
     const where = `${result.version ?? 'none'} in ${result.schemas} schema${result.schemas === 1 ? '' : 's'} (${result.changed} changed)`;
     const dirty = result.changes.some((c) => c.dirty);
-    ctx.out.print(
+    const lines = [
+      ...result.changes.filter(changed).map((c) => `  ${c.schema}: ${describeChange(c)}`),
       dryRun
         ? `Dry run: would force version ${where}${dirty ? ' and clear the dirty flag' : ''}; nothing was changed`
         : `Forced version ${where}${dirty ? '; dirty flag cleared' : ''}`,
-    );
-    return EXIT.ok;
+    ];
+    return { doc: dryRun ? { dryRun, ...result } : result, lines, code: EXIT.ok };
   },
   async preview(ctx) {
     const { target, request } = requestOf(ctx);

@@ -2,16 +2,12 @@ import { rewriteSum } from '../../index';
 import { EXIT } from '../../internal';
 import type { Command } from '../context';
 
-export const hash: Command = {
+export const hash: Command<{ path: string; files: number }> = {
   name: 'hash',
   summary: 'rewrite migrate.sum from the migrations folder',
   usage: 'hash',
   database: false,
   noDryRun: true,
-  async run(ctx) {
-    const r = await rewriteSum(ctx.config.migrationsDir);
-    ctx.out.data(r);
-    ctx.out.print(`Wrote ${r.path} (${r.files} file${r.files === 1 ? '' : 's'})`);
-    return EXIT.ok;
-  },
+  execute: (ctx) => rewriteSum(ctx.config.migrationsDir),
+  render: (r) => ({ doc: r, lines: [`Wrote ${r.path} (${r.files} file${r.files === 1 ? '' : 's'})`], code: EXIT.ok }),
 };

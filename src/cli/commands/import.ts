@@ -1,9 +1,16 @@
-import { importFolder, UsageError, type Tool } from '../../index';
+import { importFolder, UsageError, type ImportResult, type Tool } from '../../index';
 import { EXIT, isTool, TOOLS } from '../../internal';
 import { boolFlag, stringFlag } from '../args';
 import type { Command } from '../context';
 
-export const importCommand: Command = {
+/** What was (or, with --dry-run, would be) imported. */
+interface Imported {
+  tool: Tool;
+  dryRun: boolean;
+  imported: ImportResult;
+}
+
+export const importCommand: Command<Imported> = {
   name: 'import',
   summary: `convert another tool's migration folder into this layout (${TOOLS.join(', ')})`,
   usage: `import <${TOOLS.join('|')}> SRC [--tenant] [--search-path A,B] [--dry-run]`,
@@ -16,7 +23,7 @@ export const importCommand: Command = {
     tenant: { type: 'boolean', desc: 'write the migrations to tenant/ (they run in every tenant schema)' },
   },
   database: false,
-  async run(ctx) {
+  async execute(ctx) {
     const [toolName, src] = ctx.args.positionals;
     const tool = toolArg(toolName, 'import');
     if (!src)
@@ -25,24 +32,29 @@ export const importCommand: Command = {
         `write \`migrate-tool import ${tool} path/to/migrations\``,
       );
     const dryRun = boolFlag(ctx.args, 'dry-run');
-    const r = await importFolder(tool, src, ctx.config.migrationsDir, {
+    const imported = await importFolder(tool, src, ctx.config.migrationsDir, {
       tenant: boolFlag(ctx.args, 'tenant'),
       dryRun,
       tenantPattern: ctx.config.tenantPattern,
       searchPath: stringFlag(ctx.args, 'search-path'),
     });
-    ctx.out.data({ tool: r.tool, dryRun, files: r.files.map(({ text: _text, ...f }) => f), notes: r.notes });
-    ctx.out.print(dryRun ? `Plan (dry run: nothing will be written), import from ${tool}:` : `Imported from ${tool}:`);
-    for (const f of r.files)
-      ctx.out.print(`  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`);
-    for (const n of r.notes) ctx.out.print(`  note: ${n}`);
+    return { tool, dryRun, imported };
+  },
+  render({ tool, dryRun, imported: r }, ctx) {
     const count = r.files.filter((f) => f.to.endsWith('.up.sql')).length;
-    ctx.out.print(
-      dryRun
-        ? `${count} migrations would be written to ${ctx.config.migrationsDir}`
-        : `Wrote ${count} migrations to ${ctx.config.migrationsDir} and updated migrate.sum`,
-    );
-    return EXIT.ok;
+    return {
+      // The files' text is what was written, not what a script reads about it.
+      doc: { tool: r.tool, dryRun, files: r.files.map(({ text: _text, ...f }) => f), notes: r.notes },
+      lines: [
+        dryRun ? `Plan (dry run: nothing will be written), import from ${tool}:` : `Imported from ${tool}:`,
+        ...r.files.map((f) => `  ${f.from} -> ${f.to}${f.changes.length ? ` (${f.changes.join('; ')})` : ''}`),
+        ...r.notes.map((n) => `  note: ${n}`),
+        dryRun
+          ? `${count} migrations would be written to ${ctx.config.migrationsDir}`
+          : `Wrote ${count} migrations to ${ctx.config.migrationsDir} and updated migrate.sum`,
+      ],
+      code: EXIT.ok,
+    };
   },
 };
 

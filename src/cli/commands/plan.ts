@@ -1,10 +1,11 @@
-import { plan as planLocks } from '../../index';
+import { plan as planLocks, type LockPlan } from '../../index';
 import { EXIT } from '../../internal';
 import { intArg, stringFlag } from '../args';
-import { engineOptions, type Command } from '../context';
+import { engineOptions, type Command, type CommandContext } from '../context';
+import { Lines } from '../show';
 import { overLimit, overLimitLine, printPlan } from '../render-plan';
 
-export const plan: Command = {
+export const plan: Command<LockPlan> = {
   name: 'plan',
   summary:
     'for each pending statement: the table, its lock, rewrite or scan, and per schema the size and an estimate of the lock time',
@@ -18,14 +19,20 @@ export const plan: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  execute(ctx) {
     const steps = intArg(ctx.args.positionals[0], 'N', { min: 1 });
-    const maxMs = intArg(stringFlag(ctx.args, 'max-lock-ms'), '--max-lock-ms');
-    const report = await planLocks(engineOptions(ctx), { steps, tenant: stringFlag(ctx.args, 'tenant') });
-    ctx.out.data(report);
-    printPlan(report, ctx.out);
+    maxLockMs(ctx); // a bad --max-lock-ms is refused before connecting
+    return planLocks(engineOptions(ctx), { steps, tenant: stringFlag(ctx.args, 'tenant') });
+  },
+  render(report, ctx) {
+    const lines = new Lines();
+    printPlan(report, lines);
+    const maxMs = maxLockMs(ctx);
     const over = maxMs === undefined ? [] : overLimit(report, maxMs);
-    if (over.length) ctx.out.closing(overLimitLine(over, maxMs!));
-    return over.length ? EXIT.pending : EXIT.ok;
+    if (over.length) lines.closing(overLimitLine(over, maxMs!));
+    return { doc: report, lines: lines.lines, code: over.length ? EXIT.pending : EXIT.ok };
   },
 };
+
+const maxLockMs = (ctx: CommandContext) => intArg(stringFlag(ctx.args, 'max-lock-ms'), '--max-lock-ms');

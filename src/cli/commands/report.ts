@@ -4,14 +4,19 @@ import { dirname, resolve } from 'node:path';
 import { drift as checkDrift, overview, UsageError, type DriftReport } from '../../index';
 import { describeTarget, EXIT } from '../../internal';
 import { boolFlag, stringFlag, type ParsedArgs } from '../args';
-import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
+import { connectionOf, engineOptions, type Command, type CommandContext, type Log } from '../context';
 import { reportHtml, type ReportTarget } from '../report-html';
 import { thousands as n } from '../format';
 import { summarize } from '../tenant-filters';
-import type { Output } from '../output';
 import { TOOL_VERSION } from '../version';
 
-export const report: Command = {
+/** One database's part of the page, and the page when it was written for that database alone. */
+interface Read {
+  target: ReportTarget;
+  written?: string;
+}
+
+export const report: Command<Read> = {
   name: 'report',
   summary: 'write one self-contained HTML page: versions per target, dirty, failed and drifted schemas, the last run',
   usage: 'report --html FILE [--no-drift] [--json]',
@@ -23,25 +28,29 @@ export const report: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  async execute(ctx) {
     const file = htmlFile(ctx.args); // refused before connecting, as every usage error
     const target = await readTarget(ctx);
-    ctx.out.data({ report: target });
-    ctx.out.print(factsLine(target));
     // Over a fleet each target only reads; afterFleet writes the one page.
-    if (ctx.inFleet) return EXIT.ok;
+    if (ctx.inFleet) return { target };
     await writePage(file, [target], ctx.out);
-    ctx.out.print(`Report written to ${file}`);
-    return EXIT.ok;
+    return { target, written: file };
   },
-  async afterFleet(targets, args, out) {
+  render: ({ target, written }) => ({
+    doc: { report: target },
+    lines: [factsLine(target), ...(written ? [`Report written to ${written}`] : [])],
+    code: EXIT.ok,
+  }),
+  async afterFleet(outcomes, { args, out }) {
     const file = htmlFile(args);
-    const pages = targets.map((t) => {
-      const read = (t.data as { report?: ReportTarget }).report;
-      return read ? { ...read, name: t.name } : { name: t.name, where: t.where, error: t.error ?? 'not read' };
+    const pages = outcomes.map(({ target: t, value, error }) => {
+      if (value) return { ...value.target, name: t.name };
+      const why = error instanceof Error ? error.message : error === undefined ? 'not read' : String(error);
+      return { name: t.name, where: describeTarget(t.connection), error: why };
     });
     await writePage(file, pages, out);
-    return [`Report written to ${file} (${targets.length} target${targets.length === 1 ? '' : 's'})`];
+    return [`Report written to ${file} (${pages.length} target${pages.length === 1 ? '' : 's'})`, ''];
   },
 };
 
@@ -66,7 +75,7 @@ function htmlFile(args: ParsedArgs): string {
 }
 
 /** The page goes through the output's scrubbing as every printed line does: no password in it, whatever an error quoted. */
-async function writePage(file: string, targets: ReportTarget[], out: Output): Promise<void> {
+async function writePage(file: string, targets: ReportTarget[], out: Pick<Log, 'scrub'>): Promise<void> {
   await writeFile(
     file,
     out.scrub(reportHtml({ generatedAt: new Date().toISOString(), toolVersion: TOOL_VERSION, targets })),

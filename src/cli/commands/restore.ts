@@ -6,8 +6,10 @@ import {
   type ArchiveInfo,
   type Kept,
   restore as runRestore,
+  type RestoreResult,
   UsageError,
   version as readVersion,
+  type VersionReport,
 } from '../../index';
 import { toolEnv, EXIT } from '../../internal';
 import { boolFlag } from '../args';
@@ -15,7 +17,12 @@ import { confirmInProd } from '../confirm';
 import { connectionOf, engineOptions, type Command, type CommandContext } from '../context';
 import { formatBytes, seconds, shortPath, versionLines } from '../format';
 
-export const restore: Command = {
+/** A dry run's archive and what it would keep, or the restore done and the version it left. */
+type Restored =
+  | { dryRun: true; archive: ArchiveInfo; kept: Kept }
+  | { dryRun: false; result: RestoreResult; version?: VersionReport };
+
+export const restore: Command<Restored> = {
   name: 'restore',
   summary:
     'pg_restore --clean --if-exists --no-owner FILE into the target, in one transaction, keeping the schemas the backup lacks with their recorded state; then print the version',
@@ -27,11 +34,12 @@ export const restore: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  async execute(ctx) {
     const c = connectionOf(ctx);
     const given = await backupFile(ctx, c.database);
     const env = ctx.env; // pg_restore's own environment (PATH, locale, TLS files)
     const archive = await inspectArchive(resolve(given), { env: toolEnv(c, env), signal: ctx.signal });
+    // Named before the question and the restore, so the operator sees what is about to be restored.
     describeArchive(ctx, archive);
     if (boolFlag(ctx.args, 'dry-run')) {
       const kept = await keptByRestore({
@@ -40,20 +48,7 @@ export const restore: Command = {
         waitMs: engineOptions(ctx).waitMs,
         signal: ctx.signal,
       });
-      ctx.out.print(
-        `Dry run: would restore ${archive.entries} entries into ${c.database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
-      );
-      if (kept.schemas.length) ctx.out.print(`  ${keptLine(kept, 'would keep')}`);
-      ctx.out.data({
-        kept,
-        dryRun: true,
-        file: archive.file,
-        bytes: archive.bytes,
-        database: archive.database,
-        createdAt: archive.createdAt,
-        entries: archive.entries,
-      });
-      return EXIT.ok;
+      return { dryRun: true, archive, kept };
     }
     await confirmInProd(ctx, `restore ${basename(archive.file)}`);
     const engine = engineOptions(ctx);
@@ -71,6 +66,7 @@ export const restore: Command = {
       },
     });
     ctx.out.clearProgress();
+    // Said as the restore ends, ahead of the notes about it and of reading the version (which may wait).
     ctx.out.print(`Restored ${result.file} into ${c.database} in ${seconds(result.ms)}`);
     if (result.method === 'script') {
       const removed = result.removedSettings
@@ -92,9 +88,21 @@ export const restore: Command = {
         '  they were probably created after the backup (by a later migration); drop them before the next `up`, or restore into an empty database for an exact copy',
       );
     }
-    const version = await restoredVersion(ctx);
-    ctx.out.data({ ...result, version });
-    return EXIT.ok;
+    return { dryRun: false, result, version: await restoredVersion(ctx) };
+  },
+  render(r, ctx) {
+    if (r.dryRun) {
+      const { archive, kept } = r;
+      const lines = [
+        `Dry run: would restore ${archive.entries} entries into ${connectionOf(ctx).database} (pg_restore --clean --if-exists --no-owner, one transaction); nothing was changed`,
+      ];
+      if (kept.schemas.length) lines.push(`  ${keptLine(kept, 'would keep')}`);
+      const { file, bytes, database, createdAt, entries } = archive;
+      return { doc: { kept, dryRun: true, file, bytes, database, createdAt, entries }, lines, code: EXIT.ok };
+    }
+    // What `version` prints, for the restored database (nothing when it could not be read).
+    const lines = r.version ? ['Restored version:', ...versionLines(r.version)] : [];
+    return { doc: { ...r.result, version: r.version }, lines, code: EXIT.ok };
   },
 };
 
@@ -149,13 +157,10 @@ function describeArchive(ctx: CommandContext, a: ArchiveInfo): void {
     ctx.out.note(`note: this backup was taken from database ${a.database}; it is restored into ${target}`);
 }
 
-/** Prints what `version` prints, for the restored database; a problem reading it does not undo the restore. */
-async function restoredVersion(ctx: CommandContext) {
+/** The restored database's version; a problem reading it does not undo the restore. */
+async function restoredVersion(ctx: CommandContext): Promise<VersionReport | undefined> {
   try {
-    const report = await readVersion(engineOptions(ctx));
-    ctx.out.print('Restored version:');
-    for (const line of versionLines(report)) ctx.out.print(line);
-    return report;
+    return await readVersion(engineOptions(ctx));
   } catch (error) {
     ctx.out.note(`warning: restored, but the version could not be read: ${(error as Error).message}`);
     return undefined;

@@ -1,11 +1,10 @@
-import { seed as runSeed, type Event, type SeedEvent, type SetResult } from '../../index';
+import { seed as runSeed, type Event, type SeedEvent, type SeedReport, type SetResult } from '../../index';
 import { EXIT } from '../../internal';
 import { boolFlag } from '../args';
-import { connectionOf, engineOptions, type Command } from '../context';
-import type { Output } from '../output';
+import { connectionOf, engineOptions, type Command, type Log } from '../context';
 import { eventPrinter } from '../render-run';
 
-export const seed: Command = {
+export const seed: Command<SeedReport> = {
   name: 'seed',
   summary: 'apply the seed data in SEEDS_DIR idempotently, all sets in one transaction',
   usage: 'seed [--dry-run] [--force] [--json]',
@@ -13,30 +12,31 @@ export const seed: Command = {
     force: { type: 'boolean', desc: 'seed even when migrations are pending or the database is dirty' },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  // Each set's line is logged as it finishes, so a long seed shows its progress; the totals are the result.
+  async execute(ctx) {
     const dryRun = boolFlag(ctx.args, 'dry-run');
     ctx.out.print(`Starting seeding process...${dryRun ? ' (dry run: everything is rolled back at the end)' : ''}`);
     ctx.out.print(`Target database: ${connectionOf(ctx).database}`);
     const printSet = setPrinter(ctx.out, dryRun);
     const printOther = eventPrinter(ctx.out);
     const onEvent = (e: Event) => (e.type === 'set:start' || e.type === 'set:done' ? printSet(e) : printOther(e));
-    const report = await runSeed(
+    return runSeed(
       { ...engineOptions(ctx), onEvent },
       { seedsDir: ctx.config.seedsDir, force: boolFlag(ctx.args, 'force'), dryRun },
     );
-    ctx.out.data(report);
+  },
+  render(report, ctx) {
     const t = report.totals;
     const counts = `${t.inserted} inserted, ${t.updated} updated, ${t.unchanged} unchanged`;
-    ctx.out.print(
-      dryRun
-        ? `Dry run complete, nothing was changed: ${counts.replace(/ (inserted|updated)/g, ' would be $1')}`
-        : `Seeding complete! ${counts}`,
-    );
-    return EXIT.ok;
+    const line = boolFlag(ctx.args, 'dry-run')
+      ? `Dry run complete, nothing was changed: ${counts.replace(/ (inserted|updated)/g, ' would be $1')}`
+      : `Seeding complete! ${counts}`;
+    return { doc: report, lines: [line], code: EXIT.ok };
   },
 };
 
-function setPrinter(out: Output, dryRun: boolean): (e: SeedEvent) => void {
+function setPrinter(out: Log, dryRun: boolean): (e: SeedEvent) => void {
   return (e) => {
     if (e.type === 'set:start') {
       const where = e.scope === 'tenant' ? ` in ${e.schemas} tenant schema${e.schemas === 1 ? '' : 's'}` : '';

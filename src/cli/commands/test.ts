@@ -1,12 +1,11 @@
 import { relative } from 'node:path';
-import { roundtrip, type StepResult } from '../../index';
+import { roundtrip, type RoundtripReport, type StepResult } from '../../index';
 import { describeDifferences, EXIT } from '../../internal';
 import { stringFlag } from '../args';
-import { connectionOf, engineOptions, type Command } from '../context';
-import type { Output } from '../output';
+import { connectionOf, engineOptions, type Command, type Log } from '../context';
 import { eventPrinter } from '../render-run';
 
-export const test: Command = {
+export const test: Command<RoundtripReport> = {
   name: 'test',
   summary:
     'in a scratch database: up and down every migration step by step, down all, up all; fail when a down does not undo its up',
@@ -19,14 +18,15 @@ export const test: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  async execute(ctx) {
     const { waitMs } = engineOptions(ctx);
     const onEvent = eventPrinter(ctx.out);
+    // Each step is printed as it is checked: a long round trip shows where it is.
     const printStep = stepPrinter(ctx.out);
     ctx.out.note(
       `Working in a scratch database beside ${connectionOf(ctx).database}, which is not touched; the scratch database is dropped afterwards.`,
     );
-    const report = await roundtrip({
+    return roundtrip({
       connection: connectionOf(ctx),
       migrationsDir: ctx.config.migrationsDir,
       tenantPattern: ctx.config.tenantPattern,
@@ -35,23 +35,26 @@ export const test: Command = {
       waitMs,
       onEvent: (e) => (e.type === 'roundtrip:step' ? printStep(e.step) : onEvent(e)),
     });
-    ctx.out.data(report);
+  },
+  render(report, ctx) {
     const where = `public and ${report.schemas.length - 1} tenant schema${report.schemas.length === 2 ? '' : 's'}`;
     if (report.ok) {
       const after = report.base === undefined ? '' : ` after the first ${report.base} (applied once)`;
-      ctx.out.print(
-        `Round trip passed: ${report.migrations} migration${report.migrations === 1 ? '' : 's'}${after}, in ${where}`,
-      );
-      return EXIT.ok;
+      const n = report.migrations;
+      return {
+        doc: report,
+        lines: [`Round trip passed: ${n} migration${n === 1 ? '' : 's'}${after}, in ${where}`],
+        code: EXIT.ok,
+      };
     }
     const f = report.failure!;
-    ctx.out.print(`FAILED: ${f.message}`);
-    if (f.migration?.file) ctx.out.print(`  file: ${relative(ctx.cwd, f.migration.file)}`);
+    const lines = [`FAILED: ${f.message}`];
+    if (f.migration?.file) lines.push(`  file: ${relative(ctx.cwd, f.migration.file)}`);
     if (f.differences.length) {
-      ctx.out.print('  difference (+ there but should not be, - missing, ~ changed):');
-      for (const line of describeDifferences(f.differences)) ctx.out.print(`    ${line}`);
+      lines.push('  difference (+ there but should not be, - missing, ~ changed):');
+      lines.push(...describeDifferences(f.differences).map((line) => `    ${line}`));
     }
-    return EXIT.failed;
+    return { doc: report, lines, code: EXIT.failed };
   },
 };
 
@@ -62,6 +65,6 @@ const LABEL: Record<StepResult['check'], string> = {
   'up-all': 'up all again: same schema as the first up all',
 };
 
-function stepPrinter(out: Output): (s: StepResult) => void {
+function stepPrinter(out: Log): (s: StepResult) => void {
   return (s) => out.print(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.version ? `${s.version}_${s.name}: ` : ''}${LABEL[s.check]}`);
 }

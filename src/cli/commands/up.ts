@@ -12,10 +12,10 @@ import { engineOptions, type Command, type CommandContext } from '../context';
 import { driftBeforeUp } from '../drift-gate';
 import { rolloutFromArgs, rolloutUp } from '../fleet-waves';
 import { lintBeforeUp } from '../lint-gate';
-import { runAndReport } from '../render-run';
+import { executeRun, fleetRunSummary, renderRun, type Ran } from '../render-run';
 import { takeBackup } from './backup';
 
-export const up: Command = {
+export const up: Command<Ran> = {
   name: 'up',
   summary: 'apply all (or the next N) pending migrations, in public and every tenant schema',
   usage:
@@ -95,35 +95,31 @@ export const up: Command = {
     },
   },
   database: true,
-  async run(ctx) {
+  fleet: true,
+  async execute(ctx) {
     const steps = intArg(ctx.args.positionals[0] ?? stringFlag(ctx.args, 'steps'), 'N', { min: 1 });
-    // One database is a fleet of one: a rollout over it is planned and reported as over a fleet.
-    const spec = rolloutOf(ctx.args);
-    if (spec) {
-      const self = { name: ctx.config.connection!.database, connection: ctx.config.connection!, labels: {} };
-      await beforeRollout([ctx]);
-      return rolloutUp(ctx, [self], () => ctx, spec, false, {
-        failFast: boolFlag(ctx.args, 'fail-fast'),
-        signal: ctx.signal,
-      });
-    }
     // --allow-drift alone still checks: it asks for the report, just not for the refusal.
     const checkDrift = boolFlag(ctx.args, 'check-drift') || boolFlag(ctx.args, 'allow-drift');
     if (boolFlag(ctx.args, 'lint')) await lintBeforeUp(ctx, { steps, tenant: stringFlag(ctx.args, 'tenant') });
     const refuse = checkDrift ? await driftBeforeUp(ctx) : undefined;
     if (boolFlag(ctx.args, 'backup') && !boolFlag(ctx.args, 'dry-run')) await backupFirst(ctx, steps, refuse);
-    return runAndReport(ctx, steps, migrate, { refuse, contract: boolFlag(ctx.args, 'contract') });
+    return executeRun(ctx, steps, migrate, { refuse, contract: boolFlag(ctx.args, 'contract') });
   },
-  /** A rollout (flags, or the targets file's) takes the whole fleet; otherwise each target runs its own `up`. */
+  render: renderRun,
+  afterFleet: (outcomes, { elapsedMs }) => fleetRunSummary(outcomes, elapsedMs),
+  /**
+   * A rollout (flags, or the targets file's) takes the whole fleet, a targets file's or one
+   * database as a fleet of one; otherwise each target runs its own `up`.
+   */
   async wholeFleet(ctx) {
     const { fleet } = ctx;
     const spec = rolloutOf(ctx.args, fleet.rollout);
     if (spec) {
       await beforeRollout(fleet.targets.map(fleet.contextFor));
-      return rolloutUp(ctx, fleet.targets, fleet.contextFor, spec, true, fleet.options);
+      return rolloutUp(ctx, fleet.targets, fleet.contextFor, spec, fleet.fromFile, fleet.options);
     }
-    // Every target is read before a contract file runs anywhere (fleet/contract.ts).
-    if (boolFlag(ctx.args, 'contract') && !boolFlag(ctx.args, 'dry-run'))
+    // Every target is read before a contract file runs anywhere (fleet/contract.ts); one database checks its own.
+    if (fleet.fromFile && boolFlag(ctx.args, 'contract') && !boolFlag(ctx.args, 'dry-run'))
       await checkContractsOverFleet(fleet.targets, fleet.options, (t) => engineOptions(fleet.contextFor(t)));
     return undefined;
   },

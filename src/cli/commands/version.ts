@@ -1,22 +1,34 @@
-import { loadMigrations, version as readVersion } from '../../index';
+import { loadMigrations, version as readVersion, type VersionReport } from '../../index';
 import { EXIT } from '../../internal';
 import { engineOptions, type Command } from '../context';
 import { versionLines } from '../format';
 
-export const version: Command = {
+/** The version report, and on a first setup what a new tenant schema would receive. */
+type VersionShown = VersionReport & { newTenantVersion?: string };
+
+export const version: Command<VersionShown> = {
   name: 'version',
   summary: 'print the current version and the dirty flag, then a tenants line',
   usage: 'version [--json]',
   database: true,
-  async run(ctx) {
+  fleet: true,
+  async execute(ctx) {
     const report = await readVersion(engineOptions(ctx));
     const forNew = report.tenants.count === 0 ? await newTenantVersion(ctx.config.migrationsDir) : undefined;
-    ctx.out.data({ ...report, ...(forNew ? { newTenantVersion: forNew } : {}) });
-    for (const line of versionLines(report)) ctx.out.print(line);
-    if (forNew)
-      ctx.out.print(`a new tenant schema gets tenant migrations up to ${forNew} from the next up (or migrateTenant)`);
-    return EXIT.ok;
+    return { ...report, ...(forNew ? { newTenantVersion: forNew } : {}) };
   },
+  render: (report) => ({
+    doc: report,
+    lines: [
+      ...versionLines(report),
+      ...(report.newTenantVersion
+        ? [
+            `a new tenant schema gets tenant migrations up to ${report.newTenantVersion} from the next up (or migrateTenant)`,
+          ]
+        : []),
+    ],
+    code: EXIT.ok,
+  }),
 };
 
 /**
