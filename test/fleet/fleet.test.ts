@@ -72,6 +72,13 @@ describe('a command over a fleet', () => {
     );
     expect(first.stdout).toMatch(/== gone: nowhere on 127\.0\.0\.1:\d+ as postgres ==\nerror: .*(refused|connect)/i);
     expect(first.stdout).toContain('up over 3 targets: 1 ok, 2 failed (eu-1, gone)');
+    // What a target logs while it runs reaches stderr as it happens, named; its section on stdout
+    // is its result, written once (nothing it logged is printed again there).
+    expect(first.stderr).toMatch(/^\[us-1\] Migrating to version \d+ \(\w+\) in public$/m);
+    expect(first.stdout).not.toContain('Migrating to version');
+    expect(first.stdout).toMatch(
+      /== us-1: [^\n]+ ==\nSummary: 2 schemas migrated[^\n]*\n[^\n]*\nMigration complete!\n/,
+    );
     expect(await tables(dbUrl(servers[0]!, eu), 'company_a')).toEqual(['employees']);
     expect(await tables(dbUrl(servers[1]!, us), 'company_c')).toEqual(['employees']);
     expect(await tables(dbUrl(servers[1]!, us), 'public')).toEqual(['companies']);
