@@ -22,6 +22,7 @@ export { parseCanary } from './fleet/waves';
 
 // --- Client tools and the words of the output
 export { describeLocks, blocksReads, blocksWrites } from './migrations/locks';
+export { listFew } from './util/text';
 export { toolEnv } from './backup/tools';
 export { describeDifferences } from './db/catalog-differences';
 export { differenceLines } from './db/catalog-differences';

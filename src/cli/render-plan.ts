@@ -2,7 +2,7 @@
 // grouped by size (10,000 alike tenants are one line; a large one stands apart), and the estimates
 // over --max-lock-ms.
 import type { LockPlan, LockPlanSchema, LockPlanStep, Statement } from '../index';
-import { blocksReads, blocksWrites, describeLocks } from '../internal';
+import { blocksReads, blocksWrites, describeLocks, listFew } from '../internal';
 import { count, duration, formatBytes } from './format';
 import type { Output } from './output';
 
@@ -13,7 +13,7 @@ const SMALL_BYTES = 1_000_000;
 
 export function printPlan(plan: LockPlan, out: Pick<Output, 'print'>): void {
   // Pending migrations may still be there: ones that only create tables, or work on tables they create.
-  if (plan.steps.length === 0) return out.print('no pending statement locks an existing table');
+  if (plan.steps.length === 0) out.print('no pending statement locks an existing table');
   for (const s of plan.steps) {
     out.print(`${s.file}:${s.line} ${firstLine(s.statement)}`);
     out.print(
@@ -22,6 +22,12 @@ export function printPlan(plan: LockPlan, out: Pick<Output, 'print'>): void {
     if (s.table === null) continue;
     for (const g of groups(s.schemas)) out.print(`    ${groupLine(g)}`);
   }
+  // A dirty schema is not planned: said, so that a plan of 9,990 schemas does not read as all 10,000.
+  const refused = plan.refused.map((r) => r.schema);
+  if (refused.length)
+    out.print(
+      `not planned: ${count(refused.length)} dirty tenant schema${refused.length === 1 ? '' : 's'} that up refuses until forced: ${listFew(refused)} (\`migrate-tool tenants --dirty\` lists them)`,
+    );
 }
 
 type LockFacts = Pick<LockPlanStep, 'lock' | 'rewrite' | 'scan' | 'blocksReads' | 'blocksWrites'>;

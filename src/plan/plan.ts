@@ -60,6 +60,8 @@ export interface LockPlanStep {
 
 export interface LockPlan {
   steps: LockPlanStep[];
+  /** Tenant schemas `up` would refuse (dirty): not planned, and failed by the run until they are forced. */
+  refused: Array<{ schema: string; version: string; error: string }>;
 }
 
 type Client = pg.Client;
@@ -71,7 +73,9 @@ export async function plan(options: EngineOptions, run: LockPlanOptions = {}): P
   return withSession(opts, connectOptions(opts), async (client) => {
     await refuseDistributedState(client, STATE_SCHEMA);
     const state = await readStateFor(client, opts.tenantPattern, folder);
-    const pending = planUp(folder, state, run).steps.filter((s) => !s.recordOnly);
+    const planned = planUp(folder, state, run);
+    const pending = planned.steps.filter((s) => !s.recordOnly);
+    const refused = planned.refused.map(({ schema, version, error }) => ({ schema, version, error }));
     const calibration = pending.length ? await calibrateOrDefault(client, opts.emit) : DEFAULT_CALIBRATION;
     const created = new Set<string>();
     const steps: LockPlanStep[] = [];
@@ -80,7 +84,7 @@ export async function plan(options: EngineOptions, run: LockPlanOptions = {}): P
     } finally {
       await client.query('RESET search_path');
     }
-    return { steps };
+    return { steps, refused };
   });
 }
 

@@ -226,4 +226,36 @@ describe('plan', () => {
     const none = await runCli(['plan', '--max-lock-ms', '0'], { env });
     expect([none.code, none.stdout]).toEqual([0, 'no pending statement locks an existing table\n']);
   }, 120_000);
+
+  test('a dirty tenant schema is not planned and said so; once forced, the next plan has it', async ({ db, dir }) => {
+    const migrationsDir = await writeMigrations(dir, FILES);
+    await createTenants(db, 'company_a', 'company_b');
+    const options = { connection: db.url, migrationsDir, tenantPattern: 'company_%' };
+    await migrate(options, { steps: 2 });
+    await db.query(
+      `UPDATE migrate_tool.migrations SET dirty = true WHERE schema_name = 'company_b' AND version = '20250101000100'`,
+    );
+    const env = { ...envFor(db.url), MIGRATIONS_DIR: migrationsDir, TENANT_PATTERN: 'company_%' };
+    const dirty = await runCli(['plan', '--json'], { env });
+    expect(dirty.code, dirty.stderr).toBe(0);
+    const doc = JSON.parse(dirty.stdout);
+    expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
+    expect(doc.refused).toEqual([
+      { schema: 'company_b', version: '20250101000100', error: expect.stringContaining('company_b is dirty') },
+    ]);
+    const tenantSchemas = (steps: LockPlanStep[]) => [
+      ...new Set(steps.filter((s) => s.scope === 'tenant').flatMap((s) => s.schemas.map((x) => x.schema))),
+    ];
+    expect(tenantSchemas(doc.steps)).toEqual(['company_a']);
+    const text = await runCli(['plan'], { env });
+    expect(text.stdout).toContain(
+      'not planned: 1 dirty tenant schema that up refuses until forced: company_b (`migrate-tool tenants --dirty` lists them)\n',
+    );
+
+    // Tomorrow: the operator forces it, and the next plan has company_b again, nothing refused.
+    expect((await runCli(['force', '20250101000100', '--tenant', 'company_b'], { env })).code).toBe(0);
+    const forced = await plan(options);
+    expect(forced.refused).toEqual([]);
+    expect(tenantSchemas(forced.steps).sort()).toEqual(['company_a', 'company_b']);
+  });
 });
