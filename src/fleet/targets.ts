@@ -41,7 +41,7 @@ export interface Fleet {
 
 const TOP_KEYS = ['targets', 'rollout'];
 const TARGET_KEYS = ['name', 'url', 'labels', 'tenantPattern'];
-const ROLLOUT_KEYS = ['canary', 'waves', 'failureBudget', 'pause', 'soak', 'gate'];
+const ROLLOUT_KEYS = ['canary', 'waves', 'failureBudget', 'pause', 'soak', 'gate', 'largestLast'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -184,6 +184,11 @@ function rolloutSpec(raw: unknown, file: string, problems: string[]): RolloutSpe
   if (typeof raw.gate === 'string' && raw.gate.trim()) spec.gate = raw.gate;
   else if (raw.gate !== undefined)
     problems.push(`${at}: "gate" must be a shell command, like "curl -fsS http://app/health"`);
+  const { largestLast } = raw;
+  if (typeof largestLast === 'number' && Number.isInteger(largestLast) && largestLast >= 0)
+    spec.largestLastMs = largestLast;
+  else if (largestLast !== undefined)
+    problems.push(`${at}: "largestLast" must be a whole number of milliseconds, as --largest-last takes`);
   return spec;
 }
 

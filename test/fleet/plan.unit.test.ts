@@ -65,6 +65,16 @@ describe('the targets file', () => {
     }
   });
 
+  it("a rollout's largestLast is --largest-last's milliseconds; anything but a whole number is refused", () => {
+    const url = 'postgres://a@h1/d';
+    const fleet = parseTargets({ targets: [{ name: 'eu-1', url }], rollout: { waves: 2, largestLast: 500 } }, env);
+    expect(fleet.rollout).toEqual({ waves: '2', largestLastMs: 500 });
+    for (const bad of ['500ms', -1, 1.5])
+      expect(problems({ targets: [{ name: 'eu-1', url }], rollout: { largestLast: bad } })).toEqual([
+        expect.stringContaining('"largestLast" must be a whole number of milliseconds'),
+      ]);
+  });
+
   it('--target selects by name or label, and refuses one that matches nothing', () => {
     const { targets } = parseTargets(
       {
