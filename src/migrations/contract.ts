@@ -6,22 +6,7 @@ import { listFew } from '../util/text';
 import { OperationError } from '../errors';
 import { operation, remedy } from '../remedy';
 import type { Migration, MigrationFolder } from './files';
-import type { Statement } from './sql-split';
 import type { DatabaseState, SchemaState } from './state';
-
-const CONTRACT_MARKER = /^[ \t]*--[ \t]*migrate:contract[ \t]*\r?$/gm;
-
-/** Where `-- migrate:contract` is: in the file's leading comments (read), and after SQL began (not read: a problem). */
-export function contractMarker(text: string, statements: Statement[]): { contract: boolean; lateLines: number[] } {
-  const header = statements[0]?.offset ?? text.length;
-  let contract = false;
-  const lateLines: number[] = [];
-  for (const m of text.matchAll(CONTRACT_MARKER)) {
-    if (m.index < header) contract = true;
-    else lateLines.push(text.slice(0, m.index).split('\n').length);
-  }
-  return { contract, lateLines };
-}
 
 export interface WaitingContract {
   version: string;

@@ -5,7 +5,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors';
 import { checksum } from './checksum';
-import { contractMarker } from './contract';
 import { decodeSql, sqlProblems } from './file-checks';
 import { listMigrationFiles, TENANT_DIR, type Scope } from './listing';
 import { parseBackfill, type BackfillUpdate } from './backfill-sql';
@@ -150,8 +149,8 @@ async function readSql(
   const split = splitSql(text);
   problems.push(...sqlProblems(rel, scope, split));
   const noTransaction = split.noTransactionMarkers.leading.length > 0;
-  const { contract, lateLines } = contractMarker(text, split.statements);
-  for (const line of lateLines)
+  const contract = split.contractMarkers.leading.length > 0;
+  for (const line of split.contractMarkers.late)
     problems.push(
       `${rel}:${line}: -- migrate:contract after SQL is not read; move it to the top of the file, before the first statement`,
     );

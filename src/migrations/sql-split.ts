@@ -17,10 +17,13 @@ export interface SplitSql {
   noTransactionMarkers: { leading: number[]; late: number[] };
   /** 1-based lines of `-- migrate:backfill` comments in the file's leading comment block. */
   backfillMarkers: number[];
+  /** 1-based lines of `-- migrate:contract` comments, before any SQL (read) and after SQL began (a problem). */
+  contractMarkers: { leading: number[]; late: number[] };
 }
 
 const NO_TRANSACTION_MARKER = /^--\s*migrate:no-transaction\s*$/;
 const BACKFILL_MARKER = /^--\s*migrate:backfill\s*$/;
+const CONTRACT_MARKER = /^--\s*migrate:contract\s*$/;
 /** How many leading words the scan keeps per statement: enough for CREATE OR REPLACE FUNCTION. */
 const HEAD_WORDS = 4;
 
@@ -36,6 +39,7 @@ export function splitSql(sql: string): SplitSql {
   const out: Statement[] = [];
   const markers: SplitSql['noTransactionMarkers'] = { leading: [], late: [] };
   const backfill: number[] = [];
+  const contract: SplitSql['contractMarkers'] = { leading: [], late: [] };
   const lineOf = lineCounter(sql);
   let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
@@ -57,10 +61,13 @@ export function splitSql(sql: string): SplitSql {
     if (c === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
       const end = nl === -1 ? sql.length : nl;
-      if (NO_TRANSACTION_MARKER.test(sql.slice(i, end))) {
-        // Only comments and blank lines before it: the file's header, where the marker is read.
-        (out.length === 0 && start === -1 ? markers.leading : markers.late).push(lineOf(i));
-      } else if (out.length === 0 && start === -1 && BACKFILL_MARKER.test(sql.slice(i, end))) backfill.push(lineOf(i));
+      // Only comments and blank lines before a marker: the file's header, where markers are read.
+      // (A line in a string, a dollar-quoted body or a block comment is not a comment line: never a marker.)
+      const header = out.length === 0 && start === -1;
+      const line = sql.slice(i, end);
+      if (NO_TRANSACTION_MARKER.test(line)) (header ? markers.leading : markers.late).push(lineOf(i));
+      else if (CONTRACT_MARKER.test(line)) (header ? contract.leading : contract.late).push(lineOf(i));
+      else if (header && BACKFILL_MARKER.test(line)) backfill.push(lineOf(i));
       i = end + 1;
       continue;
     }
@@ -113,7 +120,7 @@ export function splitSql(sql: string): SplitSql {
     i++;
   }
   flush(sql.length);
-  return { statements: out, noTransactionMarkers: markers, backfillMarkers: backfill };
+  return { statements: out, noTransactionMarkers: markers, backfillMarkers: backfill, contractMarkers: contract };
 }
 
 function isRoutine([w0, w1, w2, w3]: string[]): boolean {

@@ -1,7 +1,7 @@
 // The contract gate as a pure function: which contract files wait for `up --contract`, which it
 // runs, and when it refuses. States are built here as the state readers build them.
 import { describe, expect, test } from 'vitest';
-import { contractGate, contractMarker } from '../../src/migrations/contract';
+import { contractGate } from '../../src/migrations/contract';
 import type { Migration, MigrationFolder } from '../../src/migrations/files';
 import { planUp } from '../../src/migrations/plan';
 import type { DatabaseState, SchemaState } from '../../src/migrations/state';
@@ -71,11 +71,16 @@ describe('the contract gate', () => {
     ]);
   });
 
-  test('the marker is read in the leading comments only; after SQL it is reported with its line', () => {
-    const read = (text: string) => contractMarker(text, splitSql(text).statements);
-    expect(read('-- why\n  -- migrate:contract\nDROP TABLE t;')).toEqual({ contract: true, lateLines: [] });
-    expect(read('/* a header */\n--migrate:contract\r\nDROP TABLE t;')).toEqual({ contract: true, lateLines: [] });
-    expect(read('DROP TABLE t;\n-- migrate:contract\n')).toEqual({ contract: false, lateLines: [2] });
-    expect(read('-- migrate:contracts\nDROP TABLE t;')).toEqual({ contract: false, lateLines: [] });
+  test('the marker is read in the leading comments only; after SQL it is reported with its line; in a string or a body it is no marker', () => {
+    const read = (text: string) => splitSql(text).contractMarkers;
+    expect(read('-- why\n  -- migrate:contract\nDROP TABLE t;')).toEqual({ leading: [2], late: [] });
+    expect(read('/* a header */\n--migrate:contract\r\nDROP TABLE t;')).toEqual({ leading: [2], late: [] });
+    expect(read('DROP TABLE t;\n-- migrate:contract\n')).toEqual({ leading: [], late: [2] });
+    expect(read('-- migrate:contracts\nDROP TABLE t;')).toEqual({ leading: [], late: [] });
+    // Lines of a function body, a string or a block comment are not comment lines of the file.
+    const body = 'CREATE FUNCTION f() RETURNS int AS $$\n-- migrate:contract\nSELECT 1 $$ LANGUAGE sql;';
+    expect(read(body)).toEqual({ leading: [], late: [] });
+    expect(read("SELECT '\n-- migrate:contract\n';")).toEqual({ leading: [], late: [] });
+    expect(read('/*\n-- migrate:contract\n*/ DROP TABLE t;')).toEqual({ leading: [], late: [] });
   });
 });
