@@ -7,6 +7,7 @@
 // pass starts from the first key, waiting for locks this time. The file is recorded as applied, in
 // the transaction that drops the progress row, only when no row matches any more.
 import pg from 'pg';
+import { ReplicaLag } from '../db/replica-lag';
 import { withTransaction } from '../db/transaction';
 import { sleep } from '../util/sleep';
 import {
@@ -32,8 +33,8 @@ import {
 
 /** Passes after which rows that still match mean something keeps writing them: fail instead of looping. */
 const MAX_PASSES = 5;
-/** How often the replica lag is looked at again while it is too high. */
-const LAG_POLL_MS = 1000;
+/** How often the replica lag is looked at again while it is too high: a caught-up replica lets the next batch go at once. */
+const LAG_POLL_MS = 200;
 
 const tables = new WeakMap<object, Promise<void>>();
 
@@ -92,17 +93,19 @@ async function runPasses(run: BackfillRun, key: KeyColumn[], progress: BackfillP
   const sql = m.up;
   const u = sql.backfill!;
   let p = progress;
+  const lag = new ReplicaLag();
   for (;;) {
     if (opts.signal?.aborted)
       throw failure(
         sql,
         `interrupted in ${schema} after ${p.rowsDone} rows; the progress is kept: re-run \`migrate-tool up\` to go on`,
       );
-    await replicaCaughtUp(client, opts);
+    await replicaCaughtUp(client, lag, opts);
     const text = batchSql(u, key, opts.backfillBatch, p.pass === 1);
     const batch = () => tx(() => oneBatch(client, text, schema, m.version, p));
     const next = await opts.backfillSlots.run(() => withRetry(opts, schema, () => m.version, batch));
     if (next) {
+      if (opts.maxReplicaLagMs !== undefined) await lag.committed(client);
       p = next;
       run.report(p);
       if (opts.backfillPauseMs) await sleep(opts.backfillPauseMs, opts.signal);
@@ -156,25 +159,32 @@ async function estimated(client: pg.ClientBase, u: BackfillUpdate): Promise<numb
   return Math.round(r.rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
 }
 
-/** Waits while a replica replays further behind than maxReplicaLagMs (never, when it is not set). */
-async function replicaCaughtUp(client: pg.ClientBase, opts: Resolved): Promise<void> {
+/** Waits while a replica is further behind this backfill's commits than maxReplicaLagMs (never, when it is not set). */
+async function replicaCaughtUp(client: pg.ClientBase, lag: ReplicaLag, opts: Resolved): Promise<void> {
   if (opts.maxReplicaLagMs === undefined) return;
   let told = false;
   for (;;) {
-    const r = await client.query<{ ms: number }>(
-      `SELECT coalesce(max(extract(epoch FROM replay_lag)) * 1000, 0)::float8 AS ms FROM pg_catalog.pg_stat_replication`,
-    );
-    const lag = r.rows[0]!.ms;
-    if (lag <= opts.maxReplicaLagMs || opts.signal?.aborted) return;
+    const { ms, hidden } = await lag.behind(client);
+    if (hidden && !toldHidden) {
+      toldHidden = true;
+      opts.emit({
+        type: 'note',
+        message: `--max-replica-lag is not applied: this role cannot read the replicas' positions in pg_stat_replication; grant it pg_monitor`,
+      });
+    }
+    if (ms <= opts.maxReplicaLagMs || opts.signal?.aborted) return;
     if (!told)
       opts.emit({
         type: 'note',
-        message: `backfill paused: a replica replays ${Math.round(lag)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)`,
+        message: `backfill paused: a replica is ${Math.round(ms)} ms behind (--max-replica-lag ${opts.maxReplicaLagMs} ms)`,
       });
     told = true;
     await sleep(LAG_POLL_MS, opts.signal);
   }
 }
+
+/** Said once per process: a role that cannot see the replicas' positions backfills without the pause. */
+let toldHidden = false;
 
 /** The table as regclass input (unqualified: found on the schema's search_path). */
 const tableName = (u: BackfillUpdate) =>

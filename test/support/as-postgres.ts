@@ -30,8 +30,9 @@ export function spawnAsPostgres(command: string, args: string[], opts: SpawnOpti
   return spawn(command, args, { stdio: 'pipe', ...opts, ...postgresUser() });
 }
 
-export function runAsPostgres(command: string, args: string[]): Promise<string> {
-  const child = spawnAsPostgres(command, args);
+/** `env` is added to this process's environment (PGPASSWORD for a client tool, say). */
+export function runAsPostgres(command: string, args: string[], env?: Record<string, string>): Promise<string> {
+  const child = spawnAsPostgres(command, args, env ? { env: { ...process.env, ...env } } : {});
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));

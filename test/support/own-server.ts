@@ -51,6 +51,32 @@ export async function startOwnServer(
   } finally {
     await rm(pwfile, { force: true });
   }
+  return started(bin, dir, data, port, settings, password);
+}
+
+/** A streaming replica of `primary` (pg_basebackup -R: its data and its password), on a port of its own. */
+export async function startReplica(primary: OwnServer): Promise<OwnServer> {
+  const bin = binDir()!;
+  const dir = await toolFolder('mt-own-replica-');
+  const data = join(dir, 'data');
+  const port = await freePort();
+  const password = decodeURIComponent(new URL(primary.url).password);
+  const from = ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres'];
+  await runAsPostgres(join(bin, 'pg_basebackup'), [...from, '-D', data, '-R', '-X', 'stream'], {
+    PGPASSWORD: password,
+  });
+  return started(bin, dir, data, port, {}, password);
+}
+
+/** Starts the cluster in `data` on `port`; stopping it removes `dir`. */
+async function started(
+  bin: string,
+  dir: string,
+  data: string,
+  port: number,
+  settings: Record<string, string | number>,
+  password: string,
+): Promise<OwnServer> {
   const options = [
     `-p ${port}`,
     `-k ${dir}`,
