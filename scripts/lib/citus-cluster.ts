@@ -66,8 +66,8 @@ export async function createCitusDatabase(
   await withClient(url, async (c) => {
     await c.query('CREATE EXTENSION citus');
     await c.query('SELECT citus_set_coordinator_host($1, $2)', [coordinator.hostname, Number(coordinator.port)]);
-    for (const w of cluster.workers) await c.query('SELECT citus_add_node($1, $2)', [w.host, w.port]);
   });
+  for (const w of cluster.workers) await addNode(url, w);
   // Node by node: a propagated DROP fails when a worker still has a connection closing.
   const drop = `DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`;
   return {
@@ -77,4 +77,21 @@ export async function createCitusDatabase(
       for (const w of cluster.workers) await withClient(urlFor(cluster.url, 'postgres', w), (c) => c.query(drop));
     },
   };
+}
+
+/**
+ * citus_add_node, on a fresh session each try: it fails now and then with "failure on connection
+ * marked as essential" (no reason given) on a busy machine, and a new session succeeds; three
+ * tries, then the error.
+ */
+async function addNode(url: string, w: { host: string; port: number }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withClient(url, (c) => c.query('SELECT citus_add_node($1, $2)', [w.host, w.port]));
+      return;
+    } catch (error) {
+      if (attempt === 3 || !/marked as essential/.test((error as Error).message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
 }
