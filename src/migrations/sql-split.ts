@@ -37,9 +37,7 @@ export function splitStatements(sql: string): Statement[] {
  */
 export function splitSql(sql: string): SplitSql {
   const out: Statement[] = [];
-  const markers: SplitSql['noTransactionMarkers'] = { leading: [], late: [] };
-  const backfill: number[] = [];
-  const contract: SplitSql['contractMarkers'] = { leading: [], late: [] };
+  const markers = new Markers();
   const lineOf = lineCounter(sql);
   let start = -1; // offset of the current statement's first character of code; -1: none yet
   let parenDepth = 0;
@@ -61,13 +59,7 @@ export function splitSql(sql: string): SplitSql {
     if (c === '-' && next === '-') {
       const nl = sql.indexOf('\n', i);
       const end = nl === -1 ? sql.length : nl;
-      // Only comments and blank lines before a marker: the file's header, where markers are read.
-      // (A line in a string, a dollar-quoted body or a block comment is not a comment line: never a marker.)
-      const header = out.length === 0 && start === -1;
-      const line = sql.slice(i, end);
-      if (NO_TRANSACTION_MARKER.test(line)) (header ? markers.leading : markers.late).push(lineOf(i));
-      else if (CONTRACT_MARKER.test(line)) (header ? contract.leading : contract.late).push(lineOf(i));
-      else if (header && BACKFILL_MARKER.test(line)) backfill.push(lineOf(i));
+      markers.read(sql.slice(i, end), lineOf(i), out.length === 0 && start === -1);
       i = end + 1;
       continue;
     }
@@ -120,7 +112,30 @@ export function splitSql(sql: string): SplitSql {
     i++;
   }
   flush(sql.length);
-  return { statements: out, noTransactionMarkers: markers, backfillMarkers: backfill, contractMarkers: contract };
+  return { statements: out, ...markers.found() };
+}
+
+/**
+ * The `-- migrate:` markers among a file's comment lines. Only comments and blank lines before one:
+ * the file's header, where a marker is read; later, one is reported. (A line in a string, a
+ * dollar-quoted body or a block comment is not a comment line: never a marker.)
+ */
+class Markers {
+  private readonly noTransaction = { leading: [] as number[], late: [] as number[] };
+  private readonly contract = { leading: [] as number[], late: [] as number[] };
+  private readonly backfill: number[] = [];
+
+  read(comment: string, line: number, header: boolean): void {
+    const where = (m: { leading: number[]; late: number[] }) => (header ? m.leading : m.late);
+    if (NO_TRANSACTION_MARKER.test(comment)) where(this.noTransaction).push(line);
+    else if (CONTRACT_MARKER.test(comment)) where(this.contract).push(line);
+    else if (header && BACKFILL_MARKER.test(comment)) this.backfill.push(line);
+  }
+
+  found(): Omit<SplitSql, 'statements'> {
+    const { noTransaction, contract, backfill } = this;
+    return { noTransactionMarkers: noTransaction, contractMarkers: contract, backfillMarkers: backfill };
+  }
 }
 
 function isRoutine([w0, w1, w2, w3]: string[]): boolean {
