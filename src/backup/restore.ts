@@ -85,37 +85,11 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
     const { before, after, ...kept } = await readKept(lock.client, archive);
     const method = before || after ? 'script' : restoreMethod(pgRestore, server);
     if (method === 'script') await toolVersion('psql', toolsOutside); // before anything runs: psql must be there
-    let pid: number | undefined;
-    const report = async () =>
-      options.onEvent?.({
-        type: 'restore:progress',
-        bytes: pid ? await bytesRead(pid) : 0,
-        elapsedMs: performance.now() - started,
-      });
-    void report();
-    const timer = options.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
-    const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
-    const dbname = conninfoDbname(c.database);
-    const onSpawn = (child: { pid?: number }) => (pid = child.pid);
     // A lost lock stops pg_restore too: its one transaction rolls back, and no migration can run under it.
-    const tools = { ...toolsOutside, signal: lock.signal };
-    const r: ToolRun & { failed?: string; removedSettings?: number } = await (
-      method === 'direct'
-        ? runTool('pg_restore', [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file], {
-            ...tools,
-            onSpawn,
-          })
-        : restoreThroughScript({
-            ...tools,
-            file,
-            restoreArgs: args,
-            dbname,
-            serverMajor: server.major,
-            onSpawn,
-            before,
-            after,
-          })
-    ).finally(() => clearInterval(timer));
+    const how = { method, file, dbname: conninfoDbname(c.database), serverMajor: server.major, before, after };
+    const r = await withProgress(options, started, (onSpawn) =>
+      runRestore(how, { ...toolsOutside, signal: lock.signal, onSpawn }),
+    );
     if (options.signal?.aborted)
       throw new OperationError(
         'Restore interrupted: its transaction was rolled back, the database is as it was',
@@ -142,6 +116,52 @@ export async function restore(options: RestoreOptions): Promise<RestoreResult> {
       leftovers: await leftovers(lock.client, archive, new Set(kept.schemas)),
     };
   });
+}
+
+/** How the archive goes into the database: straight through pg_restore, or its script through psql. */
+interface RestoreHow {
+  method: RestoreMethod;
+  file: string;
+  dbname: string;
+  serverMajor: number;
+  before?: string;
+  after?: string;
+}
+
+type RestoreRun = ToolRun & { failed?: string; removedSettings?: number };
+
+/** pg_restore as one transaction that stops at the first error, or its script through psql (script-restore.ts). */
+function runRestore(
+  how: RestoreHow,
+  tools: ToolEnv & { onSpawn: (child: { pid?: number }) => void },
+): Promise<RestoreRun> {
+  const args = ['--clean', '--if-exists', '--no-owner', '--no-password'];
+  const { method, file, dbname, serverMajor, before, after } = how;
+  if (method === 'direct')
+    return runTool(
+      'pg_restore',
+      [...args, '--single-transaction', '--exit-on-error', `--dbname=${dbname}`, file],
+      tools,
+    );
+  return restoreThroughScript({ ...tools, file, restoreArgs: args, dbname, serverMajor, before, after });
+}
+
+/** `restore:progress` at once and every PROGRESS_MS while `run` goes on: the bytes pg_restore has read so far. */
+async function withProgress(
+  options: RestoreOptions,
+  started: number,
+  run: (onSpawn: (child: { pid?: number }) => void) => Promise<RestoreRun>,
+): Promise<RestoreRun> {
+  let pid: number | undefined;
+  const report = async () =>
+    options.onEvent?.({
+      type: 'restore:progress',
+      bytes: pid ? await bytesRead(pid) : 0,
+      elapsedMs: performance.now() - started,
+    });
+  void report();
+  const timer = options.onEvent ? setInterval(() => void report(), PROGRESS_MS) : undefined;
+  return run((child) => (pid = child.pid)).finally(() => clearInterval(timer));
 }
 
 /** Each remedy ends in running restore again. */
