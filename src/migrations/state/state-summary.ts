@@ -54,12 +54,43 @@ export async function readStateFor(
 async function readSummary(db: Queryable, tenantPattern: string, folder: MigrationFolder): Promise<DatabaseState> {
   const tenantMigrations = folder.migrations.filter((m) => m.scope === 'tenant');
   const versions = tenantMigrations.map((m) => m.version);
-  const checksums = tenantMigrations.map((m) => m.up.checksum);
   const names = await listTenantSchemas(db, tenantPattern);
   const live = new Set(names);
+  const differ = await notPrefixes(db, tenantMigrations, live);
+  const prefixOf = await prefixLengths(db, tenantPattern, versions, live, differ);
+  const latestApplied = await latestAppliedAt(db, tenantPattern, versions);
 
-  // Schemas that cannot be a prefix: a dirty row, an edited checksum, a version the tenant list lacks.
-  const differ = new Set<string>();
+  const state: DatabaseState = { public: emptySchema('public'), tenants: [], latestApplied };
+  const byName = new Map<string, SchemaState>([['public', state.public]]);
+  const shared = prefixMaps(tenantMigrations, latestApplied);
+  for (const schema of names) {
+    const k = prefixOf.get(schema) ?? 0;
+    const s: SchemaState = differ.has(schema)
+      ? emptySchema(schema)
+      : { schema, applied: shared(k), invalidIndexes: [], prefix: k };
+    state.tenants.push(s);
+    if (differ.has(schema)) byName.set(schema, s);
+  }
+  // Public and the schemas that are no prefix are read row by row.
+  const rows = await db.query<StateRow>(
+    `SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`,
+    [[...byName.keys()]],
+  );
+  addRows(byName, rows.rows);
+  const all = new Map(state.tenants.map((t) => [t.schema, t]));
+  all.set('public', state.public);
+  for (const i of await invalidIndexesMatching(db, tenantPattern)) all.get(i.schema)?.invalidIndexes.push(i);
+  return state;
+}
+
+/** Live schemas that cannot be a prefix: a dirty row, an edited checksum, a version the tenant list lacks. */
+async function notPrefixes(
+  db: Queryable,
+  tenantMigrations: MigrationFolder['migrations'],
+  live: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const versions = tenantMigrations.map((m) => m.version);
+  const checksums = tenantMigrations.map((m) => m.up.checksum);
   const dirty = await db.query<{ s: string }>(`SELECT DISTINCT schema_name AS s FROM ${STATE_TABLE} WHERE dirty`);
   const edited = await db.query<{ s: string }>(
     `SELECT DISTINCT m.schema_name AS s FROM unnest($1::text[], $2::text[]) AS f(v, c)
@@ -74,10 +105,21 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
       WHERE d.v IS NOT NULL AND NOT (d.v = ANY($1::text[])) AND m.schema_name <> 'public'`,
     [versions],
   );
-  for (const r of [...dirty.rows, ...edited.rows, ...others.rows]) if (live.has(r.s)) differ.add(r.s);
+  return new Set([...dirty.rows, ...edited.rows, ...others.rows].map((r) => r.s).filter((s) => live.has(s)));
+}
 
-  // Per schema: its row count against the position of its highest version (-1: not a prefix), from
-  // the counts the trigger keeps (state-counts.ts), or counted here when it is not there.
+/**
+ * Per live schema, its prefix length: its row count against the position of its highest version
+ * (-1: not a prefix, added to `differ`), from the counts the trigger keeps (state-counts.ts), or
+ * counted here when it is not there.
+ */
+async function prefixLengths(
+  db: Queryable,
+  tenantPattern: string,
+  versions: string[],
+  live: ReadonlySet<string>,
+  differ: Set<string>,
+): Promise<Map<string, number>> {
   const prefixOf = new Map<string, number>();
   const byLength = (await countsKept(db))
     ? await readCounts(db, tenantPattern, versions)
@@ -98,9 +140,15 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
       else prefixOf.set(s, k);
     }
   }
+  return prefixOf;
+}
 
-  // Live tenant schemas, as listTenantSchemas finds them: the pattern (checked never to match public,
-  // pg_*, information_schema or the state schema: options.ts) and a schema that exists.
+/**
+ * When each tenant version was last applied cleanly in a live tenant schema, as listTenantSchemas
+ * finds them: the pattern (checked never to match public, pg_*, information_schema or the state
+ * schema: options.ts) and a schema that exists.
+ */
+async function latestAppliedAt(db: Queryable, tenantPattern: string, versions: string[]): Promise<Map<string, Date>> {
   const latest = await db.query<{ v: string; at: Date | null }>(
     `SELECT f.v, (SELECT m.applied_at FROM ${STATE_TABLE} m
                    WHERE m.version = f.v AND NOT m.dirty AND ${isTenantSchemaSql('m.schema_name', '$2')}
@@ -108,28 +156,7 @@ async function readSummary(db: Queryable, tenantPattern: string, folder: Migrati
        FROM unnest($1::text[]) AS f(v)`,
     [versions, tenantPattern],
   );
-  const latestApplied = new Map(latest.rows.filter((r) => r.at !== null).map((r) => [r.v, r.at!]));
-
-  const state: DatabaseState = { public: emptySchema('public'), tenants: [], latestApplied };
-  const byName = new Map<string, SchemaState>([['public', state.public]]);
-  const shared = prefixMaps(tenantMigrations, latestApplied);
-  for (const schema of names) {
-    const k = prefixOf.get(schema) ?? 0;
-    const s: SchemaState = differ.has(schema)
-      ? emptySchema(schema)
-      : { schema, applied: shared(k), invalidIndexes: [], prefix: k };
-    state.tenants.push(s);
-    if (differ.has(schema)) byName.set(schema, s);
-  }
-  const rows = await db.query<StateRow>(
-    `SELECT ${ROW_COLUMNS} FROM ${STATE_TABLE} WHERE schema_name = ANY($1::text[]) ORDER BY schema_name, version`,
-    [[...byName.keys()]],
-  );
-  addRows(byName, rows.rows);
-  const all = new Map(state.tenants.map((t) => [t.schema, t]));
-  all.set('public', state.public);
-  for (const i of await invalidIndexesMatching(db, tenantPattern)) all.get(i.schema)?.invalidIndexes.push(i);
-  return state;
+  return new Map(latest.rows.filter((r) => r.at !== null).map((r) => [r.v, r.at!]));
 }
 
 /** One map per prefix length, shared by every schema of that length: memory follows the folder, not the tenants. */
