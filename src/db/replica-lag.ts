@@ -1,10 +1,11 @@
 // How far the replicas are behind a writer's own commits, for a writer that paces itself by it (a
 // backfill's batches). pg_stat_replication's replay_lag alone is not enough: it is measured only
 // when new WAL reaches a replica, so once the writer pauses it stays as it was, too low or too high
-// (docs/design.md, backfills, has what was seen). So each commit's place in the WAL is kept with its time, and a replica is behind by the age of
-// the oldest commit it has not replayed yet (replay_lsn): exact for the writer's own work, and 0 the
-// moment every replica has replayed it. While some of that work is not replayed, replay_lag counts
-// too: it is fresh then (WAL flows), and it sees lag that other writers caused.
+// (docs/design.md, backfills, has what was seen). So each commit's place in the WAL is kept with
+// its time, and a replica is behind by the age of the oldest commit it has not replayed yet
+// (replay_lsn): exact for the writer's own work, and 0 the moment every replica has replayed it.
+// While some of that work is not replayed, replay_lag counts too: it is fresh then (WAL flows), and
+// it sees lag that other writers caused.
 import type { Queryable } from './queryable';
 
 interface Commit {
