@@ -54,7 +54,7 @@ export async function runOverFleet(
     );
   }
   const { config, fleet, base } = await openFleet(args, inv, out, file, load);
-  const whole = await command.wholeFleet?.({ ...base(fleet.targets[0]!, out), out, fleet });
+  const whole = await command.wholeFleet?.({ ...invocationContext(inv), args, config, out, fleet });
   if (whole !== undefined) return whole;
 
   const confirmed = await confirmFleet(command, args, config, fleet.targets, inv, fleet.options, base);
