@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { GLOBAL_FLAGS, parseArgs } from '../../src/cli/args';
 import { down } from '../../src/cli/commands/down';
+import { up } from '../../src/cli/commands/up';
 import type { Command } from '../../src/cli/context';
 import { renderRun, type Ran } from '../../src/cli/render-run';
 import { runOverFleet } from '../../src/cli/fleet';
@@ -126,6 +127,28 @@ describe('a fleet in this process', () => {
       expect(entries.map((e) => Object.keys(e))).toEqual(
         entries.map(() => ['name', 'dryRun', 'direction', 'steps', 'refused']),
       );
+    } finally {
+      await other.drop();
+    }
+  });
+
+  test('--pause over a fleet asks on the terminal before each wave, and the rollout runs once answered', async ({
+    db,
+    dir,
+  }) => {
+    const other = await createDatabase();
+    try {
+      const migrations = await writeMigrations(dir, BASIC);
+      await createTenants(db, 'company_1', 'company_2');
+      await createTenants(other, 'company_3');
+      const { file, env } = await targetsFileFor(dir, [
+        ['one', db],
+        ['two', other],
+      ]);
+      const argv = ['up', '--targets', file, '--canary', '1', '--waves', '1', '--pause'];
+      const r = await overFleet(up, argv, { ...env, MIGRATIONS_DIR: migrations }, 'y', 'dev');
+      expect(r.code).toBe(0);
+      expect(r.questions).toEqual(['Start wave 1/2 (1 schema)? [y/N] ', 'Start wave 2/2 (1 schema)? [y/N] ']);
     } finally {
       await other.drop();
     }
