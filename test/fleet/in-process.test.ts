@@ -49,8 +49,8 @@ async function overFleet(
   return { code, questions, stdout: text };
 }
 
-/** Two targets (two databases of the suite's server, three tenant schemas), every migration applied. */
-async function migratedFleet(db: TestDatabase, other: TestDatabase, dir: string) {
+/** Two targets (two databases of the suite's server, three tenant schemas), nothing applied yet. */
+async function twoTargets(db: TestDatabase, other: TestDatabase, dir: string) {
   const migrations = await writeMigrations(dir, BASIC);
   await createTenants(db, 'company_1', 'company_2');
   await createTenants(other, 'company_3');
@@ -58,9 +58,14 @@ async function migratedFleet(db: TestDatabase, other: TestDatabase, dir: string)
     ['one', db],
     ['two', other],
   ]);
-  const fleetEnv = { ...env, MIGRATIONS_DIR: migrations };
-  expect((await runCli(['up', '--targets', file], { env: fleetEnv })).code).toBe(0);
-  return { file, fleetEnv };
+  return { file, fleetEnv: { ...env, MIGRATIONS_DIR: migrations } };
+}
+
+/** The two targets, every migration applied. */
+async function migratedFleet(db: TestDatabase, other: TestDatabase, dir: string) {
+  const fleet = await twoTargets(db, other, dir);
+  expect((await runCli(['up', '--targets', fleet.file], { env: fleet.fleetEnv })).code).toBe(0);
+  return fleet;
 }
 
 /** A down whose result shows nothing of what it changed: the question's count cannot come from it. */
@@ -138,15 +143,9 @@ describe('a fleet in this process', () => {
   }) => {
     const other = await createDatabase();
     try {
-      const migrations = await writeMigrations(dir, BASIC);
-      await createTenants(db, 'company_1', 'company_2');
-      await createTenants(other, 'company_3');
-      const { file, env } = await targetsFileFor(dir, [
-        ['one', db],
-        ['two', other],
-      ]);
+      const { file, fleetEnv } = await twoTargets(db, other, dir);
       const argv = ['up', '--targets', file, '--canary', '1', '--waves', '1', '--pause'];
-      const r = await overFleet(up, argv, { ...env, MIGRATIONS_DIR: migrations }, 'y', 'dev');
+      const r = await overFleet(up, argv, fleetEnv, 'y', 'dev');
       expect(r.code).toBe(0);
       expect(r.questions).toEqual(['Start wave 1/2 (1 schema)? [y/N] ', 'Start wave 2/2 (1 schema)? [y/N] ']);
     } finally {
