@@ -2,11 +2,17 @@
 // owns the process) so that nothing here exits or reads globals.
 import { UsageError, type ExitCode } from '../index';
 import { urlPasswords, loadConfig, EXIT, type Config } from '../internal';
-import { findCommand as findCommandName, GLOBAL_FLAGS, parseArgs, progressIntervalArg, stringFlag } from './args';
+import {
+  boolFlag,
+  findCommand as findCommandName,
+  GLOBAL_FLAGS,
+  parseArgs,
+  progressIntervalArg,
+  stringFlag,
+} from './args';
 import { type AdviceContext } from './advice';
 import { parseDotenv } from './dotenv';
 import { findCommand } from './commands/index';
-import { boolFlag } from './args';
 import { invocationContext, type Command, type CommandContext, type FleetContext, type Invocation } from './context';
 import { runOverFleet, targetsFileOf } from './fleet';
 import { Output } from './output';

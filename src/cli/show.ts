@@ -68,7 +68,6 @@ export function writeLines(lines: readonly Line[], out: Pick<Output, 'print' | '
 /** Lines built by a render helper that writes line by line. */
 export class Lines {
   readonly lines: Line[] = [];
-  constructor(readonly json = false) {}
   print(line = ''): void {
     this.lines.push(line);
   }

@@ -41,7 +41,9 @@ export class ReplicaLag {
     const positions = r.rows.map((row) => row.replayed);
     if (positions.every((p) => p === null)) return { ms: 0, hidden: true };
     // A replica that has not reported a position yet has replayed nothing of the writer's.
-    const replayed = positions.reduce((min, p) => (p === null ? 0n : lsnValue(p) < min ? lsnValue(p) : min), MAX_LSN);
+    const replayed = positions
+      .map((p) => (p === null ? 0n : lsnValue(p)))
+      .reduce((min, v) => (v < min ? v : min), MAX_LSN);
     while (this.commits.length && this.commits[0]!.lsn <= replayed) this.commits.shift();
     if (this.commits.length === 0) return { ms: 0, hidden: false };
     const ours = this.now() - this.commits[0]!.at;
