@@ -49,6 +49,16 @@ async function overFleet(
   return { code, questions, stdout: text };
 }
 
+/** `fn` with a second database of the suite's server, dropped afterwards whatever `fn` did. */
+async function withOther(fn: (other: TestDatabase) => Promise<void>, prefix?: string): Promise<void> {
+  const other = await createDatabase(prefix);
+  try {
+    await fn(other);
+  } finally {
+    await other.drop();
+  }
+}
+
 /** Two targets (two databases of the suite's server, three tenant schemas), nothing applied yet. */
 async function twoTargets(db: TestDatabase, other: TestDatabase, dir: string) {
   const migrations = await writeMigrations(dir, BASIC);
@@ -79,8 +89,7 @@ describe('a fleet in this process', () => {
     db,
     dir,
   }) => {
-    const other = await createDatabase();
-    try {
+    await withOther(async (other) => {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
       // The question counts the three tenant schemas the rollback of 20250101000200 changes,
       // whatever the result would show (declined, so nothing runs).
@@ -104,17 +113,14 @@ describe('a fleet in this process', () => {
         'id',
         'name',
       ]);
-    } finally {
-      await other.drop();
-    }
+    });
   });
 
   test("a target's entry in the fleet's document is the document of the same command on that database alone, named", async ({
     db,
     dir,
   }) => {
-    const other = await createDatabase();
-    try {
+    await withOther(async (other) => {
       const { file, fleetEnv } = await migratedFleet(db, other, dir);
       const fleet = await overFleet(down, ['down', '--targets', file, '--json', '--dry-run'], fleetEnv, '', 'dev');
       expect(fleet.code).toBe(0);
@@ -132,25 +138,20 @@ describe('a fleet in this process', () => {
       expect(entries.map((e) => Object.keys(e))).toEqual(
         entries.map(() => ['name', 'dryRun', 'direction', 'steps', 'refused']),
       );
-    } finally {
-      await other.drop();
-    }
+    });
   });
 
   test('--pause over a fleet asks on the terminal before each wave, and the rollout runs once answered', async ({
     db,
     dir,
   }) => {
-    const other = await createDatabase();
-    try {
+    await withOther(async (other) => {
       const { file, fleetEnv } = await twoTargets(db, other, dir);
       const argv = ['up', '--targets', file, '--canary', '1', '--waves', '1', '--pause'];
       const r = await overFleet(up, argv, fleetEnv, 'y', 'dev');
       expect(r.code).toBe(0);
       expect(r.questions).toEqual(['Start wave 1/2 (1 schema)? [y/N] ', 'Start wave 2/2 (1 schema)? [y/N] ']);
-    } finally {
-      await other.drop();
-    }
+    });
   });
 
   test('a rollout refuses --check-drift and --contract in one way, over one database or a fleet (exit 2, BAD_ROLLOUT)', async ({
@@ -189,8 +190,7 @@ describe('a fleet in this process', () => {
   }) => {
     const migrations = await writeMigrations(dir, BASIC);
     await createTenants(db, 'company_1', 'company_2');
-    const other = await createDatabase('rollout_two');
-    try {
+    await withOther(async (other) => {
       await createTenants(other, 'company_3');
       const backups = join(dir, 'backups');
       const one = { ...envFor(db.url), MIGRATIONS_DIR: migrations, BACKUP_DIR: backups };
@@ -226,8 +226,6 @@ describe('a fleet in this process', () => {
       expect(backed.code, backed.stderr).toBe(0);
       // `one` had nothing left to do after the single run: only `two` is backed up, in its own folder.
       expect(dumps(fleetBackups).map((f) => f.split('/')[0])).toEqual(['two']);
-    } finally {
-      await other.drop();
-    }
+    }, 'rollout_two');
   });
 });
